@@ -1,0 +1,51 @@
+using System.CommandLine;
+using GitOrch.Cli.Commands;
+
+namespace GitOrch.Cli;
+
+/// <summary>
+/// The <c>gitorch</c> command line. Built per call so that tests can run it in-process with their
+/// own writers and read the exit code, exactly as a shell would see it.
+/// </summary>
+public static class GitOrchApp
+{
+    public static RootCommand Build(Terminal terminal)
+    {
+        var root = new RootCommand("GitOrch: a GitOps-native orchestrator. Git is the source of truth and the audit log.");
+        root.Add(ValidateCommand.Create(terminal));
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args, TextWriter output, TextWriter error, Terminal terminal, CancellationToken ct = default)
+    {
+        var root = Build(terminal);
+        var parse = root.Parse(args);
+        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        try
+        {
+            return await parse.InvokeAsync(config, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            await error.WriteLineAsync("gitorch: cancelled");
+            return ExitCodes.Cancelled;
+        }
+        catch (CliException ex)
+        {
+            await error.WriteLineAsync($"gitorch: {ex.Message}");
+            return ex.ExitCode;
+        }
+#pragma warning disable CA1031 // The last line of defence: a bug is reported, never a stack trace for bad input.
+        catch (Exception ex)
+#pragma warning restore CA1031
+        {
+            await error.WriteLineAsync($"gitorch: internal error ({ex.GetType().Name}): {ex.Message}");
+            await error.WriteLineAsync("This is a bug in gitorch; please report it with the command you ran. Details:");
+            await error.WriteLineAsync(ex.ToString());
+            return ExitCodes.InternalError;
+        }
+    }
+
+    public static int Run(string[] args, TextWriter output, TextWriter error, Terminal? terminal = null) =>
+        RunAsync(args, output, error, terminal ?? Terminal.Plain).GetAwaiter().GetResult();
+}

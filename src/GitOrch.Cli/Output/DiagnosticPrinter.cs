@@ -1,0 +1,35 @@
+using System.Text.Json;
+using GitOrch.Core.Diagnostics;
+
+namespace GitOrch.Cli.Output;
+
+/// <summary>Prints diagnostics as compiler-style lines or as a JSON array.</summary>
+internal static class DiagnosticPrinter
+{
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+
+    public static void Text(TextWriter output, IEnumerable<Diagnostic> diagnostics, Terminal terminal)
+    {
+        foreach (var d in diagnostics)
+        {
+            var severity = d.IsError ? terminal.Red("error") : terminal.Yellow("warning");
+            output.WriteLine($"{d.File}:{d.Line}:{d.Column}: {severity} {d.Code}: {d.Message}");
+        }
+    }
+
+    public static void Json(TextWriter output, IEnumerable<Diagnostic> diagnostics)
+    {
+        var rows = diagnostics.Select(d => new DiagnosticJson(
+            d.File, d.Line, d.Column, d.IsError ? "error" : "warning", d.Code, d.Message, d.Object?.Key));
+        output.WriteLine(JsonSerializer.Serialize(rows, JsonOptions));
+    }
+
+    private sealed record DiagnosticJson(
+        [property: System.Text.Json.Serialization.JsonPropertyName("file")] string File,
+        [property: System.Text.Json.Serialization.JsonPropertyName("line")] int Line,
+        [property: System.Text.Json.Serialization.JsonPropertyName("column")] int Column,
+        [property: System.Text.Json.Serialization.JsonPropertyName("severity")] string Severity,
+        [property: System.Text.Json.Serialization.JsonPropertyName("code")] string Code,
+        [property: System.Text.Json.Serialization.JsonPropertyName("message")] string Message,
+        [property: System.Text.Json.Serialization.JsonPropertyName("object")] string? Object);
+}

@@ -1,0 +1,3 @@
+using GitOrch.Cli;
+
+return await GitOrchApp.RunAsync(args, Console.Out, Console.Error, Terminal.FromConsole());

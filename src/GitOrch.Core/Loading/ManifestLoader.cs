@@ -1,0 +1,100 @@
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Schema;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Core.Loading;
+
+/// <summary>
+/// Turns manifest files into typed objects: YAML → schema → records. Every problem becomes a
+/// diagnostic; a document with an error yields no object, the others still load.
+/// </summary>
+public static class ManifestLoader
+{
+    /// <summary>Loads one file's documents. Pure: the same text gives the same result (cacheable by blob id).</summary>
+    public static FileLoadResult LoadFile(ManifestFile file)
+    {
+        var diagnostics = new List<Diagnostic>();
+        var objects = new List<LoadedObject>();
+        foreach (var document in YamlReader.Read(file.Path, file.Text, diagnostics))
+        {
+            if (LoadDocument(document, diagnostics) is { } loaded)
+            {
+                objects.Add(loaded);
+            }
+        }
+
+        return new FileLoadResult(file.Path, objects, diagnostics);
+    }
+
+    private static LoadedObject? LoadDocument(SourceDocument document, List<Diagnostic> diagnostics)
+    {
+        var start = new SourceLocation(document.File, document.Root.Line, document.Root.Column);
+        if (document.Root is not MappingNode root)
+        {
+            diagnostics.Add(Diagnostic.Error(start, DiagnosticCodes.ApiVersion,
+                $"a manifest must be a mapping with apiVersion, kind and metadata, not {document.Root.Describe()}; fix the document"));
+            return null;
+        }
+
+        var apiVersion = root.Entry("apiVersion");
+        var kindEntry = root.Entry("kind");
+        var name = (root["metadata"] as MappingNode)?["name"] as ScalarNode;
+        var nameText = name?.Value ?? "(unnamed)";
+        if (apiVersion is not { Value: ScalarNode { Kind: ScalarKind.String } version } || version.Value != ManifestObject.ApiVersionV1)
+        {
+            var at = apiVersion is { } a ? new SourceLocation(document.File, a.Value.Line, a.Value.Column) : start;
+            var got = apiVersion is { Value: ScalarNode s } ? $"\"{s.Value}\"" : "missing";
+            diagnostics.Add(Diagnostic.Error(at, DiagnosticCodes.ApiVersion,
+                $"document \"{nameText}\": apiVersion is {got}; set apiVersion: {ManifestObject.ApiVersionV1}"));
+            return null;
+        }
+
+        if (kindEntry is not { Value: ScalarNode { Kind: ScalarKind.String } kindNode } || Kinds.RecordType(kindNode.Value) is not { } type)
+        {
+            var at = kindEntry is { } k ? new SourceLocation(document.File, k.Value.Line, k.Value.Column) : start;
+            var got = kindEntry is { Value: ScalarNode s } ? $"\"{s.Value}\"" : "missing";
+            var suggestion = kindEntry is { Value: ScalarNode g } ? SchemaValidator.Suggest(g.Value, Kinds.All.ToList()) : null;
+            var hint = suggestion is not null ? $"did you mean {suggestion}?" : $"use one of: {string.Join(", ", Kinds.All)}";
+            diagnostics.Add(Diagnostic.Error(at, DiagnosticCodes.UnknownKind, $"document \"{nameText}\": kind is {got}; {hint}"));
+            return null;
+        }
+
+        var kind = kindNode.Value;
+        var json = (JObject)SourceJson.ToJson(root);
+        var namespaced = Kinds.IsNamespaced(kind);
+        var ns = (root["metadata"] as MappingNode)?["namespace"] as ScalarNode;
+        var objRef = new ObjectRef(kind, namespaced ? ns?.Value ?? ManifestObject.DefaultNamespace : string.Empty, nameText);
+
+        var before = diagnostics.Count;
+        SchemaValidator.Validate(kind, json, document, objRef, diagnostics);
+        if (!namespaced && ns is not null)
+        {
+            var nsKey = ((MappingNode)root["metadata"]!).Entry("namespace")!.Value.Key;
+            diagnostics.Add(Diagnostic.Error(new SourceLocation(document.File, nsKey.Line, nsKey.Column), DiagnosticCodes.NamespaceOnClusterScoped,
+                $"{objRef.Display}: {kind} is cluster-scoped; remove metadata.namespace", objRef));
+        }
+
+        if (diagnostics.Count > before)
+        {
+            return null;
+        }
+
+        try
+        {
+            var typed = (ManifestObject)json.ToObject(type, ManifestJson.Serializer)!;
+            return new LoadedObject(typed, json, document);
+        }
+        catch (JsonException ex)
+        {
+            // The schema should have caught this; report it rather than crash.
+            diagnostics.Add(Diagnostic.Error(start, DiagnosticCodes.WrongType,
+                $"{objRef.Display}: cannot read the object ({ex.Message}); check the field types against docs/manifests.md", objRef));
+            return null;
+        }
+    }
+}
+
+/// <summary>What one file yielded: its objects and its diagnostics.</summary>
+public sealed record FileLoadResult(string File, IReadOnlyList<LoadedObject> Objects, IReadOnlyList<Diagnostic> Diagnostics);

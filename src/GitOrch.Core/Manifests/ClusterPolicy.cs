@@ -1,0 +1,53 @@
+namespace GitOrch.Core.Manifests;
+
+/// <summary>Cluster-wide rules: security exceptions, rollout approvals, history retention, networking.</summary>
+public sealed record ClusterPolicy : ManifestObject
+{
+    public ClusterPolicySpec Spec { get; init; } = new();
+
+    public override bool IsNamespaced => false;
+}
+
+public sealed record ClusterPolicySpec
+{
+    public SecurityPolicy? Security { get; init; }
+
+    public RolloutPolicy? Rollouts { get; init; }
+
+    public HistoryPolicy? History { get; init; }
+
+    public NetworkPolicy? Network { get; init; }
+}
+
+public sealed record SecurityPolicy
+{
+    public IReadOnlyList<SecurityException>? Exceptions { get; init; }
+}
+
+/// <summary>Weakenings (by exception name) that pods in these namespaces may ask for.</summary>
+public sealed record SecurityException
+{
+    public required IReadOnlyList<string> Namespaces { get; init; }
+
+    public required IReadOnlyList<string> Allow { get; init; }
+}
+
+public sealed record RolloutPolicy
+{
+    public int? MaxStepPercent { get; init; }
+
+    public IReadOnlyList<string>? Approvers { get; init; }
+}
+
+public sealed record HistoryPolicy
+{
+    /// <summary>Versions kept per object; null keeps every version.</summary>
+    public int? KeepVersions { get; init; }
+
+    public int PinImages { get; init; } = 3;
+}
+
+public sealed record NetworkPolicy
+{
+    public string? PodPrefix { get; init; }
+}

@@ -1,0 +1,48 @@
+using System.Runtime.Serialization;
+
+namespace GitOrch.Core.Manifests;
+
+/// <summary>What a pod runs and how it is sandboxed. Shared by Pods and PinnedDeployment templates.</summary>
+public sealed record PodSpec
+{
+    public PodRuntime Runtime { get; init; } = PodRuntime.Oci;
+
+    public RestartPolicy RestartPolicy { get; init; } = RestartPolicy.Always;
+
+    public Availability Availability { get; init; } = Availability.BestEffort;
+
+    public IReadOnlyDictionary<string, string>? NodeSelector { get; init; }
+
+    public int TerminationGracePeriodSeconds { get; init; } = 30;
+
+    public required IReadOnlyList<Container> Containers { get; init; }
+
+    public IReadOnlyList<Volume>? Volumes { get; init; }
+
+    public PodSecurity? Security { get; init; }
+}
+
+public enum PodRuntime
+{
+    [EnumMember(Value = "oci")]
+    Oci,
+
+    [EnumMember(Value = "process")]
+    Process,
+}
+
+public enum RestartPolicy
+{
+    Always,
+    OnFailure,
+    Never,
+}
+
+public enum Availability
+{
+    [EnumMember(Value = "best-effort")]
+    BestEffort,
+
+    [EnumMember(Value = "ha")]
+    Ha,
+}

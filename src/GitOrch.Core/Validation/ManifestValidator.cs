@@ -1,0 +1,39 @@
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Loading;
+
+namespace GitOrch.Core.Validation;
+
+/// <summary>
+/// Validates a set of manifests as one commit: per-file reading and schema, then the rules that
+/// span objects (duplicates, pod specs, security, ownership, workflow). Never stops at the first
+/// error; the commit is valid only when no diagnostic is an error.
+/// </summary>
+public static class ManifestValidator
+{
+    /// <summary>Reads and validates files; the result holds every object that loaded and every diagnostic, sorted.</summary>
+    public static ValidationResult Validate(IEnumerable<ManifestFile> files) =>
+        Validate(files.Select(ManifestLoader.LoadFile).ToList());
+
+    /// <summary>Validates already-loaded files (the controller caches <see cref="FileLoadResult"/> per blob).</summary>
+    public static ValidationResult Validate(IReadOnlyList<FileLoadResult> loaded, IEnumerable<Diagnostic>? earlier = null)
+    {
+        var diagnostics = new List<Diagnostic>(earlier ?? []);
+        var objects = new List<LoadedObject>();
+        foreach (var file in loaded)
+        {
+            diagnostics.AddRange(file.Diagnostics);
+            objects.AddRange(file.Objects);
+        }
+
+        var context = new ValidationContext(objects, diagnostics);
+        DuplicateRules.Check(context);
+        PodSpecRules.Check(context);
+        SecurityRules.Check(context);
+        OwnershipRules.Check(context);
+        WorkflowRules.Check(context);
+
+        var unique = diagnostics.Distinct().ToList();
+        unique.Sort(DiagnosticOrder.Instance);
+        return new ValidationResult(objects, unique, context.Loops);
+    }
+}

@@ -1,0 +1,267 @@
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Loading;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Ownership;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Core.Validation;
+
+/// <summary>
+/// Explicit field ownership: every field has at most one owner loop; Git may not write a loop's
+/// field; loops that read each other's writes in a cycle are rejected (no proof of convergence).
+/// </summary>
+internal static class OwnershipRules
+{
+    public static void Check(ValidationContext context)
+    {
+        RegisterLoops(context);
+        CheckOverlaps(context);
+        CheckCycles(context);
+        CheckGitWrites(context);
+        CheckGeneratedPods(context);
+    }
+
+    /// <summary>Turns each ControlLoop into a declaration; malformed paths are reported and left out.</summary>
+    private static void RegisterLoops(ValidationContext context)
+    {
+        foreach (var obj in context.OfKind(Kinds.ControlLoop))
+        {
+            var loop = (ControlLoop)obj.Object;
+            var name = loop.Metadata.Name;
+            if (BuiltInLoops.IsBuiltIn(name))
+            {
+                context.Error(obj.At("metadata", "name"), DiagnosticCodes.ReservedLoopName,
+                    $"\"{name}\" is the name of a built-in control loop; choose another name", obj);
+                continue;
+            }
+
+            var handlers = (loop.Spec.Exec is not null ? 1 : 0) + (loop.Spec.Http is not null ? 1 : 0);
+            if (handlers != 1)
+            {
+                context.Error(obj.At("spec"), DiagnosticCodes.Inconsistent,
+                    $"a control loop needs exactly one handler, exec or http, found {handlers}; keep one", obj);
+            }
+
+            var owns = Parse(context, obj, loop, "owns", loop.Spec.Owns, mustBeHandled: true);
+            var reads = Parse(context, obj, loop, "reads", loop.Spec.Reads, mustBeHandled: false);
+            context.Loops.Add(new LoopDeclaration(name, loop.Spec.Description ?? string.Empty, loop.Spec.ObjectKinds, owns, reads,
+                loop.Spec.Step, loop.Spec.Selector, obj));
+        }
+    }
+
+    private static List<FieldPath> Parse(ValidationContext context, LoadedObject obj, ControlLoop loop, string list, IReadOnlyList<string>? texts, bool mustBeHandled)
+    {
+        var paths = new List<FieldPath>();
+        for (var i = 0; texts is not null && i < texts.Count; i++)
+        {
+            var at = obj.ValueAt("spec", list, i);
+            if (!FieldPath.TryParse(texts[i], out var path, out var error))
+            {
+                context.Error(at, DiagnosticCodes.BadFieldPath, $"spec.{list}[{i}] \"{texts[i]}\": {error}", obj);
+                continue;
+            }
+
+            if (!Kinds.All.Contains(path!.Kind))
+            {
+                context.Error(at, DiagnosticCodes.BadFieldPath,
+                    $"spec.{list}[{i}] \"{texts[i]}\" names the kind \"{path.Kind}\", which does not exist; use one of {string.Join(", ", Kinds.LoopTargets)}", obj);
+                continue;
+            }
+
+            if (mustBeHandled && !loop.Spec.ObjectKinds.Contains(path.Kind))
+            {
+                context.Error(at, DiagnosticCodes.BadFieldPath,
+                    $"spec.owns[{i}] \"{texts[i]}\" is a field of {path.Kind}, but the loop handles only [{string.Join(", ", loop.Spec.ObjectKinds)}]; add {path.Kind} to objectKinds or drop the field", obj);
+                continue;
+            }
+
+            paths.Add(path);
+        }
+
+        return paths;
+    }
+
+    private static void CheckOverlaps(ValidationContext context)
+    {
+        var loops = context.Loops;
+        for (var i = 0; i < loops.Count; i++)
+        {
+            for (var j = i + 1; j < loops.Count; j++)
+            {
+                foreach (var a in loops[i].Owns)
+                {
+                    foreach (var b in loops[j].Owns.Where(a.Overlaps))
+                    {
+                        // Report at the later (Git) loop's claim; built-ins come first in the list.
+                        var claimant = loops[j];
+                        var at = claimant.Source!.ValueAt("spec", "owns", IndexOf(claimant, b));
+                        if (loops[i].IsBuiltIn)
+                        {
+                            context.Error(at, DiagnosticCodes.ClaimsBuiltInField,
+                                $"owns {b}, which overlaps {a} owned by the built-in loop {loops[i].Name}; every field has one owner: drop the claim or choose another field", claimant.Source);
+                        }
+                        else
+                        {
+                            context.Error(at, DiagnosticCodes.OwnershipOverlap,
+                                $"owns {b}, which overlaps {a} owned by control loop {loops[i].Name} (at {loops[i].Source!.ValueAt("spec", "owns", IndexOf(loops[i], a))}); every field has one owner: split the fields between {loops[i].Name} and {claimant.Name}", claimant.Source);
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    private static int IndexOf(LoopDeclaration loop, FieldPath path)
+    {
+        var texts = ((ControlLoop)loop.Source!.Object).Spec.Owns ?? [];
+        for (var i = 0; i < texts.Count; i++)
+        {
+            if (FieldPath.TryParse(texts[i], out var p, out _) && p!.Equals(path))
+            {
+                return i;
+            }
+        }
+
+        return 0;
+    }
+
+    /// <summary>
+    /// Loop A feeds loop B when B reads a field A writes. A cycle in that graph means the loops can
+    /// chase each other forever; the registry refuses it and lists the cycle.
+    /// </summary>
+    private static void CheckCycles(ValidationContext context)
+    {
+        var loops = context.Loops;
+        var feeds = loops.ToDictionary(l => l.Name, _ => new List<(string To, FieldPath Field)>());
+        foreach (var writer in loops)
+        {
+            foreach (var reader in loops.Where(r => r.Name != writer.Name))
+            {
+                var field = writer.Owns.FirstOrDefault(w => reader.Reads.Any(w.Overlaps));
+                if (field is not null)
+                {
+                    feeds[writer.Name].Add((reader.Name, field));
+                }
+            }
+        }
+
+        foreach (var cycle in Graphs.FindCycles(loops.Select(l => l.Name), n => feeds[n].Select(e => e.To)))
+        {
+            var steps = new List<string>();
+            for (var i = 0; i < cycle.Count; i++)
+            {
+                var from = cycle[i];
+                var to = cycle[(i + 1) % cycle.Count];
+                var field = feeds[from].First(e => e.To == to).Field;
+                steps.Add($"{from} writes {field}, read by {to}");
+            }
+
+            var reportOn = cycle.Select(n => loops.First(l => l.Name == n)).FirstOrDefault(l => !l.IsBuiltIn);
+            if (reportOn is null)
+            {
+                continue; // Built-ins are acyclic by construction (and tested).
+            }
+
+            context.Error(reportOn.Source!.At("spec", "reads"), DiagnosticCodes.ReadWriteCycle,
+                $"control loops read each other's writes in a cycle: {string.Join(" → ", cycle.Append(cycle[0]))} ({string.Join("; ", steps)}); break the cycle so that the loops converge",
+                reportOn.Source);
+        }
+    }
+
+    /// <summary>A manifest in Git may not set a field a loop owns (status, for one).</summary>
+    private static void CheckGitWrites(ValidationContext context)
+    {
+        foreach (var obj in context.Objects)
+        {
+            var applicable = context.Loops.Where(l => l.Selects(obj.Object)).ToList();
+            var reported = new HashSet<string>(StringComparer.Ordinal);
+            var statusOwnerFound = false;
+            foreach (var (segments, normalized) in Leaves(obj.Json, []))
+            {
+                var owner = applicable.SelectMany(l => l.Owns.Select(p => (Loop: l, Path: p)))
+                    .FirstOrDefault(o => o.Path.Covers(obj.Object.Kind, normalized));
+                if (owner.Loop is not null)
+                {
+                    statusOwnerFound |= normalized[0] == "status";
+                    if (reported.Add(owner.Path.ToString()))
+                    {
+                        var ownerSegments = segments.Take(owner.Path.Segments.Count).ToArray();
+                        context.Error(obj.At(ownerSegments), DiagnosticCodes.SetsLoopOwnedField,
+                            $"sets {ValidationContext.Render(ownerSegments)}, which control loop {owner.Loop.Name} owns ({owner.Path}); remove it from the manifest: Git may not write a loop's field",
+                            obj);
+                    }
+                }
+            }
+
+            if (obj.Json["status"] is not null && !statusOwnerFound)
+            {
+                context.Error(obj.At("status"), DiagnosticCodes.SetsLoopOwnedField,
+                    "sets status, which only control loops write; remove the status block from the manifest", obj);
+            }
+        }
+    }
+
+    /// <summary>Pods a PinnedDeployment generates are its own; a manifest in Git may not define one.</summary>
+    private static void CheckGeneratedPods(ValidationContext context)
+    {
+        var generated = new Dictionary<ObjectRef, LoadedObject>();
+        foreach (var obj in context.OfKind(Kinds.PinnedDeployment))
+        {
+            var pd = (PinnedDeployment)obj.Object;
+            for (var i = 0; i < pd.Spec.Replicas; i++)
+            {
+                generated.TryAdd(new ObjectRef(Kinds.Pod, pd.Namespace, $"{pd.Metadata.Name}-{i}"), obj);
+            }
+        }
+
+        foreach (var pod in context.OfKind(Kinds.Pod))
+        {
+            if (generated.TryGetValue(pod.Ref, out var owner))
+            {
+                context.Error(pod.At("metadata", "name"), DiagnosticCodes.GeneratedObjectInGit,
+                    $"is generated by {owner.Ref.Display} (at {owner.Location}) and owned by control loop pinned-deployment; remove this manifest and change the PinnedDeployment instead", pod);
+            }
+        }
+    }
+
+    /// <summary>Every leaf of the JSON with its real segments (keys, indexes) and normalised ones ([*] for indexes).</summary>
+    private static IEnumerable<(object[] Segments, string[] Normalized)> Leaves(JToken token, List<object> path)
+    {
+        switch (token)
+        {
+            case JObject o when o.Count > 0:
+                foreach (var property in o.Properties())
+                {
+                    path.Add(property.Name);
+                    foreach (var leaf in Leaves(property.Value, path))
+                    {
+                        yield return leaf;
+                    }
+
+                    path.RemoveAt(path.Count - 1);
+                }
+
+                break;
+            case JArray a when a.Count > 0:
+                for (var i = 0; i < a.Count; i++)
+                {
+                    path.Add(i);
+                    foreach (var leaf in Leaves(a[i], path))
+                    {
+                        yield return leaf;
+                    }
+
+                    path.RemoveAt(path.Count - 1);
+                }
+
+                break;
+            default:
+                if (path.Count > 0)
+                {
+                    yield return ([.. path], [.. path.Select(s => s is int ? FieldPath.AnyItem : (string)s)]);
+                }
+
+                break;
+        }
+    }
+}

@@ -1,0 +1,18 @@
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Loading;
+using GitOrch.Core.Ownership;
+
+namespace GitOrch.Core.Validation;
+
+/// <summary>The outcome of validating a set of manifests.</summary>
+public sealed record ValidationResult(
+    IReadOnlyList<LoadedObject> Objects,
+    IReadOnlyList<Diagnostic> Diagnostics,
+    IReadOnlyList<LoopDeclaration> Loops)
+{
+    public bool IsValid => !Diagnostics.Any(d => d.IsError);
+
+    public int ErrorCount => Diagnostics.Count(d => d.IsError);
+
+    public int WarningCount => Diagnostics.Count(d => !d.IsError);
+}

@@ -1,0 +1,28 @@
+using GitOrch.Core.Manifests;
+
+namespace GitOrch.Core.Workflow;
+
+/// <summary>
+/// The targets every pod's workflow has: scheduled.target → network.target and storage.target →
+/// running.target.
+/// </summary>
+public static class BuiltInTargets
+{
+    public const string Scheduled = "scheduled.target";
+    public const string Network = "network.target";
+    public const string Storage = "storage.target";
+    public const string Running = "running.target";
+
+    public static IReadOnlyList<UnitDeclaration> All { get; } =
+    [
+        Declare(Scheduled, "The pod has a node", after: [], requires: []),
+        Declare(Network, "The pod has its address or ports", after: [Scheduled], requires: [Scheduled]),
+        Declare(Storage, "The pod's images and volumes are ready", after: [Scheduled], requires: [Scheduled]),
+        Declare(Running, "The pod runs", after: [Network, Storage], requires: [Network, Storage]),
+    ];
+
+    public static bool IsBuiltIn(string name) => All.Any(t => t.Name == name);
+
+    private static UnitDeclaration Declare(string name, string description, IReadOnlyList<string> after, IReadOnlyList<string> requires) =>
+        new(name, UnitType.Target, description, new TargetSpec { Description = description, After = after, Requires = requires }.ToOrdering(), null);
+}
