@@ -45,6 +45,15 @@ public static class YamlReader
                 DiagnosticCodes.YamlSyntax,
                 $"YAML syntax error: {Describe(ex)}; fix the YAML at this position (documents after it in this file were not read)"));
         }
+        catch (Exception ex) when (ex is InvalidOperationException or ArgumentException or FormatException or OverflowException)
+        {
+            // YamlDotNet's scanner throws these on some malformed input instead of a YamlException.
+            var mark = parser.Current?.Start;
+            diagnostics.Add(Diagnostic.Error(
+                new SourceLocation(file, Math.Max(1, (int)(mark?.Line ?? 1)), Math.Max(1, (int)(mark?.Column ?? 1))),
+                DiagnosticCodes.YamlSyntax,
+                "YAML syntax error: the parser could not continue here; check indentation, quotes and brackets near this position (documents after it in this file were not read)"));
+        }
         catch (DepthException ex)
         {
             diagnostics.Add(Diagnostic.Error(

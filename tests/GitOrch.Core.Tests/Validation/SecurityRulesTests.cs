@@ -1,0 +1,160 @@
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Tests.Support;
+
+namespace GitOrch.Core.Tests.Validation;
+
+public class SecurityRulesTests
+{
+    private static string Policy(string allow, string namespaces = "[demo]") => $$"""
+        apiVersion: gitorch.dev/v1
+        kind: ClusterPolicy
+        metadata: {name: cluster}
+        spec:
+          security:
+            exceptions:
+              - namespaces: {{namespaces}}
+                allow: {{allow}}
+        """;
+
+    /// <summary>A pod whose line 7 is replaced by <paramref name="weakening"/> (spec level, indent 2).</summary>
+    private static string Pod(string weakening, string ns = "demo") => $"""
+        apiVersion: gitorch.dev/v1
+        kind: Pod
+        metadata:
+          name: p
+          namespace: {ns}
+        spec:
+        {weakening}
+          containers:
+            - name: main
+              image: busybox:1.35
+              command: [sleep, "1"]
+        """;
+
+    /// <summary>(spec line, exception, the text the diagnostic must point at).</summary>
+    public static TheoryData<string, string, string> Weakenings => new()
+    {
+        { "  runtime: process", "runtime:process", "runtime" },
+        { "  security: {runAsUser: 0}", "runAsRoot", "runAsUser" },
+        { "  security: {allowPrivilegeEscalation: true}", "privilegeEscalation", "allowPrivilegeEscalation" },
+        { "  security: {capabilities: [NET_ADMIN]}", "capability:NET_ADMIN", "NET_ADMIN" },
+        { "  security: {capabilities: [CAP_SYS_ADMIN]}", "capability:SYS_ADMIN", "CAP_SYS_ADMIN" },
+        { "  security: {seccomp: Unconfined}", "seccomp:unconfined", "seccomp" },
+        { "  security: {hostUsers: true}", "hostUsers", "hostUsers" },
+        { "  security: {readOnlyRootFilesystem: false}", "writableRootFilesystem", "readOnlyRootFilesystem" },
+        { "  security: {hostNetwork: true}", "hostNetwork", "hostNetwork" },
+        { "  security: {hostPID: true}", "hostPID", "hostPID" },
+        { "  security: {hostIPC: true}", "hostIPC", "hostIPC" },
+        { "  security: {privileged: true}", "privileged", "privileged" },
+        { "  security: {devices: [/dev/fuse]}", "device:/dev/fuse", "/dev/fuse" },
+        { "  security: {sysctls: {net.core.somaxconn: \"1024\"}}", "sysctl:net.core.somaxconn", "net.core.somaxconn" },
+        { "  security: {procMount: Unmasked}", "procMount", "procMount" },
+        { "  volumes: [{name: data, hostPath: /srv/data}]", "hostPath:/srv/data", "hostPath" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Weakenings))]
+    public void Rejects_AWeakening_WithoutAnException_NamingFieldAndException(string weakening, string exception, string pointsAt)
+    {
+        const int line = 7;
+        var column = weakening.IndexOf(pointsAt, StringComparison.Ordinal) + 1;
+        var result = TestManifests.Validate(("pod.yaml", Pod(weakening)));
+        var d = result.Single(DiagnosticCodes.WeakeningWithoutException);
+        Assert.Equal(("pod.yaml", line, column), (d.File, d.Line, d.Column));
+        Assert.Contains($"\"{exception}\" for namespace demo", d.Message, StringComparison.Ordinal);
+        Assert.StartsWith("Pod demo/p: spec.", d.Message, StringComparison.Ordinal);
+        Assert.Equal("Pod/demo/p", d.Object!.Key);
+    }
+
+    [Theory]
+    [MemberData(nameof(Weakenings))]
+    public void Accepts_AWeakening_WithAMatchingException(string weakening, string exception, string pointsAt)
+    {
+        Assert.Contains(pointsAt, weakening, StringComparison.Ordinal);
+        var result = TestManifests.Validate(("pod.yaml", Pod(weakening)), ("policy.yaml", Policy($"[\"{exception}\"]")));
+        result.NoErrors();
+        Assert.Empty(result.Diagnostics);
+    }
+
+    [Fact]
+    public void Rejects_AWeakening_WhoseExceptionIsForAnotherNamespace()
+    {
+        var result = TestManifests.Validate(("pod.yaml", Pod("  security: {runAsUser: 0}", ns: "prod")), ("policy.yaml", Policy("[runAsRoot]")));
+        Assert.Contains("for namespace prod in ClusterPolicy cluster", result.Single(DiagnosticCodes.WeakeningWithoutException).Message, StringComparison.Ordinal);
+        Assert.Single(result.Diagnostics, d => d.Code == DiagnosticCodes.UnusedException);
+    }
+
+    [Fact]
+    public void Accepts_TheStarNamespace_InAnException() =>
+        TestManifests.Validate(Pod("  security: {runAsUser: 0}", ns: "prod"), Policy("[runAsRoot]", "[\"*\"]")).NoErrors();
+
+    [Theory]
+    [InlineData("hostPath:/srv", "/srv/data", true)]
+    [InlineData("hostPath:/srv/", "/srv/data", true)]
+    [InlineData("hostPath:/srv", "/srvdata", false)]
+    [InlineData("hostPath:/srv/data", "/srv", false)]
+    public void HostPathExceptions_CoverTheFolderAndBelow(string exception, string path, bool permitted)
+    {
+        var result = TestManifests.Validate(Pod($"  volumes: [{{name: d, hostPath: {path}}}]"), Policy($"[\"{exception}\"]"));
+        Assert.Equal(permitted, result.IsValid);
+    }
+
+    [Fact]
+    public void Allows_NetBindService_WithoutAnException() =>
+        TestManifests.Validate(Pod("  security: {capabilities: [NET_BIND_SERVICE]}")).NoErrors();
+
+    [Fact]
+    public void Allows_SafeSysctls_WithoutAnException() =>
+        TestManifests.Validate(Pod("  security: {sysctls: {net.ipv4.tcp_syncookies: \"1\"}}")).NoErrors();
+
+    [Fact]
+    public void Allows_NonRootUsers_AndExplicitDefaults_WithoutAnException() =>
+        TestManifests.Validate(Pod("  security: {runAsUser: 1000, readOnlyRootFilesystem: true, seccomp: RuntimeDefault, hostNetwork: false}")).NoErrors();
+
+    [Fact]
+    public void Checks_PinnedDeploymentTemplates_Too()
+    {
+        var result = TestManifests.Validate("""
+            apiVersion: gitorch.dev/v1
+            kind: PinnedDeployment
+            metadata: {name: web, namespace: demo}
+            spec:
+              replicas: 2
+              percentNext: 50
+              previous: {spec: {containers: [{name: main, image: busybox:1.35}]}}
+              next:
+                spec:
+                  security: {privileged: true}
+                  containers: [{name: main, image: busybox:1.36}]
+            """);
+        var d = result.Single(DiagnosticCodes.WeakeningWithoutException);
+        Assert.Equal((10, 18), (d.Line, d.Column));
+        Assert.Contains("spec.next.spec.security.privileged", d.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Warns_OnAnUnusedException_AtItsPosition()
+    {
+        var result = TestManifests.Validate(("policy.yaml", Policy("[runAsRoot, hostNetwork]")), ("pod.yaml", Pod("  security: {runAsUser: 0}")));
+        result.NoErrors();
+        var d = result.Single(DiagnosticCodes.UnusedException);
+        Assert.Equal(("policy.yaml", 8, 28, DiagnosticSeverity.Warning), (d.File, d.Line, d.Column, d.Severity));
+        Assert.Contains("\"hostNetwork\"", d.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rejects_AnUnknownExceptionName_WithASuggestion()
+    {
+        var d = TestManifests.Validate(Policy("[runAsroot]")).Single(DiagnosticCodes.UnknownException);
+        Assert.Contains("did you mean \"runAsRoot\"?", d.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Rejects_ASecondClusterPolicy_NamingTheFirst()
+    {
+        var second = Policy("[runAsRoot]").Replace("name: cluster", "name: other", StringComparison.Ordinal);
+        var d = TestManifests.Validate(("a.yaml", Policy("[runAsRoot]")), ("b.yaml", second)).Single(DiagnosticCodes.DuplicatePolicy);
+        Assert.Equal("b.yaml", d.File);
+        Assert.Contains("ClusterPolicy cluster is already defined at a.yaml:3:", d.Message, StringComparison.Ordinal);
+    }
+}
