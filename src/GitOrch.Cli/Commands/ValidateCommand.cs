@@ -50,6 +50,11 @@ internal static class ValidateCommand
             DiagnosticPrinter.Text(output, result.Diagnostics, terminal);
         }
 
+        if (files.Count == 0)
+        {
+            error.WriteLine($"{path}: note: no *.yaml or *.yml manifests found (hidden paths and .gitorchignore entries are skipped); check the path");
+        }
+
         var verdict = result.IsValid ? "valid" : "invalid";
         error.WriteLine(
             $"{path}: {verdict}: {result.Objects.Count} object(s) in {files.Count} file(s); {result.ErrorCount} error(s), {result.WarningCount} warning(s)");

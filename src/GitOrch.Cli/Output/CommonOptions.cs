@@ -11,6 +11,7 @@ internal static class CommonOptions
         var option = new Option<OutputFormat>("--output", "-o")
         {
             Description = $"Output format: {string.Join(", ", names)}",
+            HelpName = string.Join('|', names),
             DefaultValueFactory = _ => OutputFormat.Text,
             CustomParser = result =>
             {

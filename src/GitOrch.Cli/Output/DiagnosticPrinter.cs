@@ -6,7 +6,11 @@ namespace GitOrch.Cli.Output;
 /// <summary>Prints diagnostics as compiler-style lines or as a JSON array.</summary>
 internal static class DiagnosticPrinter
 {
-    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true };
+    private static readonly JsonSerializerOptions JsonOptions = new()
+    {
+        WriteIndented = true,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping, // Quotes stay readable; output is not embedded in HTML.
+    };
 
     public static void Text(TextWriter output, IEnumerable<Diagnostic> diagnostics, Terminal terminal)
     {

@@ -11,10 +11,10 @@ public static class DiagnosticCodes
     /// <summary>The file is not valid YAML.</summary>
     public const string YamlSyntax = "GO1001";
 
-    /// <summary>A document lacks apiVersion or kind, or apiVersion is not gitorch.dev/v1.</summary>
+    /// <summary>A document is not a mapping, lacks apiVersion, or its apiVersion is not gitorch.dev/v1.</summary>
     public const string ApiVersion = "GO1002";
 
-    /// <summary>The kind is not one GitOrch knows.</summary>
+    /// <summary>The kind is missing or not one GitOrch knows.</summary>
     public const string UnknownKind = "GO1003";
 
     /// <summary>A field the schema does not define (unknown fields are errors).</summary>

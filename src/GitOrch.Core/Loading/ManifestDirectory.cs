@@ -42,7 +42,7 @@ public static class ManifestDirectory
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             diagnostics.Add(Diagnostic.Error(new SourceLocation(relative.Length == 0 ? "." : relative, 1, 1), DiagnosticCodes.Unreadable,
-                $"cannot read folder: {ex.GetType().Name}: {ex.Message}; check its permissions"));
+                $"cannot read folder ({ex.Message.TrimEnd('.')}); check that it exists and is readable"));
             return;
         }
 
@@ -87,7 +87,7 @@ public static class ManifestDirectory
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             diagnostics.Add(Diagnostic.Error(new SourceLocation(shown, 1, 1), DiagnosticCodes.Unreadable,
-                $"cannot read file: {ex.GetType().Name}: {ex.Message}; check its permissions"));
+                $"cannot read file ({ex.Message.TrimEnd('.')}); check that it exists and is readable, or remove it"));
         }
     }
 }

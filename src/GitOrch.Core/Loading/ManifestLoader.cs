@@ -12,6 +12,9 @@ namespace GitOrch.Core.Loading;
 /// </summary>
 public static class ManifestLoader
 {
+    /// <summary>Maps whose values are strings even when written as numbers or booleans.</summary>
+    private static readonly HashSet<string> StringMaps = new(StringComparer.Ordinal) { "env", "sysctls" };
+
     /// <summary>Loads one file's documents. Pure: the same text gives the same result (cacheable by blob id).</summary>
     public static FileLoadResult LoadFile(ManifestFile file)
     {
@@ -81,6 +84,7 @@ public static class ManifestLoader
             return null;
         }
 
+        SourceJson.RestoreText(json, StringMaps);
         try
         {
             var typed = (ManifestObject)json.ToObject(type, ManifestJson.Serializer)!;

@@ -25,7 +25,39 @@ public static class SourceJson
         return obj;
     }
 
+    /// <summary>The text a typed scalar was written with ("1.10", "010"), kept beside its parsed value.</summary>
+    public sealed record OriginalText(string Text);
+
+    /// <summary>
+    /// Turns the numbers and booleans of string-valued maps (env, sysctls) back into the text they
+    /// were written with: <c>V: 1.10</c> means "1.10", not 1.1.
+    /// </summary>
+    public static void RestoreText(JToken token, IReadOnlySet<string> stringMaps)
+    {
+        foreach (var property in ((JContainer)token).Descendants().OfType<JProperty>().Where(p => stringMaps.Contains(p.Name) && p.Value is JObject).ToList())
+        {
+            foreach (var entry in ((JObject)property.Value).Properties())
+            {
+                if (entry.Value is JValue { Type: not JTokenType.String and not JTokenType.Null } value)
+                {
+                    entry.Value = new JValue(value.Annotation<OriginalText>()?.Text ?? Show(value));
+                }
+            }
+        }
+    }
+
     private static JValue ToValue(ScalarNode scalar)
+    {
+        var value = Typed(scalar);
+        if (scalar.Kind is ScalarKind.Integer or ScalarKind.Float or ScalarKind.Boolean)
+        {
+            value.AddAnnotation(new OriginalText(scalar.Value));
+        }
+
+        return value;
+    }
+
+    private static JValue Typed(ScalarNode scalar)
     {
         switch (scalar.Kind)
         {

@@ -40,8 +40,17 @@ public static class YamlReader
         }
         catch (YamlException ex)
         {
+            var lines = text.Split('\n');
+            var lastLine = text.EndsWith('\n') ? lines.Length - 1 : lines.Length;
+            var line = Math.Max(1, (int)ex.Start.Line);
+            var column = Math.Max(1, (int)ex.Start.Column);
+            if (line > lastLine && lastLine >= 1)
+            {
+                (line, column) = (lastLine, lines[lastLine - 1].Length + 1); // "at the end of the file", not past it
+            }
+
             diagnostics.Add(Diagnostic.Error(
-                new SourceLocation(file, Math.Max(1, (int)ex.Start.Line), Math.Max(1, (int)ex.Start.Column)),
+                new SourceLocation(file, line, column),
                 DiagnosticCodes.YamlSyntax,
                 $"YAML syntax error: {Describe(ex)}; fix the YAML at this position (documents after it in this file were not read)"));
         }

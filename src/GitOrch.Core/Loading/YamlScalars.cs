@@ -4,7 +4,7 @@ using System.Text.RegularExpressions;
 namespace GitOrch.Core.Loading;
 
 /// <summary>Resolves plain YAML scalars to types with the YAML 1.2 core schema (yes/no/on/off stay strings).</summary>
-internal static partial class YamlScalars
+public static partial class YamlScalars
 {
     public static ScalarKind Resolve(string value)
     {
@@ -86,3 +86,4 @@ internal static partial class YamlScalars
     [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
     private static partial Regex FloatPattern();
 }
+

@@ -29,7 +29,7 @@ public sealed partial record FieldPath(string Kind, IReadOnlyList<string> Segmen
             var match = SegmentPattern().Match(part);
             if (!match.Success)
             {
-                error = $"\"{part}\" is not a field name (letters and digits, optionally followed by [*])";
+                error = $"\"{part}\" is not a field name (letters, digits and '_', starting with a letter, optionally followed by [*])";
                 return false;
             }
 

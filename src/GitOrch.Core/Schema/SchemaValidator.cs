@@ -101,7 +101,7 @@ public static class SchemaValidator
             case ValidationErrorKind.NoAdditionalPropertiesAllowed:
             {
                 var parent = Parent(path);
-                var allowed = error.Schema?.ActualSchema.ActualProperties.Keys.ToList() ?? [];
+                var allowed = error.Schema?.ActualSchema.ActualProperties.Keys.Where(k => k != "status").ToList() ?? [];
                 var suggestion = Suggest(error.Property, allowed);
                 var where = parent.Length == 0 ? "at the top level" : $"in {parent}";
                 var hint = suggestion is not null
@@ -123,7 +123,7 @@ public static class SchemaValidator
                 var values = error.Schema?.ActualSchema.Enumeration.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)) ?? [];
                 var list = string.Join(", ", values);
                 var suggestion = token?.Type == JTokenType.String ? Suggest((string?)token, values.OfType<string>().ToList()) : null;
-                var hint = suggestion is not null ? $"did you mean \"{suggestion}\"?" : $"use one of: {list}";
+                var hint = suggestion is not null ? $"did you mean \"{suggestion}\"? (allowed: {list})" : $"use one of: {list}";
                 return Diagnostic.Error(at, DiagnosticCodes.NotAllowedValue,
                     $"{who}{field} is {SourceJson.Show(token)}, which is not allowed; {hint}", obj);
             }
@@ -166,8 +166,9 @@ public static class SchemaValidator
             case var kind when IsTypeError(kind) || kind == ValidationErrorKind.NoTypeValidates:
             {
                 var expected = Describe(error.Schema?.ActualSchema.Type ?? JsonObjectType.None);
+                var written = (token as JValue)?.Annotation<SourceJson.OriginalText>()?.Text ?? SourceJson.Show(token);
                 var quoteHint = token?.Type is JTokenType.Float or JTokenType.Integer or JTokenType.Boolean && expected.Contains("string", StringComparison.Ordinal)
-                    ? $" (quote it: \"{SourceJson.Show(token)}\")"
+                    ? $" (quote it: \"{written}\")"
                     : string.Empty;
                 return Diagnostic.Error(at, DiagnosticCodes.WrongType,
                     $"{who}{field} must be {expected}, not {DescribeToken(token)}{quoteHint}", obj);

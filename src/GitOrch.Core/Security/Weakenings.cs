@@ -106,7 +106,7 @@ public static class Weakenings
             for (var i = 0; i < caps.Count; i++)
             {
                 var cap = NormalizeCapability(caps[i]);
-                if (!FreeCapabilities.Contains(cap))
+                if (!FreeCapabilities.Contains(cap) && Capabilities.Contains(cap))
                 {
                     yield return new(CapabilityPrefix + cap, ["security", "capabilities", i], $"adds the capability {cap}");
                 }
@@ -191,11 +191,20 @@ public static class Weakenings
             // hostPath:/srv permits /srv and anything below it (on a path-segment boundary).
             var allowed = exception[HostPathPrefix.Length..].TrimEnd('/');
             var wanted = requested[HostPathPrefix.Length..].TrimEnd('/');
+            if (!IsNormalPath(wanted) || !IsNormalPath(allowed.Length == 0 ? "/" : allowed))
+            {
+                return false; // "/srv/data/../../etc" must never match "/srv/data".
+            }
+
             return allowed.Length == 0 || wanted == allowed || wanted.StartsWith(allowed + "/", StringComparison.Ordinal);
         }
 
         return false;
     }
+
+    /// <summary>An absolute path with no ".", ".." or empty segments: what hostPath and device paths must be.</summary>
+    public static bool IsNormalPath(string path) =>
+        path.StartsWith('/') && (path == "/" || path[1..].TrimEnd('/').Split('/').All(s => s.Length > 0 && s != "." && s != ".."));
 
     /// <summary>Whether a name is a valid exception; when not, a hint at what it should be.</summary>
     public static bool IsKnownException(string name, out string? hint)
@@ -221,12 +230,12 @@ public static class Weakenings
         if (name.StartsWith(HostPathPrefix, StringComparison.Ordinal) || name.StartsWith(DevicePrefix, StringComparison.Ordinal))
         {
             var path = name[(name.IndexOf(':', StringComparison.Ordinal) + 1)..];
-            if (path.StartsWith('/'))
+            if (IsNormalPath(path))
             {
                 return true;
             }
 
-            hint = "the path must be absolute";
+            hint = "the path must be absolute, without '.', '..' or empty segments";
             return false;
         }
 

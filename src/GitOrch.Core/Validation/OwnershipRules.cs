@@ -28,6 +28,11 @@ internal static class OwnershipRules
         {
             var loop = (ControlLoop)obj.Object;
             var name = loop.Metadata.Name;
+            if (context.Loops.Any(l => l.Name == name && !l.IsBuiltIn))
+            {
+                continue; // Defined twice: DuplicateRules reports it (GO1010).
+            }
+
             if (BuiltInLoops.IsBuiltIn(name))
             {
                 context.Error(obj.At("metadata", "name"), DiagnosticCodes.ReservedLoopName,
@@ -39,7 +44,9 @@ internal static class OwnershipRules
             if (handlers != 1)
             {
                 context.Error(obj.At("spec"), DiagnosticCodes.Inconsistent,
-                    $"a control loop needs exactly one handler, exec or http, found {handlers}; keep one", obj);
+                    handlers == 0
+                        ? "a control loop needs a handler; add exec: {command: [...]} or http: {url: ...}"
+                        : "a control loop has exactly one handler, but both exec and http are set; keep one", obj);
             }
 
             var owns = Parse(context, obj, loop, "owns", loop.Spec.Owns, mustBeHandled: true);
@@ -64,7 +71,7 @@ internal static class OwnershipRules
             if (!Kinds.All.Contains(path!.Kind))
             {
                 context.Error(at, DiagnosticCodes.BadFieldPath,
-                    $"spec.{list}[{i}] \"{texts[i]}\" names the kind \"{path.Kind}\", which does not exist; use one of {string.Join(", ", Kinds.LoopTargets)}", obj);
+                    $"spec.{list}[{i}] \"{texts[i]}\" names the kind \"{path.Kind}\", which does not exist; use one of {string.Join(", ", Kinds.All)}", obj);
                 continue;
             }
 

@@ -40,7 +40,13 @@ internal static class PodSpecRules
                     $"{ValidationContext.Render(at)}: volume name \"{volume.Name}\" is used twice; rename one", obj);
             }
 
-            var sources = (volume.EmptyDir is not null ? 1 : 0) + (volume.HostPath is not null ? 1 : 0);
+            if (volume.HostPath is { } hostPath && !Weakenings.IsNormalPath(hostPath))
+            {
+                context.Error(obj.ValueAt([.. at, "hostPath"]), DiagnosticCodes.BadFormat,
+                    $"{ValidationContext.Render(at)}: hostPath \"{hostPath}\" is not a plain absolute path; write it without '.', '..' or '//' segments", obj);
+            }
+
+            var sources = (volume.EmptyDir is not null || IsExplicitNull(obj, [.. at, "emptyDir"]) ? 1 : 0) + (volume.HostPath is not null ? 1 : 0);
             if (sources != 1)
             {
                 context.Error(obj.At(at), DiagnosticCodes.Inconsistent,
@@ -62,6 +68,12 @@ internal static class PodSpecRules
             {
                 context.Error(obj.At(at), DiagnosticCodes.MissingField,
                     $"{ValidationContext.Render(at)}: container \"{container.Name}\" runs on the oci runtime and needs an image (name:tag in the node's image store); add image", obj);
+            }
+
+            if (spec.Runtime == PodRuntime.Oci && container.Image is { } image && !image.Contains(':', StringComparison.Ordinal))
+            {
+                context.Error(obj.ValueAt([.. at, "image"]), DiagnosticCodes.BadFormat,
+                    $"{ValidationContext.Render(at)}: image \"{image}\" has no tag; pin a version as name:tag (for example {image}:1.0), so that every version of the pod names exactly one image", obj);
             }
 
             if (spec.Runtime == PodRuntime.Process && container.Command is not { Count: > 0 })
@@ -98,6 +110,16 @@ internal static class PodSpecRules
             }
         }
 
+        for (var i = 0; spec.Security?.Devices is { } devices && i < devices.Count; i++)
+        {
+            if (!Weakenings.IsNormalPath(devices[i]))
+            {
+                object[] at = [.. prefix, "security", "devices", i];
+                context.Error(obj.ValueAt(at), DiagnosticCodes.BadFormat,
+                    $"{ValidationContext.Render(at)}: device \"{devices[i]}\" is not a plain absolute path; write it without '.', '..' or '//' segments", obj);
+            }
+        }
+
         if (spec.Security?.Capabilities is { } caps)
         {
             for (var i = 0; i < caps.Count; i++)
@@ -127,4 +149,8 @@ internal static class PodSpecRules
     }
 
     private static object[] Path(object[] prefix, params object[] rest) => [.. prefix, .. rest];
+
+    /// <summary>"emptyDir:" with no value is an empty emptyDir, not a missing one.</summary>
+    private static bool IsExplicitNull(LoadedObject obj, object[] path) =>
+        Loading.NodeLocator.Find(obj.Document.Root, path) is { Node: Loading.ScalarNode { Kind: Loading.ScalarKind.Null } };
 }

@@ -42,12 +42,17 @@ internal sealed class ValidationContext(IReadOnlyList<LoadedObject> objects, ICo
     /// <summary>Units of the workflow graph: built-in targets, Targets from Git, and every loop's step.</summary>
     public IEnumerable<UnitDeclaration> Units()
     {
-        foreach (var target in BuiltInTargets.All)
+        var fromGit = OfKind(Kinds.Target).GroupBy(o => o.Object.Metadata.Name).ToDictionary(g => g.Key, g => g.First());
+        foreach (var builtIn in BuiltInTargets.All)
         {
-            yield return target;
+            // A Target in Git with a built-in name extends it, like a systemd drop-in: its ordering
+            // and requirements are added to the built-in ones.
+            yield return fromGit.Remove(builtIn.Name, out var extension)
+                ? BuiltInTargets.Extend(builtIn, (Target)extension.Object, extension)
+                : builtIn;
         }
 
-        foreach (var obj in OfKind(Kinds.Target))
+        foreach (var obj in fromGit.Values)
         {
             var target = (Target)obj.Object;
             yield return new UnitDeclaration(target.Metadata.Name, UnitType.Target, target.Spec.Description, target.Spec.ToOrdering(), obj);

@@ -16,14 +16,8 @@ internal static class WorkflowRules
 
     public static void Check(ValidationContext context)
     {
-        foreach (var obj in context.OfKind(Kinds.Target).Where(t => BuiltInTargets.IsBuiltIn(t.Object.Metadata.Name)))
-        {
-            context.Error(obj.At("metadata", "name"), DiagnosticCodes.ReservedUnitName,
-                $"\"{obj.Object.Metadata.Name}\" is a built-in target; choose another name", obj);
-        }
-
         var units = context.Units()
-            .Where(u => u.IsBuiltIn || !(u.Type == UnitType.Target ? BuiltInTargets.IsBuiltIn(u.Name) : BuiltInLoops.IsBuiltIn(u.Name)))
+            .Where(u => u.Type == UnitType.Target || u.IsBuiltIn || !BuiltInLoops.IsBuiltIn(u.Name))
             .ToList();
         var byName = new Dictionary<string, UnitDeclaration>(StringComparer.Ordinal);
         foreach (var unit in units)
@@ -54,9 +48,17 @@ internal static class WorkflowRules
     private static void CheckReferences(ValidationContext context, UnitDeclaration unit, Dictionary<string, UnitDeclaration> byName)
     {
         object[] basePath = unit.Type == UnitType.Step ? ["spec", "step"] : ["spec"];
+
+        // The lists as written in Git (a built-in target extended from Git also has built-in entries).
+        var written = unit.Source!.Object switch
+        {
+            Target t => t.Spec.ToOrdering(),
+            ControlLoop l => l.Spec.Step.ToOrdering(),
+            _ => unit.Ordering,
+        };
         foreach (var relation in Relations)
         {
-            var names = Get(unit.Ordering, relation);
+            var names = Get(written, relation);
             for (var i = 0; i < names.Count; i++)
             {
                 var at = unit.Source!.ValueAt([.. basePath, relation, i]);

@@ -23,6 +23,18 @@ public static class BuiltInTargets
 
     public static bool IsBuiltIn(string name) => All.Any(t => t.Name == name);
 
+    /// <summary>A built-in target with a Git Target's ordering and requirements added (the Git object is its source).</summary>
+    public static UnitDeclaration Extend(UnitDeclaration builtIn, Target extension, Loading.LoadedObject source)
+    {
+        var add = extension.Spec.ToOrdering();
+        var merged = new UnitOrdering(
+            [.. builtIn.Ordering.Before.Union(add.Before)],
+            [.. builtIn.Ordering.After.Union(add.After)],
+            [.. builtIn.Ordering.Requires.Union(add.Requires)],
+            [.. builtIn.Ordering.Wants.Union(add.Wants)]);
+        return builtIn with { Description = extension.Spec.Description ?? builtIn.Description, Ordering = merged, Source = source };
+    }
+
     private static UnitDeclaration Declare(string name, string description, IReadOnlyList<string> after, IReadOnlyList<string> requires) =>
         new(name, UnitType.Target, description, new TargetSpec { Description = description, After = after, Requires = requires }.ToOrdering(), null);
 }

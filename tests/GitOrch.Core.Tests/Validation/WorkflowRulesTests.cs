@@ -81,8 +81,25 @@ public class WorkflowRulesTests
         TestManifests.Validate(("a.yaml", Target("a.target", requires: "[b.target]")), ("b.yaml", Target("b.target", requires: "[a.target]"))).NoErrors();
 
     [Fact]
-    public void Rejects_ATargetNamedLikeABuiltIn() =>
-        TestManifests.Validate(Target("running.target")).Single(DiagnosticCodes.ReservedUnitName);
+    public void Accepts_AGitTargetThatExtendsABuiltIn_LikeTheDesignExample() =>
+        TestManifests.Validate("""
+            apiVersion: gitorch.dev/v1
+            kind: Target
+            metadata: {name: storage.target}
+            spec: {description: Volumes are ready, after: [scheduled.target], before: [running.target], requires: [], wants: []}
+            """).NoErrors();
+
+    [Fact]
+    public void Checks_TheAdditionsOfAnExtendedBuiltIn_AtTheirOwnPositions()
+    {
+        var result = TestManifests.Validate(Target("running.target", after: "[nope.target]"));
+        var d = result.Single(DiagnosticCodes.MissingUnit);
+        Assert.Equal((5, 11), (d.Line, d.Column));
+    }
+
+    [Fact]
+    public void Rejects_AnExtensionThatMakesTheBuiltInsCyclic() =>
+        TestManifests.Validate(Target("scheduled.target", after: "[running.target]")).Single(DiagnosticCodes.OrderingCycle);
 
     [Fact]
     public void Rejects_ATargetAndALoopWithTheSameName()

@@ -1,0 +1,28 @@
+namespace GitOrch.Controller;
+
+/// <summary>How the controller is started (flags of <c>gitorch controller</c> and <c>gitorch up</c>).</summary>
+public sealed record ControllerOptions
+{
+    public const string DefaultListen = "http://127.0.0.1:7780";
+
+    /// <summary>A local repository (or a folder inside one) or a remote URL (file://, http(s), ssh).</summary>
+    public required string Repo { get; init; }
+
+    /// <summary>The branch to follow; default: the current branch (local) or main (remote).</summary>
+    public string? Branch { get; init; }
+
+    /// <summary>The folder of the repo that holds manifests (relative to its root).</summary>
+    public string? Path { get; init; }
+
+    public string StateDir { get; init; } = ".gitorch";
+
+    public string Listen { get; init; } = DefaultListen;
+
+    public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(5);
+
+    /// <summary>Shared secret for push webhooks (X-Hub-Signature-256); none disables the webhook.</summary>
+    public string? WebhookSecret { get; init; }
+
+    /// <summary>Nodes known from the start (the local node of <c>gitorch up</c>).</summary>
+    public IReadOnlyList<Nodes.NodeInfo> Nodes { get; init; } = [];
+}

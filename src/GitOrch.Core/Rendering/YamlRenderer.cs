@@ -1,0 +1,140 @@
+using System.Globalization;
+using System.Text;
+using System.Text.RegularExpressions;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Core.Rendering;
+
+/// <summary>
+/// Renders JSON objects as block-style YAML, deterministically (same input, same bytes), quoting
+/// strings that would otherwise read back as another type ("1.16", "true", "yes").
+/// </summary>
+public static partial class YamlRenderer
+{
+    public static string Render(JToken token)
+    {
+        var text = new StringBuilder();
+        switch (token)
+        {
+            case JObject o when o.Count > 0:
+                WriteMapping(text, o, 0);
+                break;
+            case JArray a when a.Count > 0:
+                WriteSequence(text, a, 0);
+                break;
+            default:
+                text.Append(Scalar(token)).Append('\n');
+                break;
+        }
+
+        return text.ToString();
+    }
+
+    private static void WriteMapping(StringBuilder text, JObject obj, int indent)
+    {
+        foreach (var property in obj.Properties())
+        {
+            text.Append(' ', indent).Append(Key(property.Name)).Append(':');
+            WriteValue(text, property.Value, indent);
+        }
+    }
+
+    private static void WriteSequence(StringBuilder text, JArray array, int indent)
+    {
+        foreach (var item in array)
+        {
+            text.Append(' ', indent).Append('-');
+            if (item is JObject o && o.Count > 0)
+            {
+                // "- first: x" then the other keys aligned under "first".
+                var first = true;
+                foreach (var property in o.Properties())
+                {
+                    if (first)
+                    {
+                        text.Append(' ').Append(Key(property.Name)).Append(':');
+                        first = false;
+                    }
+                    else
+                    {
+                        text.Append(' ', indent + 2).Append(Key(property.Name)).Append(':');
+                    }
+
+                    WriteValue(text, property.Value, indent + 2);
+                }
+            }
+            else
+            {
+                WriteValue(text, item, indent);
+            }
+        }
+    }
+
+    private static void WriteValue(StringBuilder text, JToken value, int indent)
+    {
+        switch (value)
+        {
+            case JObject o when o.Count > 0:
+                text.Append('\n');
+                WriteMapping(text, o, indent + 2);
+                break;
+            case JArray a when a.Count > 0:
+                text.Append('\n');
+                WriteSequence(text, a, indent + 2);
+                break;
+            default:
+                text.Append(' ').Append(Scalar(value)).Append('\n');
+                break;
+        }
+    }
+
+    private static string Key(string key) => NeedsQuotes(key) ? Quote(key) : key;
+
+    private static string Scalar(JToken token) => token switch
+    {
+        JObject => "{}",
+        JArray => "[]",
+        JValue { Type: JTokenType.Null } => "null",
+        JValue { Type: JTokenType.Boolean } b => (bool)b ? "true" : "false",
+        JValue { Type: JTokenType.Integer } i => Convert.ToString(i.Value, CultureInfo.InvariantCulture)!,
+        JValue { Type: JTokenType.Float } f => FormatFloat(Convert.ToDouble(f.Value, CultureInfo.InvariantCulture)),
+        JValue v => v.Value is string s ? (NeedsQuotes(s) ? Quote(s) : s) : Quote(Convert.ToString(v.Value, CultureInfo.InvariantCulture) ?? string.Empty),
+        _ => Quote(token.ToString()),
+    };
+
+    private static string FormatFloat(double d) =>
+        double.IsPositiveInfinity(d) ? ".inf" : double.IsNegativeInfinity(d) ? "-.inf" : double.IsNaN(d) ? ".nan"
+        : d.ToString("R", CultureInfo.InvariantCulture) is var r && (r.Contains('.', StringComparison.Ordinal) || r.Contains('E', StringComparison.Ordinal)) ? r : r + ".0";
+
+    private static bool NeedsQuotes(string s) =>
+        s.Length == 0
+        || Loading.YamlScalars.Resolve(s) != Loading.ScalarKind.String
+        || s is "yes" or "no" or "on" or "off" or "Yes" or "No" or "On" or "Off" or "YES" or "NO" or "ON" or "OFF" or "y" or "n"
+        || !PlainSafe().IsMatch(s)
+        || s.Contains(": ", StringComparison.Ordinal)
+        || s.Contains(" #", StringComparison.Ordinal);
+
+    private static string Quote(string s)
+    {
+        var text = new StringBuilder("\"");
+        foreach (var c in s)
+        {
+            text.Append(c switch
+            {
+                '"' => "\\\"",
+                '\\' => "\\\\",
+                '\n' => "\\n",
+                '\t' => "\\t",
+                '\r' => "\\r",
+                _ when c < ' ' => $"\\x{(int)c:x2}",
+                _ => c.ToString(),
+            });
+        }
+
+        return text.Append('"').ToString();
+    }
+
+    // Plain scalars: no leading indicator, no ": " or " #", no trailing space.
+    [GeneratedRegex(@"^[^\s\-?:,\[\]{}#&*!|>'""%@`][^\n]*(?<![\s:])$|^-[^\s][^\n]*(?<![\s:])$")]
+    private static partial Regex PlainSafe();
+}

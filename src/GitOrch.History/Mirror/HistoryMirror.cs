@@ -1,0 +1,121 @@
+using System.Globalization;
+using System.Text;
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Rendering;
+using GitOrch.Git;
+using GitOrch.History.Store;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.History.Mirror;
+
+/// <summary>
+/// Mirrors stored batches as commits on <c>refs/gitorch/history</c> of the config repo, through one
+/// fast-import stream. Exactly once: each commit carries its batch id (<c>Gitorch-Batch</c>), and a
+/// catch-up starts after the batch of the ref's tip, so a crash anywhere leaves no gap and no duplicate.
+/// </summary>
+public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
+{
+    public const string Ref = "refs/gitorch/history";
+    public const string BatchTrailer = "Gitorch-Batch";
+
+    /// <summary>Writes every batch not yet on the ref. Returns how many commits were written.</summary>
+    public async Task<int> CatchUpAsync(CancellationToken ct)
+    {
+        var tip = await repo.ResolveAsync(Ref, ct);
+        var last = tip is null ? 0 : await LastBatchAsync(tip, ct);
+        store.ReserveBatchIds(last);
+        var written = 0;
+        while (true)
+        {
+            var batches = store.BatchesAfter(last, limit: 500);
+            if (batches.Count == 0)
+            {
+                return written;
+            }
+
+            await using var import = FastImport.Start(repo.Path);
+            var from = tip;
+            foreach (var batch in batches)
+            {
+                var versions = store.VersionsOfBatch(batch.Id);
+                var merges = new List<string>();
+                if (batch.Kind == ChangeKind.External && batch.SourceCommit is { } source && await repo.ExistsAsync(source, ct))
+                {
+                    merges.Add(source);
+                }
+
+                var files = versions
+                    .Select(v => new KeyValuePair<string, byte[]?>(PathOf(v.Ref), v.Deleted || v.ObjectJson is null ? null : Encoding.UTF8.GetBytes(YamlRenderer.Render(JToken.Parse(v.ObjectJson)))))
+                    .ToList();
+                await import.CommitAsync(new FastImportCommit(
+                    Ref,
+                    batch.Kind == ChangeKind.External ? batch.AuthorName : batch.Changer,
+                    batch.AuthorEmail,
+                    batch.CreatedAt,
+                    "GitOrch",
+                    "gitorch@localhost",
+                    batch.CreatedAt,
+                    Message(batch, versions),
+                    from,
+                    merges,
+                    files), ct);
+                from = null; // Later commits in the stream follow the previous one.
+                last = batch.Id;
+                written++;
+            }
+
+            await import.CompleteAsync(ct);
+            tip = await repo.ResolveAsync(Ref, ct);
+        }
+    }
+
+    /// <summary>The mirror path of an object: objects/&lt;Kind&gt;/&lt;namespace&gt;/&lt;name&gt;.yaml (no namespace folder when cluster-scoped).</summary>
+    public static string PathOf(ObjectRef obj) =>
+        obj.Namespace.Length == 0 ? $"objects/{obj.Kind}/{obj.Name}.yaml" : $"objects/{obj.Kind}/{obj.Namespace}/{obj.Name}.yaml";
+
+    /// <summary>The commit message with the trailers of the design (plus the batch id).</summary>
+    public static string Message(BatchRecord batch, IReadOnlyList<VersionRecord> versions)
+    {
+        var text = new StringBuilder();
+        text.Append(batch.Message.TrimEnd()).Append("\n\n");
+        text.Append("Changer: ").Append(batch.Changer).Append('\n');
+        text.Append("Change-Kind: ").Append(batch.Kind.ToText()).Append('\n');
+        if (batch.Kind == ChangeKind.Mechanical && versions.Count == 1)
+        {
+            var v = versions[0];
+            text.Append("Object: ").Append(v.Ref.Key).Append('\n');
+            text.Append("Object-Version: ").Append(v.Version.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            text.Append("Fields: ").Append(string.Join(", ", v.Fields)).Append('\n');
+        }
+        else
+        {
+            foreach (var v in versions)
+            {
+                text.Append("Object: ").Append(v.Ref.Key).Append('@').Append(v.Version.ToString(CultureInfo.InvariantCulture)).Append('\n');
+            }
+        }
+
+        if (batch.SourceCommit is not null)
+        {
+            text.Append("Source-Commit: ").Append(batch.SourceCommit).Append('\n');
+        }
+
+        text.Append(BatchTrailer).Append(": ").Append(batch.Id.ToString(CultureInfo.InvariantCulture)).Append('\n');
+        return text.ToString();
+    }
+
+    private async Task<long> LastBatchAsync(string tip, CancellationToken ct)
+    {
+        var commit = await repo.ReadCommitAsync(tip, ct);
+        foreach (var line in commit.Message.Split('\n').Reverse())
+        {
+            if (line.StartsWith(BatchTrailer + ": ", StringComparison.Ordinal)
+                && long.TryParse(line.AsSpan(BatchTrailer.Length + 2), NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            {
+                return id;
+            }
+        }
+
+        throw new StateException($"the tip of {Ref} ({tip[..12]}) has no {BatchTrailer} trailer; it was not written by gitorch. Move the ref aside (git update-ref -d {Ref}) to let gitorch rewrite it");
+    }
+}

@@ -1,0 +1,514 @@
+using System.Globalization;
+using System.Text.Json;
+using GitOrch.Core.Diagnostics;
+using Microsoft.Data.Sqlite;
+
+namespace GitOrch.History.Store;
+
+/// <summary>
+/// The embedded state: commits seen, object versions with changers, current objects, and mirror
+/// batches, in SQLite under the state folder. Every write is one transaction, committed with WAL
+/// and synchronous=FULL before the call returns: what is acknowledged survives a crash.
+/// </summary>
+public sealed class HistoryStore : IDisposable
+{
+    public const string FileName = "state.db";
+    private const int SchemaVersion = 1;
+
+    private readonly SqliteConnection _db;
+    private readonly Lock _gate = new();
+    private readonly TimeProvider _time;
+
+    private HistoryStore(SqliteConnection db, TimeProvider time)
+    {
+        _db = db;
+        _time = time;
+    }
+
+    public static HistoryStore Open(string stateDir, TimeProvider? time = null)
+    {
+        Directory.CreateDirectory(stateDir);
+        var path = Path.Combine(stateDir, FileName);
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
+        try
+        {
+            db.Open();
+            Exec(db, "PRAGMA journal_mode=WAL");
+            Exec(db, "PRAGMA synchronous=FULL");
+            Exec(db, "PRAGMA foreign_keys=ON");
+            using (var check = db.CreateCommand())
+            {
+                check.CommandText = "PRAGMA quick_check";
+                var verdict = check.ExecuteScalar() as string;
+                if (verdict != "ok")
+                {
+                    throw new StateException(Corrupt(path, verdict ?? "no answer"));
+                }
+            }
+
+            Migrate(db, path);
+            return new HistoryStore(db, time ?? TimeProvider.System);
+        }
+        catch (SqliteException ex)
+        {
+            db.Dispose();
+            throw new StateException(Corrupt(path, ex.Message), ex);
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    private static string Corrupt(string path, string why) =>
+        $"the state database {path} cannot be read ({why}); restore it from a backup (see docs/operations.md), or move it aside to start empty (objects are re-applied from Git; earlier versions stay in refs/gitorch/history)";
+
+    private static void Migrate(SqliteConnection db, string path)
+    {
+        Exec(db, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+        var current = Scalar(db, "SELECT value FROM meta WHERE key = 'schema'");
+        var version = current is null ? 0 : int.Parse(current, CultureInfo.InvariantCulture);
+        if (version > SchemaVersion)
+        {
+            throw new StateException($"the state database {path} was written by a newer gitorch (schema {version}, this one knows {SchemaVersion}); upgrade gitorch");
+        }
+
+        if (version < 1)
+        {
+            using var tx = db.BeginTransaction();
+            Exec(db, """
+                CREATE TABLE commits(
+                  seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                  sha TEXT NOT NULL UNIQUE,
+                  state TEXT NOT NULL,
+                  author_name TEXT NOT NULL,
+                  author_email TEXT NOT NULL,
+                  subject TEXT NOT NULL,
+                  committed_at TEXT NOT NULL,
+                  processed_at TEXT NOT NULL,
+                  diagnostics TEXT NOT NULL,
+                  objects_changed INTEGER NOT NULL,
+                  note TEXT);
+                CREATE TABLE batches(
+                  id INTEGER PRIMARY KEY AUTOINCREMENT,
+                  changer TEXT NOT NULL,
+                  change_kind TEXT NOT NULL,
+                  source_commit TEXT,
+                  message TEXT NOT NULL,
+                  author_name TEXT NOT NULL,
+                  author_email TEXT NOT NULL,
+                  created_at TEXT NOT NULL);
+                CREATE TABLE versions(
+                  kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+                  version INTEGER NOT NULL,
+                  batch INTEGER NOT NULL REFERENCES batches(id),
+                  changer TEXT NOT NULL,
+                  change_kind TEXT NOT NULL,
+                  source_commit TEXT,
+                  created_at TEXT NOT NULL,
+                  fields TEXT NOT NULL,
+                  deleted INTEGER NOT NULL,
+                  object TEXT,
+                  PRIMARY KEY(kind, namespace, name, version));
+                CREATE INDEX versions_batch ON versions(batch);
+                CREATE TABLE objects(
+                  kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+                  version INTEGER NOT NULL,
+                  deleted INTEGER NOT NULL,
+                  file TEXT,
+                  object TEXT NOT NULL,
+                  last_changer TEXT NOT NULL,
+                  updated_at TEXT NOT NULL,
+                  PRIMARY KEY(kind, namespace, name));
+                INSERT INTO meta(key, value) VALUES('schema', '1');
+                """, tx);
+            tx.Commit();
+        }
+    }
+
+    // ---- commits ------------------------------------------------------------------------------
+
+    /// <summary>The last applied config commit (the cluster's current source of truth), or null.</summary>
+    public string? LastApplied
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return Scalar(_db, "SELECT sha FROM commits WHERE state = 'applied' ORDER BY seq DESC LIMIT 1");
+            }
+        }
+    }
+
+    public CommitRecord? FindCommit(string sha)
+    {
+        lock (_gate)
+        {
+            return ReadCommits("WHERE sha = $sha", 1, ("$sha", sha)).FirstOrDefault();
+        }
+    }
+
+    /// <summary>The newest commits first.</summary>
+    public IReadOnlyList<CommitRecord> Commits(int limit = 50)
+    {
+        lock (_gate)
+        {
+            return ReadCommits(string.Empty, limit);
+        }
+    }
+
+    /// <summary>Records a rejected commit. Nothing else changes: the cluster stays on the last good commit.</summary>
+    public void RecordRejected(CommitRecord commit)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            InsertCommit(commit, tx);
+            tx.Commit();
+        }
+    }
+
+    /// <summary>
+    /// Applies an external commit: its record, and (when anything changed) one batch with a new
+    /// version of every changed object, all in one transaction. Returns the batch id (0 when nothing changed).
+    /// </summary>
+    public long ApplyCommit(CommitRecord commit, ChangeBatch? batch)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            InsertCommit(commit with { ObjectsChanged = batch?.Changes.Count ?? 0 }, tx);
+            var id = batch is { Changes.Count: > 0 } ? WriteBatch(batch, tx) : 0;
+            tx.Commit();
+            return id;
+        }
+    }
+
+    /// <summary>Writes a mechanical batch (a control loop's change) in one transaction; returns its id.</summary>
+    public long Write(ChangeBatch batch)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            var id = WriteBatch(batch, tx);
+            tx.Commit();
+            return id;
+        }
+    }
+
+    private long WriteBatch(ChangeBatch batch, SqliteTransaction tx)
+    {
+        var now = Format(_time.GetUtcNow());
+        using var insertBatch = Command("""
+            INSERT INTO batches(changer, change_kind, source_commit, message, author_name, author_email, created_at)
+            VALUES($changer, $kind, $source, $message, $an, $ae, $at) RETURNING id
+            """, tx, ("$changer", batch.Changer), ("$kind", batch.Kind.ToText()), ("$source", batch.SourceCommit),
+            ("$message", batch.Message), ("$an", batch.AuthorName), ("$ae", batch.AuthorEmail), ("$at", now));
+        var id = (long)insertBatch.ExecuteScalar()!;
+
+        foreach (var change in batch.Changes)
+        {
+            var (kind, ns, name) = (change.Ref.Kind, change.Ref.Namespace, change.Ref.Name);
+            using var current = Command("SELECT version, object, file FROM objects WHERE kind=$k AND namespace=$n AND name=$m", tx, ("$k", kind), ("$n", ns), ("$m", name));
+            int version;
+            string? previousObject = null;
+            string? previousFile = null;
+            using (var reader = current.ExecuteReader())
+            {
+                version = reader.Read() ? reader.GetInt32(0) + 1 : 1;
+                if (version > 1)
+                {
+                    previousObject = reader.GetString(1);
+                    previousFile = reader.IsDBNull(2) ? null : reader.GetString(2);
+                }
+            }
+
+            var deleted = change.ObjectJson is null;
+            using var insertVersion = Command("""
+                INSERT INTO versions(kind, namespace, name, version, batch, changer, change_kind, source_commit, created_at, fields, deleted, object)
+                VALUES($k, $n, $m, $v, $b, $c, $ck, $s, $at, $f, $d, $o)
+                """, tx, ("$k", kind), ("$n", ns), ("$m", name), ("$v", version), ("$b", id), ("$c", batch.Changer),
+                ("$ck", batch.Kind.ToText()), ("$s", batch.SourceCommit), ("$at", now), ("$f", JsonSerializer.Serialize(change.Fields)),
+                ("$d", deleted ? 1 : 0), ("$o", change.ObjectJson));
+            insertVersion.ExecuteNonQuery();
+
+            using var upsert = Command("""
+                INSERT INTO objects(kind, namespace, name, version, deleted, file, object, last_changer, updated_at)
+                VALUES($k, $n, $m, $v, $d, $file, $o, $c, $at)
+                ON CONFLICT(kind, namespace, name) DO UPDATE SET
+                  version=excluded.version, deleted=excluded.deleted, file=excluded.file, object=excluded.object,
+                  last_changer=excluded.last_changer, updated_at=excluded.updated_at
+                """, tx, ("$k", kind), ("$n", ns), ("$m", name), ("$v", version), ("$d", deleted ? 1 : 0),
+                ("$file", change.File ?? previousFile), ("$o", change.ObjectJson ?? previousObject ?? "{}"), ("$c", batch.Changer), ("$at", now));
+            upsert.ExecuteNonQuery();
+        }
+
+        return id;
+    }
+
+    // ---- objects and versions ---------------------------------------------------------------
+
+    public StoredObject? Get(ObjectRef obj)
+    {
+        lock (_gate)
+        {
+            return ReadObjects("WHERE kind=$k AND namespace=$n AND name=$m", ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name)).FirstOrDefault();
+        }
+    }
+
+    /// <summary>Live objects (not deleted), optionally of one kind and namespace, ordered by kind, namespace, name.</summary>
+    public IReadOnlyList<StoredObject> List(string? kind = null, string? ns = null, bool includeDeleted = false)
+    {
+        var where = new List<string>();
+        var args = new List<(string, object?)>();
+        if (!includeDeleted)
+        {
+            where.Add("deleted = 0");
+        }
+
+        if (kind is not null)
+        {
+            where.Add("kind = $k");
+            args.Add(("$k", kind));
+        }
+
+        if (ns is not null)
+        {
+            where.Add("namespace = $n");
+            args.Add(("$n", ns));
+        }
+
+        lock (_gate)
+        {
+            return ReadObjects(where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where), [.. args]);
+        }
+    }
+
+    /// <summary>Versions of one object, oldest first, optionally only (or all but) one changer.</summary>
+    public IReadOnlyList<VersionRecord> History(ObjectRef obj, string? changer = null, string? excludeChanger = null)
+    {
+        var sql = "WHERE kind=$k AND namespace=$n AND name=$m";
+        var args = new List<(string, object?)> { ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name) };
+        if (changer is not null)
+        {
+            sql += " AND changer = $c";
+            args.Add(("$c", changer));
+        }
+
+        if (excludeChanger is not null)
+        {
+            sql += " AND changer <> $x";
+            args.Add(("$x", excludeChanger));
+        }
+
+        lock (_gate)
+        {
+            return ReadVersions(sql + " ORDER BY version", withObject: false, [.. args]);
+        }
+    }
+
+    public VersionRecord? Version(ObjectRef obj, int version)
+    {
+        lock (_gate)
+        {
+            return ReadVersions("WHERE kind=$k AND namespace=$n AND name=$m AND version=$v", withObject: true,
+                ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name), ("$v", version)).FirstOrDefault();
+        }
+    }
+
+    /// <summary>Drops versions beyond the newest <paramref name="keep"/> of one object (the current one is always kept).</summary>
+    public int Prune(ObjectRef obj, int keep)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            using var delete = Command("""
+                DELETE FROM versions WHERE kind=$k AND namespace=$n AND name=$m
+                AND version <= (SELECT MAX(version) FROM versions WHERE kind=$k AND namespace=$n AND name=$m) - $keep
+                """, tx, ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name), ("$keep", Math.Max(1, keep)));
+            var n = delete.ExecuteNonQuery();
+            tx.Commit();
+            return n;
+        }
+    }
+
+    // ---- mirror -----------------------------------------------------------------------------
+
+    /// <summary>Batches with an id above <paramref name="after"/>, oldest first.</summary>
+    public IReadOnlyList<BatchRecord> BatchesAfter(long after, int limit = 1000)
+    {
+        lock (_gate)
+        {
+            using var cmd = Command("SELECT id, changer, change_kind, source_commit, message, author_name, author_email, created_at FROM batches WHERE id > $a ORDER BY id LIMIT $l", null, ("$a", after), ("$l", limit));
+            using var reader = cmd.ExecuteReader();
+            var list = new List<BatchRecord>();
+            while (reader.Read())
+            {
+                list.Add(new BatchRecord(reader.GetInt64(0), reader.GetString(1), Changers.Parse(reader.GetString(2)), reader.IsDBNull(3) ? null : reader.GetString(3),
+                    reader.GetString(4), reader.GetString(5), reader.GetString(6), Parse(reader.GetString(7))));
+            }
+
+            return list;
+        }
+    }
+
+    /// <summary>The versions a batch wrote (with objects), in the order written. Pruned versions are absent.</summary>
+    public IReadOnlyList<VersionRecord> VersionsOfBatch(long batch)
+    {
+        lock (_gate)
+        {
+            return ReadVersions("WHERE batch = $b ORDER BY rowid", withObject: true, ("$b", batch));
+        }
+    }
+
+    /// <summary>
+    /// Makes later batch ids larger than <paramref name="above"/>: a store started empty (after a
+    /// disaster) never reuses an id the mirror already holds, so the mirror neither skips nor repeats.
+    /// </summary>
+    public void ReserveBatchIds(long above)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            using var read = Command("SELECT seq FROM sqlite_sequence WHERE name = 'batches'", tx);
+            var current = read.ExecuteScalar() is long seq ? seq : 0;
+            if (current < above)
+            {
+                using var write = current == 0 && read.ExecuteScalar() is null
+                    ? Command("INSERT INTO sqlite_sequence(name, seq) VALUES('batches', $s)", tx, ("$s", above))
+                    : Command("UPDATE sqlite_sequence SET seq = $s WHERE name = 'batches'", tx, ("$s", above));
+                write.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+        }
+    }
+
+    /// <summary>Records that an object now lives in another file (no new version: its content did not change).</summary>
+    public void SetFile(ObjectRef obj, string file)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            using var cmd = Command("UPDATE objects SET file = $f WHERE kind=$k AND namespace=$n AND name=$m", tx,
+                ("$f", file), ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name));
+            cmd.ExecuteNonQuery();
+            tx.Commit();
+        }
+    }
+
+    public string? GetMeta(string key)
+    {
+        lock (_gate)
+        {
+            using var cmd = Command("SELECT value FROM meta WHERE key = $k", null, ("$k", key));
+            return cmd.ExecuteScalar() as string;
+        }
+    }
+
+    public void SetMeta(string key, string value)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            using var cmd = Command("INSERT INTO meta(key, value) VALUES($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", tx, ("$k", key), ("$v", value));
+            cmd.ExecuteNonQuery();
+            tx.Commit();
+        }
+    }
+
+    // ---- plumbing ---------------------------------------------------------------------------
+
+    private void InsertCommit(CommitRecord c, SqliteTransaction tx)
+    {
+        using var cmd = Command("""
+            INSERT INTO commits(sha, state, author_name, author_email, subject, committed_at, processed_at, diagnostics, objects_changed, note)
+            VALUES($sha, $state, $an, $ae, $subject, $ca, $pa, $diag, $n, $note)
+            ON CONFLICT(sha) DO UPDATE SET state=excluded.state, processed_at=excluded.processed_at,
+              diagnostics=excluded.diagnostics, objects_changed=excluded.objects_changed, note=excluded.note
+            """, tx, ("$sha", c.Sha), ("$state", c.State), ("$an", c.AuthorName), ("$ae", c.AuthorEmail), ("$subject", c.Subject),
+            ("$ca", Format(c.CommittedAt)), ("$pa", Format(c.ProcessedAt)), ("$diag", JsonSerializer.Serialize(c.Diagnostics)),
+            ("$n", c.ObjectsChanged), ("$note", c.Note));
+        cmd.ExecuteNonQuery();
+    }
+
+    private List<CommitRecord> ReadCommits(string where, int limit, params (string, object?)[] args)
+    {
+        using var cmd = Command($"SELECT sha, state, author_name, author_email, subject, committed_at, processed_at, diagnostics, objects_changed, note FROM commits {where} ORDER BY seq DESC LIMIT {limit}", null, args);
+        using var reader = cmd.ExecuteReader();
+        var list = new List<CommitRecord>();
+        while (reader.Read())
+        {
+            list.Add(new CommitRecord(reader.GetString(0), reader.GetString(1), reader.GetString(2), reader.GetString(3), reader.GetString(4),
+                Parse(reader.GetString(5)), Parse(reader.GetString(6)), JsonSerializer.Deserialize<List<Diagnostic>>(reader.GetString(7)) ?? [],
+                reader.GetInt32(8), reader.IsDBNull(9) ? null : reader.GetString(9)));
+        }
+
+        return list;
+    }
+
+    private List<StoredObject> ReadObjects(string where, params (string, object?)[] args)
+    {
+        using var cmd = Command($"SELECT kind, namespace, name, version, deleted, file, object, last_changer, updated_at FROM objects {where} ORDER BY kind, namespace, name", null, args);
+        using var reader = cmd.ExecuteReader();
+        var list = new List<StoredObject>();
+        while (reader.Read())
+        {
+            list.Add(new StoredObject(new ObjectRef(reader.GetString(0), reader.GetString(1), reader.GetString(2)), reader.GetInt32(3), reader.GetInt32(4) != 0,
+                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6), reader.GetString(7), Parse(reader.GetString(8))));
+        }
+
+        return list;
+    }
+
+    private List<VersionRecord> ReadVersions(string where, bool withObject, params (string, object?)[] args)
+    {
+        var objectColumn = withObject ? "object" : "NULL";
+        using var cmd = Command($"SELECT kind, namespace, name, version, batch, changer, change_kind, source_commit, created_at, fields, deleted, {objectColumn} FROM versions {where}", null, args);
+        using var reader = cmd.ExecuteReader();
+        var list = new List<VersionRecord>();
+        while (reader.Read())
+        {
+            list.Add(new VersionRecord(new ObjectRef(reader.GetString(0), reader.GetString(1), reader.GetString(2)), reader.GetInt32(3), reader.GetInt64(4),
+                reader.GetString(5), Changers.Parse(reader.GetString(6)), reader.IsDBNull(7) ? null : reader.GetString(7), Parse(reader.GetString(8)),
+                JsonSerializer.Deserialize<List<string>>(reader.GetString(9)) ?? [], reader.GetInt32(10) != 0, reader.IsDBNull(11) ? null : reader.GetString(11)));
+        }
+
+        return list;
+    }
+
+    private SqliteCommand Command(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (name, value) in args)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return cmd;
+    }
+
+    private static void Exec(SqliteConnection db, string sql, SqliteTransaction? tx = null)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static string? Scalar(SqliteConnection db, string sql)
+    {
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        return cmd.ExecuteScalar() as string;
+    }
+
+    private static string Format(DateTimeOffset t) => t.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    public void Dispose() => _db.Dispose();
+}

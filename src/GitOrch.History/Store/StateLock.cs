@@ -1,0 +1,54 @@
+using System.Globalization;
+
+namespace GitOrch.History.Store;
+
+/// <summary>
+/// An exclusive lock on a state folder, so that two controllers never write the same state. The
+/// lock is an open file with no sharing; the OS drops it when the process dies (no stale locks).
+/// </summary>
+public sealed class StateLock : IDisposable
+{
+    public const string FileName = "lock";
+
+    private readonly FileStream _stream;
+
+    private StateLock(FileStream stream) => _stream = stream;
+
+    public static StateLock Acquire(string stateDir)
+    {
+        Directory.CreateDirectory(stateDir);
+        var path = Path.Combine(stateDir, FileName);
+        try
+        {
+            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            stream.SetLength(0);
+            var pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n";
+            stream.Write(System.Text.Encoding.ASCII.GetBytes(pid));
+            stream.Flush(flushToDisk: true);
+            return new StateLock(stream);
+        }
+        catch (IOException)
+        {
+            var holder = TryReadPid(path);
+            throw new StateException(
+                $"the state folder {stateDir} is in use by another gitorch process{(holder is null ? string.Empty : $" (pid {holder})")}; stop that process, or give this one its own folder with --state");
+        }
+    }
+
+    private static string? TryReadPid(string path)
+    {
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            using var reader = new StreamReader(stream);
+            var text = reader.ReadToEnd().Trim();
+            return text.Length == 0 ? null : text;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    public void Dispose() => _stream.Dispose();
+}
