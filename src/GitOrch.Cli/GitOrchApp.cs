@@ -13,6 +13,14 @@ public static class GitOrchApp
     {
         var root = new RootCommand("GitOrch: a GitOps-native orchestrator. Git is the source of truth and the audit log.");
         root.Add(ValidateCommand.Create(terminal));
+        root.Add(UpCommand.Create(withLocalNode: true));
+        root.Add(UpCommand.Create(withLocalNode: false));
+        root.Add(StatusCommand.Create(terminal));
+        root.Add(GetCommand.Create());
+        root.Add(HistoryCommand.Create());
+        root.Add(DiffCommand.Create(terminal));
+        root.Add(BlameCommand.Create());
+        root.Add(RollbackCommand.Create());
         return root;
     }
 

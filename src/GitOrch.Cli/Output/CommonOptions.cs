@@ -5,6 +5,8 @@ namespace GitOrch.Cli.Output;
 /// <summary>Options shared by several verbs.</summary>
 internal static class CommonOptions
 {
+    public const string ServerVariable = "GITORCH_SERVER";
+
     public static Option<OutputFormat> Output(params OutputFormat[] allowed)
     {
         var names = allowed.Select(a => a.ToString().ToLowerInvariant()).ToArray();
@@ -27,4 +29,19 @@ internal static class CommonOptions
         };
         return option;
     }
+
+    /// <summary>--server URL, default $GITORCH_SERVER or http://127.0.0.1:7780.</summary>
+    public static Option<string> Server() => new("--server")
+    {
+        Description = $"The controller's API (default ${ServerVariable} or {Controller.ControllerOptions.DefaultListen})",
+        HelpName = "URL",
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } env ? env : Controller.ControllerOptions.DefaultListen,
+    };
+
+    /// <summary>-n/--namespace, default "default".</summary>
+    public static Option<string?> Namespace() => new("--namespace", "-n")
+    {
+        Description = "The namespace (default: default)",
+        HelpName = "NS",
+    };
 }

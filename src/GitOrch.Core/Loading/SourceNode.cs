@@ -69,6 +69,12 @@ public sealed class ScalarNode(int line, int column, string value, ScalarKind ki
 {
     public string Value { get; } = value;
 
+    /// <summary>1-based line just after the scalar's last character (with EndColumn: an exclusive end).</summary>
+    public int EndLine { get; init; } = line;
+
+    /// <summary>1-based column just after the scalar's last character.</summary>
+    public int EndColumn { get; init; } = column;
+
     public ScalarKind Kind { get; } = kind;
 
     public override string Describe() => Kind switch

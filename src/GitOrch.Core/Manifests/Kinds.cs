@@ -25,4 +25,18 @@ public static class Kinds
     };
 
     public static bool IsNamespaced(string kind) => kind is Pod or PinnedDeployment;
+
+    /// <summary>The kind a user typed ("pod", "Pods", "pinneddeployment"), or null when it names none.</summary>
+    public static string? Resolve(string name)
+    {
+        foreach (var kind in All)
+        {
+            if (string.Equals(kind, name, StringComparison.OrdinalIgnoreCase) || string.Equals(kind + "s", name, StringComparison.OrdinalIgnoreCase))
+            {
+                return kind;
+            }
+        }
+
+        return null;
+    }
 }

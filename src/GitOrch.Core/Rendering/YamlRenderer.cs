@@ -90,7 +90,8 @@ public static partial class YamlRenderer
 
     private static string Key(string key) => NeedsQuotes(key) ? Quote(key) : key;
 
-    private static string Scalar(JToken token) => token switch
+    /// <summary>One value as a YAML scalar (quoted when it would otherwise read back as another type).</summary>
+    public static string Scalar(JToken token) => token switch
     {
         JObject => "{}",
         JArray => "[]",

@@ -1,0 +1,83 @@
+using System.CommandLine;
+using System.Text.Json;
+using GitOrch.Cli.Client;
+using GitOrch.Cli.Output;
+using GitOrch.Controller.Api;
+
+namespace GitOrch.Cli.Commands;
+
+/// <summary><c>gitorch status</c>: what the controller follows, applied and rejected commits (with diagnostics), objects.</summary>
+internal static class StatusCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var server = CommonOptions.Server();
+        var output = CommonOptions.Output(OutputFormat.Text, OutputFormat.Json);
+        var limit = new Option<int>("--limit") { Description = "How many recent commits to show", DefaultValueFactory = _ => 10 };
+        var command = new Command("status", "Commits applied and rejected (with diagnostics), objects and nodes") { server, output, limit };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = new ApiClient(parse.GetRequiredValue(server));
+            var path = $"api/v1/status?limit={parse.GetValue(limit)}";
+            var writer = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(output) == OutputFormat.Json)
+            {
+                await writer.WriteLineAsync(JsonSerializer.Serialize(await client.GetJsonAsync(path, ct), ApiClient.Json));
+                return ExitCodes.Ok;
+            }
+
+            Print(await client.GetAsync<StatusModel>(path, ct), writer, terminal);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void Print(StatusModel status, TextWriter w, Terminal t)
+    {
+        var c = status.Controller;
+        w.WriteLine($"Repo:      {c.Repo} (branch {c.Branch}{(c.Path.Length > 0 ? ", path " + c.Path : string.Empty)})");
+        w.WriteLine($"State:     {c.StateDir}");
+        w.WriteLine($"Head:      {Short(c.Head)}    Applied: {Short(c.LastApplied)}{(c.Head is not null && c.Head == c.LastApplied ? " (up to date)" : string.Empty)}");
+        if (c.LastError is not null)
+        {
+            w.WriteLine($"Error:     {t.Red(c.LastError)}");
+        }
+
+        if (c.MirrorError is not null)
+        {
+            w.WriteLine($"Mirror:    {t.Yellow(c.MirrorError)}");
+        }
+
+        w.WriteLine();
+        var table = new Table("COMMIT", "STATE", "AUTHOR", "OBJECTS", "SUBJECT");
+        foreach (var commit in status.Commits)
+        {
+            table.Add(commit.Sha[..12], commit.State, commit.Email, commit.ObjectsChanged.ToString(System.Globalization.CultureInfo.InvariantCulture), commit.Subject);
+        }
+
+        if (table.Count == 0)
+        {
+            w.WriteLine("No commits processed yet.");
+        }
+        else
+        {
+            table.Write(w);
+        }
+
+        foreach (var rejected in status.Commits.Where(x => x.State == "rejected"))
+        {
+            w.WriteLine();
+            w.WriteLine(t.Red($"Rejected {rejected.Sha[..12]} \"{rejected.Subject}\" by {rejected.Email}:"));
+            foreach (var d in rejected.Diagnostics)
+            {
+                w.WriteLine($"  {d.File}:{d.Line}:{d.Column}: {d.Severity} {d.Code}: {d.Message}");
+            }
+        }
+
+        w.WriteLine();
+        w.WriteLine("Objects:   " + (status.Objects.Count == 0 ? "none" : string.Join(", ", status.Objects.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}"))));
+        w.WriteLine("Nodes:     " + (status.Nodes.Count == 0 ? "none" : string.Join(", ", status.Nodes.Select(n => n.Name))));
+    }
+
+    private static string Short(string? sha) => sha is null ? "-" : sha[..Math.Min(12, sha.Length)];
+}

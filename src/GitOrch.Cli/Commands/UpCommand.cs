@@ -1,0 +1,125 @@
+using System.CommandLine;
+using System.Globalization;
+using GitOrch.Controller;
+using GitOrch.Controller.Nodes;
+using GitOrch.Controller.Source;
+using GitOrch.History.Store;
+using Microsoft.Extensions.Logging;
+
+namespace GitOrch.Cli.Commands;
+
+/// <summary>
+/// <c>gitorch up</c> (controller and the local node in one process, embedded state) and
+/// <c>gitorch controller</c> (the control plane alone).
+/// </summary>
+internal static class UpCommand
+{
+    public const string SecretVariable = "GITORCH_WEBHOOK_SECRET";
+
+    public static Command Create(bool withLocalNode)
+    {
+        var repo = new Option<string>("--repo") { Description = "Config repo: a local path (or a folder inside one) or a URL", Required = true, HelpName = "R" };
+        var path = new Option<string?>("--path") { Description = "Folder of the repo that holds the manifests", HelpName = "P" };
+        var branch = new Option<string?>("--branch") { Description = "Branch to follow (default: the current branch, or main for a URL)" };
+        var state = new Option<string>("--state") { Description = "State folder (SQLite store, lock)", DefaultValueFactory = _ => ".gitorch", HelpName = "DIR" };
+        var listen = new Option<string>("--listen") { Description = "Address of the HTTP API", DefaultValueFactory = _ => ControllerOptions.DefaultListen, HelpName = "URL" };
+        var poll = new Option<double>("--poll") { Description = "Seconds between polls of the branch", DefaultValueFactory = _ => 5, HelpName = "SECONDS" };
+        var secretFile = new Option<string?>("--webhook-secret-file") { Description = $"File holding the push webhook's shared secret (or set {SecretVariable})", HelpName = "FILE" };
+        var node = new Option<string?>("--node") { Description = "Name of the local node (default: the host name)", HelpName = "NAME" };
+
+        var command = withLocalNode
+            ? new Command("up", "Run the controller and a local node in one process, with embedded state (.gitorch/)")
+            : new Command("controller", "Run the control plane: follow the config repo, keep history, serve the API");
+        command.Add(repo);
+        command.Add(path);
+        command.Add(branch);
+        command.Add(state);
+        command.Add(listen);
+        command.Add(poll);
+        command.Add(secretFile);
+        if (withLocalNode)
+        {
+            command.Add(node);
+        }
+
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = new ControllerOptions
+            {
+                Repo = parse.GetRequiredValue(repo),
+                Path = parse.GetValue(path),
+                Branch = parse.GetValue(branch),
+                StateDir = parse.GetRequiredValue(state),
+                Listen = parse.GetRequiredValue(listen),
+                Poll = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(poll))),
+                WebhookSecret = ReadSecret(parse.GetValue(secretFile)),
+                Nodes = withLocalNode ? [NodeInfo.Local(parse.GetValue(node))] : [],
+            };
+            return await RunAsync(options, parse.InvocationConfiguration.Output, ct);
+        });
+        return command;
+    }
+
+    internal static async Task<int> RunAsync(ControllerOptions options, TextWriter output, CancellationToken ct)
+    {
+        ControllerHost host;
+        try
+        {
+            host = await ControllerHost.StartAsync(options, logging => logging
+                .AddFilter("Microsoft", LogLevel.Warning)
+                .AddSimpleConsole(o =>
+                {
+                    o.SingleLine = true;
+                    o.TimestampFormat = "HH:mm:ss ";
+                }), TimeProvider.System, ct);
+        }
+        catch (Exception ex) when (ex is StateException or SourceException)
+        {
+            throw new CliException(ex.Message);
+        }
+        catch (IOException ex) when (ex.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
+        {
+            throw new CliException($"cannot listen on {options.Listen} ({ex.Message}); another process uses it: stop it or give --listen another address");
+        }
+
+        await using (host)
+        {
+            var status = host.Controller.Status;
+            await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
+                $"gitorch: following {status.Repo} (branch {status.Branch}{(status.Path.Length > 0 ? ", path " + status.Path : string.Empty)}); API on {host.Address}; state in {status.StateDir}"));
+            foreach (var n in options.Nodes)
+            {
+                await output.WriteLineAsync($"gitorch: local node {n.Name} ({n.CpuMillis}m cpu, {n.MemoryBytes / (1024 * 1024)}Mi memory)");
+            }
+
+            await output.WriteLineAsync("gitorch: press Ctrl+C to stop");
+            try
+            {
+                await Task.Delay(Timeout.Infinite, ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                await output.WriteLineAsync("gitorch: stopping");
+            }
+        }
+
+        return ExitCodes.Ok;
+    }
+
+    private static string? ReadSecret(string? file)
+    {
+        if (file is not null)
+        {
+            try
+            {
+                return File.ReadAllText(file).Trim();
+            }
+            catch (IOException ex)
+            {
+                throw new CliException($"cannot read the webhook secret from {file} ({ex.Message})");
+            }
+        }
+
+        return Environment.GetEnvironmentVariable(SecretVariable) is { Length: > 0 } secret ? secret : null;
+    }
+}

@@ -1,0 +1,144 @@
+using System.Text.Json;
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Rendering;
+using GitOrch.History;
+using GitOrch.History.Store;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Controller.Api;
+
+/// <summary>
+/// The controller's HTTP/JSON API (<c>/api/v1</c>): status, objects, versions, diffs, blame, and
+/// the push webhook. Every error is JSON <c>{"error": "..."}</c> that says what to do.
+/// </summary>
+public static class ApiEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app, ControllerService controller, string? webhookSecret)
+    {
+        var api = app.MapGroup("/api/v1");
+
+        api.MapGet("/status", (int? limit) => Results.Ok(new StatusModel(
+            controller.Status,
+            controller.Store.Commits(limit ?? 20).Select(ToModel).ToList(),
+            controller.Store.List().GroupBy(o => o.Ref.Kind).ToDictionary(g => g.Key, g => g.Count()),
+            controller.Nodes.All.Select(n => new NodeModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes)).ToList())));
+
+        api.MapGet("/objects", (string? kind, string? @namespace) =>
+        {
+            string? resolved = null;
+            if (kind is not null && (resolved = Kinds.Resolve(kind)) is null)
+            {
+                return UnknownKind(kind);
+            }
+
+            var ns = resolved is not null && !Kinds.IsNamespaced(resolved) ? null : @namespace;
+            return Results.Ok(controller.Store.List(resolved, ns).Select(Summary).ToList());
+        });
+
+        api.MapGet("/objects/{kind}/{name}", (string kind, string name, string? @namespace) =>
+            WithObject(controller.Store, kind, name, @namespace, (obj, stored) =>
+                Results.Ok(new ObjectModel(Summary(stored), JsonDocument.Parse(stored.ObjectJson).RootElement.Clone()))));
+
+        api.MapGet("/objects/{kind}/{name}/history", (string kind, string name, string? @namespace, string? changer, string? excludeChanger) =>
+            WithObject(controller.Store, kind, name, @namespace, (obj, _) =>
+                Results.Ok(controller.Store.History(obj, changer, excludeChanger).Select(v => ToModel(v, withObject: false)).ToList())));
+
+        api.MapGet("/objects/{kind}/{name}/versions/{version:int}", (string kind, string name, int version, string? @namespace) =>
+            WithObject(controller.Store, kind, name, @namespace, (obj, stored) =>
+                controller.Store.Version(obj, version) is { } v
+                    ? Results.Ok(ToModel(v, withObject: true))
+                    : NoVersion(obj, version, stored.Version)));
+
+        api.MapGet("/objects/{kind}/{name}/diff", (string kind, string name, string? @namespace, int from, int to) =>
+            WithObject(controller.Store, kind, name, @namespace, (obj, stored) =>
+            {
+                var a = controller.Store.Version(obj, from);
+                var b = controller.Store.Version(obj, to);
+                if (a is null || b is null)
+                {
+                    return NoVersion(obj, a is null ? from : to, stored.Version);
+                }
+
+                var diff = UnifiedDiff.Create(Render(a), Render(b), $"{obj.Key}@{from}", $"{obj.Key}@{to}");
+                return Results.Ok(new DiffModel(obj.Key, from, to, diff));
+            }));
+
+        api.MapGet("/objects/{kind}/{name}/blame", (string kind, string name, string? @namespace, string field) =>
+            WithObject(controller.Store, kind, name, @namespace, (obj, stored) =>
+            {
+                var setter = Blame.LastSetter(controller.Store.History(obj), field);
+                var value = JObject.Parse(stored.ObjectJson).SelectToken(field, errorWhenNoMatch: false);
+                if (setter is null || value is null)
+                {
+                    return Results.NotFound(new ErrorModel($"{obj.Display} has no field {field} in its current version {stored.Version}; check the path (for example spec.containers[0].image)"));
+                }
+
+                return Results.Ok(new BlameModel(obj.Key, field, setter.Version, setter.Changer, setter.Kind.ToText(), setter.SourceCommit, setter.CreatedAt,
+                    JsonDocument.Parse(value.ToString(Newtonsoft.Json.Formatting.None)).RootElement.Clone()));
+            }));
+
+        api.MapPost("/sync", async (CancellationToken ct) =>
+        {
+            var ok = await controller.SyncOnceAsync(ct);
+            return ok ? Results.Ok(controller.Status) : Results.Json(new ErrorModel(controller.Status.LastError ?? "sync failed"), statusCode: 502);
+        });
+
+        api.MapPost("/webhooks/git", async (HttpRequest request, CancellationToken ct) =>
+        {
+            if (webhookSecret is null)
+            {
+                return Results.NotFound(new ErrorModel("the push webhook is off; start the controller with --webhook-secret-file FILE or GITORCH_WEBHOOK_SECRET"));
+            }
+
+            using var body = new MemoryStream();
+            await request.Body.CopyToAsync(body, ct);
+            if (!WebhookSignature.Verify(webhookSecret, body.ToArray(), request.Headers[WebhookSignature.Header]))
+            {
+                return Results.Json(new ErrorModel($"invalid or missing {WebhookSignature.Header}: sign the body with HMAC-SHA256 and the shared secret"), statusCode: 401);
+            }
+
+            controller.Trigger();
+            return Results.Accepted(value: new { accepted = true });
+        });
+    }
+
+    private static IResult WithObject(HistoryStore store, string kind, string name, string? ns, Func<ObjectRef, StoredObject, IResult> then)
+    {
+        if (Kinds.Resolve(kind) is not { } resolved)
+        {
+            return UnknownKind(kind);
+        }
+
+        var obj = new ObjectRef(resolved, Kinds.IsNamespaced(resolved) ? ns ?? ManifestObject.DefaultNamespace : string.Empty, name);
+        return store.Get(obj) is { } stored
+            ? then(obj, stored)
+            : Results.NotFound(new ErrorModel($"{obj.Display} not found; list objects with `gitorch get {resolved.ToLowerInvariant()}{(Kinds.IsNamespaced(resolved) ? " -n " + obj.Namespace : string.Empty)}`"));
+    }
+
+    private static IResult UnknownKind(string kind) =>
+        Results.BadRequest(new ErrorModel($"unknown kind \"{kind}\"; use one of: {string.Join(", ", Kinds.All)}"));
+
+    private static IResult NoVersion(ObjectRef obj, int version, int latest) =>
+        Results.NotFound(new ErrorModel($"{obj.Display} has no version {version} (versions run to {latest}; older ones may have been pruned by history.keepVersions); see `gitorch history {obj.Kind}/{obj.Name}`"));
+
+    private static string Render(VersionRecord v) => v.ObjectJson is null ? string.Empty : YamlRenderer.Render(JToken.Parse(v.ObjectJson));
+
+    private static CommitModel ToModel(CommitRecord c) =>
+        new(c.Sha, c.State, c.AuthorName, c.AuthorEmail, c.Subject, c.CommittedAt, c.ProcessedAt, c.ObjectsChanged,
+            c.Diagnostics.Select(DiagnosticModel.From).ToList(), c.Note);
+
+    private static VersionModel ToModel(VersionRecord v, bool withObject) =>
+        new(v.Version, v.Changer, v.Kind.ToText(), v.SourceCommit, v.CreatedAt, v.Fields, v.Deleted,
+            withObject && v.ObjectJson is not null ? JsonDocument.Parse(v.ObjectJson).RootElement.Clone() : null);
+
+    internal static ObjectSummaryModel Summary(StoredObject o)
+    {
+        var json = JObject.Parse(o.ObjectJson);
+        return new ObjectSummaryModel(o.Ref.Kind, o.Ref.Namespace, o.Ref.Name, o.Version, o.LastChanger, o.UpdatedAt,
+            json["status"]?["phase"]?.ToString(), json["status"]?["nodeName"]?.ToString(), o.File);
+    }
+}

@@ -1,0 +1,31 @@
+using System.Text.Json;
+using GitOrch.Core.Diagnostics;
+
+namespace GitOrch.Controller.Api;
+
+/// <summary>A diagnostic as the API returns it.</summary>
+public sealed record DiagnosticModel(string File, int Line, int Column, string Severity, string Code, string Message, string? Object)
+{
+    public static DiagnosticModel From(Diagnostic d) =>
+        new(d.File, d.Line, d.Column, d.IsError ? "error" : "warning", d.Code, d.Message, d.Object?.Key);
+}
+
+public sealed record CommitModel(
+    string Sha, string State, string Author, string Email, string Subject, DateTimeOffset CommittedAt, DateTimeOffset ProcessedAt,
+    int ObjectsChanged, IReadOnlyList<DiagnosticModel> Diagnostics, string? Note);
+
+public sealed record StatusModel(ControllerStatus Controller, IReadOnlyList<CommitModel> Commits, IReadOnlyDictionary<string, int> Objects, IReadOnlyList<NodeModel> Nodes);
+
+public sealed record NodeModel(string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes);
+
+public sealed record ObjectSummaryModel(string Kind, string Namespace, string Name, int Version, string LastChanger, DateTimeOffset UpdatedAt, string? Phase, string? Node, string? File);
+
+public sealed record ObjectModel(ObjectSummaryModel Summary, JsonElement Object);
+
+public sealed record VersionModel(int Version, string Changer, string Kind, string? SourceCommit, DateTimeOffset CreatedAt, IReadOnlyList<string> Fields, bool Deleted, JsonElement? Object);
+
+public sealed record DiffModel(string Object, int From, int To, string Diff);
+
+public sealed record BlameModel(string Object, string Field, int Version, string Changer, string Kind, string? SourceCommit, DateTimeOffset CreatedAt, JsonElement? Value);
+
+public sealed record ErrorModel(string Error);

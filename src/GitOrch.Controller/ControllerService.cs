@@ -1,0 +1,244 @@
+using GitOrch.Controller.Loops;
+using GitOrch.Controller.Nodes;
+using GitOrch.Controller.Reconcile;
+using GitOrch.Controller.Source;
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
+using GitOrch.Git;
+using GitOrch.History.Mirror;
+using GitOrch.History.Store;
+using Microsoft.Extensions.Logging;
+
+namespace GitOrch.Controller;
+
+/// <summary>
+/// The control plane's main loop: follow the branch (poll, or at once on a webhook), apply new
+/// commits, run the loops the changes call for, mirror new versions into Git, and prune history.
+/// A failure in one cycle is logged and shown in status; the next cycle tries again with backoff.
+/// </summary>
+public sealed partial class ControllerService : IAsyncDisposable
+{
+    private readonly ControllerOptions _options;
+    private readonly StateLock _lock;
+    private readonly ConfigSource _source;
+    private readonly TimeProvider _time;
+    private readonly ILogger _log;
+    private readonly SemaphoreSlim _trigger = new(0, 1);
+    private readonly SemaphoreSlim _cycle = new(1, 1);
+    private bool _firstCycle = true;
+    private string? _head;
+    private DateTimeOffset? _lastSync;
+    private string? _lastError;
+    private string? _mirrorError;
+
+    private ControllerService(ControllerOptions options, StateLock stateLock, HistoryStore store, ConfigSource source, ILoggerFactory logs, TimeProvider time)
+    {
+        _options = options;
+        _lock = stateLock;
+        Store = store;
+        _source = source;
+        _time = time;
+        _log = logs.CreateLogger("GitOrch.Controller");
+        Nodes = new NodeRegistry();
+        foreach (var node in options.Nodes)
+        {
+            Nodes.Register(node);
+        }
+
+        Reconciler = new Reconciler(source, store, time, logs.CreateLogger<Reconciler>());
+        Scheduler = new Scheduler(store, Nodes);
+        Mirror = new HistoryMirror(source.Repository, store);
+    }
+
+    public HistoryStore Store { get; }
+
+    public Reconciler Reconciler { get; }
+
+    public Scheduler Scheduler { get; }
+
+    public HistoryMirror Mirror { get; }
+
+    public NodeRegistry Nodes { get; }
+
+    public ControllerStatus Status => new(
+        _source.Display, _source.Branch, _source.Prefix.TrimEnd('/'), Path.GetFullPath(_options.StateDir),
+        _head, Reconciler.LastApplied, _lastSync, _lastError, _mirrorError);
+
+    /// <summary>Locks the state folder, opens the store and the repo. Fails with a clear message, never half-started.</summary>
+    public static async Task<ControllerService> OpenAsync(ControllerOptions options, ILoggerFactory logs, TimeProvider time, CancellationToken ct)
+    {
+        var stateLock = StateLock.Acquire(options.StateDir);
+        HistoryStore? store = null;
+        try
+        {
+            store = HistoryStore.Open(options.StateDir, time);
+            var source = await ConfigSource.OpenAsync(options, ct);
+            return new ControllerService(options, stateLock, store, source, logs, time);
+        }
+        catch
+        {
+            store?.Dispose();
+            stateLock.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Asks for a sync now (a push webhook arrived).</summary>
+    public void Trigger()
+    {
+        if (_trigger.CurrentCount == 0)
+        {
+            try
+            {
+                _trigger.Release();
+            }
+            catch (SemaphoreFullException)
+            {
+                // Already triggered.
+            }
+        }
+    }
+
+    /// <summary>Runs cycles until cancelled: after each, waits for the poll interval or a trigger (longer after failures).</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        var failures = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            var ok = await SyncOnceAsync(ct);
+            failures = ok ? 0 : failures + 1;
+            var wait = failures == 0 ? _options.Poll : Backoff(failures);
+            using var timeout = new CancellationTokenSource(wait, _time);
+            using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
+            try
+            {
+                await _trigger.WaitAsync(either.Token);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
+            {
+                // The poll interval passed.
+            }
+        }
+    }
+
+    /// <summary>One cycle. Returns false when the source could not be read (the cycle is retried later).</summary>
+    public async Task<bool> SyncOnceAsync(CancellationToken ct)
+    {
+        await _cycle.WaitAsync(ct);
+        try
+        {
+            IReadOnlyList<ApplyOutcome> outcomes;
+            try
+            {
+                outcomes = await Reconciler.SyncAsync(ct);
+                _head = await _source.HeadAsync(ct);
+                _lastError = null;
+            }
+            catch (Exception ex) when (ex is SourceException or GitException)
+            {
+                _lastError = ex.Message;
+                LogSourceError(_log, ex.Message);
+                return false;
+            }
+            finally
+            {
+                _lastSync = _time.GetUtcNow();
+            }
+
+            var touched = new List<ObjectRef>();
+            foreach (var outcome in outcomes.Where(o => o.Applied))
+            {
+                touched.AddRange(outcome.Changed);
+                foreach (var result in Scheduler.Schedule(outcome.Changed, outcome.Commit))
+                {
+                    LogScheduled(_log, result.Pod.Key, result.Message);
+                }
+            }
+
+            if (_firstCycle)
+            {
+                // Level-based recovery: pods left unplaced by a crash are placed now.
+                foreach (var result in Scheduler.Schedule(Store.List(Kinds.Pod).Select(o => o.Ref), Reconciler.LastApplied))
+                {
+                    LogScheduled(_log, result.Pod.Key, result.Message);
+                }
+
+                _firstCycle = false;
+            }
+
+            await MirrorAsync(ct);
+            Prune(touched);
+            return true;
+        }
+        finally
+        {
+            _cycle.Release();
+        }
+    }
+
+    private async Task MirrorAsync(CancellationToken ct)
+    {
+        try
+        {
+            var written = await Mirror.CatchUpAsync(ct);
+            if (written > 0)
+            {
+                await _source.PushMirrorAsync(HistoryMirror.Ref, ct);
+                LogMirrored(_log, written, HistoryMirror.Ref);
+            }
+
+            _mirrorError = null;
+        }
+        catch (Exception ex) when (ex is GitException or StateException or IOException)
+        {
+            // The store is the source of truth; the mirror catches up on a later cycle.
+            _mirrorError = ex.Message;
+            LogMirrorError(_log, ex.Message);
+        }
+    }
+
+    private void Prune(IEnumerable<ObjectRef> touched)
+    {
+        var keep = Reconciler.Current?.Objects.Select(o => o.Object).OfType<ClusterPolicy>().FirstOrDefault()?.Spec.History?.KeepVersions;
+        if (keep is not { } limit || _mirrorError is not null)
+        {
+            return; // Keep everything by default, and never drop what the mirror has not written yet.
+        }
+
+        foreach (var obj in touched.Distinct())
+        {
+            Store.Prune(obj, limit);
+        }
+    }
+
+    private TimeSpan Backoff(int failures)
+    {
+        var seconds = Math.Min(300, _options.Poll.TotalSeconds * Math.Pow(2, Math.Min(failures, 10)));
+        return TimeSpan.FromSeconds(seconds * (0.8 + (Random.Shared.NextDouble() * 0.4)));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _source.DisposeAsync();
+        Store.Dispose();
+        _lock.Dispose();
+        _trigger.Dispose();
+        _cycle.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read the config source: {Reason}")]
+    private static partial void LogSourceError(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "scheduler: {Object}: {Message}")]
+    private static partial void LogScheduled(ILogger logger, string @object, string message);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mirrored {Count} version batch(es) to {Ref}")]
+    private static partial void LogMirrored(ILogger logger, int count, string @ref);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot write the history mirror yet (will retry): {Reason}")]
+    private static partial void LogMirrorError(ILogger logger, string reason);
+}

@@ -1,0 +1,293 @@
+using System.Diagnostics;
+using GitOrch.Controller.Source;
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Loading;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Objects;
+using GitOrch.Core.Validation;
+using GitOrch.History;
+using GitOrch.History.Store;
+using Microsoft.Extensions.Logging;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Controller.Reconcile;
+
+/// <summary>
+/// Turns config commits into object versions. Each commit after the last applied one is read
+/// incrementally (only files that changed are parsed; the rest come from the cache, keyed by blob),
+/// validated as a whole, and either applied in one transaction or rejected with its diagnostics,
+/// leaving the cluster on the last good commit.
+/// </summary>
+public sealed partial class Reconciler(ConfigSource source, HistoryStore store, TimeProvider time, ILogger<Reconciler> log)
+{
+    private Dictionary<string, CachedFile> _files = new(StringComparer.Ordinal);
+    private IgnoreRules _ignore = IgnoreRules.Empty;
+    private string? _lastGood;
+    private bool _initialized;
+
+    /// <summary>Files read from Git since start (parsed, not served from the cache): for tests and benchmarks.</summary>
+    public int FilesParsed { get; private set; }
+
+    /// <summary>The result of validating the last applied commit (the cluster's declared state).</summary>
+    public ValidationResult? Current { get; private set; }
+
+    public string? LastApplied => _lastGood;
+
+    /// <summary>Loads the last applied commit's files, once, so later commits are read incrementally.</summary>
+    public async Task InitializeAsync(CancellationToken ct)
+    {
+        if (_initialized)
+        {
+            return;
+        }
+
+        _lastGood = store.LastApplied;
+        if (_lastGood is not null && !await source.Repository.ExistsAsync(_lastGood, ct))
+        {
+            LogLastAppliedGone(log, _lastGood);
+            _lastGood = null;
+        }
+
+        if (_lastGood is not null)
+        {
+            (_files, _ignore) = await LoadTreeAsync(_lastGood, ct);
+            Current = ManifestValidator.Validate(_files.Values.Select(f => f.Result).ToList());
+        }
+
+        _initialized = true;
+    }
+
+    /// <summary>Applies every commit between the last applied one and the branch head, oldest first.</summary>
+    public async Task<IReadOnlyList<ApplyOutcome>> SyncAsync(CancellationToken ct)
+    {
+        await InitializeAsync(ct);
+        var head = await source.HeadAsync(ct);
+        if (head == _lastGood)
+        {
+            return [];
+        }
+
+        IReadOnlyList<string> commits;
+        var forced = false;
+        if (_lastGood is null)
+        {
+            commits = [head];
+        }
+        else if (await source.Repository.IsAncestorAsync(_lastGood, head, ct))
+        {
+            commits = await source.Repository.FirstParentCommitsAsync(_lastGood, head, ct);
+        }
+        else
+        {
+            // History was rewritten (force-push): apply the new head against the current state.
+            LogForcePush(log, _lastGood, head);
+            commits = [head];
+            forced = true;
+        }
+
+        var outcomes = new List<ApplyOutcome>();
+        foreach (var commit in commits)
+        {
+            if (store.FindCommit(commit) is not null)
+            {
+                continue; // Seen before (rejected ones stay rejected; a fix is a new commit).
+            }
+
+            outcomes.Add(await ApplyAsync(commit, forced ? $"history was rewritten: applied on top of {_lastGood![..12]}, which is not its ancestor" : null, ct));
+        }
+
+        return outcomes;
+    }
+
+    private async Task<ApplyOutcome> ApplyAsync(string sha, string? note, CancellationToken ct)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var info = await source.Repository.ReadCommitAsync(sha, ct);
+        var (files, ignore, changedFiles) = await NextFilesAsync(sha, ct);
+        var result = ManifestValidator.Validate(files.Values.Select(f => f.Result).ToList());
+        var record = new CommitRecord(sha, CommitRecord.Applied, info.AuthorName, info.AuthorEmail, info.Subject, info.AuthorTime,
+            time.GetUtcNow(), result.Diagnostics, 0, note);
+
+        if (!result.IsValid)
+        {
+            store.RecordRejected(record with { State = CommitRecord.Rejected });
+            LogRejected(log, sha[..12], info.Subject, result.ErrorCount);
+            return new ApplyOutcome(sha, false, [], result.Diagnostics);
+        }
+
+        var changes = Changes(result, files, changedFiles);
+        var batch = changes.Count == 0
+            ? null
+            : new ChangeBatch(Changers.Git(info.AuthorEmail), ChangeKind.External, sha, $"Apply {sha[..12]}: {info.Subject}", info.AuthorName, info.AuthorEmail, changes);
+        store.ApplyCommit(record, batch);
+        foreach (var (obj, file) in MovedFiles(result, changedFiles))
+        {
+            store.SetFile(obj, file);
+        }
+
+        _files = files;
+        _ignore = ignore;
+        _lastGood = sha;
+        Current = result;
+        LogApplied(log, sha[..12], info.Subject, changes.Count, changedFiles?.Count ?? files.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+        return new ApplyOutcome(sha, true, changes.Select(c => c.Ref).ToList(), result.Diagnostics);
+    }
+
+    /// <summary>
+    /// The files at <paramref name="sha"/>: the cache with the changed files re-read, or (first
+    /// commit, or .gitorchignore changed) the whole tree. Unchanged blobs are never parsed again.
+    /// The third value lists the changed manifest paths (null after a full read).
+    /// </summary>
+    private async Task<(Dictionary<string, CachedFile> Files, IgnoreRules Ignore, HashSet<string>? Changed)> NextFilesAsync(string sha, CancellationToken ct)
+    {
+        if (_lastGood is null)
+        {
+            var (all, ignore) = await LoadTreeAsync(sha, ct);
+            return (all, ignore, null);
+        }
+
+        var diff = await source.Repository.DiffTreeAsync(_lastGood, sha, Folder, ct);
+        if (diff.Any(d => d.Path == source.Prefix + IgnoreRules.FileName))
+        {
+            var (all, ignore) = await LoadTreeAsync(sha, ct);
+            return (all, ignore, null);
+        }
+
+        var files = new Dictionary<string, CachedFile>(_files, StringComparer.Ordinal);
+        var changed = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var change in diff)
+        {
+            if (!change.Path.StartsWith(source.Prefix, StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            var relative = change.Path[source.Prefix.Length..];
+            if (!IgnoreRules.IsManifestPath(relative) || _ignore.IsFileIgnored(relative))
+            {
+                continue;
+            }
+
+            changed.Add(relative);
+            if (change.Type == GitOrch.Git.ChangeType.Deleted)
+            {
+                files.Remove(relative);
+            }
+            else
+            {
+                files[relative] = await LoadAsync(relative, change.NewBlob!, ct);
+            }
+        }
+
+        return (files, _ignore, changed);
+    }
+
+    private async Task<(Dictionary<string, CachedFile>, IgnoreRules)> LoadTreeAsync(string sha, CancellationToken ct)
+    {
+        var entries = await source.Repository.ListTreeAsync(sha, Folder, ct);
+        var ignoreEntry = entries.FirstOrDefault(e => e.Path == source.Prefix + IgnoreRules.FileName);
+        var ignore = ignoreEntry is null ? IgnoreRules.Empty : new IgnoreRules(await source.Repository.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
+        var files = new Dictionary<string, CachedFile>(StringComparer.Ordinal);
+        foreach (var entry in entries.Where(e => e.Type == "blob" && e.Path.StartsWith(source.Prefix, StringComparison.Ordinal)))
+        {
+            var relative = entry.Path[source.Prefix.Length..];
+            if (IgnoreRules.IsManifestPath(relative) && !ignore.IsFileIgnored(relative))
+            {
+                files[relative] = await LoadAsync(relative, entry.Blob, ct);
+            }
+        }
+
+        return (files, ignore);
+    }
+
+    private async Task<CachedFile> LoadAsync(string relative, string blob, CancellationToken ct)
+    {
+        if (_files.TryGetValue(relative, out var cached) && cached.Blob == blob)
+        {
+            return cached;
+        }
+
+        var text = await source.Repository.Objects.ReadTextAsync(blob, ct) ?? string.Empty;
+        FilesParsed++;
+        return new CachedFile(blob, ManifestLoader.LoadFile(new ManifestFile(relative, text)));
+    }
+
+    /// <summary>
+    /// Versions to write: objects of the changed files (all objects after a full read) that differ
+    /// from what is stored, and Git objects that disappeared. Status is kept: Git never writes it.
+    /// </summary>
+    private List<ObjectChange> Changes(ValidationResult result, Dictionary<string, CachedFile> files, HashSet<string>? changedFiles)
+    {
+        var inScope = changedFiles is null
+            ? result.Objects
+            : result.Objects.Where(o => changedFiles.Contains(o.File)).ToList();
+        var desired = inScope.ToDictionary(o => o.Ref);
+
+        var previous = changedFiles is null
+            ? store.List().Where(o => o.File is not null).Select(o => o.Ref)
+            : changedFiles.SelectMany(f => _files.TryGetValue(f, out var old) ? old.Result.Objects.Select(o => o.Ref) : []);
+
+        var changes = new List<ObjectChange>();
+        foreach (var obj in inScope)
+        {
+            var stored = store.Get(obj.Ref);
+            if (stored is null || stored.Deleted)
+            {
+                changes.Add(new ObjectChange(obj.Ref, obj.Json.ToString(Formatting.None), obj.Json.Properties().Select(p => p.Name).ToList(), obj.File));
+                continue;
+            }
+
+            var current = JObject.Parse(stored.ObjectJson);
+            var status = current["status"];
+            current.Remove("status");
+            var fields = FieldDiff.Changed(current, obj.Json);
+            if (fields.Count > 0)
+            {
+                var next = (JObject)obj.Json.DeepClone();
+                if (status is not null)
+                {
+                    next["status"] = status;
+                }
+
+                changes.Add(new ObjectChange(obj.Ref, next.ToString(Formatting.None), fields, obj.File));
+            }
+        }
+
+        var everywhere = result.Objects.Select(o => o.Ref).ToHashSet();
+        foreach (var gone in previous.Distinct().Where(r => !everywhere.Contains(r)))
+        {
+            if (store.Get(gone) is { Deleted: false, File: not null })
+            {
+                changes.Add(new ObjectChange(gone, null, ["*"], null));
+            }
+        }
+
+        return changes;
+    }
+
+    private IEnumerable<(ObjectRef, string)> MovedFiles(ValidationResult result, HashSet<string>? changedFiles)
+    {
+        foreach (var obj in changedFiles is null ? result.Objects : result.Objects.Where(o => changedFiles.Contains(o.File)))
+        {
+            if (store.Get(obj.Ref) is { File: { } file } && file != obj.File)
+            {
+                yield return (obj.Ref, obj.File);
+            }
+        }
+    }
+
+    private string? Folder => source.Prefix.Length == 0 ? null : source.Prefix.TrimEnd('/');
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Applied {Commit} \"{Subject}\": {Objects} object(s) changed, {Files} file(s) read, in {Ms:F0} ms")]
+    private static partial void LogApplied(ILogger logger, string commit, string subject, int objects, int files, double ms);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Commit} \"{Subject}\": {Errors} error(s); the cluster stays on the last applied commit (gitorch status shows them)")]
+    private static partial void LogRejected(ILogger logger, string commit, string subject, int errors);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "History was rewritten: {Head} does not descend from the last applied commit {Last}; applying it on top of the current state")]
+    private static partial void LogForcePush(ILogger logger, string last, string head);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The last applied commit {Commit} no longer exists in the repository; the next head is applied in full against the stored objects")]
+    private static partial void LogLastAppliedGone(ILogger logger, string commit);
+}
