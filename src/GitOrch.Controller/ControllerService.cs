@@ -30,6 +30,7 @@ public sealed partial class ControllerService : IAsyncDisposable
     private DateTimeOffset? _lastSync;
     private string? _lastError;
     private string? _mirrorError;
+    private long _cycles;
 
     private ControllerService(ControllerOptions options, StateLock stateLock, HistoryStore store, ConfigSource source, ILoggerFactory logs, TimeProvider time)
     {
@@ -62,7 +63,7 @@ public sealed partial class ControllerService : IAsyncDisposable
 
     public ControllerStatus Status => new(
         _source.Display, _source.Branch, _source.Prefix.TrimEnd('/'), Path.GetFullPath(_options.StateDir),
-        _head, Reconciler.LastApplied, _lastSync, _lastError, _mirrorError);
+        _head, Reconciler.LastApplied, _lastSync, _lastError, _mirrorError, Interlocked.Read(ref _cycles));
 
     /// <summary>Locks the state folder, opens the store and the repo. Fails with a clear message, never half-started.</summary>
     public static async Task<ControllerService> OpenAsync(ControllerOptions options, ILoggerFactory logs, TimeProvider time, CancellationToken ct)
@@ -176,6 +177,7 @@ public sealed partial class ControllerService : IAsyncDisposable
         }
         finally
         {
+            Interlocked.Increment(ref _cycles); // A cycle is complete only after its mirror and prune steps.
             _cycle.Release();
         }
     }

@@ -10,4 +10,5 @@ public sealed record ControllerStatus(
     string? LastApplied,
     DateTimeOffset? LastSync,
     string? LastError,
-    string? MirrorError);
+    string? MirrorError,
+    long CompletedCycles);

@@ -81,7 +81,7 @@ public sealed class FaultTests
         }
 
         // Give the mirror its cycle, then check: batch ids on the ref are 1..n, each exactly once.
-        await restarted.WaitForAsync(s => s.Controller.MirrorError is null && s.Controller.LastSync is not null, "a mirror cycle");
+        await restarted.WaitForSettledAsync(s => s.Controller.LastApplied == second, "a mirror cycle");
         var batches = await WaitForMirrorAsync(repo, expectedAtLeast: 4); // initial apply, two placements, the commit made while down
         Assert.Equal(Enumerable.Range(1, batches.Count), batches);
     }

@@ -20,7 +20,7 @@ public sealed class HistoryStoryTests
 
         repo.Replace("apps/worker.yaml", "GREETING: hello", "GREETING: bonjour");
         var second = repo.Commit("Worker says bonjour", "bob@example.com", "Bob");
-        await up.WaitForAsync(s => s.Controller.LastApplied == second, "the second commit to apply");
+        await up.WaitForSettledAsync(s => s.Controller.LastApplied == second, "the second commit to apply");
 
         // history: both external versions with their authors, and the scheduler's mechanical one.
         var (exit, json, _) = Command.Run("history", "pod/worker", "-n", "demo", "--server", up.Server, "--output", "json");
@@ -70,7 +70,7 @@ public sealed class HistoryStoryTests
 
         repo.Git("merge", "-q", "--ff-only", "rollback/worker-v1");
         var merged = repo.Git("rev-parse", "HEAD").Trim();
-        await up.WaitForAsync(s => s.Controller.LastApplied == merged, "the rollback to apply");
+        await up.WaitForSettledAsync(s => s.Controller.LastApplied == merged, "the rollback to apply");
         var (_, after, _) = Command.Run("blame", "pod/worker", "spec.containers[0].env.GREETING", "-n", "demo", "--server", up.Server);
         Assert.StartsWith("spec.containers[0].env.GREETING: \"hello\"\n  set in version 4 by git/carol@example.com (external)", after, StringComparison.Ordinal);
     }

@@ -96,6 +96,13 @@ internal sealed class GitorchProcess : IAsyncDisposable
         return null!;
     }
 
+    /// <summary>Waits until <paramref name="condition"/> holds and then one more whole cycle (mirror included) has run.</summary>
+    public async Task<StatusModel> WaitForSettledAsync(Func<StatusModel, bool> condition, string what)
+    {
+        var reached = await WaitForAsync(condition, what);
+        return await WaitForAsync(s => s.Controller.CompletedCycles > reached.Controller.CompletedCycles, $"a full cycle after {what}");
+    }
+
     public async Task<int> WaitForExitAsync(int seconds = 30)
     {
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
