@@ -53,13 +53,18 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes)
                 continue;
             }
 
-            var status = json["status"] as JObject ?? [];
-            status["nodeName"] = fitting.Name;
-            json["status"] = status;
-            store.Write(new ChangeBatch(
-                Changers.Loop(BuiltInLoops.Scheduler), ChangeKind.Mechanical, sourceCommit,
-                $"scheduler: place {stored.Ref.Display} on {fitting.Name}", BuiltInLoops.Scheduler, "scheduler@control-loop.gitorch",
-                [new ObjectChange(stored.Ref, json.ToString(Formatting.None), [Field], null)]));
+            store.Update(stored.Ref, BuiltInLoops.Scheduler, sourceCommit, $"scheduler: place {stored.Ref.Display} on {fitting.Name}", current =>
+            {
+                if (current["status"]?["nodeName"] is not null)
+                {
+                    return []; // Placed meanwhile.
+                }
+
+                var status = current["status"] as JObject ?? [];
+                status["nodeName"] = fitting.Name;
+                current["status"] = status;
+                return [Field];
+            });
             var before = used.GetValueOrDefault(fitting.Name);
             used[fitting.Name] = (before.Cpu + cpu, before.Memory + memory);
             results.Add(new SchedulingResult(stored.Ref, fitting.Name, $"placed on {fitting.Name} ({cpu}m cpu, {memory} bytes)"));

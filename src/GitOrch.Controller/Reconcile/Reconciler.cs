@@ -239,18 +239,12 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
             }
 
             var current = JObject.Parse(stored.ObjectJson);
-            var status = current["status"];
             current.Remove("status");
             var fields = FieldDiff.Changed(current, obj.Json);
             if (fields.Count > 0)
             {
-                var next = (JObject)obj.Json.DeepClone();
-                if (status is not null)
-                {
-                    next["status"] = status;
-                }
-
-                changes.Add(new ObjectChange(obj.Ref, next.ToString(Formatting.None), fields, obj.File));
+                // The store keeps the current status when it writes the version (atomically).
+                changes.Add(new ObjectChange(obj.Ref, obj.Json.ToString(Formatting.None), fields, obj.File));
             }
         }
 

@@ -225,12 +225,20 @@ public sealed class HistoryStore : IDisposable
             }
 
             var deleted = change.ObjectJson is null;
+            var objectJson = change.ObjectJson;
+            if (batch.Kind == ChangeKind.External && objectJson is not null && previousObject is not null)
+            {
+                // Git never writes status: keep the current one, read inside this transaction so
+                // that a loop's concurrent status write is never lost.
+                objectJson = KeepStatus(objectJson, previousObject);
+            }
+
             using var insertVersion = Command("""
                 INSERT INTO versions(kind, namespace, name, version, batch, changer, change_kind, source_commit, created_at, fields, deleted, object)
                 VALUES($k, $n, $m, $v, $b, $c, $ck, $s, $at, $f, $d, $o)
                 """, tx, ("$k", kind), ("$n", ns), ("$m", name), ("$v", version), ("$b", id), ("$c", batch.Changer),
                 ("$ck", batch.Kind.ToText()), ("$s", batch.SourceCommit), ("$at", now), ("$f", JsonSerializer.Serialize(change.Fields)),
-                ("$d", deleted ? 1 : 0), ("$o", change.ObjectJson));
+                ("$d", deleted ? 1 : 0), ("$o", objectJson));
             insertVersion.ExecuteNonQuery();
 
             using var upsert = Command("""
@@ -240,11 +248,55 @@ public sealed class HistoryStore : IDisposable
                   version=excluded.version, deleted=excluded.deleted, file=excluded.file, object=excluded.object,
                   last_changer=excluded.last_changer, updated_at=excluded.updated_at
                 """, tx, ("$k", kind), ("$n", ns), ("$m", name), ("$v", version), ("$d", deleted ? 1 : 0),
-                ("$file", change.File ?? previousFile), ("$o", change.ObjectJson ?? previousObject ?? "{}"), ("$c", batch.Changer), ("$at", now));
+                ("$file", change.File ?? previousFile), ("$o", objectJson ?? previousObject ?? "{}"), ("$c", batch.Changer), ("$at", now));
             upsert.ExecuteNonQuery();
         }
 
         return id;
+    }
+
+    /// <summary>
+    /// A control loop's change, read-modify-write in one transaction: <paramref name="mutate"/> gets
+    /// the current object and changes it in place, returning the fields it changed. Nothing is
+    /// written (and 0 returned) when the object is gone or no field changed; otherwise the batch id.
+    /// </summary>
+    public long Update(ObjectRef obj, string loop, string? sourceCommit, string message, Func<Newtonsoft.Json.Linq.JObject, IReadOnlyList<string>> mutate)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            using var read = Command("SELECT object FROM objects WHERE kind=$k AND namespace=$n AND name=$m AND deleted = 0", tx,
+                ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name));
+            if (read.ExecuteScalar() is not string json)
+            {
+                return 0;
+            }
+
+            var current = Newtonsoft.Json.Linq.JObject.Parse(json);
+            var fields = mutate(current);
+            if (fields.Count == 0)
+            {
+                return 0;
+            }
+
+            var id = WriteBatch(new ChangeBatch(Changers.Loop(loop), ChangeKind.Mechanical, sourceCommit, message, loop, $"{loop}@control-loop.gitorch",
+                [new ObjectChange(obj, current.ToString(Newtonsoft.Json.Formatting.None), fields, null)]), tx);
+            tx.Commit();
+            return id;
+        }
+    }
+
+    private static string KeepStatus(string next, string previous)
+    {
+        var status = Newtonsoft.Json.Linq.JObject.Parse(previous)["status"];
+        var result = Newtonsoft.Json.Linq.JObject.Parse(next);
+        if (status is null || result["status"] is not null)
+        {
+            return next;
+        }
+
+        result["status"] = status;
+        return result.ToString(Newtonsoft.Json.Formatting.None);
     }
 
     // ---- objects and versions ---------------------------------------------------------------
