@@ -40,8 +40,9 @@ public static class ApiEndpoints
         });
 
         api.MapGet("/objects/{kind}/{name}", (string kind, string name, string? @namespace) =>
-            WithObject(controller.Store, kind, name, @namespace, (obj, stored) =>
-                Results.Ok(new ObjectModel(Summary(stored), JsonDocument.Parse(stored.ObjectJson).RootElement.Clone()))));
+            WithObject(controller.Store, kind, name, @namespace, (obj, stored) => stored.Deleted
+                ? Results.NotFound(new ErrorModel($"{obj.Display} was deleted in version {stored.Version}; its history stays readable: gitorch history {obj.Kind.ToLowerInvariant()}/{obj.Name}{(obj.Namespace.Length > 0 ? " -n " + obj.Namespace : string.Empty)}"))
+                : Results.Ok(new ObjectModel(Summary(stored), JsonDocument.Parse(stored.ObjectJson).RootElement.Clone()))));
 
         api.MapGet("/objects/{kind}/{name}/history", (string kind, string name, string? @namespace, string? changer, string? excludeChanger) =>
             WithObject(controller.Store, kind, name, @namespace, (obj, _) =>
@@ -70,11 +71,17 @@ public static class ApiEndpoints
         api.MapGet("/objects/{kind}/{name}/blame", (string kind, string name, string? @namespace, string field) =>
             WithObject(controller.Store, kind, name, @namespace, (obj, stored) =>
             {
-                var setter = Blame.LastSetter(controller.Store.History(obj), field);
+                var versions = controller.Store.History(obj);
+                var setter = Blame.LastSetter(versions, field);
                 var value = JObject.Parse(stored.ObjectJson).SelectToken(field, errorWhenNoMatch: false);
-                if (setter is null || value is null)
+                if (value is null)
                 {
                     return Results.NotFound(new ErrorModel($"{obj.Display} has no field {field} in its current version {stored.Version}; check the path (for example spec.containers[0].image)"));
+                }
+
+                if (setter is null)
+                {
+                    return Results.NotFound(new ErrorModel($"{field} of {obj.Display} was set before version {versions.FirstOrDefault()?.Version}, the oldest the store keeps (history.keepVersions); the Git mirror has every version: git log refs/gitorch/history -- {GitOrch.History.Mirror.HistoryMirror.PathOf(obj)}"));
                 }
 
                 return Results.Ok(new BlameModel(obj.Key, field, setter.Version, setter.Changer, setter.Kind.ToText(), setter.SourceCommit, setter.CreatedAt,

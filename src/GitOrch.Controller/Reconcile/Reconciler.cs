@@ -89,7 +89,7 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
         var outcomes = new List<ApplyOutcome>();
         foreach (var commit in commits)
         {
-            if (store.FindCommit(commit) is not null)
+            if (!forced && store.FindCommit(commit) is not null)
             {
                 continue; // Seen before (rejected ones stay rejected; a fix is a new commit).
             }

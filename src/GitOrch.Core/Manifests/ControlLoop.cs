@@ -47,6 +47,9 @@ public sealed record StepPlacement
     public IReadOnlyList<string>? Wants { get; init; }
 
     public int TimeoutSeconds { get; init; } = 300;
+
+    /// <summary>How many times a failing step is tried before it stays failed (1 = no retry).</summary>
+    public int MaxAttempts { get; init; } = 3;
 }
 
 public sealed record ExecHandler

@@ -15,10 +15,12 @@ public static class BuiltInTargets
 
     public static IReadOnlyList<UnitDeclaration> All { get; } =
     [
-        Declare(Scheduled, "The pod has a node", after: [], requires: []),
-        Declare(Network, "The pod has its address or ports", after: [Scheduled], requires: [Scheduled]),
-        Declare(Storage, "The pod's images and volumes are ready", after: [Scheduled], requires: [Scheduled]),
-        Declare(Running, "The pod runs", after: [Network, Storage], requires: [Network, Storage]),
+        // Each built-in target requires the built-in step placed before it, so that a failed
+        // step fails what depends on it (ordering alone would not, as in systemd).
+        Declare(Scheduled, "The pod has a node", after: [], requires: [Ownership.BuiltInLoops.Scheduler]),
+        Declare(Network, "The pod has its address or ports", after: [Scheduled], requires: [Scheduled, Ownership.BuiltInLoops.Ipam]),
+        Declare(Storage, "The pod's images and volumes are ready", after: [Scheduled], requires: [Scheduled, Ownership.BuiltInLoops.ImagePull]),
+        Declare(Running, "The pod runs", after: [Network, Storage], requires: [Network, Storage, Ownership.BuiltInLoops.Runtime]),
     ];
 
     public static bool IsBuiltIn(string name) => All.Any(t => t.Name == name);

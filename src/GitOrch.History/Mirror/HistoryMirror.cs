@@ -35,6 +35,15 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
 
             await using var import = FastImport.Start(repo.Path);
             var from = tip;
+            if (tip is null)
+            {
+                // A root commit first, so that every applied config commit is a *second* parent and
+                // `git log --first-parent` stays on the mirror.
+                var start = batches[0].CreatedAt;
+                await import.CommitAsync(new FastImportCommit(Ref, "GitOrch", "gitorch@localhost", start, "GitOrch", "gitorch@localhost", start,
+                    $"History mirror begins\n\n{BatchTrailer}: 0\n", null, [], []), ct);
+            }
+
             foreach (var batch in batches)
             {
                 var versions = store.VersionsOfBatch(batch.Id);
@@ -60,6 +69,7 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
                     merges,
                     files), ct);
                 from = null; // Later commits in the stream follow the previous one.
+
                 last = batch.Id;
                 written++;
             }

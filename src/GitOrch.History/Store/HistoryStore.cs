@@ -474,6 +474,12 @@ public sealed class HistoryStore : IDisposable
 
     private void InsertCommit(CommitRecord c, SqliteTransaction tx)
     {
+        // A commit seen again (history rewound to it by a force-push) becomes the newest record.
+        using (var forget = Command("DELETE FROM commits WHERE sha = $sha", tx, ("$sha", c.Sha)))
+        {
+            forget.ExecuteNonQuery();
+        }
+
         using var cmd = Command("""
             INSERT INTO commits(sha, state, author_name, author_email, subject, committed_at, processed_at, diagnostics, objects_changed, note)
             VALUES($sha, $state, $an, $ae, $subject, $ca, $pa, $diag, $n, $note)

@@ -9,6 +9,7 @@ namespace GitOrch.History.Store;
 public sealed class StateLock : IDisposable
 {
     public const string FileName = "lock";
+    public const string PidFileName = "lock.pid";
 
     private readonly FileStream _stream;
 
@@ -21,15 +22,15 @@ public sealed class StateLock : IDisposable
         try
         {
             var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
-            stream.SetLength(0);
-            var pid = Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n";
-            stream.Write(System.Text.Encoding.ASCII.GetBytes(pid));
-            stream.Flush(flushToDisk: true);
+
+            // The pid goes in a file of its own: on Linux a file held with FileShare.None cannot be
+            // opened by others at all, so the lock file itself cannot tell who holds it.
+            File.WriteAllText(Path.Combine(stateDir, PidFileName), Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
             return new StateLock(stream);
         }
         catch (IOException)
         {
-            var holder = TryReadPid(path);
+            var holder = TryReadPid(Path.Combine(stateDir, PidFileName));
             throw new StateException(
                 $"the state folder {stateDir} is in use by another gitorch process{(holder is null ? string.Empty : $" (pid {holder})")}; stop that process, or give this one its own folder with --state");
         }
@@ -39,9 +40,7 @@ public sealed class StateLock : IDisposable
     {
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            using var reader = new StreamReader(stream);
-            var text = reader.ReadToEnd().Trim();
+            var text = File.ReadAllText(path).Trim();
             return text.Length == 0 ? null : text;
         }
         catch (IOException)

@@ -1,0 +1,441 @@
+using System.Threading.Channels;
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Workflow;
+using GitOrch.Workflow.Model;
+using GitOrch.Workflow.Store;
+
+namespace GitOrch.Workflow.Execution;
+
+/// <summary>
+/// Runs transactions with systemd semantics. A unit starts when every unit ordered before it has
+/// finished, whatever the outcome (ordering); it fails as <c>dependency-failed</c> when a unit it
+/// requires fails (requirement); a wanted unit's failure does not matter. Targets are reached as
+/// soon as they may start. Steps run on a bounded pool, each attempt under its timeout, failed
+/// attempts retried with jittered exponential backoff up to the step's limit. A newer transaction
+/// for the same object supersedes the older one: its running steps are cancelled.
+/// </summary>
+public sealed class WorkflowEngine : IAsyncDisposable
+{
+    private readonly WorkflowStore _store;
+    private readonly IStepRunner _runner;
+    private readonly TimeProvider _time;
+    private readonly EngineOptions _options;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<ObjectRef, Transaction> _active = [];
+    private readonly Dictionary<(long, string), CancellationTokenSource> _running = [];
+    private readonly Channel<(Transaction, Unit)> _ready = Channel.CreateUnbounded<(Transaction, Unit)>();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _workers = [];
+    private readonly Task _flusher;
+    private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public WorkflowEngine(WorkflowStore store, IStepRunner runner, TimeProvider time, EngineOptions? options = null)
+    {
+        _store = store;
+        _runner = runner;
+        _time = time;
+        _options = options ?? new EngineOptions();
+        _idle.TrySetResult();
+        for (var i = 0; i < _options.Concurrency; i++)
+        {
+            _workers.Add(Task.Run(WorkAsync));
+        }
+
+        _flusher = Task.Run(FlushLoopAsync);
+    }
+
+    /// <summary>Steps started since the engine started (for benchmarks).</summary>
+    public long StepsRun => Interlocked.Read(ref _stepsRun);
+
+    private long _stepsRun;
+
+    /// <summary>Starts a transaction for an object, superseding its active one.</summary>
+    public Transaction Start(ObjectRef obj, string? commit, IReadOnlyList<Unit> units)
+    {
+        var now = _time.GetUtcNow();
+        foreach (var unit in units)
+        {
+            unit.Since = now;
+        }
+
+        var id = _store.Create(obj, commit, now, units);
+        var transaction = new Transaction { Id = id, Object = obj, Commit = commit, CreatedAt = now, Units = units };
+        lock (_gate)
+        {
+            if (_active.TryGetValue(obj, out var previous))
+            {
+                Supersede(previous, id);
+            }
+
+            _active[obj] = transaction;
+            if (_idle.Task.IsCompleted)
+            {
+                _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            Log(transaction, "-", 0, "info", $"transaction {id} started for {obj.Display}{(commit is null ? string.Empty : " at commit " + commit[..Math.Min(12, commit.Length)])}: {units.Count} unit(s)");
+            Pump(transaction);
+        }
+
+        return transaction;
+    }
+
+    /// <summary>Picks up transactions that were active when the controller stopped: running steps run again.</summary>
+    public int Resume()
+    {
+        var active = _store.LoadActive();
+        lock (_gate)
+        {
+            foreach (var transaction in active)
+            {
+                foreach (var unit in transaction.Units.Where(u => u.State == UnitState.Running))
+                {
+                    unit.State = UnitState.Waiting;
+                    unit.Message = "interrupted by a controller restart; runs again (loops are idempotent)";
+                    unit.NextAttemptAt = null;
+                }
+
+                if (_idle.Task.IsCompleted)
+                {
+                    _idle = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
+                _active[transaction.Object] = transaction;
+                Pump(transaction);
+            }
+        }
+
+        return active.Count;
+    }
+
+    /// <summary>Stops an object's workflow (the object was deleted): its active transaction is superseded.</summary>
+    public void Cancel(ObjectRef obj, string reason)
+    {
+        lock (_gate)
+        {
+            if (_active.Remove(obj, out var transaction))
+            {
+                Supersede(transaction, null, reason);
+                CheckIdle();
+            }
+        }
+    }
+
+    /// <summary>The object's current transaction: the active one, else the newest stored one.</summary>
+    public Transaction? Current(ObjectRef obj)
+    {
+        lock (_gate)
+        {
+            if (_active.TryGetValue(obj, out var active))
+            {
+                return active;
+            }
+        }
+
+        return _store.Latest(obj);
+    }
+
+    public IReadOnlyList<StepLog> Logs(ObjectRef obj, int limit = 1000, long? transaction = null) => _store.Logs(obj, limit, transaction);
+
+    /// <summary>Completes when no transaction is active (every unit finished).</summary>
+    public Task WhenIdleAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return _idle.Task.WaitAsync(ct);
+        }
+    }
+
+    public int ActiveCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _active.Count;
+            }
+        }
+    }
+
+    // ---- the state machine (under _gate) -------------------------------------------------------
+
+    private void Pump(Transaction t)
+    {
+        var now = _time.GetUtcNow();
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var unit in t.Units.Where(u => u.State == UnitState.Waiting))
+            {
+                if (unit.NextAttemptAt is { } due && due > now)
+                {
+                    continue;
+                }
+
+                if (unit.After.Select(t.Find).Any(p => p is not null && !p.State.IsTerminal()))
+                {
+                    continue;
+                }
+
+                if (unit.Requires.Select(t.Find).FirstOrDefault(r => r is not null && r.State.IsFailure()) is { } cause)
+                {
+                    Finish(t, unit, UnitState.DependencyFailed, $"required unit {cause.Name} is {cause.State.ToText()}{(cause.Message is null ? string.Empty : ": " + cause.Message)}");
+                    changed = true;
+                    continue;
+                }
+
+                if (unit.Type == UnitType.Target)
+                {
+                    unit.StartedAt ??= now;
+                    Finish(t, unit, UnitState.Done, "reached");
+                    changed = true;
+                    continue;
+                }
+
+                unit.State = UnitState.Running;
+                unit.StartedAt ??= now;
+                unit.Since = now;
+                unit.NextAttemptAt = null;
+                unit.Attempts++;
+                var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
+                _running[(t.Id, unit.Name)] = cts;
+                _ready.Writer.TryWrite((t, unit));
+                changed = true;
+            }
+        }
+
+        _store.MarkDirty(t);
+        if (t.IsFinished)
+        {
+            if (_active.TryGetValue(t.Object, out var current) && current.Id == t.Id)
+            {
+                _active.Remove(t.Object);
+            }
+
+            Log(t, "-", 0, t.State == "done" ? "info" : "warning", $"transaction {t.Id} {t.State}");
+            CheckIdle();
+        }
+    }
+
+    private void Finish(Transaction t, Unit unit, UnitState state, string message)
+    {
+        var now = _time.GetUtcNow();
+        unit.State = state;
+        unit.Message = message;
+        unit.EndedAt = now;
+        unit.Since = now;
+        unit.NextAttemptAt = null;
+        Log(t, unit.Name, unit.Attempts, state.IsFailure() ? "error" : "info", $"{state.ToText()}: {message}");
+        if (!state.IsFailure())
+        {
+            return;
+        }
+
+        // Units that require this one fail with it; running ones are cancelled.
+        foreach (var dependent in t.Units.Where(u => u.Requires.Contains(unit.Name) && !u.State.IsTerminal()))
+        {
+            if (dependent.State == UnitState.Running && _running.Remove((t.Id, dependent.Name), out var cts))
+            {
+                cts.Cancel();
+                cts.Dispose();
+            }
+
+            Finish(t, dependent, UnitState.DependencyFailed, $"required unit {unit.Name} is {state.ToText()}: {message}");
+        }
+    }
+
+    private void Supersede(Transaction t, long? by, string? reason = null)
+    {
+        t.Superseded = true;
+        var why = reason ?? $"superseded by transaction {by}";
+        foreach (var unit in t.Units.Where(u => !u.State.IsTerminal()))
+        {
+            if (_running.Remove((t.Id, unit.Name), out var cts))
+            {
+                cts.Cancel();
+                cts.Dispose();
+            }
+
+            unit.State = UnitState.Skipped;
+            unit.Message = why;
+            unit.EndedAt = _time.GetUtcNow();
+            unit.Since = unit.EndedAt;
+        }
+
+        Log(t, "-", 0, "info", $"transaction {t.Id} {why}");
+        _store.MarkDirty(t);
+    }
+
+    private void Completed(Transaction t, Unit unit, StepOutcome outcome, bool timedOut)
+    {
+        if (!_running.Remove((t.Id, unit.Name), out var cts))
+        {
+            return; // Cancelled meanwhile (superseded, or a requirement failed): its state is already set.
+        }
+
+        cts.Dispose();
+        var now = _time.GetUtcNow();
+        switch (outcome.Kind)
+        {
+            case StepOutcomeKind.Done:
+                Finish(t, unit, UnitState.Done, outcome.Message);
+                break;
+            case StepOutcomeKind.Requeue:
+                unit.State = UnitState.Waiting;
+                unit.Message = outcome.Message;
+                unit.Since = now;
+                unit.NextAttemptAt = now + outcome.RequeueAfter!.Value;
+                Log(t, unit.Name, unit.Attempts, "info", $"not yet: {outcome.Message}; again in {outcome.RequeueAfter.Value.TotalSeconds:0.#}s");
+                Wake(t, outcome.RequeueAfter.Value);
+                break;
+            default:
+                unit.Failures++;
+                var state = timedOut ? UnitState.TimedOut : UnitState.Failed;
+                if (unit.Failures < unit.MaxAttempts)
+                {
+                    var delay = Backoff(unit.Failures);
+                    unit.State = UnitState.Waiting;
+                    unit.Message = $"attempt {unit.Attempts} {(timedOut ? "timed out" : "failed")}: {outcome.Message}; retry {unit.Failures + 1}/{unit.MaxAttempts} in {delay.TotalSeconds:0.##}s";
+                    unit.Since = now;
+                    unit.NextAttemptAt = now + delay;
+                    Log(t, unit.Name, unit.Attempts, "warning", unit.Message);
+                    Wake(t, delay);
+                }
+                else
+                {
+                    Finish(t, unit, state, unit.MaxAttempts > 1 ? $"{outcome.Message} (after {unit.Failures} attempts)" : outcome.Message);
+                }
+
+                break;
+        }
+
+        Pump(t);
+    }
+
+    private void Wake(Transaction t, TimeSpan after) =>
+        _ = Task.Delay(after, _time, _stopping.Token).ContinueWith(
+            _ =>
+            {
+                lock (_gate)
+                {
+                    if (!t.Superseded)
+                    {
+                        Pump(t);
+                    }
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+
+    private TimeSpan Backoff(int failures)
+    {
+        var seconds = _options.RetryBase.TotalSeconds * Math.Pow(2, Math.Min(failures - 1, 20));
+        seconds = Math.Min(seconds, _options.MaxRetryDelay.TotalSeconds);
+        return TimeSpan.FromSeconds(seconds * (0.8 + (Random.Shared.NextDouble() * 0.4)));
+    }
+
+    private void CheckIdle()
+    {
+        if (_active.Count == 0)
+        {
+            _idle.TrySetResult();
+        }
+    }
+
+    private void Log(Transaction t, string step, int attempt, string level, string message) =>
+        _store.Append(new StepLog(_time.GetUtcNow(), t.Object, step, t.Commit, t.Id, attempt, level, message));
+
+    // ---- workers -----------------------------------------------------------------------------
+
+    private async Task WorkAsync()
+    {
+        await foreach (var (t, unit) in _ready.Reader.ReadAllAsync(CancellationToken.None))
+        {
+            CancellationTokenSource? cts;
+            int attempt;
+            lock (_gate)
+            {
+                if (!_running.TryGetValue((t.Id, unit.Name), out cts))
+                {
+                    continue;
+                }
+
+                attempt = unit.Attempts;
+            }
+
+            Interlocked.Increment(ref _stepsRun);
+            using var timeout = unit.TimeoutSeconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(unit.TimeoutSeconds), _time) : new CancellationTokenSource();
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cts.Token, timeout.Token);
+            StepOutcome outcome;
+            var timedOut = false;
+            try
+            {
+                var invocation = new StepInvocation(t, unit, attempt, (level, message) => Log(t, unit.Name, attempt, level, message));
+                outcome = await _runner.RunAsync(invocation, linked.Token);
+            }
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cts.IsCancellationRequested)
+            {
+                timedOut = true;
+                outcome = StepOutcome.Failed($"did not finish within {unit.TimeoutSeconds}s (timeoutSeconds); the attempt was cancelled");
+            }
+            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            {
+                continue; // Superseded, stopped, or a requirement failed: the state is set elsewhere.
+            }
+#pragma warning disable CA1031 // A loop's bug is a failed step, never a dead worker.
+            catch (Exception ex)
+#pragma warning restore CA1031
+            {
+                outcome = StepOutcome.Failed($"{ex.GetType().Name}: {ex.Message}");
+            }
+
+            lock (_gate)
+            {
+                Completed(t, unit, outcome, timedOut);
+            }
+        }
+    }
+
+    private async Task FlushLoopAsync()
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            try
+            {
+                await Task.Delay(_options.FlushInterval, _time, _stopping.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                break;
+            }
+
+            _store.Flush();
+        }
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        _ready.Writer.TryComplete();
+        try
+        {
+            await Task.WhenAll(_workers.Append(_flusher));
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+
+        _store.Flush();
+        lock (_gate)
+        {
+            foreach (var cts in _running.Values)
+            {
+                cts.Dispose();
+            }
+
+            _running.Clear();
+        }
+
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,179 @@
+using System.Globalization;
+using System.Text.RegularExpressions;
+using GitOrch.Core.Ownership;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Workflow.Loops;
+
+/// <summary>
+/// What a loop may see and write. A loop sees its object's apiVersion, kind and metadata plus the
+/// fields it declared in <c>reads</c> (and <c>owns</c>); everything else is stripped. It may set only
+/// fields under its <c>owns</c> paths.
+/// </summary>
+public static partial class FieldAccess
+{
+    /// <summary>The object as the loop may see it.</summary>
+    public static JObject Project(JObject obj, string kind, IEnumerable<FieldPath> visible)
+    {
+        var result = new JObject();
+        foreach (var key in new[] { "apiVersion", "kind", "metadata" })
+        {
+            if (obj[key] is { } value)
+            {
+                result[key] = value.DeepClone();
+            }
+        }
+
+        foreach (var path in visible.Where(p => p.Kind == kind))
+        {
+            Copy(obj, result, path.Segments, 0);
+        }
+
+        return result;
+    }
+
+    private static void Copy(JToken source, JToken target, IReadOnlyList<string> segments, int i)
+    {
+        if (i == segments.Count)
+        {
+            return;
+        }
+
+        var segment = segments[i];
+        if (segment == FieldPath.AnyItem)
+        {
+            if (source is not JArray items || target is not JArray copies)
+            {
+                return;
+            }
+
+            while (copies.Count < items.Count)
+            {
+                copies.Add(new JObject());
+            }
+
+            for (var n = 0; n < items.Count; n++)
+            {
+                if (i + 1 == segments.Count)
+                {
+                    copies[n] = items[n].DeepClone();
+                }
+                else if (items[n] is JObject && copies[n] is JObject)
+                {
+                    Copy(items[n], copies[n], segments, i + 1);
+                }
+            }
+
+            return;
+        }
+
+        if (source is not JObject from || target is not JObject to || from[segment] is not { } value)
+        {
+            return;
+        }
+
+        if (i + 1 == segments.Count)
+        {
+            to[segment] = value.DeepClone();
+            return;
+        }
+
+        var next = segments[i + 1] == FieldPath.AnyItem ? (JToken)new JArray() : new JObject();
+        if (to[segment] is { } existing && existing.Type == next.Type)
+        {
+            next = existing;
+        }
+        else
+        {
+            to[segment] = next;
+        }
+
+        Copy(value, next, segments, i + 1);
+    }
+
+    /// <summary>Splits "status.volumes[0].ready" into segments, list indexes as ints; null when malformed.</summary>
+    public static IReadOnlyList<object>? Parse(string path)
+    {
+        var segments = new List<object>();
+        foreach (var part in path.Split('.'))
+        {
+            var match = SegmentPattern().Match(part);
+            if (!match.Success)
+            {
+                return null;
+            }
+
+            segments.Add(match.Groups[1].Value);
+            foreach (Capture index in match.Groups[2].Captures)
+            {
+                segments.Add(int.Parse(index.Value, CultureInfo.InvariantCulture));
+            }
+        }
+
+        return segments;
+    }
+
+    /// <summary>The segments with indexes as [*], for ownership checks.</summary>
+    public static IReadOnlyList<string> Normalize(IReadOnlyList<object> segments) =>
+        segments.Select(s => s is int ? FieldPath.AnyItem : (string)s).ToList();
+
+    /// <summary>Sets a value at a path, creating mappings on the way. Returns whether anything changed.</summary>
+    public static bool Set(JObject obj, IReadOnlyList<object> segments, JToken value)
+    {
+        JToken current = obj;
+        for (var i = 0; i < segments.Count - 1; i++)
+        {
+            var next = segments[i + 1] is int ? (JToken)new JArray() : new JObject();
+            current = segments[i] switch
+            {
+                string key when current is JObject o => o[key] ??= next,
+                int index when current is JArray a && index < a.Count => a[index],
+                int index when current is JArray a && index == a.Count => Append(a, next),
+                _ => throw new ArgumentException($"cannot set {string.Join('.', segments)}: the path crosses a value that is not a mapping or list"),
+            };
+        }
+
+        switch (segments[^1], current)
+        {
+            case (string key, JObject o):
+                if (JToken.DeepEquals(o[key], value))
+                {
+                    return false;
+                }
+
+                o[key] = value.DeepClone();
+                return true;
+            case (int index, JArray a) when index <= a.Count:
+                if (index < a.Count && JToken.DeepEquals(a[index], value))
+                {
+                    return false;
+                }
+
+                if (index == a.Count)
+                {
+                    a.Add(value.DeepClone());
+                }
+                else
+                {
+                    a[index] = value.DeepClone();
+                }
+
+                return true;
+            default:
+                throw new ArgumentException($"cannot set {string.Join('.', segments)}: its parent is not a mapping or list");
+        }
+    }
+
+    private static JToken Append(JArray array, JToken item)
+    {
+        array.Add(item);
+        return item;
+    }
+
+    [GeneratedRegex(@"^([A-Za-z_][A-Za-z0-9_-]*)((?:\[\d+\])*)$")]
+    private static partial Regex SegmentPatternRaw();
+
+    private static Regex SegmentPattern() => Segment;
+
+    private static readonly Regex Segment = new(@"^([A-Za-z_][A-Za-z0-9_\-]*)(?:\[(\d+)\])*$", RegexOptions.CultureInvariant);
+}

@@ -1,0 +1,86 @@
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Ownership;
+using GitOrch.Core.Workflow;
+using GitOrch.Workflow.Model;
+
+namespace GitOrch.Workflow.Planning;
+
+/// <summary>
+/// Builds the units of one object's transaction from the registry: the steps of every loop that
+/// selects the object, the targets they are placed around (built-in targets for pods), and the
+/// ordering and requirement edges between them. References to units outside the object's graph
+/// (a loop whose selector leaves the object out) are dropped: they are not part of its workflow.
+/// </summary>
+public sealed class TransactionPlanner(IReadOnlyList<LoopDeclaration> loops, IReadOnlyList<UnitDeclaration> targets)
+{
+    public IReadOnlyList<LoopDeclaration> Loops => loops;
+
+    public IReadOnlyList<Unit> Plan(ManifestObject obj)
+    {
+        var steps = loops.Where(l => l.Selects(obj)).ToDictionary(l => l.Name);
+        var declared = new Dictionary<string, (UnitType Type, UnitOrdering Ordering, LoopDeclaration? Loop)>(StringComparer.Ordinal);
+        foreach (var loop in steps.Values)
+        {
+            declared[loop.Name] = (UnitType.Step, loop.Step.ToOrdering(), loop);
+        }
+
+        var targetsByName = targets.ToDictionary(t => t.Name);
+        if (obj.Kind == Kinds.Pod)
+        {
+            foreach (var builtIn in BuiltInTargets.All)
+            {
+                declared[builtIn.Name] = (UnitType.Target, targetsByName.GetValueOrDefault(builtIn.Name, builtIn).Ordering, null);
+            }
+        }
+
+        // Pull in targets connected to the graph (referenced by it, or referencing it), to a fixpoint.
+        for (var changed = true; changed;)
+        {
+            changed = false;
+            foreach (var target in targets.Where(t => !declared.ContainsKey(t.Name)))
+            {
+                var referenced = declared.Values.Any(d => References(d.Ordering, target.Name));
+                var references = declared.Keys.Any(n => References(target.Ordering, n));
+                if (referenced || references)
+                {
+                    declared[target.Name] = (UnitType.Target, target.Ordering, null);
+                    changed = true;
+                }
+            }
+        }
+
+        // "A after B" and "B before A" are the same edge.
+        var after = declared.Keys.ToDictionary(n => n, _ => new SortedSet<string>(StringComparer.Ordinal), StringComparer.Ordinal);
+        foreach (var (name, (_, ordering, _)) in declared)
+        {
+            foreach (var a in ordering.After.Where(declared.ContainsKey).Where(a => a != name))
+            {
+                after[name].Add(a);
+            }
+
+            foreach (var b in ordering.Before.Where(declared.ContainsKey).Where(b => b != name))
+            {
+                after[b].Add(name);
+            }
+        }
+
+        return declared
+            .OrderBy(d => d.Key, StringComparer.Ordinal)
+            .Select(d => new Unit
+            {
+                Name = d.Key,
+                Type = d.Value.Type,
+                Owner = d.Value.Loop?.Name ?? "target",
+                After = [.. after[d.Key]],
+                Requires = [.. d.Value.Ordering.Requires.Where(declared.ContainsKey).Where(r => r != d.Key).Distinct()],
+                Wants = [.. d.Value.Ordering.Wants.Where(declared.ContainsKey).Where(w => w != d.Key).Distinct()],
+                TimeoutSeconds = d.Value.Loop?.Step.TimeoutSeconds ?? 0,
+                MaxAttempts = d.Value.Loop?.Step.MaxAttempts ?? 1,
+            })
+            .ToList();
+    }
+
+    private static bool References(UnitOrdering ordering, string name) =>
+        ordering.After.Contains(name) || ordering.Before.Contains(name) || ordering.Requires.Contains(name) || ordering.Wants.Contains(name);
+}

@@ -1,0 +1,270 @@
+using System.Globalization;
+using System.Text.Json;
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Workflow;
+using GitOrch.Workflow.Model;
+using Microsoft.Data.Sqlite;
+
+namespace GitOrch.Workflow.Store;
+
+/// <summary>
+/// Transactions, unit states and step log lines, in the state database. A new transaction is
+/// written at once; state changes and log lines are written behind, in batches (every
+/// <see cref="Flush"/>, which the engine calls within a fraction of a second). A crash can lose at
+/// most the last fraction of a second of unit states: those steps run again, which loops must
+/// tolerate (they are idempotent by contract).
+/// </summary>
+public sealed class WorkflowStore : IDisposable
+{
+    private readonly SqliteConnection _db;
+    private readonly Lock _gate = new();
+    private readonly Dictionary<long, Transaction> _dirty = [];
+    private readonly List<StepLog> _logs = [];
+
+    public WorkflowStore(string databasePath)
+    {
+        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false, DefaultTimeout = 30 }.ToString());
+        _db.Open();
+        Exec("PRAGMA journal_mode=WAL");
+        Exec("PRAGMA synchronous=FULL");
+        Exec("PRAGMA busy_timeout=10000");
+        Exec("""
+            CREATE TABLE IF NOT EXISTS wf_transactions(
+              id INTEGER PRIMARY KEY AUTOINCREMENT,
+              kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+              source_commit TEXT, created_at TEXT NOT NULL, state TEXT NOT NULL, superseded INTEGER NOT NULL);
+            CREATE INDEX IF NOT EXISTS wf_transactions_object ON wf_transactions(kind, namespace, name, id);
+            CREATE INDEX IF NOT EXISTS wf_transactions_state ON wf_transactions(state);
+            CREATE TABLE IF NOT EXISTS wf_units(
+              txn INTEGER NOT NULL REFERENCES wf_transactions(id), name TEXT NOT NULL, type TEXT NOT NULL, owner TEXT NOT NULL,
+              after TEXT NOT NULL, requires TEXT NOT NULL, wants TEXT NOT NULL, timeout INTEGER NOT NULL, max_attempts INTEGER NOT NULL,
+              state TEXT NOT NULL, started_at TEXT, ended_at TEXT, since TEXT, attempts INTEGER NOT NULL, failures INTEGER NOT NULL,
+              message TEXT, next_attempt_at TEXT,
+              PRIMARY KEY(txn, name));
+            CREATE TABLE IF NOT EXISTS wf_logs(
+              id INTEGER PRIMARY KEY AUTOINCREMENT, txn INTEGER NOT NULL, kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
+              step TEXT NOT NULL, source_commit TEXT, attempt INTEGER NOT NULL, time TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL);
+            CREATE INDEX IF NOT EXISTS wf_logs_object ON wf_logs(kind, namespace, name, id);
+            """);
+    }
+
+    /// <summary>Writes a new transaction with its units (durably, at once) and returns its id.</summary>
+    public long Create(ObjectRef obj, string? commit, DateTimeOffset at, IReadOnlyList<Unit> units)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            using var insert = Command("INSERT INTO wf_transactions(kind, namespace, name, source_commit, created_at, state, superseded) VALUES($k,$n,$m,$c,$at,'active',0) RETURNING id", tx,
+                ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name), ("$c", commit), ("$at", Format(at)));
+            var id = (long)insert.ExecuteScalar()!;
+            foreach (var unit in units)
+            {
+                SaveUnit(id, unit, tx);
+            }
+
+            tx.Commit();
+            return id;
+        }
+    }
+
+    /// <summary>Notes that a transaction changed; it is written on the next flush.</summary>
+    public void MarkDirty(Transaction transaction)
+    {
+        lock (_gate)
+        {
+            _dirty[transaction.Id] = transaction;
+        }
+    }
+
+    public void Append(StepLog log)
+    {
+        lock (_gate)
+        {
+            _logs.Add(log);
+        }
+    }
+
+    /// <summary>Writes pending unit states and log lines in one database transaction.</summary>
+    public void Flush()
+    {
+        lock (_gate)
+        {
+            if (_dirty.Count == 0 && _logs.Count == 0)
+            {
+                return;
+            }
+
+            using var tx = _db.BeginTransaction();
+            foreach (var transaction in _dirty.Values)
+            {
+                using var update = Command("UPDATE wf_transactions SET state=$s, superseded=$x WHERE id=$id", tx,
+                    ("$s", transaction.State), ("$x", transaction.Superseded ? 1 : 0), ("$id", transaction.Id));
+                update.ExecuteNonQuery();
+                foreach (var unit in transaction.Units)
+                {
+                    SaveUnit(transaction.Id, unit, tx);
+                }
+            }
+
+            foreach (var log in _logs)
+            {
+                using var insert = Command("INSERT INTO wf_logs(txn, kind, namespace, name, step, source_commit, attempt, time, level, message) VALUES($t,$k,$n,$m,$s,$c,$a,$at,$l,$msg)", tx,
+                    ("$t", log.Transaction), ("$k", log.Object.Kind), ("$n", log.Object.Namespace), ("$m", log.Object.Name), ("$s", log.Step), ("$c", log.Commit),
+                    ("$a", log.Attempt), ("$at", Format(log.Time)), ("$l", log.Level), ("$msg", log.Message));
+                insert.ExecuteNonQuery();
+            }
+
+            tx.Commit();
+            _dirty.Clear();
+            _logs.Clear();
+        }
+    }
+
+    /// <summary>Transactions that had not finished (for resuming after a restart).</summary>
+    public IReadOnlyList<Transaction> LoadActive()
+    {
+        Flush();
+        lock (_gate)
+        {
+            return LoadTransactions("WHERE state = 'active'");
+        }
+    }
+
+    /// <summary>The newest transaction of an object.</summary>
+    public Transaction? Latest(ObjectRef obj)
+    {
+        Flush();
+        lock (_gate)
+        {
+            return LoadTransactions("WHERE kind=$k AND namespace=$n AND name=$m ORDER BY id DESC LIMIT 1", ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name)).FirstOrDefault();
+        }
+    }
+
+    /// <summary>Every log line about an object, oldest first (the newest <paramref name="limit"/>).</summary>
+    public IReadOnlyList<StepLog> Logs(ObjectRef obj, int limit = 1000, long? transaction = null)
+    {
+        Flush();
+        lock (_gate)
+        {
+            var filter = transaction is null ? string.Empty : " AND txn = $t";
+            using var cmd = Command($"SELECT time, step, source_commit, txn, attempt, level, message FROM wf_logs WHERE kind=$k AND namespace=$n AND name=$m{filter} ORDER BY id DESC LIMIT $l", null,
+                ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name), ("$l", limit), ("$t", transaction));
+            using var reader = cmd.ExecuteReader();
+            var logs = new List<StepLog>();
+            while (reader.Read())
+            {
+                logs.Add(new StepLog(Parse(reader.GetString(0))!.Value, obj, reader.GetString(1), reader.IsDBNull(2) ? null : reader.GetString(2),
+                    reader.GetInt64(3), reader.GetInt32(4), reader.GetString(5), reader.GetString(6)));
+            }
+
+            logs.Reverse();
+            return logs;
+        }
+    }
+
+    private List<Transaction> LoadTransactions(string where, params (string, object?)[] args)
+    {
+        var result = new List<Transaction>();
+        using (var cmd = Command($"SELECT id, kind, namespace, name, source_commit, created_at, superseded FROM wf_transactions {where}", null, args))
+        using (var reader = cmd.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                result.Add(new Transaction
+                {
+                    Id = reader.GetInt64(0),
+                    Object = new ObjectRef(reader.GetString(1), reader.GetString(2), reader.GetString(3)),
+                    Commit = reader.IsDBNull(4) ? null : reader.GetString(4),
+                    CreatedAt = Parse(reader.GetString(5))!.Value,
+                    Superseded = reader.GetInt32(6) != 0,
+                    Units = [],
+                });
+            }
+        }
+
+        return result.Select(t => new Transaction
+        {
+            Id = t.Id,
+            Object = t.Object,
+            Commit = t.Commit,
+            CreatedAt = t.CreatedAt,
+            Superseded = t.Superseded,
+            Units = LoadUnits(t.Id),
+        }).ToList();
+    }
+
+    private List<Unit> LoadUnits(long txn)
+    {
+        using var cmd = Command("SELECT name, type, owner, after, requires, wants, timeout, max_attempts, state, started_at, ended_at, since, attempts, failures, message, next_attempt_at FROM wf_units WHERE txn=$t ORDER BY name", null, ("$t", txn));
+        using var reader = cmd.ExecuteReader();
+        var units = new List<Unit>();
+        while (reader.Read())
+        {
+            units.Add(new Unit
+            {
+                Name = reader.GetString(0),
+                Type = reader.GetString(1) == "target" ? UnitType.Target : UnitType.Step,
+                Owner = reader.GetString(2),
+                After = JsonSerializer.Deserialize<List<string>>(reader.GetString(3)) ?? [],
+                Requires = JsonSerializer.Deserialize<List<string>>(reader.GetString(4)) ?? [],
+                Wants = JsonSerializer.Deserialize<List<string>>(reader.GetString(5)) ?? [],
+                TimeoutSeconds = reader.GetInt32(6),
+                MaxAttempts = reader.GetInt32(7),
+                State = UnitStates.Parse(reader.GetString(8)),
+                StartedAt = Parse(reader.IsDBNull(9) ? null : reader.GetString(9)),
+                EndedAt = Parse(reader.IsDBNull(10) ? null : reader.GetString(10)),
+                Since = Parse(reader.IsDBNull(11) ? null : reader.GetString(11)),
+                Attempts = reader.GetInt32(12),
+                Failures = reader.GetInt32(13),
+                Message = reader.IsDBNull(14) ? null : reader.GetString(14),
+                NextAttemptAt = Parse(reader.IsDBNull(15) ? null : reader.GetString(15)),
+            });
+        }
+
+        return units;
+    }
+
+    private void SaveUnit(long txn, Unit u, SqliteTransaction tx)
+    {
+        using var cmd = Command("""
+            INSERT INTO wf_units(txn, name, type, owner, after, requires, wants, timeout, max_attempts, state, started_at, ended_at, since, attempts, failures, message, next_attempt_at)
+            VALUES($t,$n,$ty,$o,$af,$rq,$w,$to,$ma,$s,$sa,$ea,$si,$a,$f,$m,$na)
+            ON CONFLICT(txn, name) DO UPDATE SET state=excluded.state, started_at=excluded.started_at, ended_at=excluded.ended_at, since=excluded.since,
+              attempts=excluded.attempts, failures=excluded.failures, message=excluded.message, next_attempt_at=excluded.next_attempt_at
+            """, tx, ("$t", txn), ("$n", u.Name), ("$ty", u.Type == UnitType.Target ? "target" : "step"), ("$o", u.Owner),
+            ("$af", JsonSerializer.Serialize(u.After)), ("$rq", JsonSerializer.Serialize(u.Requires)), ("$w", JsonSerializer.Serialize(u.Wants)),
+            ("$to", u.TimeoutSeconds), ("$ma", u.MaxAttempts), ("$s", u.State.ToText()), ("$sa", Format(u.StartedAt)), ("$ea", Format(u.EndedAt)),
+            ("$si", Format(u.Since)), ("$a", u.Attempts), ("$f", u.Failures), ("$m", u.Message), ("$na", Format(u.NextAttemptAt)));
+        cmd.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (name, value) in args)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return cmd;
+    }
+
+    private void Exec(string sql)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private static string? Format(DateTimeOffset? t) => t?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset? Parse(string? s) => s is null ? null : DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    public void Dispose()
+    {
+        Flush();
+        _db.Dispose();
+    }
+}

@@ -1,0 +1,167 @@
+using GitOrch.Controller.Loops;
+using GitOrch.Controller.Tests.Support;
+using GitOrch.History;
+using Newtonsoft.Json.Linq;
+using static GitOrch.Controller.Tests.Support.Controllers;
+
+namespace GitOrch.Controller.Tests.Loops;
+
+/// <summary>The built-in scheduler, fed by real commits through the controller.</summary>
+public sealed class SchedulerTests : IDisposable
+{
+    private static readonly string[] NodeNameField = [Scheduler.Field];
+
+    private readonly GitRepo _repo = GitRepo.Init();
+    private readonly TempDir _state = new("gitorch-state");
+
+    public void Dispose()
+    {
+        _repo.Dispose();
+        _state.Dispose();
+    }
+
+    private static string? NodeOf(ControllerService controller, string pod) =>
+        (string?)JObject.Parse(controller.Store.Get(PodRef(pod))!.ObjectJson).SelectToken("status.nodeName");
+
+    [Fact]
+    public async Task PlacesAPodOnTheOnlyNodeWithRoom()
+    {
+        _repo.Write("apps/big.yaml", Manifests.Pod("big", cpu: "1500m"));
+        _repo.Commit("Big pod");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a", cpuMillis: 1000), Node("node-b", cpuMillis: 2000));
+
+        await controller.SyncAsync();
+
+        Assert.Equal("node-b", NodeOf(controller, "big"));
+    }
+
+    [Fact]
+    public async Task BinPacking_PrefersTheFullerOfTwoFittingNodes()
+    {
+        var zoneB = new Dictionary<string, string> { ["zone"] = "b" };
+        _repo.Write("apps/first.yaml", Manifests.Pod("first", nodeSelector: "{zone: b}"));
+        _repo.Commit("First pod, pinned to zone b");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a"), Node("node-b", labels: zoneB));
+        await controller.SyncAsync();
+        Assert.Equal("node-b", NodeOf(controller, "first"));
+
+        _repo.Write("apps/second.yaml", Manifests.Pod("second"));
+        _repo.Commit("Second pod, anywhere");
+        await controller.SyncAsync();
+
+        Assert.Equal("node-b", NodeOf(controller, "second"));
+    }
+
+    [Fact]
+    public async Task HonoursNodeSelectorLabels()
+    {
+        var home = new Dictionary<string, string> { ["zone"] = "home", ["disk"] = "ssd" };
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker", nodeSelector: "{zone: home}"))
+            .Write("apps/free.yaml", Manifests.Pod("free"));
+        _repo.Commit("Two pods");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a"), Node("node-b", labels: home));
+
+        await controller.SyncAsync();
+
+        Assert.Equal("node-b", NodeOf(controller, "worker"));
+    }
+
+    [Fact]
+    public async Task LeavesAPodUnplaced_WithAMessageExplainingEveryNode_WhenNothingFits()
+    {
+        _repo.Write("apps/huge.yaml", Manifests.Pod("huge", cpu: "8000m"))
+            .Write("apps/picky.yaml", Manifests.Pod("picky", nodeSelector: "{gpu: \"yes\"}"));
+        var sha = _repo.Commit("Pods that cannot run here");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a", cpuMillis: 2000), Node("node-b", cpuMillis: 4000));
+        await controller.SyncAsync();
+
+        var results = controller.Scheduler.Schedule([PodRef("huge"), PodRef("picky")], sha);
+
+        Assert.Equal(
+            [
+                (PodRef("huge"), (string?)null, "no node fits 8000m cpu and 67108864 bytes of memory with nodeSelector {} (node-a: 2000m cpu and 1073741824 bytes free; node-b: 4000m cpu and 1073741824 bytes free)"),
+                (PodRef("picky"), null, "no node fits 250m cpu and 67108864 bytes of memory with nodeSelector {gpu: yes} (node-a: lacks nodeSelector labels; node-b: lacks nodeSelector labels)"),
+            ],
+            results.Select(r => (r.Pod, r.Node, r.Message)));
+        Assert.Null(NodeOf(controller, "huge"));
+        Assert.Single(controller.Store.History(PodRef("huge")));
+        Assert.Single(controller.Store.History(PodRef("picky")));
+    }
+
+    [Fact]
+    public async Task WithNoNodes_SaysToStartAnAgent()
+    {
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
+        var sha = _repo.Commit("Worker");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path);
+        await controller.SyncAsync();
+
+        var result = Assert.Single(controller.Scheduler.Schedule([PodRef("worker")], sha));
+
+        Assert.Null(result.Node);
+        Assert.Equal("no node is registered; start an agent (or gitorch up, which runs one)", result.Message);
+    }
+
+    [Fact]
+    public async Task CountsReservationsOfPlacedPods_SoAFullNodeIsSkipped()
+    {
+        _repo.Write("apps/one.yaml", Manifests.Pod("one", cpu: "1500m"));
+        _repo.Commit("One");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a"), Node("node-b", cpuMillis: 1600));
+        await controller.SyncAsync();
+        Assert.Equal("node-b", NodeOf(controller, "one"));
+
+        _repo.Write("apps/two.yaml", Manifests.Pod("two", cpu: "500m"));
+        _repo.Commit("Two");
+        await controller.SyncAsync();
+
+        Assert.Equal("node-a", NodeOf(controller, "two"));
+    }
+
+    [Fact]
+    public async Task Placement_IsAMechanicalVersionByTheScheduler_ThatWritesOnlyStatusNodeName()
+    {
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
+        var sha = _repo.Commit("Worker");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a"));
+
+        await controller.SyncAsync();
+
+        var history = controller.Store.History(PodRef("worker"));
+        Assert.Equal([1, 2], history.Select(v => v.Version));
+        var placed = history[1];
+        Assert.Equal("control-loop/scheduler", placed.Changer);
+        Assert.Equal(ChangeKind.Mechanical, placed.Kind);
+        Assert.Equal(NodeNameField, placed.Fields);
+        Assert.Equal(sha, placed.SourceCommit);
+        var before = JObject.Parse(controller.Store.Version(PodRef("worker"), 1)!.ObjectJson!);
+        var after = JObject.Parse(controller.Store.Version(PodRef("worker"), 2)!.ObjectJson!);
+        Assert.Equal("node-a", (string?)after.SelectToken("status.nodeName"));
+        after.Remove("status");
+        Assert.True(JToken.DeepEquals(before, after), $"the scheduler changed more than status:\n{before}\n{after}");
+        Assert.Equal("control-loop/scheduler", controller.Store.Get(PodRef("worker"))!.LastChanger);
+    }
+
+    [Fact]
+    public async Task Status_SurvivesALaterGitChangeToThePodSpec()
+    {
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
+        _repo.Commit("Worker");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a"), Node("node-b"));
+        await controller.SyncAsync();
+        Assert.Equal("node-a", NodeOf(controller, "worker"));
+
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker", greeting: "bonjour"));
+        var change = _repo.Commit("French", "alice@example.com");
+        await controller.SyncAsync();
+
+        var history = controller.Store.History(PodRef("worker"));
+        Assert.Equal([1, 2, 3], history.Select(v => v.Version));
+        Assert.Equal((ChangeKind.External, "git/alice@example.com", change), (history[2].Kind, history[2].Changer, history[2].SourceCommit));
+        Assert.Equal(["spec.containers[0].env.GREETING"], history[2].Fields);
+        var third = JObject.Parse(controller.Store.Version(PodRef("worker"), 3)!.ObjectJson!);
+        Assert.Equal("node-a", (string?)third.SelectToken("status.nodeName"));
+        Assert.Equal("bonjour", (string?)third.SelectToken("spec.containers[0].env.GREETING"));
+        Assert.Equal("node-a", NodeOf(controller, "worker"));
+    }
+}
