@@ -135,6 +135,11 @@ public sealed partial class ControllerService : IAsyncDisposable
             IReadOnlyList<ApplyOutcome> outcomes;
             try
             {
+                if (_firstCycle)
+                {
+                    await Mirror.PrepareAsync(ct);
+                }
+
                 outcomes = await Reconciler.SyncAsync(ct);
                 _head = await _source.HeadAsync(ct);
                 _lastError = null;

@@ -53,7 +53,13 @@ public static class ManifestEditor
                 var scalar = (ScalarNode)node;
                 var start = lines[scalar.Line - 1] + scalar.Column - 1;
                 var end = lines[scalar.EndLine - 1] + scalar.EndColumn - 1;
-                result.Remove(start, end - start).Insert(start, YamlRenderer.Scalar(value));
+                while (end > start && text[end - 1] is '\n' or '\r')
+                {
+                    end--; // A block scalar (| or >) ends at the start of the next line: keep the line break.
+                }
+
+                // Flow-safe quoting everywhere: a value inside {...} or [...] must not carry a bare comma or bracket.
+                result.Remove(start, end - start).Insert(start, YamlRenderer.Scalar(value, flowSafe: true));
             }
 
             return new Edit(result.ToString(), CommentsKept: true);

@@ -91,7 +91,13 @@ public static partial class YamlRenderer
     private static string Key(string key) => NeedsQuotes(key) ? Quote(key) : key;
 
     /// <summary>One value as a YAML scalar (quoted when it would otherwise read back as another type).</summary>
-    public static string Scalar(JToken token) => token switch
+    public static string Scalar(JToken token) => Scalar(token, flowSafe: false);
+
+    /// <summary>
+    /// One value as a YAML scalar. <paramref name="flowSafe"/> also quotes strings with the flow
+    /// indicators <c>, [ ] { }</c>, for a value written inside <c>{...}</c> or <c>[...]</c>.
+    /// </summary>
+    public static string Scalar(JToken token, bool flowSafe) => token switch
     {
         JObject => "{}",
         JArray => "[]",
@@ -99,7 +105,7 @@ public static partial class YamlRenderer
         JValue { Type: JTokenType.Boolean } b => (bool)b ? "true" : "false",
         JValue { Type: JTokenType.Integer } i => Convert.ToString(i.Value, CultureInfo.InvariantCulture)!,
         JValue { Type: JTokenType.Float } f => FormatFloat(Convert.ToDouble(f.Value, CultureInfo.InvariantCulture)),
-        JValue v => v.Value is string s ? (NeedsQuotes(s) ? Quote(s) : s) : Quote(Convert.ToString(v.Value, CultureInfo.InvariantCulture) ?? string.Empty),
+        JValue v => v.Value is string s ? (NeedsQuotes(s) || (flowSafe && s.AsSpan().IndexOfAny(",[]{}") >= 0) ? Quote(s) : s) : Quote(Convert.ToString(v.Value, CultureInfo.InvariantCulture) ?? string.Empty),
         _ => Quote(token.ToString()),
     };
 
@@ -113,7 +119,8 @@ public static partial class YamlRenderer
         || s is "yes" or "no" or "on" or "off" or "Yes" or "No" or "On" or "Off" or "YES" or "NO" or "ON" or "OFF" or "y" or "n"
         || !PlainSafe().IsMatch(s)
         || s.Contains(": ", StringComparison.Ordinal)
-        || s.Contains(" #", StringComparison.Ordinal);
+        || s.Contains(" #", StringComparison.Ordinal)
+        || s.AsSpan().IndexOfAny("\t\r\u0085\u2028\u2029") >= 0;
 
     private static string Quote(string s)
     {
@@ -127,6 +134,9 @@ public static partial class YamlRenderer
                 '\n' => "\\n",
                 '\t' => "\\t",
                 '\r' => "\\r",
+                '\u0085' => "\\N",
+                '\u2028' => "\\L",
+                '\u2029' => "\\P",
                 _ when c < ' ' => $"\\x{(int)c:x2}",
                 _ => c.ToString(),
             });
@@ -136,6 +146,6 @@ public static partial class YamlRenderer
     }
 
     // Plain scalars: no leading indicator, no ": " or " #", no trailing space.
-    [GeneratedRegex(@"^[^\s\-?:,\[\]{}#&*!|>'""%@`][^\n]*(?<![\s:])$|^-[^\s][^\n]*(?<![\s:])$")]
+    [GeneratedRegex(@"^[^\s\-?:,\[\]{}#&*!|>'""%@`][^\n]*(?<![\s:])\z|^-[^\s][^\n]*(?<![\s:])\z")]
     private static partial Regex PlainSafe();
 }

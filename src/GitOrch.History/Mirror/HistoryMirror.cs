@@ -18,6 +18,18 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
     public const string Ref = "refs/gitorch/history";
     public const string BatchTrailer = "Gitorch-Batch";
 
+    /// <summary>
+    /// Makes the store number new batches above the mirror's tip. Call before the first write of a
+    /// controller's life: a store started empty after a disaster must not reuse ids the mirror holds.
+    /// </summary>
+    public async Task PrepareAsync(CancellationToken ct)
+    {
+        if (await repo.ResolveAsync(Ref, ct) is { } tip)
+        {
+            store.ReserveBatchIds(await LastBatchAsync(tip, ct));
+        }
+    }
+
     /// <summary>Writes every batch not yet on the ref. Returns how many commits were written.</summary>
     public async Task<int> CatchUpAsync(CancellationToken ct)
     {

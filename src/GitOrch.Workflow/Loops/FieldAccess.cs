@@ -170,10 +170,6 @@ public static partial class FieldAccess
         return item;
     }
 
-    [GeneratedRegex(@"^([A-Za-z_][A-Za-z0-9_-]*)((?:\[\d+\])*)$")]
-    private static partial Regex SegmentPatternRaw();
-
-    private static Regex SegmentPattern() => Segment;
-
-    private static readonly Regex Segment = new(@"^([A-Za-z_][A-Za-z0-9_\-]*)(?:\[(\d+)\])*$", RegexOptions.CultureInvariant);
+    [GeneratedRegex(@"^([A-Za-z_][A-Za-z0-9_\-]*)(?:\[(\d+)\])*$", RegexOptions.CultureInvariant)]
+    private static partial Regex SegmentPattern();
 }
