@@ -21,6 +21,11 @@ public static class GitOrchApp
         root.Add(DiffCommand.Create(terminal));
         root.Add(BlameCommand.Create());
         root.Add(RollbackCommand.Create());
+        root.Add(WhyCommand.Create(terminal));
+        root.Add(GraphCommand.Create());
+        root.Add(AnalyzeCommand.Create());
+        root.Add(LoopsCommand.Create());
+        root.Add(LogsCommand.Create());
         return root;
     }
 

@@ -36,12 +36,17 @@ public sealed class ControllerHost : IAsyncDisposable
         }
 
         builder.WebHost.UseUrls(options.Listen);
-        builder.Services.ConfigureHttpJsonOptions(o => o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping);
+        builder.Services.ConfigureHttpJsonOptions(o =>
+        {
+            o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+        });
         var app = builder.Build();
         var controller = await ControllerService.OpenAsync(options, app.Services.GetRequiredService<ILoggerFactory>(), time, ct);
         try
         {
             ApiEndpoints.Map(app, controller, options.WebhookSecret);
+            WorkflowEndpoints.Map(app, controller);
             await app.StartAsync(ct);
         }
         catch

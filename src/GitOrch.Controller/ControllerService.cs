@@ -1,5 +1,6 @@
-using GitOrch.Controller.Loops;
+using GitOrch.Controller.Agents;
 using GitOrch.Controller.Nodes;
+using GitOrch.Controller.Workflows;
 using GitOrch.Controller.Reconcile;
 using GitOrch.Controller.Source;
 using GitOrch.Core.Diagnostics;
@@ -32,7 +33,7 @@ public sealed partial class ControllerService : IAsyncDisposable
     private string? _mirrorError;
     private long _cycles;
 
-    private ControllerService(ControllerOptions options, StateLock stateLock, HistoryStore store, ConfigSource source, ILoggerFactory logs, TimeProvider time)
+    private ControllerService(ControllerOptions options, StateLock stateLock, HistoryStore store, ConfigSource source, ILoggerFactory logs, TimeProvider time, Workflow.Execution.EngineOptions? engine)
     {
         _options = options;
         _lock = stateLock;
@@ -47,15 +48,18 @@ public sealed partial class ControllerService : IAsyncDisposable
         }
 
         Reconciler = new Reconciler(source, store, time, logs.CreateLogger<Reconciler>());
-        Scheduler = new Scheduler(store, Nodes);
         Mirror = new HistoryMirror(source.Repository, store);
+        Agents = new AgentGateway(Path.Combine(options.StateDir, HistoryStore.FileName), Nodes, time);
+        Workflows = new WorkflowService(options.StateDir, store, Nodes, Agents, () => Reconciler.Current, time, engine);
     }
 
     public HistoryStore Store { get; }
 
     public Reconciler Reconciler { get; }
 
-    public Scheduler Scheduler { get; }
+    public WorkflowService Workflows { get; }
+
+    public AgentGateway Agents { get; }
 
     public HistoryMirror Mirror { get; }
 
@@ -66,7 +70,7 @@ public sealed partial class ControllerService : IAsyncDisposable
         _head, Reconciler.LastApplied, _lastSync, _lastError, _mirrorError, Interlocked.Read(ref _cycles));
 
     /// <summary>Locks the state folder, opens the store and the repo. Fails with a clear message, never half-started.</summary>
-    public static async Task<ControllerService> OpenAsync(ControllerOptions options, ILoggerFactory logs, TimeProvider time, CancellationToken ct)
+    public static async Task<ControllerService> OpenAsync(ControllerOptions options, ILoggerFactory logs, TimeProvider time, CancellationToken ct, Workflow.Execution.EngineOptions? engine = null)
     {
         var stateLock = StateLock.Acquire(options.StateDir);
         HistoryStore? store = null;
@@ -74,7 +78,7 @@ public sealed partial class ControllerService : IAsyncDisposable
         {
             store = HistoryStore.Open(options.StateDir, time);
             var source = await ConfigSource.OpenAsync(options, ct);
-            return new ControllerService(options, stateLock, store, source, logs, time);
+            return new ControllerService(options, stateLock, store, source, logs, time, engine);
         }
         catch
         {
@@ -138,6 +142,13 @@ public sealed partial class ControllerService : IAsyncDisposable
                 if (_firstCycle)
                 {
                     await Mirror.PrepareAsync(ct);
+
+                    // Transactions interrupted by the last stop run on; before any new one starts.
+                    var resumed = Workflows.Engine.Resume();
+                    if (resumed > 0)
+                    {
+                        LogResumed(_log, resumed);
+                    }
                 }
 
                 outcomes = await Reconciler.SyncAsync(ct);
@@ -159,20 +170,17 @@ public sealed partial class ControllerService : IAsyncDisposable
             foreach (var outcome in outcomes.Where(o => o.Applied))
             {
                 touched.AddRange(outcome.Changed);
-                foreach (var result in Scheduler.Schedule(outcome.Changed, outcome.Commit))
+                Workflows.OnChanged(outcome.Changed, outcome.Commit);
+                if (outcome.Changed.Any(o => o.Kind is Kinds.ControlLoop or Kinds.Target))
                 {
-                    LogScheduled(_log, result.Pod.Key, result.Message);
+                    Workflows.Replan(outcome.Commit); // New or changed loops and targets: re-plan what they touch.
                 }
             }
 
             if (_firstCycle)
             {
-                // Level-based recovery: pods left unplaced by a crash are placed now.
-                foreach (var result in Scheduler.Schedule(Store.List(Kinds.Pod).Select(o => o.Ref), Reconciler.LastApplied))
-                {
-                    LogScheduled(_log, result.Pod.Key, result.Message);
-                }
-
+                // Level-based recovery: objects that never got a workflow (a crash right after their version was written) get one.
+                Workflows.StartMissing(Reconciler.LastApplied);
                 _firstCycle = false;
             }
 
@@ -230,6 +238,8 @@ public sealed partial class ControllerService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
+        await Workflows.DisposeAsync();
+        Agents.Dispose();
         await _source.DisposeAsync();
         Store.Dispose();
         _lock.Dispose();
@@ -240,8 +250,8 @@ public sealed partial class ControllerService : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read the config source: {Reason}")]
     private static partial void LogSourceError(ILogger logger, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "scheduler: {Object}: {Message}")]
-    private static partial void LogScheduled(ILogger logger, string @object, string message);
+    [LoggerMessage(Level = LogLevel.Information, Message = "Resumed {Count} workflow transaction(s) interrupted by the last stop")]
+    private static partial void LogResumed(ILogger logger, int count);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mirrored {Count} version batch(es) to {Ref}")]
     private static partial void LogMirrored(ILogger logger, int count, string @ref);

@@ -75,9 +75,11 @@ public sealed class FaultTests
 
         foreach (var pod in new[] { "worker", "metrics" })
         {
+            // Every version once, numbered without gaps, and exactly one external version per commit.
             var (_, json, _) = Command.Run("history", $"pod/{pod}", "-n", "demo", "--server", restarted.Server, "--output", "json");
-            var numbers = JsonDocument.Parse(json).RootElement.EnumerateArray().Select(v => v.GetProperty("version").GetInt32()).ToList();
-            Assert.Equal([1, 2, 3], numbers);
+            var versions = JsonDocument.Parse(json).RootElement.EnumerateArray().ToList();
+            Assert.Equal(Enumerable.Range(1, versions.Count), versions.Select(v => v.GetProperty("version").GetInt32()));
+            Assert.Equal([first, second], versions.Where(v => v.GetProperty("kind").GetString() == "external").Select(v => v.GetProperty("sourceCommit").GetString()));
         }
 
         // Give the mirror its cycle, then check: batch ids on the ref are 1..n, each exactly once.

@@ -22,7 +22,8 @@ public sealed class HistoryStoryTests
         var second = repo.Commit("Worker says bonjour", "bob@example.com", "Bob");
         await up.WaitForSettledAsync(s => s.Controller.LastApplied == second, "the second commit to apply");
 
-        // history: both external versions with their authors, and the scheduler's mechanical one.
+        // history: both external versions with their authors, and the mechanical ones of the workflow
+        // (the scheduler places the pod, ipam gives it an address).
         var (exit, json, _) = Command.Run("history", "pod/worker", "-n", "demo", "--server", up.Server, "--output", "json");
         Assert.Equal(0, exit);
         var versions = JsonDocument.Parse(json).RootElement.EnumerateArray()
@@ -32,10 +33,11 @@ public sealed class HistoryStoryTests
             [
                 (1, "git/alice@example.com", "external", first),
                 (2, "control-loop/scheduler", "mechanical", first),
-                (3, "git/bob@example.com", "external", second),
+                (3, "control-loop/ipam", "mechanical", first),
+                (4, "git/bob@example.com", "external", second),
             ],
             versions);
-        var fields = JsonDocument.Parse(json).RootElement[2].GetProperty("fields").EnumerateArray().Select(f => f.GetString());
+        var fields = JsonDocument.Parse(json).RootElement[3].GetProperty("fields").EnumerateArray().Select(f => f.GetString());
         Assert.Equal(["spec.containers[0].env.GREETING"], fields);
 
         var (_, table, _) = Command.Run("history", "pod/worker", "-n", "demo", "--server", up.Server, "--exclude-changer", "control-loop/scheduler");
@@ -45,8 +47,9 @@ public sealed class HistoryStoryTests
         // The mirror: one git log shows the pod's whole life, mechanical commits with their trailers.
         var life = repo.Git("log", "--format=%s", "refs/gitorch/history", "--", "objects/Pod/demo/worker.yaml").Trim().Split('\n');
         Assert.Equal(
-            [$"Apply {second[..12]}: Worker says bonjour", "scheduler: place Pod demo/worker on node-a", $"Apply {first[..12]}: Initial config"],
+            [$"Apply {second[..12]}: Worker says bonjour", life[1], "scheduler: place Pod demo/worker on node-a", $"Apply {first[..12]}: Initial config"],
             life);
+        Assert.StartsWith("ipam: address fd12:3456:789a:", life[1], StringComparison.Ordinal); // The policy's podPrefix.
         var mechanical = repo.Git("log", "-1", "--format=%B", "--grep=^scheduler: place Pod demo/worker", "refs/gitorch/history");
         Assert.Contains("Changer: control-loop/scheduler\nChange-Kind: mechanical\nObject: Pod/demo/worker\nObject-Version: 2\nFields: status.nodeName\n" +
             $"Source-Commit: {first}\n", mechanical, StringComparison.Ordinal);
@@ -54,7 +57,7 @@ public sealed class HistoryStoryTests
         Assert.Equal(second, applyCommit[1]);
 
         // diff and blame.
-        var (_, diff, _) = Command.Run("diff", "pod/worker", "2", "3", "-n", "demo", "--server", up.Server);
+        var (_, diff, _) = Command.Run("diff", "pod/worker", "3", "4", "-n", "demo", "--server", up.Server);
         Assert.Contains("-        GREETING: hello\n+        GREETING: bonjour", diff, StringComparison.Ordinal);
         var (_, blame, _) = Command.Run("blame", "pod/worker", "status.nodeName", "-n", "demo", "--server", up.Server);
         Assert.Contains("set in version 2 by control-loop/scheduler (mechanical)", blame, StringComparison.Ordinal);
@@ -65,14 +68,14 @@ public sealed class HistoryStoryTests
         var (rollbackExit, rollbackOut, rollbackErr) = Command.Run("rollback", "pod/worker", "--to", "1", "-n", "demo", "--repo", repo.Path, "--server", up.Server);
         Assert.True(rollbackExit == 0, rollbackErr);
         Assert.Contains("on branch rollback/worker-v1", rollbackOut, StringComparison.Ordinal);
-        Assert.Equal("Rollback Pod demo/worker to version 1\n\nRollback-To: 1\nRollback-From: 3\n", repo.Git("log", "-1", "--format=%B", "rollback/worker-v1").TrimEnd('\n') + "\n");
+        Assert.Equal("Rollback Pod demo/worker to version 1\n\nRollback-To: 1\nRollback-From: 4\n", repo.Git("log", "-1", "--format=%B", "rollback/worker-v1").TrimEnd('\n') + "\n");
         Assert.Contains("GREETING: bonjour", repo.Read("apps/worker.yaml"), StringComparison.Ordinal); // The work tree is untouched.
 
         repo.Git("merge", "-q", "--ff-only", "rollback/worker-v1");
         var merged = repo.Git("rev-parse", "HEAD").Trim();
         await up.WaitForSettledAsync(s => s.Controller.LastApplied == merged, "the rollback to apply");
         var (_, after, _) = Command.Run("blame", "pod/worker", "spec.containers[0].env.GREETING", "-n", "demo", "--server", up.Server);
-        Assert.StartsWith("spec.containers[0].env.GREETING: \"hello\"\n  set in version 4 by git/carol@example.com (external)", after, StringComparison.Ordinal);
+        Assert.StartsWith("spec.containers[0].env.GREETING: \"hello\"\n  set in version 5 by git/carol@example.com (external)", after, StringComparison.Ordinal);
     }
 
     [Fact]

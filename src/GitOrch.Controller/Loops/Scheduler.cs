@@ -2,9 +2,8 @@ using GitOrch.Controller.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
-using GitOrch.History;
 using GitOrch.History.Store;
-using Newtonsoft.Json;
+using GitOrch.Workflow.Loops;
 using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Loops;
@@ -12,72 +11,52 @@ namespace GitOrch.Controller.Loops;
 /// <summary>
 /// The built-in <c>scheduler</c> loop: places a pod on a node that has its nodeSelector labels and
 /// room for its cpu and memory, preferring the fullest such node (bin-packing). It writes only
-/// <c>status.nodeName</c>, as a mechanical version by <c>control-loop/scheduler</c>.
+/// <c>status.nodeName</c>. When no node fits it says why for every node, and tries again later.
 /// </summary>
-public sealed class Scheduler(HistoryStore store, NodeRegistry nodes)
+public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltInLoop
 {
     public const string Field = "status.nodeName";
 
-    /// <summary>Places the pods among <paramref name="candidates"/> that have no node yet. Returns what it placed or could not place.</summary>
-    public IReadOnlyList<SchedulingResult> Schedule(IEnumerable<ObjectRef> candidates, string? sourceCommit)
+    public static readonly TimeSpan RetryUnschedulable = TimeSpan.FromSeconds(10);
+
+    public string Name => BuiltInLoops.Scheduler;
+
+    public ValueTask<LoopAnswer> RunAsync(BuiltInStep step, CancellationToken ct)
     {
-        var pods = candidates.Where(r => r.Kind == Kinds.Pod).Select(store.Get)
-            .Where(o => o is { Deleted: false }).Select(o => (Stored: o!, Json: JObject.Parse(o!.ObjectJson)))
-            .Where(p => p.Json["status"]?["nodeName"] is null)
-            .ToList();
-        if (pods.Count == 0)
+        if (step.Object["status"]?["nodeName"]?.ToString() is { } placed && nodes.All.Any(n => n.Name == placed))
         {
-            return [];
+            return ValueTask.FromResult(BuiltInStep.Set($"already on {placed}"));
         }
 
-        var used = Allocations();
-        var results = new List<SchedulingResult>();
-        foreach (var (stored, json) in pods)
-        {
-            var spec = json["spec"]?.ToObject<PodSpec>(ManifestJson.Serializer);
-            if (spec is null)
-            {
-                continue;
-            }
-
-            var (cpu, memory) = Requests(spec);
-            var fitting = nodes.All
-                .Where(n => Matches(n, spec.NodeSelector))
-                .Where(n => used.GetValueOrDefault(n.Name).Cpu + cpu <= n.CpuMillis && used.GetValueOrDefault(n.Name).Memory + memory <= n.MemoryBytes)
-                .OrderByDescending(n => Fullness(n, used.GetValueOrDefault(n.Name), cpu, memory))
-                .ThenBy(n => n.Name, StringComparer.Ordinal)
-                .FirstOrDefault();
-            if (fitting is null)
-            {
-                results.Add(new SchedulingResult(stored.Ref, null, Explain(spec, cpu, memory, used)));
-                continue;
-            }
-
-            store.Update(stored.Ref, BuiltInLoops.Scheduler, sourceCommit, $"scheduler: place {stored.Ref.Display} on {fitting.Name}", current =>
-            {
-                if (current["status"]?["nodeName"] is not null)
-                {
-                    return []; // Placed meanwhile.
-                }
-
-                var status = current["status"] as JObject ?? [];
-                status["nodeName"] = fitting.Name;
-                current["status"] = status;
-                return [Field];
-            });
-            var before = used.GetValueOrDefault(fitting.Name);
-            used[fitting.Name] = (before.Cpu + cpu, before.Memory + memory);
-            results.Add(new SchedulingResult(stored.Ref, fitting.Name, $"placed on {fitting.Name} ({cpu}m cpu, {memory} bytes)"));
-        }
-
-        return results;
+        var result = Place(step.Ref, step.Object);
+        return ValueTask.FromResult(result.Node is null
+            ? BuiltInStep.Requeue(RetryUnschedulable, result.Message)
+            : BuiltInStep.Set($"place {step.Ref.Display} on {result.Node}", (Field, result.Node)));
     }
 
-    /// <summary>What is already reserved on each node, from the placed pods.</summary>
-    private Dictionary<string, (long Cpu, long Memory)> Allocations()
+    /// <summary>Where the pod fits best now (null when nowhere), and why.</summary>
+    public SchedulingResult Place(ObjectRef pod, JObject json)
+    {
+        var spec = json["spec"]?.ToObject<PodSpec>(ManifestJson.Serializer)
+            ?? throw new LoopCallException($"{pod.Display} has no spec");
+        var used = Allocations(pod);
+        var (cpu, memory) = Requests(spec);
+        var fitting = nodes.All
+            .Where(n => Matches(n, spec.NodeSelector))
+            .Where(n => used.GetValueOrDefault(n.Name).Cpu + cpu <= n.CpuMillis && used.GetValueOrDefault(n.Name).Memory + memory <= n.MemoryBytes)
+            .OrderByDescending(n => Fullness(n, used.GetValueOrDefault(n.Name), cpu, memory))
+            .ThenBy(n => n.Name, StringComparer.Ordinal)
+            .FirstOrDefault();
+        return fitting is null
+            ? new SchedulingResult(pod, null, Explain(spec, cpu, memory, used))
+            : new SchedulingResult(pod, fitting.Name, $"placed on {fitting.Name} ({cpu}m cpu, {memory} bytes)");
+    }
+
+    /// <summary>What is already reserved on each node by the other placed pods.</summary>
+    private Dictionary<string, (long Cpu, long Memory)> Allocations(ObjectRef except)
     {
         var used = new Dictionary<string, (long Cpu, long Memory)>(StringComparer.Ordinal);
-        foreach (var pod in store.List(Kinds.Pod))
+        foreach (var pod in store.List(Kinds.Pod).Where(p => p.Ref != except))
         {
             var json = JObject.Parse(pod.ObjectJson);
             if (json["status"]?["nodeName"]?.ToString() is not { } node || json["spec"]?.ToObject<PodSpec>(ManifestJson.Serializer) is not { } spec)
@@ -116,5 +95,5 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes)
     }
 }
 
-/// <summary>Where the scheduler put a pod (null when it could not) and why.</summary>
+/// <summary>Where the scheduler would put a pod (null when nowhere) and why.</summary>
 public sealed record SchedulingResult(ObjectRef Pod, string? Node, string Message);

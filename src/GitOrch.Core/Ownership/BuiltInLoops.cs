@@ -30,7 +30,7 @@ public static class BuiltInLoops
             ["Pod:status.nodeName", "Pod:spec.runtime", "Pod:spec.containers[*].image"],
             before: [BuiltInTargets.Storage], after: [BuiltInTargets.Scheduled]),
         Declare(Runtime, "Asks the node's agent to start or restart the pod",
-            [Kinds.Pod], ["Pod:status.phase", "Pod:status.containers"],
+            [Kinds.Pod], ["Pod:status.phase", "Pod:status.containers", "Pod:status.restarts"],
             ["Pod:spec", "Pod:status.nodeName", "Pod:status.podIP", "Pod:status.ports", "Pod:status.images"],
             before: [BuiltInTargets.Running], after: [BuiltInTargets.Network, BuiltInTargets.Storage]),
         Declare(PinnedDeployment, "Generates the pods <name>-<ordinal> of a PinnedDeployment and moves them between versions",

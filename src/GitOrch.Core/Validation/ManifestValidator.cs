@@ -34,6 +34,6 @@ public static class ManifestValidator
 
         var unique = diagnostics.Distinct().ToList();
         unique.Sort(DiagnosticOrder.Instance);
-        return new ValidationResult(objects, unique, context.Loops);
+        return new ValidationResult(objects, unique, context.Loops, [.. context.Units().Where(u => u.Type == Workflow.UnitType.Target)]);
     }
 }

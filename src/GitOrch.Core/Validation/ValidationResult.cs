@@ -8,7 +8,8 @@ namespace GitOrch.Core.Validation;
 public sealed record ValidationResult(
     IReadOnlyList<LoadedObject> Objects,
     IReadOnlyList<Diagnostic> Diagnostics,
-    IReadOnlyList<LoopDeclaration> Loops)
+    IReadOnlyList<LoopDeclaration> Loops,
+    IReadOnlyList<Workflow.UnitDeclaration> Targets)
 {
     public bool IsValid => !Diagnostics.Any(d => d.IsError);
 

@@ -9,27 +9,39 @@ namespace GitOrch.Workflow.Analysis;
 public static class WorkflowAnalysis
 {
     /// <summary>
-    /// The blocking unit: among units that are not done but could have started (everything ordered
-    /// before them has finished), a failure that is a root cause comes first, then a running step,
-    /// then a waiting one (retry or requeue), then a dependency failure. Null when every unit is done.
+    /// The unit that holds the object back. When units failed because a unit they require failed,
+    /// it is the root cause of that chain. Otherwise it is the unit in progress that others wait
+    /// on: among units that could have started (everything ordered before them finished), a running
+    /// step before a waiting one (retry, requeue), the longest first. A failure that nothing requires
+    /// does not block (as in systemd, ordering alone does not propagate failure); it is the blocker
+    /// only when nothing else is left. Null when every unit is done.
     /// </summary>
     public static Unit? Blocking(Transaction t)
     {
-        var candidates = t.Units
-            .Where(u => u.State is not (UnitState.Done or UnitState.Skipped))
+        var ordered = Ordered(t);
+        if (ordered.FirstOrDefault(u => u.State == UnitState.DependencyFailed) is { } casualty)
+        {
+            return RootCause(t, casualty, []);
+        }
+
+        var inProgress = ordered
+            .Where(u => u.State is UnitState.Running or UnitState.Waiting)
             .Where(u => u.After.Select(t.Find).All(p => p is null || p.State.IsTerminal()))
-            .ToList();
-        return candidates
-            .OrderBy(u => u.State switch
-            {
-                UnitState.Failed or UnitState.TimedOut => 0,
-                UnitState.Running => 1,
-                UnitState.Waiting => 2,
-                _ => 3,
-            })
+            .OrderBy(u => u.State == UnitState.Running ? 0 : 1)
             .ThenBy(u => u.Since ?? DateTimeOffset.MaxValue)
-            .ThenBy(u => u.Name, StringComparer.Ordinal)
             .FirstOrDefault();
+        return inProgress ?? ordered.FirstOrDefault(u => u.State is UnitState.Failed or UnitState.TimedOut);
+    }
+
+    private static Unit RootCause(Transaction t, Unit unit, HashSet<string> seen)
+    {
+        if (unit.State != UnitState.DependencyFailed || !seen.Add(unit.Name))
+        {
+            return unit;
+        }
+
+        var cause = unit.Requires.Select(t.Find).FirstOrDefault(r => r is not null && r.State.IsFailure());
+        return cause is null ? unit : RootCause(t, cause, seen);
     }
 
     /// <summary>Units that wait on <paramref name="blocker"/> (ordered after it or requiring it, transitively), in order.</summary>

@@ -28,6 +28,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
     private readonly List<Task> _workers = [];
     private readonly Task _flusher;
     private TaskCompletionSource _idle = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _quiet = new(TaskCreationOptions.RunContinuationsAsynchronously);
 
     public WorkflowEngine(WorkflowStore store, IStepRunner runner, TimeProvider time, EngineOptions? options = null)
     {
@@ -36,6 +37,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
         _time = time;
         _options = options ?? new EngineOptions();
         _idle.TrySetResult();
+        _quiet.TrySetResult();
         for (var i = 0; i < _options.Concurrency; i++)
         {
             _workers.Add(Task.Run(WorkAsync));
@@ -146,6 +148,18 @@ public sealed class WorkflowEngine : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Completes when no step is running: every unit is finished, or waits for its ordering, a
+    /// retry or a requeue. A point where state stops moving by itself, for tests and tools.
+    /// </summary>
+    public Task WhenQuietAsync(CancellationToken ct)
+    {
+        lock (_gate)
+        {
+            return _quiet.Task.WaitAsync(ct);
+        }
+    }
+
     public int ActiveCount
     {
         get
@@ -180,6 +194,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 if (unit.Requires.Select(t.Find).FirstOrDefault(r => r is not null && r.State.IsFailure()) is { } cause)
                 {
                     Finish(t, unit, UnitState.DependencyFailed, $"required unit {cause.Name} is {cause.State.ToText()}{(cause.Message is null ? string.Empty : ": " + cause.Message)}");
+
                     changed = true;
                     continue;
                 }
@@ -199,12 +214,18 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 unit.Attempts++;
                 var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
                 _running[(t.Id, unit.Name)] = cts;
+                if (_quiet.Task.IsCompleted)
+                {
+                    _quiet = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+                }
+
                 _ready.Writer.TryWrite((t, unit));
                 changed = true;
             }
         }
 
         _store.MarkDirty(t);
+        CheckQuiet();
         if (t.IsFinished)
         {
             if (_active.TryGetValue(t.Object, out var current) && current.Id == t.Id)
@@ -264,6 +285,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
 
         Log(t, "-", 0, "info", $"transaction {t.Id} {why}");
         _store.MarkDirty(t);
+        CheckQuiet();
     }
 
     private void Completed(Transaction t, Unit unit, StepOutcome outcome, bool timedOut)
@@ -338,6 +360,16 @@ public sealed class WorkflowEngine : IAsyncDisposable
         if (_active.Count == 0)
         {
             _idle.TrySetResult();
+        }
+
+        CheckQuiet();
+    }
+
+    private void CheckQuiet()
+    {
+        if (_running.Count == 0)
+        {
+            _quiet.TrySetResult();
         }
     }
 

@@ -40,7 +40,13 @@ public static class ExecLoop
         }
         catch (System.ComponentModel.Win32Exception ex)
         {
-            throw new LoopCallException($"cannot run {command[0]}: {ex.Message}; check the loop's exec.command");
+            var why = ex.NativeErrorCode switch
+            {
+                2 => "no such file",
+                13 => "permission denied (is it executable?)",
+                _ => ex.Message,
+            };
+            throw new LoopCallException($"cannot run {command[0]}: {why}; check the loop's exec.command");
         }
 
         try

@@ -50,7 +50,7 @@ public sealed class ApiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture
 
         Assert.Equal(HttpStatusCode.OK, status);
         var worker = Assert.Single(json.EnumerateArray());
-        Assert.Equal(("Pod", "demo", "worker", 3), (Text(worker, "kind"), Text(worker, "namespace"), Text(worker, "name"), worker.GetProperty("version").GetInt32()));
+        Assert.Equal(("Pod", "demo", "worker", 4), (Text(worker, "kind"), Text(worker, "namespace"), Text(worker, "name"), worker.GetProperty("version").GetInt32()));
         Assert.Equal("git/bob@example.com", Text(worker, "lastChanger"));
         Assert.Equal("node-a", Text(worker, "node"));
         Assert.Equal("apps/worker.yaml", Text(worker, "file"));
@@ -65,7 +65,7 @@ public sealed class ApiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture
         var (status, json) = await GetAsync("/api/v1/objects/Pod/worker?namespace=demo");
 
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(3, json.GetProperty("summary").GetProperty("version").GetInt32());
+        Assert.Equal(4, json.GetProperty("summary").GetProperty("version").GetInt32());
         var obj = json.GetProperty("object");
         Assert.Equal("bonjour", obj.GetProperty("spec").GetProperty("containers")[0].GetProperty("env").GetProperty("GREETING").GetString());
         Assert.Equal("node-a", obj.GetProperty("status").GetProperty("nodeName").GetString());
@@ -80,10 +80,10 @@ public sealed class ApiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture
 
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal(
-            [(1, "git/alice@example.com", "external"), (2, "control-loop/scheduler", "mechanical"), (3, "git/bob@example.com", "external")],
+            [(1, "git/alice@example.com", "external"), (2, "control-loop/scheduler", "mechanical"), (3, "control-loop/ipam", "mechanical"), (4, "git/bob@example.com", "external")],
             all.EnumerateArray().Select(v => (v.GetProperty("version").GetInt32(), Text(v, "changer"), Text(v, "kind"))));
         Assert.Equal([2], scheduler.EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
-        Assert.Equal([1, 3], people.EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
+        Assert.Equal([1, 3, 4], people.EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
         Assert.Equal(["status.nodeName"], scheduler[0].GetProperty("fields").EnumerateArray().Select(f => f.GetString()));
         Assert.Equal(JsonValueKind.Null, all[0].GetProperty("object").ValueKind);
     }
@@ -103,13 +103,13 @@ public sealed class ApiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture
     [Fact]
     public async Task Diff_IsAUnifiedDiffOfTheTwoRenderedVersions()
     {
-        var (status, json) = await GetAsync("/api/v1/objects/Pod/worker/diff?namespace=demo&from=1&to=3");
+        var (status, json) = await GetAsync("/api/v1/objects/Pod/worker/diff?namespace=demo&from=1&to=4");
 
         Assert.Equal(HttpStatusCode.OK, status);
-        Assert.Equal(("Pod/demo/worker", 1, 3), (Text(json, "object"), json.GetProperty("from").GetInt32(), json.GetProperty("to").GetInt32()));
+        Assert.Equal(("Pod/demo/worker", 1, 4), (Text(json, "object"), json.GetProperty("from").GetInt32(), json.GetProperty("to").GetInt32()));
         var lines = Text(json, "diff").Split('\n');
         Assert.Equal("--- Pod/demo/worker@1", lines[0]);
-        Assert.Equal("+++ Pod/demo/worker@3", lines[1]);
+        Assert.Equal("+++ Pod/demo/worker@4", lines[1]);
         Assert.Single(lines, l => l.StartsWith('-') && !l.StartsWith("---", StringComparison.Ordinal) && l[1..].Trim() == "GREETING: hello");
         Assert.Single(lines, l => l.StartsWith('+') && !l.StartsWith("+++", StringComparison.Ordinal) && l[1..].Trim() == "GREETING: bonjour");
         Assert.Single(lines, l => l.StartsWith('+') && l[1..].Trim() == "nodeName: node-a");
@@ -124,7 +124,7 @@ public sealed class ApiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture
         Assert.Equal(HttpStatusCode.OK, status);
         Assert.Equal((2, "control-loop/scheduler", "mechanical", "node-a"), (node.GetProperty("version").GetInt32(), Text(node, "changer"), Text(node, "kind"), Text(node, "value")));
         Assert.Equal(api.First, Text(node, "sourceCommit"));
-        Assert.Equal((3, "git/bob@example.com", "bonjour"), (greeting.GetProperty("version").GetInt32(), Text(greeting, "changer"), Text(greeting, "value")));
+        Assert.Equal((4, "git/bob@example.com", "bonjour"), (greeting.GetProperty("version").GetInt32(), Text(greeting, "changer"), Text(greeting, "value")));
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public sealed class ApiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture
 
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Equal(
-            "Pod demo/worker has no version 9 (versions run to 3; older ones may have been pruned by history.keepVersions); see `gitorch history Pod/worker`",
+            "Pod demo/worker has no version 9 (versions run to 4; older ones may have been pruned by history.keepVersions); see `gitorch history Pod/worker`",
             Text(json, "error"));
     }
 
@@ -164,7 +164,7 @@ public sealed class ApiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture
         var (status, json) = await GetAsync("/api/v1/objects/Pod/worker/blame?namespace=demo&field=spec.nope");
 
         Assert.Equal(HttpStatusCode.NotFound, status);
-        Assert.StartsWith("Pod demo/worker has no field spec.nope in its current version 3", Text(json, "error"), StringComparison.Ordinal);
+        Assert.StartsWith("Pod demo/worker has no field spec.nope in its current version 4", Text(json, "error"), StringComparison.Ordinal);
     }
 
     [Fact]
@@ -175,7 +175,7 @@ public sealed class ApiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture
 
         Assert.Equal(HttpStatusCode.OK, historyStatus);
         Assert.Equal(
-            [(1, false), (2, false), (3, true)],
+            [(1, false), (2, false), (3, false), (4, true)],
             history.EnumerateArray().Select(v => (v.GetProperty("version").GetInt32(), v.GetProperty("deleted").GetBoolean())));
         Assert.True(status == HttpStatusCode.NotFound, $"GET of a deleted pod answered {(int)status}: {json}");
         Assert.Contains("deleted", Text(json, "error"), StringComparison.Ordinal);

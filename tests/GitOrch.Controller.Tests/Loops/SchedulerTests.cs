@@ -75,14 +75,13 @@ public sealed class SchedulerTests : IDisposable
         await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a", cpuMillis: 2000), Node("node-b", cpuMillis: 4000));
         await controller.SyncAsync();
 
-        var results = controller.Scheduler.Schedule([PodRef("huge"), PodRef("picky")], sha);
-
+        _ = sha;
         Assert.Equal(
-            [
-                (PodRef("huge"), (string?)null, "no node fits 8000m cpu and 67108864 bytes of memory with nodeSelector {} (node-a: 2000m cpu and 1073741824 bytes free; node-b: 4000m cpu and 1073741824 bytes free)"),
-                (PodRef("picky"), null, "no node fits 250m cpu and 67108864 bytes of memory with nodeSelector {gpu: yes} (node-a: lacks nodeSelector labels; node-b: lacks nodeSelector labels)"),
+            (IEnumerable<string?>)[
+                "no node fits 8000m cpu and 67108864 bytes of memory with nodeSelector {} (node-a: 2000m cpu and 1073741824 bytes free; node-b: 4000m cpu and 1073741824 bytes free)",
+                "no node fits 250m cpu and 67108864 bytes of memory with nodeSelector {gpu: yes} (node-a: lacks nodeSelector labels; node-b: lacks nodeSelector labels)",
             ],
-            results.Select(r => (r.Pod, r.Node, r.Message)));
+            (IEnumerable<string?>)[controller.SchedulerMessage(PodRef("huge")), controller.SchedulerMessage(PodRef("picky"))]);
         Assert.Null(NodeOf(controller, "huge"));
         Assert.Single(controller.Store.History(PodRef("huge")));
         Assert.Single(controller.Store.History(PodRef("picky")));
@@ -96,10 +95,9 @@ public sealed class SchedulerTests : IDisposable
         await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path);
         await controller.SyncAsync();
 
-        var result = Assert.Single(controller.Scheduler.Schedule([PodRef("worker")], sha));
-
-        Assert.Null(result.Node);
-        Assert.Equal("no node is registered; start an agent (or gitorch up, which runs one)", result.Message);
+        _ = sha;
+        Assert.Null(NodeOf(controller, "worker"));
+        Assert.Equal("no node is registered; start an agent (or gitorch up, which runs one)", controller.SchedulerMessage(PodRef("worker")));
     }
 
     [Fact]
@@ -128,7 +126,8 @@ public sealed class SchedulerTests : IDisposable
         await controller.SyncAsync();
 
         var history = controller.Store.History(PodRef("worker"));
-        Assert.Equal([1, 2], history.Select(v => v.Version));
+        Assert.Equal(["git/x@example.com", "control-loop/scheduler", "control-loop/ipam"], history.Select(v => v.Changer)); // Git, then the scheduler, then ipam (the address).
+        Assert.Equal("control-loop/ipam", history[2].Changer);
         var placed = history[1];
         Assert.Equal("control-loop/scheduler", placed.Changer);
         Assert.Equal(ChangeKind.Mechanical, placed.Kind);
@@ -139,7 +138,7 @@ public sealed class SchedulerTests : IDisposable
         Assert.Equal("node-a", (string?)after.SelectToken("status.nodeName"));
         after.Remove("status");
         Assert.True(JToken.DeepEquals(before, after), $"the scheduler changed more than status:\n{before}\n{after}");
-        Assert.Equal("control-loop/scheduler", controller.Store.Get(PodRef("worker"))!.LastChanger);
+        Assert.Equal("control-loop/ipam", controller.Store.Get(PodRef("worker"))!.LastChanger); // ipam ran after it
     }
 
     [Fact]
@@ -156,10 +155,10 @@ public sealed class SchedulerTests : IDisposable
         await controller.SyncAsync();
 
         var history = controller.Store.History(PodRef("worker"));
-        Assert.Equal([1, 2, 3], history.Select(v => v.Version));
-        Assert.Equal((ChangeKind.External, "git/alice@example.com", change), (history[2].Kind, history[2].Changer, history[2].SourceCommit));
-        Assert.Equal(["spec.containers[0].env.GREETING"], history[2].Fields);
-        var third = JObject.Parse(controller.Store.Version(PodRef("worker"), 3)!.ObjectJson!);
+        Assert.Equal([1, 2, 3, 4], history.Select(v => v.Version)); // Git, scheduler, ipam, Git.
+        Assert.Equal((ChangeKind.External, "git/alice@example.com", change), (history[3].Kind, history[3].Changer, history[3].SourceCommit));
+        Assert.Equal(["spec.containers[0].env.GREETING"], history[3].Fields);
+        var third = JObject.Parse(controller.Store.Version(PodRef("worker"), 4)!.ObjectJson!);
         Assert.Equal("node-a", (string?)third.SelectToken("status.nodeName"));
         Assert.Equal("bonjour", (string?)third.SelectToken("spec.containers[0].env.GREETING"));
         Assert.Equal("node-a", NodeOf(controller, "worker"));

@@ -23,11 +23,18 @@ internal static class Controllers
         OpenAsync(Options(repo, stateDir, nodes));
 
     /// <summary>One cycle that must succeed (the source must be readable).</summary>
+    /// <summary>One cycle, then waits until no workflow step is running (placements done, or waiting).</summary>
     public static async Task SyncAsync(this ControllerService controller)
     {
         var ok = await controller.SyncOnceAsync(CancellationToken.None);
         Assert.True(ok, $"sync failed: {controller.Status.LastError}");
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await controller.Workflows.Engine.WhenQuietAsync(limit.Token);
     }
+
+    /// <summary>The scheduler step's message for a pod (why it is placed, or why it is not).</summary>
+    public static string? SchedulerMessage(this ControllerService controller, ObjectRef pod) =>
+        controller.Workflows.Engine.Current(pod)?.Find("scheduler")?.Message;
 
     public static NodeInfo Node(string name, long cpuMillis = 2000, long memoryBytes = 1L << 30, IReadOnlyDictionary<string, string>? labels = null) =>
         new(name, labels ?? new Dictionary<string, string>(), cpuMillis, memoryBytes);

@@ -1,0 +1,42 @@
+using System.CommandLine;
+using System.Text.Json;
+using GitOrch.Cli.Client;
+using GitOrch.Cli.Output;
+using GitOrch.Workflow.Model;
+
+namespace GitOrch.Cli.Commands;
+
+/// <summary><c>gitorch logs POD</c>: every step log line about one object, across loops, in time order.</summary>
+internal static class LogsCommand
+{
+    public static Command Create()
+    {
+        var pod = new Argument<string>("POD") { Description = "The pod's name (or KIND/NAME)" };
+        var ns = CommonOptions.Namespace();
+        var limit = new Option<int>("--limit") { Description = "How many of the newest lines", DefaultValueFactory = _ => 1000 };
+        var server = CommonOptions.Server();
+        var output = CommonOptions.Output(OutputFormat.Text, OutputFormat.Json);
+        var command = new Command("logs", "Every step log line about one object, in time order") { pod, ns, limit, server, output };
+        command.SetAction(async (parse, ct) =>
+        {
+            var obj = ObjectName.Parse(WhyCommand.WithKind(parse.GetRequiredValue(pod)), parse.GetValue(ns));
+            using var client = new ApiClient(parse.GetRequiredValue(server));
+            var writer = parse.InvocationConfiguration.Output;
+            var json = await client.GetJsonAsync(obj.Path("/logs", $"limit={parse.GetValue(limit)}"), ct);
+            if (parse.GetValue(output) == OutputFormat.Json)
+            {
+                await writer.WriteLineAsync(JsonSerializer.Serialize(json, ApiClient.Json));
+                return ExitCodes.Ok;
+            }
+
+            foreach (var log in json.Deserialize<List<StepLog>>(ApiClient.Json)!)
+            {
+                var commit = log.Commit is null ? string.Empty : $" {log.Commit[..Math.Min(12, log.Commit.Length)]}";
+                await writer.WriteLineAsync($"{log.Time.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff} {log.Level,-7} {log.Step}{(log.Attempt > 0 ? $"#{log.Attempt}" : string.Empty)} [txn {log.Transaction}{commit}] {log.Message}");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

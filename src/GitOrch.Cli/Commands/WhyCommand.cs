@@ -1,0 +1,119 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using GitOrch.Cli.Client;
+using GitOrch.Cli.Output;
+using GitOrch.Controller.Api;
+using GitOrch.Workflow.Analysis;
+
+namespace GitOrch.Cli.Commands;
+
+/// <summary>
+/// <c>gitorch why POD</c>: the pod's current transaction, blocking step first (state, how long,
+/// owner loop, last message and log lines, what waits on it), then every unit. Exit 0 when the pod
+/// is running, 3 when it is not.
+/// </summary>
+internal static class WhyCommand
+{
+    public static Command Create(Terminal terminal)
+    {
+        var pod = new Argument<string>("POD") { Description = "The pod's name (or KIND/NAME)" };
+        var ns = CommonOptions.Namespace();
+        var server = CommonOptions.Server();
+        var output = CommonOptions.Output(OutputFormat.Text, OutputFormat.Json);
+        var command = new Command("why", "Why a pod is (not) running: its workflow, blocking step first") { pod, ns, server, output };
+        command.SetAction(async (parse, ct) =>
+        {
+            var obj = ObjectName.Parse(WithKind(parse.GetRequiredValue(pod)), parse.GetValue(ns));
+            using var client = new ApiClient(parse.GetRequiredValue(server));
+            var json = await client.GetJsonAsync(obj.Path("/workflow"), ct);
+            var why = json.Deserialize<WhyModel>(ApiClient.Json)!;
+            var writer = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(output) == OutputFormat.Json)
+            {
+                await writer.WriteLineAsync(JsonSerializer.Serialize(json, ApiClient.Json));
+            }
+            else
+            {
+                Print(obj, why, writer, terminal);
+            }
+
+            return why.Running ? ExitCodes.Ok : ExitCodes.NotRunning;
+        });
+        return command;
+    }
+
+    internal static string WithKind(string name) => name.Contains('/', StringComparison.Ordinal) ? name : "pod/" + name;
+
+    private static void Print(ObjectName obj, WhyModel why, TextWriter w, Terminal t)
+    {
+        var report = why.Workflow;
+        var now = DateTimeOffset.UtcNow;
+        w.WriteLine(why.Running
+            ? t.Green($"{obj.Display} is running.")
+            : t.Red($"{obj.Display} is not running (phase {why.Phase})."));
+        w.WriteLine($"Transaction {report.Transaction}{(report.Commit is null ? string.Empty : $" for commit {report.Commit[..12]}")}: {report.State}, started {Time(report.CreatedAt)}.");
+
+        if (report.Blocking is { } b)
+        {
+            w.WriteLine();
+            w.WriteLine(t.Bold($"Blocked by {b.Type} {b.Name}") + (b.Type == "step" ? $" (loop {b.Owner})" : string.Empty));
+            w.WriteLine($"  state    {Colour(t, b.State)} for {Duration(now - (b.Since ?? now))}{(b.Attempts > 0 ? $", attempt {b.Attempts}/{b.MaxAttempts}" : string.Empty)}");
+            if (b.Message is not null)
+            {
+                var lines = Wrap.Lines(b.Message, t.Width, 11).ToList();
+                w.WriteLine($"  message  {lines[0]}");
+                foreach (var more in lines.Skip(1))
+                {
+                    w.WriteLine($"           {more}");
+                }
+            }
+
+            var first = true;
+            foreach (var log in b.LastLogs)
+            {
+                var line = $"{Time(log.Time)} {log.Level} {log.Message}";
+                foreach (var part in Wrap.Lines(line, t.Width, 11))
+                {
+                    w.WriteLine($"  {(first ? "log    " : "       ")}  {part}");
+                    first = false;
+                }
+            }
+
+            if (report.WaitingOnBlocking.Count > 0)
+            {
+                var chain = string.Join(" → ", report.WaitingOnBlocking);
+                var lines = Wrap.Lines(chain, t.Width, 11).ToList();
+                w.WriteLine($"  waiting  {lines[0]}");
+                foreach (var more in lines.Skip(1))
+                {
+                    w.WriteLine($"           {more}");
+                }
+            }
+        }
+
+        w.WriteLine();
+        var table = new Table("UNIT", "STATE", "TOOK", "OWNER");
+        foreach (var u in report.Units)
+        {
+            var took = u.StartedAt is null ? "-" : Duration((u.EndedAt ?? now) - u.StartedAt.Value);
+            table.Add(u.Name, u.State, took, u.Type == "target" ? "target" : u.Owner);
+        }
+
+        table.Write(w);
+    }
+
+    private static string Colour(Terminal t, string state) => state switch
+    {
+        "done" => t.Green(state),
+        "running" or "waiting" => t.Yellow(state),
+        _ => t.Red(state),
+    };
+
+    internal static string Time(DateTimeOffset time) => time.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture);
+
+    internal static string Duration(TimeSpan span) =>
+        span.TotalSeconds < 60 ? span.TotalSeconds.ToString("0.0", CultureInfo.InvariantCulture) + "s"
+        : span.TotalMinutes < 60 ? $"{(int)span.TotalMinutes}m{span.Seconds:00}s"
+        : $"{(int)span.TotalHours}h{span.Minutes:00}m";
+}

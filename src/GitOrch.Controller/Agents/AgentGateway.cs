@@ -1,0 +1,227 @@
+using System.Text.Json;
+using GitOrch.Controller.Nodes;
+using Microsoft.Data.Sqlite;
+
+namespace GitOrch.Controller.Agents;
+
+/// <summary>
+/// The controller's side of the agent API. Desired pods per node are stored durably (agents
+/// fetch them with a watch: a long-poll that answers when the node's revision moves); what agents
+/// report (heartbeats, images, pod states) is kept in memory and rebuilt from the next heartbeat.
+/// </summary>
+public sealed class AgentGateway : IDisposable
+{
+    private readonly SqliteConnection _db;
+    private readonly Lock _gate = new();
+    private readonly NodeRegistry _nodes;
+    private readonly TimeProvider _time;
+    private readonly Dictionary<string, NodeHeartbeat> _reports = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TaskCompletionSource> _changed = new(StringComparer.Ordinal);
+
+    public AgentGateway(string databasePath, NodeRegistry nodes, TimeProvider time)
+    {
+        _nodes = nodes;
+        _time = time;
+        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false, DefaultTimeout = 30 }.ToString());
+        _db.Open();
+        Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
+        Exec("""
+            CREATE TABLE IF NOT EXISTS assignments(
+              node TEXT NOT NULL, pod TEXT NOT NULL, generation TEXT NOT NULL, body TEXT NOT NULL, revision INTEGER NOT NULL,
+              PRIMARY KEY(node, pod));
+            CREATE TABLE IF NOT EXISTS node_revisions(node TEXT PRIMARY KEY, revision INTEGER NOT NULL);
+            """);
+    }
+
+    /// <summary>Programs a pod on a node (durably). Returns false when the node already has that generation.</summary>
+    public bool Assign(string node, PodAssignment pod)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            using (var read = Command("SELECT generation FROM assignments WHERE node=$n AND pod=$p", tx, ("$n", node), ("$p", pod.Pod)))
+            {
+                if (read.ExecuteScalar() as string == pod.Generation)
+                {
+                    return false;
+                }
+            }
+
+            var revision = Bump(node, tx);
+            using var write = Command("""
+                INSERT INTO assignments(node, pod, generation, body, revision) VALUES($n,$p,$g,$b,$r)
+                ON CONFLICT(node, pod) DO UPDATE SET generation=excluded.generation, body=excluded.body, revision=excluded.revision
+                """, tx, ("$n", node), ("$p", pod.Pod), ("$g", pod.Generation), ("$b", JsonSerializer.Serialize(pod)), ("$r", revision));
+            write.ExecuteNonQuery();
+            tx.Commit();
+            Notify(node);
+            return true;
+        }
+    }
+
+    /// <summary>Removes a pod from a node (deleted, or moved elsewhere).</summary>
+    public void Unassign(string node, string pod)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            using var delete = Command("DELETE FROM assignments WHERE node=$n AND pod=$p", tx, ("$n", node), ("$p", pod));
+            if (delete.ExecuteNonQuery() > 0)
+            {
+                Bump(node, tx);
+                tx.Commit();
+                Notify(node);
+            }
+        }
+    }
+
+    /// <summary>The node that has a pod assigned, if any.</summary>
+    public string? NodeOf(string pod)
+    {
+        lock (_gate)
+        {
+            using var cmd = Command("SELECT node FROM assignments WHERE pod=$p LIMIT 1", null, ("$p", pod));
+            return cmd.ExecuteScalar() as string;
+        }
+    }
+
+    public AssignmentSet Assignments(string node)
+    {
+        lock (_gate)
+        {
+            return AssignmentsLocked(node);
+        }
+    }
+
+    private AssignmentSet AssignmentsLocked(string node)
+    {
+        {
+            using var rev = Command("SELECT revision FROM node_revisions WHERE node=$n", null, ("$n", node));
+            var revision = rev.ExecuteScalar() is long r ? r : 0;
+            using var cmd = Command("SELECT body FROM assignments WHERE node=$n ORDER BY pod", null, ("$n", node));
+            using var reader = cmd.ExecuteReader();
+            var pods = new List<PodAssignment>();
+            while (reader.Read())
+            {
+                pods.Add(JsonSerializer.Deserialize<PodAssignment>(reader.GetString(0))!);
+            }
+
+            return new AssignmentSet(node, revision, pods);
+        }
+    }
+
+    /// <summary>Waits (up to <paramref name="timeout"/>) until the node's revision moves past <paramref name="since"/>.</summary>
+    public async Task<AssignmentSet> WatchAsync(string node, long since, TimeSpan timeout, CancellationToken ct)
+    {
+        Task changed;
+        lock (_gate)
+        {
+            var current = AssignmentsLocked(node);
+            if (current.Revision != since)
+            {
+                return current;
+            }
+
+            if (!_changed.TryGetValue(node, out var tcs))
+            {
+                _changed[node] = tcs = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+            }
+
+            changed = tcs.Task;
+        }
+
+        try
+        {
+            await changed.WaitAsync(timeout, _time, ct);
+        }
+        catch (TimeoutException)
+        {
+            // Nothing changed: answer with the same revision.
+        }
+
+        return Assignments(node);
+    }
+
+    /// <summary>Records an agent's heartbeat: registers the node and keeps its report.</summary>
+    public void Heartbeat(NodeHeartbeat heartbeat)
+    {
+        _nodes.Register(new NodeInfo(heartbeat.Node, heartbeat.Labels, heartbeat.CpuMillis, heartbeat.MemoryBytes));
+        lock (_gate)
+        {
+            _reports[heartbeat.Node] = heartbeat;
+            _lastSeen[heartbeat.Node] = _time.GetUtcNow();
+        }
+    }
+
+    public PodReport? Report(string node, string pod)
+    {
+        lock (_gate)
+        {
+            return _reports.TryGetValue(node, out var report) ? report.Pods.FirstOrDefault(p => p.Pod == pod) : null;
+        }
+    }
+
+    public bool? HasImage(string node, string image)
+    {
+        lock (_gate)
+        {
+            return _reports.TryGetValue(node, out var report) ? report.Images.Contains(image) : null;
+        }
+    }
+
+    public DateTimeOffset? LastSeen(string node)
+    {
+        lock (_gate)
+        {
+            return _lastSeen.TryGetValue(node, out var seen) ? seen : null;
+        }
+    }
+
+    public IReadOnlyDictionary<string, NodeHeartbeat> Reports
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return new Dictionary<string, NodeHeartbeat>(_reports);
+            }
+        }
+    }
+
+    private long Bump(string node, SqliteTransaction tx)
+    {
+        using var cmd = Command("INSERT INTO node_revisions(node, revision) VALUES($n, 1) ON CONFLICT(node) DO UPDATE SET revision = revision + 1 RETURNING revision", tx, ("$n", node));
+        return (long)cmd.ExecuteScalar()!;
+    }
+
+    private void Notify(string node)
+    {
+        if (_changed.Remove(node, out var tcs))
+        {
+            tcs.TrySetResult();
+        }
+    }
+
+    private SqliteCommand Command(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (name, value) in args)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return cmd;
+    }
+
+    private void Exec(string sql)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    public void Dispose() => _db.Dispose();
+}

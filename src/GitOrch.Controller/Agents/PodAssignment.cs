@@ -1,0 +1,27 @@
+using System.Text.Json;
+
+namespace GitOrch.Controller.Agents;
+
+/// <summary>
+/// What a node must run for one pod: the pod spec with its address and ports, under a generation
+/// (a hash of all of it). A new generation means "restart in place with this definition".
+/// </summary>
+public sealed record PodAssignment(string Pod, string Generation, JsonElement Spec, string? PodIP, IReadOnlyDictionary<string, int> Ports, int GracePeriodSeconds);
+
+/// <summary>What a node reports about one pod.</summary>
+public sealed record PodReport(string Pod, string Generation, string Phase, int Restarts, string? Message, IReadOnlyList<ContainerReport> Containers);
+
+public sealed record ContainerReport(string Name, string State, int? Pid, int Restarts, int? ExitCode, DateTimeOffset? StartedAt);
+
+/// <summary>What an agent sends when it registers and on every heartbeat.</summary>
+public sealed record NodeHeartbeat(
+    string Node,
+    IReadOnlyDictionary<string, string> Labels,
+    long CpuMillis,
+    long MemoryBytes,
+    IReadOnlyList<string> Images,
+    IReadOnlyList<PodReport> Pods,
+    IReadOnlyList<string> Runtimes);
+
+/// <summary>A node's desired pods at a revision (the answer to a watch).</summary>
+public sealed record AssignmentSet(string Node, long Revision, IReadOnlyList<PodAssignment> Pods);

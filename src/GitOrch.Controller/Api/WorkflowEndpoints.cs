@@ -1,0 +1,115 @@
+using GitOrch.Controller.Agents;
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Ownership;
+using GitOrch.Workflow.Analysis;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Controller.Api;
+
+/// <summary>Workflows (why, logs, graph, critical chain), the loop registry, and the agent API.</summary>
+public static class WorkflowEndpoints
+{
+    public static void Map(IEndpointRouteBuilder app, ControllerService controller)
+    {
+        var api = app.MapGroup("/api/v1");
+
+        api.MapGet("/objects/{kind}/{name}/workflow", (string kind, string name, string? @namespace) =>
+            WithTransaction(controller, kind, name, @namespace, (obj, t) =>
+            {
+                var logs = controller.Workflows.Engine.Logs(obj, 2000, t.Id);
+                var report = WorkflowAnalysis.Report(t, step => logs.Where(l => l.Step == step).TakeLast(5).ToList());
+                var phase = controller.Store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"]?["phase"]?.ToString() : null;
+                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running"));
+            }));
+
+        api.MapGet("/objects/{kind}/{name}/logs", (string kind, string name, string? @namespace, int? limit) =>
+            Resolve(kind, name, @namespace) is { } obj
+                ? Results.Ok(controller.Workflows.Engine.Logs(obj, limit ?? 1000))
+                : UnknownKind(kind));
+
+        api.MapGet("/objects/{kind}/{name}/graph", (string kind, string name, string? @namespace) =>
+            WithTransaction(controller, kind, name, @namespace, (_, t) => Results.Ok(new GraphModel(WorkflowAnalysis.Dot(t)))));
+
+        api.MapGet("/objects/{kind}/{name}/critical-chain", (string kind, string name, string? @namespace) =>
+            WithTransaction(controller, kind, name, @namespace, (obj, t) => Results.Ok(new CriticalChainModel(
+                obj.Key, t.Id, t.State, WorkflowAnalysis.CriticalChain(t).Select(c => new ChainLinkModel(c.Unit.Name, c.Unit.State.ToString(), c.Start.TotalSeconds, c.Duration.TotalSeconds)).ToList()))));
+
+        api.MapGet("/loops", () =>
+        {
+            var loops = controller.Reconciler.Current?.Loops ?? BuiltInLoops.All;
+            return Results.Ok(loops.Select(l => new LoopModel(
+                l.Name, l.IsBuiltIn, l.Description, l.ObjectKinds, l.Owns.Select(p => p.ToString()).ToList(), l.Reads.Select(p => p.ToString()).ToList(),
+                l.Step.Before ?? [], l.Step.After ?? [], l.Step.Requires ?? [], l.Step.Wants ?? [], l.Step.TimeoutSeconds, l.Step.MaxAttempts,
+                l.Selector?.Namespaces ?? [], l.Selector?.Labels ?? new Dictionary<string, string>(),
+                l.IsBuiltIn ? "built-in" : ((ControlLoop)l.Source!.Object).Spec.Exec is { } exec ? "exec: " + string.Join(' ', exec.Command) : "http: " + ((ControlLoop)l.Source.Object).Spec.Http!.Url,
+                l.Source?.Location.ToString())).ToList());
+        });
+
+        // The agent API: heartbeats in, desired pods out (a watch by long-poll).
+        api.MapPost("/nodes/{node}/heartbeat", (string node, NodeHeartbeat heartbeat) =>
+        {
+            if (heartbeat.Node != node)
+            {
+                return Results.BadRequest(new ErrorModel($"the heartbeat is for node {heartbeat.Node}, not {node}"));
+            }
+
+            controller.Agents.Heartbeat(heartbeat);
+            return Results.Ok(new { revision = controller.Agents.Assignments(node).Revision });
+        });
+
+        api.MapGet("/nodes/{node}/assignments", async (string node, long? since, double? wait, CancellationToken ct) =>
+            Results.Ok(await controller.Agents.WatchAsync(node, since ?? -1, TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, 60)), ct)));
+
+        api.MapGet("/nodes", () => Results.Ok(controller.Nodes.All.Select(n =>
+        {
+            controller.Agents.Reports.TryGetValue(n.Name, out var report);
+            return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, controller.Agents.LastSeen(n.Name),
+                report?.Runtimes ?? [], report?.Images ?? [], controller.Agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? []);
+        }).ToList()));
+    }
+
+    private static IResult WithTransaction(ControllerService controller, string kind, string name, string? ns, Func<ObjectRef, Workflow.Model.Transaction, IResult> then)
+    {
+        if (Resolve(kind, name, ns) is not { } obj)
+        {
+            return UnknownKind(kind);
+        }
+
+        var transaction = controller.Workflows.Engine.Current(obj);
+        if (transaction is null)
+        {
+            return Results.NotFound(new ErrorModel(controller.Store.Get(obj) is { Deleted: false }
+                ? $"{obj.Display} has no workflow yet; it gets one when the controller applies it (gitorch status)"
+                : $"{obj.Display} not found; list objects with `gitorch get {obj.Kind.ToLowerInvariant()}{(obj.Namespace.Length > 0 ? " -n " + obj.Namespace : string.Empty)}`"));
+        }
+
+        return then(obj, transaction);
+    }
+
+    private static ObjectRef? Resolve(string kind, string name, string? ns) =>
+        Kinds.Resolve(kind) is { } resolved ? new ObjectRef(resolved, Kinds.IsNamespaced(resolved) ? ns ?? ManifestObject.DefaultNamespace : string.Empty, name) : null;
+
+    private static IResult UnknownKind(string kind) =>
+        Results.BadRequest(new ErrorModel($"unknown kind \"{kind}\"; use one of: {string.Join(", ", Kinds.All)}"));
+}
+
+public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running);
+
+public sealed record GraphModel(string Dot);
+
+public sealed record ChainLinkModel(string Unit, string State, double StartSeconds, double DurationSeconds);
+
+public sealed record CriticalChainModel(string Object, long Transaction, string State, IReadOnlyList<ChainLinkModel> Chain);
+
+public sealed record LoopModel(
+    string Name, bool BuiltIn, string Description, IReadOnlyList<string> ObjectKinds, IReadOnlyList<string> Owns, IReadOnlyList<string> Reads,
+    IReadOnlyList<string> Before, IReadOnlyList<string> After, IReadOnlyList<string> Requires, IReadOnlyList<string> Wants,
+    int TimeoutSeconds, int MaxAttempts, IReadOnlyList<string> Namespaces, IReadOnlyDictionary<string, string> Labels, string Handler, string? Source);
+
+public sealed record NodeStatusModel(
+    string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes, DateTimeOffset? LastSeen,
+    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods);

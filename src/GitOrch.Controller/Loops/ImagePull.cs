@@ -1,0 +1,48 @@
+using GitOrch.Controller.Agents;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Ownership;
+using GitOrch.Workflow.Loops;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Controller.Loops;
+
+/// <summary>
+/// The built-in <c>image-pull</c> loop: every container image of an oci pod must be in its node's
+/// image store (images are imported, there is no registry). Until they are, the step waits and
+/// says which image is missing and how to import it. Writes <c>status.images</c>.
+/// </summary>
+public sealed class ImagePull(AgentGateway agents) : IBuiltInLoop
+{
+    public static readonly TimeSpan RetryMissing = TimeSpan.FromSeconds(5);
+
+    public string Name => BuiltInLoops.ImagePull;
+
+    public ValueTask<LoopAnswer> RunAsync(BuiltInStep step, CancellationToken ct)
+    {
+        var node = step.Object["status"]?["nodeName"]?.ToString()
+            ?? throw new LoopCallException("the pod has no node yet (status.nodeName); the scheduler step must run first");
+        var spec = step.Object["spec"]!.ToObject<PodSpec>(ManifestJson.Serializer)!;
+        if (spec.Runtime == PodRuntime.Process)
+        {
+            return ValueTask.FromResult(BuiltInStep.Set("process runtime: no image to pull"));
+        }
+
+        var images = new JObject();
+        foreach (var container in spec.Containers)
+        {
+            var image = container.Image!;
+            switch (agents.HasImage(node, image))
+            {
+                case null:
+                    return ValueTask.FromResult(BuiltInStep.Requeue(RetryMissing, $"node {node} has not reported its images yet (is its agent running?)"));
+                case false:
+                    return ValueTask.FromResult(BuiltInStep.Requeue(RetryMissing,
+                        $"image {image} is not in node {node}'s image store; import it there with `gitorch image import {image} PATH` (see example-repo/README.md)"));
+            }
+
+            images[container.Name] = image;
+        }
+
+        return ValueTask.FromResult(BuiltInStep.Set($"{images.Count} image(s) present on {node}", ("status.images", images)));
+    }
+}

@@ -1,0 +1,77 @@
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using GitOrch.Controller.Agents;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Ownership;
+using GitOrch.Workflow.Loops;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Controller.Loops;
+
+/// <summary>
+/// The built-in <c>runtime</c> loop: programs the pod on its node (through the agent API) and
+/// waits until the node reports it running that exact definition. A new definition (image,
+/// command, args, env, ports) is a new generation, which the agent applies by restarting the pod
+/// in place. Writes <c>status.phase</c> and <c>status.containers</c>.
+/// </summary>
+public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLoop
+{
+    public static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
+
+    public string Name => BuiltInLoops.Runtime;
+
+    public ValueTask<LoopAnswer> RunAsync(BuiltInStep step, CancellationToken ct)
+    {
+        var status = step.Object["status"] as JObject ?? [];
+        var node = status["nodeName"]?.ToString()
+            ?? throw new LoopCallException("the pod has no node yet (status.nodeName); the scheduler step must run first");
+        var assignment = Assignment(step.Ref.Key, step.Object);
+        if (agents.NodeOf(assignment.Pod) is { } previous && previous != node)
+        {
+            agents.Unassign(previous, assignment.Pod); // Moved: the old node stops it.
+        }
+
+        agents.Assign(node, assignment);
+        var report = agents.Report(node, assignment.Pod);
+        if (report is not null && report.Generation == assignment.Generation)
+        {
+            var containers = JArray.Parse(JsonSerializer.Serialize(report.Containers, Json));
+            switch (report.Phase)
+            {
+                case "Running":
+                case "Succeeded":
+                    return ValueTask.FromResult(BuiltInStep.Set(
+                        $"{report.Phase.ToLowerInvariant()} on {node}{(report.Restarts > 0 ? $" after {report.Restarts} restart(s)" : string.Empty)}",
+                        ("status.phase", report.Phase), ("status.containers", containers), ("status.restarts", report.Restarts)));
+                case "Failed":
+                    throw new LoopCallException($"node {node} could not run the pod: {report.Message}");
+            }
+        }
+
+        var seen = agents.LastSeen(node);
+        var waiting = seen is null
+            ? $"waiting for node {node}'s agent, which has not connected since the controller started"
+            : report is null || report.Generation != assignment.Generation
+                ? $"waiting for node {node} to start this definition (generation {assignment.Generation}; agent last seen {(time.GetUtcNow() - seen.Value).TotalSeconds:0}s ago)"
+                : $"node {node} reports {report.Phase}: {report.Message}";
+        return ValueTask.FromResult(status["phase"]?.ToString() == "Pending"
+            ? BuiltInStep.Requeue(Poll, waiting)
+            : new LoopAnswer(new Dictionary<string, JToken> { ["status.phase"] = "Pending" }, waiting, Poll.TotalSeconds));
+    }
+
+    /// <summary>The pod's definition for its node, with a generation that changes when anything the node runs changes.</summary>
+    public static PodAssignment Assignment(string pod, JObject obj)
+    {
+        var spec = obj["spec"]!;
+        var status = obj["status"];
+        var ports = (status?["ports"] as JObject)?.Properties().ToDictionary(p => p.Name, p => (int)p.Value) ?? [];
+        var podIp = status?["podIP"]?.ToString();
+        var canonical = new JObject { ["spec"] = spec.DeepClone(), ["podIP"] = podIp, ["ports"] = JObject.FromObject(ports) }.ToString(Newtonsoft.Json.Formatting.None);
+        var generation = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..16];
+        var grace = spec.ToObject<PodSpec>(ManifestJson.Serializer)?.TerminationGracePeriodSeconds ?? 30;
+        return new PodAssignment(pod, generation, JsonDocument.Parse(spec.ToString(Newtonsoft.Json.Formatting.None)).RootElement.Clone(), podIp, ports, grace);
+    }
+
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+}

@@ -1,0 +1,121 @@
+using System.Globalization;
+using GitOrch.Controller.Loops;
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Ownership;
+using GitOrch.Core.Validation;
+using GitOrch.History.Store;
+using GitOrch.Workflow.Execution;
+using GitOrch.Workflow.Loops;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Controller.Workflows;
+
+/// <summary>
+/// Runs a step: reads the object as it is now (level-based), calls its loop (built-in, exec or
+/// http) with only the fields the loop may see, checks that the answer sets only fields the loop
+/// owns, and writes the change as a mechanical version in one store transaction.
+/// </summary>
+public sealed class LoopStepRunner(HistoryStore store, IReadOnlyDictionary<string, IBuiltInLoop> builtIns, Func<ValidationResult?> config) : IStepRunner
+{
+    public async ValueTask<StepOutcome> RunAsync(StepInvocation invocation, CancellationToken ct)
+    {
+        var obj = invocation.Transaction.Object;
+        var registry = config()?.Loops ?? BuiltInLoops.All;
+        var loop = registry.FirstOrDefault(l => l.Name == invocation.Unit.Owner);
+        if (loop is null)
+        {
+            return StepOutcome.Failed($"control loop {invocation.Unit.Owner} is no longer registered (its ControlLoop was removed from Git)");
+        }
+
+        var stored = store.Get(obj);
+        if (stored is null || stored.Deleted)
+        {
+            return StepOutcome.Done($"{obj.Display} no longer exists; nothing to do");
+        }
+
+        var current = JObject.Parse(stored.ObjectJson);
+        LoopAnswer answer;
+        try
+        {
+            answer = loop.IsBuiltIn
+                ? await builtIns[loop.Name].RunAsync(new BuiltInStep(obj, current, config(), invocation), ct)
+                : await CallAsync(loop, obj, current, invocation, ct);
+        }
+        catch (LoopCallException ex)
+        {
+            return StepOutcome.Failed(ex.Message);
+        }
+
+        // Every field the answer sets must be the loop's own.
+        var changes = new List<(string Path, IReadOnlyList<object> Segments, JToken Value)>();
+        foreach (var (path, value) in answer.Set)
+        {
+            var segments = FieldAccess.Parse(path);
+            if (segments is null)
+            {
+                return StepOutcome.Failed($"answered with set \"{path}\", which is not a field path (for example status.volumes or status.volumes[0].ready)");
+            }
+
+            var normalized = FieldAccess.Normalize(segments);
+            if (!loop.Owns.Any(p => p.Covers(obj.Kind, normalized)))
+            {
+                var owner = registry.FirstOrDefault(l => l.Owns.Any(p => p.Covers(obj.Kind, normalized)));
+                return StepOutcome.Failed(
+                    $"tried to set {path}, which it does not own ({(owner is null ? "no control loop owns it: it belongs to Git" : $"control loop {owner.Name} owns it")}); it owns only [{string.Join(", ", loop.Owns)}]");
+            }
+
+            changes.Add((path, segments, value));
+        }
+
+        var message = answer.Message ?? (changes.Count == 0 ? "done" : $"set {string.Join(", ", changes.Select(c => c.Path))}");
+        if (changes.Count > 0)
+        {
+            var commit = invocation.Transaction.Commit;
+            store.Update(obj, loop.Name, commit, $"{loop.Name}: {message}", target =>
+            {
+                var changed = new List<string>();
+                foreach (var (path, segments, value) in changes)
+                {
+                    if (FieldAccess.Set(target, segments, value))
+                    {
+                        changed.Add(path);
+                    }
+                }
+
+                return changed;
+            });
+        }
+
+        return answer.RequeueAfterSeconds is { } seconds
+            ? StepOutcome.Requeue(TimeSpan.FromSeconds(Math.Max(0.05, seconds)), message)
+            : StepOutcome.Done(message);
+    }
+
+    private static async Task<LoopAnswer> CallAsync(LoopDeclaration loop, ObjectRef obj, JObject current, StepInvocation invocation, CancellationToken ct)
+    {
+        var input = FieldAccess.Project(current, obj.Kind, loop.Reads.Concat(loop.Owns)).ToString(Newtonsoft.Json.Formatting.None);
+        var spec = ((Core.Manifests.ControlLoop)loop.Source!.Object).Spec;
+        string output;
+        if (spec.Exec is { } exec)
+        {
+            var env = new Dictionary<string, string>(exec.Env ?? new Dictionary<string, string>())
+            {
+                ["GITORCH_OBJECT"] = obj.Key,
+                ["GITORCH_STEP"] = loop.Name,
+                ["GITORCH_COMMIT"] = invocation.Transaction.Commit ?? string.Empty,
+                ["GITORCH_ATTEMPT"] = invocation.Attempt.ToString(CultureInfo.InvariantCulture),
+            };
+            var (exit, stdout) = await ExecLoop.RunAsync(exec.Command, env, input, invocation, ct);
+            var parsed = LoopAnswer.TryParse(stdout, out var parseError);
+            if (exit != 0)
+            {
+                throw new LoopCallException($"{exec.Command[0]} exited with code {exit}{(parsed?.Message is { } m ? ": " + m : string.Empty)}");
+            }
+
+            return parsed ?? throw new LoopCallException($"{exec.Command[0]} {parseError}");
+        }
+
+        output = await HttpLoop.PostAsync(spec.Http!.Url, spec.Http.Headers ?? new Dictionary<string, string>(), input, ct);
+        return LoopAnswer.TryParse(output, out var error) ?? throw new LoopCallException($"{spec.Http.Url} {error}");
+    }
+}

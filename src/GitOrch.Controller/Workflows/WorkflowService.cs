@@ -1,0 +1,115 @@
+using GitOrch.Controller.Agents;
+using GitOrch.Controller.Loops;
+using GitOrch.Controller.Nodes;
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Validation;
+using GitOrch.History.Store;
+using GitOrch.Workflow.Execution;
+using GitOrch.Workflow.Model;
+using GitOrch.Workflow.Planning;
+using GitOrch.Workflow.Store;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Controller.Workflows;
+
+/// <summary>
+/// Turns applied changes into transactions: one per changed pod (and other objects loops handle),
+/// planned from the current registry of loops and targets, run by the engine. When loops or
+/// targets change, only objects whose planned units differ get a new transaction.
+/// </summary>
+public sealed class WorkflowService : IAsyncDisposable
+{
+    private readonly HistoryStore _history;
+    private readonly Func<ValidationResult?> _config;
+
+    public WorkflowService(string stateDir, HistoryStore history, NodeRegistry nodes, AgentGateway agents, Func<ValidationResult?> config, TimeProvider time, EngineOptions? options = null)
+    {
+        _history = history;
+        _config = config;
+        Store = new WorkflowStore(Path.Combine(stateDir, HistoryStore.FileName));
+        Scheduler = new Scheduler(history, nodes);
+        IBuiltInLoop[] builtIns = [Scheduler, new Ipam(history), new ImagePull(agents), new Runtime(agents, time)];
+        Engine = new WorkflowEngine(Store, new LoopStepRunner(history, builtIns.ToDictionary(b => b.Name), config), time, options);
+    }
+
+    public WorkflowStore Store { get; }
+
+    public WorkflowEngine Engine { get; }
+
+    public Scheduler Scheduler { get; }
+
+    /// <summary>Kinds whose objects get workflows (PinnedDeployments arrive with their loop).</summary>
+    public static bool HasWorkflow(string kind) => kind == Kinds.Pod;
+
+    /// <summary>Starts (or restarts) the workflows of changed objects; stops those of deleted ones.</summary>
+    public void OnChanged(IEnumerable<ObjectRef> changed, string? commit)
+    {
+        foreach (var obj in changed.Where(o => HasWorkflow(o.Kind)).Distinct())
+        {
+            var stored = _history.Get(obj);
+            if (stored is null || stored.Deleted)
+            {
+                Engine.Cancel(obj, "the object was deleted");
+                continue;
+            }
+
+            Start(obj, stored.ObjectJson, commit);
+        }
+    }
+
+    /// <summary>
+    /// After loops or targets changed: new transactions for the objects whose planned units differ
+    /// from their current transaction's (a new loop selects them, or a loop left them).
+    /// </summary>
+    public void Replan(string? commit)
+    {
+        foreach (var stored in _history.List(Kinds.Pod))
+        {
+            var planned = Plan(stored.ObjectJson)?.Select(u => u.Name).Order(StringComparer.Ordinal);
+            var current = Engine.Current(stored.Ref)?.Units.Select(u => u.Name).Order(StringComparer.Ordinal);
+            if (planned is not null && (current is null || !planned.SequenceEqual(current)))
+            {
+                Start(stored.Ref, stored.ObjectJson, commit);
+            }
+        }
+    }
+
+    /// <summary>At start (after resuming): a transaction for every object that never had one.</summary>
+    public void StartMissing(string? commit)
+    {
+        foreach (var stored in _history.List(Kinds.Pod).Where(p => Engine.Current(p.Ref) is null))
+        {
+            Start(stored.Ref, stored.ObjectJson, commit);
+        }
+    }
+
+    private void Start(ObjectRef obj, string json, string? commit)
+    {
+        if (Plan(json) is { } units)
+        {
+            Engine.Start(obj, commit, units);
+        }
+    }
+
+    private IReadOnlyList<Unit>? Plan(string json)
+    {
+        var config = _config();
+        var obj = JObject.Parse(json);
+        obj.Remove("status");
+        var typed = obj.ToObject<Pod>(ManifestJson.Serializer);
+        if (typed is null)
+        {
+            return null;
+        }
+
+        var planner = new TransactionPlanner(config?.Loops ?? Core.Ownership.BuiltInLoops.All, config?.Targets ?? Core.Workflow.BuiltInTargets.All);
+        return planner.Plan(typed);
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Engine.DisposeAsync();
+        Store.Dispose();
+    }
+}
