@@ -23,6 +23,9 @@ public sealed record ControllerOptions
     /// <summary>Shared secret for push webhooks (X-Hub-Signature-256); none disables the webhook.</summary>
     public string? WebhookSecret { get; init; }
 
+    /// <summary>How long a node may miss heartbeats before its <c>ha</c> pods are rescheduled.</summary>
+    public TimeSpan NodeGrace { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>Nodes known from the start (the local node of <c>gitorch up</c>).</summary>
     public IReadOnlyList<Nodes.NodeInfo> Nodes { get; init; } = [];
 }

@@ -1,4 +1,5 @@
 using GitOrch.Controller.Agents;
+using GitOrch.Core.AgentApi;
 using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Workflows;
 using GitOrch.Controller.Reconcile;
@@ -32,6 +33,7 @@ public sealed partial class ControllerService : IAsyncDisposable
     private string? _lastError;
     private string? _mirrorError;
     private long _cycles;
+    private readonly DateTimeOffset _startedAt;
 
     private ControllerService(ControllerOptions options, StateLock stateLock, HistoryStore store, ConfigSource source, ILoggerFactory logs, TimeProvider time, Workflow.Execution.EngineOptions? engine)
     {
@@ -51,6 +53,8 @@ public sealed partial class ControllerService : IAsyncDisposable
         Mirror = new HistoryMirror(source.Repository, store);
         Agents = new AgentGateway(Path.Combine(options.StateDir, HistoryStore.FileName), Nodes, time);
         Workflows = new WorkflowService(options.StateDir, store, Nodes, Agents, () => Reconciler.Current, time, engine);
+        Agents.PodReportChanged += OnPodReport;
+        _startedAt = time.GetUtcNow();
     }
 
     public HistoryStore Store { get; }
@@ -184,6 +188,7 @@ public sealed partial class ControllerService : IAsyncDisposable
                 _firstCycle = false;
             }
 
+            CheckNodes();
             await MirrorAsync(ct);
             Prune(touched);
             return true;
@@ -192,6 +197,105 @@ public sealed partial class ControllerService : IAsyncDisposable
         {
             Interlocked.Increment(ref _cycles); // A cycle is complete only after its mirror and prune steps.
             _cycle.Release();
+        }
+    }
+
+    /// <summary>
+    /// Nodes that stopped heartbeating for longer than the grace period take no new pods, and their
+    /// <c>ha</c> pods are rescheduled; <c>best-effort</c> pods wait for an operator (<c>node dead</c>).
+    /// </summary>
+    public void CheckNodes()
+    {
+        var now = _time.GetUtcNow();
+        foreach (var node in Nodes.All)
+        {
+            var silent = now - (Agents.LastSeen(node.Name) ?? _startedAt);
+            if (silent <= _options.NodeGrace || Nodes.Condition(node.Name) is not null)
+            {
+                continue;
+            }
+
+            Nodes.MarkUnschedulable(node.Name, $"not ready: no heartbeat for {silent.TotalSeconds:0}s");
+            LogNodeLost(_log, node.Name, silent.TotalSeconds);
+            foreach (var pod in PodsOn(node.Name).Where(p => p.Availability == Core.Manifests.Availability.Ha))
+            {
+                Reschedule(pod.Ref, $"node {node.Name} has not answered for {silent.TotalSeconds:0}s and the pod is ha");
+            }
+        }
+    }
+
+    /// <summary>An operator says a node is gone for good: every pod on it (ha and best-effort) is rescheduled.</summary>
+    public IReadOnlyList<ObjectRef> DeclareDead(string node)
+    {
+        Nodes.MarkUnschedulable(node, "declared dead by an operator (gitorch node dead)");
+        var moved = PodsOn(node).Select(p => p.Ref).ToList();
+        foreach (var pod in moved)
+        {
+            Reschedule(pod, $"node {node} was declared dead");
+        }
+
+        return moved;
+    }
+
+    private IEnumerable<(ObjectRef Ref, Core.Manifests.Availability Availability)> PodsOn(string node) =>
+        Store.List(Kinds.Pod)
+            .Select(p => (p.Ref, Json: Newtonsoft.Json.Linq.JObject.Parse(p.ObjectJson)))
+            .Where(p => p.Json["status"]?["nodeName"]?.ToString() == node)
+            .Select(p => (p.Ref, p.Json["spec"]?["availability"]?.ToString() == "ha" ? Core.Manifests.Availability.Ha : Core.Manifests.Availability.BestEffort))
+            .ToList();
+
+    private void Reschedule(ObjectRef pod, string reason)
+    {
+        Store.Update(pod, Core.Ownership.BuiltInLoops.Scheduler, Reconciler.LastApplied, $"scheduler: {reason}: reschedule {pod.Display}", current =>
+        {
+            if (current["status"] is not Newtonsoft.Json.Linq.JObject status || status["nodeName"] is null)
+            {
+                return [];
+            }
+
+            status.Remove("nodeName");
+            return ["status.nodeName"];
+        });
+        LogRescheduled(_log, pod.Key, reason);
+        Workflows.OnChanged([pod], Reconciler.LastApplied);
+    }
+
+    /// <summary>Status flows back from the nodes: phase, restarts and containers, written by the runtime loop.</summary>
+    private void OnPodReport(string node, Core.AgentApi.PodReport report)
+    {
+        var parts = report.Pod.Split('/');
+        if (parts.Length != 3)
+        {
+            return;
+        }
+
+        var pod = new ObjectRef(parts[0], parts[1], parts[2]);
+        Store.Update(pod, Core.Ownership.BuiltInLoops.Runtime, null, $"runtime: {pod.Display} on {node} reports {report.Phase}{(report.Restarts > 0 ? $" ({report.Restarts} restart(s))" : string.Empty)}", current =>
+        {
+            if (current["status"]?["nodeName"]?.ToString() != node
+                || Loops.Runtime.Assignment(pod.Key, current).Generation != report.Generation)
+            {
+                return []; // A report about an older definition or another node's copy: not this pod's state.
+            }
+
+            var status = current["status"] as Newtonsoft.Json.Linq.JObject ?? [];
+            current["status"] = status;
+            var changed = new List<string>();
+            Set(status, "phase", report.Phase, changed);
+            Set(status, "restarts", report.Restarts, changed);
+            Set(status, "containers", Newtonsoft.Json.Linq.JArray.Parse(System.Text.Json.JsonSerializer.Serialize(report.Containers, ReportJson)), changed);
+            return changed;
+        });
+    }
+
+    private static readonly System.Text.Json.JsonSerializerOptions ReportJson = new(System.Text.Json.JsonSerializerDefaults.Web);
+
+    private static void Set(Newtonsoft.Json.Linq.JObject status, string field, Newtonsoft.Json.Linq.JToken value, List<string> changed)
+    {
+        if (!Newtonsoft.Json.Linq.JToken.DeepEquals(status[field], value))
+        {
+            status[field] = value;
+            changed.Add("status." + field);
         }
     }
 
@@ -249,6 +353,12 @@ public sealed partial class ControllerService : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read the config source: {Reason}")]
     private static partial void LogSourceError(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} has not sent a heartbeat for {Seconds:0}s: it takes no new pods, and its ha pods are rescheduled")]
+    private static partial void LogNodeLost(ILogger logger, string node, double seconds);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rescheduling {Pod}: {Reason}")]
+    private static partial void LogRescheduled(ILogger logger, string pod, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Resumed {Count} workflow transaction(s) interrupted by the last stop")]
     private static partial void LogResumed(ILogger logger, int count);

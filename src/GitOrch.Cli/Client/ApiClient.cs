@@ -26,6 +26,9 @@ internal sealed class ApiClient(string server) : IDisposable
 
     public async Task<T> PostAsync<T>(string path, CancellationToken ct) => Parse<T>(await SendAsync(HttpMethod.Post, path, ct));
 
+    /// <summary>The raw text of a GET (container logs).</summary>
+    public async Task<string> GetTextAsync(string path, CancellationToken ct) => (await SendAsync(HttpMethod.Get, path, ct)).Body;
+
     private async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string path, CancellationToken ct)
     {
         try

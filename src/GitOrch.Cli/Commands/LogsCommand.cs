@@ -16,12 +16,19 @@ internal static class LogsCommand
         var limit = new Option<int>("--limit") { Description = "How many of the newest lines", DefaultValueFactory = _ => 1000 };
         var server = CommonOptions.Server();
         var output = CommonOptions.Output(OutputFormat.Text, OutputFormat.Json);
-        var command = new Command("logs", "Every step log line about one object, in time order") { pod, ns, limit, server, output };
+        var container = new Option<string?>("--container", "-c") { Description = "Show this container's output (from its node) instead of the step log", HelpName = "NAME" };
+        var command = new Command("logs", "Every step log line about one object in time order, or a container's output (--container)") { pod, ns, limit, container, server, output };
         command.SetAction(async (parse, ct) =>
         {
             var obj = ObjectName.Parse(WhyCommand.WithKind(parse.GetRequiredValue(pod)), parse.GetValue(ns));
             using var client = new ApiClient(parse.GetRequiredValue(server));
             var writer = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(container) is { } name)
+            {
+                await writer.WriteAsync(await client.GetTextAsync(obj.Path("/container-logs", $"container={Uri.EscapeDataString(name)}&tail={parse.GetValue(limit)}"), ct));
+                return ExitCodes.Ok;
+            }
+
             var json = await client.GetJsonAsync(obj.Path("/logs", $"limit={parse.GetValue(limit)}"), ct);
             if (parse.GetValue(output) == OutputFormat.Json)
             {

@@ -67,6 +67,7 @@ internal static class UpCommand
         {
             host = await ControllerHost.StartAsync(options, logging => logging
                 .AddFilter("Microsoft", LogLevel.Warning)
+                .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None) // Start failures are reported once, in our words.
                 .AddSimpleConsole(o =>
                 {
                     o.SingleLine = true;
@@ -84,6 +85,29 @@ internal static class UpCommand
 
         await using (host)
         {
+            // up: the local node's agent runs in this process and talks to the controller over its API.
+            GitOrch.Agent.NodeAgent? agent = null;
+            Task? agentRun = null;
+            using var agentStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
+            using var agentLogs = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            }));
+            if (options.Nodes.FirstOrDefault() is { } local)
+            {
+                agent = new GitOrch.Agent.NodeAgent(new GitOrch.Agent.AgentOptions
+                {
+                    Server = host.Address,
+                    Node = local.Name,
+                    StateDir = Path.Combine(options.StateDir, "agent"),
+                    CpuMillis = local.CpuMillis,
+                    MemoryBytes = local.MemoryBytes,
+                    Labels = local.Labels,
+                }, agentLogs, TimeProvider.System);
+                agentRun = agent.RunAsync(agentStop.Token);
+            }
+
             var status = host.Controller.Status;
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"gitorch: following {status.Repo} (branch {status.Branch}{(status.Path.Length > 0 ? ", path " + status.Path : string.Empty)}); API on {host.Address}; state in {status.StateDir}"));
@@ -99,7 +123,22 @@ internal static class UpCommand
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                await output.WriteLineAsync("gitorch: stopping");
+                await output.WriteLineAsync("gitorch: stopping (pods keep running; the next start re-adopts them)");
+            }
+
+            if (agent is not null)
+            {
+                await agentStop.CancelAsync();
+                try
+                {
+                    await agentRun!;
+                }
+                catch (OperationCanceledException)
+                {
+                    // Stopping.
+                }
+
+                await agent.DisposeAsync();
             }
         }
 

@@ -1,3 +1,4 @@
+using GitOrch.Core.AgentApi;
 using System.Text.Json;
 using GitOrch.Controller.Nodes;
 using Microsoft.Data.Sqlite;
@@ -143,16 +144,32 @@ public sealed class AgentGateway : IDisposable
         return Assignments(node);
     }
 
-    /// <summary>Records an agent's heartbeat: registers the node and keeps its report.</summary>
+    /// <summary>Raised (outside the gateway's lock) for each pod whose report changed: phase, restarts, generation or containers.</summary>
+    public event Action<string, PodReport>? PodReportChanged;
+
+    /// <summary>Records an agent's heartbeat: registers the node (back as schedulable) and keeps its report.</summary>
     public void Heartbeat(NodeHeartbeat heartbeat)
     {
         _nodes.Register(new NodeInfo(heartbeat.Node, heartbeat.Labels, heartbeat.CpuMillis, heartbeat.MemoryBytes));
+        _nodes.MarkSchedulable(heartbeat.Node);
+        List<PodReport> changed;
         lock (_gate)
         {
+            var previous = _reports.GetValueOrDefault(heartbeat.Node)?.Pods.ToDictionary(p => p.Pod) ?? [];
+            changed = heartbeat.Pods.Where(p => !previous.TryGetValue(p.Pod, out var before) || Differs(before, p)).ToList();
             _reports[heartbeat.Node] = heartbeat;
             _lastSeen[heartbeat.Node] = _time.GetUtcNow();
         }
+
+        foreach (var report in changed)
+        {
+            PodReportChanged?.Invoke(heartbeat.Node, report);
+        }
     }
+
+    private static bool Differs(PodReport a, PodReport b) =>
+        a.Phase != b.Phase || a.Restarts != b.Restarts || a.Generation != b.Generation
+        || !a.Containers.Select(c => (c.Name, c.State, c.Pid)).SequenceEqual(b.Containers.Select(c => (c.Name, c.State, c.Pid)));
 
     public PodReport? Report(string node, string pod)
     {

@@ -1,4 +1,5 @@
 using GitOrch.Controller.Agents;
+using GitOrch.Core.AgentApi;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
@@ -64,10 +65,50 @@ public static class WorkflowEndpoints
         api.MapGet("/nodes/{node}/assignments", async (string node, long? since, double? wait, CancellationToken ct) =>
             Results.Ok(await controller.Agents.WatchAsync(node, since ?? -1, TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, 60)), ct)));
 
+        api.MapPost("/nodes/{node}/dead", (string node) =>
+            controller.Nodes.All.Any(n => n.Name == node)
+                ? Results.Ok(new { node, rescheduled = controller.DeclareDead(node).Select(p => p.Key).ToList() })
+                : Results.NotFound(new ErrorModel($"no node {node}; list nodes with `gitorch nodes`")));
+
+        api.MapGet("/objects/{kind}/{name}/container-logs", async (string kind, string name, string? @namespace, string? container, int? tail, CancellationToken ct) =>
+        {
+            if (Resolve(kind, name, @namespace) is not { } obj)
+            {
+                return UnknownKind(kind);
+            }
+
+            if (controller.Store.Get(obj) is not { Deleted: false } stored)
+            {
+                return Results.NotFound(new ErrorModel($"{obj.Display} not found"));
+            }
+
+            var json = JObject.Parse(stored.ObjectJson);
+            var node = json["status"]?["nodeName"]?.ToString();
+            var containerName = container ?? json["spec"]?["containers"]?[0]?["name"]?.ToString() ?? "main";
+            if (node is null || !controller.Agents.Reports.TryGetValue(node, out var report) || report.LogsUrl is null)
+            {
+                return Results.NotFound(new ErrorModel(node is null
+                    ? $"{obj.Display} has no node yet; see gitorch why {obj.Name} -n {obj.Namespace}"
+                    : $"node {node}'s agent has not reported where it serves logs (is it running?)"));
+            }
+
+            try
+            {
+                var url = $"{report.LogsUrl.TrimEnd('/')}/logs?pod={Uri.EscapeDataString(obj.Key)}&container={Uri.EscapeDataString(containerName)}&tail={tail ?? 200}";
+                using var response = await LogClient.GetAsync(url, ct);
+                var text = await response.Content.ReadAsStringAsync(ct);
+                return response.IsSuccessStatusCode ? Results.Text(text) : Results.NotFound(new ErrorModel(text));
+            }
+            catch (HttpRequestException ex)
+            {
+                return Results.Json(new ErrorModel($"node {node}'s agent does not answer at {report.LogsUrl} ({ex.Message})"), statusCode: 502);
+            }
+        });
+
         api.MapGet("/nodes", () => Results.Ok(controller.Nodes.All.Select(n =>
         {
             controller.Agents.Reports.TryGetValue(n.Name, out var report);
-            return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, controller.Agents.LastSeen(n.Name),
+            return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, controller.Agents.LastSeen(n.Name), controller.Nodes.Condition(n.Name),
                 report?.Runtimes ?? [], report?.Images ?? [], controller.Agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? []);
         }).ToList()));
     }
@@ -90,6 +131,8 @@ public static class WorkflowEndpoints
         return then(obj, transaction);
     }
 
+    private static readonly HttpClient LogClient = new() { Timeout = TimeSpan.FromSeconds(10) };
+
     private static ObjectRef? Resolve(string kind, string name, string? ns) =>
         Kinds.Resolve(kind) is { } resolved ? new ObjectRef(resolved, Kinds.IsNamespaced(resolved) ? ns ?? ManifestObject.DefaultNamespace : string.Empty, name) : null;
 
@@ -111,5 +154,5 @@ public sealed record LoopModel(
     int TimeoutSeconds, int MaxAttempts, IReadOnlyList<string> Namespaces, IReadOnlyDictionary<string, string> Labels, string Handler, string? Source);
 
 public sealed record NodeStatusModel(
-    string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes, DateTimeOffset? LastSeen,
+    string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes, DateTimeOffset? LastSeen, string? Condition,
     IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods);

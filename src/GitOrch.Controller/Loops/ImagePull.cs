@@ -1,4 +1,5 @@
 using GitOrch.Controller.Agents;
+using GitOrch.Core.AgentApi;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Loops;

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using GitOrch.Controller.Agents;
+using GitOrch.Core.AgentApi;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Loops;

@@ -23,9 +23,9 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
 
     public ValueTask<LoopAnswer> RunAsync(BuiltInStep step, CancellationToken ct)
     {
-        if (step.Object["status"]?["nodeName"]?.ToString() is { } placed && nodes.All.Any(n => n.Name == placed))
+        if (step.Object["status"]?["nodeName"]?.ToString() is { } placed && nodes.Schedulable.Any(n => n.Name == placed) && StillFits(step.Ref, step.Object, placed))
         {
-            return ValueTask.FromResult(BuiltInStep.Set($"already on {placed}"));
+            return ValueTask.FromResult(BuiltInStep.Set($"stays on {placed}"));
         }
 
         var result = Place(step.Ref, step.Object);
@@ -41,7 +41,7 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
             ?? throw new LoopCallException($"{pod.Display} has no spec");
         var used = Allocations(pod);
         var (cpu, memory) = Requests(spec);
-        var fitting = nodes.All
+        var fitting = nodes.Schedulable
             .Where(n => Matches(n, spec.NodeSelector))
             .Where(n => used.GetValueOrDefault(n.Name).Cpu + cpu <= n.CpuMillis && used.GetValueOrDefault(n.Name).Memory + memory <= n.MemoryBytes)
             .OrderByDescending(n => Fullness(n, used.GetValueOrDefault(n.Name), cpu, memory))
@@ -50,6 +50,21 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
         return fitting is null
             ? new SchedulingResult(pod, null, Explain(spec, cpu, memory, used))
             : new SchedulingResult(pod, fitting.Name, $"placed on {fitting.Name} ({cpu}m cpu, {memory} bytes)");
+    }
+
+    /// <summary>Whether a placed pod may stay: its node still has its labels and room (only resources or nodeSelector changes move a pod).</summary>
+    private bool StillFits(ObjectRef pod, JObject json, string node)
+    {
+        var spec = json["spec"]?.ToObject<PodSpec>(ManifestJson.Serializer);
+        var info = nodes.Schedulable.First(n => n.Name == node);
+        if (spec is null || !Matches(info, spec.NodeSelector))
+        {
+            return false;
+        }
+
+        var used = Allocations(pod).GetValueOrDefault(node);
+        var (cpu, memory) = Requests(spec);
+        return used.Cpu + cpu <= info.CpuMillis && used.Memory + memory <= info.MemoryBytes;
     }
 
     /// <summary>What is already reserved on each node by the other placed pods.</summary>
@@ -88,7 +103,9 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
             return "no node is registered; start an agent (or gitorch up, which runs one)";
         }
 
-        var reasons = nodes.All.Select(n => !Matches(n, spec.NodeSelector)
+        var reasons = nodes.All.Select(n => nodes.Condition(n.Name) is { } condition
+            ? $"{n.Name}: {condition}"
+            : !Matches(n, spec.NodeSelector)
             ? $"{n.Name}: lacks nodeSelector labels"
             : $"{n.Name}: {n.CpuMillis - used.GetValueOrDefault(n.Name).Cpu}m cpu and {n.MemoryBytes - used.GetValueOrDefault(n.Name).Memory} bytes free");
         return $"no node fits {cpu}m cpu and {memory} bytes of memory with nodeSelector {{{string.Join(", ", spec.NodeSelector?.Select(kv => $"{kv.Key}: {kv.Value}") ?? [])}}} ({string.Join("; ", reasons)})";

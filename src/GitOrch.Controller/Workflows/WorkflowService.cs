@@ -1,4 +1,5 @@
 using GitOrch.Controller.Agents;
+using GitOrch.Core.AgentApi;
 using GitOrch.Controller.Loops;
 using GitOrch.Controller.Nodes;
 using GitOrch.Core.Diagnostics;

@@ -23,6 +23,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
     private readonly Lock _gate = new();
     private readonly Dictionary<ObjectRef, Transaction> _active = [];
     private readonly Dictionary<(long, string), CancellationTokenSource> _running = [];
+    private readonly HashSet<(long, string)> _wakes = [];
     private readonly Channel<(Transaction, Unit)> _ready = Channel.CreateUnbounded<(Transaction, Unit)>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _workers = [];
@@ -183,6 +184,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
             {
                 if (unit.NextAttemptAt is { } due && due > now)
                 {
+                    Wake(t, unit, due - now); // Timers may fire a little early: never leave a due unit without a wake.
                     continue;
                 }
 
@@ -308,7 +310,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 unit.Since = now;
                 unit.NextAttemptAt = now + outcome.RequeueAfter!.Value;
                 Log(t, unit.Name, unit.Attempts, "info", $"not yet: {outcome.Message}; again in {outcome.RequeueAfter.Value.TotalSeconds:0.#}s");
-                Wake(t, outcome.RequeueAfter.Value);
+                Wake(t, unit, outcome.RequeueAfter.Value);
                 break;
             default:
                 unit.Failures++;
@@ -321,7 +323,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
                     unit.Since = now;
                     unit.NextAttemptAt = now + delay;
                     Log(t, unit.Name, unit.Attempts, "warning", unit.Message);
-                    Wake(t, delay);
+                    Wake(t, unit, delay);
                 }
                 else
                 {
@@ -334,12 +336,20 @@ public sealed class WorkflowEngine : IAsyncDisposable
         Pump(t);
     }
 
-    private void Wake(Transaction t, TimeSpan after) =>
-        _ = Task.Delay(after, _time, _stopping.Token).ContinueWith(
+    /// <summary>Pumps the transaction again after <paramref name="after"/>; at most one pending wake per unit.</summary>
+    private void Wake(Transaction t, Unit unit, TimeSpan after)
+    {
+        if (!_wakes.Add((t.Id, unit.Name)))
+        {
+            return;
+        }
+
+        _ = Task.Delay(after + TimeSpan.FromMilliseconds(1), _time, _stopping.Token).ContinueWith(
             _ =>
             {
                 lock (_gate)
                 {
+                    _wakes.Remove((t.Id, unit.Name));
                     if (!t.Superseded)
                     {
                         Pump(t);
@@ -347,6 +357,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 }
             },
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+    }
 
     private TimeSpan Backoff(int failures)
     {

@@ -1,6 +1,8 @@
 using System.Text.Json;
 
-namespace GitOrch.Controller.Agents;
+namespace GitOrch.Core.AgentApi;
+
+// The agent API: the contract between the controller and its node agents (HTTP/JSON).
 
 /// <summary>
 /// What a node must run for one pod: the pod spec with its address and ports, under a generation
@@ -21,7 +23,8 @@ public sealed record NodeHeartbeat(
     long MemoryBytes,
     IReadOnlyList<string> Images,
     IReadOnlyList<PodReport> Pods,
-    IReadOnlyList<string> Runtimes);
+    IReadOnlyList<string> Runtimes,
+    string? LogsUrl = null);
 
 /// <summary>A node's desired pods at a revision (the answer to a watch).</summary>
 public sealed record AssignmentSet(string Node, long Revision, IReadOnlyList<PodAssignment> Pods);

@@ -1,0 +1,33 @@
+using GitOrch.Core.Manifests;
+
+namespace GitOrch.Agent.Runtimes;
+
+/// <summary>Runs one container of a pod. Drivers: <c>process</c> (host processes) and <c>oci</c> (runc).</summary>
+public interface IRuntimeDriver
+{
+    /// <summary>The runtime's name as pods write it (<c>process</c>, <c>oci</c>).</summary>
+    string Name { get; }
+
+    /// <summary>Null when the driver can run containers here; otherwise what is missing, said so a person can fix it.</summary>
+    string? Unavailable { get; }
+
+    /// <summary>Starts a container; it keeps running if the agent stops (its output goes to its log file).</summary>
+    Task<ContainerHandle> StartAsync(ContainerLaunch launch, CancellationToken ct);
+
+    /// <summary>Stops a container: SIGTERM to its process group, the grace period, then SIGKILL.</summary>
+    Task StopAsync(ContainerHandle handle, TimeSpan grace, CancellationToken ct);
+}
+
+/// <summary>What a driver needs to start one container.</summary>
+public sealed record ContainerLaunch(
+    string Pod,
+    string PodDirectory,
+    PodSpec Spec,
+    Container Container,
+    string? PodIP,
+    IReadOnlyDictionary<string, int> Ports,
+    string LogFile,
+    string? ImageRootfs);
+
+/// <summary>A started (or re-adopted) container: its process group and how to learn that it exited.</summary>
+public sealed record ContainerHandle(int Pid, long StartTime, Task<int> Exited, string? Id = null);

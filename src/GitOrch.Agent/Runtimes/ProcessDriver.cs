@@ -1,0 +1,136 @@
+using System.Diagnostics;
+using GitOrch.Agent.Native;
+using GitOrch.Core.Manifests;
+
+namespace GitOrch.Agent.Runtimes;
+
+/// <summary>
+/// The <c>process</c> runtime: the command runs on the host, in its own session and process group
+/// (<c>setsid</c>), with <c>$(PORT_&lt;NAME&gt;)</c> substituted, its env, a working directory under
+/// the agent's state, and stdout/stderr appended to its log file. When the agent runs as root, the
+/// process drops to the pod's user (65534 unless the pod's validated request says otherwise) with
+/// no_new_privs and no supplementary groups (<c>setpriv</c>). It is still a weaker sandbox than
+/// <c>oci</c>: no namespaces, no seccomp, the host's filesystem. That is why it needs the
+/// <c>runtime:process</c> exception.
+/// </summary>
+public sealed class ProcessDriver : IRuntimeDriver
+{
+    public const long NobodyUid = 65534;
+
+    public string Name => "process";
+
+    public string? Unavailable => File.Exists("/usr/bin/setsid") || File.Exists("/bin/setsid") ? null : "setsid (util-linux) is not installed";
+
+    public Task<ContainerHandle> StartAsync(ContainerLaunch launch, CancellationToken ct)
+    {
+        var container = launch.Container;
+        var command = (container.Command ?? []).Concat(container.Args ?? []).Select(a => Substitution.Apply(a, launch.Ports)).ToList();
+        if (command.Count == 0)
+        {
+            throw new RuntimeException($"container {container.Name} has no command");
+        }
+
+        var workDir = container.WorkingDir ?? Path.Combine(launch.PodDirectory, container.Name, "work");
+        Directory.CreateDirectory(workDir);
+        var uid = launch.Spec.Security?.RunAsUser ?? NobodyUid;
+        var gid = launch.Spec.Security?.RunAsGroup ?? uid;
+
+        // sh opens the log file, then execs setsid (a new session and process group, same pid),
+        // then setpriv (drop to the pod's user, no_new_privs), then the command.
+        var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workDir, UseShellExecute = false, RedirectStandardInput = true };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
+        info.ArgumentList.Add(launch.LogFile);
+        info.ArgumentList.Add("setsid");
+        if (Posix.IsRoot && File.Exists("/usr/bin/setpriv"))
+        {
+            ChownTree(workDir, uid, gid);
+            info.ArgumentList.Add("setpriv");
+            info.ArgumentList.Add($"--reuid={uid}");
+            info.ArgumentList.Add($"--regid={gid}");
+            info.ArgumentList.Add("--clear-groups");
+            if (launch.Spec.Security?.AllowPrivilegeEscalation != true)
+            {
+                info.ArgumentList.Add("--no-new-privs");
+            }
+
+            info.ArgumentList.Add("--");
+        }
+
+        foreach (var arg in command)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment.Clear();
+        info.Environment["PATH"] = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+        info.Environment["HOME"] = workDir;
+        foreach (var (key, value) in Substitution.Environment(container, launch.Ports))
+        {
+            info.Environment[key] = value;
+        }
+
+        var process = Process.Start(info) ?? throw new RuntimeException($"cannot start container {container.Name}");
+        process.StandardInput.Close();
+        var pid = process.Id;
+        var exited = WaitAsync(process);
+        return Task.FromResult(new ContainerHandle(pid, Posix.StartTime(pid) ?? 0, exited));
+    }
+
+    public async Task StopAsync(ContainerHandle handle, TimeSpan grace, CancellationToken ct)
+    {
+        if (handle.Exited.IsCompleted)
+        {
+            return;
+        }
+
+        Posix.SignalGroup(handle.Pid, Posix.SigTerm);
+        try
+        {
+            await handle.Exited.WaitAsync(grace, ct);
+        }
+        catch (TimeoutException)
+        {
+            Posix.SignalGroup(handle.Pid, Posix.SigKill);
+            await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), ct);
+        }
+    }
+
+    /// <summary>Re-adopts a container started by an earlier agent: watches its pid until it is gone.</summary>
+    public static ContainerHandle Adopt(int pid, long startTime) => new(pid, startTime, WatchAsync(pid, startTime));
+
+    private static async Task<int> WaitAsync(Process process)
+    {
+        using (process)
+        {
+            await process.WaitForExitAsync();
+            return process.ExitCode;
+        }
+    }
+
+    internal static async Task<int> WatchAsync(int pid, long startTime)
+    {
+        while (Posix.StartTime(pid) == startTime)
+        {
+            await Task.Delay(200);
+        }
+
+        return -1; // Not our child: its exit code is not ours to read.
+    }
+
+    private static void ChownTree(string path, long uid, long gid)
+    {
+        try
+        {
+            using var chown = Process.Start(new ProcessStartInfo("chown", ["-R", $"{uid}:{gid}", path]) { UseShellExecute = false });
+            chown?.WaitForExit();
+        }
+        catch (System.ComponentModel.Win32Exception)
+        {
+            // No chown: the process may not write its working directory; it says so itself.
+        }
+    }
+}
+
+/// <summary>A runtime cannot run a container; the message says what is missing or wrong.</summary>
+public sealed class RuntimeException(string message) : Exception(message);

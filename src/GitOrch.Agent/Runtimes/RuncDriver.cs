@@ -1,0 +1,327 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using System.Text;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using GitOrch.Agent.Native;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Security;
+
+namespace GitOrch.Agent.Runtimes;
+
+/// <summary>
+/// The <c>oci</c> runtime: generates an OCI runtime spec and runs it with runc. The defaults are the
+/// maximum sandbox: uid 65534, no_new_privs, every capability dropped, the runtime-default seccomp
+/// filter, a user namespace, a read-only root with a writable /tmp, masked and read-only /proc
+/// paths, no devices, no host mounts, its own network namespace. Each weakening appears only as the
+/// pod's validated request says (validation has already checked the ClusterPolicy exception).
+/// </summary>
+public sealed class RuncDriver : IRuntimeDriver
+{
+    public const long NobodyUid = 65534;
+    public const long UserNamespaceBase = 100000;
+    public const long UserNamespaceSize = 65536;
+
+    public string Name => "oci";
+
+    public static string? RuncPath => new[] { "/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc" }.FirstOrDefault(File.Exists);
+
+    public string? Unavailable => RuncPath is null
+        ? "runc is not installed on this node (Debian: apt-get install runc)"
+        : !Posix.IsRoot ? $"runc needs root on this host, and the agent runs as uid {Environment.GetEnvironmentVariable("UID") ?? "non-root"}; run the agent as root" : null;
+
+    public static string ContainerId(string pod, string container) =>
+        "gitorch-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(pod + "/" + container)))[..20];
+
+    public async Task<ContainerHandle> StartAsync(ContainerLaunch launch, CancellationToken ct)
+    {
+        if (Unavailable is { } missing)
+        {
+            throw new RuntimeException(missing);
+        }
+
+        if (launch.ImageRootfs is null)
+        {
+            throw new RuntimeException($"image {launch.Container.Image} is not in this node's image store; import it with `gitorch image import {launch.Container.Image} PATH`");
+        }
+
+        var id = ContainerId(launch.Pod, launch.Container.Name);
+        var bundle = Path.Combine(launch.PodDirectory, launch.Container.Name, "bundle");
+        Directory.CreateDirectory(bundle);
+        await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true); // A leftover of a crashed agent.
+        var network = await NetworkNamespace.SetUpAsync(id, launch, ct);
+        var spec = Spec(launch, network.Path);
+        CreateMountPoints(launch.ImageRootfs, spec);
+        await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
+
+        var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, WorkingDirectory = bundle };
+        info.ArgumentList.Add("-c");
+        info.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
+        info.ArgumentList.Add(launch.LogFile);
+        info.ArgumentList.Add("setsid");
+        info.ArgumentList.Add(RuncPath!);
+        info.ArgumentList.Add("--root");
+        info.ArgumentList.Add(RuncRoot);
+        info.ArgumentList.Add("run");
+        info.ArgumentList.Add("--bundle");
+        info.ArgumentList.Add(bundle);
+        info.ArgumentList.Add(id);
+        var process = Process.Start(info) ?? throw new RuntimeException("cannot start runc");
+        process.StandardInput.Close();
+        var pid = process.Id;
+        return new ContainerHandle(pid, Posix.StartTime(pid) ?? 0, WaitAsync(process, id), id);
+    }
+
+    public async Task StopAsync(ContainerHandle handle, TimeSpan grace, CancellationToken ct)
+    {
+        var id = handle.Id ?? string.Empty;
+        if (!handle.Exited.IsCompleted)
+        {
+            await RuncAsync(["kill", id, "TERM"], ct, ignoreErrors: true);
+            try
+            {
+                await handle.Exited.WaitAsync(grace, ct);
+            }
+            catch (TimeoutException)
+            {
+                await RuncAsync(["kill", "--all", id, "KILL"], ct, ignoreErrors: true);
+                Posix.SignalGroup(handle.Pid, Posix.SigKill);
+                await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), ct);
+            }
+        }
+
+        await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true);
+        await NetworkNamespace.TearDownAsync(id, ct);
+    }
+
+    /// <summary>
+    /// Mount points must exist in the root filesystem, and inside a user namespace runc cannot
+    /// create them in a root owned by the host: the agent (root on the host) does.
+    /// </summary>
+    private static void CreateMountPoints(string rootfs, JsonObject spec)
+    {
+        foreach (var mount in spec["mounts"]!.AsArray())
+        {
+            var destination = mount!["destination"]!.GetValue<string>().TrimStart('/');
+            var path = Path.Combine(rootfs, destination);
+            if (!Directory.Exists(path) && !File.Exists(path))
+            {
+                Directory.CreateDirectory(path);
+            }
+        }
+    }
+
+    /// <summary>The pid of the container's first process (for inspection), from <c>runc state</c>.</summary>
+    public static async Task<int?> InitPidAsync(string id, CancellationToken ct)
+    {
+        var (code, output) = await RuncAsync(["state", id], ct, ignoreErrors: true);
+        return code == 0 && JsonNode.Parse(output)?["pid"]?.GetValue<int>() is int pid && pid > 0 ? pid : null;
+    }
+
+    internal static string RuncRoot => "/run/gitorch-runc";
+
+    /// <summary>The OCI runtime spec for one container.</summary>
+    public static JsonObject Spec(ContainerLaunch launch, string? networkNamespace)
+    {
+        var spec = launch.Spec;
+        var security = spec.Security ?? new PodSecurity();
+        var container = launch.Container;
+        var uid = security.RunAsUser ?? NobodyUid;
+        var gid = security.RunAsGroup ?? uid;
+        var caps = new JsonArray([.. (security.Privileged == true ? Weakenings.Capabilities : (security.Capabilities ?? []).Select(Weakenings.NormalizeCapability))
+            .Distinct().Order(StringComparer.Ordinal).Select(c => (JsonNode)("CAP_" + c))]);
+        var args = (container.Command ?? []).Concat(container.Args ?? []).Select(a => Substitution.Apply(a, launch.Ports)).ToList();
+        if (args.Count == 0)
+        {
+            throw new RuntimeException($"container {container.Name} has no command (images carry no entrypoint here); set command");
+        }
+
+        var env = new JsonArray("PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/tmp");
+        foreach (var (key, value) in Substitution.Environment(container, launch.Ports))
+        {
+            env.Add($"{key}={value}");
+        }
+
+        if (launch.PodIP is not null)
+        {
+            env.Add($"POD_IP={launch.PodIP}");
+        }
+
+        var mounts = new JsonArray
+        {
+            Mount("/proc", "proc", "proc", ["nosuid", "noexec", "nodev"]),
+            Mount("/dev", "tmpfs", "tmpfs", ["nosuid", "strictatime", "mode=755", "size=65536k"]),
+            Mount("/dev/pts", "devpts", "devpts", ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620"]),
+            Mount("/dev/shm", "tmpfs", "shm", ["nosuid", "noexec", "nodev", "mode=1777", "size=65536k"]),
+            Mount("/dev/mqueue", "mqueue", "mqueue", ["nosuid", "noexec", "nodev"]),
+            Mount("/sys", "none", "/sys", ["rbind", "nosuid", "noexec", "nodev", "ro"]),
+            Mount("/tmp", "tmpfs", "tmpfs", ["nosuid", "nodev", "mode=1777", "size=65536k"]),
+        };
+        foreach (var volume in spec.Volumes ?? [])
+        {
+            var mount = container.VolumeMounts?.FirstOrDefault(m => m.Name == volume.Name);
+            if (mount is null)
+            {
+                continue;
+            }
+
+            var source = volume.HostPath ?? EmptyDir(launch.PodDirectory, volume.Name, uid, gid, security.HostUsers == true);
+            mounts.Add(Mount(mount.MountPath, "bind", source, ["rbind", "nosuid", "nodev", mount.ReadOnly ? "ro" : "rw"]));
+        }
+
+        var namespaces = new JsonArray { Ns("pid"), Ns("ipc"), Ns("uts"), Ns("mount") };
+        if (security.HostNetwork != true)
+        {
+            namespaces.Add(networkNamespace is null ? Ns("network") : new JsonObject { ["type"] = "network", ["path"] = networkNamespace });
+        }
+
+        if (security.HostPID == true)
+        {
+            namespaces.Remove(namespaces.First(n => (string?)n!["type"] == "pid"));
+        }
+
+        if (security.HostIPC == true)
+        {
+            namespaces.Remove(namespaces.First(n => (string?)n!["type"] == "ipc"));
+        }
+
+        var linux = new JsonObject
+        {
+            ["namespaces"] = namespaces,
+            ["maskedPaths"] = security.ProcMount == ProcMountMode.Unmasked ? new JsonArray() : new JsonArray(
+                "/proc/acpi", "/proc/asound", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list", "/proc/timer_stats",
+                "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/devices/virtual/powercap"),
+            ["readonlyPaths"] = security.ProcMount == ProcMountMode.Unmasked ? new JsonArray() : new JsonArray(
+                "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"),
+            ["resources"] = Resources(container, security),
+            ["devices"] = new JsonArray([.. (security.Devices ?? []).Select(Device).OfType<JsonNode>()]),
+            ["cgroupsPath"] = "/gitorch/" + ContainerId(launch.Pod, container.Name),
+        };
+        if (security.HostUsers != true)
+        {
+            namespaces.Add(Ns("user"));
+            linux["uidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = UserNamespaceBase, ["size"] = UserNamespaceSize });
+            linux["gidMappings"] = new JsonArray(new JsonObject { ["containerID"] = 0, ["hostID"] = UserNamespaceBase, ["size"] = UserNamespaceSize });
+        }
+
+        if (security.Seccomp != SeccompMode.Unconfined && security.Privileged != true)
+        {
+            linux["seccomp"] = SeccompProfile.Json();
+        }
+
+        if (security.Sysctls is { Count: > 0 } sysctls)
+        {
+            linux["sysctl"] = new JsonObject([.. sysctls.Select(kv => new KeyValuePair<string, JsonNode?>(kv.Key, kv.Value))]);
+        }
+
+        return new JsonObject
+        {
+            ["ociVersion"] = "1.0.2",
+            ["process"] = new JsonObject
+            {
+                ["terminal"] = false,
+                ["user"] = new JsonObject { ["uid"] = uid, ["gid"] = gid, ["additionalGids"] = new JsonArray() },
+                ["args"] = new JsonArray([.. args.Select(a => (JsonNode)a)]),
+                ["env"] = env,
+                ["cwd"] = container.WorkingDir ?? "/",
+                ["capabilities"] = new JsonObject
+                {
+                    ["bounding"] = caps.DeepClone(),
+                    ["effective"] = caps.DeepClone(),
+                    ["permitted"] = caps.DeepClone(),
+                    ["inheritable"] = new JsonArray(),
+                    ["ambient"] = uid == 0 ? new JsonArray() : caps.DeepClone(),
+                },
+                ["rlimits"] = new JsonArray(new JsonObject { ["type"] = "RLIMIT_NOFILE", ["hard"] = 4096, ["soft"] = 1024 }),
+                ["noNewPrivileges"] = security.AllowPrivilegeEscalation != true && security.Privileged != true,
+            },
+            ["root"] = new JsonObject { ["path"] = launch.ImageRootfs, ["readonly"] = security.ReadOnlyRootFilesystem != false },
+            ["hostname"] = launch.Pod.Split('/')[^1],
+            ["mounts"] = mounts,
+            ["linux"] = linux,
+        };
+    }
+
+    private static JsonObject Resources(Container container, PodSecurity security)
+    {
+        var resources = new JsonObject
+        {
+            ["devices"] = new JsonArray([
+                new JsonObject { ["allow"] = false, ["access"] = "rwm" },
+                .. (security.Devices ?? []).Select(d => (JsonNode)new JsonObject { ["allow"] = true, ["type"] = "c", ["access"] = "rwm" })]),
+        };
+        var memory = Quantity.MemoryBytes(container.Resources?.Memory);
+        if (memory > 0)
+        {
+            resources["memory"] = new JsonObject { ["limit"] = memory };
+        }
+
+        var cpu = Quantity.CpuMillis(container.Resources?.Cpu);
+        if (cpu > 0)
+        {
+            resources["cpu"] = new JsonObject { ["quota"] = cpu * 100, ["period"] = 100_000 };
+        }
+
+        return resources;
+    }
+
+    private static JsonObject? Device(string path)
+    {
+        try
+        {
+            var info = new FileInfo(path);
+            return info.Exists || Directory.Exists(path) ? new JsonObject { ["path"] = path, ["type"] = "c", ["major"] = 0, ["minor"] = 0, ["fileMode"] = 438 } : null;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    private static string EmptyDir(string podDirectory, string name, long uid, long gid, bool hostUsers)
+    {
+        var path = Path.Combine(podDirectory, "volumes", name);
+        Directory.CreateDirectory(path);
+        var hostUid = hostUsers ? uid : UserNamespaceBase + uid;
+        var hostGid = hostUsers ? gid : UserNamespaceBase + gid;
+        using var chown = Process.Start(new ProcessStartInfo("chown", [$"{hostUid}:{hostGid}", path]) { UseShellExecute = false });
+        chown?.WaitForExit();
+        return path;
+    }
+
+    private static JsonObject Mount(string destination, string type, string source, string[] options) =>
+        new() { ["destination"] = destination, ["type"] = type, ["source"] = source, ["options"] = new JsonArray([.. options.Select(o => (JsonNode)o)]) };
+
+    private static JsonObject Ns(string type) => new() { ["type"] = type };
+
+    private static async Task<int> WaitAsync(Process process, string id)
+    {
+        using (process)
+        {
+            await process.WaitForExitAsync();
+            return process.ExitCode;
+        }
+    }
+
+    internal static async Task<(int Code, string Output)> RuncAsync(IReadOnlyList<string> args, CancellationToken ct, bool ignoreErrors = false)
+    {
+        var info = new ProcessStartInfo(RuncPath ?? "runc") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        info.ArgumentList.Add("--root");
+        info.ArgumentList.Add(RuncRoot);
+        foreach (var arg in args)
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync(ct);
+        var error = process.StandardError.ReadToEndAsync(ct);
+        await process.WaitForExitAsync(ct);
+        if (process.ExitCode != 0 && !ignoreErrors)
+        {
+            throw new RuntimeException($"runc {args[0]} failed: {(await error).Trim()}");
+        }
+
+        return (process.ExitCode, await output);
+    }
+}

@@ -1,0 +1,87 @@
+using System.CommandLine;
+using System.Globalization;
+using GitOrch.Agent;
+using GitOrch.Cli.Output;
+using GitOrch.Core.Manifests;
+using Microsoft.Extensions.Logging;
+
+namespace GitOrch.Cli.Commands;
+
+/// <summary><c>gitorch agent</c>: a node agent, one per machine.</summary>
+internal static class AgentCommand
+{
+    public static Command Create()
+    {
+        var server = CommonOptions.Server();
+        var node = new Option<string>("--node") { Description = "This node's name", Required = true, HelpName = "NAME" };
+        var state = new Option<string>("--state") { Description = "The agent's state folder (desired pods, logs, image store)", DefaultValueFactory = _ => ".gitorch/agent", HelpName = "DIR" };
+        var labels = new Option<string?>("--labels") { Description = "Node labels for nodeSelector, k=v,k=v", HelpName = "k=v,..." };
+        var capacity = new Option<string?>("--capacity") { Description = "What pods may reserve, cpu=2,memory=4Gi (default: the machine)", HelpName = "cpu=N,memory=Q" };
+        var listen = new Option<string>("--listen") { Description = "Where to serve container logs to the controller", DefaultValueFactory = _ => "http://127.0.0.1:0", HelpName = "URL" };
+        var command = new Command("agent", "Run a node agent: keep this node's pods running, report to the controller") { server, node, state, labels, capacity, listen };
+        command.SetAction(async (parse, ct) =>
+        {
+            var options = Options(parse.GetRequiredValue(server), parse.GetRequiredValue(node), parse.GetRequiredValue(state), parse.GetValue(labels), parse.GetValue(capacity), parse.GetRequiredValue(listen));
+            using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "HH:mm:ss ";
+            }));
+            await using var agent = new NodeAgent(options, logs, TimeProvider.System);
+            await parse.InvocationConfiguration.Output.WriteLineAsync($"gitorch: agent for node {options.Node} ({options.CpuMillis}m cpu, {options.MemoryBytes / (1024 * 1024)}Mi), controller {options.Server}, state in {Path.GetFullPath(options.StateDir)}");
+            try
+            {
+                await agent.RunAsync(ct);
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                await parse.InvocationConfiguration.Output.WriteLineAsync("gitorch: agent stopping; pods keep running and are re-adopted when it starts again");
+            }
+
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    internal static AgentOptions Options(string server, string node, string state, string? labels, string? capacity, string listen)
+    {
+        var options = new AgentOptions { Server = server, Node = node, StateDir = state, Labels = Pairs(labels, "--labels"), Listen = listen };
+        foreach (var (key, value) in Pairs(capacity, "--capacity"))
+        {
+            try
+            {
+                options = key switch
+                {
+                    "cpu" => options with { CpuMillis = Quantity.CpuMillis(value) },
+                    "memory" => options with { MemoryBytes = Quantity.MemoryBytes(value) },
+                    _ => throw new CliException($"--capacity knows cpu and memory, not \"{key}\""),
+                };
+            }
+            catch (FormatException)
+            {
+                throw new CliException($"--capacity {key}={value}: not a quantity (cpu=2 or cpu=1500m, memory=4Gi)");
+            }
+        }
+
+        return options;
+    }
+
+    private static Dictionary<string, string> Pairs(string? text, string flag)
+    {
+        var pairs = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var part in (text ?? string.Empty).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            var eq = part.IndexOf('=', StringComparison.Ordinal);
+            if (eq <= 0)
+            {
+                throw new CliException($"{flag}: \"{part}\" is not key=value");
+            }
+
+            pairs[part[..eq]] = part[(eq + 1)..];
+        }
+
+        return pairs;
+    }
+
+    internal static string Mi(long bytes) => (bytes / (1024 * 1024)).ToString(CultureInfo.InvariantCulture) + "Mi";
+}

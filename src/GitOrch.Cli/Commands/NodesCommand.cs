@@ -1,0 +1,61 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using GitOrch.Cli.Client;
+using GitOrch.Cli.Output;
+using GitOrch.Controller.Api;
+
+namespace GitOrch.Cli.Commands;
+
+/// <summary><c>gitorch nodes</c> and <c>gitorch node dead NAME</c>.</summary>
+internal static class NodesCommand
+{
+    public static Command CreateList()
+    {
+        var server = CommonOptions.Server();
+        var output = CommonOptions.Output(OutputFormat.Text, OutputFormat.Json);
+        var command = new Command("nodes", "Nodes, their health and their pods") { server, output };
+        command.SetAction(async (parse, ct) =>
+        {
+            using var client = new ApiClient(parse.GetRequiredValue(server));
+            var json = await client.GetJsonAsync("api/v1/nodes", ct);
+            var writer = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(output) == OutputFormat.Json)
+            {
+                await writer.WriteLineAsync(JsonSerializer.Serialize(json, ApiClient.Json));
+                return ExitCodes.Ok;
+            }
+
+            var table = new Table("NODE", "STATE", "CPU", "MEMORY", "LAST SEEN", "RUNTIMES", "PODS");
+            foreach (var node in json.Deserialize<List<NodeStatusModel>>(ApiClient.Json)!)
+            {
+                table.Add(node.Name, node.Condition ?? "ready", $"{node.CpuMillis}m", AgentCommand.Mi(node.MemoryBytes),
+                    node.LastSeen?.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture) ?? "never",
+                    node.Runtimes.Count == 0 ? "-" : string.Join(",", node.Runtimes),
+                    node.Assigned.Count == 0 ? "-" : string.Join(", ", node.Assigned.Select(p => p.Split('/', 2)[^1])));
+            }
+
+            table.Write(writer);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command CreateNode()
+    {
+        var name = new Argument<string>("NAME") { Description = "The node" };
+        var server = CommonOptions.Server();
+        var dead = new Command("dead", "Declare a lost node dead: all its pods (best-effort ones too) are rescheduled") { name, server };
+        dead.SetAction(async (parse, ct) =>
+        {
+            using var client = new ApiClient(parse.GetRequiredValue(server));
+            var answer = await client.PostAsync<JsonElement>($"api/v1/nodes/{Uri.EscapeDataString(parse.GetRequiredValue(name))}/dead", ct);
+            var moved = answer.GetProperty("rescheduled").EnumerateArray().Select(p => p.GetString()).ToList();
+            await parse.InvocationConfiguration.Output.WriteLineAsync(moved.Count == 0
+                ? $"Node {parse.GetValue(name)} is declared dead; it had no pods."
+                : $"Node {parse.GetValue(name)} is declared dead; rescheduling {string.Join(", ", moved)}.");
+            return ExitCodes.Ok;
+        });
+        return new Command("node", "Operate on a node") { dead };
+    }
+}
