@@ -23,14 +23,16 @@ public sealed class WorkflowService : IAsyncDisposable
 {
     private readonly HistoryStore _history;
     private readonly Func<ValidationResult?> _config;
+    private readonly AgentGateway _agents;
 
     public WorkflowService(string stateDir, HistoryStore history, NodeRegistry nodes, AgentGateway agents, Func<ValidationResult?> config, TimeProvider time, EngineOptions? options = null)
     {
         _history = history;
         _config = config;
+        _agents = agents;
         Store = new WorkflowStore(Path.Combine(stateDir, HistoryStore.FileName));
         Scheduler = new Scheduler(history, nodes);
-        IBuiltInLoop[] builtIns = [Scheduler, new Ipam(history), new ImagePull(agents), new Runtime(agents, time)];
+        IBuiltInLoop[] builtIns = [Scheduler, new Ipam(history), new ImagePull(agents), new Runtime(agents, time), new PinnedDeploymentLoop(history, OnChanged)];
         Engine = new WorkflowEngine(Store, new LoopStepRunner(history, builtIns.ToDictionary(b => b.Name), config), time, options);
     }
 
@@ -40,8 +42,8 @@ public sealed class WorkflowService : IAsyncDisposable
 
     public Scheduler Scheduler { get; }
 
-    /// <summary>Kinds whose objects get workflows (PinnedDeployments arrive with their loop).</summary>
-    public static bool HasWorkflow(string kind) => kind == Kinds.Pod;
+    /// <summary>Kinds whose objects get workflows.</summary>
+    public static bool HasWorkflow(string kind) => kind is Kinds.Pod or Kinds.PinnedDeployment;
 
     /// <summary>Starts (or restarts) the workflows of changed objects; stops those of deleted ones.</summary>
     public void OnChanged(IEnumerable<ObjectRef> changed, string? commit)
@@ -52,11 +54,40 @@ public sealed class WorkflowService : IAsyncDisposable
             if (stored is null || stored.Deleted)
             {
                 Engine.Cancel(obj, "the object was deleted");
+                Deleted(obj, commit);
                 continue;
             }
 
             Start(obj, stored.ObjectJson, commit);
         }
+    }
+
+    /// <summary>A deleted pod stops on its node; a deleted PinnedDeployment takes its pods with it.</summary>
+    private void Deleted(ObjectRef obj, string? commit)
+    {
+        if (obj.Kind == Kinds.Pod && _agents.NodeOf(obj.Key) is { } node)
+        {
+            _agents.Unassign(node, obj.Key);
+            return;
+        }
+
+        if (obj.Kind != Kinds.PinnedDeployment)
+        {
+            return;
+        }
+
+        var pods = _history.List(Kinds.Pod, obj.Namespace)
+            .Where(p => (string?)JObject.Parse(p.ObjectJson)["metadata"]?["labels"]?[Core.Rollouts.PinnedPods.DeploymentLabel] == obj.Name)
+            .Select(p => p.Ref)
+            .ToList();
+        foreach (var pod in pods)
+        {
+            _history.Write(new History.ChangeBatch(History.Changers.Loop(Core.Ownership.BuiltInLoops.PinnedDeployment), History.ChangeKind.Mechanical, commit,
+                $"pinned-deployment: remove {pod.Display} ({obj.Display} was deleted)", Core.Ownership.BuiltInLoops.PinnedDeployment,
+                "pinned-deployment@control-loop.gitorch", [new History.ObjectChange(pod, null, ["*"], null)]));
+        }
+
+        OnChanged(pods, commit);
     }
 
     /// <summary>
@@ -65,7 +96,7 @@ public sealed class WorkflowService : IAsyncDisposable
     /// </summary>
     public void Replan(string? commit)
     {
-        foreach (var stored in _history.List(Kinds.Pod))
+        foreach (var stored in _history.List(Kinds.Pod).Concat(_history.List(Kinds.PinnedDeployment)))
         {
             var planned = Plan(stored.ObjectJson)?.Select(u => u.Name).Order(StringComparer.Ordinal);
             var current = Engine.Current(stored.Ref)?.Units.Select(u => u.Name).Order(StringComparer.Ordinal);
@@ -79,7 +110,7 @@ public sealed class WorkflowService : IAsyncDisposable
     /// <summary>At start (after resuming): a transaction for every object that never had one.</summary>
     public void StartMissing(string? commit)
     {
-        foreach (var stored in _history.List(Kinds.Pod).Where(p => Engine.Current(p.Ref) is null))
+        foreach (var stored in _history.List(Kinds.Pod).Concat(_history.List(Kinds.PinnedDeployment)).Where(p => Engine.Current(p.Ref) is null))
         {
             Start(stored.Ref, stored.ObjectJson, commit);
         }
@@ -98,8 +129,8 @@ public sealed class WorkflowService : IAsyncDisposable
         var config = _config();
         var obj = JObject.Parse(json);
         obj.Remove("status");
-        var typed = obj.ToObject<Pod>(ManifestJson.Serializer);
-        if (typed is null)
+        var type = Kinds.RecordType(obj["kind"]?.ToString() ?? string.Empty);
+        if (type is null || obj.ToObject(type, ManifestJson.Serializer) is not ManifestObject typed)
         {
             return null;
         }

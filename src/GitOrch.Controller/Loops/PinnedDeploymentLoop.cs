@@ -1,0 +1,141 @@
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Objects;
+using GitOrch.Core.Ownership;
+using GitOrch.Core.Rollouts;
+using GitOrch.History;
+using GitOrch.History.Store;
+using GitOrch.Workflow.Loops;
+using Newtonsoft.Json;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Controller.Loops;
+
+/// <summary>
+/// The built-in <c>pinned-deployment</c> loop. It makes the pods of a PinnedDeployment match it:
+/// creates missing ordinals, removes ordinals beyond <c>replicas</c>, and moves the pods that must
+/// change (a percentage step, a template change) in place, <c>maxUnavailable</c> at a time, waiting
+/// for each to run before the next. Every change is a new version of the same pod by
+/// <c>control-loop/pinned-deployment</c>. It writes the PinnedDeployment's <c>status</c>.
+/// </summary>
+public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyList<ObjectRef>, string?> podsChanged) : IBuiltInLoop
+{
+    public static readonly TimeSpan WaitForPods = TimeSpan.FromSeconds(1);
+
+    public string Name => BuiltInLoops.PinnedDeployment;
+
+    public ValueTask<LoopAnswer> RunAsync(BuiltInStep step, CancellationToken ct)
+    {
+        var json = (JObject)step.Object.DeepClone();
+        json.Remove("status");
+        var pd = json.ToObject<PinnedDeployment>(ManifestJson.Serializer)!;
+        var desired = PinnedPods.Desired(pd, json);
+        var commit = step.Invocation.Transaction.Commit;
+        var changed = new List<ObjectRef>();
+        var notes = new List<string>();
+
+        // Scale down: ordinals at or above replicas go (the highest ordinals).
+        var existing = store.List(Kinds.Pod, pd.Namespace)
+            .Where(p => (string?)JObject.Parse(p.ObjectJson)["metadata"]?["labels"]?[PinnedPods.DeploymentLabel] == pd.Metadata.Name)
+            .ToDictionary(p => p.Ref);
+        foreach (var extra in existing.Keys.Where(r => !desired.Any(d => d.Ref == r)))
+        {
+            store.Write(Batch($"remove {extra.Display} (scaled to {pd.Spec.Replicas})", commit, new ObjectChange(extra, null, ["*"], null)));
+            changed.Add(extra);
+            notes.Add($"removed {extra.Name}");
+        }
+
+        // Create missing ordinals at once; they are not "unavailable" replacements of running pods.
+        foreach (var (podRef, track, pod) in desired.Where(d => !existing.ContainsKey(d.Ref)))
+        {
+            store.Write(Batch($"create {podRef.Display} on {PinnedPods.Describe(json, track)}", commit,
+                new ObjectChange(podRef, pod.ToString(Formatting.None), ["metadata", "spec"], null)));
+            changed.Add(podRef);
+            notes.Add($"created {podRef.Name}");
+        }
+
+        // Move the pods that must change, in ordinal order, at most maxUnavailable not running at a time.
+        var unavailable = desired.Count(d => existing.TryGetValue(d.Ref, out var s) && Phase(s) != "Running" && Matches(s, d.Pod));
+        var waiting = new List<string>();
+        foreach (var (podRef, track, pod) in desired.Where(d => existing.ContainsKey(d.Ref)))
+        {
+            var stored = existing[podRef];
+            if (Matches(stored, pod))
+            {
+                if (Phase(stored) != "Running")
+                {
+                    waiting.Add(podRef.Name);
+                }
+
+                continue;
+            }
+
+            if (unavailable >= Math.Max(1, pd.Spec.MaxUnavailable))
+            {
+                waiting.Add(podRef.Name + " (queued)");
+                continue;
+            }
+
+            var from = (string?)JObject.Parse(stored.ObjectJson)["metadata"]?["labels"]?[PinnedPods.TrackLabel] ?? "?";
+            var what = from == track
+                ? $"update {podRef.Display}: {PinnedPods.Describe(json, track)} template changed, in place"
+                : $"move {podRef.Display}: {PinnedPods.Describe(json, from)} → {PinnedPods.Describe(json, track)}, in place";
+            store.Update(podRef, Name, commit, $"{Name}: {what}", current =>
+            {
+                var status = current["status"];
+                current.Remove("status");
+                var fields = FieldDiff.Changed(current, pod);
+                current.RemoveAll();
+                foreach (var property in pod.Properties())
+                {
+                    current.Add(property.DeepClone());
+                }
+
+                if (status is not null)
+                {
+                    current["status"] = status;
+                }
+
+                return fields;
+            });
+            changed.Add(podRef);
+            notes.Add(what);
+            unavailable++;
+            waiting.Add(podRef.Name);
+        }
+
+        if (changed.Count > 0)
+        {
+            podsChanged(changed, commit);
+        }
+
+        var nextCount = PinnedPods.NextCount(pd.Spec.Replicas, pd.Spec.PercentNext, pd.Spec.Rounding);
+        var running = desired.Count(d => existing.TryGetValue(d.Ref, out var s) && Matches(s, d.Pod) && Phase(s) == "Running");
+        var status = new JObject
+        {
+            ["replicas"] = pd.Spec.Replicas,
+            ["nextCount"] = nextCount,
+            ["previousCount"] = pd.Spec.Replicas - nextCount,
+            ["readyReplicas"] = running,
+            ["updating"] = new JArray(waiting.Select(w => (JToken)w)),
+        };
+        var summary = notes.Count > 0 ? string.Join("; ", notes) : $"{running}/{pd.Spec.Replicas} pods run their version ({nextCount} next, {pd.Spec.Replicas - nextCount} previous)";
+        var answer = new Dictionary<string, JToken> { ["status"] = status };
+        return ValueTask.FromResult(waiting.Count == 0 && changed.Count == 0
+            ? new LoopAnswer(answer, summary, null)
+            : new LoopAnswer(answer, waiting.Count > 0 ? $"{summary}; waiting for {string.Join(", ", waiting)} to run" : summary, WaitForPods.TotalSeconds));
+    }
+
+    /// <summary>Whether a stored pod already is what the PinnedDeployment wants (its spec and labels; status aside).</summary>
+    private static bool Matches(StoredObject stored, JObject desired)
+    {
+        var current = JObject.Parse(stored.ObjectJson);
+        current.Remove("status");
+        return JToken.DeepEquals(current, desired);
+    }
+
+    private static string? Phase(StoredObject stored) => JObject.Parse(stored.ObjectJson)["status"]?["phase"]?.ToString();
+
+    private ChangeBatch Batch(string message, string? commit, ObjectChange change) =>
+        new(Changers.Loop(Name), ChangeKind.Mechanical, commit, $"{Name}: {message}", Name, $"{Name}@control-loop.gitorch", [change]);
+}
