@@ -26,6 +26,7 @@ public static class GitOrchApp
         root.Add(AnalyzeCommand.Create());
         root.Add(LoopsCommand.Create());
         root.Add(LogsCommand.Create());
+        root.Add(PlanCommand.Create());
         root.Add(AgentCommand.Create());
         root.Add(ImageCommand.Create());
         root.Add(NodesCommand.CreateList());

@@ -103,4 +103,9 @@ public static class DiagnosticCodes
 
     /// <summary>A unit lists itself in its own before/after/requires/wants.</summary>
     public const string SelfReference = "GO4004";
+
+    // GO5xxx: applying a commit.
+
+    /// <summary>A PinnedDeployment step larger than rollouts.maxStepPercent has no approving review from a listed approver.</summary>
+    public const string ApprovalRequired = "GO5001";
 }

@@ -4,7 +4,7 @@ using Newtonsoft.Json.Linq;
 namespace GitOrch.Core.Schema;
 
 /// <summary>Finds a token by a dotted path whose keys may themselves contain dots (backtracking).</summary>
-internal static class JsonPath
+public static class JsonPath
 {
     public static JToken? Find(JToken node, string rest)
     {

@@ -1,0 +1,143 @@
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Loading;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Objects;
+using GitOrch.Core.Rollouts;
+using GitOrch.Core.Schema;
+using GitOrch.Core.Security;
+using GitOrch.Core.Validation;
+using GitOrch.Git;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Controller.Plans;
+
+/// <summary>
+/// Builds a plan from two commits of a repository, with no controller: both trees are read from
+/// Git (one cat-file process), validated, and compared object by object.
+/// </summary>
+public static class PlanBuilder
+{
+    public static async Task<Plan> BuildAsync(string repoPath, string baseRev, string headRev, string? path, CancellationToken ct)
+    {
+        var top = await GitRepository.FindTopLevelAsync(repoPath, ct)
+            ?? throw new PlanException($"{repoPath} is not in a git repository; give --repo the config repo's clone");
+        var prefix = Folder(Path.GetRelativePath(top, Path.GetFullPath(repoPath)).Replace('\\', '/')) + Folder(path);
+        await using var repo = new GitRepository(top);
+        var baseSha = await repo.ResolveAsync(baseRev, ct) ?? throw new PlanException($"--base {baseRev} names no commit in {top}; fetch it, or check the name");
+        var headSha = await repo.ResolveAsync(headRev, ct) ?? throw new PlanException($"--head {headRev} names no commit in {top}; fetch it, or check the name");
+        var before = await LoadAsync(repo, baseSha, prefix, ct);
+        var after = await LoadAsync(repo, headSha, prefix, ct);
+        if (!after.IsValid)
+        {
+            return new Plan(baseSha, headSha, false, after.Diagnostics, [], [], []);
+        }
+
+        return new Plan(baseSha, headSha, true, after.Diagnostics, Objects(before, after), Security(before, after),
+            RolloutApprovals.Needed(before.Objects, after.Objects).Select(n => new ApprovalNote(n.Object.Ref.Display, n.From, n.To, n.Step, n.Limit, n.Approvers, n.Describe())).ToList());
+    }
+
+    /// <summary>Reads and validates the manifests of one commit.</summary>
+    public static async Task<ValidationResult> LoadAsync(GitRepository repo, string sha, string prefix, CancellationToken ct)
+    {
+        var entries = await repo.ListTreeAsync(sha, prefix.Length == 0 ? null : prefix.TrimEnd('/'), ct);
+        var ignoreEntry = entries.FirstOrDefault(e => e.Path == prefix + IgnoreRules.FileName);
+        var ignore = ignoreEntry is null ? IgnoreRules.Empty : new IgnoreRules(await repo.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
+        var files = new List<FileLoadResult>();
+        foreach (var entry in entries.Where(e => e.Type == "blob" && e.Path.StartsWith(prefix, StringComparison.Ordinal)))
+        {
+            var relative = entry.Path[prefix.Length..];
+            if (IgnoreRules.IsManifestPath(relative) && !ignore.IsFileIgnored(relative))
+            {
+                files.Add(ManifestLoader.LoadFile(new ManifestFile(relative, await repo.Objects.ReadTextAsync(entry.Blob, ct) ?? string.Empty)));
+            }
+        }
+
+        return ManifestValidator.Validate(files);
+    }
+
+    private static List<ObjectPlan> Objects(ValidationResult before, ValidationResult after)
+    {
+        var old = before.Objects.GroupBy(o => o.Ref).ToDictionary(g => g.Key, g => g.First());
+        var now = after.Objects.GroupBy(o => o.Ref).ToDictionary(g => g.Key, g => g.First());
+        var plans = new List<ObjectPlan>();
+        foreach (var obj in now.Keys.Union(old.Keys).OrderBy(r => r.Kind, StringComparer.Ordinal).ThenBy(r => r.Namespace, StringComparer.Ordinal).ThenBy(r => r.Name, StringComparer.Ordinal))
+        {
+            old.TryGetValue(obj, out var a);
+            now.TryGetValue(obj, out var b);
+            if (a is not null && b is not null && JToken.DeepEquals(a.Json, b.Json))
+            {
+                continue;
+            }
+
+            var action = a is null ? "+" : b is null ? "-" : "~";
+            var fields = a is null || b is null ? [] : FieldDiff.Changed(a.Json, b.Json).Select(f => new FieldChange(f, Show(a.Json, f), Show(b.Json, f))).ToList();
+            plans.Add(new ObjectPlan(action, obj.Kind, obj.Namespace, obj.Name, fields, Pods(a, b)));
+        }
+
+        return plans;
+    }
+
+    /// <summary>The generated pods that change when a PinnedDeployment changes.</summary>
+    private static List<PodChange> Pods(LoadedObject? before, LoadedObject? after)
+    {
+        if (before?.Object is not PinnedDeployment && after?.Object is not PinnedDeployment)
+        {
+            return [];
+        }
+
+        var old = before?.Object is PinnedDeployment pa ? PinnedPods.Desired(pa, before.Json).ToDictionary(p => p.Ref.Name) : [];
+        var now = after?.Object is PinnedDeployment pb ? PinnedPods.Desired(pb, after.Json).ToDictionary(p => p.Ref.Name) : [];
+        var changes = new List<PodChange>();
+        foreach (var name in now.Keys.Union(old.Keys).OrderBy(Ordinal))
+        {
+            if (!old.TryGetValue(name, out var o))
+            {
+                changes.Add(new PodChange(name, "+", $"{name}: {PinnedPods.Describe(after!.Json, now[name].Track)}, created"));
+            }
+            else if (!now.TryGetValue(name, out var n))
+            {
+                changes.Add(new PodChange(name, "-", $"{name}: {PinnedPods.Describe(before!.Json, o.Track)}, removed"));
+            }
+            else if (o.Track != n.Track)
+            {
+                changes.Add(new PodChange(name, "~", $"{name}: {PinnedPods.Describe(before!.Json, o.Track)} → {PinnedPods.Describe(after!.Json, n.Track)}, in place"));
+            }
+            else if (!JToken.DeepEquals(o.Pod, n.Pod))
+            {
+                var what = FieldDiff.Changed(o.Pod, n.Pod).Select(f => $"{f} {Show(o.Pod, f)} → {Show(n.Pod, f)}");
+                changes.Add(new PodChange(name, "~", $"{name}: {PinnedPods.Describe(after!.Json, n.Track)} template changed ({string.Join(", ", what)}), in place"));
+            }
+        }
+
+        return changes;
+    }
+
+    private static int Ordinal(string pod) => int.TryParse(pod[(pod.LastIndexOf('-') + 1)..], out var n) ? n : int.MaxValue;
+
+    /// <summary>Weakenings present at head that were not at base, each with its exception.</summary>
+    private static List<SecurityNote> Security(ValidationResult before, ValidationResult after)
+    {
+        static IEnumerable<(string Object, string Field, string Exception, string What)> Of(ValidationResult r) =>
+            r.Objects.SelectMany(o => Specs(o).SelectMany(s => Weakenings.Of(s.Spec).Select(w =>
+                (o.Ref.Display, s.Prefix + "." + string.Join('.', w.Field.Select(f => f is int i ? $"[{i}]" : f.ToString())).Replace(".[", "[", StringComparison.Ordinal), w.Exception, w.What))));
+        var old = Of(before).Select(x => (x.Object, x.Exception)).ToHashSet();
+        return Of(after).Where(x => !old.Contains((x.Object, x.Exception))).Select(x => new SecurityNote(x.Object, x.Field, x.Exception, x.What)).ToList();
+    }
+
+    private static IEnumerable<(PodSpec Spec, string Prefix)> Specs(LoadedObject obj) => obj.Object switch
+    {
+        Pod pod => [(pod.Spec, "spec")],
+        PinnedDeployment pd => [(pd.Spec.Previous.Spec, "spec.previous.spec"), (pd.Spec.Next.Spec, "spec.next.spec")],
+        _ => [],
+    };
+
+    private static string? Show(JToken root, string path) => JsonPath.Find(root, path) is { } token
+        ? token is JValue v ? (v.Type == JTokenType.String ? (string?)v : v.ToString(Newtonsoft.Json.Formatting.None)) : token.ToString(Newtonsoft.Json.Formatting.None)
+        : null;
+
+    private static string Folder(string? folder) =>
+        string.IsNullOrEmpty(folder) || folder == "." ? string.Empty : folder.Trim('/') + "/";
+}
+
+/// <summary>A plan cannot be made (unknown revision, no repository); the message says what to do.</summary>
+public sealed class PlanException(string message) : Exception(message);
