@@ -27,6 +27,7 @@ public static class GitOrchApp
         root.Add(LoopsCommand.Create());
         root.Add(LogsCommand.Create());
         root.Add(PlanCommand.Create());
+        root.Add(GitHubCommand.Create());
         root.Add(AgentCommand.Create());
         root.Add(ImageCommand.Create());
         root.Add(NodesCommand.CreateList());

@@ -23,6 +23,9 @@ public sealed record ControllerOptions
     /// <summary>Shared secret for push webhooks (X-Hub-Signature-256); none disables the webhook.</summary>
     public string? WebhookSecret { get; init; }
 
+    /// <summary>The forge that holds the config repo's pull requests, for rollout approvals; none means large steps cannot be approved.</summary>
+    public Forge.GitHubOptions? GitHub { get; init; }
+
     /// <summary>How long a node may miss heartbeats before its <c>ha</c> pods are rescheduled.</summary>
     public TimeSpan NodeGrace { get; init; } = TimeSpan.FromSeconds(30);
 

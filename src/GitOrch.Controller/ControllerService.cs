@@ -49,7 +49,8 @@ public sealed partial class ControllerService : IAsyncDisposable
             Nodes.Register(node);
         }
 
-        Reconciler = new Reconciler(source, store, time, logs.CreateLogger<Reconciler>());
+        Forge = options.GitHub is { } github ? new GitOrch.Controller.Forge.GitHubClient(github) : null;
+        Reconciler = new Reconciler(source, store, time, logs.CreateLogger<Reconciler>(), Forge);
         Mirror = new HistoryMirror(source.Repository, store);
         Agents = new AgentGateway(Path.Combine(options.StateDir, HistoryStore.FileName), Nodes, time);
         Workflows = new WorkflowService(options.StateDir, store, Nodes, Agents, () => Reconciler.Current, time, engine);
@@ -62,6 +63,8 @@ public sealed partial class ControllerService : IAsyncDisposable
     public Reconciler Reconciler { get; }
 
     public WorkflowService Workflows { get; }
+
+    public GitOrch.Controller.Forge.GitHubClient? Forge { get; }
 
     public AgentGateway Agents { get; }
 
@@ -159,7 +162,7 @@ public sealed partial class ControllerService : IAsyncDisposable
                 _head = await _source.HeadAsync(ct);
                 _lastError = null;
             }
-            catch (Exception ex) when (ex is SourceException or GitException)
+            catch (Exception ex) when (ex is SourceException or GitException or GitOrch.Controller.Forge.ForgeUnavailableException)
             {
                 _lastError = ex.Message;
                 LogSourceError(_log, ex.Message);
@@ -343,6 +346,7 @@ public sealed partial class ControllerService : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await Workflows.DisposeAsync();
+        Forge?.Dispose();
         Agents.Dispose();
         await _source.DisposeAsync();
         Store.Dispose();

@@ -26,6 +26,7 @@ internal static class UpCommand
         var poll = new Option<double>("--poll") { Description = "Seconds between polls of the branch", DefaultValueFactory = _ => 5, HelpName = "SECONDS" };
         var secretFile = new Option<string?>("--webhook-secret-file") { Description = $"File holding the push webhook's shared secret (or set {SecretVariable})", HelpName = "FILE" };
         var node = new Option<string?>("--node") { Description = "Name of the local node (default: the host name)", HelpName = "NAME" };
+        var forge = new ForgeOptions();
 
         var command = withLocalNode
             ? new Command("up", "Run the controller and a local node in one process, with embedded state (.gitorch/)")
@@ -37,6 +38,7 @@ internal static class UpCommand
         command.Add(listen);
         command.Add(poll);
         command.Add(secretFile);
+        forge.AddTo(command);
         if (withLocalNode)
         {
             command.Add(node);
@@ -54,6 +56,7 @@ internal static class UpCommand
                 Poll = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(poll))),
                 WebhookSecret = ReadSecret(parse.GetValue(secretFile)),
                 Nodes = withLocalNode ? [NodeInfo.Local(parse.GetValue(node))] : [],
+                GitHub = forge.Read(parse),
             };
             return await RunAsync(options, parse.InvocationConfiguration.Output, ct);
         });

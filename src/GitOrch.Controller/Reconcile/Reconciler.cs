@@ -19,7 +19,7 @@ namespace GitOrch.Controller.Reconcile;
 /// validated as a whole, and either applied in one transaction or rejected with its diagnostics,
 /// leaving the cluster on the last good commit.
 /// </summary>
-public sealed partial class Reconciler(ConfigSource source, HistoryStore store, TimeProvider time, ILogger<Reconciler> log)
+public sealed partial class Reconciler(ConfigSource source, HistoryStore store, TimeProvider time, ILogger<Reconciler> log, Forge.GitHubClient? forge = null)
 {
     private Dictionary<string, CachedFile> _files = new(StringComparer.Ordinal);
     private IgnoreRules _ignore = IgnoreRules.Empty;
@@ -109,6 +109,16 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
         var record = new CommitRecord(sha, CommitRecord.Applied, info.AuthorName, info.AuthorEmail, info.Subject, info.AuthorTime,
             time.GetUtcNow(), result.Diagnostics, 0, note);
 
+        if (result.IsValid)
+        {
+            var refusals = await ApprovalRefusalsAsync(sha, result, ct);
+            if (refusals.Count > 0)
+            {
+                result = result with { Diagnostics = [.. result.Diagnostics, .. refusals] };
+                record = record with { Diagnostics = result.Diagnostics };
+            }
+        }
+
         if (!result.IsValid)
         {
             store.RecordRejected(record with { State = CommitRecord.Rejected });
@@ -132,6 +142,41 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
         Current = result;
         LogApplied(log, sha[..12], info.Subject, changes.Count, changedFiles?.Count ?? files.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new ApplyOutcome(sha, true, changes.Select(c => c.Ref).ToList(), result.Diagnostics);
+    }
+
+    /// <summary>
+    /// A PinnedDeployment step larger than the policy allows applies only with an approving review
+    /// of the pull request that merged the commit, from a listed approver (a user, or a member of a
+    /// listed team). A forge that cannot be reached fails the cycle (retried), never rejects.
+    /// </summary>
+    private async Task<List<Diagnostic>> ApprovalRefusalsAsync(string sha, ValidationResult result, CancellationToken ct)
+    {
+        var refusals = new List<Diagnostic>();
+        foreach (var need in Core.Rollouts.RolloutApprovals.Needed(Current?.Objects ?? [], result.Objects))
+        {
+            string why;
+            if (forge is null)
+            {
+                why = "no forge is configured to check approvals (start the controller with --github-repo OWNER/NAME)";
+            }
+            else if (await forge.PullRequestOfAsync(sha, ct) is not { } pr)
+            {
+                why = $"commit {sha[..12]} did not come through a pull request of {forge.Options.Repository}, so nobody approved it";
+            }
+            else if (await forge.ApprovedByAsync(pr, need.Approvers, ct) is { } approver)
+            {
+                LogApproved(log, need.Object.Ref.Display, pr, approver);
+                continue;
+            }
+            else
+            {
+                why = $"pull request #{pr} has no approving review from one of them";
+            }
+
+            refusals.Add(Diagnostic.Error(need.Object.At("spec", "percentNext"), DiagnosticCodes.ApprovalRequired, $"{need.Describe()}; {why}", need.Object.Ref));
+        }
+
+        return refusals;
     }
 
     /// <summary>
@@ -278,6 +323,9 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Rejected {Commit} \"{Subject}\": {Errors} error(s); the cluster stays on the last applied commit (gitorch status shows them)")]
     private static partial void LogRejected(ILogger logger, string commit, string subject, int errors);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Rollout step of {Object} approved on pull request #{Pr} by {Approver}")]
+    private static partial void LogApproved(ILogger logger, string @object, int pr, string approver);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "History was rewritten: {Head} does not descend from the last applied commit {Last}; applying it on top of the current state")]
     private static partial void LogForcePush(ILogger logger, string last, string head);
