@@ -97,6 +97,9 @@ await using (var git = new GitRepository(repo))
 
         return Task.CompletedTask;
     });
+    var loadOnly = await Measure.MedianAsync(3, async () => await PlanBuilder.LoadAsync(git, head, string.Empty, CancellationToken.None));
+    Console.WriteLine($"stage: read + load + validate at head (PlanBuilder.LoadAsync) {Measure.Ms(loadOnly)}");
+    rows.Add(("  stage: read, load and validate head (no diff)", Measure.Ms(loadOnly), "-", "-"));
     var loaded = files.Select(GitOrch.Core.Loading.ManifestLoader.LoadFile).ToList();
     var cross = await Measure.MedianAsync(3, () =>
     {

@@ -25,15 +25,32 @@ public static class PlanBuilder
         await using var repo = new GitRepository(top);
         var baseSha = await repo.ResolveAsync(baseRev, ct) ?? throw new PlanException($"--base {baseRev} names no commit in {top}; fetch it, or check the name");
         var headSha = await repo.ResolveAsync(headRev, ct) ?? throw new PlanException($"--head {headRev} names no commit in {top}; fetch it, or check the name");
+        var watch = System.Diagnostics.Stopwatch.StartNew();
         var before = await LoadAsync(repo, baseSha, prefix, ct);
         var after = await LoadAsync(repo, headSha, prefix, ct);
+        Profile("load base and head", watch);
         if (!after.IsValid)
         {
             return new Plan(baseSha, headSha, false, after.Diagnostics, [], [], []);
         }
 
-        return new Plan(baseSha, headSha, true, after.Diagnostics, Objects(before, after), Security(before, after),
+        var objects = Objects(before, after);
+        Profile("object diff", watch);
+        var security = Security(before, after);
+        Profile("security verdict", watch);
+        return new Plan(baseSha, headSha, true, after.Diagnostics, objects, security,
             RolloutApprovals.Needed(before.Objects, after.Objects).Select(n => new ApprovalNote(n.Object.Ref.Display, n.From, n.To, n.Step, n.Limit, n.Approvers, n.Describe())).ToList());
+    }
+
+    /// <summary>With GITORCH_PROFILE set, prints how long each stage of a plan took (for bench/ and docs/benchmarks.md).</summary>
+    private static void Profile(string stage, System.Diagnostics.Stopwatch watch)
+    {
+        if (Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null)
+        {
+            Console.Error.WriteLine($"plan: {stage}: {watch.Elapsed.TotalMilliseconds:0} ms");
+        }
+
+        watch.Restart();
     }
 
     /// <summary>Reads and validates the manifests of one commit.</summary>
@@ -42,17 +59,17 @@ public static class PlanBuilder
         var entries = await repo.ListTreeAsync(sha, prefix.Length == 0 ? null : prefix.TrimEnd('/'), ct);
         var ignoreEntry = entries.FirstOrDefault(e => e.Path == prefix + IgnoreRules.FileName);
         var ignore = ignoreEntry is null ? IgnoreRules.Empty : new IgnoreRules(await repo.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
-        var files = new List<FileLoadResult>();
+        var files = new List<ManifestFile>();
         foreach (var entry in entries.Where(e => e.Type == "blob" && e.Path.StartsWith(prefix, StringComparison.Ordinal)))
         {
             var relative = entry.Path[prefix.Length..];
             if (IgnoreRules.IsManifestPath(relative) && !ignore.IsFileIgnored(relative))
             {
-                files.Add(ManifestLoader.LoadFile(new ManifestFile(relative, await repo.Objects.ReadTextAsync(entry.Blob, ct) ?? string.Empty)));
+                files.Add(new ManifestFile(relative, await repo.Objects.ReadTextAsync(entry.Blob, ct) ?? string.Empty));
             }
         }
 
-        return ManifestValidator.Validate(files);
+        return ManifestValidator.Validate(ManifestValidator.LoadAll(files));
     }
 
     private static List<ObjectPlan> Objects(ValidationResult before, ValidationResult after)

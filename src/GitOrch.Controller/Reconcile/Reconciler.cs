@@ -233,16 +233,34 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
         var entries = await source.Repository.ListTreeAsync(sha, Folder, ct);
         var ignoreEntry = entries.FirstOrDefault(e => e.Path == source.Prefix + IgnoreRules.FileName);
         var ignore = ignoreEntry is null ? IgnoreRules.Empty : new IgnoreRules(await source.Repository.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
+        // Read the blobs that changed (one cat-file process), then parse them in parallel.
         var files = new Dictionary<string, CachedFile>(StringComparer.Ordinal);
+        var toParse = new List<(string Relative, string Blob, ManifestFile File)>();
         foreach (var entry in entries.Where(e => e.Type == "blob" && e.Path.StartsWith(source.Prefix, StringComparison.Ordinal)))
         {
             var relative = entry.Path[source.Prefix.Length..];
-            if (IgnoreRules.IsManifestPath(relative) && !ignore.IsFileIgnored(relative))
+            if (!IgnoreRules.IsManifestPath(relative) || ignore.IsFileIgnored(relative))
             {
-                files[relative] = await LoadAsync(relative, entry.Blob, ct);
+                continue;
+            }
+
+            if (_files.TryGetValue(relative, out var cached) && cached.Blob == entry.Blob)
+            {
+                files[relative] = cached;
+            }
+            else
+            {
+                toParse.Add((relative, entry.Blob, new ManifestFile(relative, await source.Repository.Objects.ReadTextAsync(entry.Blob, ct) ?? string.Empty)));
             }
         }
 
+        var parsed = ManifestValidator.LoadAll(toParse.Select(p => p.File).ToList());
+        for (var i = 0; i < toParse.Count; i++)
+        {
+            files[toParse[i].Relative] = new CachedFile(toParse[i].Blob, parsed[i]);
+        }
+
+        FilesParsed += toParse.Count;
         return (files, ignore);
     }
 
