@@ -58,7 +58,10 @@ internal static class WhyCommand
         {
             w.WriteLine();
             w.WriteLine(t.Bold($"Blocked by {b.Type} {b.Name}") + (b.Type == "step" ? $" (loop {b.Owner})" : string.Empty));
-            w.WriteLine($"  state    {Colour(t, b.State)} for {Duration(now - (b.Since ?? now))}{(b.Attempts > 0 ? $", attempt {b.Attempts}/{b.MaxAttempts}" : string.Empty)}");
+            var attempts = b.Attempts == 0 ? string.Empty
+                : b.Failures > 0 ? $", attempt {b.Attempts} ({b.Failures} of {b.MaxAttempts} allowed failures)"
+                : $", attempt {b.Attempts}";
+            w.WriteLine($"  state    {Colour(t, b.State)} for {Duration(now - (b.Since ?? now))}{attempts}");
             if (b.Message is not null)
             {
                 var lines = Wrap.Lines(b.Message, t.Width, 11).ToList();

@@ -13,6 +13,7 @@ public sealed record UnitReport(
     DateTimeOffset? EndedAt,
     DateTimeOffset? Since,
     int Attempts,
+    int Failures,
     int MaxAttempts,
     string? Message,
     IReadOnlyList<string> After,
@@ -22,7 +23,7 @@ public sealed record UnitReport(
 {
     public static UnitReport From(Unit u, IReadOnlyList<StepLog> logs) => new(
         u.Name, u.Type == UnitType.Target ? "target" : "step", u.Owner, u.State.ToText(), u.StartedAt, u.EndedAt, u.Since,
-        u.Attempts, u.MaxAttempts, u.Message, u.After, u.Requires, u.Wants, logs);
+        u.Attempts, u.Failures, u.MaxAttempts, u.Message, u.After, u.Requires, u.Wants, logs);
 }
 
 /// <summary>An object's current transaction, the unit that blocks it, and what waits on that unit.</summary>
