@@ -4,6 +4,7 @@ using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Analysis;
+using GitOrch.Workflow.Model;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -37,7 +38,7 @@ public static class WorkflowEndpoints
 
         api.MapGet("/objects/{kind}/{name}/critical-chain", (string kind, string name, string? @namespace) =>
             WithTransaction(controller, kind, name, @namespace, (obj, t) => Results.Ok(new CriticalChainModel(
-                obj.Key, t.Id, t.State, WorkflowAnalysis.CriticalChain(t).Select(c => new ChainLinkModel(c.Unit.Name, c.Unit.State.ToString(), c.Start.TotalSeconds, c.Duration.TotalSeconds)).ToList()))));
+                obj.Key, t.Id, t.State, WorkflowAnalysis.CriticalChain(t).Select(c => new ChainLinkModel(c.Unit.Name, c.Unit.State.ToText(), c.Start.TotalSeconds, c.Duration.TotalSeconds)).ToList()))));
 
         api.MapGet("/loops", () =>
         {

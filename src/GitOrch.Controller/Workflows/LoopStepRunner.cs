@@ -60,8 +60,11 @@ public sealed class LoopStepRunner(HistoryStore store, IReadOnlyDictionary<strin
             if (!loop.Owns.Any(p => p.Covers(obj.Kind, normalized)))
             {
                 var owner = registry.FirstOrDefault(l => l.Owns.Any(p => p.Covers(obj.Kind, normalized)));
-                return StepOutcome.Failed(
-                    $"tried to set {path}, which it does not own ({(owner is null ? "no control loop owns it: it belongs to Git" : $"control loop {owner.Name} owns it")}); it owns only [{string.Join(", ", loop.Owns)}]");
+                var inside = registry.Where(l => l.Owns.Any(p => p.Kind == obj.Kind && p.Segments.Take(normalized.Count).SequenceEqual(normalized))).Select(l => l.Name).ToList();
+                var who = owner is not null ? $"control loop {owner.Name} owns it"
+                    : inside.Count > 0 ? $"it holds fields of other owners: {string.Join(", ", inside)}; set only your own fields below it"
+                    : "no control loop owns it: it belongs to Git";
+                return StepOutcome.Failed($"tried to set {path}, which it does not own ({who}); it owns only [{string.Join(", ", loop.Owns)}]");
             }
 
             changes.Add((path, segments, value));

@@ -393,21 +393,23 @@ public sealed class WorkflowEngine : IAsyncDisposable
     {
         await foreach (var (t, unit) in _ready.Reader.ReadAllAsync(CancellationToken.None))
         {
-            CancellationTokenSource? cts;
+            CancellationToken cancel;
             int attempt;
             lock (_gate)
             {
-                if (!_running.TryGetValue((t.Id, unit.Name), out cts))
+                if (!_running.TryGetValue((t.Id, unit.Name), out var cts))
                 {
                     continue;
                 }
 
+                // The token, not the source: supersession may dispose the source as soon as the lock is released.
+                cancel = cts.Token;
                 attempt = unit.Attempts;
             }
 
             Interlocked.Increment(ref _stepsRun);
             using var timeout = unit.TimeoutSeconds > 0 ? new CancellationTokenSource(TimeSpan.FromSeconds(unit.TimeoutSeconds), _time) : new CancellationTokenSource();
-            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cts.Token, timeout.Token);
+            using var linked = CancellationTokenSource.CreateLinkedTokenSource(cancel, timeout.Token);
             StepOutcome outcome;
             var timedOut = false;
             try
@@ -415,12 +417,12 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 var invocation = new StepInvocation(t, unit, attempt, (level, message) => Log(t, unit.Name, attempt, level, message));
                 outcome = await _runner.RunAsync(invocation, linked.Token);
             }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cts.IsCancellationRequested)
+            catch (OperationCanceledException) when (timeout.IsCancellationRequested && !cancel.IsCancellationRequested)
             {
                 timedOut = true;
                 outcome = StepOutcome.Failed($"did not finish within {unit.TimeoutSeconds}s (timeoutSeconds); the attempt was cancelled");
             }
-            catch (OperationCanceledException) when (cts.IsCancellationRequested)
+            catch (OperationCanceledException) when (cancel.IsCancellationRequested)
             {
                 continue; // Superseded, stopped, or a requirement failed: the state is set elsewhere.
             }

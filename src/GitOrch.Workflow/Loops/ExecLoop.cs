@@ -71,8 +71,18 @@ public static class ExecLoop
                 // The loop exited without reading its input; its exit code tells the rest.
             }
 
+            string output;
+            try
+            {
+                output = await stdout; // Ends at end of stream, or throws past the output limit.
+            }
+            catch (LoopCallException)
+            {
+                Kill(process); // It would block on a full pipe until its timeout otherwise.
+                throw;
+            }
+
             await process.WaitForExitAsync(ct);
-            var output = await stdout;
             await stderr;
             return (process.ExitCode, output);
         }

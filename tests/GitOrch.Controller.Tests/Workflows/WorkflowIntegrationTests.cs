@@ -1,0 +1,354 @@
+using System.Net;
+using System.Net.Sockets;
+using GitOrch.Controller.Tests.Support;
+using GitOrch.Core.Diagnostics;
+using GitOrch.History;
+using GitOrch.History.Mirror;
+using GitOrch.Workflow.Execution;
+using GitOrch.Workflow.Model;
+using Microsoft.Extensions.Logging.Abstractions;
+using Newtonsoft.Json.Linq;
+using static GitOrch.Controller.Tests.Support.Controllers;
+
+namespace GitOrch.Controller.Tests.Workflows;
+
+/// <summary>
+/// Control loops from Git, run by a real controller on a real temp repo: the loop is a real
+/// /bin/sh script that gets the object on stdin. A good loop writes a mechanical version; a bad
+/// loop fails (or times out) its step with a precise message, and the controller goes on.
+/// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class WorkflowIntegrationTests : IDisposable
+{
+    private const string LoopName = "nfs-mounts";
+
+    private static readonly EngineOptions FastRetries = new() { RetryBase = TimeSpan.FromMilliseconds(10), FlushInterval = TimeSpan.FromMilliseconds(20) };
+
+    private readonly GitRepo _repo = GitRepo.Init();
+    private readonly TempDir _state = new("gitorch-state");
+    private readonly TempDir _scripts = new("gitorch-loops");
+
+    public void Dispose()
+    {
+        _repo.Dispose();
+        _state.Dispose();
+        _scripts.Dispose();
+    }
+
+    private static ObjectRef Worker => PodRef("worker");
+
+    /// <summary>A pod in demo with a volume; <paramref name="labels"/> is an inline YAML mapping.</summary>
+    private static string Pod(string name, string labels = "{storage: nfs}", string greeting = "hello") => $$"""
+        apiVersion: gitorch.dev/v1
+        kind: Pod
+        metadata:
+          name: {{name}}
+          namespace: demo
+          labels: {{labels}}
+        spec:
+          containers:
+            - name: main
+              image: busybox:1.35
+              env: {GREETING: {{greeting}}}
+              resources: {cpu: 250m, memory: 64Mi}
+          volumes:
+            - {name: scratch, emptyDir: {} }
+
+        """;
+
+    /// <summary>A ControlLoop for pods labelled storage=nfs, between placement and storage.target.</summary>
+    private static string Loop(string handler, int timeoutSeconds = 30, string name = LoopName) => $$"""
+        apiVersion: gitorch.dev/v1
+        kind: ControlLoop
+        metadata:
+          name: {{name}}
+        spec:
+          description: Mounts NFS volumes (a test script)
+          objectKinds: [Pod]
+          selector: {namespaces: [demo], labels: {storage: nfs} }
+          step: {after: [scheduled.target], before: [storage.target], timeoutSeconds: {{timeoutSeconds}}, maxAttempts: 1}
+          owns: ["Pod:status.volumes"]
+          reads: ["Pod:spec.volumes", "Pod:status.nodeName"]
+          {{handler}}
+
+        """;
+
+    private static string Exec(string script) => $"exec: {{command: [\"{script}\"]}}";
+
+    /// <summary>Writes an executable /bin/sh script into the temp folder and returns its absolute path.</summary>
+    private string Script(string name, string body)
+    {
+        var path = _scripts.Combine(name);
+        File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return path;
+    }
+
+    private Task<ControllerService> OpenAsync() =>
+        ControllerService.OpenAsync(Options(_repo.Root, _state.Path, Node("node-a")), NullLoggerFactory.Instance, TimeProvider.System, CancellationToken.None, FastRetries);
+
+    /// <summary>Waits until the pod's current transaction has a finished unit of that name, and returns it.</summary>
+    private static async Task<Unit> FinishedAsync(ControllerService controller, ObjectRef pod, string unit)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            if (controller.Workflows.Engine.Current(pod)?.Find(unit) is { } found && found.State.IsTerminal())
+            {
+                return found;
+            }
+
+            if (DateTime.UtcNow > deadline)
+            {
+                var current = controller.Workflows.Engine.Current(pod)?.Find(unit);
+                Assert.Fail($"timed out waiting for {unit} of {pod.Display} to finish; it is {current?.State.ToText() ?? "absent"}: {current?.Message}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+
+    private static IReadOnlyList<string> LogsOf(ControllerService controller, ObjectRef pod, string step) =>
+        controller.Workflows.Engine.Logs(pod).Where(l => l.Step == step).Select(l => $"{l.Level} {l.Message}").ToList();
+
+    private static JObject Stored(ControllerService controller, ObjectRef pod) => JObject.Parse(controller.Store.Get(pod)!.ObjectJson);
+
+    /// <summary>Commits the worker pod and a loop with this handler, syncs, and returns the loop's finished step.</summary>
+    private async Task<(ControllerService Controller, Unit Step)> RunLoopAsync(string handler, int timeoutSeconds = 30)
+    {
+        _repo.Write("apps/worker.yaml", Pod("worker")).Write("cluster/loop.yaml", Loop(handler, timeoutSeconds));
+        var commit = _repo.Commit("Worker with an NFS loop");
+        var controller = await OpenAsync();
+        try
+        {
+            await controller.SyncAsync();
+            Assert.Equal(commit, controller.Reconciler.LastApplied);
+            return (controller, await FinishedAsync(controller, Worker, LoopName));
+        }
+        catch
+        {
+            await controller.DisposeAsync();
+            throw;
+        }
+    }
+
+    // ---- a good loop -------------------------------------------------------------------------
+
+    [Fact]
+    public async Task AnExecLoopFromGit_SetsItsField_AsAMechanicalVersionByTheLoop()
+    {
+        var script = Script("mount.sh", """
+            cat > /dev/null
+            echo "mounting for $GITORCH_OBJECT" >&2
+            printf '{"set": {"status.volumes": [{"name": "scratch", "ready": true}]}, "message": "mounted scratch"}'
+            """);
+
+        var (controller, step) = await RunLoopAsync(Exec(script));
+        await using var _ = controller;
+
+        Assert.Equal((UnitState.Done, "mounted scratch"), (step.State, step.Message));
+        var version = Assert.Single(controller.Store.History(Worker, changer: "control-loop/" + LoopName));
+        Assert.Equal(ChangeKind.Mechanical, version.Kind);
+        Assert.Equal(["status.volumes"], version.Fields);
+        Assert.True(JToken.DeepEquals(JArray.Parse("""[{"name": "scratch", "ready": true}]"""), Stored(controller, Worker).SelectToken("status.volumes")));
+        Assert.Equal("control-loop/scheduler", controller.Store.History(Worker).Single(v => v.Fields.Contains("status.nodeName")).Changer);
+        Assert.Contains("info mounting for Pod/demo/worker", LogsOf(controller, Worker, LoopName));
+
+        // The next cycle mirrors the loop's change as its own commit, with the design's trailers.
+        await controller.SyncAsync();
+        var mirrored = _repo.Git("log", "-1", "--format=%B", "--grep=^Changer: control-loop/" + LoopName, HistoryMirror.Ref);
+        Assert.StartsWith($"{LoopName}: mounted scratch\n", mirrored, StringComparison.Ordinal);
+        Assert.Contains("\nChange-Kind: mechanical\n", mirrored, StringComparison.Ordinal);
+        Assert.Contains("\nFields: status.volumes\n", mirrored, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task AnExecLoop_SeesOnlyMetadataAndTheFieldsItReads()
+    {
+        var input = _scripts.Combine("stdin.json");
+        var script = Script("dump.sh", $$"""
+            cat > '{{input}}'
+            printf '{"message": "looked"}'
+            """);
+
+        var (controller, step) = await RunLoopAsync(Exec(script));
+        await using var _ = controller;
+
+        Assert.Equal((UnitState.Done, "looked"), (step.State, step.Message));
+        var seen = JObject.Parse(await File.ReadAllTextAsync(input));
+        Assert.Equal(["apiVersion", "kind", "metadata", "spec", "status"], seen.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
+        Assert.Equal("worker", (string?)seen.SelectToken("metadata.name"));
+        Assert.Equal("nfs", (string?)seen.SelectToken("metadata.labels.storage"));
+        Assert.Equal(["volumes"], ((JObject)seen["spec"]!).Properties().Select(p => p.Name));
+        Assert.Null(seen.SelectToken("spec.containers"));
+        Assert.Equal("scratch", (string?)seen.SelectToken("spec.volumes[0].name"));
+        Assert.Equal(["nodeName"], ((JObject)seen["status"]!).Properties().Select(p => p.Name));
+        Assert.Equal("node-a", (string?)seen.SelectToken("status.nodeName"));
+    }
+
+    // ---- bad loops ---------------------------------------------------------------------------
+
+    [Fact]
+    public async Task ALoopThatPrintsInvalidJson_FailsItsStep_SayingSo()
+    {
+        var script = Script("chatty.sh", "cat > /dev/null; echo 'volumes mounted'");
+
+        var (controller, step) = await RunLoopAsync(Exec(script));
+        await using var _ = controller;
+
+        Assert.Equal(UnitState.Failed, step.State);
+        Assert.StartsWith($"{script} answered with invalid JSON (", step.Message, StringComparison.Ordinal);
+        Assert.EndsWith("): volumes mounted", step.Message, StringComparison.Ordinal);
+        Assert.Empty(controller.Store.History(Worker, changer: "control-loop/" + LoopName));
+    }
+
+    [Fact]
+    public async Task ALoopThatExitsNonZero_FailsItsStep_WithTheExitCode_AndItsStderrInTheLogs()
+    {
+        var script = Script("denied.sh", "cat > /dev/null; echo 'nfs.example: permission denied' >&2; exit 3");
+
+        var (controller, step) = await RunLoopAsync(Exec(script));
+        await using var _ = controller;
+
+        Assert.Equal((UnitState.Failed, $"{script} exited with code 3"), (step.State, step.Message));
+        Assert.Equal(["info nfs.example: permission denied", $"error failed: {script} exited with code 3"], LogsOf(controller, Worker, LoopName));
+    }
+
+    [Fact]
+    public async Task ALoopThatHangsPastItsTimeout_TimesOut_IsKilled_AndTheControllerGoesOn()
+    {
+        var pidFile = _scripts.Combine("pid");
+        var script = Script("hang.sh", $"echo $$ > '{pidFile}'; exec sleep 60");
+
+        var (controller, step) = await RunLoopAsync(Exec(script), timeoutSeconds: 1);
+        await using var _ = controller;
+
+        Assert.Equal((UnitState.TimedOut, "did not finish within 1s (timeoutSeconds); the attempt was cancelled"), (step.State, step.Message));
+        var pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
+        await WaitUntilAsync(() => !IsRunning(pid), $"the hanging loop's process {pid} is killed");
+
+        // The controller is not stuck: the next commit applies and gets a new transaction.
+        var first = controller.Workflows.Engine.Current(Worker)!.Id;
+        _repo.Write("apps/worker.yaml", Pod("worker", greeting: "again"));
+        var again = _repo.Commit("Greet again");
+        await controller.SyncAsync();
+        Assert.Equal(again, controller.Reconciler.LastApplied);
+        var next = controller.Workflows.Engine.Current(Worker)!;
+        Assert.True(next.Id > first, "a new transaction for the changed pod");
+        Assert.Equal(again, next.Commit);
+    }
+
+    [Fact]
+    public async Task ALoopThatWritesTheSchedulersField_FailsItsStep_NamingTheFieldAndItsOwner()
+    {
+        var script = Script("steal.sh", """cat > /dev/null; printf '{"set": {"status.nodeName": "node-b"}}'""");
+
+        var (controller, step) = await RunLoopAsync(Exec(script));
+        await using var _ = controller;
+
+        Assert.Equal(
+            (UnitState.Failed, "tried to set status.nodeName, which it does not own (control loop scheduler owns it); it owns only [Pod:status.volumes]"),
+            (step.State, step.Message));
+        Assert.Equal("node-a", (string?)Stored(controller, Worker).SelectToken("status.nodeName"));
+        Assert.Empty(controller.Store.History(Worker, changer: "control-loop/" + LoopName));
+    }
+
+    [Fact]
+    public async Task ALoopThatWritesAGitField_FailsItsStep_SayingTheFieldBelongsToGit()
+    {
+        var script = Script("respec.sh", """cat > /dev/null; printf '{"set": {"status.volumes": [], "spec.nodeSelector": {"zone": "b"}}}'""");
+
+        var (controller, step) = await RunLoopAsync(Exec(script));
+        await using var _ = controller;
+
+        Assert.Equal(
+            (UnitState.Failed, "tried to set spec.nodeSelector, which it does not own (no control loop owns it: it belongs to Git); it owns only [Pod:status.volumes]"),
+            (step.State, step.Message));
+        var stored = Stored(controller, Worker);
+        Assert.Null(stored.SelectToken("spec.nodeSelector"));
+        Assert.Null(stored.SelectToken("status.volumes"));
+    }
+
+    [Fact]
+    public async Task AnHttpLoopWhoseServerIsDown_FailsItsStep_NamingTheUrl()
+    {
+        int port;
+        using (var listener = new TcpListener(IPAddress.Loopback, 0))
+        {
+            listener.Start();
+            port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            listener.Stop();
+        }
+
+        var url = $"http://127.0.0.1:{port}/step";
+
+        var (controller, step) = await RunLoopAsync($"http: {{url: \"{url}\"}}");
+        await using var _ = controller;
+
+        Assert.Equal((UnitState.Failed, $"cannot reach {url} (ConnectionRefused); is the loop's server running?"), (step.State, step.Message));
+    }
+
+    // ---- replanning --------------------------------------------------------------------------
+
+    [Fact]
+    public async Task AddingAControlLoopLater_ReplansOnlyThePodsItSelects()
+    {
+        _repo.Write("apps/worker.yaml", Pod("worker")).Write("apps/other.yaml", Pod("other", labels: "{storage: local}"));
+        _repo.Commit("Two pods");
+        await using var controller = await OpenAsync();
+        await controller.SyncAsync();
+        var workerBefore = controller.Workflows.Engine.Current(Worker)!;
+        var otherBefore = controller.Workflows.Engine.Current(PodRef("other"))!;
+        Assert.Null(workerBefore.Find(LoopName));
+
+        var script = Script("mount.sh", """cat > /dev/null; printf '{"set": {"status.volumes": []}, "message": "mounted nothing"}'""");
+        _repo.Write("cluster/loop.yaml", Loop(Exec(script)));
+        var added = _repo.Commit("Add the NFS loop");
+        await controller.SyncAsync();
+
+        var workerAfter = controller.Workflows.Engine.Current(Worker)!;
+        Assert.True(workerAfter.Id > workerBefore.Id, "the selected pod gets a new transaction");
+        Assert.Equal(added, workerAfter.Commit);
+        Assert.Equal(
+            workerBefore.Units.Select(u => u.Name).Append(LoopName).Order(StringComparer.Ordinal),
+            workerAfter.Units.Select(u => u.Name).Order(StringComparer.Ordinal));
+        Assert.Equal(otherBefore.Id, controller.Workflows.Engine.Current(PodRef("other"))!.Id);
+        Assert.Null(controller.Workflows.Engine.Current(PodRef("other"))!.Find(LoopName));
+
+        var step = await FinishedAsync(controller, Worker, LoopName);
+        Assert.Equal((UnitState.Done, "mounted nothing"), (step.State, step.Message));
+        Assert.Equal(["status.volumes"], controller.Store.History(Worker, changer: "control-loop/" + LoopName).Single().Fields);
+    }
+
+    // ---- helpers -----------------------------------------------------------------------------
+
+    private static bool IsRunning(int pid)
+    {
+        string stat;
+        try
+        {
+            stat = File.ReadAllText($"/proc/{pid}/stat");
+        }
+        catch (IOException)
+        {
+            return false;
+        }
+
+        var state = stat[(stat.LastIndexOf(')') + 2)..][0];
+        return state is not ('Z' or 'X');
+    }
+
+    private static async Task WaitUntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                Assert.Fail($"timed out waiting until {what}");
+            }
+
+            await Task.Delay(20);
+        }
+    }
+}

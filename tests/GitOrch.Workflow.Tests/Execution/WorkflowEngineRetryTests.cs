@@ -1,0 +1,121 @@
+using GitOrch.Workflow.Execution;
+using GitOrch.Workflow.Model;
+using GitOrch.Workflow.Tests.Support;
+using static GitOrch.Workflow.Tests.Support.Steps;
+using static GitOrch.Workflow.Tests.Support.Units;
+
+namespace GitOrch.Workflow.Tests.Execution;
+
+/// <summary>Timeouts, retries and requeues of steps, on real time with fast retries.</summary>
+public sealed class WorkflowEngineRetryTests
+{
+    // ---- timeouts, retries, requeues ---------------------------------------------------------------
+
+    [Fact]
+    public async Task AStepThatRunsPastItsTimeout_EndsTimedOut_AfterMaxAttempts_NamingTheTimeout()
+    {
+        var runner = new ScriptedRunner().On("hang", ScriptedRunner.UntilCancelled());
+        await using var h = new EngineHarness(runner);
+
+        var t = h.Start(Step("hang", timeoutSeconds: 1, maxAttempts: 2));
+        await h.IdleAsync();
+
+        var hang = t.Find("hang")!;
+        Assert.Equal(UnitState.TimedOut, hang.State);
+        Assert.Equal("did not finish within 1s (timeoutSeconds); the attempt was cancelled (after 2 attempts)", hang.Message);
+        Assert.Equal((2, 2), (hang.Attempts, hang.Failures));
+        Assert.Equal(2, runner.CallsOf("hang"));
+        var logs = LogsOf(h, "hang");
+        Assert.StartsWith("warning attempt 1 timed out: did not finish within 1s (timeoutSeconds); the attempt was cancelled; retry 2/2 in ", logs[0], StringComparison.Ordinal);
+        Assert.Equal("error timed-out: did not finish within 1s (timeoutSeconds); the attempt was cancelled (after 2 attempts)", logs[^1]);
+    }
+
+    [Fact]
+    public async Task AStepThatFailsTwiceThenSucceeds_EndsDone_WithThreeAttemptsAndTwoFailures()
+    {
+        var calls = 0;
+        var runner = new ScriptedRunner().On("flaky", () =>
+        {
+            var call = Interlocked.Increment(ref calls);
+            return call <= 2 ? StepOutcome.Failed($"flake {call}") : StepOutcome.Done("mounted");
+        });
+        await using var h = new EngineHarness(runner);
+
+        var t = h.Start(Step("flaky", maxAttempts: 3));
+        await h.IdleAsync();
+
+        var flaky = t.Find("flaky")!;
+        Assert.Equal((UnitState.Done, "mounted"), (flaky.State, flaky.Message));
+        Assert.Equal((3, 2), (flaky.Attempts, flaky.Failures));
+        var logs = LogsOf(h, "flaky");
+        Assert.Equal(3, logs.Count);
+        Assert.StartsWith("warning attempt 1 failed: flake 1; retry 2/3 in ", logs[0], StringComparison.Ordinal);
+        Assert.StartsWith("warning attempt 2 failed: flake 2; retry 3/3 in ", logs[1], StringComparison.Ordinal);
+        Assert.Equal("info done: mounted", logs[2]);
+    }
+
+    [Theory]
+    [InlineData(1, "nope")]
+    [InlineData(3, "nope (after 3 attempts)")]
+    public async Task AStepThatAlwaysFails_RunsExactlyMaxAttemptsTimes(int maxAttempts, string message)
+    {
+        var runner = new ScriptedRunner().On("broken", () => StepOutcome.Failed("nope"));
+        await using var h = new EngineHarness(runner);
+
+        var t = h.Start(Step("broken", maxAttempts: maxAttempts));
+        await h.IdleAsync();
+
+        var broken = t.Find("broken")!;
+        Assert.Equal((UnitState.Failed, message), (broken.State, broken.Message));
+        Assert.Equal((maxAttempts, maxAttempts), (broken.Attempts, broken.Failures));
+        Assert.Equal(maxAttempts, runner.CallsOf("broken"));
+    }
+
+    [Fact]
+    public async Task AnExceptionFromALoop_IsAFailedAttempt_NamingTheException()
+    {
+        var runner = new ScriptedRunner().On("buggy", () => throw new InvalidOperationException("loop bug"));
+        await using var h = new EngineHarness(runner);
+
+        var t = h.Start(Step("buggy"));
+        await h.IdleAsync();
+
+        Assert.Equal((UnitState.Failed, "InvalidOperationException: loop bug"), (t.Find("buggy")!.State, t.Find("buggy")!.Message));
+    }
+
+    [Fact]
+    public async Task Requeue_CallsTheStepAgain_WithoutCountingAFailure()
+    {
+        var calls = 0;
+        var runner = new ScriptedRunner().On("poll", () =>
+            Interlocked.Increment(ref calls) < 3 ? StepOutcome.Requeue(TimeSpan.FromMilliseconds(10), "image not there yet") : StepOutcome.Done("image present"));
+        await using var h = new EngineHarness(runner);
+
+        // One attempt allowed: two requeues must not use it up.
+        var t = h.Start(Step("poll", maxAttempts: 1));
+        await h.IdleAsync();
+
+        var poll = t.Find("poll")!;
+        Assert.Equal((UnitState.Done, "image present"), (poll.State, poll.Message));
+        Assert.Equal((3, 0), (poll.Attempts, poll.Failures));
+        Assert.Equal(
+            ["info not yet: image not there yet; again in 0s", "info not yet: image not there yet; again in 0s", "info done: image present"],
+            LogsOf(h, "poll"));
+    }
+
+    [Fact]
+    public async Task ARequeueAfterAFractionalMillisecondDelay_IsStillCalledAgain()
+    {
+        // Delays computed with jitter are never whole milliseconds; the step must run again after
+        // each of them, however the timer rounds.
+        var calls = 0;
+        var runner = new ScriptedRunner().On("poll", () =>
+            Interlocked.Increment(ref calls) <= 5 ? StepOutcome.Requeue(TimeSpan.FromMilliseconds(10.9), "not yet") : StepOutcome.Done("ready"));
+        await using var h = new EngineHarness(runner);
+
+        var t = h.Start(Step("poll"));
+        await Wait.ForAsync(h.Engine.WhenIdleAsync(CancellationToken.None), "five requeues of 10.9 ms and a last call", TimeSpan.FromSeconds(5));
+
+        Assert.Equal((UnitState.Done, "ready", 6), (t.Find("poll")!.State, t.Find("poll")!.Message, t.Find("poll")!.Attempts));
+    }
+}

@@ -1,0 +1,181 @@
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Ownership;
+using GitOrch.Core.Workflow;
+using GitOrch.Workflow.Model;
+using GitOrch.Workflow.Planning;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Workflow.Tests.Planning;
+
+/// <summary>A pod's transaction from the registry of loops and targets: built-in graph, selectors, pulled-in targets.</summary>
+public sealed class TransactionPlannerTests
+{
+    private static Pod PodIn(string ns, Dictionary<string, string>? labels = null)
+    {
+        var metadata = new JObject { ["name"] = "web", ["namespace"] = ns };
+        if (labels is not null)
+        {
+            metadata["labels"] = JObject.FromObject(labels);
+        }
+
+        var json = new JObject
+        {
+            ["apiVersion"] = ManifestObject.ApiVersionV1,
+            ["kind"] = Kinds.Pod,
+            ["metadata"] = metadata,
+            ["spec"] = new JObject { ["containers"] = new JArray(new JObject { ["name"] = "main", ["image"] = "busybox:1.35" }) },
+        };
+        return json.ToObject<Pod>(ManifestJson.Serializer)!;
+    }
+
+    private static LoopDeclaration Loop(
+        string name,
+        StepPlacement step,
+        LoopSelector? selector = null,
+        string owns = "Pod:status.volumes") =>
+        new(name, name + " loop", [Kinds.Pod], [FieldPath.Parse(owns)], [FieldPath.Parse("Pod:spec.volumes")], step, selector, null);
+
+    private static UnitDeclaration TargetDeclaration(string name, string[]? before = null, string[]? after = null, string[]? requires = null, string[]? wants = null) =>
+        new(name, UnitType.Target, null, new UnitOrdering(before ?? [], after ?? [], requires ?? [], wants ?? []), null);
+
+    private static LoopSelector NfsInDemo => new() { Namespaces = ["demo"], Labels = new Dictionary<string, string> { ["storage"] = "nfs" } };
+
+    private static StepPlacement BeforeStorage => new() { After = [BuiltInTargets.Scheduled], Before = [BuiltInTargets.Storage], TimeoutSeconds = 120, MaxAttempts = 2 };
+
+    /// <summary>One line per unit: name, type, owner, after, requires, wants, timeout, max attempts.</summary>
+    private static string Describe(Unit u) =>
+        $"{u.Name} {(u.Type == UnitType.Target ? "target" : "step")} owner={u.Owner} after=[{string.Join(",", u.After)}] requires=[{string.Join(",", u.Requires)}] wants=[{string.Join(",", u.Wants)}] timeout={u.TimeoutSeconds} attempts={u.MaxAttempts}";
+
+    [Fact]
+    public void APod_GetsTheBuiltInTargetsAndSteps_WithTheirOrderingAndRequirementEdges()
+    {
+        var units = new TransactionPlanner(BuiltInLoops.All, BuiltInTargets.All).Plan(PodIn("demo"));
+
+        Assert.Equal(
+            [
+                "image-pull step owner=image-pull after=[scheduled.target] requires=[scheduled.target] wants=[] timeout=300 attempts=3",
+                "ipam step owner=ipam after=[scheduled.target] requires=[scheduled.target] wants=[] timeout=300 attempts=3",
+                "network.target target owner=target after=[ipam,scheduled.target] requires=[scheduled.target,ipam] wants=[] timeout=0 attempts=1",
+                "running.target target owner=target after=[network.target,runtime,storage.target] requires=[network.target,storage.target,runtime] wants=[] timeout=0 attempts=1",
+                "runtime step owner=runtime after=[network.target,storage.target] requires=[network.target,storage.target] wants=[] timeout=300 attempts=3",
+                "scheduled.target target owner=target after=[scheduler] requires=[scheduler] wants=[] timeout=0 attempts=1",
+                "scheduler step owner=scheduler after=[] requires=[] wants=[] timeout=300 attempts=3",
+                "storage.target target owner=target after=[image-pull,scheduled.target] requires=[scheduled.target,image-pull] wants=[] timeout=0 attempts=1",
+            ],
+            units.Select(Describe));
+    }
+
+    [Theory]
+    [InlineData("demo", "nfs", true)]
+    [InlineData("other", "nfs", false)]
+    [InlineData("demo", "local", false)]
+    [InlineData("demo", null, false)]
+    public void AControlLoop_IsAStepOnlyForThePodsItsSelectorMatches(string ns, string? storageLabel, bool included)
+    {
+        var labels = storageLabel is null ? null : new Dictionary<string, string> { ["storage"] = storageLabel, ["app"] = "web" };
+        var planner = new TransactionPlanner([.. BuiltInLoops.All, Loop("nfs-mounts", BeforeStorage, NfsInDemo)], BuiltInTargets.All);
+
+        var units = planner.Plan(PodIn(ns, labels));
+
+        var storage = units.Single(u => u.Name == BuiltInTargets.Storage);
+        if (included)
+        {
+            Assert.Equal(
+                "nfs-mounts step owner=nfs-mounts after=[scheduled.target] requires=[] wants=[] timeout=120 attempts=2",
+                Describe(units.Single(u => u.Name == "nfs-mounts")));
+            Assert.Equal(["image-pull", "nfs-mounts", "scheduled.target"], storage.After);
+        }
+        else
+        {
+            Assert.DoesNotContain(units, u => u.Name == "nfs-mounts");
+            Assert.Equal(["image-pull", "scheduled.target"], storage.After);
+        }
+
+        Assert.Equal(included ? 9 : 8, units.Count);
+    }
+
+    [Fact]
+    public void ALoopWithoutASelector_SelectsEveryPod()
+    {
+        var planner = new TransactionPlanner([.. BuiltInLoops.All, Loop("audit", new StepPlacement { After = [BuiltInTargets.Running] })], BuiltInTargets.All);
+
+        var audit = planner.Plan(PodIn("anywhere")).Single(u => u.Name == "audit");
+
+        Assert.Equal(["running.target"], audit.After);
+    }
+
+    [Fact]
+    public void ACustomTargetReferencedByAStep_IsPulledIn_WithTheTargetsItReferences()
+    {
+        var auditor = Loop("auditor", new StepPlacement { Before = ["audited.target"] }, new LoopSelector { Labels = new Dictionary<string, string> { ["audit"] = "yes" } }, "Pod:status.audit");
+        var targets = new List<UnitDeclaration>(BuiltInTargets.All)
+        {
+            TargetDeclaration("audited.target", before: ["reported.target"]),
+            TargetDeclaration("reported.target"),
+            TargetDeclaration("unrelated.target", after: ["elsewhere.target"]),
+        };
+        var planner = new TransactionPlanner([.. BuiltInLoops.All, auditor], targets);
+
+        var selected = planner.Plan(PodIn("demo", new Dictionary<string, string> { ["audit"] = "yes" }));
+        var other = planner.Plan(PodIn("demo"));
+
+        Assert.Equal(
+            "audited.target target owner=target after=[auditor] requires=[] wants=[] timeout=0 attempts=1",
+            Describe(selected.Single(u => u.Name == "audited.target")));
+        Assert.Equal(["audited.target"], selected.Single(u => u.Name == "reported.target").After);
+        Assert.DoesNotContain(selected, u => u.Name == "unrelated.target");
+        Assert.DoesNotContain(other, u => u.Name is "auditor" or "audited.target" or "reported.target" or "unrelated.target");
+    }
+
+    [Fact]
+    public void ACustomTargetBetweenBuiltIns_IsPartOfEveryPodsGraph()
+    {
+        var targets = new List<UnitDeclaration>(BuiltInTargets.All) { TargetDeclaration("secrets.target", before: [BuiltInTargets.Running], after: [BuiltInTargets.Scheduled]) };
+
+        var units = new TransactionPlanner(BuiltInLoops.All, targets).Plan(PodIn("demo"));
+
+        Assert.Equal(["scheduled.target"], units.Single(u => u.Name == "secrets.target").After);
+        Assert.Equal(["network.target", "runtime", "secrets.target", "storage.target"], units.Single(u => u.Name == BuiltInTargets.Running).After);
+    }
+
+    [Fact]
+    public void ReferencesToUnitsOutsideTheGraph_AreDropped()
+    {
+        // storage.target extended to require a loop that selects only nfs pods, plus a step that
+        // names targets and loops that are not in any pod's graph.
+        var storage = BuiltInTargets.All.Single(t => t.Name == BuiltInTargets.Storage);
+        var extended = storage with
+        {
+            Ordering = storage.Ordering with { Requires = [.. storage.Ordering.Requires, "mounter"], Wants = ["mounter"] },
+        };
+        var targets = BuiltInTargets.All.Select(t => t.Name == BuiltInTargets.Storage ? extended : t).ToList();
+        var stray = Loop("stray", new StepPlacement { After = [BuiltInTargets.Scheduled, "nowhere.target"], Requires = ["ghost"], Wants = ["mounter"] }, owns: "Pod:status.stray");
+        var planner = new TransactionPlanner([.. BuiltInLoops.All, Loop("mounter", BeforeStorage, NfsInDemo), stray], targets);
+
+        var plain = planner.Plan(PodIn("demo"));
+        var nfs = planner.Plan(PodIn("demo", new Dictionary<string, string> { ["storage"] = "nfs" }));
+
+        Assert.Equal(["scheduled.target", "image-pull"], plain.Single(u => u.Name == BuiltInTargets.Storage).Requires);
+        Assert.Empty(plain.Single(u => u.Name == BuiltInTargets.Storage).Wants);
+        Assert.Equal(
+            "stray step owner=stray after=[scheduled.target] requires=[] wants=[] timeout=300 attempts=3",
+            Describe(plain.Single(u => u.Name == "stray")));
+        Assert.Equal(["scheduled.target", "image-pull", "mounter"], nfs.Single(u => u.Name == BuiltInTargets.Storage).Requires);
+        Assert.Equal(["mounter"], nfs.Single(u => u.Name == "stray").Wants);
+    }
+
+    [Fact]
+    public void APinnedDeployment_HasNoPodTargets_OnlyTheStepsOfLoopsForItsKind()
+    {
+        var json = JObject.Parse("""
+            {"apiVersion": "gitorch.dev/v1", "kind": "PinnedDeployment", "metadata": {"name": "web", "namespace": "demo"},
+             "spec": {"replicas": 1, "percentNext": 0, "previous": {"spec": {"containers": [{"name": "main", "image": "a:1"}]}},
+                      "next": {"spec": {"containers": [{"name": "main", "image": "a:2"}]}}}}
+            """);
+        var deployment = json.ToObject<PinnedDeployment>(ManifestJson.Serializer)!;
+
+        var units = new TransactionPlanner(BuiltInLoops.All, BuiltInTargets.All).Plan(deployment);
+
+        Assert.Equal(["pinned-deployment step owner=pinned-deployment after=[] requires=[] wants=[] timeout=300 attempts=3"], units.Select(Describe));
+    }
+}
