@@ -10,6 +10,15 @@ namespace GitOrch.Core.Validation;
 /// </summary>
 public static class ManifestValidator
 {
+    private static void Profile(System.Diagnostics.Stopwatch? watch, string stage)
+    {
+        if (watch is not null)
+        {
+            Console.Error.WriteLine($"validate: {stage}: {watch.Elapsed.TotalMilliseconds:0.0} ms");
+            watch.Restart();
+        }
+    }
+
     /// <summary>Reads and validates files; the result holds every object that loaded and every diagnostic, sorted.</summary>
     public static ValidationResult Validate(IEnumerable<ManifestFile> files) =>
         Validate(LoadAll(files.ToList()));
@@ -30,13 +39,20 @@ public static class ManifestValidator
         }
 
         var context = new ValidationContext(objects, diagnostics);
+        var profile = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null ? System.Diagnostics.Stopwatch.StartNew() : null;
         DuplicateRules.Check(context);
+        Profile(profile, "duplicates");
         PodSpecRules.Check(context);
+        Profile(profile, "pod specs");
         SecurityRules.Check(context);
+        Profile(profile, "security");
         OwnershipRules.Check(context);
+        Profile(profile, "ownership");
         WorkflowRules.Check(context);
+        Profile(profile, "workflow");
 
         var unique = diagnostics.Distinct().ToList();
+        Profile(profile, "sorting diagnostics");
         unique.Sort(DiagnosticOrder.Instance);
         return new ValidationResult(objects, unique, context.Loops, [.. context.Units().Where(u => u.Type == Workflow.UnitType.Target)]);
     }
