@@ -27,6 +27,7 @@ internal static class UpCommand
         var secretFile = new Option<string?>("--webhook-secret-file") { Description = $"File holding the push webhook's shared secret (or set {SecretVariable})", HelpName = "FILE" };
         var node = new Option<string?>("--node") { Description = "Name of the local node (default: the host name)", HelpName = "NAME" };
         var forge = new ForgeOptions();
+        var stopPods = new Option<bool>("--stop-pods") { Description = "On exit, stop the local node's pods too (by default they keep running and the next start re-adopts them)" };
 
         var command = withLocalNode
             ? new Command("up", "Run the controller and a local node in one process, with embedded state (.gitorch/)")
@@ -42,6 +43,7 @@ internal static class UpCommand
         if (withLocalNode)
         {
             command.Add(node);
+            command.Add(stopPods);
         }
 
         command.SetAction(async (parse, ct) =>
@@ -58,12 +60,12 @@ internal static class UpCommand
                 Nodes = withLocalNode ? [NodeInfo.Local(parse.GetValue(node))] : [],
                 GitHub = forge.Read(parse),
             };
-            return await RunAsync(options, parse.InvocationConfiguration.Output, ct);
+            return await RunAsync(options, parse.InvocationConfiguration.Output, ct, withLocalNode && parse.GetValue(stopPods));
         });
         return command;
     }
 
-    internal static async Task<int> RunAsync(ControllerOptions options, TextWriter output, CancellationToken ct)
+    internal static async Task<int> RunAsync(ControllerOptions options, TextWriter output, CancellationToken ct, bool stopPods = false)
     {
         ControllerHost host;
         try
@@ -126,11 +128,18 @@ internal static class UpCommand
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
-                await output.WriteLineAsync("gitorch: stopping (pods keep running; the next start re-adopts them)");
+                await output.WriteLineAsync(stopPods || agent is null
+                    ? "gitorch: stopping"
+                    : "gitorch: stopping; the node's pods keep running (the next start re-adopts them; --stop-pods stops them on exit)");
             }
 
             if (agent is not null)
             {
+                if (stopPods)
+                {
+                    await agent.StopAllAsync(CancellationToken.None);
+                }
+
                 await agentStop.CancelAsync();
                 try
                 {

@@ -83,7 +83,7 @@ public partial class FuzzTests
             var file = Corpus[m.File];
             var mutated = file with { Text = Mutate(Mutate(file.Text, m.Kind, m.Position, m.Pick), m.Pick, m.Position / 3, m.Kind) };
             AssertWellFormed(ManifestValidator.Validate([mutated]), mutated);
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(1500));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(Cases(1500)));
     }
 
     [Fact]
@@ -93,8 +93,12 @@ public partial class FuzzTests
         {
             var file = new ManifestFile("r.yaml", text ?? string.Empty);
             AssertWellFormed(ManifestValidator.Validate([file]), file);
-        }).Check(Config.QuickThrowOnFailure.WithMaxTest(1000));
+        }).Check(Config.QuickThrowOnFailure.WithMaxTest(Cases(1000)));
     }
+
+    /// <summary>CI runs the short form; GITORCH_FUZZ_CASES=10000 (or more) runs the long one.</summary>
+    private static int Cases(int quick) =>
+        int.TryParse(Environment.GetEnvironmentVariable("GITORCH_FUZZ_CASES"), out var n) && n > 0 ? n : quick;
 
     [GeneratedRegex("^GO[1-9][0-9]{3}$")]
     private static partial Regex CodePattern();
