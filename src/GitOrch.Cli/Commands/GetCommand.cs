@@ -77,7 +77,7 @@ internal static class GetCommand
     private static void Print(IReadOnlyList<ObjectSummaryModel> objects, TextWriter writer, bool namespaced)
     {
         var table = namespaced
-            ? new Table("NAMESPACE", "NAME", "VERSION", "PHASE", "NODE", "CHANGED BY", "UPDATED")
+            ? new Table("NAMESPACE", "NAME", "VERSION", "PHASE", "RESTARTS", "NODE", "CHANGED BY", "UPDATED")
             : new Table("NAME", "VERSION", "CHANGED BY", "UPDATED");
         foreach (var o in objects)
         {
@@ -85,7 +85,8 @@ internal static class GetCommand
             var updated = o.UpdatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
             if (namespaced)
             {
-                table.Add(o.Namespace, o.Name, version, o.Phase ?? (o.Kind == Kinds.Pod ? "Pending" : null), o.Node, o.LastChanger, updated);
+                table.Add(o.Namespace, o.Name, version, o.Phase ?? (o.Kind == Kinds.Pod ? "Pending" : null),
+                    o.Kind == Kinds.Pod ? o.Restarts.ToString(CultureInfo.InvariantCulture) : null, o.Node, o.LastChanger, updated);
             }
             else
             {

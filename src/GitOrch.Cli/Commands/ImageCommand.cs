@@ -47,6 +47,23 @@ internal static class ImageCommand
             return ExitCodes.Ok;
         });
 
-        return new Command("image", "The node's image store") { import, list };
+        var node = new Option<string>("--node") { Description = "This node's name (the controller knows its pods)", Required = true, HelpName = "NAME" };
+        var server = Output.CommonOptions.Server();
+        var gc = new Command("gc", "Remove images no pod of this node needs (each pod's last history.pinImages versions are kept)") { state, node, server };
+        gc.SetAction(async (parse, ct) =>
+        {
+            using var client = new Client.ApiClient(parse.GetRequiredValue(server));
+            var answer = await client.GetAsync<System.Text.Json.JsonElement>($"api/v1/nodes/{Uri.EscapeDataString(parse.GetRequiredValue(node))}/image-roots", ct);
+            var roots = answer.GetProperty("roots").EnumerateArray().Select(r => r.GetString()!).ToHashSet(StringComparer.Ordinal);
+            var store = new ImageStore(Path.Combine(parse.GetRequiredValue(state), "images"));
+            var removed = store.Collect(roots);
+            var writer = parse.InvocationConfiguration.Output;
+            await writer.WriteLineAsync(removed.Count == 0
+                ? $"Nothing to remove: every image is a GC root ({string.Join(", ", roots)})."
+                : $"Removed {string.Join(", ", removed)}; kept {string.Join(", ", roots)} (the last {answer.GetProperty("pinImages").GetInt32()} versions of each pod).");
+            return ExitCodes.Ok;
+        });
+
+        return new Command("image", "The node's image store") { import, list, gc };
     }
 }

@@ -49,9 +49,11 @@ internal static class WhyCommand
     {
         var report = why.Workflow;
         var now = DateTimeOffset.UtcNow;
+        var where = why.Node is null ? string.Empty : $" on {why.Node}";
+        var restarts = why.Restarts > 0 ? $", {why.Restarts} restart(s)" : string.Empty;
         w.WriteLine(why.Running
-            ? t.Green($"{obj.Display} is running.")
-            : t.Red($"{obj.Display} is not running (phase {why.Phase})."));
+            ? t.Green($"{obj.Display} is running{where}{restarts}.")
+            : t.Red($"{obj.Display} is not running (phase {why.Phase}{where}{restarts})."));
         w.WriteLine($"Transaction {report.Transaction}{(report.Commit is null ? string.Empty : $" for commit {report.Commit[..12]}")}: {report.State}, started {Time(report.CreatedAt)}.");
 
         if (report.Blocking is { } b)

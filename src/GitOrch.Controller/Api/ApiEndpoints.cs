@@ -146,6 +146,7 @@ public static class ApiEndpoints
     {
         var json = JObject.Parse(o.ObjectJson);
         return new ObjectSummaryModel(o.Ref.Kind, o.Ref.Namespace, o.Ref.Name, o.Version, o.LastChanger, o.UpdatedAt,
-            json["status"]?["phase"]?.ToString(), json["status"]?["nodeName"]?.ToString(), o.File);
+            json["status"]?["phase"]?.ToString(), json["status"]?["nodeName"]?.ToString(), o.File,
+            json["status"]?["restarts"] is JValue { Type: JTokenType.Integer } restarts ? (int)restarts : 0);
     }
 }

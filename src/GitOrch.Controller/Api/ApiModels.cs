@@ -18,7 +18,7 @@ public sealed record StatusModel(ControllerStatus Controller, IReadOnlyList<Comm
 
 public sealed record NodeModel(string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes);
 
-public sealed record ObjectSummaryModel(string Kind, string Namespace, string Name, int Version, string LastChanger, DateTimeOffset UpdatedAt, string? Phase, string? Node, string? File);
+public sealed record ObjectSummaryModel(string Kind, string Namespace, string Name, int Version, string LastChanger, DateTimeOffset UpdatedAt, string? Phase, string? Node, string? File, int Restarts = 0);
 
 public sealed record ObjectModel(ObjectSummaryModel Summary, JsonElement Object);
 

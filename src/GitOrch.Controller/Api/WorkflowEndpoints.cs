@@ -24,8 +24,10 @@ public static class WorkflowEndpoints
             {
                 var logs = controller.Workflows.Engine.Logs(obj, 2000, t.Id);
                 var report = WorkflowAnalysis.Report(t, step => logs.Where(l => l.Step == step).TakeLast(5).ToList());
-                var phase = controller.Store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"]?["phase"]?.ToString() : null;
-                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running"));
+                var status = controller.Store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"] : null;
+                var phase = status?["phase"]?.ToString();
+                var restarts = status?["restarts"] is JValue { Type: JTokenType.Integer } r ? (int)r : 0;
+                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, status?["nodeName"]?.ToString()));
             }));
 
         api.MapGet("/objects/{kind}/{name}/logs", (string kind, string name, string? @namespace, int? limit) =>
@@ -65,6 +67,35 @@ public static class WorkflowEndpoints
 
         api.MapGet("/nodes/{node}/assignments", async (string node, long? since, double? wait, CancellationToken ct) =>
             Results.Ok(await controller.Agents.WatchAsync(node, since ?? -1, TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, 60)), ct)));
+
+        api.MapGet("/nodes/{node}/image-roots", (string node) =>
+        {
+            // GC roots: every image of the last history.pinImages versions of each pod on the node,
+            // so that a rollback never waits for an image.
+            var pin = controller.Reconciler.Current?.Objects.Select(o => o.Object).OfType<ClusterPolicy>().FirstOrDefault()?.Spec.History?.PinImages ?? 3;
+            var roots = new SortedSet<string>(StringComparer.Ordinal);
+            foreach (var pod in controller.Store.List(Kinds.Pod).Where(p => JObject.Parse(p.ObjectJson)["status"]?["nodeName"]?.ToString() == node))
+            {
+                var images = new List<string>();
+                foreach (var version in controller.Store.History(pod.Ref).Reverse())
+                {
+                    var json = controller.Store.Version(pod.Ref, version.Version)?.ObjectJson;
+                    var containerImages = json is null ? [] : (JObject.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
+                    if (containerImages.Count > 0 && (images.Count == 0 || !images[^1].Equals(string.Join(' ', containerImages), StringComparison.Ordinal)))
+                    {
+                        images.Add(string.Join(' ', containerImages));
+                        roots.UnionWith(containerImages);
+                    }
+
+                    if (images.Count >= pin)
+                    {
+                        break;
+                    }
+                }
+            }
+
+            return Results.Ok(new { node, pinImages = pin, roots });
+        });
 
         api.MapPost("/nodes/{node}/dead", (string node) =>
             controller.Nodes.All.Any(n => n.Name == node)
@@ -141,7 +172,7 @@ public static class WorkflowEndpoints
         Results.BadRequest(new ErrorModel($"unknown kind \"{kind}\"; use one of: {string.Join(", ", Kinds.All)}"));
 }
 
-public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running);
+public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null);
 
 public sealed record GraphModel(string Dot);
 
