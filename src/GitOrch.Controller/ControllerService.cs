@@ -162,7 +162,7 @@ public sealed partial class ControllerService : IAsyncDisposable
                 _head = await _source.HeadAsync(ct);
                 _lastError = null;
             }
-            catch (Exception ex) when (ex is SourceException or GitException or GitOrch.Controller.Forge.ForgeUnavailableException)
+            catch (Exception ex) when (ex is SourceException or GitException or GitOrch.Controller.Forge.ForgeException)
             {
                 _lastError = ex.Message;
                 LogSourceError(_log, ex.Message);

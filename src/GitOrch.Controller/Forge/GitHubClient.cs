@@ -45,7 +45,7 @@ public sealed class GitHubClient : IDisposable
     /// <summary>The pull request that brought a commit in (GET /repos/{repo}/commits/{sha}/pulls), or null.</summary>
     public async Task<int?> PullRequestOfAsync(string sha, CancellationToken ct)
     {
-        var pulls = await GetAsync<List<PullRequest>>($"repos/{Options.Repository}/commits/{sha}/pulls", ct) ?? [];
+        var pulls = await GetAllAsync<PullRequest>($"repos/{Options.Repository}/commits/{sha}/pulls", ct);
         return (pulls.FirstOrDefault(p => p.MergedAt is not null) ?? pulls.FirstOrDefault())?.Number;
     }
 
@@ -55,7 +55,7 @@ public sealed class GitHubClient : IDisposable
     /// <summary>Each reviewer's latest review of a pull request.</summary>
     public async Task<IReadOnlyList<Review>> LatestReviewsAsync(int number, CancellationToken ct)
     {
-        var reviews = await GetAsync<List<Review>>($"repos/{Options.Repository}/pulls/{number}/reviews", ct) ?? [];
+        var reviews = await GetAllAsync<Review>($"repos/{Options.Repository}/pulls/{number}/reviews", ct);
         return reviews.Where(r => r.User is not null && r.State != "COMMENTED")
             .GroupBy(r => r.User!.Login, StringComparer.OrdinalIgnoreCase)
             .Select(g => g.OrderBy(r => r.SubmittedAt).Last())
@@ -82,7 +82,9 @@ public sealed class GitHubClient : IDisposable
     /// </summary>
     public async Task<string?> ApprovedByAsync(int pr, IReadOnlyList<string> approvers, CancellationToken ct)
     {
-        foreach (var review in (await LatestReviewsAsync(pr, ct)).Where(r => r.State == "APPROVED"))
+        // An approval given for an older head (before later pushes) does not count.
+        var head = (await PullRequestAsync(pr, ct)).Head?.Sha;
+        foreach (var review in (await LatestReviewsAsync(pr, ct)).Where(r => r.State == "APPROVED" && (r.CommitId is null || head is null || r.CommitId == head)))
         {
             var login = review.User!.Login;
             foreach (var approver in approvers)
@@ -109,6 +111,41 @@ public sealed class GitHubClient : IDisposable
         using var response = await SendAsync(HttpMethod.Post, $"repos/{Options.Repository}/statuses/{sha}",
             new { state, description = description.Length > 140 ? description[..139] + "…" : description, context = "gitorch/plan" }, ct);
         await Ensure(response, ct);
+    }
+
+    /// <summary>Every page of a list (100 per page, following the Link header's rel="next").</summary>
+    private async Task<List<T>> GetAllAsync<T>(string path, CancellationToken ct)
+    {
+        var all = new List<T>();
+        string? next = path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "per_page=100";
+        for (var page = 0; next is not null && page < 50; page++)
+        {
+            using var response = await SendAsync(HttpMethod.Get, next, null, ct);
+            await Ensure(response, ct);
+            all.AddRange(await response.Content.ReadFromJsonAsync<List<T>>(Json, ct) ?? []);
+            next = NextPage(response);
+        }
+
+        return all;
+    }
+
+    private static string? NextPage(HttpResponseMessage response)
+    {
+        if (!response.Headers.TryGetValues("Link", out var links))
+        {
+            return null;
+        }
+
+        foreach (var part in string.Join(',', links).Split(','))
+        {
+            var pieces = part.Split(';');
+            if (pieces.Length > 1 && pieces[1].Trim() == "rel=\"next\"")
+            {
+                return pieces[0].Trim().TrimStart('<').TrimEnd('>');
+            }
+        }
+
+        return null;
     }
 
     private async Task<T?> GetAsync<T>(string path, CancellationToken ct)
@@ -163,7 +200,7 @@ public sealed class GitHubClient : IDisposable
 
     public sealed record GitRef(string Sha, string? Ref);
 
-    public sealed record Review(User? User, string State, DateTimeOffset? SubmittedAt);
+    public sealed record Review(User? User, string State, DateTimeOffset? SubmittedAt, string? CommitId = null);
 
     public sealed record User(string Login);
 

@@ -35,9 +35,16 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
         var notes = new List<string>();
 
         // Scale down: ordinals at or above replicas go (the highest ordinals).
+        // Its own pods only: generated (no file in Git) and labelled with its name.
         var existing = store.List(Kinds.Pod, pd.Namespace)
-            .Where(p => (string?)JObject.Parse(p.ObjectJson)["metadata"]?["labels"]?[PinnedPods.DeploymentLabel] == pd.Metadata.Name)
+            .Where(p => p.File is null && (string?)JObject.Parse(p.ObjectJson)["metadata"]?["labels"]?[PinnedPods.DeploymentLabel] == pd.Metadata.Name)
             .ToDictionary(p => p.Ref);
+
+        // Pods this loop moved and whose new definition the runtime has not yet reported running:
+        // their status still speaks of the old definition, so they count as unavailable.
+        var moving = (step.Object["status"]?["moving"] as JObject)?.Properties()
+            .Where(p => existing.TryGetValue(new ObjectRef(Kinds.Pod, pd.Namespace, p.Name), out var s) && !RunsVersion(s, (int)p.Value))
+            .ToDictionary(p => p.Name, p => (int)p.Value) ?? [];
         foreach (var extra in existing.Keys.Where(r => !desired.Any(d => d.Ref == r)))
         {
             store.Write(Batch($"remove {extra.Display} (scaled to {pd.Spec.Replicas})", commit, new ObjectChange(extra, null, ["*"], null)));
@@ -55,14 +62,14 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
         }
 
         // Move the pods that must change, in ordinal order, at most maxUnavailable not running at a time.
-        var unavailable = desired.Count(d => existing.TryGetValue(d.Ref, out var s) && Phase(s) != "Running" && Matches(s, d.Pod));
+        var unavailable = desired.Count(d => existing.TryGetValue(d.Ref, out var s) && Matches(s, d.Pod) && (Phase(s) != "Running" || moving.ContainsKey(d.Ref.Name)));
         var waiting = new List<string>();
         foreach (var (podRef, track, pod) in desired.Where(d => existing.ContainsKey(d.Ref)))
         {
             var stored = existing[podRef];
             if (Matches(stored, pod))
             {
-                if (Phase(stored) != "Running")
+                if (Phase(stored) != "Running" || moving.ContainsKey(podRef.Name))
                 {
                     waiting.Add(podRef.Name);
                 }
@@ -80,7 +87,7 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
             var what = from == track
                 ? $"update {podRef.Display}: {PinnedPods.Describe(json, track)} template changed, in place"
                 : $"move {podRef.Display}: {PinnedPods.Describe(json, from)} → {PinnedPods.Describe(json, track)}, in place";
-            store.Update(podRef, Name, commit, $"{Name}: {what}", current =>
+            var batch = store.Update(podRef, Name, commit, $"{Name}: {what}", current =>
             {
                 var status = current["status"];
                 current.Remove("status");
@@ -102,6 +109,10 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
             notes.Add(what);
             unavailable++;
             waiting.Add(podRef.Name);
+            if (batch > 0 && store.Get(podRef) is { } written)
+            {
+                moving[podRef.Name] = written.Version;
+            }
         }
 
         if (changed.Count > 0)
@@ -110,7 +121,7 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
         }
 
         var nextCount = PinnedPods.NextCount(pd.Spec.Replicas, pd.Spec.PercentNext, pd.Spec.Rounding);
-        var running = desired.Count(d => existing.TryGetValue(d.Ref, out var s) && Matches(s, d.Pod) && Phase(s) == "Running");
+        var running = desired.Count(d => existing.TryGetValue(d.Ref, out var s) && Matches(s, d.Pod) && Phase(s) == "Running" && !moving.ContainsKey(d.Ref.Name));
         var status = new JObject
         {
             ["replicas"] = pd.Spec.Replicas,
@@ -119,6 +130,10 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
             ["readyReplicas"] = running,
             ["updating"] = new JArray(waiting.Select(w => (JToken)w)),
         };
+        if (moving.Count > 0)
+        {
+            status["moving"] = new JObject(moving.Select(m => new JProperty(m.Key, m.Value)));
+        }
         var summary = notes.Count > 0 ? string.Join("; ", notes) : $"{running}/{pd.Spec.Replicas} pods run their version ({nextCount} next, {pd.Spec.Replicas - nextCount} previous)";
         var answer = new Dictionary<string, JToken> { ["status"] = status };
         return ValueTask.FromResult(waiting.Count == 0 && changed.Count == 0
@@ -135,6 +150,10 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
     }
 
     private static string? Phase(StoredObject stored) => JObject.Parse(stored.ObjectJson)["status"]?["phase"]?.ToString();
+
+    /// <summary>Whether the runtime has reported the pod running since this loop wrote <paramref name="version"/> of it.</summary>
+    private bool RunsVersion(StoredObject stored, int version) =>
+        Phase(stored) == "Running" && store.History(stored.Ref, changer: Changers.Loop(BuiltInLoops.Runtime)).Any(v => v.Version > version);
 
     private ChangeBatch Batch(string message, string? commit, ObjectChange change) =>
         new(Changers.Loop(Name), ChangeKind.Mechanical, commit, $"{Name}: {message}", Name, $"{Name}@control-loop.gitorch", [change]);

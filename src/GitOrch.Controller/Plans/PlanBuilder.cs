@@ -121,7 +121,7 @@ public static class PlanBuilder
             }
             else if (!JToken.DeepEquals(o.Pod, n.Pod))
             {
-                var what = FieldDiff.Changed(o.Pod, n.Pod).Select(f => $"{f} {Show(o.Pod, f)} → {Show(n.Pod, f)}");
+                var what = FieldDiff.Changed(o.Pod, n.Pod).Select(f => $"{f} {Show(o.Pod, f) ?? "(none)"} → {Show(n.Pod, f) ?? "(none)"}");
                 changes.Add(new PodChange(name, "~", $"{name}: {PinnedPods.Describe(after!.Json, n.Track)} template changed ({string.Join(", ", what)}), in place"));
             }
         }

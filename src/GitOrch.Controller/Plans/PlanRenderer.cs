@@ -145,7 +145,7 @@ public static class PlanRenderer
         return $"Plan: {add} to add, {change} to change, {remove} to remove; {moves} generated pod(s) change; {(plan.Approvals.Count == 0 ? "no approval needed" : $"{plan.Approvals.Count} step(s) need approval")}.";
     }
 
-    private static string Code(string? value) => value is null ? "_none_" : $"`{value.Replace("`", "'", StringComparison.Ordinal)}`";
+    private static string Code(string? value) => value is null ? "_none_" : $"`{value.Replace("`", "'", StringComparison.Ordinal).Replace("|", "\\|", StringComparison.Ordinal)}`";
 
     private static string Escape(string text) => text.Replace("|", "\\|", StringComparison.Ordinal).Replace("<", "&lt;", StringComparison.Ordinal);
 }

@@ -77,7 +77,7 @@ public sealed class WorkflowService : IAsyncDisposable
         }
 
         var pods = _history.List(Kinds.Pod, obj.Namespace)
-            .Where(p => (string?)JObject.Parse(p.ObjectJson)["metadata"]?["labels"]?[Core.Rollouts.PinnedPods.DeploymentLabel] == obj.Name)
+            .Where(p => p.File is null && (string?)JObject.Parse(p.ObjectJson)["metadata"]?["labels"]?[Core.Rollouts.PinnedPods.DeploymentLabel] == obj.Name)
             .Select(p => p.Ref)
             .ToList();
         foreach (var pod in pods)
