@@ -47,14 +47,35 @@ public sealed partial class ImageStore(string root)
         }
 
         Directory.CreateDirectory(staging);
+        try
+        {
+            return await ImportIntoAsync(image, source, tag, staging, target, ct);
+        }
+        catch
+        {
+            if (Directory.Exists(staging))
+            {
+                Directory.Delete(staging, recursive: true); // A failed import leaves nothing behind.
+            }
+
+            throw;
+        }
+    }
+
+    private static async Task<ImageInfo> ImportIntoAsync(string image, string source, string tag, string staging, string target, CancellationToken ct)
+    {
         var rootfs = Path.Combine(staging, "rootfs");
         string kind;
-        if (Directory.Exists(source) && File.Exists(Path.Combine(source, "oci-layout")))
+
+        // An OCI image layout: LAYOUT (the image's own tag) or LAYOUT:TAG.
+        var colon = source.LastIndexOf(':');
+        var (layout, layoutTag) = colon > 0 && File.Exists(Path.Combine(source[..colon], "oci-layout")) ? (source[..colon], source[(colon + 1)..]) : (source, tag);
+        if (Directory.Exists(layout) && File.Exists(Path.Combine(layout, "oci-layout")))
         {
             kind = "OCI image layout";
-            var reference = source.Contains(':', StringComparison.Ordinal) ? source : $"{source}:{tag}";
-            await RunAsync("umoci", ["unpack", "--image", reference, Path.Combine(staging, "bundle")], "umoci is needed to import an OCI image layout (Debian: apt-get install umoci)", ct);
+            await RunAsync("umoci", ["unpack", "--image", $"{layout}:{layoutTag}", Path.Combine(staging, "bundle")], $"umoci could not unpack tag {layoutTag} of the OCI layout {layout}", ct);
             Directory.Move(Path.Combine(staging, "bundle", "rootfs"), rootfs);
+            source = layout;
         }
         else if (Directory.Exists(source))
         {
@@ -70,13 +91,11 @@ public sealed partial class ImageStore(string root)
         }
         else
         {
-            Directory.Delete(staging, recursive: true);
             throw new ImageException($"{source}: no such folder or file; give a rootfs folder, a tarball or an OCI image layout");
         }
 
         if (!Directory.EnumerateFileSystemEntries(rootfs).Any())
         {
-            Directory.Delete(staging, recursive: true);
             throw new ImageException($"{source} holds no files; an image needs a root filesystem (for example bin/busybox)");
         }
 
@@ -135,7 +154,7 @@ public sealed partial class ImageStore(string root)
         }
         catch (System.ComponentModel.Win32Exception)
         {
-            throw new ImageException($"{tool} is not installed; {whatFailed}");
+            throw new ImageException($"{tool} is not installed (Debian: apt-get install {tool}); it is needed here: {whatFailed}");
         }
 
         using (process)

@@ -147,24 +147,26 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                 return; // Stopping: StopAsync signals the process group.
             }
 
-            state.Running = false;
-            state.ExitCode = exitCode;
-            state.FinishedAt = _time.GetUtcNow();
             var restart = _spec.RestartPolicy switch
             {
                 RestartPolicy.Always => true,
                 RestartPolicy.OnFailure => exitCode != 0,
                 _ => false,
             };
+            var delay = restart ? state.Backoff.Next(state.StartedAt ?? _time.GetUtcNow()) : TimeSpan.Zero;
+
+            // The message first, then the exit code, then "not running": a report read in between never
+            // sees an exited container without knowing whether it restarts.
+            state.Message = restart ? $"exited with code {exitCode}; restarting in {delay.TotalSeconds:0.#}s" : $"exited with code {exitCode}";
+            state.ExitCode = exitCode;
+            state.FinishedAt = _time.GetUtcNow();
+            state.Running = false;
             if (!restart)
             {
-                state.Message = $"exited with code {exitCode}";
                 LogExited(_log, _assignment.Pod, state.Container.Name, exitCode, "not restarted (restartPolicy " + _spec.RestartPolicy + ")");
                 return;
             }
 
-            var delay = state.Backoff.Next(state.StartedAt ?? _time.GetUtcNow());
-            state.Message = $"exited with code {exitCode}; restarting in {delay.TotalSeconds:0.#}s";
             LogExited(_log, _assignment.Pod, state.Container.Name, exitCode, $"restart in {delay.TotalSeconds:0.#}s");
             try
             {

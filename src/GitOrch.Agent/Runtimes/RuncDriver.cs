@@ -107,6 +107,12 @@ public sealed class RuncDriver : IRuntimeDriver
             if (!Directory.Exists(path) && !File.Exists(path))
             {
                 Directory.CreateDirectory(path);
+                if (mount["type"]?.GetValue<string>() == "tmpfs" && !OperatingSystem.IsWindows())
+                {
+                    // runc gives a tmpfs the mode of its mount point: /tmp must be 1777 to be writable for the pod's user.
+                    File.SetUnixFileMode(path, UnixFileMode.StickyBit | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                        | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
+                }
             }
         }
     }
