@@ -120,12 +120,23 @@ await using (var git = new GitRepository(repo))
     var watch = Stopwatch.StartNew();
     await reconciler.SyncAsync(CancellationToken.None);
     var firstApply = watch.Elapsed;
-    var round = 0;
-    var incremental = await Measure.MedianAsync(5, async () =>
+    // The commit is the user's work: make it outside the clock, time only the apply.
+    var rounds = new List<TimeSpan>();
+    for (var round = 1; round <= 7; round++)
     {
-        RepoGenerator.ChangeOneFile(repo, ++round);
-        await reconciler.SyncAsync(CancellationToken.None);
-    });
+        RepoGenerator.ChangeOneFile(repo, round);
+        var apply = Stopwatch.StartNew();
+        var outcomes = await reconciler.SyncAsync(CancellationToken.None);
+        rounds.Add(apply.Elapsed);
+        if (outcomes.Count != 1 || !outcomes[0].Applied || outcomes[0].Changed.Count != 1)
+        {
+            throw new InvalidOperationException("the incremental commit did not apply as one changed object");
+        }
+    }
+
+    rounds.RemoveAt(0); // warm-up
+    rounds.Sort();
+    var incremental = rounds[rounds.Count / 2];
     Console.WriteLine($"incremental one-file commit: {Measure.Ms(incremental)} (first apply {Measure.Ms(firstApply)})");
     rows.Add(("Incremental: apply a one-file commit (read, validate, version)", Measure.Ms(incremental), "-", "-"));
     rows.Add(("  ratio incremental / full load", $"1/{load / incremental:0}", "≤ 1/100", incremental * 100 <= load ? "met" : "missed"));

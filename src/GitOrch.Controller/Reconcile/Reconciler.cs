@@ -74,6 +74,10 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
         {
             commits = [head];
         }
+        else if (await GitOrch.Git.TreeDiff.FirstParentPathAsync(source.Repository, _lastGood, head, 64, ct) is { } recent)
+        {
+            commits = recent; // The common case (a few new commits), walked through cat-file with no process.
+        }
         else if (await source.Repository.IsAncestorAsync(_lastGood, head, ct))
         {
             commits = await source.Repository.FirstParentCommitsAsync(_lastGood, head, ct);
@@ -192,7 +196,7 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
             return (all, ignore, null);
         }
 
-        var diff = await source.Repository.DiffTreeAsync(_lastGood, sha, Folder, ct);
+        var diff = await GitOrch.Git.TreeDiff.DiffAsync(source.Repository, _lastGood, sha, Folder, ct);
         if (diff.Any(d => d.Path == source.Prefix + IgnoreRules.FileName))
         {
             var (all, ignore) = await LoadTreeAsync(sha, ct);
