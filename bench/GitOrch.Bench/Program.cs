@@ -280,8 +280,9 @@ Console.WriteLine(table);
 if (outPath is not null)
 {
     var doc = File.Exists(outPath) ? File.ReadAllText(outPath) : string.Empty;
-    const string Begin = "<!-- bench:results -->";
-    const string End = "<!-- /bench:results -->";
+    var profile = full ? "full" : "quick";
+    var Begin = $"<!-- bench:results:{profile} -->";
+    var End = $"<!-- /bench:results:{profile} -->";
     var block = $"{Begin}\n{table}{End}";
     doc = doc.Contains(Begin, StringComparison.Ordinal)
         ? doc[..doc.IndexOf(Begin, StringComparison.Ordinal)] + block + doc[(doc.IndexOf(End, StringComparison.Ordinal) + End.Length)..]
