@@ -22,7 +22,8 @@ internal static class GitHubCommand
         forge.AddTo(comment);
         comment.SetAction(async (parse, ct) =>
         {
-            var options = forge.Read(parse) ?? throw new CliException("--github-repo OWNER/NAME is required");
+            var options = forge.Read(parse, parse.GetRequiredValue(repo))
+                ?? throw new CliException("which GitHub repository? give --github-repo OWNER/NAME (or set GITHUB_REPOSITORY, or run it in a clone whose origin is on GitHub)");
             using var github = new GitHubClient(options);
             try
             {

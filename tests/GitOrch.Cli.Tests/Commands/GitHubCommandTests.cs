@@ -138,12 +138,26 @@ public sealed class GitHubCommandTests : IAsyncLifetime
     }
 
     [Fact]
-    public void WithoutGitHubRepo_ExitsOne_SayingItIsRequired()
+    public void WithoutGitHubRepo_AndNoOriginOnGitHub_ExitsOne_SayingHowToName_It()
     {
         var (exit, _, stderr) = CliRunner.Run("github", "comment", "--pr", "7", "--repo", _repo.Root);
 
         Assert.Equal(1, exit);
-        Assert.Equal("gitorch: --github-repo OWNER/NAME is required\n", stderr);
+        Assert.Equal("gitorch: which GitHub repository? give --github-repo OWNER/NAME (or set GITHUB_REPOSITORY, or run it in a clone whose origin is on GitHub)\n", stderr);
         Assert.Empty(_github.Requests);
+    }
+
+    [Fact]
+    public void WithoutGitHubRepo_TheRepositoryComesFromTheClonesOrigin()
+    {
+        var head = OpenPullRequest(Manifests.PinnedDeployment(percentNext: 60));
+        _repo.Git("remote", "add", "origin", $"https://github.com/{_github.Repository}.git");
+
+        var (exit, _, stderr) = CliRunner.Run("github", "comment", "--pr", Pr.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            "--github-url", _github.Url, "--github-token-file", _secrets.Combine("token"), "--repo", _repo.Root);
+
+        Assert.True(exit == 0, stderr);
+        Assert.Single(_github.Comments);
+        Assert.Contains(_github.Statuses, s => s.Sha == head);
     }
 }
