@@ -35,6 +35,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private readonly SemaphoreSlim _applying = new(1, 1);
     private readonly ILoggerFactory _logs;
     private WebApplication? _server;
+    private FileStream? _lock;
     private long _revision = -1;
     private bool _controllerReachable = true;
 
@@ -48,7 +49,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         _http = new HttpClient { BaseAddress = new Uri(options.Server.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(75) };
         _desired = new DesiredState(options.StateDir);
         Images = new ImageStore(Path.Combine(options.StateDir, "images"));
-        _drivers = (drivers ?? [new ProcessDriver(), new RuncDriver()]).ToDictionary(d => d.Name);
+        _drivers = (drivers ?? [new ProcessDriver(), new RuncDriver(options.StateDir)]).ToDictionary(d => d.Name);
     }
 
     public ImageStore Images { get; }
@@ -70,6 +71,16 @@ public sealed partial class NodeAgent : IAsyncDisposable
     /// <summary>Starts from the desired state on disk (no controller needed), then follows the controller until cancelled.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
+        Directory.CreateDirectory(_options.StateDir);
+        try
+        {
+            _lock = new FileStream(Path.Combine(_options.StateDir, "agent.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException)
+        {
+            throw new InvalidOperationException($"the agent state folder {_options.StateDir} is in use by another agent; give this one its own folder with --state");
+        }
+
         await StartServerAsync(ct);
         if (_desired.Load() is { } desired)
         {
@@ -286,6 +297,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
 
         _http.Dispose();
         _applying.Dispose();
+        _lock?.Dispose();
     }
 
     /// <summary>Stops every pod (used when the node is being drained or in tests); the agent itself keeps running.</summary>

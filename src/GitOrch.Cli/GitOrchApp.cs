@@ -39,7 +39,8 @@ public static class GitOrchApp
     {
         var root = Build(terminal);
         var parse = root.Parse(args);
-        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        // Signals are ours (Program.cs cancels ct on SIGINT and SIGTERM): the library must not handle them too.
+        var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         try
         {
             return await parse.InvokeAsync(config, ct);

@@ -273,7 +273,7 @@ public sealed partial class ControllerService : IAsyncDisposable
         }
 
         var pod = new ObjectRef(parts[0], parts[1], parts[2]);
-        Store.Update(pod, Core.Ownership.BuiltInLoops.Runtime, null, $"runtime: {pod.Display} on {node} reports {report.Phase}{(report.Restarts > 0 ? $" ({report.Restarts} restart(s))" : string.Empty)}", current =>
+        Store.Update(pod, Core.Ownership.BuiltInLoops.Runtime, Reconciler.LastApplied, $"runtime: {pod.Display} on {node} reports {report.Phase}{(report.Restarts > 0 ? $" ({report.Restarts} restart(s))" : string.Empty)}", current =>
         {
             if (current["status"]?["nodeName"]?.ToString() != node
                 || Loops.Runtime.Assignment(pod.Key, current).Generation != report.Generation)
@@ -281,12 +281,16 @@ public sealed partial class ControllerService : IAsyncDisposable
                 return []; // A report about an older definition or another node's copy: not this pod's state.
             }
 
-            var status = current["status"] as Newtonsoft.Json.Linq.JObject ?? [];
-            current["status"] = status;
+            if (current["status"] is not Newtonsoft.Json.Linq.JObject status)
+            {
+                // Assign once: assigning a token that already has a parent stores a copy.
+                current["status"] = status = [];
+            }
+
             var changed = new List<string>();
             Set(status, "phase", report.Phase, changed);
             Set(status, "restarts", report.Restarts, changed);
-            Set(status, "containers", Newtonsoft.Json.Linq.JArray.Parse(System.Text.Json.JsonSerializer.Serialize(report.Containers, ReportJson)), changed);
+            Set(status, "containers", Loops.Runtime.ContainersJson(report.Containers), changed);
             return changed;
         });
     }

@@ -16,7 +16,7 @@ namespace GitOrch.Agent.Runtimes;
 /// paths, no devices, no host mounts, its own network namespace. Each weakening appears only as the
 /// pod's validated request says (validation has already checked the ClusterPolicy exception).
 /// </summary>
-public sealed class RuncDriver : IRuntimeDriver
+public sealed class RuncDriver(string scope = "") : IRuntimeDriver
 {
     public const long NobodyUid = 65534;
     public const long UserNamespaceBase = 100000;
@@ -30,8 +30,11 @@ public sealed class RuncDriver : IRuntimeDriver
         ? "runc is not installed on this node (Debian: apt-get install runc)"
         : !Posix.IsRoot ? $"runc needs root on this host, and the agent runs as uid {Environment.GetEnvironmentVariable("UID") ?? "non-root"}; run the agent as root" : null;
 
-    public static string ContainerId(string pod, string container) =>
-        "gitorch-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(pod + "/" + container)))[..20];
+    /// <summary>The container's runc id: unique per agent (its state folder), pod and container, so two agents on one host never share one.</summary>
+    public static string ContainerId(string pod, string container, string scope = "") =>
+        "gitorch-" + Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(scope + "\n" + pod + "/" + container)))[..20];
+
+    private string Id(string pod, string container) => ContainerId(pod, container, scope);
 
     public async Task<ContainerHandle> StartAsync(ContainerLaunch launch, CancellationToken ct)
     {
@@ -45,12 +48,12 @@ public sealed class RuncDriver : IRuntimeDriver
             throw new RuntimeException($"image {launch.Container.Image} is not in this node's image store; import it with `gitorch image import {launch.Container.Image} PATH`");
         }
 
-        var id = ContainerId(launch.Pod, launch.Container.Name);
+        var id = Id(launch.Pod, launch.Container.Name);
         var bundle = Path.Combine(launch.PodDirectory, launch.Container.Name, "bundle");
         Directory.CreateDirectory(bundle);
         await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true); // A leftover of a crashed agent.
         var network = await NetworkNamespace.SetUpAsync(id, launch, ct);
-        var spec = Spec(launch, network.Path);
+        var spec = Spec(launch, network.Path, id);
         CreateMountPoints(launch.ImageRootfs, spec);
         await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
 
@@ -127,7 +130,7 @@ public sealed class RuncDriver : IRuntimeDriver
     internal static string RuncRoot => "/run/gitorch-runc";
 
     /// <summary>The OCI runtime spec for one container.</summary>
-    public static JsonObject Spec(ContainerLaunch launch, string? networkNamespace)
+    public static JsonObject Spec(ContainerLaunch launch, string? networkNamespace, string? id = null)
     {
         var spec = launch.Spec;
         var security = spec.Security ?? new PodSecurity();
@@ -201,7 +204,7 @@ public sealed class RuncDriver : IRuntimeDriver
                 "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"),
             ["resources"] = Resources(container, security),
             ["devices"] = new JsonArray([.. (security.Devices ?? []).Select(Device).OfType<JsonNode>()]),
-            ["cgroupsPath"] = "/gitorch/" + ContainerId(launch.Pod, container.Name),
+            ["cgroupsPath"] = "/gitorch/" + (id ?? ContainerId(launch.Pod, container.Name)),
         };
         if (security.HostUsers != true)
         {

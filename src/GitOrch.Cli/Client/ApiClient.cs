@@ -15,7 +15,7 @@ internal sealed class ApiClient(string server) : IDisposable
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
-    private readonly HttpClient _http = new() { BaseAddress = new Uri(server.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
+    private readonly HttpClient _http = new() { BaseAddress = new Uri(Urls.Require(server, "--server").TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(30) };
 
     public string Server => server;
 
@@ -37,7 +37,7 @@ internal sealed class ApiClient(string server) : IDisposable
             var body = await response.Content.ReadAsStringAsync(ct);
             if (!response.IsSuccessStatusCode)
             {
-                var error = TryError(body) ?? $"HTTP {(int)response.StatusCode} {response.ReasonPhrase}";
+                var error = TryError(body) ?? $"the server at {server} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}; is it a GitOrch controller? (check --server or GITORCH_SERVER)";
                 throw new CliException(error);
             }
 

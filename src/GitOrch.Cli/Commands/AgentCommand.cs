@@ -33,6 +33,10 @@ internal static class AgentCommand
             {
                 await agent.RunAsync(ct);
             }
+            catch (InvalidOperationException ex) when (ex.Message.Contains("in use by another agent", StringComparison.Ordinal))
+            {
+                throw new CliException(ex.Message);
+            }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 await parse.InvocationConfiguration.Output.WriteLineAsync("gitorch: agent stopping; pods keep running and are re-adopted when it starts again");
@@ -45,7 +49,12 @@ internal static class AgentCommand
 
     internal static AgentOptions Options(string server, string node, string state, string? labels, string? capacity, string listen)
     {
-        var options = new AgentOptions { Server = server, Node = node, StateDir = state, Labels = Pairs(labels, "--labels"), Listen = listen };
+        if (!System.Text.RegularExpressions.Regex.IsMatch(node, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$") || node.Length > 63)
+        {
+            throw new CliException($"--node \"{node}\" is not a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)");
+        }
+
+        var options = new AgentOptions { Server = Urls.Require(server, "--server"), Node = node, StateDir = state, Labels = Pairs(labels, "--labels"), Listen = Urls.Require(listen, "--listen") };
         foreach (var (key, value) in Pairs(capacity, "--capacity"))
         {
             try

@@ -28,12 +28,19 @@ internal static class ImageCommand
             }
         });
 
-        var list = new Command("ls", "List this node's images") { state };
+        var output = Output.CommonOptions.Output(Output.OutputFormat.Text, Output.OutputFormat.Json);
+        var list = new Command("ls", "List this node's images") { state, output };
         list.SetAction(async parse =>
         {
             var store = new ImageStore(Path.Combine(parse.GetRequiredValue(state), "images"));
             var images = store.List();
             var writer = parse.InvocationConfiguration.Output;
+            if (parse.GetValue(output) == Output.OutputFormat.Json)
+            {
+                await writer.WriteLineAsync(System.Text.Json.JsonSerializer.Serialize(images.Select(i => new { image = i, rootfs = store.Rootfs(i) })));
+                return ExitCodes.Ok;
+            }
+
             if (images.Count == 0)
             {
                 await writer.WriteLineAsync($"No images in {store.Root}; import one with `gitorch image import NAME:TAG PATH`.");

@@ -54,7 +54,7 @@ internal static class UpCommand
                 Path = parse.GetValue(path),
                 Branch = parse.GetValue(branch),
                 StateDir = parse.GetRequiredValue(state),
-                Listen = parse.GetRequiredValue(listen),
+                Listen = Urls.Require(parse.GetRequiredValue(listen), "--listen"),
                 Poll = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(poll))),
                 WebhookSecret = ReadSecret(parse.GetValue(secretFile)),
                 Nodes = withLocalNode ? [NodeInfo.Local(parse.GetValue(node))] : [],

@@ -51,12 +51,21 @@ internal static class WhyCommand
         var now = DateTimeOffset.UtcNow;
         var where = why.Node is null ? string.Empty : $" on {why.Node}";
         var restarts = why.Restarts > 0 ? $", {why.Restarts} restart(s)" : string.Empty;
-        w.WriteLine(why.Running
+        w.WriteLine(obj.Kind != "Pod"
+            ? (why.Running ? t.Green($"{obj.Display} is {why.Phase}.") : t.Red($"{obj.Display} is not done: {why.Phase}."))
+            : why.Running
             ? t.Green($"{obj.Display} is running{where}{restarts}.")
             : t.Red($"{obj.Display} is not running (phase {why.Phase}{where}{restarts})."));
         w.WriteLine($"Transaction {report.Transaction}{(report.Commit is null ? string.Empty : $" for commit {report.Commit[..12]}")}: {report.State}, started {Time(report.CreatedAt)}.");
 
-        if (report.Blocking is { } b)
+        if (why.Running)
+        {
+            foreach (var failed in report.Units.Where(u => u.State is "failed" or "timed-out"))
+            {
+                w.WriteLine(t.Yellow($"Note: {failed.Type} {failed.Name} is {failed.State} ({failed.Message}); nothing requires it, so it does not hold the {(obj.Kind == "Pod" ? "pod" : "object")} back."));
+            }
+        }
+        else if (report.Blocking is { } b)
         {
             w.WriteLine();
             w.WriteLine(t.Bold($"Blocked by {b.Type} {b.Name}") + (b.Type == "step" ? $" (loop {b.Owner})" : string.Empty));
@@ -98,11 +107,12 @@ internal static class WhyCommand
         }
 
         w.WriteLine();
-        var table = new Table("UNIT", "STATE", "TOOK", "OWNER");
+        var table = new Table("UNIT", "STATE", "STARTED", "TOOK", "OWNER", "LAST MESSAGE");
         foreach (var u in report.Units)
         {
             var took = u.StartedAt is null ? "-" : Duration((u.EndedAt ?? now) - u.StartedAt.Value);
-            table.Add(u.Name, u.State, took, u.Type == "target" ? "target" : u.Owner);
+            var message = u.Message is null ? "-" : u.Message.Length > 40 ? u.Message[..39] + "…" : u.Message;
+            table.Add(u.Name, u.State, u.StartedAt is null ? "-" : Time(u.StartedAt.Value), took, u.Type == "target" ? "target" : u.Owner, message);
         }
 
         table.Write(w);

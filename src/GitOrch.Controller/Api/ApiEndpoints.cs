@@ -123,14 +123,14 @@ public static class ApiEndpoints
         var obj = new ObjectRef(resolved, Kinds.IsNamespaced(resolved) ? ns ?? ManifestObject.DefaultNamespace : string.Empty, name);
         return store.Get(obj) is { } stored
             ? then(obj, stored)
-            : Results.NotFound(new ErrorModel($"{obj.Display} not found; list objects with `gitorch get {resolved.ToLowerInvariant()}{(Kinds.IsNamespaced(resolved) ? " -n " + obj.Namespace : string.Empty)}`"));
+            : Results.NotFound(new ErrorModel($"{obj.Display} not found; list objects with `gitorch get {resolved.ToLowerInvariant()}{(Kinds.IsNamespaced(resolved) ? " -A" : string.Empty)}`"));
     }
 
     private static IResult UnknownKind(string kind) =>
         Results.BadRequest(new ErrorModel($"unknown kind \"{kind}\"; use one of: {string.Join(", ", Kinds.All)}"));
 
     private static IResult NoVersion(ObjectRef obj, int version, int latest) =>
-        Results.NotFound(new ErrorModel($"{obj.Display} has no version {version} (versions run to {latest}; older ones may have been pruned by history.keepVersions); see `gitorch history {obj.Kind}/{obj.Name}`"));
+        Results.NotFound(new ErrorModel($"{obj.Display} has no version {version} (versions run to {latest}; older ones may have been pruned by history.keepVersions); see `gitorch history {obj.Kind.ToLowerInvariant()}/{obj.Name}{(obj.Namespace.Length > 0 ? " -n " + obj.Namespace : string.Empty)}`"));
 
     private static string Render(VersionRecord v) => v.ObjectJson is null ? string.Empty : YamlRenderer.Render(JToken.Parse(v.ObjectJson));
 

@@ -25,15 +25,24 @@ public static class WorkflowEndpoints
                 var logs = controller.Workflows.Engine.Logs(obj, 2000, t.Id);
                 var report = WorkflowAnalysis.Report(t, step => logs.Where(l => l.Step == step).TakeLast(5).ToList());
                 var status = controller.Store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"] : null;
+                if (obj.Kind != Kinds.Pod)
+                {
+                    // A PinnedDeployment is "running" when its workflow is done: every pod runs its version.
+                    var ready = status?["readyReplicas"]?.ToString();
+                    var replicas = status?["replicas"]?.ToString();
+                    var done = t.State == "done";
+                    return Results.Ok(new WhyModel(report, done ? $"Ready ({ready}/{replicas} pods)" : $"Rolling out ({ready ?? "0"}/{replicas ?? "?"} pods ready)", done));
+                }
+
                 var phase = status?["phase"]?.ToString();
                 var restarts = status?["restarts"] is JValue { Type: JTokenType.Integer } r ? (int)r : 0;
                 return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, status?["nodeName"]?.ToString()));
             }));
 
         api.MapGet("/objects/{kind}/{name}/logs", (string kind, string name, string? @namespace, int? limit) =>
-            Resolve(kind, name, @namespace) is { } obj
-                ? Results.Ok(controller.Workflows.Engine.Logs(obj, limit ?? 1000))
-                : UnknownKind(kind));
+            Resolve(kind, name, @namespace) is not { } obj ? UnknownKind(kind)
+            : controller.Store.Get(obj) is null ? Results.NotFound(new ErrorModel($"{obj.Display} not found; list objects with `gitorch get {obj.Kind.ToLowerInvariant()} -A`"))
+            : Results.Ok(controller.Workflows.Engine.Logs(obj, limit ?? 1000)));
 
         api.MapGet("/objects/{kind}/{name}/graph", (string kind, string name, string? @namespace) =>
             WithTransaction(controller, kind, name, @namespace, (_, t) => Results.Ok(new GraphModel(WorkflowAnalysis.Dot(t)))));
@@ -116,7 +125,13 @@ public static class WorkflowEndpoints
 
             var json = JObject.Parse(stored.ObjectJson);
             var node = json["status"]?["nodeName"]?.ToString();
-            var containerName = container ?? json["spec"]?["containers"]?[0]?["name"]?.ToString() ?? "main";
+            var names = (json["spec"]?["containers"] as JArray ?? []).Select(c => c["name"]?.ToString()).OfType<string>().ToList();
+            var containerName = container ?? names.FirstOrDefault() ?? "main";
+            if (!names.Contains(containerName))
+            {
+                return Results.NotFound(new ErrorModel($"{obj.Display} has no container {containerName}; its containers: {string.Join(", ", names)}"));
+            }
+
             if (node is null || !controller.Agents.Reports.TryGetValue(node, out var report) || report.LogsUrl is null)
             {
                 return Results.NotFound(new ErrorModel(node is null
@@ -129,7 +144,8 @@ public static class WorkflowEndpoints
                 var url = $"{report.LogsUrl.TrimEnd('/')}/logs?pod={Uri.EscapeDataString(obj.Key)}&container={Uri.EscapeDataString(containerName)}&tail={tail ?? 200}";
                 using var response = await LogClient.GetAsync(url, ct);
                 var text = await response.Content.ReadAsStringAsync(ct);
-                return response.IsSuccessStatusCode ? Results.Text(text) : Results.NotFound(new ErrorModel(text));
+                return response.IsSuccessStatusCode ? Results.Text(text)
+                    : Results.NotFound(new ErrorModel($"node {node} does not run {obj.Display} now (see gitorch why {obj.Name} -n {obj.Namespace})"));
             }
             catch (HttpRequestException ex)
             {
@@ -155,7 +171,9 @@ public static class WorkflowEndpoints
         var transaction = controller.Workflows.Engine.Current(obj);
         if (transaction is null)
         {
-            return Results.NotFound(new ErrorModel(controller.Store.Get(obj) is { Deleted: false }
+            return Results.NotFound(new ErrorModel(!Workflows.WorkflowService.HasWorkflow(obj.Kind)
+                ? $"{obj.Display}: only pods and PinnedDeployments have workflows; see gitorch get {obj.Kind.ToLowerInvariant()} {obj.Name}"
+                : controller.Store.Get(obj) is { Deleted: false }
                 ? $"{obj.Display} has no workflow yet; it gets one when the controller applies it (gitorch status)"
                 : $"{obj.Display} not found; list objects with `gitorch get {obj.Kind.ToLowerInvariant()}{(obj.Namespace.Length > 0 ? " -n " + obj.Namespace : string.Empty)}`"));
         }

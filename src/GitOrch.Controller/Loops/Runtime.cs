@@ -37,7 +37,7 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
         var report = agents.Report(node, assignment.Pod);
         if (report is not null && report.Generation == assignment.Generation)
         {
-            var containers = JArray.Parse(JsonSerializer.Serialize(report.Containers, Json));
+            var containers = ContainersJson(report.Containers);
             switch (report.Phase)
             {
                 case "Running":
@@ -75,4 +75,11 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
+    /// <summary>Container reports as JSON for status, with times kept as ISO 8601 text (not re-parsed as dates).</summary>
+    public static JArray ContainersJson(IReadOnlyList<ContainerReport> containers)
+    {
+        using var reader = new Newtonsoft.Json.JsonTextReader(new StringReader(JsonSerializer.Serialize(containers, Json))) { DateParseHandling = Newtonsoft.Json.DateParseHandling.None };
+        return JArray.Load(reader);
+    }
 }

@@ -19,12 +19,24 @@ public static class PlanBuilder
 {
     public static async Task<Plan> BuildAsync(string repoPath, string baseRev, string headRev, string? path, CancellationToken ct)
     {
+        if (!Directory.Exists(repoPath))
+        {
+            throw new PlanException($"--repo {repoPath}: no such folder; give the path of your clone of the config repo");
+        }
+
         var top = await GitRepository.FindTopLevelAsync(repoPath, ct)
             ?? throw new PlanException($"{repoPath} is not in a git repository; give --repo the config repo's clone");
         var prefix = Folder(Path.GetRelativePath(top, Path.GetFullPath(repoPath)).Replace('\\', '/')) + Folder(path);
         await using var repo = new GitRepository(top);
         var baseSha = await repo.ResolveAsync(baseRev, ct) ?? throw new PlanException($"--base {baseRev} names no commit in {top}; fetch it, or check the name");
         var headSha = await repo.ResolveAsync(headRev, ct) ?? throw new PlanException($"--head {headRev} names no commit in {top}; fetch it, or check the name");
+        if (prefix.Length > 0
+            && (await repo.ListTreeAsync(baseSha, prefix.TrimEnd('/'), ct)).Count == 0
+            && (await repo.ListTreeAsync(headSha, prefix.TrimEnd('/'), ct)).Count == 0)
+        {
+            throw new PlanException($"the folder {prefix.TrimEnd('/')} holds nothing at base or head; check --path (or --repo)");
+        }
+
         var watch = System.Diagnostics.Stopwatch.StartNew();
         var before = await LoadAsync(repo, baseSha, prefix, ct);
         var after = await LoadAsync(repo, headSha, prefix, ct);
@@ -88,7 +100,13 @@ public static class PlanBuilder
 
             var action = a is null ? "+" : b is null ? "-" : "~";
             var fields = a is null || b is null ? [] : FieldDiff.Changed(a.Json, b.Json).Select(f => new FieldChange(f, Show(a.Json, f), Show(b.Json, f))).ToList();
-            plans.Add(new ObjectPlan(action, obj.Kind, obj.Namespace, obj.Name, fields, Pods(a, b)));
+            var pods = Pods(a, b);
+            if (obj.Kind == Kinds.Pod && fields.Any(f => MayMove(f.Path)))
+            {
+                pods = [new PodChange(obj.Name, "~", $"{obj.Name}: resources or nodeSelector change: restarted in place, or moved if its node no longer fits")];
+            }
+
+            plans.Add(new ObjectPlan(action, obj.Kind, obj.Namespace, obj.Name, fields, pods));
         }
 
         return plans;
@@ -121,13 +139,18 @@ public static class PlanBuilder
             }
             else if (!JToken.DeepEquals(o.Pod, n.Pod))
             {
-                var what = FieldDiff.Changed(o.Pod, n.Pod).Select(f => $"{f} {Show(o.Pod, f) ?? "(none)"} → {Show(n.Pod, f) ?? "(none)"}");
-                changes.Add(new PodChange(name, "~", $"{name}: {PinnedPods.Describe(after!.Json, n.Track)} template changed ({string.Join(", ", what)}), in place"));
+                var changed = FieldDiff.Changed(o.Pod, n.Pod);
+                var what = changed.Select(f => $"{f} {Show(o.Pod, f) ?? "(none)"} → {Show(n.Pod, f) ?? "(none)"}");
+                var how = changed.Any(MayMove) ? "in place, or moved if its node no longer fits" : "in place";
+                changes.Add(new PodChange(name, "~", $"{name}: {PinnedPods.Describe(after!.Json, n.Track)} template changed ({string.Join(", ", what)}), {how}"));
             }
         }
 
         return changes;
     }
+
+    /// <summary>Only resources and nodeSelector changes may move a pod to another node.</summary>
+    private static bool MayMove(string path) => path.Contains(".resources", StringComparison.Ordinal) || path.StartsWith("spec.nodeSelector", StringComparison.Ordinal);
 
     private static int Ordinal(string pod) => int.TryParse(pod[(pod.LastIndexOf('-') + 1)..], out var n) ? n : int.MaxValue;
 

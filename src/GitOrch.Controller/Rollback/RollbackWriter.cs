@@ -20,7 +20,13 @@ public static class RollbackWriter
 
     public static async Task<Result> WriteAsync(Request request, CancellationToken ct)
     {
-        var top = await GitRepository.FindTopLevelAsync(request.RepoPath, ct) ?? request.RepoPath;
+        if (!Directory.Exists(request.RepoPath))
+        {
+            throw new RollbackException($"--repo {request.RepoPath}: no such folder; give the path of your clone of the config repo");
+        }
+
+        var top = await GitRepository.FindTopLevelAsync(request.RepoPath, ct)
+            ?? throw new RollbackException($"{request.RepoPath} is not in a git repository; give --repo your clone of the config repo");
         await using var repo = new GitRepository(top);
         var head = await repo.ResolveAsync("HEAD", ct) ?? throw new RollbackException($"{top} has no commits; run rollback in a clone of the config repo");
         var original = await repo.Objects.ReadTextAsync($"{head}:{request.RepoFile}", ct)

@@ -65,6 +65,12 @@ public sealed class ConfigSource : IAsyncDisposable
                 throw new SourceException($"{root} has no branch {branch}; give --branch with an existing branch, or commit to create it");
             }
 
+            var folder = (prefix + extra).TrimEnd('/');
+            if (folder.Length > 0 && (await repo.ListTreeAsync($"refs/heads/{branch}", folder, ct)).Count == 0)
+            {
+                throw new SourceException($"{folder} holds nothing on branch {branch} of {root}; check --path (or --repo)");
+            }
+
             return new ConfigSource(repo, branch, prefix + extra, null, options.Repo);
         }
 

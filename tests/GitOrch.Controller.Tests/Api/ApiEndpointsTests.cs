@@ -133,7 +133,7 @@ public sealed class ApiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture
         var (status, json) = await GetAsync("/api/v1/objects/Pod/nope?namespace=demo");
 
         Assert.Equal(HttpStatusCode.NotFound, status);
-        Assert.Equal("Pod demo/nope not found; list objects with `gitorch get pod -n demo`", Text(json, "error"));
+        Assert.Equal("Pod demo/nope not found; list objects with `gitorch get pod -A`", Text(json, "error"));
     }
 
     [Fact]
@@ -143,7 +143,7 @@ public sealed class ApiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture
 
         Assert.Equal(HttpStatusCode.NotFound, status);
         Assert.Equal(
-            "Pod demo/worker has no version 9 (versions run to 4; older ones may have been pruned by history.keepVersions); see `gitorch history Pod/worker`",
+            "Pod demo/worker has no version 9 (versions run to 4; older ones may have been pruned by history.keepVersions); see `gitorch history pod/worker -n demo`",
             Text(json, "error"));
     }
 
