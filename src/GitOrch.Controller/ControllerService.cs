@@ -227,6 +227,12 @@ public sealed partial class ControllerService : IAsyncDisposable
         }
     }
 
+    /// <summary>Why declaring this node dead may be a mistake (it heartbeats), or null.</summary>
+    public string? AliveWarning(string node) =>
+        Agents.LastSeen(node) is { } seen && _time.GetUtcNow() - seen < _options.NodeGrace
+            ? $"node {node} sent a heartbeat {(_time.GetUtcNow() - seen).TotalSeconds:0}s ago: it looks alive, and it becomes ready again at its next heartbeat (its moved pods stop there)"
+            : null;
+
     /// <summary>An operator says a node is gone for good: every pod on it (ha and best-effort) is rescheduled.</summary>
     public IReadOnlyList<ObjectRef> DeclareDead(string node)
     {

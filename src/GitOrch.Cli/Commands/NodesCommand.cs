@@ -51,6 +51,11 @@ internal static class NodesCommand
             using var client = new ApiClient(parse.GetRequiredValue(server));
             var answer = await client.PostAsync<JsonElement>($"api/v1/nodes/{Uri.EscapeDataString(parse.GetRequiredValue(name))}/dead", ct);
             var moved = answer.GetProperty("rescheduled").EnumerateArray().Select(p => p.GetString()).ToList();
+            if (answer.TryGetProperty("warning", out var warning) && warning.ValueKind == System.Text.Json.JsonValueKind.String)
+            {
+                await parse.InvocationConfiguration.Error.WriteLineAsync($"gitorch: warning: {warning.GetString()}");
+            }
+
             await parse.InvocationConfiguration.Output.WriteLineAsync(moved.Count == 0
                 ? $"Node {parse.GetValue(name)} is declared dead; it had no pods."
                 : $"Node {parse.GetValue(name)} is declared dead; rescheduling {string.Join(", ", moved)}.");

@@ -108,7 +108,7 @@ public static class WorkflowEndpoints
 
         api.MapPost("/nodes/{node}/dead", (string node) =>
             controller.Nodes.All.Any(n => n.Name == node)
-                ? Results.Ok(new { node, rescheduled = controller.DeclareDead(node).Select(p => p.Key).ToList() })
+                ? Results.Ok(new { node, warning = controller.AliveWarning(node), rescheduled = controller.DeclareDead(node).Select(p => p.Key).ToList() })
                 : Results.NotFound(new ErrorModel($"no node {node}; list nodes with `gitorch nodes`")));
 
         api.MapGet("/objects/{kind}/{name}/container-logs", async (string kind, string name, string? @namespace, string? container, int? tail, CancellationToken ct) =>

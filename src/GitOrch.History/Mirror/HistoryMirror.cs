@@ -18,6 +18,9 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
     public const string Ref = "refs/gitorch/history";
     public const string BatchTrailer = "Gitorch-Batch";
 
+    // The tip this mirror wrote last: if the ref has moved since, another controller writes it too.
+    private string? _lastWritten;
+
     /// <summary>
     /// Makes the store number new batches above the mirror's tip. Call before the first write of a
     /// controller's life: a store started empty after a disaster must not reuse ids the mirror holds.
@@ -34,6 +37,12 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
     public async Task<int> CatchUpAsync(CancellationToken ct)
     {
         var tip = await repo.ResolveAsync(Ref, ct);
+        if (_lastWritten is not null && tip != _lastWritten)
+        {
+            throw new StateException(
+                $"{Ref} moved from {_lastWritten[..12]} to {(tip is null ? "nothing" : tip[..12])} without this controller: another controller (or a person) writes the same mirror; stop one of them, or give each its own config repo");
+        }
+
         var last = tip is null ? 0 : await LastBatchAsync(tip, ct);
         store.ReserveBatchIds(last);
         var written = 0;
@@ -88,6 +97,7 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
 
             await import.CompleteAsync(ct);
             tip = await repo.ResolveAsync(Ref, ct);
+            _lastWritten = tip;
         }
     }
 
