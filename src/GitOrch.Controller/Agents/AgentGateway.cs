@@ -1,3 +1,4 @@
+using GitOrch.Storage;
 using GitOrch.Core.AgentApi;
 using System.Text.Json;
 using GitOrch.Controller.Nodes;
@@ -24,10 +25,8 @@ public sealed class AgentGateway : IDisposable
     {
         _nodes = nodes;
         _time = time;
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false, DefaultTimeout = 30 }.ToString());
-        _db.Open();
-        Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
-        Exec("""
+        _db = SqliteDb.OpenDurable(databasePath);
+        _db.Exec("""
             CREATE TABLE IF NOT EXISTS assignments(
               node TEXT NOT NULL, pod TEXT NOT NULL, generation TEXT NOT NULL, body TEXT NOT NULL, revision INTEGER NOT NULL,
               PRIMARY KEY(node, pod));
@@ -41,7 +40,7 @@ public sealed class AgentGateway : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using (var read = Command("SELECT generation FROM assignments WHERE node=$n AND pod=$p", tx, ("$n", node), ("$p", pod.Pod)))
+            using (var read = _db.Command("SELECT generation FROM assignments WHERE node=$n AND pod=$p", tx, ("$n", node), ("$p", pod.Pod)))
             {
                 if (read.ExecuteScalar() as string == pod.Generation)
                 {
@@ -50,7 +49,7 @@ public sealed class AgentGateway : IDisposable
             }
 
             var revision = Bump(node, tx);
-            using var write = Command("""
+            using var write = _db.Command("""
                 INSERT INTO assignments(node, pod, generation, body, revision) VALUES($n,$p,$g,$b,$r)
                 ON CONFLICT(node, pod) DO UPDATE SET generation=excluded.generation, body=excluded.body, revision=excluded.revision
                 """, tx, ("$n", node), ("$p", pod.Pod), ("$g", pod.Generation), ("$b", JsonSerializer.Serialize(pod)), ("$r", revision));
@@ -67,7 +66,7 @@ public sealed class AgentGateway : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using var delete = Command("DELETE FROM assignments WHERE node=$n AND pod=$p", tx, ("$n", node), ("$p", pod));
+            using var delete = _db.Command("DELETE FROM assignments WHERE node=$n AND pod=$p", tx, ("$n", node), ("$p", pod));
             if (delete.ExecuteNonQuery() > 0)
             {
                 Bump(node, tx);
@@ -82,7 +81,7 @@ public sealed class AgentGateway : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Command("SELECT node FROM assignments WHERE pod=$p LIMIT 1", null, ("$p", pod));
+            using var cmd = _db.Command("SELECT node FROM assignments WHERE pod=$p LIMIT 1", null, ("$p", pod));
             return cmd.ExecuteScalar() as string;
         }
     }
@@ -98,9 +97,9 @@ public sealed class AgentGateway : IDisposable
     private AssignmentSet AssignmentsLocked(string node)
     {
         {
-            using var rev = Command("SELECT revision FROM node_revisions WHERE node=$n", null, ("$n", node));
+            using var rev = _db.Command("SELECT revision FROM node_revisions WHERE node=$n", null, ("$n", node));
             var revision = rev.ExecuteScalar() is long r ? r : 0;
-            using var cmd = Command("SELECT body FROM assignments WHERE node=$n ORDER BY pod", null, ("$n", node));
+            using var cmd = _db.Command("SELECT body FROM assignments WHERE node=$n ORDER BY pod", null, ("$n", node));
             using var reader = cmd.ExecuteReader();
             var pods = new List<PodAssignment>();
             while (reader.Read())
@@ -208,7 +207,7 @@ public sealed class AgentGateway : IDisposable
 
     private long Bump(string node, SqliteTransaction tx)
     {
-        using var cmd = Command("INSERT INTO node_revisions(node, revision) VALUES($n, 1) ON CONFLICT(node) DO UPDATE SET revision = revision + 1 RETURNING revision", tx, ("$n", node));
+        using var cmd = _db.Command("INSERT INTO node_revisions(node, revision) VALUES($n, 1) ON CONFLICT(node) DO UPDATE SET revision = revision + 1 RETURNING revision", tx, ("$n", node));
         return (long)cmd.ExecuteScalar()!;
     }
 
@@ -218,26 +217,6 @@ public sealed class AgentGateway : IDisposable
         {
             tcs.TrySetResult();
         }
-    }
-
-    private SqliteCommand Command(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
-    {
-        var cmd = _db.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = tx;
-        foreach (var (name, value) in args)
-        {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return cmd;
-    }
-
-    private void Exec(string sql)
-    {
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.ExecuteNonQuery();
     }
 
     public void Dispose() => _db.Dispose();

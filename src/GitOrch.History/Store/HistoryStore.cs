@@ -1,3 +1,4 @@
+using GitOrch.Storage;
 using System.Globalization;
 using System.Text.Json;
 using GitOrch.Core.Diagnostics;
@@ -33,9 +34,9 @@ public sealed class HistoryStore : IDisposable
         try
         {
             db.Open();
-            Exec(db, "PRAGMA journal_mode=WAL");
-            Exec(db, "PRAGMA synchronous=FULL");
-            Exec(db, "PRAGMA foreign_keys=ON");
+            db.Exec("PRAGMA journal_mode=WAL");
+            db.Exec("PRAGMA synchronous=FULL");
+            db.Exec("PRAGMA foreign_keys=ON");
             using (var check = db.CreateCommand())
             {
                 check.CommandText = "PRAGMA quick_check";
@@ -66,7 +67,7 @@ public sealed class HistoryStore : IDisposable
 
     private static void Migrate(SqliteConnection db, string path)
     {
-        Exec(db, "CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
+        db.Exec("CREATE TABLE IF NOT EXISTS meta(key TEXT PRIMARY KEY, value TEXT NOT NULL)");
         var current = Scalar(db, "SELECT value FROM meta WHERE key = 'schema'");
         var version = current is null ? 0 : int.Parse(current, CultureInfo.InvariantCulture);
         if (version > SchemaVersion)
@@ -77,7 +78,7 @@ public sealed class HistoryStore : IDisposable
         if (version < 1)
         {
             using var tx = db.BeginTransaction();
-            Exec(db, """
+            db.Exec("""
                 CREATE TABLE commits(
                   seq INTEGER PRIMARY KEY AUTOINCREMENT,
                   sha TEXT NOT NULL UNIQUE,
@@ -200,7 +201,7 @@ public sealed class HistoryStore : IDisposable
     private long WriteBatch(ChangeBatch batch, SqliteTransaction tx)
     {
         var now = Format(_time.GetUtcNow());
-        using var insertBatch = Command("""
+        using var insertBatch = _db.Command("""
             INSERT INTO batches(changer, change_kind, source_commit, message, author_name, author_email, created_at)
             VALUES($changer, $kind, $source, $message, $an, $ae, $at) RETURNING id
             """, tx, ("$changer", batch.Changer), ("$kind", batch.Kind.ToText()), ("$source", batch.SourceCommit),
@@ -210,7 +211,7 @@ public sealed class HistoryStore : IDisposable
         foreach (var change in batch.Changes)
         {
             var (kind, ns, name) = (change.Ref.Kind, change.Ref.Namespace, change.Ref.Name);
-            using var current = Command("SELECT version, object, file FROM objects WHERE kind=$k AND namespace=$n AND name=$m", tx, ("$k", kind), ("$n", ns), ("$m", name));
+            using var current = _db.Command("SELECT version, object, file FROM objects WHERE kind=$k AND namespace=$n AND name=$m", tx, ("$k", kind), ("$n", ns), ("$m", name));
             int version;
             string? previousObject = null;
             string? previousFile = null;
@@ -233,7 +234,7 @@ public sealed class HistoryStore : IDisposable
                 objectJson = KeepStatus(objectJson, previousObject);
             }
 
-            using var insertVersion = Command("""
+            using var insertVersion = _db.Command("""
                 INSERT INTO versions(kind, namespace, name, version, batch, changer, change_kind, source_commit, created_at, fields, deleted, object)
                 VALUES($k, $n, $m, $v, $b, $c, $ck, $s, $at, $f, $d, $o)
                 """, tx, ("$k", kind), ("$n", ns), ("$m", name), ("$v", version), ("$b", id), ("$c", batch.Changer),
@@ -241,7 +242,7 @@ public sealed class HistoryStore : IDisposable
                 ("$d", deleted ? 1 : 0), ("$o", objectJson));
             insertVersion.ExecuteNonQuery();
 
-            using var upsert = Command("""
+            using var upsert = _db.Command("""
                 INSERT INTO objects(kind, namespace, name, version, deleted, file, object, last_changer, updated_at)
                 VALUES($k, $n, $m, $v, $d, $file, $o, $c, $at)
                 ON CONFLICT(kind, namespace, name) DO UPDATE SET
@@ -265,7 +266,7 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using var read = Command("SELECT object FROM objects WHERE kind=$k AND namespace=$n AND name=$m AND deleted = 0", tx,
+            using var read = _db.Command("SELECT object FROM objects WHERE kind=$k AND namespace=$n AND name=$m AND deleted = 0", tx,
                 ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name));
             if (read.ExecuteScalar() is not string json)
             {
@@ -375,7 +376,7 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using var delete = Command("""
+            using var delete = _db.Command("""
                 DELETE FROM versions WHERE kind=$k AND namespace=$n AND name=$m
                 AND version <= (SELECT MAX(version) FROM versions WHERE kind=$k AND namespace=$n AND name=$m) - $keep
                 """, tx, ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name), ("$keep", Math.Max(1, keep)));
@@ -392,7 +393,7 @@ public sealed class HistoryStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Command("SELECT id, changer, change_kind, source_commit, message, author_name, author_email, created_at FROM batches WHERE id > $a ORDER BY id LIMIT $l", null, ("$a", after), ("$l", limit));
+            using var cmd = _db.Command("SELECT id, changer, change_kind, source_commit, message, author_name, author_email, created_at FROM batches WHERE id > $a ORDER BY id LIMIT $l", null, ("$a", after), ("$l", limit));
             using var reader = cmd.ExecuteReader();
             var list = new List<BatchRecord>();
             while (reader.Read())
@@ -423,13 +424,13 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using var read = Command("SELECT seq FROM sqlite_sequence WHERE name = 'batches'", tx);
+            using var read = _db.Command("SELECT seq FROM sqlite_sequence WHERE name = 'batches'", tx);
             var current = read.ExecuteScalar() is long seq ? seq : 0;
             if (current < above)
             {
                 using var write = current == 0 && read.ExecuteScalar() is null
-                    ? Command("INSERT INTO sqlite_sequence(name, seq) VALUES('batches', $s)", tx, ("$s", above))
-                    : Command("UPDATE sqlite_sequence SET seq = $s WHERE name = 'batches'", tx, ("$s", above));
+                    ? _db.Command("INSERT INTO sqlite_sequence(name, seq) VALUES('batches', $s)", tx, ("$s", above))
+                    : _db.Command("UPDATE sqlite_sequence SET seq = $s WHERE name = 'batches'", tx, ("$s", above));
                 write.ExecuteNonQuery();
             }
 
@@ -443,7 +444,7 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using var cmd = Command("UPDATE objects SET file = $f WHERE kind=$k AND namespace=$n AND name=$m", tx,
+            using var cmd = _db.Command("UPDATE objects SET file = $f WHERE kind=$k AND namespace=$n AND name=$m", tx,
                 ("$f", file), ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name));
             cmd.ExecuteNonQuery();
             tx.Commit();
@@ -454,7 +455,7 @@ public sealed class HistoryStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Command("SELECT value FROM meta WHERE key = $k", null, ("$k", key));
+            using var cmd = _db.Command("SELECT value FROM meta WHERE key = $k", null, ("$k", key));
             return cmd.ExecuteScalar() as string;
         }
     }
@@ -464,7 +465,7 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using var cmd = Command("INSERT INTO meta(key, value) VALUES($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", tx, ("$k", key), ("$v", value));
+            using var cmd = _db.Command("INSERT INTO meta(key, value) VALUES($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", tx, ("$k", key), ("$v", value));
             cmd.ExecuteNonQuery();
             tx.Commit();
         }
@@ -475,12 +476,12 @@ public sealed class HistoryStore : IDisposable
     private void InsertCommit(CommitRecord c, SqliteTransaction tx)
     {
         // A commit seen again (history rewound to it by a force-push) becomes the newest record.
-        using (var forget = Command("DELETE FROM commits WHERE sha = $sha", tx, ("$sha", c.Sha)))
+        using (var forget = _db.Command("DELETE FROM commits WHERE sha = $sha", tx, ("$sha", c.Sha)))
         {
             forget.ExecuteNonQuery();
         }
 
-        using var cmd = Command("""
+        using var cmd = _db.Command("""
             INSERT INTO commits(sha, state, author_name, author_email, subject, committed_at, processed_at, diagnostics, objects_changed, note)
             VALUES($sha, $state, $an, $ae, $subject, $ca, $pa, $diag, $n, $note)
             ON CONFLICT(sha) DO UPDATE SET state=excluded.state, processed_at=excluded.processed_at,
@@ -493,7 +494,7 @@ public sealed class HistoryStore : IDisposable
 
     private List<CommitRecord> ReadCommits(string where, int limit, params (string, object?)[] args)
     {
-        using var cmd = Command($"SELECT sha, state, author_name, author_email, subject, committed_at, processed_at, diagnostics, objects_changed, note FROM commits {where} ORDER BY seq DESC LIMIT {limit}", null, args);
+        using var cmd = _db.Command($"SELECT sha, state, author_name, author_email, subject, committed_at, processed_at, diagnostics, objects_changed, note FROM commits {where} ORDER BY seq DESC LIMIT {limit}", null, args);
         using var reader = cmd.ExecuteReader();
         var list = new List<CommitRecord>();
         while (reader.Read())
@@ -508,7 +509,7 @@ public sealed class HistoryStore : IDisposable
 
     private List<StoredObject> ReadObjects(string where, params (string, object?)[] args)
     {
-        using var cmd = Command($"SELECT kind, namespace, name, version, deleted, file, object, last_changer, updated_at FROM objects {where} ORDER BY kind, namespace, name", null, args);
+        using var cmd = _db.Command($"SELECT kind, namespace, name, version, deleted, file, object, last_changer, updated_at FROM objects {where} ORDER BY kind, namespace, name", null, args);
         using var reader = cmd.ExecuteReader();
         var list = new List<StoredObject>();
         while (reader.Read())
@@ -523,7 +524,7 @@ public sealed class HistoryStore : IDisposable
     private List<VersionRecord> ReadVersions(string where, bool withObject, params (string, object?)[] args)
     {
         var objectColumn = withObject ? "object" : "NULL";
-        using var cmd = Command($"SELECT kind, namespace, name, version, batch, changer, change_kind, source_commit, created_at, fields, deleted, {objectColumn} FROM versions {where}", null, args);
+        using var cmd = _db.Command($"SELECT kind, namespace, name, version, batch, changer, change_kind, source_commit, created_at, fields, deleted, {objectColumn} FROM versions {where}", null, args);
         using var reader = cmd.ExecuteReader();
         var list = new List<VersionRecord>();
         while (reader.Read())
@@ -534,27 +535,6 @@ public sealed class HistoryStore : IDisposable
         }
 
         return list;
-    }
-
-    private SqliteCommand Command(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
-    {
-        var cmd = _db.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = tx;
-        foreach (var (name, value) in args)
-        {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return cmd;
-    }
-
-    private static void Exec(SqliteConnection db, string sql, SqliteTransaction? tx = null)
-    {
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = tx;
-        cmd.ExecuteNonQuery();
     }
 
     private static string? Scalar(SqliteConnection db, string sql)

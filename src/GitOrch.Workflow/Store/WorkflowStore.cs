@@ -1,3 +1,4 @@
+using GitOrch.Storage;
 using System.Globalization;
 using System.Text.Json;
 using GitOrch.Core.Diagnostics;
@@ -23,12 +24,8 @@ public sealed class WorkflowStore : IDisposable
 
     public WorkflowStore(string databasePath)
     {
-        _db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = databasePath, Pooling = false, DefaultTimeout = 30 }.ToString());
-        _db.Open();
-        Exec("PRAGMA journal_mode=WAL");
-        Exec("PRAGMA synchronous=FULL");
-        Exec("PRAGMA busy_timeout=10000");
-        Exec("""
+        _db = SqliteDb.OpenDurable(databasePath);
+        _db.Exec("""
             CREATE TABLE IF NOT EXISTS wf_transactions(
               id INTEGER PRIMARY KEY AUTOINCREMENT,
               kind TEXT NOT NULL, namespace TEXT NOT NULL, name TEXT NOT NULL,
@@ -54,7 +51,7 @@ public sealed class WorkflowStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using var insert = Command("INSERT INTO wf_transactions(kind, namespace, name, source_commit, created_at, state, superseded) VALUES($k,$n,$m,$c,$at,'active',0) RETURNING id", tx,
+            using var insert = _db.Command("INSERT INTO wf_transactions(kind, namespace, name, source_commit, created_at, state, superseded) VALUES($k,$n,$m,$c,$at,'active',0) RETURNING id", tx,
                 ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name), ("$c", commit), ("$at", Format(at)));
             var id = (long)insert.ExecuteScalar()!;
             foreach (var unit in units)
@@ -97,7 +94,7 @@ public sealed class WorkflowStore : IDisposable
             using var tx = _db.BeginTransaction();
             foreach (var transaction in _dirty.Values)
             {
-                using var update = Command("UPDATE wf_transactions SET state=$s, superseded=$x WHERE id=$id", tx,
+                using var update = _db.Command("UPDATE wf_transactions SET state=$s, superseded=$x WHERE id=$id", tx,
                     ("$s", transaction.State), ("$x", transaction.Superseded ? 1 : 0), ("$id", transaction.Id));
                 update.ExecuteNonQuery();
                 foreach (var unit in transaction.Units)
@@ -108,7 +105,7 @@ public sealed class WorkflowStore : IDisposable
 
             foreach (var log in _logs)
             {
-                using var insert = Command("INSERT INTO wf_logs(txn, kind, namespace, name, step, source_commit, attempt, time, level, message) VALUES($t,$k,$n,$m,$s,$c,$a,$at,$l,$msg)", tx,
+                using var insert = _db.Command("INSERT INTO wf_logs(txn, kind, namespace, name, step, source_commit, attempt, time, level, message) VALUES($t,$k,$n,$m,$s,$c,$a,$at,$l,$msg)", tx,
                     ("$t", log.Transaction), ("$k", log.Object.Kind), ("$n", log.Object.Namespace), ("$m", log.Object.Name), ("$s", log.Step), ("$c", log.Commit),
                     ("$a", log.Attempt), ("$at", Format(log.Time)), ("$l", log.Level), ("$msg", log.Message));
                 insert.ExecuteNonQuery();
@@ -147,7 +144,7 @@ public sealed class WorkflowStore : IDisposable
         lock (_gate)
         {
             var filter = transaction is null ? string.Empty : " AND txn = $t";
-            using var cmd = Command($"SELECT time, step, source_commit, txn, attempt, level, message FROM wf_logs WHERE kind=$k AND namespace=$n AND name=$m{filter} ORDER BY id DESC LIMIT $l", null,
+            using var cmd = _db.Command($"SELECT time, step, source_commit, txn, attempt, level, message FROM wf_logs WHERE kind=$k AND namespace=$n AND name=$m{filter} ORDER BY id DESC LIMIT $l", null,
                 ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name), ("$l", limit), ("$t", transaction));
             using var reader = cmd.ExecuteReader();
             var logs = new List<StepLog>();
@@ -165,7 +162,7 @@ public sealed class WorkflowStore : IDisposable
     private List<Transaction> LoadTransactions(string where, params (string, object?)[] args)
     {
         var result = new List<Transaction>();
-        using (var cmd = Command($"SELECT id, kind, namespace, name, source_commit, created_at, superseded FROM wf_transactions {where}", null, args))
+        using (var cmd = _db.Command($"SELECT id, kind, namespace, name, source_commit, created_at, superseded FROM wf_transactions {where}", null, args))
         using (var reader = cmd.ExecuteReader())
         {
             while (reader.Read())
@@ -195,7 +192,7 @@ public sealed class WorkflowStore : IDisposable
 
     private List<Unit> LoadUnits(long txn)
     {
-        using var cmd = Command("SELECT name, type, owner, after, requires, wants, timeout, max_attempts, state, started_at, ended_at, since, attempts, failures, message, next_attempt_at FROM wf_units WHERE txn=$t ORDER BY name", null, ("$t", txn));
+        using var cmd = _db.Command("SELECT name, type, owner, after, requires, wants, timeout, max_attempts, state, started_at, ended_at, since, attempts, failures, message, next_attempt_at FROM wf_units WHERE txn=$t ORDER BY name", null, ("$t", txn));
         using var reader = cmd.ExecuteReader();
         var units = new List<Unit>();
         while (reader.Read())
@@ -226,7 +223,7 @@ public sealed class WorkflowStore : IDisposable
 
     private void SaveUnit(long txn, Unit u, SqliteTransaction tx)
     {
-        using var cmd = Command("""
+        using var cmd = _db.Command("""
             INSERT INTO wf_units(txn, name, type, owner, after, requires, wants, timeout, max_attempts, state, started_at, ended_at, since, attempts, failures, message, next_attempt_at)
             VALUES($t,$n,$ty,$o,$af,$rq,$w,$to,$ma,$s,$sa,$ea,$si,$a,$f,$m,$na)
             ON CONFLICT(txn, name) DO UPDATE SET state=excluded.state, started_at=excluded.started_at, ended_at=excluded.ended_at, since=excluded.since,
@@ -235,26 +232,6 @@ public sealed class WorkflowStore : IDisposable
             ("$af", JsonSerializer.Serialize(u.After)), ("$rq", JsonSerializer.Serialize(u.Requires)), ("$w", JsonSerializer.Serialize(u.Wants)),
             ("$to", u.TimeoutSeconds), ("$ma", u.MaxAttempts), ("$s", u.State.ToText()), ("$sa", Format(u.StartedAt)), ("$ea", Format(u.EndedAt)),
             ("$si", Format(u.Since)), ("$a", u.Attempts), ("$f", u.Failures), ("$m", u.Message), ("$na", Format(u.NextAttemptAt)));
-        cmd.ExecuteNonQuery();
-    }
-
-    private SqliteCommand Command(string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
-    {
-        var cmd = _db.CreateCommand();
-        cmd.CommandText = sql;
-        cmd.Transaction = tx;
-        foreach (var (name, value) in args)
-        {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
-        }
-
-        return cmd;
-    }
-
-    private void Exec(string sql)
-    {
-        using var cmd = _db.CreateCommand();
-        cmd.CommandText = sql;
         cmd.ExecuteNonQuery();
     }
 

@@ -1,0 +1,49 @@
+using Microsoft.Data.Sqlite;
+
+namespace GitOrch.Storage;
+
+/// <summary>
+/// The SQLite plumbing the state stores share (history, workflows, agent assignments): parameterised
+/// commands and durable connections. Compiled into each store's assembly as an internal type.
+/// </summary>
+internal static class SqliteDb
+{
+    /// <summary>
+    /// Opens a connection whose commits are durable before they return (WAL, synchronous=FULL) and
+    /// that waits for a busy database rather than failing at once.
+    /// </summary>
+    public static SqliteConnection OpenDurable(string path)
+    {
+        var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
+        try
+        {
+            db.Open();
+            db.Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA busy_timeout=10000;");
+            return db;
+        }
+        catch
+        {
+            db.Dispose();
+            throw;
+        }
+    }
+
+    public static SqliteCommand Command(this SqliteConnection db, string sql, SqliteTransaction? tx, params (string Name, object? Value)[] args)
+    {
+        var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.Transaction = tx;
+        foreach (var (name, value) in args)
+        {
+            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+        }
+
+        return cmd;
+    }
+
+    public static void Exec(this SqliteConnection db, string sql, SqliteTransaction? tx = null)
+    {
+        using var cmd = db.Command(sql, tx);
+        cmd.ExecuteNonQuery();
+    }
+}
