@@ -16,7 +16,7 @@ internal sealed class RunningController : IAsyncDisposable
 
     private readonly string _state;
 
-    private RunningController(ControllerHost host, ConfigRepo repo, string state)
+    private RunningController(ControllerHost host, GitRepo repo, string state)
     {
         Host = host;
         Repo = repo;
@@ -25,14 +25,14 @@ internal sealed class RunningController : IAsyncDisposable
 
     public ControllerHost Host { get; }
 
-    public ConfigRepo Repo { get; }
+    public GitRepo Repo { get; }
 
     public string Address => Host.Address;
 
     /// <summary>Starts a controller with node-a on a repo whose first commit holds only a README.</summary>
     public static async Task<RunningController> StartAsync()
     {
-        var repo = new ConfigRepo();
+        var repo = GitRepo.Init();
         repo.Write("README.md", "config repo\n").Commit("Empty config");
         var state = Directory.CreateTempSubdirectory("gitorch-cli-state-").FullName;
         var options = new ControllerOptions

@@ -1,29 +1,28 @@
 using System.Diagnostics;
 
-namespace GitOrch.Controller.Tests.Support;
+namespace GitOrch.Tests.Shared;
 
 /// <summary>
 /// A real git repository in a temp folder (<c>git init -b main</c>): write files, commit them with
 /// an explicit author, and run any git command. Every commit passes its identity with <c>-c</c>, so
-/// no global git configuration is needed.
+/// no global git configuration is needed. Compiled into each test project that needs one; the folder
+/// is deleted when the repository is disposed.
 /// </summary>
 internal sealed class GitRepo : IDisposable
 {
     public const string DefaultName = "X";
     public const string DefaultEmail = "x@example.com";
 
-    private readonly TempDir _dir;
-
-    private GitRepo(TempDir dir)
+    private GitRepo(string root)
     {
-        _dir = dir;
+        Root = root;
     }
 
-    public string Root => _dir.Path;
+    public string Root { get; }
 
     public static GitRepo Init()
     {
-        var repo = new GitRepo(new TempDir("gitorch-repo"));
+        var repo = new GitRepo(Directory.CreateTempSubdirectory("gitorch-repo-").FullName);
         repo.Git("init", "--quiet", "-b", "main");
         return repo;
     }
@@ -100,5 +99,19 @@ internal sealed class GitRepo : IDisposable
         return (process.ExitCode, output.Result, error);
     }
 
-    public void Dispose() => _dir.Dispose();
+    public void Dispose()
+    {
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+            // Best effort: a process may still hold a file for a moment.
+        }
+        catch (UnauthorizedAccessException)
+        {
+            // Best effort.
+        }
+    }
 }
