@@ -23,6 +23,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     private readonly Dictionary<string, ContainerState> _containers = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _applying = new(1, 1);
     private CancellationTokenSource _run = new();
+    private Task _podLoop = Task.CompletedTask;
     private PodAssignment _assignment;
     private PodSpec _spec;
     private string? _failure;
@@ -76,6 +77,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             }
 
             Directory.CreateDirectory(_directory);
+            var handles = new List<(ContainerState State, ContainerHandle? Adopted)>();
             foreach (var container in _spec.Containers)
             {
                 var state = new ContainerState(container, new RestartBackoff(_time));
@@ -101,8 +103,31 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                     }
                 }
 
-                state.Loop = Task.Run(() => SuperviseAsync(driver, state, adopted, _run.Token), CancellationToken.None);
+                handles.Add((state, adopted));
             }
+
+            // Init containers run first, unless this generation's containers are already up (re-adopted).
+            var initDone = PrepareInitContainers(adopt, handles.Any(h => h.Adopted is not null));
+            if (!handles.Any(h => h.Adopted is not null) && !initDone)
+            {
+                await driver.ReleasePodAsync(assignment.Pod, ct); // A fresh start: no namespace left from an earlier run.
+            }
+
+            var run = _run.Token;
+            _podLoop = Task.Run(
+                async () =>
+                {
+                    if (!initDone && !await RunInitContainersAsync(driver, run))
+                    {
+                        return; // Failed for good (restartPolicy Never), or stopping.
+                    }
+
+                    foreach (var (state, adopted) in handles)
+                    {
+                        state.Loop = Task.Run(() => SuperviseAsync(driver, state, adopted, run), CancellationToken.None);
+                    }
+                },
+                CancellationToken.None);
         }
         finally
         {
@@ -186,6 +211,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     public async Task StopAsync(CancellationToken ct)
     {
         await _run.CancelAsync();
+        await _podLoop;
         List<ContainerState> states;
         lock (_gate)
         {
@@ -195,6 +221,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
         var driver = _drivers(_spec.Runtime == PodRuntime.Process ? "process" : "oci");
         var grace = TimeSpan.FromSeconds(_assignment.GracePeriodSeconds);
+        await StopInitContainersAsync(driver, grace, ct);
         await Task.WhenAll(states.Select(async s =>
         {
             if (s.Loop is not null)
@@ -209,6 +236,11 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
             DeleteRecord(s.Container.Name);
         }));
+        if (driver is not null)
+        {
+            await driver.ReleasePodAsync(_assignment.Pod, ct);
+        }
+
         LogStopped(_log, _assignment.Pod);
     }
 
@@ -225,12 +257,17 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             s.Container.Name, s.Running ? "running" : s.Failed ? "failed" : s.ExitCode is null ? "starting" : "exited",
             s.Running ? s.Handle?.Pid : null, s.Restarts, s.ExitCode, s.StartedAt)).ToList();
         var restarts = states.Sum(s => s.Restarts);
+        var inits = InitReports();
         string phase;
         string? message;
         if (_failure is not null || states.Any(s => s.Failed))
         {
             phase = "Failed";
             message = _failure ?? states.First(s => s.Failed).Message;
+        }
+        else if (InitPhase(inits) is { } init)
+        {
+            (phase, message) = init;
         }
         else if (states.Count > 0 && states.All(s => s.Running))
         {
@@ -248,7 +285,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             message = string.Join("; ", states.Where(s => !s.Running).Select(s => $"{s.Container.Name}: {s.Message ?? "starting"}"));
         }
 
-        return new PodReport(_assignment.Pod, _assignment.Generation, phase, restarts, message, containers);
+        return new PodReport(_assignment.Pod, _assignment.Generation, phase, restarts, message, containers, inits.Count > 0 ? inits : null);
     }
 
     public string LogFile(string container) => Path.Combine(_directory, container + ".log");

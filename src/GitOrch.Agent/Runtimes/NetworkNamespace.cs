@@ -11,6 +11,17 @@ public static class NetworkNamespace
 {
     public sealed record Result(string? Path, string? Problem);
 
+    /// <summary>The pod's namespace: the one set up for an earlier container of the same pod run, or a new one.</summary>
+    public static async Task<Result> EnsureAsync(string id, ContainerLaunch launch, CancellationToken ct)
+    {
+        if (launch.Spec.Security?.HostNetwork != true && launch.PodIP is not null && File.Exists($"/var/run/netns/{Name(id)}"))
+        {
+            return new Result($"/var/run/netns/{Name(id)}", null);
+        }
+
+        return await SetUpAsync(id, launch, ct);
+    }
+
     public static async Task<Result> SetUpAsync(string id, ContainerLaunch launch, CancellationToken ct)
     {
         if (launch.Spec.Security?.HostNetwork == true || launch.PodIP is null || !File.Exists("/usr/sbin/ip") && !File.Exists("/sbin/ip") && !File.Exists("/usr/bin/ip"))

@@ -52,7 +52,7 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         var bundle = Path.Combine(launch.PodDirectory, launch.Container.Name, "bundle");
         Directory.CreateDirectory(bundle);
         await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true); // A leftover of a crashed agent.
-        var network = await NetworkNamespace.SetUpAsync(id, launch, ct);
+        var network = await NetworkNamespace.EnsureAsync(PodNetworkId(launch.Pod), launch, ct); // One per pod: init containers and containers share it.
         var spec = Spec(launch, network.Path, id);
         CreateMountPoints(launch.ImageRootfs, spec);
         await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
@@ -94,8 +94,13 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         }
 
         await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true);
-        await NetworkNamespace.TearDownAsync(id, ct);
     }
+
+    /// <summary>Removes the pod's network namespace and veth, once its containers are stopped.</summary>
+    public Task ReleasePodAsync(string pod, CancellationToken ct) => NetworkNamespace.TearDownAsync(PodNetworkId(pod), ct);
+
+    /// <summary>The name of a pod's network namespace: one per pod and agent, shared by its init containers and containers.</summary>
+    public string PodNetworkId(string pod) => ContainerId(pod, string.Empty, scope);
 
     /// <summary>
     /// Mount points must exist in the root filesystem, and inside a user namespace runc cannot
