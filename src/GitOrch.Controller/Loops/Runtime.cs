@@ -96,7 +96,7 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
         switch (init.State)
         {
             case "done":
-                return BuiltInStep.Set(summary, ("status.initContainers", InitContainersJson(report!.InitContainers!)));
+                return BuiltInStep.Set(summary + output, ("status.initContainers", InitContainersJson(report!.InitContainers!)));
             case "failed":
                 throw new LoopCallException($"{summary}: {init.Message}{output}");
             default:
