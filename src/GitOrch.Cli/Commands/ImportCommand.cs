@@ -44,9 +44,9 @@ internal static class ImportCommand
             }
         }
 
-        foreach (var obj in result.Objects)
+        foreach (var obj in result.Refused ? [] : result.Objects)
         {
-            var where = outputDir is null || result.Refused ? string.Empty : $" ({Path.Combine(outputDir, obj.RelativePath)})";
+            var where = outputDir is null ? string.Empty : $" ({Path.Combine(outputDir, obj.RelativePath)})";
             summary.WriteLine($"converted  {obj.SourceFile}: {obj.SourceObject} → {obj.Kind} {obj.Namespace}/{obj.Name}{where}");
         }
 
@@ -60,7 +60,7 @@ internal static class ImportCommand
 
         var counts = string.Join(", ", new[] { NoteKind.Absorbed, NoteKind.Ignored, NoteKind.Adjusted, NoteKind.Skipped, NoteKind.Refused }
             .Select(k => $"{result.Of(k).Count()} {k.ToString().ToLowerInvariant()}"));
-        summary.WriteLine($"import: {result.Objects.Count} converted, {counts}");
+        summary.WriteLine($"import: {(result.Refused ? 0 : result.Objects.Count)} converted, {counts}");
         if (result.Refused)
         {
             error.WriteLine("import: refused: nothing was written; fix or remove each refused setting (the lines above name file, object and field) and run it again");
