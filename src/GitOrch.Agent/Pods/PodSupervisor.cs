@@ -8,9 +8,11 @@ using Microsoft.Extensions.Logging;
 namespace GitOrch.Agent.Pods;
 
 /// <summary>
-/// Keeps one pod running on this node: starts its containers, restarts crashed ones by its
+/// Keeps one pod running on this node: runs its init containers (one at a time, in order, see
+/// PodSupervisor.InitContainers.cs), then starts its containers, restarts crashed ones by its
 /// restartPolicy (backoff 1 s doubling to 5 min, reset after 10 min of health), and applies a new
-/// definition in place (SIGTERM, grace period, SIGKILL, start again: same pod, same address).
+/// definition in place (SIGTERM, grace period, SIGKILL, init containers again, start again: same
+/// pod, same address).
 /// </summary>
 public sealed partial class PodSupervisor : IAsyncDisposable
 {
