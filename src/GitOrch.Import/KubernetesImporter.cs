@@ -68,6 +68,14 @@ public static partial class KubernetesImporter
 
                 if (ImportDocument(file, document, root, namespaceOverride, notes) is { } imported)
                 {
+                    if (objects.FirstOrDefault(o => o.RelativePath == imported.RelativePath) is { } earlier)
+                    {
+                        // Two sources for one GitOrch object (after -n, or names made DNS labels): one would overwrite the other.
+                        notes.Add(new ImportNote(NoteKind.Refused, file, root.Line, root.Column, imported.SourceObject, "metadata.name",
+                            $"becomes {imported.Kind} {imported.Namespace}/{imported.Name}, as {earlier.SourceObject} in {earlier.SourceFile} does; rename one"));
+                        continue;
+                    }
+
                     objects.Add(imported);
                 }
             }

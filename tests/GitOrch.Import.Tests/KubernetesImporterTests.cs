@@ -398,6 +398,17 @@ public sealed class KubernetesImporterTests
     }
 
     [Fact]
+    public void TwoObjectsThatWouldBecomeTheSameGitOrchObject_AreRefused_NotOverwritten()
+    {
+        var pod = Pod("  containers: [{name: main, image: busybox:1.35}]");
+        var result = KubernetesImporter.Import([("a.yaml", pod.Replace("name: web", "name: web\n  namespace: one", StringComparison.Ordinal)), ("b.yaml", pod)], "shared");
+
+        var refusal = result.Refusal();
+        Assert.Equal(("b.yaml", "metadata.name"), (refusal.File, refusal.Field));
+        Assert.Contains("becomes Pod shared/web, as Pod one/web in a.yaml does; rename one", refusal.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void BrokenYaml_IsRefused_AtItsPosition_AndTheDocumentsBeforeItAreStillRead()
     {
         var result = Imports.Of(Pod("  containers: [{name: main, image: busybox:1.35}]") + "\n---\nkind: Pod\n  bad: [\n");
