@@ -199,6 +199,25 @@ public sealed class PodSupervisorInitContainerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task ACorruptProgressFile_RunsTheInitContainersAgain_NeverSkipsThem()
+    {
+        var dir = Dir;
+        var spec = Spec("Always", $"echo main >> {dir}/order; sleep 300", ("setup", $"echo setup >> {dir}/order"));
+        var pod = TestPods.Key("init-corrupt");
+        var agent1 = await _scope.StartAsync(TestPods.Assignment(pod, "g1", spec));
+        var pid = (await TestPods.RunningAsync(agent1)).Pid();
+        await _scope.AbandonAsync(agent1);
+        Posix.SignalGroup(pid, Posix.SigKill);
+        await Eventually.True(() => !Procs.GroupAlive(pid), "the container to die");
+        await File.WriteAllTextAsync(Path.Combine(_scope.State.Path, "pods", PodSupervisor.Escape(pod), "_init.json"), "{\"Generation\": [not json");
+
+        var agent2 = await _scope.StartAsync(TestPods.Assignment(pod, "g1", spec));
+        await TestPods.RunningAsync(agent2);
+
+        await Eventually.Until(() => Lines($"{dir}/order"), l => l == "setup\nmain\nsetup\nmain\n", "the init container to run again");
+    }
+
+    [Fact]
     public async Task StoppingThePod_DuringAnInitContainer_EndsIt_AndNeverStartsTheContainer()
     {
         var dir = Dir;
