@@ -8,25 +8,7 @@ namespace GitOrch.Core.Tests.Loading;
 
 public sealed class BoundedInputTests : IDisposable
 {
-    /// <summary>The classic "billion laughs" in YAML: 663 bytes that expand to 10^9 strings.</summary>
-    public const string AliasBomb = """
-        apiVersion: gitorch.dev/v1
-        kind: Pod
-        metadata: {name: lol, namespace: demo}
-        spec:
-          containers: [{name: main, image: busybox:1.35, command: *i}]
-        a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
-        b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
-        c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b]
-        d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c]
-        e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d]
-        f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e]
-        g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f]
-        h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g]
-        i: &i [*h,*h,*h,*h,*h,*h,*h,*h,*h]
-        """;
-
-    /// <summary>The same bomb with its anchors first, so every alias is defined before use.</summary>
+    /// <summary>The classic "billion laughs" in YAML: under 700 bytes that expand to 9^9 strings.</summary>
     public static readonly string Bomb = """
         a: &a ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]
         b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a]
