@@ -26,7 +26,14 @@ public sealed class WorkflowIntegrationTests : IDisposable
 
     private readonly GitRepo _repo = GitRepo.Init();
     private readonly TempDir _state = new("gitorch-state");
-    private readonly TempDir _scripts = new("gitorch-loops");
+    private readonly TempDir _scripts = OpenToAll(new("gitorch-loops"));
+
+    /// <summary>Loops run as uid 65534 when the tests run as root: they must reach their scripts and write their files.</summary>
+    private static TempDir OpenToAll(TempDir dir)
+    {
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_111_111);
+        return dir;
+    }
 
     public void Dispose()
     {
@@ -80,7 +87,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
     {
         var path = _scripts.Combine(name);
         File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
         return path;
     }
 
