@@ -51,6 +51,7 @@ public sealed class ProcessDriver : IRuntimeDriver
             workDir = Storage.StateFiles.Folder(Path.Combine(containerDir, "work"));
         }
 
+        Storage.StateFiles.PrivateFileAt(launch.LogFile, create: true); // before sh opens it for appending: 0600, not its umask's 0644
         // sh opens the log file, then execs setsid (a new session and process group, same pid),
         // then setpriv (drop to the pod's user, no_new_privs), then the command.
         var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workDir, UseShellExecute = false, RedirectStandardInput = true };
@@ -62,7 +63,14 @@ public sealed class ProcessDriver : IRuntimeDriver
         {
             if (ownFolder)
             {
-                Posix.Lchown(workDir, uid, gid); // the folder the node created, not what the pod put in it
+                try
+                {
+                    Posix.Lchown(workDir, uid, gid); // the folder the node created, not what the pod put in it
+                }
+                catch (IOException ex)
+                {
+                    throw new RuntimeException($"container {container.Name}: {ex.Message}");
+                }
             }
 
             info.ArgumentList.Add("setpriv");

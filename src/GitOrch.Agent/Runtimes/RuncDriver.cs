@@ -61,6 +61,7 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
             await config.WriteAsync(spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }).AsMemory(), ct);
         }
 
+        Storage.StateFiles.PrivateFileAt(launch.LogFile, create: true); // before sh opens it for appending: 0600, not its umask's 0644
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, WorkingDirectory = bundle };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
