@@ -239,3 +239,28 @@ public class RunAsGroupRootTests
         Assert.Contains("\"runAsRoot\" for namespace demo", d.Message, StringComparison.Ordinal);
     }
 }
+
+public class MountPathRulesTests
+{
+    [Theory]
+    [InlineData("/../../etc")]
+    [InlineData("/data/../../x")]
+    [InlineData("/data/./x")]
+    [InlineData("//x")]
+    public void Rejects_AMountPathThatIsNotPlain_AtItsValue(string mountPath)
+    {
+        var d = TestManifests.Validate(("pod.yaml", $$$"""
+            apiVersion: gitorch.dev/v1
+            kind: Pod
+            metadata: {name: p, namespace: demo}
+            spec:
+              volumes: [{name: d, emptyDir: {}}]
+              containers:
+                - name: main
+                  image: busybox:1.35
+                  volumeMounts: [{name: d, mountPath: "{{{mountPath}}}"}]
+            """)).Single(DiagnosticCodes.BadFormat);
+        Assert.Equal(("pod.yaml", 9, 43), (d.File, d.Line, d.Column));
+        Assert.Contains($"mountPath \"{mountPath}\" is not a plain absolute path", d.Message, StringComparison.Ordinal);
+    }
+}
