@@ -16,3 +16,10 @@ public static class RootOnly
     /// <summary>The skip reason when the prerequisite is missing and skipping is allowed; otherwise null (the test runs).</summary>
     public static string? SkipReason(bool available, string reason) => available || MustRun ? null : reason;
 }
+
+/// <summary>A fact that needs root; skipped only off CI and not as root (see <see cref="RootOnly"/>).</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class AsRootFactAttribute : FactAttribute
+{
+    public AsRootFactAttribute() => Skip = RootOnly.SkipReason(RootOnly.IsRoot, "skipped: root not available");
+}

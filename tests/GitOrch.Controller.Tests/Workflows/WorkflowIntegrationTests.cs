@@ -141,6 +141,45 @@ public sealed class WorkflowIntegrationTests : IDisposable
 
     // ---- a good loop -------------------------------------------------------------------------
 
+    [AsRootFact]
+    public async Task AnExecLoopFromGit_RunsAsNobody_WithoutTheControllersEnvironment()
+    {
+        Environment.SetEnvironmentVariable("GITHUB_TOKEN", "ghp_controller_secret");
+        try
+        {
+            var script = Script("who.sh", """cat > /dev/null; printf '{"message": "uid %s gid %s token %s"}' "$(id -u)" "$(id -g)" "${GITHUB_TOKEN:-none}" """);
+
+            var (controller, step) = await RunLoopAsync(Exec(script));
+            await using var _ = controller;
+
+            Assert.Equal((UnitState.Done, "uid 65534 gid 65534 token none"), (step.State, step.Message));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GITHUB_TOKEN", null);
+        }
+    }
+
+    [AsRootFact]
+    public async Task AnExecLoop_RunsAsRoot_OnlyWithItsSecurityBlockAndALoopsException()
+    {
+        _repo.Write("cluster/policy.yaml", """
+            apiVersion: gitorch.dev/v1
+            kind: ClusterPolicy
+            metadata: {name: cluster}
+            spec:
+              security:
+                exceptions:
+                  - {loops: [nfs-mounts], allow: [runAsRoot]}
+            """);
+        var script = Script("root.sh", """cat > /dev/null; printf '{"message": "uid %s"}' "$(id -u)" """);
+
+        var (controller, step) = await RunLoopAsync(Exec(script) + "\n  security: {runAsUser: 0}");
+        await using var _ = controller;
+
+        Assert.Equal((UnitState.Done, "uid 0"), (step.State, step.Message));
+    }
+
     [Fact]
     public async Task AnExecLoopFromGit_SetsItsField_AsAMechanicalVersionByTheLoop()
     {
