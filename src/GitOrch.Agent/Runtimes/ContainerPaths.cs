@@ -46,7 +46,7 @@ public static class ContainerPaths
                 throw new RuntimeException($"mount target {destination}: {shown} is a symbolic link in the image; links are not followed (they could point out of the container's root): mount somewhere else, or change the image");
             }
 
-            if (info.Attributes == (FileAttributes)(-1) || !(info.Exists || Directory.Exists(current)))
+            if (!info.Exists && !Directory.Exists(current))
             {
                 Directory.CreateDirectory(current);
                 created?.Invoke(current);
