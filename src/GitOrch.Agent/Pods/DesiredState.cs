@@ -23,6 +23,7 @@ public sealed class DesiredState(string stateDir)
             return null;
         }
 
+        Storage.StateFiles.PrivateFileAt(PathOf); // written 0644 by older versions
         try
         {
             return JsonSerializer.Deserialize<AssignmentSet>(File.ReadAllText(PathOf), Json);

@@ -33,6 +33,19 @@ public sealed class StateModesTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ADesiredStateWrittenOpen_IsTightenedWhenLoaded()
+    {
+        var state = _scope.State.Combine("old-agent");
+        new DesiredState(state).Save(new AssignmentSet("node-a", 1, []));
+        var path = Path.Combine(state, DesiredState.FileName);
+        File.SetUnixFileMode(path, (UnixFileMode)0b110_100_100);
+
+        Assert.NotNull(new DesiredState(state).Load());
+
+        Assert.Equal("600", Mode(path));
+    }
+
+    [Fact]
     public async Task PodFolders_AreTraversable_AndLogsPrivate()
     {
         var supervisor = await _scope.StartAsync(TestPods.Assignment(TestPods.Key("modes"), "g1", TestPods.ProcessSpec($"echo hi; while true; do sleep 1; done # {_scope.Marker}")));
