@@ -50,13 +50,18 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
 
         var id = Id(launch.Pod, launch.Container.Name);
         var bundle = Path.Combine(launch.PodDirectory, launch.Container.Name, "bundle");
-        Directory.CreateDirectory(bundle);
+        Storage.StateFiles.Folder(Path.GetDirectoryName(bundle)!, Storage.StateFiles.TraversableFolder);
+        Storage.StateFiles.Folder(bundle); // config.json holds the env values: 0700/0600
         await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true); // A leftover of a crashed agent.
         var network = await NetworkNamespace.SetUpAsync(id, launch, ct);
         var spec = Spec(launch, network.Path, id);
         CreateMountPoints(launch.ImageRootfs, spec);
-        await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
+        await using (var config = new StreamWriter(new FileStream(Path.Combine(bundle, "config.json"), Storage.StateFiles.PrivateWrite(FileMode.Create))))
+        {
+            await config.WriteAsync(spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }).AsMemory(), ct);
+        }
 
+        Storage.StateFiles.PrivateFileAt(launch.LogFile, create: true); // before sh opens it for appending: 0600, not its umask's 0644
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, WorkingDirectory = bundle };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
@@ -105,18 +110,17 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
     {
         foreach (var mount in spec["mounts"]!.AsArray())
         {
-            var destination = mount!["destination"]!.GetValue<string>().TrimStart('/');
-            var path = Path.Combine(rootfs, destination);
-            if (!Directory.Exists(path) && !File.Exists(path))
+            var destination = mount!["destination"]!.GetValue<string>();
+            var tmpfs = mount["type"]?.GetValue<string>() == "tmpfs";
+            ContainerPaths.EnsureMountPoint(rootfs, destination, created =>
             {
-                Directory.CreateDirectory(path);
-                if (mount["type"]?.GetValue<string>() == "tmpfs" && !OperatingSystem.IsWindows())
+                if (tmpfs && created.EndsWith(destination.TrimEnd('/'), StringComparison.Ordinal) && !OperatingSystem.IsWindows())
                 {
                     // runc gives a tmpfs the mode of its mount point: /tmp must be 1777 to be writable for the pod's user.
-                    File.SetUnixFileMode(path, UnixFileMode.StickyBit | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    File.SetUnixFileMode(created, UnixFileMode.StickyBit | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                         | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
                 }
-            }
+            });
         }
     }
 
