@@ -122,15 +122,21 @@ internal static class UpCommand
             }
 
             await output.WriteLineAsync("gitorch: press Ctrl+C to stop");
+            StateException? fatal = null;
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                // Runs until Ctrl+C, or until the controller must stop on its own (its state folder is gone).
+                await host.Completion.WaitAsync(ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 await output.WriteLineAsync(stopPods || agent is null
                     ? "gitorch: stopping"
                     : "gitorch: stopping; the node's pods keep running (the next start re-adopts them; --stop-pods stops them on exit)");
+            }
+            catch (StateException ex)
+            {
+                fatal = ex;
             }
 
             if (agent is not null)
@@ -151,6 +157,11 @@ internal static class UpCommand
                 }
 
                 await agent.DisposeAsync();
+            }
+
+            if (fatal is not null)
+            {
+                throw new CliException(fatal.Message);
             }
         }
 
