@@ -28,7 +28,10 @@ public static class ObjectAdmission
     public static IReadOnlyList<Diagnostic> Check(ObjectWrite write, AdmissionPolicy policy)
     {
         var diagnostics = new List<Diagnostic>();
-        var changed = FieldDiff.Changed(write.Before, write.After);
+        // Creating or deleting an object changes every one of its fields.
+        var changed = write.Before is null || write.After is null
+            ? (write.Before ?? write.After)?.Properties().Select(p => p.Name).ToList() ?? []
+            : FieldDiff.Changed(write.Before, write.After);
         if (changed.Count == 0)
         {
             return diagnostics;
@@ -74,7 +77,7 @@ public static class ObjectAdmission
                 return;
             }
 
-            foreach (var field in changed)
+            foreach (var field in changed.SelectMany(f => Leaves(f, write, s => loop.Owns.Any(p => p.Covers(kind, s)))))
             {
                 var segments = Segments(field);
                 if (!loop.Owns.Any(p => p.Covers(kind, segments)))
@@ -95,7 +98,8 @@ public static class ObjectAdmission
             return;
         }
 
-        foreach (var field in changed.Where(f => f != "status" && !f.StartsWith("status.", StringComparison.Ordinal)))
+        var ownedByLoops = (IReadOnlyList<string> s) => policy.Loops.Any(l => l.Owns.Any(p => p.Covers(kind, s)));
+        foreach (var field in changed.Where(f => f != "status" && !f.StartsWith("status.", StringComparison.Ordinal)).SelectMany(f => Leaves(f, write, s => !ownedByLoops(s))))
         {
             var segments = Segments(field);
             if (policy.Loops.FirstOrDefault(l => l.Owns.Any(p => p.Covers(kind, segments))) is { } owner)
@@ -155,6 +159,50 @@ public static class ObjectAdmission
             ? []
             : [Diagnostic.Error(new SourceLocation(file, 1, 1), DiagnosticCodes.ObjectTooLarge,
                 $"{obj.Display}: the object would be {bytes} bytes of JSON, over the limit of {DefaultMaxObjectBytes}; write less into it", obj)];
+    }
+
+    /// <summary>
+    /// A changed path, split into the changed fields below it while <paramref name="fine"/> does
+    /// not accept it whole: a loop that adds <c>status</c> with only <c>status.nodeName</c> in it
+    /// changed <c>status.nodeName</c>, not all of status.
+    /// </summary>
+    private static IEnumerable<string> Leaves(string field, ObjectWrite write, Func<IReadOnlyList<string>, bool> fine)
+    {
+        if (fine(Segments(field)))
+        {
+            yield return field;
+            yield break;
+        }
+
+        var before = At(write.Before, field);
+        var after = At(write.After, field);
+        var inside = after as JObject ?? before as JObject;
+        if (inside is null || (before is not null and not JObject) || (after is not null and not JObject) || inside.Count == 0)
+        {
+            yield return field;
+            yield break;
+        }
+
+        var children = before is null || after is null ? inside.Properties().Select(p => p.Name).ToList() : FieldDiff.Changed(before, after);
+        foreach (var child in children)
+        {
+            foreach (var leaf in Leaves($"{field}.{child}", write, fine))
+            {
+                yield return leaf;
+            }
+        }
+    }
+
+    private static JToken? At(JObject? obj, string field)
+    {
+        try
+        {
+            return obj?.SelectToken(field, errorWhenNoMatch: false);
+        }
+        catch (JsonException)
+        {
+            return null; // A key the path syntax cannot name: judged whole.
+        }
     }
 
     /// <summary>The path of the object as the history mirror renders it.</summary>
