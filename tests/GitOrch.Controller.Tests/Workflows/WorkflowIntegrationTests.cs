@@ -264,7 +264,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
 
         Assert.Equal(UnitState.Failed, step.State);
         Assert.Matches(
-            @"^admission refused the answer: objects/Pod/demo/worker\.yaml:\d+:\d+: error GO3008: Pod demo/worker: control-loop/nfs-mounts tried to set spec\.nodeSelector, which it does not own \(no control loop owns it: it belongs to Git\); it owns only \[Pod:status\.volumes\]$",
+            @"^admission refused the answer: objects/Pod/demo/worker\.yaml:\d+:\d+: error GO3008: Pod demo/worker: control-loop/nfs-mounts tried to set spec\.nodeSelector\.zone, which it does not own \(no control loop owns it: it belongs to Git\); it owns only \[Pod:status\.volumes\]$",
             step.Message);
         var stored = Stored(controller, Worker);
         Assert.Null(stored.SelectToken("spec.nodeSelector"));
