@@ -96,7 +96,7 @@ public sealed class ControllerService : IAsyncDisposable
 
     public ControllerStatus Status => new(
         _source.Display, _source.Branch, _source.Prefix.TrimEnd('/'), Path.GetFullPath(_options.StateDir),
-        Sync.Head, Reconciler.LastApplied, Sync.LastSync, Sync.LastError, MirrorService.LastError, Sync.CompletedCycles,
+        Sync.Head, Reconciler.LastApplied, Sync.LastSync, Sync.LastError, MirrorService.LastError, MirrorService.CompletedCycles,
         Starter.LastError, Starter.Pending);
 
     /// <summary>Locks the state folder, opens the store and the repo. Fails with a clear message, never half-started.</summary>

@@ -22,12 +22,18 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
     private readonly SemaphoreSlim _running = new(1, 1);
     private readonly ConcurrentQueue<ObjectRef> _touched = new();
     private bool _prepared;
+    private long _requested;
+    private long _completed;
 
     public string? LastError { get; private set; }
 
-    /// <summary>Asks for a mirror pass; objects a commit touched are pruned after it.</summary>
-    public void Poke(IEnumerable<ObjectRef> touched)
+    /// <summary>The newest sync cycle whose mirror pass has finished (a cycle is complete only then).</summary>
+    public long CompletedCycles => Interlocked.Read(ref _completed);
+
+    /// <summary>Asks for a mirror pass after sync cycle <paramref name="cycle"/>; objects it touched are pruned after the pass.</summary>
+    public void Poke(IEnumerable<ObjectRef> touched, long cycle)
     {
+        InterlockedMax(ref _requested, cycle);
         foreach (var obj in touched)
         {
             _touched.Enqueue(obj);
@@ -73,6 +79,7 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
     public async Task RunOnceAsync(CancellationToken ct)
     {
         await _running.WaitAsync(ct);
+        var cycle = Interlocked.Read(ref _requested);
         try
         {
             try
@@ -99,7 +106,16 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
         }
         finally
         {
+            InterlockedMax(ref _completed, cycle);
             _running.Release();
+        }
+    }
+
+    private static void InterlockedMax(ref long field, long value)
+    {
+        long seen;
+        while ((seen = Interlocked.Read(ref field)) < value && Interlocked.CompareExchange(ref field, value, seen) != seen)
+        {
         }
     }
 

@@ -36,7 +36,8 @@ public sealed partial class SyncLoop(
 
     public string? LastError { get; private set; }
 
-    public long CompletedCycles => Interlocked.Read(ref _cycles);
+    /// <summary>Cycles run (applied or failed); <see cref="MirrorService.CompletedCycles"/> counts those whose mirror pass also finished.</summary>
+    public long Cycles => Interlocked.Read(ref _cycles);
 
     /// <summary>Faults (with a <see cref="StateException"/>) when the state folder is gone: the process must stop.</summary>
     public Task Fatal => _fatal.Task;
@@ -95,6 +96,7 @@ public sealed partial class SyncLoop(
     public async Task<bool> CycleAsync(CancellationToken ct)
     {
         await _cycle.WaitAsync(ct);
+        var touched = new List<Core.Diagnostics.ObjectRef>();
         try
         {
             guard.Check();
@@ -114,7 +116,6 @@ public sealed partial class SyncLoop(
             Head = await source.HeadAsync(ct);
             LastError = null;
 
-            var touched = new List<Core.Diagnostics.ObjectRef>();
             foreach (var outcome in outcomes.Where(o => o.Applied))
             {
                 touched.AddRange(outcome.Changed);
@@ -133,13 +134,12 @@ public sealed partial class SyncLoop(
                 _firstCycle = false;
             }
 
-            mirror.Poke(touched);
             return true;
         }
         catch (StateException ex) when (guard.Problem() is not null)
         {
             LastError = ex.Message;
-            LogStateGone(log, ex, ex.Message);
+            LogStateGone(log, ex.Message);
             _fatal.TrySetException(ex);
             return false;
         }
@@ -159,7 +159,7 @@ public sealed partial class SyncLoop(
         finally
         {
             LastSync = time.GetUtcNow();
-            Interlocked.Increment(ref _cycles);
+            mirror.Poke(touched, Interlocked.Increment(ref _cycles)); // The cycle is complete once this mirror pass is.
             _cycle.Release();
         }
     }
@@ -168,7 +168,7 @@ public sealed partial class SyncLoop(
     public void Fail(StateException ex)
     {
         LastError = ex.Message;
-        LogStateGone(log, ex, ex.Message);
+        LogStateGone(log, ex.Message);
         _fatal.TrySetException(ex);
     }
 
@@ -185,8 +185,9 @@ public sealed partial class SyncLoop(
     [LoggerMessage(Level = LogLevel.Error, Message = "Cannot apply new commits: {Reason}; retrying with backoff")]
     private static partial void LogApplyFailed(ILogger logger, Exception ex, string reason);
 
+    // Our own complete message: a stack trace would only bury it.
     [LoggerMessage(Level = LogLevel.Critical, Message = "{Reason}")]
-    private static partial void LogStateGone(ILogger logger, Exception ex, string reason);
+    private static partial void LogStateGone(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Resumed {Count} workflow transaction(s) interrupted by the last stop")]
     private static partial void LogResumed(ILogger logger, int count);

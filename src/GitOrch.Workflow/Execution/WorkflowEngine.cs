@@ -453,7 +453,23 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 break;
             }
 
+            TryFlush();
+        }
+    }
+
+    /// <summary>The last failure to write step states and logs to the state (a full disk), or null; they stay queued and are written at the next flush that works.</summary>
+    public string? LastFlushError { get; private set; }
+
+    private void TryFlush()
+    {
+        try
+        {
             _store.Flush();
+            LastFlushError = null;
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            LastFlushError = $"cannot write workflow state: {ex.Message}";
         }
     }
 
@@ -470,7 +486,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
             // Stopping.
         }
 
-        _store.Flush();
+        TryFlush();
         lock (_gate)
         {
             foreach (var cts in _running.Values)
