@@ -16,6 +16,9 @@ internal static class UpCommand
 {
     public const string SecretVariable = "GITORCH_WEBHOOK_SECRET";
 
+    /// <summary>How long <c>--stop-pods</c> lets pods stop gracefully on Ctrl+C before killing them.</summary>
+    public static readonly TimeSpan StopPodsDeadline = TimeSpan.FromSeconds(5);
+
     public static Command Create(bool withLocalNode)
     {
         var repo = new Option<string>("--repo") { Description = "Config repo: a local path (or a folder inside one) or a URL", Required = true, HelpName = "R" };
@@ -143,7 +146,17 @@ internal static class UpCommand
             {
                 if (stopPods)
                 {
-                    await agent.StopAllAsync(CancellationToken.None);
+                    // Ctrl+C stops within 10 s at any size: pods get their grace period up to this
+                    // deadline, then are killed.
+                    using var deadline = new CancellationTokenSource(StopPodsDeadline);
+                    try
+                    {
+                        await agent.StopAllAsync(deadline.Token);
+                    }
+                    catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+                    {
+                        await output.WriteLineAsync($"gitorch: pods still stopping after {StopPodsDeadline.TotalSeconds:0} s were killed");
+                    }
                 }
 
                 await agentStop.CancelAsync();

@@ -50,6 +50,7 @@ public sealed class WorkflowService : IAsyncDisposable
     /// <summary>Starts (or restarts) the workflows of changed objects; stops those of deleted ones.</summary>
     public void OnChanged(IEnumerable<ObjectRef> changed, string? commit)
     {
+        var starts = new List<(ObjectRef, string?, IReadOnlyList<Unit>)>();
         foreach (var obj in changed.Where(o => HasWorkflow(o.Kind)).Distinct())
         {
             var stored = _history.Get(obj);
@@ -60,7 +61,22 @@ public sealed class WorkflowService : IAsyncDisposable
                 continue;
             }
 
-            Start(obj, stored.ObjectJson, commit);
+            if (Plan(stored.ObjectJson) is { } units)
+            {
+                starts.Add((obj, commit, units));
+            }
+        }
+
+        StartBatch(starts);
+    }
+
+    /// <summary>Starts transactions in batches: one store write per batch, not one per object.</summary>
+    private void StartBatch(List<(ObjectRef, string?, IReadOnlyList<Unit>)> starts)
+    {
+        if (starts.Count > 0)
+        {
+            Engine.StartMany(starts);
+            starts.Clear();
         }
     }
 
@@ -98,38 +114,50 @@ public sealed class WorkflowService : IAsyncDisposable
     /// </summary>
     public void Replan(string? commit, CancellationToken ct = default)
     {
+        var starts = new List<(ObjectRef, string?, IReadOnlyList<Unit>)>();
         foreach (var stored in _history.List(Kinds.Pod).Concat(_history.List(Kinds.PinnedDeployment)))
         {
             ct.ThrowIfCancellationRequested();
-            var planned = Plan(stored.ObjectJson)?.Select(u => u.Name).Order(StringComparer.Ordinal);
+            var units = Plan(stored.ObjectJson);
+            var planned = units?.Select(u => u.Name).Order(StringComparer.Ordinal);
             var current = Engine.Current(stored.Ref)?.Units.Select(u => u.Name).Order(StringComparer.Ordinal);
             if (planned is not null && (current is null || !planned.SequenceEqual(current)))
             {
-                Start(stored.Ref, stored.ObjectJson, commit);
+                starts.Add((stored.Ref, commit, units!));
+                if (starts.Count >= BatchSize)
+                {
+                    StartBatch(starts);
+                }
             }
         }
+
+        StartBatch(starts);
     }
+
+    /// <summary>How many transactions one store write starts.</summary>
+    public const int BatchSize = 500;
 
     /// <summary>At start (after resuming): a transaction for every object that never had one.</summary>
     public int StartMissing(string? commit, CancellationToken ct = default)
     {
         var started = 0;
+        var starts = new List<(ObjectRef, string?, IReadOnlyList<Unit>)>();
         foreach (var stored in _history.List(Kinds.Pod).Concat(_history.List(Kinds.PinnedDeployment)).Where(p => Engine.Current(p.Ref) is null))
         {
             ct.ThrowIfCancellationRequested();
-            Start(stored.Ref, stored.ObjectJson, commit);
-            started++;
+            if (Plan(stored.ObjectJson) is { } units)
+            {
+                starts.Add((stored.Ref, commit, units));
+                started++;
+                if (starts.Count >= BatchSize)
+                {
+                    StartBatch(starts);
+                }
+            }
         }
 
+        StartBatch(starts);
         return started;
-    }
-
-    private void Start(ObjectRef obj, string json, string? commit)
-    {
-        if (Plan(json) is { } units)
-        {
-            Engine.Start(obj, commit, units);
-        }
     }
 
     private IReadOnlyList<Unit>? Plan(string json)
