@@ -483,7 +483,7 @@ public sealed class HistoryStore : IDisposable
     /// Makes later batch ids larger than <paramref name="above"/>: a store started empty (after a
     /// disaster) never reuses an id the mirror already holds, so the mirror neither skips nor repeats.
     /// </summary>
-    public void ReserveBatchIds(long above)
+    internal void ReserveBatchIds(long above)
     {
         lock (_gate)
         {
@@ -599,5 +599,12 @@ public sealed class HistoryStore : IDisposable
 
     private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 
-    public void Dispose() => _db.Dispose();
+    /// <summary>Closes the database after any write in flight (a stopping host never cuts a transaction in half).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _db.Dispose();
+        }
+    }
 }
