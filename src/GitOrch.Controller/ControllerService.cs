@@ -53,7 +53,7 @@ public sealed class ControllerService : IAsyncDisposable
         MirrorService = new MirrorService(Mirror, source, store, Snapshots, logs.CreateLogger<MirrorService>());
         NodeHealth = new NodeHealthService(options, Nodes, Agents, store, Writer, Snapshots, Workflows, time, logs.CreateLogger<NodeHealthService>());
         Ingestion = new StatusIngestion(Agents, Writer, Snapshots, logs.CreateLogger<StatusIngestion>());
-        Sync = new SyncLoop(options, source, Reconciler, Workflows, Starter, MirrorService, Guard, time, logs.CreateLogger<SyncLoop>());
+        Sync = new SyncLoop(options, Reconciler, Workflows, Starter, MirrorService, Guard, time, logs.CreateLogger<SyncLoop>());
         GuardService = new StateGuardService(Guard, Sync, time);
     }
 

@@ -35,6 +35,9 @@ public sealed partial class Reconciler(
 
     public string? LastApplied => _lastGood;
 
+    /// <summary>The branch head the last sync saw (whether or not it could be applied).</summary>
+    public string? Head { get; private set; }
+
     /// <summary>Loads the last applied commit's files, once, so later commits are read incrementally.</summary>
     public async Task InitializeAsync(CancellationToken ct)
     {
@@ -64,6 +67,7 @@ public sealed partial class Reconciler(
     {
         await InitializeAsync(ct);
         var head = await source.HeadAsync(ct);
+        Head = head;
         if (head == _lastGood)
         {
             return [];

@@ -20,7 +20,7 @@ namespace GitOrch.Controller.Sync;
 /// removed or replaced state folder stops it (<see cref="Fatal"/>).
 /// </summary>
 public sealed partial class SyncLoop(
-    ControllerOptions options, ConfigSource source, Reconciler reconciler, WorkflowService workflows, WorkflowStarter starter,
+    ControllerOptions options, Reconciler reconciler, WorkflowService workflows, WorkflowStarter starter,
     MirrorService mirror, StateGuard guard, TimeProvider time, ILogger<SyncLoop> log, Backoff? backoff = null) : BackgroundService
 {
     private readonly SemaphoreSlim _trigger = new(0, 1);
@@ -113,7 +113,6 @@ public sealed partial class SyncLoop(
             }
 
             var outcomes = await reconciler.SyncAsync(ct);
-            Head = await source.HeadAsync(ct);
             LastError = null;
 
             foreach (var outcome in outcomes.Where(o => o.Applied))
@@ -159,6 +158,7 @@ public sealed partial class SyncLoop(
         finally
         {
             LastSync = time.GetUtcNow();
+            Head = reconciler.Head ?? Head; // Known even when applying failed: status never says "up to date" while Git is ahead.
             mirror.Poke(touched, Interlocked.Increment(ref _cycles)); // The cycle is complete once this mirror pass is.
             _cycle.Release();
         }
