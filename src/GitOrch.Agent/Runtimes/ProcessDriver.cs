@@ -117,10 +117,11 @@ public sealed class ProcessDriver : IRuntimeDriver
         {
             await handle.Exited.WaitAsync(grace, ct);
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && ct.IsCancellationRequested))
         {
+            // The grace period is over, or the caller cut it short (a stop with a deadline): kill.
             Posix.SignalGroup(handle.Pid, Posix.SigKill);
-            await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), ct);
+            await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
         }
     }
 

@@ -85,21 +85,23 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         var id = handle.Id ?? string.Empty;
         if (!handle.Exited.IsCompleted)
         {
-            await RuncAsync(["kill", id, "TERM"], ct, ignoreErrors: true);
+            await RuncAsync(["kill", id, "TERM"], CancellationToken.None, ignoreErrors: true);
             try
             {
                 await handle.Exited.WaitAsync(grace, ct);
             }
-            catch (TimeoutException)
+            catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && ct.IsCancellationRequested))
             {
-                await RuncAsync(["kill", "--all", id, "KILL"], ct, ignoreErrors: true);
+                // The grace period is over, or the caller cut it short (a stop with a deadline): kill.
+                await RuncAsync(["kill", "--all", id, "KILL"], CancellationToken.None, ignoreErrors: true);
                 Posix.SignalGroup(handle.Pid, Posix.SigKill);
-                await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), ct);
+                await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
             }
         }
 
-        await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true);
-        await NetworkNamespace.TearDownAsync(id, ct);
+        // Clean-up always runs to the end: a half-deleted container or namespace would outlive us.
+        await RuncAsync(["delete", "--force", id], CancellationToken.None, ignoreErrors: true);
+        await NetworkNamespace.TearDownAsync(id, CancellationToken.None);
     }
 
     /// <summary>

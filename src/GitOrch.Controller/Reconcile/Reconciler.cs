@@ -19,7 +19,8 @@ namespace GitOrch.Controller.Reconcile;
 /// validated as a whole, and either applied in one transaction or rejected with its diagnostics,
 /// leaving the cluster on the last good commit.
 /// </summary>
-public sealed partial class Reconciler(ConfigSource source, HistoryStore store, TimeProvider time, ILogger<Reconciler> log, Forge.GitHubClient? forge = null)
+public sealed partial class Reconciler(
+    ConfigSource source, HistoryStore store, IObjectWriter writer, Snapshots.ConfigSnapshotProvider snapshots, TimeProvider time, ILogger<Reconciler> log, Forge.GitHubClient? forge = null)
 {
     private Dictionary<string, CachedFile> _files = new(StringComparer.Ordinal);
     private IgnoreRules _ignore = IgnoreRules.Empty;
@@ -30,9 +31,12 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
     public int FilesParsed { get; private set; }
 
     /// <summary>The result of validating the last applied commit (the cluster's declared state).</summary>
-    public ValidationResult? Current { get; private set; }
+    public ValidationResult? Current => snapshots.Current.Result;
 
     public string? LastApplied => _lastGood;
+
+    /// <summary>The branch head the last sync saw (whether or not it could be applied).</summary>
+    public string? Head { get; private set; }
 
     /// <summary>Loads the last applied commit's files, once, so later commits are read incrementally.</summary>
     public async Task InitializeAsync(CancellationToken ct)
@@ -53,7 +57,7 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
         {
             (_files, _ignore) = await LoadTreeAsync(_lastGood, ct);
             _files = await ManifestBlobs.ResolveAsync(_files, source.Repository.Objects, ct);
-            Current = ManifestValidator.Validate(_files.Values.Select(f => f.Result).ToList());
+            snapshots.Publish(_lastGood, ManifestValidator.Validate(_files.Values.Select(f => f.Result).ToList()));
         }
 
         _initialized = true;
@@ -64,6 +68,7 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
     {
         await InitializeAsync(ct);
         var head = await source.HeadAsync(ct);
+        Head = head;
         if (head == _lastGood)
         {
             return [];
@@ -127,7 +132,7 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
 
         if (!result.IsValid)
         {
-            store.RecordRejected(record with { State = CommitRecord.Rejected });
+            writer.RecordRejected(record with { State = CommitRecord.Rejected });
             LogRejected(log, sha[..12], info.Subject, result.ErrorCount);
             return new ApplyOutcome(sha, false, [], result.Diagnostics);
         }
@@ -136,16 +141,19 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
         var batch = changes.Count == 0
             ? null
             : new ChangeBatch(Changers.Git(info.AuthorEmail), ChangeKind.External, sha, $"Apply {sha[..12]}: {info.Subject}", info.AuthorName, info.AuthorEmail, changes);
-        store.ApplyCommit(record, batch);
-        foreach (var (obj, file) in MovedFiles(result, changedFiles))
+        var written = writer.ApplyCommit(record, batch, result, MovedFiles(result, changedFiles).ToList());
+        if (written.IsRefused)
         {
-            store.SetFile(obj, file);
+            var refused = result with { Diagnostics = [.. result.Diagnostics, .. written.Refused] };
+            writer.RecordRejected(record with { State = CommitRecord.Rejected, Diagnostics = refused.Diagnostics });
+            LogRejected(log, sha[..12], info.Subject, refused.ErrorCount);
+            return new ApplyOutcome(sha, false, [], refused.Diagnostics);
         }
 
         _files = files;
         _ignore = ignore;
         _lastGood = sha;
-        Current = result;
+        snapshots.Publish(sha, result);
         LogApplied(log, sha[..12], info.Subject, changes.Count, changedFiles?.Count ?? files.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new ApplyOutcome(sha, true, changes.Select(c => c.Ref).ToList(), result.Diagnostics);
     }

@@ -102,6 +102,9 @@ public static class DiagnosticCodes
     /// <summary>A ControlLoop has a name reserved for a built-in loop.</summary>
     public const string ReservedLoopName = "GO3007";
 
+    /// <summary>Admission: a writer (a loop's answer, a built-in loop, a node's report) changed a field it does not own.</summary>
+    public const string WritesUnownedField = "GO3008";
+
     // GO4xxx: workflow graph.
 
     /// <summary>before/after/requires/wants names a target or step that does not exist.</summary>
@@ -120,4 +123,7 @@ public static class DiagnosticCodes
 
     /// <summary>A PinnedDeployment step larger than rollouts.maxStepPercent has no approving review from a listed approver.</summary>
     public const string ApprovalRequired = "GO5001";
+
+    /// <summary>Admission: a write would leave an object larger than the limit for one object.</summary>
+    public const string ObjectTooLarge = "GO5002";
 }

@@ -56,5 +56,27 @@ public sealed class StateLock : IDisposable
         }
     }
 
+    /// <summary>
+    /// The path the held lock file has now, as the kernel sees it (Linux: /proc/self/fd), or null
+    /// where that cannot be known. It ends in " (deleted)" once the file is removed, and names the
+    /// new place if its folder was moved.
+    /// </summary>
+    public string? OpenPath()
+    {
+        var link = $"/proc/self/fd/{_stream.SafeFileHandle.DangerousGetHandle()}";
+        try
+        {
+            return new FileInfo(link).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return null;
+        }
+    }
+
     public void Dispose() => _stream.Dispose();
 }
