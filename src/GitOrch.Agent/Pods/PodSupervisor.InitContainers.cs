@@ -231,7 +231,7 @@ public sealed partial class PodSupervisor
     {
         var path = Path.Combine(_directory, InitProgressFile);
         var progress = new InitProgress(_assignment.Generation, BootId(), [.. _inits.Where(i => i.State == "done").Select(i => i.Container.Name)]);
-        using (var stream = new FileStream(path + ".tmp", FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var stream = new FileStream(path + ".tmp", Storage.StateFiles.PrivateWrite(FileMode.Create))) // 0600, like every state file
         {
             JsonSerializer.Serialize(stream, progress);
             stream.Flush(flushToDisk: true);

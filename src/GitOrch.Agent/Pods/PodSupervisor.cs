@@ -78,7 +78,8 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                 return;
             }
 
-            Directory.CreateDirectory(_directory);
+            Storage.StateFiles.Folder(Path.GetDirectoryName(_directory)!, Storage.StateFiles.TraversableFolder);
+            Storage.StateFiles.Folder(_directory, Storage.StateFiles.TraversableFolder); // its working folders are the pod's own
             var handles = new List<(ContainerState State, ContainerHandle? Adopted)>();
             foreach (var container in _spec.Containers)
             {
