@@ -125,5 +125,5 @@ public static class DiagnosticCodes
     public const string ApprovalRequired = "GO5001";
 
     /// <summary>Admission: a write would leave an object larger than the limit for one object.</summary>
-    public const string ObjectTooLarge = "GO5002";
+    public const string WriteTooLarge = "GO5002";
 }
