@@ -108,4 +108,9 @@ public static class DiagnosticCodes
 
     /// <summary>A PinnedDeployment step larger than rollouts.maxStepPercent has no approving review from a listed approver.</summary>
     public const string ApprovalRequired = "GO5001";
+
+    // GO6xxx: networking.
+
+    /// <summary>network.podPrefix is not an IPv6 ULA /48 (fd00::/8, nothing set past the 48th bit).</summary>
+    public const string BadPodPrefix = "GO6001";
 }
