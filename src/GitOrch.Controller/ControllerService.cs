@@ -54,6 +54,7 @@ public sealed partial class ControllerService : IAsyncDisposable
         Mirror = new HistoryMirror(source.Repository, store);
         Agents = new AgentGateway(Path.Combine(options.StateDir, HistoryStore.FileName), Nodes, time);
         Workflows = new WorkflowService(options.StateDir, store, Nodes, Agents, () => Reconciler.Current, time, engine);
+        Network = new ClusterNetwork(store, Nodes, Agents, () => Reconciler.Current);
         Agents.PodReportChanged += OnPodReport;
         _startedAt = time.GetUtcNow();
     }
@@ -71,6 +72,9 @@ public sealed partial class ControllerService : IAsyncDisposable
     public HistoryMirror Mirror { get; }
 
     public NodeRegistry Nodes { get; }
+
+    /// <summary>The pod network handed to each node: its /64, egress, its peers.</summary>
+    public ClusterNetwork Network { get; }
 
     public ControllerStatus Status => new(
         _source.Display, _source.Branch, _source.Prefix.TrimEnd('/'), Path.GetFullPath(_options.StateDir),

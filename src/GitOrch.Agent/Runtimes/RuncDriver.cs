@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GitOrch.Agent.Native;
+using GitOrch.Agent.Network;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Security;
 
@@ -16,8 +18,11 @@ namespace GitOrch.Agent.Runtimes;
 /// paths, no devices, no host mounts, its own network namespace. Each weakening appears only as the
 /// pod's validated request says (validation has already checked the ClusterPolicy exception).
 /// </summary>
-public sealed class RuncDriver(string scope = "") : IRuntimeDriver
+public sealed class RuncDriver(string scope = "", NodeNetworking? network = null) : IRuntimeDriver
 {
+    private readonly NodeNetworking _network = network ?? new NodeNetworking(scope);
+    private readonly ConcurrentDictionary<string, string> _pods = new(StringComparer.Ordinal);
+
     public const long NobodyUid = 65534;
     public const long UserNamespaceBase = 100000;
     public const long UserNamespaceSize = 65536;
@@ -52,8 +57,9 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         var bundle = Path.Combine(launch.PodDirectory, launch.Container.Name, "bundle");
         Directory.CreateDirectory(bundle);
         await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true); // A leftover of a crashed agent.
-        var network = await NetworkNamespace.SetUpAsync(id, launch, ct);
-        var spec = Spec(launch, network.Path, id);
+        _pods[id] = launch.Pod;
+        var network = await NetworkNamespace.SetUpAsync(_network, launch, ct);
+        var spec = Spec(launch, network, id);
         CreateMountPoints(launch.ImageRootfs, spec);
         await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
 
@@ -78,6 +84,7 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
     public async Task StopAsync(ContainerHandle handle, TimeSpan grace, CancellationToken ct)
     {
         var id = handle.Id ?? string.Empty;
+        var podNamespace = _pods.ContainsKey(id) ? null : await NetworkNamespace.OfContainerAsync(id, ct);
         if (!handle.Exited.IsCompleted)
         {
             await RuncAsync(["kill", id, "TERM"], ct, ignoreErrors: true);
@@ -94,7 +101,14 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         }
 
         await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true);
-        await NetworkNamespace.TearDownAsync(id, ct);
+        if (_pods.TryRemove(id, out var pod))
+        {
+            await NetworkNamespace.TearDownAsync(_network, pod, ct);
+        }
+        else if (podNamespace is not null)
+        {
+            await _network.TearDownNamespaceAsync(podNamespace, ct);
+        }
     }
 
     /// <summary>

@@ -36,7 +36,9 @@ public static class WorkflowEndpoints
 
                 var phase = status?["phase"]?.ToString();
                 var restarts = status?["restarts"] is JValue { Type: JTokenType.Integer } r ? (int)r : 0;
-                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, status?["nodeName"]?.ToString()));
+                var node = status?["nodeName"]?.ToString();
+                var network = node is null ? null : NetworkOf(controller, node, obj, status);
+                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, node, network));
             }));
 
         api.MapGet("/objects/{kind}/{name}/logs", (string kind, string name, string? @namespace, int? limit) =>
@@ -71,7 +73,7 @@ public static class WorkflowEndpoints
             }
 
             controller.Agents.Heartbeat(heartbeat);
-            return Results.Ok(new { revision = controller.Agents.Assignments(node).Revision });
+            return Results.Ok(new HeartbeatAnswer(controller.Agents.Assignments(node).Revision, controller.Network.For(node)));
         });
 
         api.MapGet("/nodes/{node}/assignments", async (string node, long? since, double? wait, CancellationToken ct) =>
@@ -157,8 +159,23 @@ public static class WorkflowEndpoints
         {
             controller.Agents.Reports.TryGetValue(n.Name, out var report);
             return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, controller.Agents.LastSeen(n.Name), controller.Nodes.Condition(n.Name),
-                report?.Runtimes ?? [], report?.Images ?? [], controller.Agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? []);
+                report?.Runtimes ?? [], report?.Images ?? [], controller.Agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? [],
+                new NodeNetworkModel(controller.Network.SubnetOf(n.Name), report?.UnderlayAddress, report?.PeerRoutes ?? [], controller.Network.Problems(n.Name)));
         }).ToList()));
+    }
+
+    /// <summary>A pod's address and what its node sees of it (veth, route) and of its routes to other nodes.</summary>
+    private static PodNetworkModel? NetworkOf(ControllerService controller, string node, ObjectRef obj, JToken? status)
+    {
+        var address = status?["podIP"]?.ToString();
+        controller.Agents.Reports.TryGetValue(node, out var heartbeat);
+        var pod = heartbeat?.Pods.FirstOrDefault(p => p.Pod == obj.Key);
+        if (address is null && pod?.Network is null)
+        {
+            return null;
+        }
+
+        return new PodNetworkModel(address, controller.Network.SubnetOf(node), heartbeat?.UnderlayAddress, pod?.Network, heartbeat?.PeerRoutes ?? [], controller.Network.Problems(node));
     }
 
     private static IResult WithTransaction(ControllerService controller, string kind, string name, string? ns, Func<ObjectRef, Workflow.Model.Transaction, IResult> then)
@@ -190,7 +207,13 @@ public static class WorkflowEndpoints
         Results.BadRequest(new ErrorModel($"unknown kind \"{kind}\"; use one of: {string.Join(", ", Kinds.All)}"));
 }
 
-public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null);
+public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null, PodNetworkModel? Network = null);
+
+/// <summary>A pod's network for <c>why</c>: its address (status.podIP), its node's /64 and underlay, what the node sees (veth, route), the node's routes to peers, and problems.</summary>
+public sealed record PodNetworkModel(string? Address, string NodeSubnet, string? NodeUnderlay, PodNetworkReport? OnNode, IReadOnlyList<PeerRouteReport> PeerRoutes, IReadOnlyList<string> Problems);
+
+/// <summary>A node's network for <c>nodes</c>: its /64, its underlay address, its routes to peers, and problems.</summary>
+public sealed record NodeNetworkModel(string Subnet, string? Underlay, IReadOnlyList<PeerRouteReport> PeerRoutes, IReadOnlyList<string> Problems);
 
 public sealed record GraphModel(string Dot);
 
@@ -205,4 +228,4 @@ public sealed record LoopModel(
 
 public sealed record NodeStatusModel(
     string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes, DateTimeOffset? LastSeen, string? Condition,
-    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods);
+    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods, NodeNetworkModel? Network = null);
