@@ -107,6 +107,7 @@ public sealed partial class NodeNetworking
     /// </summary>
     public async Task<string> SetUpPodAsync(string pod, string address, CancellationToken ct)
     {
+        address = CheckPodAddress(address);
         await _gate.WaitAsync(ct);
         try
         {
@@ -160,6 +161,31 @@ public sealed partial class NodeNetworking
         {
             _gate.Release();
         }
+    }
+
+    /// <summary>
+    /// The pod's address as <c>ip</c> gets it: a global IPv6 address (never an option-like string,
+    /// a link-local, multicast or unspecified address), inside this node's /64 when the node knows it,
+    /// so an assignment can never claim another node's addresses or the gateway.
+    /// </summary>
+    private string CheckPodAddress(string address)
+    {
+        if (!IPAddress.TryParse(address, out var parsed) || parsed.AddressFamily != AddressFamily.InterNetworkV6 || address.Contains('/', StringComparison.Ordinal) || address.Contains('%', StringComparison.Ordinal))
+        {
+            throw new RuntimeException($"pod address \"{address}\" is not an IPv6 address; the controller's ipam step writes status.podIP");
+        }
+
+        if (parsed.IsIPv6LinkLocal || parsed.IsIPv6Multicast || parsed.Equals(IPAddress.IPv6Any) || IPAddress.IsLoopback(parsed) || parsed.IsIPv4MappedToIPv6)
+        {
+            throw new RuntimeException($"pod address {address} is link-local, multicast, loopback or unspecified; a pod needs an address of its node's /64");
+        }
+
+        if (Current is { } network && !Core.Network.PodPrefix.In64(parsed.ToString(), network.Subnet))
+        {
+            throw new RuntimeException($"pod address {address} is not in this node's /64 {network.Subnet}; it belongs to another node, so the pod does not start here until ipam gives it an address of this node");
+        }
+
+        return parsed.ToString();
     }
 
     /// <summary>Removes the pod's veth (and with it its routes) and its namespace.</summary>
@@ -412,11 +438,22 @@ public sealed partial class NodeNetworking
     {
         var reports = new List<PeerRouteReport>();
         var wanted = new HashSet<string>(StringComparer.Ordinal);
+        if (!IsSubnet64(network.Subnet))
+        {
+            Problem = $"the controller gave this node the subnet \"{network.Subnet}\", which is not an IPv6 /64; no routes to other nodes installed";
+            return [];
+        }
+
         var seen = new Dictionary<string, string>(StringComparer.Ordinal) { [network.Subnet] = "this node" };
+        var installed = new List<(PeerNode Peer, string Family)>();
         foreach (var peer in network.Peers.OrderBy(p => p.Node, StringComparer.Ordinal))
         {
             string? refused = null;
-            if (seen.TryGetValue(peer.Subnet, out var owner))
+            if (!IsSubnet64(peer.Subnet))
+            {
+                refused = $"node {peer.Node}'s subnet \"{peer.Subnet}\" is not an IPv6 /64 (such as fd12:3456:789a:2::/64)";
+            }
+            else if (seen.TryGetValue(peer.Subnet, out var owner))
             {
                 refused = $"node {peer.Node}'s /64 {peer.Subnet} is also {owner}'s; two nodes must never share a /64 (no route installed: pods there are unreachable from here until the controller's ipam gives them distinct subnets)";
             }
@@ -448,11 +485,14 @@ public sealed partial class NodeNetworking
                 continue;
             }
 
-            var family = via.Length == 3 ? "-4" : "-6";
-            var ping = File.Exists("/usr/bin/ping") || File.Exists("/bin/ping") ? ("ping", new[] { family, "-c", "1", "-W", "1", peer.Underlay! })
-                : ("busybox", new[] { "ping", family, "-c", "1", "-W", "1", peer.Underlay! });
-            var (answered, _, _) = await Host.ExecAsync(ping.Item1, ping.Item2, ct);
-            reports.Add(answered == 0
+            installed.Add((peer, via.Length == 3 ? "-4" : "-6"));
+        }
+
+        // Each installed route's next hop is probed (concurrently, 2 s each at most): a route to a silent underlay is a black hole, said so.
+        var probes = installed.Select(async p => (p.Peer, Answered: await AnswersAsync(p.Peer.Underlay!, p.Family, ct))).ToList();
+        foreach (var (peer, answered) in await Task.WhenAll(probes))
+        {
+            reports.Add(answered
                 ? new PeerRouteReport(peer.Node, peer.Subnet, peer.Underlay, "installed", null)
                 : new PeerRouteReport(peer.Node, peer.Subnet, peer.Underlay, "unreachable",
                     $"node {peer.Node}'s underlay {peer.Underlay} does not answer from this node; its pods ({peer.Subnet}) are unreachable until it does (check the link, the address given to its agent's --address, and firewalls)"));
@@ -470,7 +510,24 @@ public sealed partial class NodeNetworking
             }
         }
 
-        return reports;
+        return [.. reports.OrderBy(r => r.Node, StringComparer.Ordinal)];
+    }
+
+    /// <summary>One echo request to the underlay address from the node (ping, or busybox's), waiting 2 s for the answer.</summary>
+    private async Task<bool> AnswersAsync(string underlay, string family, CancellationToken ct)
+    {
+        string[] args = [family, "-c", "1", "-W", "2", underlay];
+        var (code, _, _) = File.Exists("/usr/bin/ping") || File.Exists("/bin/ping")
+            ? await Host.ExecAsync("ping", args, ct)
+            : await Host.ExecAsync("busybox", ["ping", .. args], ct);
+        return code == 0;
+    }
+
+    private static bool IsSubnet64(string subnet)
+    {
+        var parts = subnet.Split('/');
+        return parts.Length == 2 && parts[1] == "64" && IPAddress.TryParse(parts[0], out var address) && address.AddressFamily == AddressFamily.InterNetworkV6
+            && !address.IsIPv6LinkLocal && !address.IsIPv6Multicast && address.GetAddressBytes().AsSpan(8).IndexOfAnyExcept((byte)0) < 0 && address.ToString() + "/64" == subnet;
     }
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Pod {Pod}: address {Address} is already routed on this node ({Route}); not starting it on a duplicate address")]

@@ -31,7 +31,7 @@ public sealed class ClusterNetwork(HistoryStore store, NodeRegistry nodes, Agent
         var reports = agents.Reports;
         var peers = nodes.All
             .Where(n => n.Name != node && !IsDead(n.Name))
-            .Select(n => new PeerNode(n.Name, SubnetOf(n.Name), reports.TryGetValue(n.Name, out var r) ? r.UnderlayAddress : null))
+            .Select(n => new PeerNode(n.Name, SubnetOf(n.Name), reports.TryGetValue(n.Name, out var r) ? Normalized(r.UnderlayAddress) : null))
             .ToList();
         return new NodeNetwork(SubnetOf(node), Policy?.Ipv4Egress == true, peers);
     }
@@ -55,7 +55,11 @@ public sealed class ClusterNetwork(HistoryStore store, NodeRegistry nodes, Agent
             {
                 problems.Add($"no underlay address reported: other nodes have no route to {subnet}; start the agent with --address ADDR");
             }
-            else if (!IPAddress.TryParse(underlay, out var parsed) || IPAddress.IsLoopback(parsed) || parsed.IsIPv6LinkLocal)
+            else if (Normalized(underlay) is null)
+            {
+                problems.Add($"underlay address \"{underlay}\" is not an IP address: other nodes have no route to {subnet}; start the agent with --address ADDR");
+            }
+            else if (IPAddress.Parse(underlay) is var parsed && (IPAddress.IsLoopback(parsed) || parsed.IsIPv6LinkLocal))
             {
                 problems.Add($"underlay address {underlay} cannot be reached from other nodes (loopback or link-local); start the agent with --address set to an address they reach");
             }
@@ -74,6 +78,10 @@ public sealed class ClusterNetwork(HistoryStore store, NodeRegistry nodes, Agent
         problems.AddRange((report?.PeerRoutes ?? []).Where(p => p.State != "installed").Select(p => $"route to {p.Node} ({p.Subnet}) {p.State}: {p.Problem}"));
         return problems;
     }
+
+    /// <summary>A reported underlay address as other agents get it: parsed and written canonically, or null when it is not an address.</summary>
+    private static string? Normalized(string? underlay) =>
+        underlay is not null && !underlay.Contains('/', StringComparison.Ordinal) && IPAddress.TryParse(underlay, out var address) ? address.ToString() : null;
 
     private bool IsDead(string node) => nodes.Condition(node)?.StartsWith("declared dead", StringComparison.Ordinal) == true;
 }

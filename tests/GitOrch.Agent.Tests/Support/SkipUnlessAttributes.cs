@@ -46,3 +46,20 @@ public sealed class ToolFactAttribute : FactAttribute
         }
     }
 }
+
+/// <summary>A fact that needs root and iproute2 (network namespaces); skipped with the reason when the machine has neither.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class NetnsFactAttribute : FactAttribute
+{
+    public const string Reason = "skipped: root or iproute2 not available";
+
+    public NetnsFactAttribute()
+    {
+        if (!Available)
+        {
+            Skip = Reason;
+        }
+    }
+
+    public static bool Available => Posix.IsRoot && GitOrch.Agent.Network.NodeNetworking.Available;
+}
