@@ -28,12 +28,13 @@ public sealed class ClusterNetwork(HistoryStore store, NodeRegistry nodes, Agent
     /// <summary>What the controller answers to <paramref name="node"/>'s heartbeat.</summary>
     public NodeNetwork For(string node)
     {
+        var subnet = SubnetOf(node); // First: a node's subnet id is allocated when it first asks, in the order nodes join.
         var reports = agents.Reports;
         var peers = nodes.All
             .Where(n => n.Name != node && !IsDead(n.Name))
             .Select(n => new PeerNode(n.Name, SubnetOf(n.Name), reports.TryGetValue(n.Name, out var r) ? Normalized(r.UnderlayAddress) : null))
             .ToList();
-        return new NodeNetwork(SubnetOf(node), Policy?.Ipv4Egress == true, peers);
+        return new NodeNetwork(subnet, Policy?.Ipv4Egress == true, peers);
     }
 
     /// <summary>Every way the network of <paramref name="node"/> can lose traffic, said so an operator can fix it.</summary>
