@@ -210,17 +210,16 @@ public sealed partial class NodeAgent : IAsyncDisposable
             pods = [.. _pods.Values];
         }
 
-        var reports = new List<PodReport>();
-        foreach (var pod in pods)
+        var reports = pods.Select(p => p.Report()).ToList();
+        var networked = pods.Select((p, i) => (Index: i, p.Assignment))
+            .Where(x => x.Assignment.PodIP is not null && IsOciWithPodNetwork(x.Assignment.Spec)).ToList();
+        if (networked.Count > 0 && NodeNetworking.Available)
         {
-            var report = pod.Report();
-            var assignment = pod.Assignment;
-            if (assignment.PodIP is { } address && NodeNetworking.Available && IsOciWithPodNetwork(assignment.Spec))
+            var seen = await Network.InspectPodsAsync([.. networked.Select(x => (x.Assignment.Pod, x.Assignment.PodIP!))], ct);
+            for (var i = 0; i < networked.Count; i++)
             {
-                report = report with { Network = await Network.InspectPodAsync(assignment.Pod, address, ct) };
+                reports[networked[i].Index] = reports[networked[i].Index] with { Network = seen[i] };
             }
-
-            reports.Add(report);
         }
 
         return reports;

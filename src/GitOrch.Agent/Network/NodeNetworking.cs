@@ -34,8 +34,12 @@ public sealed partial class NodeNetworking
     private readonly ILogger _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
     private readonly ConcurrentDictionary<string, string?> _ipv4 = new(StringComparer.Ordinal);
+    private readonly SemaphoreSlim _peersGate = new(1, 1);
     private bool _forwarding;
     private bool? _egress;
+    private bool _servesPods;
+    private string? _hostProblem;
+    private string? _peersProblem;
 
     public NodeNetworking(string scope = "", string? hostNamespace = null, ILogger? log = null)
     {
@@ -53,7 +57,7 @@ public sealed partial class NodeNetworking
     public IReadOnlyList<PeerRouteReport> PeerRoutes { get; private set; } = [];
 
     /// <summary>What keeps pod networking from working on this node, or null.</summary>
-    public string? Problem { get; private set; }
+    public string? Problem => _hostProblem is null ? _peersProblem : _peersProblem is null ? _hostProblem : _hostProblem + "; " + _peersProblem;
 
     public static bool Available => HostCommands.IpAvailable;
 
@@ -65,39 +69,62 @@ public sealed partial class NodeNetworking
 
     private string Hash(string pod) => Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(_scope + "\n" + pod)));
 
-    /// <summary>Takes the controller's view of the network: egress on or off, routes to every peer's /64 (and none to nodes that left).</summary>
+    /// <summary>
+    /// Takes the controller's view of the network: routes to every peer's /64 (and none to nodes that
+    /// left). Forwarding and egress are the node's business only once it serves a pod network, so an
+    /// agent that runs only process pods never changes the host's sysctls or firewall.
+    /// </summary>
     public async Task ApplyAsync(NodeNetwork network, CancellationToken ct)
     {
         await _gate.WaitAsync(ct);
         try
         {
             Current = network;
-            var problems = new List<string>();
-            if (await EnsureForwardingAsync(ct) is { } forwarding)
+            if (_servesPods)
             {
-                problems.Add(forwarding);
+                await EnsureHostAsync(ct);
             }
-
-            if (await EnsureEgressAsync(network.Ipv4Egress, ct) is { } egress)
-            {
-                problems.Add(egress);
-            }
-
-            if (network.Ipv4Egress)
-            {
-                foreach (var pod in _ipv4.Where(p => p.Value is null).Select(p => p.Key).ToList())
-                {
-                    _ipv4[pod] = await AddIpv4Async(pod, ct);
-                }
-            }
-
-            Problem = problems.Count == 0 ? null : string.Join("; ", problems);
-            PeerRoutes = await ApplyPeersAsync(network, ct);
         }
         finally
         {
             _gate.Release();
         }
+
+        await _peersGate.WaitAsync(ct); // Apart from the pods' gate: probing a silent peer takes seconds.
+        try
+        {
+            PeerRoutes = await ApplyPeersAsync(network, ct);
+        }
+        finally
+        {
+            _peersGate.Release();
+        }
+    }
+
+    /// <summary>IPv6 forwarding, and IPv4 egress as the controller last said; IPv4 for pods set up before egress was known.</summary>
+    private async Task EnsureHostAsync(CancellationToken ct)
+    {
+        var problems = new List<string>();
+        if (await EnsureForwardingAsync(ct) is { } forwarding)
+        {
+            problems.Add(forwarding);
+        }
+
+        var egress = Current?.Ipv4Egress == true;
+        if (await EnsureEgressAsync(egress, ct) is { } egressProblem)
+        {
+            problems.Add(egressProblem);
+        }
+
+        if (egress)
+        {
+            foreach (var pod in _ipv4.Where(p => p.Value is null).Select(p => p.Key).ToList())
+            {
+                _ipv4[pod] = await AddIpv4Async(pod, ct);
+            }
+        }
+
+        _hostProblem = problems.Count == 0 ? null : string.Join("; ", problems);
     }
 
     /// <summary>
@@ -111,7 +138,8 @@ public sealed partial class NodeNetworking
         await _gate.WaitAsync(ct);
         try
         {
-            await EnsureForwardingAsync(ct);
+            _servesPods = true;
+            await EnsureHostAsync(ct);
             var ns = PodNamespace(pod);
             var veth = HostInterface(pod);
             if (await InPlaceAsync(ns, veth, address, ct))
@@ -210,28 +238,50 @@ public sealed partial class NodeNetworking
     }
 
     /// <summary>The pod's network as the node sees it now (for <c>why</c> and <c>nodes</c>).</summary>
-    public async Task<PodNetworkReport> InspectPodAsync(string pod, string address, CancellationToken ct)
+    public async Task<PodNetworkReport> InspectPodAsync(string pod, string address, CancellationToken ct) =>
+        (await InspectPodsAsync([(pod, address)], ct))[0];
+
+    /// <summary>Several pods' networks from one look at the node's links and routes (two commands, however many pods).</summary>
+    public async Task<IReadOnlyList<PodNetworkReport>> InspectPodsAsync(IReadOnlyList<(string Pod, string Address)> pods, CancellationToken ct)
     {
-        var veth = HostInterface(pod);
-        var (linkCode, link, _) = await Host.IpAsync(["-o", "link", "show", "dev", veth], ct);
-        var present = linkCode == 0 && (link.Contains(",UP", StringComparison.Ordinal) || link.Contains("<UP", StringComparison.Ordinal));
-        var (_, route, _) = await Host.IpAsync(["-6", "route", "show", address + "/128"], ct);
-        var routed = route.Contains("dev " + veth + " ", StringComparison.Ordinal) || route.TrimEnd().EndsWith("dev " + veth, StringComparison.Ordinal);
-        string? problem = null;
-        if (linkCode != 0)
+        if (pods.Count == 0)
         {
-            problem = $"the pod's veth {veth} is missing on this node";
-        }
-        else if (!present)
-        {
-            problem = $"the pod's veth {veth} is down";
-        }
-        else if (!routed)
-        {
-            problem = route.Trim().Length == 0 ? $"no route to {address} on this node" : $"{address} is routed elsewhere: {route.Trim()}";
+            return [];
         }
 
-        return new PodNetworkReport(address, veth, present, routed, _ipv4.GetValueOrDefault(pod), problem);
+        var (_, links, _) = await Host.IpAsync(["-o", "link", "show"], ct);
+        var (_, routes, _) = await Host.IpAsync(["-6", "route", "show"], ct);
+        var up = new Dictionary<string, bool>(StringComparer.Ordinal);
+        foreach (var line in links.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(':', 3);
+            if (parts.Length == 3)
+            {
+                up[parts[1].Trim().Split('@')[0]] = parts[2].Contains(",UP", StringComparison.Ordinal) || parts[2].Contains("<UP", StringComparison.Ordinal);
+            }
+        }
+
+        var routeOf = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var line in routes.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries))
+        {
+            // "fd12:…::5 dev go0123456789ab metric 1024 pref medium": a /128 is shown without its length.
+            routeOf.TryAdd(line.Split(' ')[0], line);
+        }
+
+        return pods.Select(p =>
+        {
+            var veth = HostInterface(p.Pod);
+            var address = IPAddress.TryParse(p.Address, out var parsed) ? parsed.ToString() : p.Address;
+            var present = up.TryGetValue(veth, out var isUp);
+            var route = routeOf.GetValueOrDefault(address) ?? routeOf.GetValueOrDefault(address + "/128");
+            var routed = route is not null && (" " + route + " ").Contains(" dev " + veth + " ", StringComparison.Ordinal);
+            var problem = !present ? $"the pod's veth {veth} is missing on this node"
+                : !isUp ? $"the pod's veth {veth} is down"
+                : routed ? null
+                : route is null ? $"no route to {address} on this node"
+                : $"{address} is routed elsewhere: {route}";
+            return new PodNetworkReport(address, veth, present && isUp, routed, _ipv4.GetValueOrDefault(p.Pod), problem);
+        }).ToList();
     }
 
     /// <summary>The local address this machine reaches <paramref name="server"/> from (the default underlay address).</summary>
@@ -438,9 +488,10 @@ public sealed partial class NodeNetworking
     {
         var reports = new List<PeerRouteReport>();
         var wanted = new HashSet<string>(StringComparer.Ordinal);
+        _peersProblem = null;
         if (!IsSubnet64(network.Subnet))
         {
-            Problem = $"the controller gave this node the subnet \"{network.Subnet}\", which is not an IPv6 /64; no routes to other nodes installed";
+            _peersProblem = $"the controller gave this node the subnet \"{network.Subnet}\", which is not an IPv6 /64; no routes to other nodes installed";
             return [];
         }
 

@@ -57,10 +57,6 @@ internal static class WhyCommand
             ? t.Green($"{obj.Display} is running{where}{restarts}.")
             : t.Red($"{obj.Display} is not running (phase {why.Phase}{where}{restarts})."));
         w.WriteLine($"Transaction {report.Transaction}{(report.Commit is null ? string.Empty : $" for commit {report.Commit[..12]}")}: {report.State}, started {Time(report.CreatedAt)}.");
-        if (why.Network is { } network)
-        {
-            PrintNetwork(network, why.Node, w, t);
-        }
 
         if (why.Running)
         {
@@ -108,6 +104,12 @@ internal static class WhyCommand
                     w.WriteLine($"           {more}");
                 }
             }
+        }
+
+        if (why.Network is { } network)
+        {
+            w.WriteLine();
+            PrintNetwork(network, why.Node, w, t);
         }
 
         w.WriteLine();

@@ -86,17 +86,31 @@ public sealed class PeerRouteTests : IAsyncLifetime
     }
 
     [NetnsFact]
-    public async Task ForwardingIsTurnedOn_AndAnInterfaceThatTakesRouterAdvertisementsKeepsThem()
+    public async Task ForwardingIsTurnedOn_WithTheFirstPodNetwork_AndAnInterfaceThatTakesRouterAdvertisementsKeepsThem()
     {
         var iface = Shell.TryRun(null, "ip", "-n", _node, "-o", "link", "show").Output.Split('\n').Select(l => l.Split(':'))
             .Where(p => p.Length > 2).Select(p => p[1].Trim().Split('@')[0]).First(n => n.StartsWith('u'));
+        NetnsScope.Exec(_node, "sysctl", "-qw", "net.ipv6.conf.all.forwarding=0");
         NetnsScope.Exec(_node, "sysctl", "-qw", $"net.ipv6.conf.{iface}.accept_ra=1");
 
         await _network!.ApplyAsync(new NodeNetwork(Own, false, []), CancellationToken.None);
+        Assert.Equal("0", NetnsScope.Exec(_node, "sysctl", "-n", "net.ipv6.conf.all.forwarding").Output.Trim()); // No pod network yet: the host is left alone.
 
-        Assert.Equal("1", NetnsScope.Exec(_node, "sysctl", "-n", "net.ipv6.conf.all.forwarding").Output.Trim());
-        Assert.Equal("2", NetnsScope.Exec(_node, "sysctl", "-n", $"net.ipv6.conf.{iface}.accept_ra").Output.Trim());
-        Assert.Contains($"Interface {iface} takes router advertisements: accept_ra set to 2", _log.Text, StringComparison.Ordinal);
+        try
+        {
+            await _network.SetUpPodAsync("Pod/test/first", "fd5e:4321:1:1::77", CancellationToken.None);
+
+            Assert.Equal("1", NetnsScope.Exec(_node, "sysctl", "-n", "net.ipv6.conf.all.forwarding").Output.Trim());
+            Assert.Equal("2", NetnsScope.Exec(_node, "sysctl", "-n", $"net.ipv6.conf.{iface}.accept_ra").Output.Trim());
+            Assert.Contains($"Interface {iface} takes router advertisements: accept_ra set to 2", _log.Text, StringComparison.Ordinal);
+            Assert.Contains("dev " + _network.HostInterface("Pod/test/first"), Shell.TryRun(null, "ip", "-n", _node, "-6", "route", "show", "fd5e:4321:1:1::77/128").Output, StringComparison.Ordinal);
+        }
+        finally
+        {
+            await _network.TearDownPodAsync("Pod/test/first", CancellationToken.None);
+        }
+
+        Assert.False(File.Exists("/var/run/netns/" + _network.PodNamespace("Pod/test/first")));
     }
 
     [NetnsFact]
