@@ -289,7 +289,7 @@ public sealed partial class NodeNetworking
     {
         try
         {
-            var addresses = Dns.GetHostAddresses(server.IdnHost);
+            var addresses = IPAddress.TryParse(server.DnsSafeHost, out var literal) ? [literal] : Dns.GetHostAddresses(server.IdnHost);
             if (addresses.Length == 0)
             {
                 return null;

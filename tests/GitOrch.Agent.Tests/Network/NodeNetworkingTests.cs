@@ -172,4 +172,20 @@ public sealed class NodeNetworkingTests : IAsyncLifetime
         Assert.StartsWith("100.64.", (await _network.InspectPodAsync(pod.Pod, Address("e1"), CancellationToken.None)).Ipv4, StringComparison.Ordinal);
         Assert.Contains("MASQUERADE", NetnsScope.Exec(_node, "iptables", "-t", "nat", "-S", "POSTROUTING").Output, StringComparison.Ordinal);
     }
+
+    [RuncFact]
+    public async Task Ipv4IsNeverUsedBetweenPods_WhileIpv6BetweenTheSamePodsWorks()
+    {
+        await _network!.ApplyAsync(new NodeNetwork(Subnet, Ipv4Egress: true, Peers: []), CancellationToken.None);
+        var server = await StartPodAsync(Address("f1"), "nc -ll -p 8080 -e echo pong");
+        var client = await StartPodAsync(Address("f2"), "sleep 300");
+        var serverIpv4 = (await _network.InspectPodAsync(server.Pod, Address("f1"), CancellationToken.None)).Ipv4!;
+        var clientNs = _network.PodNamespace(client.Pod);
+
+        Assert.Equal("pong\n", await AskAsync(clientNs, Address("f1"), 8080));
+        var overIpv4 = NetnsScope.Exec(clientNs, "busybox", "nc", "-w", "2", serverIpv4, "8080");
+
+        Assert.Equal(string.Empty, overIpv4.Output);
+        Assert.Contains("gitorch no ipv4 between pods", NetnsScope.Exec(_node, "iptables", "-S", "FORWARD").Output, StringComparison.Ordinal);
+    }
 }

@@ -147,4 +147,10 @@ public sealed class PeerRouteTests : IAsyncLifetime
 
         Assert.False(File.Exists("/var/run/netns/" + _network.PodNamespace("Pod/test/hostile")));
     }
+
+    [Theory]
+    [InlineData("http://127.0.0.1:7780", "127.0.0.1")]
+    [InlineData("http://[::1]:7780", "::1")]
+    public void TheDefaultUnderlay_IsTheLocalAddressTheAgentReachesTheControllerFrom(string server, string expected) =>
+        Assert.Equal(expected, NodeNetworking.LocalAddressTowards(new Uri(server)));
 }
