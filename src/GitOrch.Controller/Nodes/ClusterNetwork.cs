@@ -58,7 +58,7 @@ public sealed class ClusterNetwork(HistoryStore store, NodeRegistry nodes, Agent
             }
             else if (Normalized(underlay) is null)
             {
-                problems.Add($"underlay address \"{underlay}\" is not an IP address: other nodes have no route to {subnet}; start the agent with --address ADDR");
+                problems.Add($"underlay address \"{Printable(underlay)}\" is not an IP address: other nodes have no route to {subnet}; start the agent with --address ADDR");
             }
             else if (IPAddress.Parse(underlay) is var parsed && (IPAddress.IsLoopback(parsed) || parsed.IsIPv6LinkLocal))
             {
@@ -83,6 +83,10 @@ public sealed class ClusterNetwork(HistoryStore store, NodeRegistry nodes, Agent
     /// <summary>A reported underlay address as other agents get it: parsed and written canonically, or null when it is not an address.</summary>
     private static string? Normalized(string? underlay) =>
         underlay is not null && !underlay.Contains('/', StringComparison.Ordinal) && IPAddress.TryParse(underlay, out var address) ? address.ToString() : null;
+
+    /// <summary>What a node sent, fit to print: at most 64 characters, control characters (terminal escapes) as '?'.</summary>
+    private static string Printable(string text) =>
+        new([.. (text.Length > 64 ? text[..64] + "…" : text).Select(c => char.IsControl(c) ? '?' : c)]);
 
     private bool IsDead(string node) => nodes.Condition(node)?.StartsWith("declared dead", StringComparison.Ordinal) == true;
 }

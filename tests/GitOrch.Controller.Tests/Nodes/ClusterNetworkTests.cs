@@ -114,6 +114,19 @@ public sealed class ClusterNetworkTests : IAsyncLifetime
     }
 
     [Fact]
+    public void AHostileUnderlay_IsShownShortAndWithoutTerminalEscapes()
+    {
+        Heartbeat("node-a", "\u001b[2J\u001b]0;owned\u0007" + new string('x', 500));
+        Heartbeat("node-b", "fd00:10::b");
+
+        var problem = Assert.Single(Controller.Network.Problems("node-a"));
+
+        Assert.DoesNotContain(problem, char.IsControl);
+        Assert.StartsWith("underlay address \"?[2J?]0;owned?xxx", problem, StringComparison.Ordinal);
+        Assert.True(problem.Length < 200, problem);
+    }
+
+    [Fact]
     public void AnUnderlayThatIsNotAnAddress_IsNeverHandedToOtherNodes()
     {
         Heartbeat("node-a", "fd00:10::a");
