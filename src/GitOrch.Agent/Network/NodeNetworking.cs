@@ -157,7 +157,7 @@ public sealed partial class NodeNetworking
             if (routed.Trim().Length > 0 && !routed.Contains("dev " + veth + " ", StringComparison.Ordinal))
             {
                 LogCollision(_log, pod, address, routed.Trim());
-                throw new RuntimeException($"address {address} is already routed on this node ({routed.Trim()}): another pod has it; the pod keeps failing until ipam gives it a new address (delete the other pod, or change this pod's spec to move it)");
+                throw new RuntimeException($"address {address} is already routed on this node ({routed.Trim()}): another pod or a hand-made route has it, and a pod never starts on a duplicate address; remove that route (or the other pod), then change this pod's spec to start it again");
             }
 
             var steps = new List<(bool InPod, string[] Args)>
