@@ -45,6 +45,9 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
     public string Generation => _assignment.Generation;
 
+    /// <summary>What the pod runs now (its address among it).</summary>
+    public PodAssignment Assignment => _assignment;
+
     /// <summary>Starts the pod, re-adopting containers an earlier agent left running with this generation.</summary>
     public Task StartAsync(CancellationToken ct) => ApplyAsync(_assignment, adopt: true, ct);
 
@@ -288,7 +291,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             message = string.Join("; ", states.Where(s => !s.Running).Select(s => $"{s.Container.Name}: {s.Message ?? "starting"}"));
         }
 
-        return new PodReport(_assignment.Pod, _assignment.Generation, phase, restarts, message, containers, inits.Count > 0 ? inits : null);
+        return new PodReport(_assignment.Pod, _assignment.Generation, phase, restarts, message, containers, InitContainers: inits.Count > 0 ? inits : null);
     }
 
     public string LogFile(string container) => Path.Combine(_directory, container + ".log");

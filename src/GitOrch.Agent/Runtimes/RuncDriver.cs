@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GitOrch.Agent.Native;
+using GitOrch.Agent.Network;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Security;
 
@@ -16,8 +18,11 @@ namespace GitOrch.Agent.Runtimes;
 /// paths, no devices, no host mounts, its own network namespace. Each weakening appears only as the
 /// pod's validated request says (validation has already checked the ClusterPolicy exception).
 /// </summary>
-public sealed class RuncDriver(string scope = "") : IRuntimeDriver
+public sealed class RuncDriver(string scope = "", NodeNetworking? network = null) : IRuntimeDriver
 {
+    private readonly NodeNetworking _network = network ?? new NodeNetworking(scope);
+    private readonly ConcurrentDictionary<string, string> _pods = new(StringComparer.Ordinal);
+
     public const long NobodyUid = 65534;
     public const long UserNamespaceBase = 100000;
     public const long UserNamespaceSize = 65536;
@@ -53,8 +58,9 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         Storage.StateFiles.Folder(Path.GetDirectoryName(bundle)!, Storage.StateFiles.TraversableFolder);
         Storage.StateFiles.Folder(bundle); // config.json holds the env values: 0700/0600
         await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true); // A leftover of a crashed agent.
-        var network = await NetworkNamespace.EnsureAsync(PodNetworkId(launch.Pod), launch, ct); // One per pod: init containers and containers share it.
-        var spec = Spec(launch, network.Path, id);
+        _pods[id] = launch.Pod;
+        var network = await NetworkNamespace.SetUpAsync(_network, launch, ct); // The pod's, found in place when an earlier container (an init container) set it up.
+        var spec = Spec(launch, network, id);
         CreateMountPoints(launch.ImageRootfs, spec);
         await using (var config = new StreamWriter(new FileStream(Path.Combine(bundle, "config.json"), Storage.StateFiles.PrivateWrite(FileMode.Create))))
         {
@@ -83,6 +89,7 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
     public async Task StopAsync(ContainerHandle handle, TimeSpan grace, CancellationToken ct)
     {
         var id = handle.Id ?? string.Empty;
+        var podNamespace = _pods.ContainsKey(id) ? null : await NetworkNamespace.OfContainerAsync(id, ct);
         if (!handle.Exited.IsCompleted)
         {
             await RuncAsync(["kill", id, "TERM"], CancellationToken.None, ignoreErrors: true);
@@ -101,13 +108,19 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
 
         // Clean-up always runs to the end: a half-deleted container would outlive us. The pod's namespace goes in ReleasePodAsync.
         await RuncAsync(["delete", "--force", id], CancellationToken.None, ignoreErrors: true);
+        if (_pods.TryRemove(id, out _))
+        {
+            // The pod's namespace outlives its containers until ReleasePodAsync: its init containers
+            // and containers share one namespace (what an init container sets up there stays).
+        }
+        else if (podNamespace is not null)
+        {
+            await _network.TearDownNamespaceAsync(podNamespace, CancellationToken.None);
+        }
     }
 
-    /// <summary>Removes the pod's network namespace and veth, once its containers are stopped.</summary>
-    public Task ReleasePodAsync(string pod, CancellationToken ct) => NetworkNamespace.TearDownAsync(PodNetworkId(pod), CancellationToken.None);
-
-    /// <summary>The name of a pod's network namespace: one per pod and agent, shared by its init containers and containers.</summary>
-    public string PodNetworkId(string pod) => ContainerId(pod, string.Empty, scope);
+    /// <summary>Removes the pod's network namespace and veth once no process of the pod runs in it (the pod stopped, or starts afresh).</summary>
+    public Task ReleasePodAsync(string pod, CancellationToken ct) => NetworkNamespace.TearDownAsync(_network, pod, CancellationToken.None);
 
     /// <summary>
     /// Mount points must exist in the root filesystem, and inside a user namespace runc cannot
