@@ -124,6 +124,6 @@ public static class DiagnosticCodes
     /// <summary>A PinnedDeployment step larger than rollouts.maxStepPercent has no approving review from a listed approver.</summary>
     public const string ApprovalRequired = "GO5001";
 
-    /// <summary>Admission: a write would leave an object larger than the limit for one object.</summary>
-    public const string ObjectTooLarge = "GO5002";
+    /// <summary>Admission: a write would leave an object larger than the limit for one object (limits.maxObjectBytes).</summary>
+    public const string AdmittedObjectTooLarge = "GO5002";
 }
