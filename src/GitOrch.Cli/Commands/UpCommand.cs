@@ -104,6 +104,14 @@ internal static class UpCommand
             }));
             if (options.Nodes.FirstOrDefault() is { } local)
             {
+                if (!OperatingSystem.IsWindows())
+                {
+                    // The local agent's state is inside the controller's (0700): make that folder
+                    // traversable, not listable (0711), so the runc user namespace's root and process
+                    // pods reach their folders and the image store; every file in it stays 0600.
+                    File.SetUnixFileMode(options.StateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+                }
+
                 agent = new GitOrch.Agent.NodeAgent(new GitOrch.Agent.AgentOptions
                 {
                     Server = host.Address,

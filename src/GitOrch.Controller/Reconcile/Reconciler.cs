@@ -56,6 +56,7 @@ public sealed partial class Reconciler(
         if (_lastGood is not null)
         {
             (_files, _ignore) = await LoadTreeAsync(_lastGood, ct);
+            _files = await ManifestBlobs.ResolveAsync(_files, source.Repository.Objects, ct);
             snapshots.Publish(_lastGood, ManifestValidator.Validate(_files.Values.Select(f => f.Result).ToList()));
         }
 
@@ -114,6 +115,7 @@ public sealed partial class Reconciler(
         var started = Stopwatch.GetTimestamp();
         var info = await source.Repository.ReadCommitAsync(sha, ct);
         var (files, ignore, changedFiles) = await NextFilesAsync(sha, ct);
+        files = await ManifestBlobs.ResolveAsync(files, source.Repository.Objects, ct);
         var result = ManifestValidator.Validate(files.Values.Select(f => f.Result).ToList());
         var record = new CommitRecord(sha, CommitRecord.Applied, info.AuthorName, info.AuthorEmail, info.Subject, info.AuthorTime,
             time.GetUtcNow(), result.Diagnostics, 0, note);
@@ -213,6 +215,8 @@ public sealed partial class Reconciler(
 
         var files = new Dictionary<string, CachedFile>(_files, StringComparer.Ordinal);
         var changed = new HashSet<string>(StringComparer.Ordinal);
+        var present = diff.Where(c => c.Type != GitOrch.Git.ChangeType.Deleted && c.Path.StartsWith(source.Prefix, StringComparison.Ordinal)).Select(c => c.Path).ToList();
+        var sized = (await source.Repository.ListTreeSizedAsync(sha, null, present, ct)).ToDictionary(e => e.Path, StringComparer.Ordinal);
         foreach (var change in diff)
         {
             if (!change.Path.StartsWith(source.Prefix, StringComparison.Ordinal))
@@ -231,6 +235,10 @@ public sealed partial class Reconciler(
             {
                 files.Remove(relative);
             }
+            else if (sized.TryGetValue(change.Path, out var entry) && ManifestBlobs.Refuse(entry, relative) is { } refused)
+            {
+                files[relative] = new CachedFile(entry.Blob, refused);
+            }
             else
             {
                 files[relative] = await LoadAsync(relative, change.NewBlob!, ct);
@@ -242,9 +250,11 @@ public sealed partial class Reconciler(
 
     private async Task<(Dictionary<string, CachedFile>, IgnoreRules)> LoadTreeAsync(string sha, CancellationToken ct)
     {
-        var entries = await source.Repository.ListTreeAsync(sha, Folder, ct);
+        var entries = await source.Repository.ListTreeSizedAsync(sha, Folder, null, ct);
         var ignoreEntry = entries.FirstOrDefault(e => e.Path == source.Prefix + IgnoreRules.FileName);
-        var ignore = ignoreEntry is null ? IgnoreRules.Empty : new IgnoreRules(await source.Repository.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
+        var ignore = ignoreEntry is null || ignoreEntry.IsSymlink || !BoundedFiles.WithinDefault(ignoreEntry.Size)
+            ? IgnoreRules.Empty
+            : new IgnoreRules(await source.Repository.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
         // Read the blobs that changed (one cat-file process), then parse them in parallel.
         var files = new Dictionary<string, CachedFile>(StringComparer.Ordinal);
         var toParse = new List<(string Relative, string Blob, ManifestFile File)>();
@@ -259,6 +269,10 @@ public sealed partial class Reconciler(
             if (_files.TryGetValue(relative, out var cached) && cached.Blob == entry.Blob)
             {
                 files[relative] = cached;
+            }
+            else if (ManifestBlobs.Refuse(entry, relative) is { } refused)
+            {
+                files[relative] = new CachedFile(entry.Blob, refused);
             }
             else
             {

@@ -103,7 +103,7 @@ public sealed class LoopStepRunner(HistoryStore store, IObjectWriter writer, IRe
                 ["GITORCH_COMMIT"] = invocation.Transaction.Commit ?? string.Empty,
                 ["GITORCH_ATTEMPT"] = invocation.Attempt.ToString(CultureInfo.InvariantCulture),
             };
-            var (exit, stdout) = await ExecLoop.RunAsync(exec.Command, env, input, invocation, ct);
+            var (exit, stdout) = await ExecLoop.RunAsync(exec.Command, env, input, invocation, ExecSandbox.From(spec.Security), ct);
             var parsed = LoopAnswer.TryParse(stdout, out var parseError);
             if (exit != 0)
             {

@@ -19,7 +19,6 @@ namespace GitOrch.Core.Admission;
 public static class ObjectAdmission
 {
     /// <summary>The largest object JSON admitted when the ClusterPolicy sets no limit.</summary>
-    public const int DefaultMaxObjectBytes = 262_144;
 
     private const string GitPrefix = "git/";
     private const string LoopPrefix = "control-loop/";
@@ -149,16 +148,17 @@ public static class ObjectAdmission
 
     /// <summary>
     /// The limits a written object must respect. The one place limits plug into admission: the
-    /// size of the object's JSON against <see cref="DefaultMaxObjectBytes"/>.
+    /// size of the object's JSON against the ClusterPolicy's <c>limits.maxObjectBytes</c> (the
+    /// same limit a commit's objects meet at validation).
     /// </summary>
     private static List<Diagnostic> Limits(ObjectRef obj, JObject after, AdmissionPolicy policy, string file)
     {
-        _ = policy;
+        var limit = InputLimits.Of(policy.ClusterPolicy?.Object as ClusterPolicy).MaxObjectBytes;
         var bytes = System.Text.Encoding.UTF8.GetByteCount(after.ToString(Formatting.None));
-        return bytes <= DefaultMaxObjectBytes
+        return bytes <= limit
             ? []
-            : [Diagnostic.Error(new SourceLocation(file, 1, 1), DiagnosticCodes.ObjectTooLarge,
-                $"{obj.Display}: the object would be {bytes} bytes of JSON, over the limit of {DefaultMaxObjectBytes}; write less into it", obj)];
+            : [Diagnostic.Error(new SourceLocation(file, 1, 1), DiagnosticCodes.WriteTooLarge,
+                $"{obj.Display}: the object would be {bytes} bytes of JSON, over the limit of {limit} (ClusterPolicy spec.limits.maxObjectBytes); write less into it", obj)];
     }
 
     /// <summary>

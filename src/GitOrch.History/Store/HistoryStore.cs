@@ -1,7 +1,7 @@
-using GitOrch.Storage;
 using System.Globalization;
 using System.Text.Json;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace GitOrch.History.Store;
@@ -28,8 +28,8 @@ public sealed class HistoryStore : IDisposable
 
     public static HistoryStore Open(string stateDir, TimeProvider? time = null)
     {
-        Directory.CreateDirectory(stateDir);
-        var path = Path.Combine(stateDir, FileName);
+        StateFiles.Folder(stateDir);
+        var path = StateFiles.Database(Path.Combine(stateDir, FileName));
         var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         try
         {

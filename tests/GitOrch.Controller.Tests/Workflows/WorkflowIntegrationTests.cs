@@ -26,7 +26,14 @@ public sealed class WorkflowIntegrationTests : IDisposable
 
     private readonly GitRepo _repo = GitRepo.Init();
     private readonly TempDir _state = new("gitorch-state");
-    private readonly TempDir _scripts = new("gitorch-loops");
+    private readonly TempDir _scripts = OpenToAll(new("gitorch-loops"));
+
+    /// <summary>Loops run as uid 65534 when the tests run as root: they must reach their scripts and write their files.</summary>
+    private static TempDir OpenToAll(TempDir dir)
+    {
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_111_111);
+        return dir;
+    }
 
     public void Dispose()
     {
@@ -80,7 +87,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
     {
         var path = _scripts.Combine(name);
         File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
         return path;
     }
 
@@ -133,6 +140,45 @@ public sealed class WorkflowIntegrationTests : IDisposable
     }
 
     // ---- a good loop -------------------------------------------------------------------------
+
+    [AsRootFact]
+    public async Task AnExecLoopFromGit_RunsAsNobody_WithoutTheControllersEnvironment()
+    {
+        Environment.SetEnvironmentVariable("GITHUB_TOKEN", "ghp_controller_secret");
+        try
+        {
+            var script = Script("who.sh", """cat > /dev/null; printf '{"message": "uid %s gid %s token %s"}' "$(id -u)" "$(id -g)" "${GITHUB_TOKEN:-none}" """);
+
+            var (controller, step) = await RunLoopAsync(Exec(script));
+            await using var _ = controller;
+
+            Assert.Equal((UnitState.Done, "uid 65534 gid 65534 token none"), (step.State, step.Message));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GITHUB_TOKEN", null);
+        }
+    }
+
+    [AsRootFact]
+    public async Task AnExecLoop_RunsAsRoot_OnlyWithItsSecurityBlockAndALoopsException()
+    {
+        _repo.Write("cluster/policy.yaml", """
+            apiVersion: gitorch.dev/v1
+            kind: ClusterPolicy
+            metadata: {name: cluster}
+            spec:
+              security:
+                exceptions:
+                  - {loops: [nfs-mounts], allow: [runAsRoot]}
+            """);
+        var script = Script("root.sh", """cat > /dev/null; printf '{"message": "uid %s"}' "$(id -u)" """);
+
+        var (controller, step) = await RunLoopAsync(Exec(script) + "\n  security: {runAsUser: 0}");
+        await using var _ = controller;
+
+        Assert.Equal((UnitState.Done, "uid 0"), (step.State, step.Message));
+    }
 
     [Fact]
     public async Task AnExecLoopFromGit_SetsItsField_AsAMechanicalVersionByTheLoop()
