@@ -8,9 +8,11 @@ using Microsoft.Extensions.Logging;
 namespace GitOrch.Agent.Pods;
 
 /// <summary>
-/// Keeps one pod running on this node: starts its containers, restarts crashed ones by its
+/// Keeps one pod running on this node: runs its init containers (one at a time, in order, see
+/// PodSupervisor.InitContainers.cs), then starts its containers, restarts crashed ones by its
 /// restartPolicy (backoff 1 s doubling to 5 min, reset after 10 min of health), and applies a new
-/// definition in place (SIGTERM, grace period, SIGKILL, start again: same pod, same address).
+/// definition in place (SIGTERM, grace period, SIGKILL, init containers again, start again: same
+/// pod, same address).
 /// </summary>
 public sealed partial class PodSupervisor : IAsyncDisposable
 {
@@ -23,6 +25,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     private readonly Dictionary<string, ContainerState> _containers = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _applying = new(1, 1);
     private CancellationTokenSource _run = new();
+    private Task _podLoop = Task.CompletedTask;
     private PodAssignment _assignment;
     private PodSpec _spec;
     private string? _failure;
@@ -80,6 +83,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
             Storage.StateFiles.Folder(Path.GetDirectoryName(_directory)!, Storage.StateFiles.TraversableFolder);
             Storage.StateFiles.Folder(_directory, Storage.StateFiles.TraversableFolder); // its working folders are the pod's own
+            var handles = new List<(ContainerState State, ContainerHandle? Adopted)>();
             foreach (var container in _spec.Containers)
             {
                 var state = new ContainerState(container, new RestartBackoff(_time));
@@ -105,8 +109,31 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                     }
                 }
 
-                state.Loop = Task.Run(() => SuperviseAsync(driver, state, adopted, _run.Token), CancellationToken.None);
+                handles.Add((state, adopted));
             }
+
+            // Init containers run first, unless this generation's containers are already up (re-adopted).
+            var initDone = PrepareInitContainers(adopt, handles.Any(h => h.Adopted is not null));
+            if (!handles.Any(h => h.Adopted is not null) && !initDone)
+            {
+                await driver.ReleasePodAsync(assignment.Pod, ct); // A fresh start: no namespace left from an earlier run.
+            }
+
+            var run = _run.Token;
+            _podLoop = Task.Run(
+                async () =>
+                {
+                    if (!initDone && !await RunInitContainersAsync(driver, run))
+                    {
+                        return; // Failed for good (restartPolicy Never), or stopping.
+                    }
+
+                    foreach (var (state, adopted) in handles)
+                    {
+                        state.Loop = Task.Run(() => SuperviseAsync(driver, state, adopted, run), CancellationToken.None);
+                    }
+                },
+                CancellationToken.None);
         }
         finally
         {
@@ -190,6 +217,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     public async Task StopAsync(CancellationToken ct)
     {
         await _run.CancelAsync();
+        await _podLoop;
         List<ContainerState> states;
         lock (_gate)
         {
@@ -199,6 +227,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
         var driver = _drivers(_spec.Runtime == PodRuntime.Process ? "process" : "oci");
         var grace = TimeSpan.FromSeconds(_assignment.GracePeriodSeconds);
+        await StopInitContainersAsync(driver, grace, ct);
         await Task.WhenAll(states.Select(async s =>
         {
             if (s.Loop is not null)
@@ -213,6 +242,11 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
             DeleteRecord(s.Container.Name);
         }));
+        if (driver is not null)
+        {
+            await driver.ReleasePodAsync(_assignment.Pod, ct);
+        }
+
         LogStopped(_log, _assignment.Pod);
     }
 
@@ -229,12 +263,17 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             s.Container.Name, s.Running ? "running" : s.Failed ? "failed" : s.ExitCode is null ? "starting" : "exited",
             s.Running ? s.Handle?.Pid : null, s.Restarts, s.ExitCode, s.StartedAt)).ToList();
         var restarts = states.Sum(s => s.Restarts);
+        var inits = InitReports();
         string phase;
         string? message;
         if (_failure is not null || states.Any(s => s.Failed))
         {
             phase = "Failed";
             message = _failure ?? states.First(s => s.Failed).Message;
+        }
+        else if (InitPhase(inits) is { } init)
+        {
+            (phase, message) = init;
         }
         else if (states.Count > 0 && states.All(s => s.Running))
         {
@@ -252,7 +291,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             message = string.Join("; ", states.Where(s => !s.Running).Select(s => $"{s.Container.Name}: {s.Message ?? "starting"}"));
         }
 
-        return new PodReport(_assignment.Pod, _assignment.Generation, phase, restarts, message, containers);
+        return new PodReport(_assignment.Pod, _assignment.Generation, phase, restarts, message, containers, InitContainers: inits.Count > 0 ? inits : null);
     }
 
     public string LogFile(string container) => Path.Combine(_directory, container + ".log");

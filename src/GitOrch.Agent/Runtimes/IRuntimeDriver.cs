@@ -16,6 +16,13 @@ public interface IRuntimeDriver
 
     /// <summary>Stops a container: SIGTERM to its process group, the grace period, then SIGKILL.</summary>
     Task StopAsync(ContainerHandle handle, TimeSpan grace, CancellationToken ct);
+
+    /// <summary>
+    /// Releases what the pod's containers share (the <c>oci</c> runtime's network namespace) once all
+    /// of them are stopped, or before a fresh start. Init containers and containers of one pod share
+    /// it, so a driver sets it up on the first start and keeps it until this call.
+    /// </summary>
+    Task ReleasePodAsync(string pod, CancellationToken ct) => Task.CompletedTask;
 }
 
 /// <summary>What a driver needs to start one container.</summary>

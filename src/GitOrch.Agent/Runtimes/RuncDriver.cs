@@ -59,7 +59,7 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
         Storage.StateFiles.Folder(bundle); // config.json holds the env values: 0700/0600
         await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true); // A leftover of a crashed agent.
         _pods[id] = launch.Pod;
-        var network = await NetworkNamespace.SetUpAsync(_network, launch, ct);
+        var network = await NetworkNamespace.SetUpAsync(_network, launch, ct); // The pod's, found in place when an earlier container (an init container) set it up.
         var spec = Spec(launch, network, id);
         CreateMountPoints(launch.ImageRootfs, spec);
         await using (var config = new StreamWriter(new FileStream(Path.Combine(bundle, "config.json"), Storage.StateFiles.PrivateWrite(FileMode.Create))))
@@ -106,17 +106,21 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
             }
         }
 
-        // Clean-up always runs to the end: a half-deleted container or namespace would outlive us.
+        // Clean-up always runs to the end: a half-deleted container would outlive us. The pod's namespace goes in ReleasePodAsync.
         await RuncAsync(["delete", "--force", id], CancellationToken.None, ignoreErrors: true);
-        if (_pods.TryRemove(id, out var pod))
+        if (_pods.TryRemove(id, out _))
         {
-            await NetworkNamespace.TearDownAsync(_network, pod, CancellationToken.None);
+            // The pod's namespace outlives its containers until ReleasePodAsync: its init containers
+            // and containers share one namespace (what an init container sets up there stays).
         }
         else if (podNamespace is not null)
         {
             await _network.TearDownNamespaceAsync(podNamespace, CancellationToken.None);
         }
     }
+
+    /// <summary>Removes the pod's network namespace and veth once no process of the pod runs in it (the pod stopped, or starts afresh).</summary>
+    public Task ReleasePodAsync(string pod, CancellationToken ct) => NetworkNamespace.TearDownAsync(_network, pod, CancellationToken.None);
 
     /// <summary>
     /// Mount points must exist in the root filesystem, and inside a user namespace runc cannot

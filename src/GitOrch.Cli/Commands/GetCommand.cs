@@ -85,7 +85,8 @@ internal static class GetCommand
             var updated = o.UpdatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
             if (namespaced)
             {
-                table.Add(o.Namespace, o.Name, version, o.Phase ?? (o.Kind == Kinds.Pod ? "Pending" : null),
+                var phase = o.Phase ?? (o.Kind == Kinds.Pod ? "Pending" : null);
+                table.Add(o.Namespace, o.Name, version, o.InitStep is { } init ? $"{phase} ({init})" : phase,
                     o.Kind == Kinds.Pod ? o.Restarts.ToString(CultureInfo.InvariantCulture) : null, o.Node, o.LastChanger, updated);
             }
             else

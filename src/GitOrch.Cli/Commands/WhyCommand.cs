@@ -117,7 +117,7 @@ internal static class WhyCommand
         foreach (var u in report.Units)
         {
             var took = u.StartedAt is null ? "-" : Duration((u.EndedAt ?? now) - u.StartedAt.Value);
-            var message = u.Message is null ? "-" : u.Message.Length > 40 ? u.Message[..39] + "…" : u.Message;
+            var message = u.Message is null ? "-" : u.Message.ReplaceLineEndings(" ") is var m && m.Length > 40 ? m[..39] + "…" : m;
             table.Add(u.Name, u.State, u.StartedAt is null ? "-" : Time(u.StartedAt.Value), took, u.Type == "target" ? "target" : u.Owner, message);
         }
 

@@ -168,7 +168,8 @@ public sealed class AgentGateway : IDisposable
 
     private static bool Differs(PodReport a, PodReport b) =>
         a.Phase != b.Phase || a.Restarts != b.Restarts || a.Generation != b.Generation
-        || !a.Containers.Select(c => (c.Name, c.State, c.Pid)).SequenceEqual(b.Containers.Select(c => (c.Name, c.State, c.Pid)));
+        || !a.Containers.Select(c => (c.Name, c.State, c.Pid)).SequenceEqual(b.Containers.Select(c => (c.Name, c.State, c.Pid)))
+        || !(a.InitContainers ?? []).Select(i => (i.Name, i.State, i.Attempts)).SequenceEqual((b.InitContainers ?? []).Select(i => (i.Name, i.State, i.Attempts)));
 
     public PodReport? Report(string node, string pod)
     {

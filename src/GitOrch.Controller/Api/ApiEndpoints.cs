@@ -148,6 +148,14 @@ public static class ApiEndpoints
         var json = JObject.Parse(o.ObjectJson);
         return new ObjectSummaryModel(o.Ref.Kind, o.Ref.Namespace, o.Ref.Name, o.Version, o.LastChanger, o.UpdatedAt,
             json["status"]?["phase"]?.ToString(), json["status"]?["nodeName"]?.ToString(), o.File,
-            json["status"]?["restarts"] is JValue { Type: JTokenType.Integer } restarts ? (int)restarts : 0);
+            json["status"]?["restarts"] is JValue { Type: JTokenType.Integer } restarts ? (int)restarts : 0,
+            InitStep(json));
     }
+
+    /// <summary>The init container a pod that is not running waits on (running, waiting or in its backoff), as its workflow step's name.</summary>
+    private static string? InitStep(JObject pod) =>
+        pod["status"]?["phase"]?.ToString() is "Pending" or "CrashLoop" or "Failed" or null
+        && (pod["status"]?["initContainers"] as JArray)?.FirstOrDefault(i => i["state"]?.ToString() != "done")?["name"]?.ToString() is { } name
+            ? Workflow.Planning.TransactionPlanner.InitStepName(name)
+            : null;
 }

@@ -18,7 +18,8 @@ public sealed record StatusModel(ControllerStatus Controller, IReadOnlyList<Comm
 
 public sealed record NodeModel(string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes);
 
-public sealed record ObjectSummaryModel(string Kind, string Namespace, string Name, int Version, string LastChanger, DateTimeOffset UpdatedAt, string? Phase, string? Node, string? File, int Restarts = 0);
+/// <summary>An object in a listing. <c>InitStep</c>: while a pod's init containers are not all done, the step it waits on (<c>init:NAME</c>).</summary>
+public sealed record ObjectSummaryModel(string Kind, string Namespace, string Name, int Version, string LastChanger, DateTimeOffset UpdatedAt, string? Phase, string? Node, string? File, int Restarts = 0, string? InitStep = null);
 
 public sealed record ObjectModel(ObjectSummaryModel Summary, JsonElement Object);
 

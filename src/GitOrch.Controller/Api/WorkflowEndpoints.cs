@@ -93,7 +93,7 @@ public static class WorkflowEndpoints
                 foreach (var version in store.History(pod.Ref).Reverse())
                 {
                     var json = store.Version(pod.Ref, version.Version)?.ObjectJson;
-                    var containerImages = json is null ? [] : (JObject.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
+                    var containerImages = json is null ? [] : (JObject.Parse(json)["spec"]?["initContainers"] as JArray ?? []).Concat(JObject.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
                     if (containerImages.Count > 0 && (images.Count == 0 || !images[^1].Equals(string.Join(' ', containerImages), StringComparison.Ordinal)))
                     {
                         images.Add(string.Join(' ', containerImages));
@@ -129,7 +129,7 @@ public static class WorkflowEndpoints
 
             var json = JObject.Parse(stored.ObjectJson);
             var node = json["status"]?["nodeName"]?.ToString();
-            var names = (json["spec"]?["containers"] as JArray ?? []).Select(c => c["name"]?.ToString()).OfType<string>().ToList();
+            var names = (json["spec"]?["containers"] as JArray ?? []).Concat(json["spec"]?["initContainers"] as JArray ?? []).Select(c => c["name"]?.ToString()).OfType<string>().ToList();
             var containerName = container ?? names.FirstOrDefault() ?? "main";
             if (!names.Contains(containerName))
             {

@@ -29,7 +29,7 @@ public sealed class ImagePull(AgentGateway agents) : IBuiltInLoop
         }
 
         var images = new JObject();
-        foreach (var container in spec.Containers)
+        foreach (var container in (spec.InitContainers ?? []).Concat(spec.Containers))
         {
             var image = container.Image!;
             switch (agents.HasImage(node, image))
