@@ -2,7 +2,9 @@ using System.Text.Json;
 
 namespace GitOrch.Core.AgentApi;
 
-// The agent API: the contract between the controller and its node agents (HTTP/JSON).
+// The agent API: the contract between the controller and its node agents, as C# records. On the
+// wire they travel as the messages of proto/gitorch/agent/v1/agent.proto (gRPC over mutual TLS);
+// GitOrch.Contracts maps one to the other. A field added here must be added there too.
 
 /// <summary>
 /// What a node must run for one pod: the pod spec with its address and ports, under a generation
@@ -23,8 +25,7 @@ public sealed record NodeHeartbeat(
     long MemoryBytes,
     IReadOnlyList<string> Images,
     IReadOnlyList<PodReport> Pods,
-    IReadOnlyList<string> Runtimes,
-    string? LogsUrl = null);
+    IReadOnlyList<string> Runtimes);
 
 /// <summary>A node's desired pods at a revision (the answer to a watch).</summary>
 public sealed record AssignmentSet(string Node, long Revision, IReadOnlyList<PodAssignment> Pods);
