@@ -33,6 +33,9 @@ public static partial class TrustSetup
         services.AddSingleton(pki);
         services.AddSingleton(tokens);
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, JsonAuthorizationResultHandler>();
+
+        // Nothing here protects data at rest with ASP.NET Core's key ring; ephemeral keys keep it from writing one under $HOME.
+        services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
         var trust = new X509Certificate2Collection { X509CertificateLoader.LoadCertificate(pki.Ca.RawData) };
         services.AddAuthentication(o =>
             {
