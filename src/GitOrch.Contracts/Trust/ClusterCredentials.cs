@@ -61,4 +61,16 @@ public sealed record ClusterCredentials
     }
 
     public void Save(string path) => SecureFiles.WriteAllText(path, ToJson() + "\n");
+
+    /// <summary>An HTTP client for the API: based at <see cref="Server"/>, trusting only <see cref="CaCertificate"/>, sending <see cref="Token"/>.</summary>
+    public HttpClient CreateHttpClient(TimeSpan? timeout = null)
+    {
+        var client = new HttpClient(CaTrust.Handler(CaTrust.LoadPem(CaCertificate)))
+        {
+            BaseAddress = new Uri(Server.TrimEnd('/') + "/"),
+            Timeout = timeout ?? TimeSpan.FromSeconds(30),
+        };
+        client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", Token);
+        return client;
+    }
 }
