@@ -53,7 +53,7 @@ public sealed class AgentIdentity : IDisposable
     public static void Save(string stateDir, string caPem, X509Certificate2 certificate)
     {
         var folder = Folder(stateDir);
-        SecureFiles.CreateFolder(stateDir);
+        Directory.CreateDirectory(stateDir); // Its mode is the state folder's business; pki/ is 0700.
         SecureFiles.CreateFolder(folder);
         using var key = certificate.GetECDsaPrivateKey() ?? throw new InvalidOperationException("the node certificate has no private key");
         SecureFiles.WriteAllText(Path.Combine(folder, "node.key"), key.ExportPkcs8PrivateKeyPem());

@@ -48,7 +48,7 @@ public sealed class ClusterPki : IDisposable
     public static ClusterPki LoadOrCreate(string stateDir, IEnumerable<string> hostNames, TimeProvider time)
     {
         var folder = Path.Combine(stateDir, FolderName);
-        SecureFiles.CreateFolder(stateDir);
+        Directory.CreateDirectory(stateDir); // Its mode is the state folder's business; pki/ is 0700.
         SecureFiles.CreateFolder(folder);
         var ca = LoadPair(folder, "ca") ?? CreateCa(folder, time);
         var names = Names(hostNames);
