@@ -33,7 +33,9 @@ internal sealed partial class JsonAuthorizationResultHandler(ILogger<JsonAuthori
         string message;
         if (authorizeResult.Forbidden && who is not null)
         {
-            var roles = policy.Requirements.OfType<RolesAuthorizationRequirement>().SelectMany(r => r.AllowedRoles).Distinct().ToList();
+            // The requirement that failed (an endpoint's policies combine: reads need viewer, writes admin too).
+            var failed = authorizeResult.AuthorizationFailure?.FailedRequirements.OfType<RolesAuthorizationRequirement>().ToList() ?? [];
+            var roles = (failed.Count > 0 ? failed : policy.Requirements.OfType<RolesAuthorizationRequirement>()).Select(r => r.AllowedRoles).MinBy(r => r.Count())?.ToList() ?? [];
             var has = string.Join(", ", context.User.FindAll(ClaimTypes.Role).Select(c => c.Value));
             var reasons = authorizeResult.AuthorizationFailure?.FailureReasons.Select(r => r.Message).ToList() ?? [];
             message = reasons.Count > 0
