@@ -12,10 +12,14 @@ internal static class CredentialResolver
     public const string CredentialsVariable = "GITORCH_CREDENTIALS";
 
     /// <summary>Resolves; <paramref name="server"/> is <c>--server</c> (or <c>GITORCH_SERVER</c>), empty when neither is given; it may list several URLs, comma-separated.</summary>
-    public static (IReadOnlyList<string> Servers, ClusterCredentials Credentials) Resolve(string? server, string? credentialsFile)
+    public static (IReadOnlyList<string> Servers, ClusterCredentials Credentials) Resolve(string? server, string? credentialsFile) =>
+        Resolve(server, credentialsFile, Environment.GetEnvironmentVariable(CredentialsVariable), UserConfig.DefaultPath());
+
+    /// <summary>Resolves with the environment's credentials file and the config path given (for tests).</summary>
+    internal static (IReadOnlyList<string> Servers, ClusterCredentials Credentials) Resolve(string? server, string? credentialsFile, string? credentialsVariable, string configPath)
     {
         var servers = Split(server);
-        var file = credentialsFile ?? (Environment.GetEnvironmentVariable(CredentialsVariable) is { Length: > 0 } env ? env : null);
+        var file = credentialsFile ?? (credentialsVariable is { Length: > 0 } env ? env : null);
         if (file is not null)
         {
             ClusterCredentials credentials;
@@ -31,7 +35,7 @@ internal static class CredentialResolver
             return (servers.Count > 0 ? servers : Split(credentials.Server), credentials);
         }
 
-        var path = UserConfig.DefaultPath();
+        var path = configPath;
         var config = UserConfig.Load(path);
         if (servers.Count > 0)
         {

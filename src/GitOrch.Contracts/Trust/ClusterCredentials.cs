@@ -25,22 +25,33 @@ public sealed record ClusterCredentials
     /// <summary>Parses a credentials file's text; null with <paramref name="error"/> saying what is wrong.</summary>
     public static ClusterCredentials? Parse(string text, out string? error)
     {
+        JsonDocument document;
         try
         {
-            var credentials = JsonSerializer.Deserialize<ClusterCredentials>(text, Json);
-            if (credentials is null || string.IsNullOrWhiteSpace(credentials.Server) || string.IsNullOrWhiteSpace(credentials.CaCertificate) || string.IsNullOrWhiteSpace(credentials.Token))
+            document = JsonDocument.Parse(text);
+        }
+        catch (JsonException ex)
+        {
+            error = $"it is not valid JSON ({ex.Message}); a credentials file is a JSON object with server, caCertificate and token";
+            return null;
+        }
+
+        using (document)
+        {
+            string? Text(string name) =>
+                document.RootElement.ValueKind == JsonValueKind.Object && document.RootElement.TryGetProperty(name, out var value) && value.ValueKind == JsonValueKind.String
+                    ? value.GetString()
+                    : null;
+
+            var (server, ca, token) = (Text("server"), Text("caCertificate"), Text("token"));
+            if (string.IsNullOrWhiteSpace(server) || string.IsNullOrWhiteSpace(ca) || string.IsNullOrWhiteSpace(token))
             {
                 error = "it must be a JSON object with server, caCertificate and token";
                 return null;
             }
 
             error = null;
-            return credentials;
-        }
-        catch (JsonException ex)
-        {
-            error = $"it is not valid JSON ({ex.Message}); a credentials file is a JSON object with server, caCertificate and token";
-            return null;
+            return new ClusterCredentials { Server = server, CaCertificate = ca, Token = token };
         }
     }
 
