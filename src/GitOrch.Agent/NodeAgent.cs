@@ -105,10 +105,11 @@ public sealed partial class NodeAgent : IAsyncDisposable
         if (AgentIdentity.Exists(_options.StateDir))
         {
             var identity = AgentIdentity.Load(_options.StateDir);
-            if (identity.Node != _options.Node)
+            var node = identity.Node;
+            if (node != _options.Node)
             {
                 identity.Dispose();
-                throw new InvalidOperationException($"the state folder {_options.StateDir} holds the certificate of node {identity.Node}, not {_options.Node}; use --node {identity.Node}, or give this node its own --state");
+                throw new InvalidOperationException($"the state folder {_options.StateDir} holds the certificate of node {node}, not {_options.Node}; use --node {node}, or give this node its own --state");
             }
 
             return identity;
