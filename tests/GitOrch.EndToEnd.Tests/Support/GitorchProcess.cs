@@ -159,6 +159,10 @@ internal sealed class GitorchProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException)
+            {
+                // A slow answer on a busy machine: ask again until the deadline.
+            }
 
             await Task.Delay(100);
         }
