@@ -12,9 +12,11 @@ using Microsoft.Extensions.Logging;
 namespace GitOrch.Controller;
 
 /// <summary>
-/// The controller process: the main loop, the HTTPS API and the node protocol on Kestrel, started
-/// and stopped together. On first start it creates the cluster's trust (<c>STATE/pki/</c>, the
-/// token store) and writes <c>STATE/admin.credentials</c> for the local user.
+/// The controller process: one host (Kestrel and the generic host) whose DI container holds the
+/// controller's parts; the hosted services (sync loop, workflow starts, mirror, node health, state
+/// guard) start and stop with it, and the API's handlers take the parts they need. It serves the
+/// HTTPS API and the node protocol, and on first start creates the cluster's trust
+/// (<c>STATE/pki/</c>, the token store) and writes <c>STATE/admin.credentials</c> for the local user.
 /// </summary>
 public sealed class ControllerHost : IAsyncDisposable
 {
@@ -24,12 +26,12 @@ public sealed class ControllerHost : IAsyncDisposable
     public const string AdminTokenName = "admin";
 
     private readonly WebApplication _app;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
+    private readonly ILoggerFactory _logs;
 
-    private ControllerHost(WebApplication app, ControllerService controller, ClusterPki pki, TokenStore tokens, string address, string? agentAddress, ClusterCredentials admin, string adminPath)
+    private ControllerHost(WebApplication app, ControllerService controller, ILoggerFactory logs, ClusterPki pki, TokenStore tokens, string address, string? agentAddress, ClusterCredentials admin, string adminPath)
     {
         _app = app;
+        _logs = logs;
         Controller = controller;
         Pki = pki;
         Tokens = tokens;
@@ -63,60 +65,73 @@ public sealed class ControllerHost : IAsyncDisposable
     {
         var listen = ListenAddress.Parse(options.Listen, "--listen");
         var agentListen = options.AgentListen is { } a ? ListenAddress.Parse(a, "--agent-listen") : null;
-        var pki = ClusterPki.LoadOrCreate(options.StateDir, TrustSetup.HostNames(listen, agentListen), time);
-        var tokens = new TokenStore(options.StateDir, time);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        if (logging is not null)
-        {
-            logging(builder.Logging);
-        }
+        logging?.Invoke(builder.Logging);
 
-        List<ListenOptions> api = [];
-        List<ListenOptions> agents = [];
-        builder.WebHost.UseKestrelHttpsConfiguration();
-        builder.WebHost.ConfigureKestrel(k =>
-        {
-            api = TrustSetup.Listen(k, listen, HttpProtocols.Http1AndHttp2, pki);
-            if (agentListen is not null)
-            {
-                agents = TrustSetup.Listen(k, agentListen, HttpProtocols.Http2, pki);
-            }
-        });
-
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3)); // Watches must not hold a stop for 30 s.
-        builder.Services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
-            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
-        });
-        var controllerRef = new ControllerRef();
-        builder.Services.AddSingleton(controllerRef);
-        TrustSetup.AddServices(builder.Services, pki, tokens);
-        var app = builder.Build();
-        ControllerService? controller = null;
+        // The parts are opened before the container is built (opening is async and may fail with a
+        // clear message); they log through a factory configured like the host's.
+        var logs = LoggerFactory.Create(b => logging?.Invoke(b));
+        ControllerService controller;
         try
         {
-            controller = await ControllerService.OpenAsync(options, app.Services.GetRequiredService<ILoggerFactory>(), time, ct);
-            controllerRef.Value = controller;
+            controller = await ControllerService.OpenAsync(options, logs, time, ct);
+        }
+        catch
+        {
+            logs.Dispose();
+            throw;
+        }
+
+        ClusterPki? pki = null;
+        TokenStore? tokens = null;
+        WebApplication? app = null;
+        List<ListenOptions> api = [];
+        List<ListenOptions> agents = [];
+        try
+        {
+            pki = ClusterPki.LoadOrCreate(options.StateDir, TrustSetup.HostNames(listen, agentListen), time);
+            tokens = new TokenStore(options.StateDir, time);
+            var trustPki = pki;
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                api = TrustSetup.Listen(k, listen, HttpProtocols.Http1AndHttp2, trustPki);
+                if (agentListen is not null)
+                {
+                    agents = TrustSetup.Listen(k, agentListen, HttpProtocols.Http2, trustPki);
+                }
+            });
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3)); // Watches must not hold a stop for 30 s.
+            builder.Services.AddSingleton(options);
+            controller.AddTo(builder.Services);
+            builder.Services.AddSingleton(new ControllerRef { Value = controller });
+            TrustSetup.AddServices(builder.Services, pki, tokens);
+            builder.Services.ConfigureHttpJsonOptions(o =>
+            {
+                o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+                o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+            });
+            app = builder.Build();
             TrustSetup.UsePipeline(app);
             var secured = TrustSetup.Secured(app);
-            ApiEndpoints.Map(secured, controller, options.WebhookSecret);
-            WorkflowEndpoints.Map(secured, controller);
+            ApiEndpoints.Map(secured, options.WebhookSecret);
+            WorkflowEndpoints.Map(secured);
             TokenEndpoints.Map(secured, tokens, pki);
             app.MapGrpcService<NodeGrpcService>();
             await app.StartAsync(ct);
         }
         catch
         {
-            if (controller is not null)
+            if (app is not null)
             {
-                await controller.DisposeAsync();
+                await app.DisposeAsync();
             }
 
-            await app.DisposeAsync();
-            tokens.Dispose();
-            pki.Dispose();
+            await controller.DisposeAsync();
+            tokens?.Dispose();
+            pki?.Dispose();
+            logs.Dispose();
             throw;
         }
 
@@ -124,9 +139,7 @@ public sealed class ControllerHost : IAsyncDisposable
         var agentAddress = agents.Count > 0 ? agentListen!.ClientUrl(agents[0].IPEndPoint!.Port) : null;
         var adminPath = Path.Combine(options.StateDir, AdminCredentialsFile);
         var admin = AdminCredentialsFor(adminPath, address, pki, tokens);
-        var host = new ControllerHost(app, controller, pki, tokens, address, agentAddress, admin, adminPath);
-        host._loop = Task.Run(() => controller.RunAsync(host._stop.Token), CancellationToken.None);
-        return host;
+        return new ControllerHost(app, controller, logs, pki, tokens, address, agentAddress, admin, adminPath);
     }
 
     /// <summary>Keeps the admin token of <c>STATE/admin.credentials</c> while it is valid (updating the address); otherwise issues a new one.</summary>
@@ -154,26 +167,19 @@ public sealed class ControllerHost : IAsyncDisposable
         return credentials;
     }
 
-    /// <summary>Waits until the main loop ends (it ends when the host is stopped).</summary>
-    public Task Completion => _loop ?? Task.CompletedTask;
+    /// <summary>
+    /// Completes only when the controller must stop on its own: faulted with a
+    /// <see cref="History.Store.StateException"/> when the state folder was removed or replaced.
+    /// </summary>
+    public Task Completion => Controller.Sync.Fatal;
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        try
-        {
-            await Completion;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-
-        await _app.StopAsync();
+        await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
         await Controller.DisposeAsync();
         Tokens.Dispose();
         Pki.Dispose();
-        _stop.Dispose();
+        _logs.Dispose();
     }
 }

@@ -42,6 +42,9 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
     public string Generation => _assignment.Generation;
 
+    /// <summary>What the pod runs now (its address among it).</summary>
+    public PodAssignment Assignment => _assignment;
+
     /// <summary>Starts the pod, re-adopting containers an earlier agent left running with this generation.</summary>
     public Task StartAsync(CancellationToken ct) => ApplyAsync(_assignment, adopt: true, ct);
 
@@ -75,7 +78,8 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                 return;
             }
 
-            Directory.CreateDirectory(_directory);
+            Storage.StateFiles.Folder(Path.GetDirectoryName(_directory)!, Storage.StateFiles.TraversableFolder);
+            Storage.StateFiles.Folder(_directory, Storage.StateFiles.TraversableFolder); // its working folders are the pod's own
             foreach (var container in _spec.Containers)
             {
                 var state = new ContainerState(container, new RestartBackoff(_time));

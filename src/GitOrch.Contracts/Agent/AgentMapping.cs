@@ -7,6 +7,8 @@ namespace GitOrch.Contracts.Agent;
 /// <summary>Maps the agent contract's C# records to the protocol's messages and back, field for field.</summary>
 public static class AgentMapping
 {
+    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
+
     public static PodAssignment ToProto(this Core.AgentApi.PodAssignment a)
     {
         var message = new PodAssignment { Pod = a.Pod, Generation = a.Generation, SpecJson = a.Spec.GetRawText(), GracePeriodSeconds = a.GracePeriodSeconds };
@@ -72,11 +74,17 @@ public static class AgentMapping
         }
 
         message.Containers.Add(r.Containers.Select(ToProto));
+        if (r.Network is not null)
+        {
+            message.NetworkJson = JsonSerializer.Serialize(r.Network, Json);
+        }
+
         return message;
     }
 
     public static Core.AgentApi.PodReport FromProto(this PodReport m) =>
-        new(m.Pod, m.Generation, m.Phase, m.Restarts, m.HasMessage ? m.Message : null, m.Containers.Select(FromProto).ToList());
+        new(m.Pod, m.Generation, m.Phase, m.Restarts, m.HasMessage ? m.Message : null, m.Containers.Select(FromProto).ToList(),
+            m.HasNetworkJson ? JsonSerializer.Deserialize<PodNetworkReport>(m.NetworkJson, Json) : null);
 
     public static NodeHeartbeat ToProto(this Core.AgentApi.NodeHeartbeat h)
     {
@@ -88,11 +96,41 @@ public static class AgentMapping
         message.Images.Add(h.Images);
         message.Pods.Add(h.Pods.Select(ToProto));
         message.Runtimes.Add(h.Runtimes);
+        if (h.UnderlayAddress is not null)
+        {
+            message.UnderlayAddress = h.UnderlayAddress;
+        }
+
+        if (h.PeerRoutes is not null)
+        {
+            message.PeerRoutesJson = JsonSerializer.Serialize(h.PeerRoutes, Json);
+        }
+
+        if (h.NetworkProblem is not null)
+        {
+            message.NetworkProblem = h.NetworkProblem;
+        }
+
         return message;
     }
 
     public static Core.AgentApi.NodeHeartbeat FromProto(this NodeHeartbeat m) =>
-        new(m.Node, Copy(m.Labels), m.CpuMillis, m.MemoryBytes, [.. m.Images], m.Pods.Select(FromProto).ToList(), [.. m.Runtimes]);
+        new(m.Node, Copy(m.Labels), m.CpuMillis, m.MemoryBytes, [.. m.Images], m.Pods.Select(FromProto).ToList(), [.. m.Runtimes],
+            m.HasUnderlayAddress ? m.UnderlayAddress : null,
+            m.HasPeerRoutesJson ? JsonSerializer.Deserialize<List<PeerRouteReport>>(m.PeerRoutesJson, Json) : null,
+            m.HasNetworkProblem ? m.NetworkProblem : null);
+
+    /// <summary>The network part of a heartbeat's answer.</summary>
+    public static NodeNetwork? Network(this HeartbeatAck ack) =>
+        ack.HasNetworkJson ? JsonSerializer.Deserialize<NodeNetwork>(ack.NetworkJson, Json) : null;
+
+    public static void SetNetwork(this HeartbeatAck ack, NodeNetwork? network)
+    {
+        if (network is not null)
+        {
+            ack.NetworkJson = JsonSerializer.Serialize(network, Json);
+        }
+    }
 
     private static Dictionary<string, string> Copy(MapField<string, string> map) => new(map, StringComparer.Ordinal);
 }

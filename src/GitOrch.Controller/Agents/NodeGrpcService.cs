@@ -96,6 +96,7 @@ internal sealed partial class NodeGrpcService(ControllerRef controller, ClusterP
 
         gateway.Heartbeat(heartbeat with { Pods = accepted });
         ack.Revision = gateway.Assignments(node).Revision;
+        ack.SetNetwork(controller.Value.Network.For(node));
         return Task.FromResult(ack);
     }
 

@@ -1,3 +1,4 @@
+using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Agents;
 using GitOrch.Core.AgentApi;
 using GitOrch.Core.Diagnostics;
@@ -5,6 +6,7 @@ using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Analysis;
 using GitOrch.Workflow.Model;
+using GitOrch.History.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -15,16 +17,16 @@ namespace GitOrch.Controller.Api;
 /// <summary>Workflows (why, logs, graph, critical chain), the loop registry, nodes and their pods' logs.</summary>
 public static class WorkflowEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, ControllerService controller)
+    public static void Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1");
 
-        api.MapGet("/objects/{kind}/{name}/workflow", (string kind, string name, string? @namespace) =>
-            WithTransaction(controller, kind, name, @namespace, (obj, t) =>
+        api.MapGet("/objects/{kind}/{name}/workflow", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, AgentGateway agents, ClusterNetwork network, string kind, string name, string? @namespace) =>
+            WithTransaction(engine, store, kind, name, @namespace, (obj, t) =>
             {
-                var logs = controller.Workflows.Engine.Logs(obj, 2000, t.Id);
+                var logs = engine.Logs(obj, 2000, t.Id);
                 var report = WorkflowAnalysis.Report(t, step => logs.Where(l => l.Step == step).TakeLast(5).ToList());
-                var status = controller.Store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"] : null;
+                var status = store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"] : null;
                 if (obj.Kind != Kinds.Pod)
                 {
                     // A PinnedDeployment is "running" when its workflow is done: every pod runs its version.
@@ -36,24 +38,26 @@ public static class WorkflowEndpoints
 
                 var phase = status?["phase"]?.ToString();
                 var restarts = status?["restarts"] is JValue { Type: JTokenType.Integer } r ? (int)r : 0;
-                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, status?["nodeName"]?.ToString()));
+                var node = status?["nodeName"]?.ToString();
+                var podNetwork = node is null ? null : NetworkOf(agents, network, node, obj, status);
+                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, node, podNetwork));
             }));
 
-        api.MapGet("/objects/{kind}/{name}/logs", (string kind, string name, string? @namespace, int? limit) =>
+        api.MapGet("/objects/{kind}/{name}/logs", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace, int? limit) =>
             Resolve(kind, name, @namespace) is not { } obj ? UnknownKind(kind)
-            : controller.Store.Get(obj) is null ? Results.NotFound(new ErrorModel($"{obj.Display} not found; list objects with `gitorch get {obj.Kind.ToLowerInvariant()} -A`"))
-            : Results.Ok(controller.Workflows.Engine.Logs(obj, limit ?? 1000)));
+            : store.Get(obj) is null ? Results.NotFound(new ErrorModel($"{obj.Display} not found; list objects with `gitorch get {obj.Kind.ToLowerInvariant()} -A`"))
+            : Results.Ok(engine.Logs(obj, limit ?? 1000)));
 
-        api.MapGet("/objects/{kind}/{name}/graph", (string kind, string name, string? @namespace) =>
-            WithTransaction(controller, kind, name, @namespace, (_, t) => Results.Ok(new GraphModel(WorkflowAnalysis.Dot(t)))));
+        api.MapGet("/objects/{kind}/{name}/graph", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace) =>
+            WithTransaction(engine, store, kind, name, @namespace, (_, t) => Results.Ok(new GraphModel(WorkflowAnalysis.Dot(t)))));
 
-        api.MapGet("/objects/{kind}/{name}/critical-chain", (string kind, string name, string? @namespace) =>
-            WithTransaction(controller, kind, name, @namespace, (obj, t) => Results.Ok(new CriticalChainModel(
+        api.MapGet("/objects/{kind}/{name}/critical-chain", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace) =>
+            WithTransaction(engine, store, kind, name, @namespace, (obj, t) => Results.Ok(new CriticalChainModel(
                 obj.Key, t.Id, t.State, WorkflowAnalysis.CriticalChain(t).Select(c => new ChainLinkModel(c.Unit.Name, c.Unit.State.ToText(), c.Start.TotalSeconds, c.Duration.TotalSeconds)).ToList()))));
 
-        api.MapGet("/loops", () =>
+        api.MapGet("/loops", (Snapshots.ConfigSnapshotProvider snapshots) =>
         {
-            var loops = controller.Reconciler.Current?.Loops ?? BuiltInLoops.All;
+            var loops = snapshots.Current.Loops;
             return Results.Ok(loops.Select(l => new LoopModel(
                 l.Name, l.IsBuiltIn, l.Description, l.ObjectKinds, l.Owns.Select(p => p.ToString()).ToList(), l.Reads.Select(p => p.ToString()).ToList(),
                 l.Step.Before ?? [], l.Step.After ?? [], l.Step.Requires ?? [], l.Step.Wants ?? [], l.Step.TimeoutSeconds, l.Step.MaxAttempts,
@@ -62,18 +66,18 @@ public static class WorkflowEndpoints
                 l.Source?.Location.ToString())).ToList());
         });
 
-        api.MapGet("/nodes/{node}/image-roots", (string node) =>
+        api.MapGet("/nodes/{node}/image-roots", (Snapshots.ConfigSnapshotProvider snapshots, HistoryStore store, string node) =>
         {
             // GC roots: every image of the last history.pinImages versions of each pod on the node,
             // so that a rollback never waits for an image.
-            var pin = controller.Reconciler.Current?.Objects.Select(o => o.Object).OfType<ClusterPolicy>().FirstOrDefault()?.Spec.History?.PinImages ?? 3;
+            var pin = snapshots.Current.ClusterPolicy?.Spec.History?.PinImages ?? 3;
             var roots = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var pod in controller.Store.List(Kinds.Pod).Where(p => JObject.Parse(p.ObjectJson)["status"]?["nodeName"]?.ToString() == node))
+            foreach (var pod in store.List(Kinds.Pod).Where(p => JObject.Parse(p.ObjectJson)["status"]?["nodeName"]?.ToString() == node))
             {
                 var images = new List<string>();
-                foreach (var version in controller.Store.History(pod.Ref).Reverse())
+                foreach (var version in store.History(pod.Ref).Reverse())
                 {
-                    var json = controller.Store.Version(pod.Ref, version.Version)?.ObjectJson;
+                    var json = store.Version(pod.Ref, version.Version)?.ObjectJson;
                     var containerImages = json is null ? [] : (JObject.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
                     if (containerImages.Count > 0 && (images.Count == 0 || !images[^1].Equals(string.Join(' ', containerImages), StringComparison.Ordinal)))
                     {
@@ -91,19 +95,19 @@ public static class WorkflowEndpoints
             return Results.Ok(new { node, pinImages = pin, roots });
         });
 
-        api.MapPost("/nodes/{node}/dead", (string node) =>
-            controller.Nodes.All.Any(n => n.Name == node)
-                ? Results.Ok(new { node, warning = controller.AliveWarning(node), rescheduled = controller.DeclareDead(node).Select(p => p.Key).ToList() })
+        api.MapPost("/nodes/{node}/dead", (Nodes.NodeRegistry nodes, Nodes.NodeHealthService health, string node) =>
+            nodes.All.Any(n => n.Name == node)
+                ? Results.Ok(new { node, warning = health.AliveWarning(node), rescheduled = health.DeclareDead(node).Select(p => p.Key).ToList() })
                 : Results.NotFound(new ErrorModel($"no node {node}; list nodes with `gitorch nodes`")));
 
-        api.MapGet("/objects/{kind}/{name}/container-logs", async (string kind, string name, string? @namespace, string? container, int? tail, CancellationToken ct) =>
+        api.MapGet("/objects/{kind}/{name}/container-logs", async (HistoryStore store, AgentGateway agents, string kind, string name, string? @namespace, string? container, int? tail, CancellationToken ct) =>
         {
             if (Resolve(kind, name, @namespace) is not { } obj)
             {
                 return UnknownKind(kind);
             }
 
-            if (controller.Store.Get(obj) is not { Deleted: false } stored)
+            if (store.Get(obj) is not { Deleted: false } stored)
             {
                 return Results.NotFound(new ErrorModel($"{obj.Display} not found"));
             }
@@ -117,7 +121,7 @@ public static class WorkflowEndpoints
                 return Results.NotFound(new ErrorModel($"{obj.Display} has no container {containerName}; its containers: {string.Join(", ", names)}"));
             }
 
-            if (node is null || controller.Agents.Logs.For(node) is not { } channel)
+            if (node is null || agents.Logs.For(node) is not { } channel)
             {
                 return Results.NotFound(new ErrorModel(node is null
                     ? $"{obj.Display} has no node yet; see gitorch why {obj.Name} -n {obj.Namespace}"
@@ -131,27 +135,42 @@ public static class WorkflowEndpoints
                 : Results.NotFound(new ErrorModel($"node {node} does not run {obj.Display} now (see gitorch why {obj.Name} -n {obj.Namespace})"));
         });
 
-        api.MapGet("/nodes", () => Results.Ok(controller.Nodes.All.Select(n =>
+        api.MapGet("/nodes", (Nodes.NodeRegistry nodes, AgentGateway agents, ClusterNetwork network) => Results.Ok(nodes.All.Select(n =>
         {
-            controller.Agents.Reports.TryGetValue(n.Name, out var report);
-            return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, controller.Agents.LastSeen(n.Name), controller.Nodes.Condition(n.Name),
-                report?.Runtimes ?? [], report?.Images ?? [], controller.Agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? []);
+            agents.Reports.TryGetValue(n.Name, out var report);
+            return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, agents.LastSeen(n.Name), nodes.Condition(n.Name),
+                report?.Runtimes ?? [], report?.Images ?? [], agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? [],
+                new NodeNetworkModel(network.SubnetOf(n.Name), report?.UnderlayAddress, report?.PeerRoutes ?? [], network.Problems(n.Name)));
         }).ToList()));
     }
 
-    private static IResult WithTransaction(ControllerService controller, string kind, string name, string? ns, Func<ObjectRef, Workflow.Model.Transaction, IResult> then)
+    /// <summary>A pod's address and what its node sees of it (veth, route) and of its routes to other nodes.</summary>
+    private static PodNetworkModel? NetworkOf(AgentGateway agents, ClusterNetwork network, string node, ObjectRef obj, JToken? status)
+    {
+        var address = status?["podIP"]?.ToString();
+        agents.Reports.TryGetValue(node, out var heartbeat);
+        var pod = heartbeat?.Pods.FirstOrDefault(p => p.Pod == obj.Key);
+        if (address is null && pod?.Network is null)
+        {
+            return null;
+        }
+
+        return new PodNetworkModel(address, network.SubnetOf(node), heartbeat?.UnderlayAddress, pod?.Network, heartbeat?.PeerRoutes ?? [], network.Problems(node));
+    }
+
+    private static IResult WithTransaction(Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? ns, Func<ObjectRef, Workflow.Model.Transaction, IResult> then)
     {
         if (Resolve(kind, name, ns) is not { } obj)
         {
             return UnknownKind(kind);
         }
 
-        var transaction = controller.Workflows.Engine.Current(obj);
+        var transaction = engine.Current(obj);
         if (transaction is null)
         {
             return Results.NotFound(new ErrorModel(!Workflows.WorkflowService.HasWorkflow(obj.Kind)
                 ? $"{obj.Display}: only pods and PinnedDeployments have workflows; see gitorch get {obj.Kind.ToLowerInvariant()} {obj.Name}"
-                : controller.Store.Get(obj) is { Deleted: false }
+                : store.Get(obj) is { Deleted: false }
                 ? $"{obj.Display} has no workflow yet; it gets one when the controller applies it (gitorch status)"
                 : $"{obj.Display} not found; list objects with `gitorch get {obj.Kind.ToLowerInvariant()}{(obj.Namespace.Length > 0 ? " -n " + obj.Namespace : string.Empty)}`"));
         }
@@ -166,7 +185,13 @@ public static class WorkflowEndpoints
         Results.BadRequest(new ErrorModel($"unknown kind \"{kind}\"; use one of: {string.Join(", ", Kinds.All)}"));
 }
 
-public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null);
+public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null, PodNetworkModel? Network = null);
+
+/// <summary>A pod's network for <c>why</c>: its address (status.podIP), its node's /64 and underlay, what the node sees (veth, route), the node's routes to peers, and problems.</summary>
+public sealed record PodNetworkModel(string? Address, string NodeSubnet, string? NodeUnderlay, PodNetworkReport? OnNode, IReadOnlyList<PeerRouteReport> PeerRoutes, IReadOnlyList<string> Problems);
+
+/// <summary>A node's network for <c>nodes</c>: its /64, its underlay address, its routes to peers, and problems.</summary>
+public sealed record NodeNetworkModel(string Subnet, string? Underlay, IReadOnlyList<PeerRouteReport> PeerRoutes, IReadOnlyList<string> Problems);
 
 public sealed record GraphModel(string Dot);
 
@@ -181,4 +206,4 @@ public sealed record LoopModel(
 
 public sealed record NodeStatusModel(
     string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes, DateTimeOffset? LastSeen, string? Condition,
-    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods);
+    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods, NodeNetworkModel? Network = null);

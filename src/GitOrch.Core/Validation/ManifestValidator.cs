@@ -42,10 +42,12 @@ public static class ManifestValidator
         var profile = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null ? System.Diagnostics.Stopwatch.StartNew() : null;
         DuplicateRules.Check(context);
         Profile(profile, "duplicates");
+        LimitRules.Check(context);
         PodSpecRules.Check(context);
         Profile(profile, "pod specs");
         SecurityRules.Check(context);
         Profile(profile, "security");
+        NetworkRules.Check(context);
         OwnershipRules.Check(context);
         Profile(profile, "ownership");
         WorkflowRules.Check(context);
