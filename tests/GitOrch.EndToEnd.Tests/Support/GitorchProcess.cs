@@ -159,9 +159,9 @@ internal sealed class GitorchProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
-            catch (TaskCanceledException)
+            catch (TaskCanceledException) when (DateTime.UtcNow < deadline)
             {
-                // A slow answer on a busy machine: ask again until the deadline.
+                // One slow answer on a busy machine; the deadline decides.
             }
 
             await Task.Delay(100);
