@@ -9,9 +9,18 @@ namespace GitOrch.Cli;
 /// </summary>
 public static class GitOrchApp
 {
+    /// <summary>The name of the global <c>--credentials FILE</c> option.</summary>
+    public const string CredentialsOption = "--credentials";
+
     public static RootCommand Build(Terminal terminal)
     {
         var root = new RootCommand("GitOrch: a GitOps-native orchestrator. Git is the source of truth and the audit log.");
+        root.Options.Add(new System.CommandLine.Option<string?>(CredentialsOption)
+        {
+            Description = $"A credentials file (server, caCertificate, token) to use instead of ${Client.CredentialResolver.CredentialsVariable} or the user's config",
+            HelpName = "FILE",
+            Recursive = true,
+        });
         root.Add(ValidateCommand.Create(terminal));
         root.Add(UpCommand.Create(withLocalNode: true));
         root.Add(UpCommand.Create(withLocalNode: false));
@@ -33,6 +42,7 @@ public static class GitOrchApp
         root.Add(ImportCommand.Create());
         root.Add(NodesCommand.CreateList());
         root.Add(NodesCommand.CreateNode());
+        root.Add(TokenCommand.Create());
         return root;
     }
 

@@ -3,7 +3,13 @@ namespace GitOrch.Controller;
 /// <summary>How the controller is started (flags of <c>gitorch controller</c> and <c>gitorch up</c>).</summary>
 public sealed record ControllerOptions
 {
-    public const string DefaultListen = "http://127.0.0.1:7780";
+    public const string DefaultListen = "https://127.0.0.1:7780";
+
+    /// <summary>Where <c>up</c> serves the node protocol (gRPC, mutual TLS) by default: its own agent is local.</summary>
+    public const string DefaultAgentListenUp = "https://127.0.0.1:7781";
+
+    /// <summary>Where <c>controller</c> serves the node protocol by default: agents on other machines join it.</summary>
+    public const string DefaultAgentListenController = "https://[::]:7781";
 
     /// <summary>A local repository (or a folder inside one) or a remote URL (file://, http(s), ssh).</summary>
     public required string Repo { get; init; }
@@ -17,6 +23,9 @@ public sealed record ControllerOptions
     public string StateDir { get; init; } = ".gitorch";
 
     public string Listen { get; init; } = DefaultListen;
+
+    /// <summary>Where node agents connect (gRPC with mutual TLS); none serves no node protocol (a controller with no agents, as in some tests).</summary>
+    public string? AgentListen { get; init; }
 
     public TimeSpan Poll { get; init; } = TimeSpan.FromSeconds(5);
 

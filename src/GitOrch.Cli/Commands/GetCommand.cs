@@ -26,7 +26,7 @@ internal static class GetCommand
         command.SetAction(async (parse, ct) =>
         {
             var resolved = Kinds.Resolve(parse.GetRequiredValue(kind)) ?? throw new CliException($"unknown kind \"{parse.GetValue(kind)}\"; use one of: {string.Join(", ", Kinds.All)}");
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var writer = parse.InvocationConfiguration.Output;
             var json = parse.GetValue(output) == OutputFormat.Json;
             if (parse.GetValue(name) is { } one)

@@ -59,7 +59,7 @@ internal static class ImageCommand
         var gc = new Command("gc", "Remove images no pod of this node needs (each pod's last history.pinImages versions are kept)") { state, node, server };
         gc.SetAction(async (parse, ct) =>
         {
-            using var client = new Client.ApiClient(parse.GetRequiredValue(server));
+            using var client = Client.ApiClient.For(parse, server);
             var answer = await client.GetAsync<System.Text.Json.JsonElement>($"api/v1/nodes/{Uri.EscapeDataString(parse.GetRequiredValue(node))}/image-roots", ct);
             var roots = answer.GetProperty("roots").EnumerateArray().Select(r => r.GetString()!).ToHashSet(StringComparer.Ordinal);
             var store = new ImageStore(Path.Combine(parse.GetRequiredValue(state), "images"));

@@ -25,7 +25,7 @@ internal static class WhyCommand
         command.SetAction(async (parse, ct) =>
         {
             var obj = ObjectName.Parse(WithKind(parse.GetRequiredValue(pod)), parse.GetValue(ns));
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var json = await client.GetJsonAsync(obj.Path("/workflow"), ct);
             var why = json.Deserialize<WhyModel>(ApiClient.Json)!;
             var writer = parse.InvocationConfiguration.Output;

@@ -34,6 +34,9 @@ public sealed class AgentGateway : IDisposable
             """);
     }
 
+    /// <summary>The log channels that connected agents hold open (container logs travel on them).</summary>
+    public NodeLogChannels Logs { get; } = new();
+
     /// <summary>Programs a pod on a node (durably). Returns false when the node already has that generation.</summary>
     public bool Assign(string node, PodAssignment pod)
     {

@@ -111,7 +111,7 @@ public static class ApiEndpoints
 
             sync.Trigger();
             return Results.Accepted(value: new { accepted = true });
-        });
+        }).AllowAnonymous(); // Its credential is the HMAC signature.
     }
 
     private static IResult WithObject(HistoryStore store, string kind, string name, string? ns, Func<ObjectRef, StoredObject, IResult> then)

@@ -14,7 +14,7 @@ using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Api;
 
-/// <summary>Workflows (why, logs, graph, critical chain), the loop registry, and the agent API.</summary>
+/// <summary>Workflows (why, logs, graph, critical chain), the loop registry, nodes and their pods' logs.</summary>
 public static class WorkflowEndpoints
 {
     public static void Map(IEndpointRouteBuilder app)
@@ -65,21 +65,6 @@ public static class WorkflowEndpoints
                 l.IsBuiltIn ? "built-in" : ((ControlLoop)l.Source!.Object).Spec.Exec is { } exec ? "exec: " + string.Join(' ', exec.Command) : "http: " + ((ControlLoop)l.Source.Object).Spec.Http!.Url,
                 l.Source?.Location.ToString())).ToList());
         });
-
-        // The agent API: heartbeats in, desired pods out (a watch by long-poll).
-        api.MapPost("/nodes/{node}/heartbeat", (AgentGateway agents, ClusterNetwork network, string node, NodeHeartbeat heartbeat) =>
-        {
-            if (heartbeat.Node != node)
-            {
-                return Results.BadRequest(new ErrorModel($"the heartbeat is for node {heartbeat.Node}, not {node}"));
-            }
-
-            agents.Heartbeat(heartbeat);
-            return Results.Ok(new HeartbeatAnswer(agents.Assignments(node).Revision, network.For(node)));
-        });
-
-        api.MapGet("/nodes/{node}/assignments", async (AgentGateway agents, string node, long? since, double? wait, CancellationToken ct) =>
-            Results.Ok(await agents.WatchAsync(node, since ?? -1, TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, 60)), ct)));
 
         api.MapGet("/nodes/{node}/image-roots", (Snapshots.ConfigSnapshotProvider snapshots, HistoryStore store, string node) =>
         {
@@ -136,25 +121,18 @@ public static class WorkflowEndpoints
                 return Results.NotFound(new ErrorModel($"{obj.Display} has no container {containerName}; its containers: {string.Join(", ", names)}"));
             }
 
-            if (node is null || !agents.Reports.TryGetValue(node, out var report) || report.LogsUrl is null)
+            if (node is null || agents.Logs.For(node) is not { } channel)
             {
                 return Results.NotFound(new ErrorModel(node is null
                     ? $"{obj.Display} has no node yet; see gitorch why {obj.Name} -n {obj.Namespace}"
-                    : $"node {node}'s agent has not reported where it serves logs (is it running?)"));
+                    : $"node {node}'s agent is not connected (is it running? see gitorch nodes)"));
             }
 
-            try
-            {
-                var url = $"{report.LogsUrl.TrimEnd('/')}/logs?pod={Uri.EscapeDataString(obj.Key)}&container={Uri.EscapeDataString(containerName)}&tail={tail ?? 200}";
-                using var response = await LogClient.GetAsync(url, ct);
-                var text = await response.Content.ReadAsStringAsync(ct);
-                return response.IsSuccessStatusCode ? Results.Text(text)
-                    : Results.NotFound(new ErrorModel($"node {node} does not run {obj.Display} now (see gitorch why {obj.Name} -n {obj.Namespace})"));
-            }
-            catch (HttpRequestException ex)
-            {
-                return Results.Json(new ErrorModel($"node {node}'s agent does not answer at {report.LogsUrl} ({ex.Message})"), statusCode: 502);
-            }
+            // The logs come down the agent's own authenticated channel; the controller fetches no URL a node names.
+            var reply = await channel.RequestAsync(obj.Key, containerName, Math.Clamp(tail ?? 200, 1, 100_000), TimeSpan.FromSeconds(10), ct);
+            return reply is null ? Results.Json(new ErrorModel($"node {node}'s agent did not answer for the logs within 10 s; check it with gitorch nodes"), statusCode: 504)
+                : reply.Found ? Results.Text(string.Join('\n', reply.Lines) + (reply.Lines.Count > 0 ? "\n" : string.Empty))
+                : Results.NotFound(new ErrorModel($"node {node} does not run {obj.Display} now (see gitorch why {obj.Name} -n {obj.Namespace})"));
         });
 
         api.MapGet("/nodes", (Nodes.NodeRegistry nodes, AgentGateway agents, ClusterNetwork network) => Results.Ok(nodes.All.Select(n =>
@@ -199,8 +177,6 @@ public static class WorkflowEndpoints
 
         return then(obj, transaction);
     }
-
-    private static readonly HttpClient LogClient = new() { Timeout = TimeSpan.FromSeconds(10) };
 
     private static ObjectRef? Resolve(string kind, string name, string? ns) =>
         Kinds.Resolve(kind) is { } resolved ? new ObjectRef(resolved, Kinds.IsNamespaced(resolved) ? ns ?? ManifestObject.DefaultNamespace : string.Empty, name) : null;

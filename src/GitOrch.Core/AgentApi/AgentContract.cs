@@ -2,7 +2,9 @@ using System.Text.Json;
 
 namespace GitOrch.Core.AgentApi;
 
-// The agent API: the contract between the controller and its node agents (HTTP/JSON).
+// The agent API: the contract between the controller and its node agents, as C# records. On the
+// wire they travel as the messages of proto/gitorch/agent/v1/agent.proto (gRPC over mutual TLS);
+// GitOrch.Contracts maps one to the other. A field added here must be added there too.
 
 /// <summary>
 /// What a node must run for one pod: the pod spec with its address and ports, under a generation
@@ -45,7 +47,6 @@ public sealed record NodeHeartbeat(
     IReadOnlyList<string> Images,
     IReadOnlyList<PodReport> Pods,
     IReadOnlyList<string> Runtimes,
-    string? LogsUrl = null,
     string? UnderlayAddress = null,
     IReadOnlyList<PeerRouteReport>? PeerRoutes = null,
     string? NetworkProblem = null);

@@ -12,7 +12,7 @@ internal static class Controllers
         Repo = repo,
         StateDir = stateDir,
         Poll = TimeSpan.FromHours(1),
-        Listen = "http://127.0.0.1:0",
+        Listen = "https://127.0.0.1:0",
         Nodes = nodes,
     };
 
