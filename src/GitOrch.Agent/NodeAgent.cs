@@ -38,6 +38,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private FileStream? _lock;
     private long _revision = -1;
     private bool _controllerReachable = true;
+    private bool _reaped;
 
     public NodeAgent(AgentOptions options, ILoggerFactory logs, TimeProvider time, IEnumerable<IRuntimeDriver>? drivers = null)
     {
@@ -168,6 +169,22 @@ public sealed partial class NodeAgent : IAsyncDisposable
             {
                 await pod.StopAsync(ct);
                 await pod.DisposeAsync();
+            }
+
+            if (!_reaped)
+            {
+                // The first set this agent applies: containers an earlier agent left running for pods
+                // that are no longer assigned here are stopped with the runtime that started them.
+                _reaped = true;
+                var kept = wanted.Keys.Select(PodSupervisor.Escape).ToHashSet(StringComparer.Ordinal);
+                var pods = Path.Combine(_options.StateDir, "pods");
+                foreach (var folder in Directory.Exists(pods) ? Directory.EnumerateDirectories(pods) : [])
+                {
+                    if (!kept.Contains(Path.GetFileName(folder)))
+                    {
+                        await PodSupervisor.ReapAsync(folder, name => _drivers.GetValueOrDefault(name), _log, ct);
+                    }
+                }
             }
 
             foreach (var assignment in set.Pods)

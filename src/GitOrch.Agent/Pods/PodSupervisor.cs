@@ -67,40 +67,30 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             _spec = Spec(assignment);
             _failure = null;
             _run = new CancellationTokenSource();
-            var driver = _drivers(_spec.Runtime == PodRuntime.Process ? "process" : "oci");
+            var runtime = RuntimeName(_spec);
+            var driver = _drivers(runtime);
             if (driver is null || driver.Unavailable is { } missing)
             {
-                _failure = $"the {(_spec.Runtime == PodRuntime.Process ? "process" : "oci")} runtime cannot run here: {driver?.Unavailable ?? "no driver"}";
+                _failure = $"the {runtime} runtime cannot run here: {driver?.Unavailable ?? "no driver"}";
                 LogCannotRun(_log, assignment.Pod, _failure);
+                if (adopt)
+                {
+                    await StopLeftoversAsync(ct); // Whatever an earlier agent left running of this pod goes, with its own runtime.
+                }
+
                 return;
             }
 
             Directory.CreateDirectory(_directory);
             foreach (var container in _spec.Containers)
             {
-                var state = new ContainerState(container, new RestartBackoff(_time));
+                var state = new ContainerState(container, new RestartBackoff(_time), driver);
                 lock (_gate)
                 {
                     _containers[container.Name] = state;
                 }
 
-                var record = adopt ? ReadRecord(container.Name) : null;
-                ContainerHandle? adopted = null;
-                if (record is not null)
-                {
-                    if (record.Generation == assignment.Generation && Posix.StartTime(record.Pid) == record.StartTime)
-                    {
-                        adopted = ProcessDriver.Adopt(record.Pid, record.StartTime);
-                        state.Restarts = record.Restarts;
-                        state.StartedAt = record.StartedAt;
-                        LogAdopted(_log, assignment.Pod, container.Name, record.Pid);
-                    }
-                    else if (Posix.StartTime(record.Pid) == record.StartTime)
-                    {
-                        Posix.SignalGroup(record.Pid, Posix.SigKill); // A leftover of an older definition.
-                    }
-                }
-
+                var adopted = adopt ? await AdoptAsync(assignment, container.Name, state, ct) : null;
                 state.Loop = Task.Run(() => SuperviseAsync(driver, state, adopted, _run.Token), CancellationToken.None);
             }
         }
@@ -109,6 +99,109 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             _applying.Release();
         }
     }
+
+    /// <summary>
+    /// Takes over the container an earlier agent left running, with the runtime and id its record
+    /// names: kept when it runs this generation, stopped (grace period, then kill; runc container
+    /// and network namespace deleted) when it runs an older one.
+    /// </summary>
+    private async Task<ContainerHandle?> AdoptAsync(PodAssignment assignment, string container, ContainerState state, CancellationToken ct)
+    {
+        var record = ReadRecord(container);
+        if (record is null || Posix.StartTime(record.Pid) != record.StartTime)
+        {
+            return null;
+        }
+
+        var driver = _drivers(record.Runtime ?? RuntimeName(_spec));
+        if (driver is null)
+        {
+            Posix.SignalGroup(record.Pid, Posix.SigKill); // No driver knows it any more: the most this node can do.
+            return null;
+        }
+
+        var handle = driver.Adopt(assignment.Pod, container, record.Pid, record.StartTime, record.Id);
+        handle = handle with { Network = record.Network ?? handle.Network };
+        if (record.Generation == assignment.Generation && driver.Name == state.Driver.Name)
+        {
+            state.Restarts = record.Restarts;
+            state.StartedAt = record.StartedAt;
+            LogAdopted(_log, assignment.Pod, container, record.Pid);
+            return handle;
+        }
+
+        LogStoppingLeftover(_log, assignment.Pod, container, record.Pid, record.Generation);
+        await StopQuietlyAsync(driver, handle, TimeSpan.FromSeconds(assignment.GracePeriodSeconds), ct);
+        return null;
+    }
+
+    /// <summary>Stops every container of this pod that an earlier agent left running (its records on disk).</summary>
+    private async Task StopLeftoversAsync(CancellationToken ct)
+    {
+        foreach (var name in _spec.Containers.Select(c => c.Name))
+        {
+            var record = ReadRecord(name);
+            if (record is not null && Posix.StartTime(record.Pid) == record.StartTime && _drivers(record.Runtime ?? RuntimeName(_spec)) is { } driver)
+            {
+                LogStoppingLeftover(_log, _assignment.Pod, name, record.Pid, record.Generation);
+                await StopQuietlyAsync(driver, driver.Adopt(_assignment.Pod, name, record.Pid, record.StartTime, record.Id), TimeSpan.FromSeconds(_assignment.GracePeriodSeconds), ct);
+            }
+
+            DeleteRecord(name);
+        }
+    }
+
+    /// <summary>
+    /// Stops the containers that the records in <paramref name="podDirectory"/> describe: what an
+    /// earlier agent left running of a pod that is no longer assigned to this node.
+    /// </summary>
+    public static async Task<int> ReapAsync(string podDirectory, Func<string, IRuntimeDriver?> drivers, ILogger log, CancellationToken ct)
+    {
+        var stopped = 0;
+        foreach (var file in Directory.Exists(podDirectory) ? Directory.EnumerateFiles(podDirectory, "*.json") : [])
+        {
+            ContainerRecord? record;
+            try
+            {
+                record = JsonSerializer.Deserialize<ContainerRecord>(File.ReadAllText(file));
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+
+            if (record is not null && Posix.StartTime(record.Pid) == record.StartTime && record.Runtime is { } runtime && drivers(runtime) is { } driver)
+            {
+                var container = Path.GetFileNameWithoutExtension(file);
+                LogStoppingLeftover(log, Path.GetFileName(podDirectory), container, record.Pid, record.Generation);
+                await StopQuietlyAsync(driver, driver.Adopt(Path.GetFileName(podDirectory), container, record.Pid, record.StartTime, record.Id), TimeSpan.FromSeconds(2), ct);
+                stopped++;
+            }
+
+            File.Delete(file);
+        }
+
+        return stopped;
+    }
+
+    private static async Task StopQuietlyAsync(IRuntimeDriver driver, ContainerHandle handle, TimeSpan grace, CancellationToken ct)
+    {
+        try
+        {
+            await driver.StopAsync(handle, grace, ct);
+        }
+        catch (TimeoutException)
+        {
+            Posix.SignalGroup(handle.Pid, Posix.SigKill);
+        }
+    }
+
+    /// <summary>The driver name for a pod's runtime.</summary>
+    public static string RuntimeName(PodSpec spec) => spec.Runtime switch
+    {
+        PodRuntime.Process => "process",
+        _ => "oci",
+    };
 
     private async Task SuperviseAsync(IRuntimeDriver driver, ContainerState state, ContainerHandle? adopted, CancellationToken ct)
     {
@@ -123,7 +216,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                     handle = await driver.StartAsync(new ContainerLaunch(_assignment.Pod, _directory, _spec, state.Container, _assignment.PodIP, _assignment.Ports,
                         Path.Combine(_directory, state.Container.Name + ".log"), rootfs), ct);
                     state.StartedAt = _time.GetUtcNow();
-                    WriteRecord(state.Container.Name, new ContainerRecord(handle.Pid, handle.StartTime, _assignment.Generation, state.StartedAt.Value, state.Restarts));
+                    WriteRecord(state.Container.Name, new ContainerRecord(handle.Pid, handle.StartTime, _assignment.Generation, state.StartedAt.Value, state.Restarts, driver.Name, handle.Id, handle.Network));
                     LogStarted(_log, _assignment.Pod, state.Container.Name, handle.Pid);
                 }
                 catch (RuntimeException ex)
@@ -193,7 +286,6 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             _containers.Clear();
         }
 
-        var driver = _drivers(_spec.Runtime == PodRuntime.Process ? "process" : "oci");
         var grace = TimeSpan.FromSeconds(_assignment.GracePeriodSeconds);
         await Task.WhenAll(states.Select(async s =>
         {
@@ -202,9 +294,9 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                 await s.Loop;
             }
 
-            if (s.Handle is not null && driver is not null)
+            if (s.Handle is not null)
             {
-                await driver.StopAsync(s.Handle, grace, ct);
+                await StopQuietlyAsync(s.Driver, s.Handle, grace, ct); // The runtime that started it, whatever the new definition asks for.
             }
 
             DeleteRecord(s.Container.Name);
@@ -290,9 +382,11 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         _applying.Dispose();
     }
 
-    private sealed class ContainerState(Container container, RestartBackoff backoff)
+    private sealed class ContainerState(Container container, RestartBackoff backoff, IRuntimeDriver driver)
     {
         public Container Container { get; } = container;
+
+        public IRuntimeDriver Driver { get; } = driver;
 
         public RestartBackoff Backoff { get; } = backoff;
 
@@ -320,6 +414,9 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Pod}: re-adopted container {Container} (pid {Pid}) left running by the previous agent")]
     private static partial void LogAdopted(ILogger logger, string pod, string container, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Pod}: stopping container {Container} (pid {Pid}) that an earlier agent left running with definition {Generation}")]
+    private static partial void LogStoppingLeftover(ILogger logger, string pod, string container, int pid, string generation);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Pod}: container {Container} exited with code {Code}; {What}")]
     private static partial void LogExited(ILogger logger, string pod, string container, int code, string what);

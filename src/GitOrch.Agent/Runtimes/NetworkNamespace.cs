@@ -42,8 +42,11 @@ public static class NetworkNamespace
             }
         }
 
-        return new Result($"/var/run/netns/{ns}", null);
+        return new Result(PathOf(id), null);
     }
+
+    /// <summary>Where the namespace of container <paramref name="id"/> is mounted (<c>ip netns</c>'s folder).</summary>
+    public static string PathOf(string id) => $"/var/run/netns/{Name(id)}";
 
     public static async Task TearDownAsync(string id, CancellationToken ct)
     {

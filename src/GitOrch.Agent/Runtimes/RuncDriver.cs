@@ -72,12 +72,29 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         var process = Process.Start(info) ?? throw new RuntimeException("cannot start runc");
         process.StandardInput.Close();
         var pid = process.Id;
-        return new ContainerHandle(pid, Posix.StartTime(pid) ?? 0, WaitAsync(process, id), id);
+        return new ContainerHandle(pid, Posix.StartTime(pid) ?? 0, WaitAsync(process, id), id, network.Path);
+    }
+
+    /// <summary>
+    /// Re-adopts a container an earlier agent started: watches its <c>runc run</c> process and keeps
+    /// the runc id, so stopping it later kills and deletes that container and tears down its network
+    /// namespace. A record without an id (written before ids were kept) gets the id this driver
+    /// gives the pod's container, which is the one it was started with.
+    /// </summary>
+    public ContainerHandle Adopt(string pod, string container, int pid, long startTime, string? id)
+    {
+        var runcId = string.IsNullOrEmpty(id) ? Id(pod, container) : id;
+        return new ContainerHandle(pid, startTime, ProcessDriver.WatchAsync(pid, startTime), runcId, NetworkNamespace.PathOf(runcId));
     }
 
     public async Task StopAsync(ContainerHandle handle, TimeSpan grace, CancellationToken ct)
     {
-        var id = handle.Id ?? string.Empty;
+        if (string.IsNullOrEmpty(handle.Id))
+        {
+            throw new ArgumentException($"the handle of process {handle.Pid} carries no runc id; the runtime that started it cannot stop it", nameof(handle));
+        }
+
+        var id = handle.Id;
         if (!handle.Exited.IsCompleted)
         {
             await RuncAsync(["kill", id, "TERM"], ct, ignoreErrors: true);
