@@ -2,6 +2,7 @@ using System.Text.Json;
 using GitOrch.Agent.Native;
 using GitOrch.Agent.Runtimes;
 using GitOrch.Core.AgentApi;
+using GitOrch.Core.Logs;
 using GitOrch.Core.Manifests;
 using Microsoft.Extensions.Logging;
 
@@ -206,6 +207,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     private async Task SuperviseAsync(IRuntimeDriver driver, ContainerState state, ContainerHandle? adopted, CancellationToken ct)
     {
         var handle = adopted;
+        var restarting = false;
         while (!ct.IsCancellationRequested)
         {
             if (handle is null)
@@ -216,11 +218,18 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                     handle = await driver.StartAsync(new ContainerLaunch(_assignment.Pod, _directory, _spec, state.Container, _assignment.PodIP, _assignment.Ports,
                         Path.Combine(_directory, state.Container.Name + ".log"), rootfs), ct);
                     state.StartedAt = _time.GetUtcNow();
+                    if (restarting)
+                    {
+                        state.Restarts++;
+                        restarting = false;
+                    }
+
                     WriteRecord(state.Container.Name, new ContainerRecord(handle.Pid, handle.StartTime, _assignment.Generation, state.StartedAt.Value, state.Restarts, driver.Name, handle.Id, handle.Network));
                     LogStarted(_log, _assignment.Pod, state.Container.Name, handle.Pid);
                 }
                 catch (RuntimeException ex)
                 {
+                    state.LastOutput = LastOutput(LogFile(state.Container.Name));
                     state.Message = ex.Message;
                     state.Failed = true;
                     LogCannotRun(_log, _assignment.Pod, ex.Message);
@@ -229,6 +238,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             }
 
             state.Handle = handle;
+            state.NextAttemptAt = null; // Cleared only now: between the backoff's end and the start, the pod is still in its crash loop.
             state.Running = true;
             int exitCode;
             try
@@ -246,13 +256,18 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                 RestartPolicy.OnFailure => exitCode != 0,
                 _ => false,
             };
-            var delay = restart ? state.Backoff.Next(state.StartedAt ?? _time.GetUtcNow()) : TimeSpan.Zero;
+            var now = _time.GetUtcNow();
+            var delay = restart ? state.Backoff.Next(state.StartedAt ?? now) : TimeSpan.Zero;
 
-            // The message first, then the exit code, then "not running": a report read in between never
-            // sees an exited container without knowing whether it restarts.
-            state.Message = restart ? $"exited with code {exitCode}; restarting in {delay.TotalSeconds:0.#}s" : $"exited with code {exitCode}";
+            // The message and the next attempt first, then the exit code, then "not running": a report
+            // read in between never sees an exited container without knowing whether it restarts.
+            state.NextAttemptAt = restart ? now + delay : null;
+            state.Message = restart
+                ? $"exited with code {exitCode}; next attempt at {state.NextAttemptAt:HH:mm:ss}Z (backoff {delay.TotalSeconds:0.#}s)"
+                : $"exited with code {exitCode}";
+            state.LastOutput = LastOutput(LogFile(state.Container.Name));
             state.ExitCode = exitCode;
-            state.FinishedAt = _time.GetUtcNow();
+            state.FinishedAt = now;
             state.Running = false;
             if (!restart)
             {
@@ -270,7 +285,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                 return;
             }
 
-            state.Restarts++;
+            restarting = true;
             handle = null;
         }
     }
@@ -314,8 +329,9 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         }
 
         var containers = states.Select(s => new ContainerReport(
-            s.Container.Name, s.Running ? "running" : s.Failed ? "failed" : s.ExitCode is null ? "starting" : "exited",
-            s.Running ? s.Handle?.Pid : null, s.Restarts, s.ExitCode, s.StartedAt)).ToList();
+            s.Container.Name, ContainerStateText(s), s.Running ? s.Handle?.Pid : null, s.Restarts, s.ExitCode, s.StartedAt,
+            s.Running ? null : s.FinishedAt, s.Running ? null : s.NextAttemptAt,
+            s.Running ? null : s.LastOutput)).ToList();
         var restarts = states.Sum(s => s.Restarts);
         string phase;
         string? message;
@@ -324,12 +340,20 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             phase = "Failed";
             message = _failure ?? states.First(s => s.Failed).Message;
         }
+        else if (states.Any(s => !s.Running && s.NextAttemptAt is not null))
+        {
+            // Exited unexpectedly and waits in its restart backoff: a crash loop, named as such.
+            phase = "CrashLoop";
+            message = string.Join("; ", containers.Where(c => c.State == "crashloop").Select(c =>
+                $"{c.Name} exited with code {c.ExitCode} ({c.Restarts} restart(s)); next attempt at {c.NextAttemptAt:HH:mm:ss}Z"
+                + (c.LastOutput is { Count: > 0 } output ? $"; last output: {output[^1]}" : string.Empty)));
+        }
         else if (states.Count > 0 && states.All(s => s.Running))
         {
             phase = "Running";
             message = null;
         }
-        else if (states.Count > 0 && states.All(s => !s.Running && s.ExitCode is not null && s.Message?.Contains("restarting", StringComparison.Ordinal) != true))
+        else if (states.Count > 0 && states.All(s => !s.Running && s.ExitCode is not null && s.NextAttemptAt is null))
         {
             phase = states.All(s => s.ExitCode == 0) ? "Succeeded" : "Failed";
             message = string.Join("; ", states.Select(s => $"{s.Container.Name} {s.Message}"));
@@ -341,6 +365,19 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         }
 
         return new PodReport(_assignment.Pod, _assignment.Generation, phase, restarts, message, containers);
+    }
+
+    /// <summary>How many of a stopped container's last output lines a report carries.</summary>
+    public const int OutputLines = 5;
+
+    private static string ContainerStateText(ContainerState s) =>
+        s.Running ? "running" : s.Failed ? "failed" : s.NextAttemptAt is not null ? "crashloop" : s.ExitCode is null ? "starting" : "exited";
+
+    /// <summary>The last lines of a container's log, with runs of identical lines folded into one ("line (×3)").</summary>
+    internal static IReadOnlyList<string> LastOutput(string logFile)
+    {
+        var folded = LogFolding.Fold(RotatingLog.Tail(logFile, 50));
+        return folded.Count > OutputLines ? folded.Skip(folded.Count - OutputLines).ToList() : folded;
     }
 
     public string LogFile(string container) => Path.Combine(_directory, container + ".log");
@@ -407,6 +444,10 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         public DateTimeOffset? StartedAt { get; set; }
 
         public DateTimeOffset? FinishedAt { get; set; }
+
+        public DateTimeOffset? NextAttemptAt { get; set; }
+
+        public IReadOnlyList<string>? LastOutput { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Pod}: container {Container} started (pid {Pid})")]

@@ -203,15 +203,15 @@ public sealed class WorkflowIntegrationTests : IDisposable
     }
 
     [Fact]
-    public async Task ALoopThatExitsNonZero_FailsItsStep_WithTheExitCode_AndItsStderrInTheLogs()
+    public async Task ALoopThatExitsNonZero_FailsItsStep_WithTheExitCodeAndLastStderrLine_AndItsStderrInTheLogs()
     {
         var script = Script("denied.sh", "cat > /dev/null; echo 'nfs.example: permission denied' >&2; exit 3");
 
         var (controller, step) = await RunLoopAsync(Exec(script));
         await using var _ = controller;
 
-        Assert.Equal((UnitState.Failed, $"{script} exited with code 3"), (step.State, step.Message));
-        Assert.Equal(["info nfs.example: permission denied", $"error failed: {script} exited with code 3"], LogsOf(controller, Worker, LoopName));
+        Assert.Equal((UnitState.Failed, $"{script} exited with code 3: nfs.example: permission denied"), (step.State, step.Message));
+        Assert.Equal(["info nfs.example: permission denied", $"error failed: {script} exited with code 3: nfs.example: permission denied"], LogsOf(controller, Worker, LoopName));
     }
 
     [Fact]
