@@ -131,7 +131,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             try
             {
                 var heartbeat = new NodeHeartbeat(_options.Node, _options.Labels, _options.CpuMillis, _options.MemoryBytes, Images.List(), Reports,
-                    _drivers.Values.Where(d => d.Unavailable is null).Select(d => d.Name).ToList(), LogsUrl);
+                    _drivers.Values.Where(d => d.Unavailable is null).Select(d => d.Name).ToList(), LogsUrl, _options.StateDir);
                 using var response = await _http.PostAsJsonAsync($"api/v1/nodes/{Uri.EscapeDataString(_options.Node)}/heartbeat", heartbeat, Json, ct);
                 Reachable(response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}");
             }

@@ -39,6 +39,18 @@ public static class GitOrchApp
     {
         var root = Build(terminal);
         var parse = root.Parse(args);
+        if (UnknownOptions.Find(parse) is { } unknown)
+        {
+            await error.WriteLineAsync($"gitorch: {unknown}");
+            return ExitCodes.Invalid;
+        }
+
+        if (parse.Action is System.CommandLine.Invocation.ParseErrorAction errors && parse.CommandResult.Command.Subcommands.Count == 0)
+        {
+            // A leaf command has no subcommands to suggest: a stray value is not a misspelled option.
+            errors.ShowTypoCorrections = false;
+        }
+
         // Signals are ours (Program.cs cancels ct on SIGINT and SIGTERM): the library must not handle them too.
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         try

@@ -1,6 +1,8 @@
 using GitOrch.Controller.Agents;
 using GitOrch.Core.AgentApi;
+using System.Text.Json;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Logs;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Analysis;
@@ -15,6 +17,8 @@ namespace GitOrch.Controller.Api;
 /// <summary>Workflows (why, logs, graph, critical chain), the loop registry, and the agent API.</summary>
 public static class WorkflowEndpoints
 {
+    private static readonly JsonSerializerOptions ContainerJson = new(JsonSerializerDefaults.Web);
+
     public static void Map(IEndpointRouteBuilder app, ControllerService controller)
     {
         var api = app.MapGroup("/api/v1");
@@ -23,7 +27,9 @@ public static class WorkflowEndpoints
             WithTransaction(controller, kind, name, @namespace, (obj, t) =>
             {
                 var logs = controller.Workflows.Engine.Logs(obj, 2000, t.Id);
-                var report = WorkflowAnalysis.Report(t, step => logs.Where(l => l.Step == step).TakeLast(5).ToList());
+                // Repeated identical lines (a step polling the same answer) read once, with a count.
+                var report = WorkflowAnalysis.Report(t, step => LogFolding.Fold(
+                    logs.Where(l => l.Step == step), l => l.Level + " " + l.Message, (l, n) => n == 1 ? l : l with { Message = $"{l.Message} (×{n})" }).TakeLast(5).ToList());
                 var status = controller.Store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"] : null;
                 if (obj.Kind != Kinds.Pod)
                 {
@@ -36,7 +42,10 @@ public static class WorkflowEndpoints
 
                 var phase = status?["phase"]?.ToString();
                 var restarts = status?["restarts"] is JValue { Type: JTokenType.Integer } r ? (int)r : 0;
-                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, status?["nodeName"]?.ToString()));
+                var containers = status?["containers"] is JArray list
+                    ? JsonSerializer.Deserialize<List<ContainerReport>>(list.ToString(Newtonsoft.Json.Formatting.None), ContainerJson)
+                    : null;
+                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, status?["nodeName"]?.ToString(), containers));
             }));
 
         api.MapGet("/objects/{kind}/{name}/logs", (string kind, string name, string? @namespace, int? limit) =>
@@ -157,7 +166,7 @@ public static class WorkflowEndpoints
         {
             controller.Agents.Reports.TryGetValue(n.Name, out var report);
             return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, controller.Agents.LastSeen(n.Name), controller.Nodes.Condition(n.Name),
-                report?.Runtimes ?? [], report?.Images ?? [], controller.Agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? []);
+                report?.Runtimes ?? [], report?.Images ?? [], controller.Agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? [], report?.StateDir);
         }).ToList()));
     }
 
@@ -190,7 +199,11 @@ public static class WorkflowEndpoints
         Results.BadRequest(new ErrorModel($"unknown kind \"{kind}\"; use one of: {string.Join(", ", Kinds.All)}"));
 }
 
-public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null);
+/// <summary>
+/// <c>why</c>'s answer: the workflow, the phase, and for a pod its containers as the node last
+/// reported them (exit code, restarts, next attempt and last output of a crash loop).
+/// </summary>
+public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null, IReadOnlyList<ContainerReport>? Containers = null);
 
 public sealed record GraphModel(string Dot);
 
@@ -205,4 +218,4 @@ public sealed record LoopModel(
 
 public sealed record NodeStatusModel(
     string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes, DateTimeOffset? LastSeen, string? Condition,
-    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods);
+    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods, string? StateDir = null);
