@@ -170,9 +170,9 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
             <= 3 => string.Join(", ", objects.Select(o => o.Key)),
             _ => $"{objects[0].Key} and {objects.Count - 1} more",
         };
-        if (batch.Kind == ChangeKind.External)
+        if (batch.Kind == ChangeKind.External && what.StartsWith("Apply ", StringComparison.Ordinal))
         {
-            return $"{who}: {named}{(named.Length > 0 ? " " : string.Empty)}from \"{what}\"";
+            what = "applied " + what["Apply ".Length..]; // "Apply 0123456789ab: subject" of the reconciler.
         }
 
         return $"{who}: {named}{(named.Length > 0 && what.Length > 0 ? " " : string.Empty)}{what}";
