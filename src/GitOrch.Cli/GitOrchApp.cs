@@ -30,6 +30,7 @@ public static class GitOrchApp
         root.Add(GitHubCommand.Create());
         root.Add(AgentCommand.Create());
         root.Add(ImageCommand.Create());
+        root.Add(SyncCommand.Create());
         root.Add(NodesCommand.CreateList());
         root.Add(NodesCommand.CreateNode());
         return root;

@@ -1,4 +1,5 @@
 using GitOrch.Controller.Agents;
+using GitOrch.Workflow.Model;
 using GitOrch.Core.AgentApi;
 using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Workflows;
@@ -28,6 +29,8 @@ public sealed partial class ControllerService : IAsyncDisposable
     private readonly SemaphoreSlim _trigger = new(0, 1);
     private readonly SemaphoreSlim _cycle = new(1, 1);
     private bool _firstCycle = true;
+    private bool _recheckApprovals;
+    private DateTimeOffset _nextApprovalCheck = DateTimeOffset.MinValue;
     private string? _head;
     private DateTimeOffset? _lastSync;
     private string? _lastError;
@@ -111,6 +114,31 @@ public sealed partial class ControllerService : IAsyncDisposable
         }
     }
 
+    /// <summary>Asks the next cycle to re-check a commit that waits for a rollout approval (a review arrived).</summary>
+    public void RecheckApprovals()
+    {
+        _recheckApprovals = true;
+        Trigger();
+    }
+
+    /// <summary>
+    /// Starts the workflow of <paramref name="obj"/> again when a unit of its transaction failed (a
+    /// step ran out of attempts, and what requires it); returns what was done, or null when nothing failed.
+    /// </summary>
+    public string? Retry(ObjectRef obj)
+    {
+        var transaction = Workflows.Engine.Current(obj);
+        var failed = transaction?.Units.Where(u => u.State.IsFailure()).Select(u => u.Name).ToList();
+        if (transaction is null || failed is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        Workflows.OnChanged([obj], transaction.Commit);
+        var next = Workflows.Engine.Current(obj);
+        return $"retrying {obj.Display}: transaction {next?.Id} replaces transaction {transaction.Id}, where {string.Join(", ", failed)} failed";
+    }
+
     /// <summary>Runs cycles until cancelled: after each, waits for the poll interval or a trigger (longer after failures).</summary>
     public async Task RunAsync(CancellationToken ct)
     {
@@ -159,6 +187,18 @@ public sealed partial class ControllerService : IAsyncDisposable
                 }
 
                 outcomes = await Reconciler.SyncAsync(ct);
+                if (Forge is not null && (_recheckApprovals || _time.GetUtcNow() >= _nextApprovalCheck))
+                {
+                    // A head commit that waits for a rollout approval: asked again when one may have
+                    // arrived (a review webhook, `gitorch sync`), and polled otherwise.
+                    _recheckApprovals = false;
+                    _nextApprovalCheck = _time.GetUtcNow() + _options.ApprovalPoll;
+                    if (await Reconciler.RecheckApprovalAsync(ct) is { } rechecked)
+                    {
+                        outcomes = [.. outcomes, rechecked];
+                    }
+                }
+
                 _head = await _source.HeadAsync(ct);
                 _lastError = null;
             }

@@ -157,7 +157,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
         // The next cycle mirrors the loop's change as its own commit, with the design's trailers.
         await controller.SyncAsync();
         var mirrored = _repo.Git("log", "-1", "--format=%B", "--grep=^Changer: control-loop/" + LoopName, HistoryMirror.Ref);
-        Assert.StartsWith($"{LoopName}: mounted scratch\n", mirrored, StringComparison.Ordinal);
+        Assert.StartsWith($"{LoopName}: Pod/demo/worker mounted scratch\n", mirrored, StringComparison.Ordinal);
         Assert.Contains("\nChange-Kind: mechanical\n", mirrored, StringComparison.Ordinal);
         Assert.Contains("\nFields: status.volumes\n", mirrored, StringComparison.Ordinal);
     }
@@ -200,6 +200,26 @@ public sealed class WorkflowIntegrationTests : IDisposable
         Assert.StartsWith($"{script} answered with invalid JSON (", step.Message, StringComparison.Ordinal);
         Assert.EndsWith("): volumes mounted", step.Message, StringComparison.Ordinal);
         Assert.Empty(controller.Store.History(Worker, changer: "control-loop/" + LoopName));
+    }
+
+    [Fact]
+    public async Task AFailedWorkflow_IsStartedAgainByRetry_AndOnlyAFailedOne()
+    {
+        var ready = _scripts.Combine("nfs-ready");
+        var script = Script("flaky.sh", $"cat > /dev/null; if [ -e '{ready}' ]; then printf '{{\"message\": \"mounted\"}}'; else echo 'nfs.example: not ready' >&2; exit 3; fi");
+        var (controller, step) = await RunLoopAsync(Exec(script));
+        await using var _ = controller;
+        Assert.Equal((UnitState.Failed, $"{script} exited with code 3: nfs.example: not ready"), (step.State, step.Message));
+        var failed = controller.Workflows.Engine.Current(Worker)!.Id;
+
+        await File.WriteAllTextAsync(ready, string.Empty);
+        var retried = controller.Retry(Worker);
+
+        var again = controller.Workflows.Engine.Current(Worker)!;
+        Assert.StartsWith($"retrying Pod demo/worker: transaction {again.Id} replaces transaction {failed}, where ", retried, StringComparison.Ordinal);
+        Assert.Contains(LoopName, retried!, StringComparison.Ordinal);
+        Assert.Equal((UnitState.Done, "mounted"), ((await FinishedAsync(controller, Worker, LoopName)).State, again.Find(LoopName)!.Message));
+        Assert.Null(controller.Retry(Worker)); // Not failed: nothing to retry.
     }
 
     [Fact]
