@@ -50,7 +50,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         _http = new HttpClient { BaseAddress = new Uri(options.Server.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(75) };
         _desired = new DesiredState(options.StateDir);
         Images = new ImageStore(Path.Combine(options.StateDir, "images"));
-        _drivers = (drivers ?? [new ProcessDriver(), new RuncDriver(options.StateDir)]).ToDictionary(d => d.Name);
+        _drivers = (drivers ?? [new ProcessDriver(), new RuncDriver(options.StateDir), RuncDriver.Gvisor(options.StateDir)]).ToDictionary(d => d.Name);
     }
 
     public ImageStore Images { get; }

@@ -201,6 +201,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     public static string RuntimeName(PodSpec spec) => spec.Runtime switch
     {
         PodRuntime.Process => "process",
+        PodRuntime.Gvisor => "gvisor",
         _ => "oci",
     };
 
@@ -214,7 +215,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             {
                 try
                 {
-                    var rootfs = _spec.Runtime == PodRuntime.Oci ? _images(state.Container.Image!) : null;
+                    var rootfs = _spec.Runtime != PodRuntime.Process ? _images(state.Container.Image!) : null;
                     handle = await driver.StartAsync(new ContainerLaunch(_assignment.Pod, _directory, _spec, state.Container, _assignment.PodIP, _assignment.Ports,
                         Path.Combine(_directory, state.Container.Name + ".log"), rootfs), ct);
                     state.StartedAt = _time.GetUtcNow();

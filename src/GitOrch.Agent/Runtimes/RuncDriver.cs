@@ -16,19 +16,35 @@ namespace GitOrch.Agent.Runtimes;
 /// paths, no devices, no host mounts, its own network namespace. Each weakening appears only as the
 /// pod's validated request says (validation has already checked the ClusterPolicy exception).
 /// </summary>
-public sealed class RuncDriver(string scope = "") : IRuntimeDriver
+public sealed class RuncDriver(string scope = "", bool gvisor = false) : IRuntimeDriver
 {
     public const long NobodyUid = 65534;
     public const long UserNamespaceBase = 100000;
     public const long UserNamespaceSize = 65536;
 
-    public string Name => "oci";
+    /// <summary>
+    /// The <c>gvisor</c> runtime: the same OCI bundle under gVisor's <c>runsc</c> (Debian's package),
+    /// with the ptrace platform (no KVM needed): the container's system calls go to gVisor's own
+    /// kernel in user space instead of the host's, a stronger sandbox than runc's.
+    /// </summary>
+    public static RuncDriver Gvisor(string scope = "") => new(scope, gvisor: true);
+
+    public string Name => gvisor ? "gvisor" : "oci";
 
     public static string? RuncPath => new[] { "/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc" }.FirstOrDefault(File.Exists);
 
-    public string? Unavailable => RuncPath is null
-        ? "runc is not installed on this node (Debian: apt-get install runc)"
-        : !Posix.IsRoot ? $"runc needs root on this host, and the agent runs as uid {Environment.GetEnvironmentVariable("UID") ?? "non-root"}; run the agent as root" : null;
+    public static string? RunscPath => new[] { "/usr/sbin/runsc", "/usr/bin/runsc", "/usr/local/sbin/runsc", "/usr/local/bin/runsc" }.FirstOrDefault(File.Exists);
+
+    private string Tool => gvisor ? "runsc" : "runc";
+
+    private string? Binary => gvisor ? RunscPath : RuncPath;
+
+    /// <summary>The runtime's global flags: its state root (one per runtime), and for runsc the ptrace platform.</summary>
+    private IReadOnlyList<string> Globals => gvisor ? ["--root", RunscRoot, "--platform=ptrace"] : ["--root", RuncRoot];
+
+    public string? Unavailable => Binary is null
+        ? gvisor ? "runsc (gVisor) is not installed on this node (Debian: apt-get install runsc)" : "runc is not installed on this node (Debian: apt-get install runc)"
+        : !Posix.IsRoot ? $"{Tool} needs root on this host, and the agent runs as uid {Environment.GetEnvironmentVariable("UID") ?? "non-root"}; run the agent as root" : null;
 
     /// <summary>The container's runc id: unique per agent (its state folder), pod and container, so two agents on one host never share one.</summary>
     public static string ContainerId(string pod, string container, string scope = "") =>
@@ -51,7 +67,7 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         var id = Id(launch.Pod, launch.Container.Name);
         var bundle = Path.Combine(launch.PodDirectory, launch.Container.Name, "bundle");
         Directory.CreateDirectory(bundle);
-        await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true); // A leftover of a crashed agent.
+        await ExecAsync(["delete", "--force", id], ct); // A leftover of a crashed agent.
         var network = await NetworkNamespace.SetUpAsync(id, launch, ct);
         var spec = Spec(launch, network.Path, id);
         CreateMountPoints(launch.ImageRootfs, spec);
@@ -62,14 +78,23 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         info.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
         info.ArgumentList.Add(launch.LogFile);
         info.ArgumentList.Add("setsid");
-        info.ArgumentList.Add(RuncPath!);
-        info.ArgumentList.Add("--root");
-        info.ArgumentList.Add(RuncRoot);
+        info.ArgumentList.Add(Binary!);
+        foreach (var global in Globals)
+        {
+            info.ArgumentList.Add(global);
+        }
+
+        if (gvisor && network.Path is null && launch.Spec.Security?.HostNetwork != true)
+        {
+            // No pod address (no namespace of ours to join): gVisor's own network stack with loopback only.
+            info.ArgumentList.Add("--network=none");
+        }
+
         info.ArgumentList.Add("run");
         info.ArgumentList.Add("--bundle");
         info.ArgumentList.Add(bundle);
         info.ArgumentList.Add(id);
-        var process = Process.Start(info) ?? throw new RuntimeException("cannot start runc");
+        var process = Process.Start(info) ?? throw new RuntimeException($"cannot start {Tool}");
         process.StandardInput.Close();
         var pid = process.Id;
         return new ContainerHandle(pid, Posix.StartTime(pid) ?? 0, WaitAsync(process, id), id, network.Path);
@@ -97,20 +122,20 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         var id = handle.Id;
         if (!handle.Exited.IsCompleted)
         {
-            await RuncAsync(["kill", id, "TERM"], ct, ignoreErrors: true);
+            await ExecAsync(["kill", id, "TERM"], ct);
             try
             {
                 await handle.Exited.WaitAsync(grace, ct);
             }
             catch (TimeoutException)
             {
-                await RuncAsync(["kill", "--all", id, "KILL"], ct, ignoreErrors: true);
+                await ExecAsync(["kill", "--all", id, "KILL"], ct);
                 Posix.SignalGroup(handle.Pid, Posix.SigKill);
                 await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), ct);
             }
         }
 
-        await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true);
+        await ExecAsync(["delete", "--force", id], ct);
         await NetworkNamespace.TearDownAsync(id, ct);
     }
 
@@ -145,6 +170,12 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
     }
 
     internal static string RuncRoot => "/run/gitorch-runc";
+
+    internal static string RunscRoot => "/run/gitorch-runsc";
+
+    /// <summary>Runs this driver's tool (runc or runsc) with its global flags; errors are ignored (the caller checks the state after).</summary>
+    internal Task<(int Code, string Output)> ExecAsync(IReadOnlyList<string> args, CancellationToken ct) =>
+        RunToolAsync(Binary ?? Tool, [.. Globals, .. args], ct, ignoreErrors: true);
 
     /// <summary>The OCI runtime spec for one container.</summary>
     public static JsonObject Spec(ContainerLaunch launch, string? networkNamespace, string? id = null)
@@ -329,11 +360,12 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         }
     }
 
-    internal static async Task<(int Code, string Output)> RuncAsync(IReadOnlyList<string> args, CancellationToken ct, bool ignoreErrors = false)
+    internal static Task<(int Code, string Output)> RuncAsync(IReadOnlyList<string> args, CancellationToken ct, bool ignoreErrors = false) =>
+        RunToolAsync(RuncPath ?? "runc", ["--root", RuncRoot, .. args], ct, ignoreErrors);
+
+    private static async Task<(int Code, string Output)> RunToolAsync(string binary, IReadOnlyList<string> args, CancellationToken ct, bool ignoreErrors)
     {
-        var info = new ProcessStartInfo(RuncPath ?? "runc") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("--root");
-        info.ArgumentList.Add(RuncRoot);
+        var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -345,7 +377,7 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         await process.WaitForExitAsync(ct);
         if (process.ExitCode != 0 && !ignoreErrors)
         {
-            throw new RuntimeException($"runc {args[0]} failed: {(await error).Trim()}");
+            throw new RuntimeException($"{Path.GetFileName(binary)} {string.Join(' ', args.Where(a => !a.StartsWith('-')).Take(1))} failed: {(await error).Trim()}");
         }
 
         return (process.ExitCode, await output);
