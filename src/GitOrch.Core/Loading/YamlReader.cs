@@ -102,7 +102,17 @@ public static class YamlReader
                 var kind = scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty
                     ? YamlScalars.Resolve(scalar.Value)
                     : ResolveTagged(scalar);
-                var node = new ScalarNode(line, column, scalar.Value, kind) { EndLine = (int)scalar.End.Line, EndColumn = (int)scalar.End.Column };
+                var node = new ScalarNode(line, column, scalar.Value, kind)
+                {
+                    EndLine = (int)scalar.End.Line,
+                    EndColumn = (int)scalar.End.Column,
+                    Quote = scalar.Style switch
+                    {
+                        ScalarStyle.DoubleQuoted => '"',
+                        ScalarStyle.SingleQuoted => '\'',
+                        _ => null,
+                    },
+                };
                 Remember(scalar.Anchor, node, anchors);
                 return node;
             }
