@@ -44,13 +44,19 @@ public sealed class CrashLoopTests
         Assert.Matches(@"Container main: crash loop, exited with code 1, [1-9]\d* restart\(s\), next attempt at \d\d:\d\d:\d\d \((in \d+\.\ds|due)\)", get);
         Assert.Matches(@"\n  last output  fatal: config file missing \(×\d+\)\n", get);
 
+        // The runtime step's message follows the node's report at its next poll (every second).
         var (exit, why, _) = Command.Run("why", "crashy", "-n", "demo", "--server", up.Server);
+        for (var deadline = DateTime.UtcNow.AddSeconds(30); !why.Contains("crash loop on node-a", StringComparison.Ordinal) && DateTime.UtcNow < deadline; await Task.Delay(200))
+        {
+            (exit, why, _) = Command.Run("why", "crashy", "-n", "demo", "--server", up.Server);
+        }
+
         Assert.Equal(3, exit);
         Assert.Contains("is not running (phase CrashLoop on node-a", why, StringComparison.Ordinal);
         Assert.Matches(@"Container main: crash loop, exited with code 1, [1-9]\d* restart\(s\), next attempt at", why);
         Assert.Contains("fatal: config file missing (×", why, StringComparison.Ordinal);
         Assert.Contains("Blocked by step runtime (loop runtime)", why, StringComparison.Ordinal);
-        Assert.Contains("crash loop on node-a: main exited with code 1", why, StringComparison.Ordinal);
+        Assert.True(why.Contains("crash loop on node-a: main exited with code 1", StringComparison.Ordinal), why);
         Assert.Equal(0, await up.TerminateAsync());
     }
 }
