@@ -111,13 +111,11 @@ public sealed class ReadoptionTests
 
             Assert.Null(Busybox.InitPid(box));
             Assert.False(Alive(boxInit), $"the box container's init (pid {boxInit}) must be gone");
-            Assert.False(File.Exists(NetworkNamespace.PathOf(box)), $"network namespace {box} must be gone");
             Assert.Equal(string.Empty, Shell("pgrep", "-f", marker).Trim());
         }
         finally
         {
             Busybox.Runc("delete", "--force", box);
-            Shell("ip", "netns", "delete", box);
             Shell("pkill", "-KILL", "-f", marker); // This test's unique marker only.
         }
     }

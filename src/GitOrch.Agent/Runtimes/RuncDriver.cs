@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GitOrch.Agent.Native;
+using GitOrch.Agent.Network;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Security;
 
@@ -16,8 +18,11 @@ namespace GitOrch.Agent.Runtimes;
 /// paths, no devices, no host mounts, its own network namespace. Each weakening appears only as the
 /// pod's validated request says (validation has already checked the ClusterPolicy exception).
 /// </summary>
-public sealed class RuncDriver(string scope = "", bool gvisor = false) : IRuntimeDriver
+public sealed class RuncDriver(string scope = "", NodeNetworking? network = null, bool gvisor = false) : IRuntimeDriver
 {
+    private readonly NodeNetworking _network = network ?? new NodeNetworking(scope);
+    private readonly ConcurrentDictionary<string, string> _pods = new(StringComparer.Ordinal);
+
     public const long NobodyUid = 65534;
     public const long UserNamespaceBase = 100000;
     public const long UserNamespaceSize = 65536;
@@ -27,7 +32,7 @@ public sealed class RuncDriver(string scope = "", bool gvisor = false) : IRuntim
     /// with the ptrace platform (no KVM needed): the container's system calls go to gVisor's own
     /// kernel in user space instead of the host's, a stronger sandbox than runc's.
     /// </summary>
-    public static RuncDriver Gvisor(string scope = "") => new(scope, gvisor: true);
+    public static RuncDriver Gvisor(string scope = "", NodeNetworking? network = null) => new(scope, network, gvisor: true);
 
     public string Name => gvisor ? "gvisor" : "oci";
 
@@ -69,8 +74,9 @@ public sealed class RuncDriver(string scope = "", bool gvisor = false) : IRuntim
         Storage.StateFiles.Folder(Path.GetDirectoryName(bundle)!, Storage.StateFiles.TraversableFolder);
         Storage.StateFiles.Folder(bundle); // config.json holds the env values: 0700/0600
         await ExecAsync(["delete", "--force", id], ct); // A leftover of a crashed agent.
-        var network = await NetworkNamespace.SetUpAsync(id, launch, ct);
-        var spec = Spec(launch, network.Path, id);
+        _pods[id] = launch.Pod;
+        var network = await NetworkNamespace.SetUpAsync(_network, launch, ct);
+        var spec = Spec(launch, network, id);
         CreateMountPoints(launch.ImageRootfs, spec);
         await using (var config = new StreamWriter(new FileStream(Path.Combine(bundle, "config.json"), Storage.StateFiles.PrivateWrite(FileMode.Create))))
         {
@@ -89,7 +95,7 @@ public sealed class RuncDriver(string scope = "", bool gvisor = false) : IRuntim
             info.ArgumentList.Add(global);
         }
 
-        if (gvisor && network.Path is null && launch.Spec.Security?.HostNetwork != true)
+        if (gvisor && network is null && launch.Spec.Security?.HostNetwork != true)
         {
             // No pod address (no namespace of ours to join): gVisor's own network stack with loopback only.
             info.ArgumentList.Add("--network=none");
@@ -102,7 +108,7 @@ public sealed class RuncDriver(string scope = "", bool gvisor = false) : IRuntim
         var process = Process.Start(info) ?? throw new RuntimeException($"cannot start {Tool}");
         process.StandardInput.Close();
         var pid = process.Id;
-        return new ContainerHandle(pid, Posix.StartTime(pid) ?? 0, WaitAsync(process, id), id, network.Path);
+        return new ContainerHandle(pid, Posix.StartTime(pid) ?? 0, WaitAsync(process, id), id, network);
     }
 
     /// <summary>
@@ -114,7 +120,8 @@ public sealed class RuncDriver(string scope = "", bool gvisor = false) : IRuntim
     public ContainerHandle Adopt(string pod, string container, int pid, long startTime, string? id)
     {
         var runcId = string.IsNullOrEmpty(id) ? Id(pod, container) : id;
-        return new ContainerHandle(pid, startTime, ProcessDriver.WatchAsync(pid, startTime), runcId, NetworkNamespace.PathOf(runcId));
+        _pods[runcId] = pod; // Stopping it tears down the pod's network once no container uses it.
+        return new ContainerHandle(pid, startTime, ProcessDriver.WatchAsync(pid, startTime), runcId);
     }
 
     public async Task StopAsync(ContainerHandle handle, TimeSpan grace, CancellationToken ct)
@@ -125,6 +132,7 @@ public sealed class RuncDriver(string scope = "", bool gvisor = false) : IRuntim
         }
 
         var id = handle.Id;
+        var podNamespace = _pods.ContainsKey(id) ? null : await NetworkNamespace.OfContainerAsync(id, ct);
         if (!handle.Exited.IsCompleted)
         {
             await ExecAsync(["kill", id, "TERM"], CancellationToken.None);
@@ -143,7 +151,14 @@ public sealed class RuncDriver(string scope = "", bool gvisor = false) : IRuntim
 
         // Clean-up always runs to the end: a half-deleted container or namespace would outlive us.
         await ExecAsync(["delete", "--force", id], CancellationToken.None);
-        await NetworkNamespace.TearDownAsync(id, CancellationToken.None);
+        if (_pods.TryRemove(id, out var pod))
+        {
+            await NetworkNamespace.TearDownAsync(_network, pod, CancellationToken.None);
+        }
+        else if (podNamespace is not null)
+        {
+            await _network.TearDownNamespaceAsync(podNamespace, CancellationToken.None);
+        }
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Agents;
 using GitOrch.Core.AgentApi;
 using System.Text.Json;
@@ -24,7 +25,7 @@ public static class WorkflowEndpoints
     {
         var api = app.MapGroup("/api/v1");
 
-        api.MapGet("/objects/{kind}/{name}/workflow", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace) =>
+        api.MapGet("/objects/{kind}/{name}/workflow", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, AgentGateway agents, ClusterNetwork network, string kind, string name, string? @namespace) =>
             WithTransaction(engine, store, kind, name, @namespace, (obj, t) =>
             {
                 var logs = engine.Logs(obj, 2000, t.Id);
@@ -46,7 +47,9 @@ public static class WorkflowEndpoints
                 var containers = status?["containers"] is JArray list
                     ? JsonSerializer.Deserialize<List<ContainerReport>>(list.ToString(Newtonsoft.Json.Formatting.None), ContainerJson)
                     : null;
-                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, status?["nodeName"]?.ToString(), containers));
+                var node = status?["nodeName"]?.ToString();
+                var podNetwork = node is null ? null : NetworkOf(agents, network, node, obj, status);
+                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, node, podNetwork, containers));
             }));
 
         api.MapGet("/objects/{kind}/{name}/logs", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace, int? limit) =>
@@ -73,7 +76,7 @@ public static class WorkflowEndpoints
         });
 
         // The agent API: heartbeats in, desired pods out (a watch by long-poll).
-        api.MapPost("/nodes/{node}/heartbeat", (AgentGateway agents, string node, NodeHeartbeat heartbeat) =>
+        api.MapPost("/nodes/{node}/heartbeat", (AgentGateway agents, ClusterNetwork network, string node, NodeHeartbeat heartbeat) =>
         {
             if (heartbeat.Node != node)
             {
@@ -81,7 +84,7 @@ public static class WorkflowEndpoints
             }
 
             agents.Heartbeat(heartbeat);
-            return Results.Ok(new { revision = agents.Assignments(node).Revision });
+            return Results.Ok(new HeartbeatAnswer(agents.Assignments(node).Revision, network.For(node)));
         });
 
         api.MapGet("/nodes/{node}/assignments", async (AgentGateway agents, string node, long? since, double? wait, CancellationToken ct) =>
@@ -163,12 +166,27 @@ public static class WorkflowEndpoints
             }
         });
 
-        api.MapGet("/nodes", (Nodes.NodeRegistry nodes, AgentGateway agents) => Results.Ok(nodes.All.Select(n =>
+        api.MapGet("/nodes", (Nodes.NodeRegistry nodes, AgentGateway agents, ClusterNetwork network) => Results.Ok(nodes.All.Select(n =>
         {
             agents.Reports.TryGetValue(n.Name, out var report);
             return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, agents.LastSeen(n.Name), nodes.Condition(n.Name),
-                report?.Runtimes ?? [], report?.Images ?? [], agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? [], report?.StateDir);
+                report?.Runtimes ?? [], report?.Images ?? [], agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? [],
+                new NodeNetworkModel(network.SubnetOf(n.Name), report?.UnderlayAddress, report?.PeerRoutes ?? [], network.Problems(n.Name)), report?.StateDir);
         }).ToList()));
+    }
+
+    /// <summary>A pod's address and what its node sees of it (veth, route) and of its routes to other nodes.</summary>
+    private static PodNetworkModel? NetworkOf(AgentGateway agents, ClusterNetwork network, string node, ObjectRef obj, JToken? status)
+    {
+        var address = status?["podIP"]?.ToString();
+        agents.Reports.TryGetValue(node, out var heartbeat);
+        var pod = heartbeat?.Pods.FirstOrDefault(p => p.Pod == obj.Key);
+        if (address is null && pod?.Network is null)
+        {
+            return null;
+        }
+
+        return new PodNetworkModel(address, network.SubnetOf(node), heartbeat?.UnderlayAddress, pod?.Network, heartbeat?.PeerRoutes ?? [], network.Problems(node));
     }
 
     private static IResult WithTransaction(Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? ns, Func<ObjectRef, Workflow.Model.Transaction, IResult> then)
@@ -201,10 +219,16 @@ public static class WorkflowEndpoints
 }
 
 /// <summary>
-/// <c>why</c>'s answer: the workflow, the phase, and for a pod its containers as the node last
-/// reported them (exit code, restarts, next attempt and last output of a crash loop).
+/// <c>why</c>'s answer: the workflow, the phase, and for a pod its network and its containers as the
+/// node last reported them (exit code, restarts, next attempt and last output of a crash loop).
 /// </summary>
-public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null, IReadOnlyList<ContainerReport>? Containers = null);
+public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null, PodNetworkModel? Network = null, IReadOnlyList<ContainerReport>? Containers = null);
+
+/// <summary>A pod's network for <c>why</c>: its address (status.podIP), its node's /64 and underlay, what the node sees (veth, route), the node's routes to peers, and problems.</summary>
+public sealed record PodNetworkModel(string? Address, string NodeSubnet, string? NodeUnderlay, PodNetworkReport? OnNode, IReadOnlyList<PeerRouteReport> PeerRoutes, IReadOnlyList<string> Problems);
+
+/// <summary>A node's network for <c>nodes</c>: its /64, its underlay address, its routes to peers, and problems.</summary>
+public sealed record NodeNetworkModel(string Subnet, string? Underlay, IReadOnlyList<PeerRouteReport> PeerRoutes, IReadOnlyList<string> Problems);
 
 public sealed record GraphModel(string Dot);
 
@@ -219,4 +243,4 @@ public sealed record LoopModel(
 
 public sealed record NodeStatusModel(
     string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes, DateTimeOffset? LastSeen, string? Condition,
-    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods, string? StateDir = null);
+    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods, NodeNetworkModel? Network = null, string? StateDir = null);

@@ -18,7 +18,7 @@ public sealed class ImageCommandTests : IAsyncLifetime
     {
         _controller = await RunningController.StartAsync();
         await File.WriteAllTextAsync(Path.Combine(_rootfs, "hello.txt"), "hi\n");
-        _controller.Host.Controller.Agents.Heartbeat(new NodeHeartbeat("node-a", new Dictionary<string, string>(), 4000, 4L << 30, [], [], ["oci"], null, _agentState));
+        _controller.Host.Controller.Agents.Heartbeat(new NodeHeartbeat("node-a", new Dictionary<string, string>(), 4000, 4L << 30, [], [], ["oci"], StateDir: _agentState));
     }
 
     public async Task DisposeAsync()
