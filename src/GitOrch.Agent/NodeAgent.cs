@@ -47,6 +47,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private FileStream? _lock;
     private long _revision = -1;
     private bool _controllerReachable = true;
+    private bool _reaped;
     private string? _underlay;
 
     public NodeAgent(AgentOptions options, ILoggerFactory logs, TimeProvider time, IEnumerable<IRuntimeDriver>? drivers = null)
@@ -60,7 +61,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         _desired = new DesiredState(options.StateDir);
         Images = new ImageStore(Path.Combine(options.StateDir, "images"));
         Network = new NodeNetworking(options.StateDir, options.NetworkNamespace, logs.CreateLogger("GitOrch.Agent.Network"));
-        _drivers = (drivers ?? [new ProcessDriver(), new RuncDriver(options.StateDir, Network)]).ToDictionary(d => d.Name);
+        _drivers = (drivers ?? [new ProcessDriver(), new RuncDriver(options.StateDir, Network), RuncDriver.Gvisor(options.StateDir, Network)]).ToDictionary(d => d.Name);
     }
 
     /// <summary>The node's pod network: veths, routes to pods and to other nodes, forwarding, egress.</summary>
@@ -233,7 +234,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             try
             {
                 var heartbeat = new NodeHeartbeat(_options.Node, _options.Labels, _options.CpuMillis, _options.MemoryBytes, Images.List(), await ReportsWithNetworkAsync(ct),
-                    _drivers.Values.Where(d => d.Unavailable is null).Select(d => d.Name).ToList(), UnderlayAddress, Network.PeerRoutes, Network.Problem);
+                    _drivers.Values.Where(d => d.Unavailable is null).Select(d => d.Name).ToList(), UnderlayAddress, Network.PeerRoutes, Network.Problem, _options.StateDir);
                 var ack = await _client!.HeartbeatAsync(heartbeat.ToProto(), deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
                 Reachable(true);
                 var refused = string.Join(", ", ack.RefusedPods);
@@ -407,6 +408,22 @@ public sealed partial class NodeAgent : IAsyncDisposable
             {
                 await pod.StopAsync(ct);
                 await pod.DisposeAsync();
+            }
+
+            if (!_reaped)
+            {
+                // The first set this agent applies: containers an earlier agent left running for pods
+                // that are no longer assigned here are stopped with the runtime that started them.
+                _reaped = true;
+                var kept = wanted.Keys.Select(PodSupervisor.Escape).ToHashSet(StringComparer.Ordinal);
+                var pods = Path.Combine(_options.StateDir, "pods");
+                foreach (var folder in Directory.Exists(pods) ? Directory.EnumerateDirectories(pods) : [])
+                {
+                    if (!kept.Contains(Path.GetFileName(folder)))
+                    {
+                        await PodSupervisor.ReapAsync(folder, name => _drivers.GetValueOrDefault(name), _log, ct);
+                    }
+                }
             }
 
             foreach (var assignment in set.Pods)

@@ -40,6 +40,7 @@ public static class GitOrchApp
         root.Add(AgentCommand.Create());
         root.Add(ImageCommand.Create());
         root.Add(ImportCommand.Create());
+        root.Add(SyncCommand.Create());
         root.Add(NodesCommand.CreateList());
         root.Add(NodesCommand.CreateNode());
         root.Add(TokenCommand.Create());
@@ -50,6 +51,18 @@ public static class GitOrchApp
     {
         var root = Build(terminal);
         var parse = root.Parse(args);
+        if (UnknownOptions.Find(parse) is { } unknown)
+        {
+            await error.WriteLineAsync($"gitorch: {unknown}");
+            return ExitCodes.Invalid;
+        }
+
+        if (parse.Action is System.CommandLine.Invocation.ParseErrorAction errors && parse.CommandResult.Command.Subcommands.Count == 0)
+        {
+            // A leaf command has no subcommands to suggest: a stray value is not a misspelled option.
+            errors.ShowTypoCorrections = false;
+        }
+
         // Signals are ours (Program.cs cancels ct on SIGINT and SIGTERM): the library must not handle them too.
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         try

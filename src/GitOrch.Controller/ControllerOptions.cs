@@ -35,6 +35,12 @@ public sealed record ControllerOptions
     /// <summary>The forge that holds the config repo's pull requests, for rollout approvals; none means large steps cannot be approved.</summary>
     public Forge.GitHubOptions? GitHub { get; init; }
 
+    /// <summary>
+    /// How often a head commit that waits for a rollout approval is re-checked against its pull
+    /// request's reviews (a <c>pull_request_review</c> webhook or <c>gitorch sync</c> re-checks at once).
+    /// </summary>
+    public TimeSpan ApprovalPoll { get; init; } = TimeSpan.FromSeconds(30);
+
     /// <summary>How long a node may miss heartbeats before its <c>ha</c> pods are rescheduled.</summary>
     public TimeSpan NodeGrace { get; init; } = TimeSpan.FromSeconds(30);
 

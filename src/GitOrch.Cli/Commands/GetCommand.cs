@@ -46,6 +46,12 @@ internal static class GetCommand
                 }
 
                 Print([model.Summary], writer, Kinds.IsNamespaced(resolved));
+                if (resolved == Kinds.Pod && model.Object.TryGetProperty("status", out var status) && status.TryGetProperty("containers", out var containers)
+                    && containers.ValueKind == JsonValueKind.Array)
+                {
+                    ContainerDetails.Print(containers.Deserialize<List<GitOrch.Core.AgentApi.ContainerReport>>(ApiClient.Json), writer, DateTimeOffset.UtcNow);
+                }
+
                 return ExitCodes.Ok;
             }
 

@@ -56,6 +56,7 @@ internal static class WhyCommand
             : why.Running
             ? t.Green($"{obj.Display} is running{where}{restarts}.")
             : t.Red($"{obj.Display} is not running (phase {why.Phase}{where}{restarts})."));
+        ContainerDetails.Print(why.Containers, w, now);
         w.WriteLine($"Transaction {report.Transaction}{(report.Commit is null ? string.Empty : $" for commit {report.Commit[..12]}")}: {report.State}, started {Time(report.CreatedAt)}.");
 
         if (why.Running)
@@ -72,7 +73,8 @@ internal static class WhyCommand
             var attempts = b.Attempts == 0 ? string.Empty
                 : b.Failures > 0 ? $", attempt {b.Attempts} ({b.Failures} of {b.MaxAttempts} allowed failures)"
                 : $", attempt {b.Attempts}";
-            w.WriteLine($"  state    {Colour(t, b.State)} for {Duration(now - (b.Since ?? now))}{attempts}");
+            var next = b.NextAttemptAt is { } at && at > now ? $", next attempt in {Duration(at - now)}" : string.Empty;
+            w.WriteLine($"  state    {Colour(t, b.State)} for {Duration(now - (b.Since ?? now))}{attempts}{next}");
             if (b.Message is not null)
             {
                 var lines = Wrap.Lines(b.Message, t.Width, 11).ToList();

@@ -150,6 +150,15 @@ public sealed class AgentGateway : IDisposable
     public event Action<string, PodReport>? PodReportChanged;
 
     /// <summary>Records an agent's heartbeat: registers the node (back as schedulable) and keeps its report.</summary>
+    /// <summary>The state folder node <paramref name="node"/>'s agent last reported (its image store is STATE/images), or null.</summary>
+    public string? StateDirOf(string node)
+    {
+        lock (_gate)
+        {
+            return _reports.TryGetValue(node, out var report) ? report.StateDir : null;
+        }
+    }
+
     public void Heartbeat(NodeHeartbeat heartbeat)
     {
         _nodes.Register(new NodeInfo(heartbeat.Node, heartbeat.Labels, heartbeat.CpuMillis, heartbeat.MemoryBytes));

@@ -30,3 +30,6 @@ public sealed record DiffModel(string Object, int From, int To, string Diff);
 public sealed record BlameModel(string Object, string Field, int Version, string Changer, string Kind, string? SourceCommit, DateTimeOffset CreatedAt, JsonElement? Value);
 
 public sealed record ErrorModel(string Error);
+
+/// <summary>What <c>POST /objects/{kind}/{name}/retry</c> did.</summary>
+public sealed record RetryModel(string Object, string Message);

@@ -1,7 +1,9 @@
 using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Agents;
 using GitOrch.Core.AgentApi;
+using System.Text.Json;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Logs;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Analysis;
@@ -17,6 +19,8 @@ namespace GitOrch.Controller.Api;
 /// <summary>Workflows (why, logs, graph, critical chain), the loop registry, nodes and their pods' logs.</summary>
 public static class WorkflowEndpoints
 {
+    private static readonly JsonSerializerOptions ContainerJson = new(JsonSerializerDefaults.Web);
+
     public static void Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1");
@@ -25,7 +29,9 @@ public static class WorkflowEndpoints
             WithTransaction(engine, store, kind, name, @namespace, (obj, t) =>
             {
                 var logs = engine.Logs(obj, 2000, t.Id);
-                var report = WorkflowAnalysis.Report(t, step => logs.Where(l => l.Step == step).TakeLast(5).ToList());
+                // Repeated identical lines (a step polling the same answer) read once, with a count.
+                var report = WorkflowAnalysis.Report(t, step => LogFolding.Fold(
+                    logs.Where(l => l.Step == step), l => l.Level + " " + l.Message, (l, n) => n == 1 ? l : l with { Message = $"{l.Message} (×{n})" }).TakeLast(5).ToList());
                 var status = store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"] : null;
                 if (obj.Kind != Kinds.Pod)
                 {
@@ -38,9 +44,12 @@ public static class WorkflowEndpoints
 
                 var phase = status?["phase"]?.ToString();
                 var restarts = status?["restarts"] is JValue { Type: JTokenType.Integer } r ? (int)r : 0;
+                var containers = status?["containers"] is JArray list
+                    ? JsonSerializer.Deserialize<List<ContainerReport>>(list.ToString(Newtonsoft.Json.Formatting.None), ContainerJson)
+                    : null;
                 var node = status?["nodeName"]?.ToString();
                 var podNetwork = node is null ? null : NetworkOf(agents, network, node, obj, status);
-                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, node, podNetwork));
+                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, node, podNetwork, containers));
             }));
 
         api.MapGet("/objects/{kind}/{name}/logs", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace, int? limit) =>
@@ -140,7 +149,7 @@ public static class WorkflowEndpoints
             agents.Reports.TryGetValue(n.Name, out var report);
             return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, agents.LastSeen(n.Name), nodes.Condition(n.Name),
                 report?.Runtimes ?? [], report?.Images ?? [], agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? [],
-                new NodeNetworkModel(network.SubnetOf(n.Name), report?.UnderlayAddress, report?.PeerRoutes ?? [], network.Problems(n.Name)));
+                new NodeNetworkModel(network.SubnetOf(n.Name), report?.UnderlayAddress, report?.PeerRoutes ?? [], network.Problems(n.Name)), report?.StateDir);
         }).ToList()));
     }
 
@@ -185,7 +194,11 @@ public static class WorkflowEndpoints
         Results.BadRequest(new ErrorModel($"unknown kind \"{kind}\"; use one of: {string.Join(", ", Kinds.All)}"));
 }
 
-public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null, PodNetworkModel? Network = null);
+/// <summary>
+/// <c>why</c>'s answer: the workflow, the phase, and for a pod its network and its containers as the
+/// node last reported them (exit code, restarts, next attempt and last output of a crash loop).
+/// </summary>
+public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null, PodNetworkModel? Network = null, IReadOnlyList<ContainerReport>? Containers = null);
 
 /// <summary>A pod's network for <c>why</c>: its address (status.podIP), its node's /64 and underlay, what the node sees (veth, route), the node's routes to peers, and problems.</summary>
 public sealed record PodNetworkModel(string? Address, string NodeSubnet, string? NodeUnderlay, PodNetworkReport? OnNode, IReadOnlyList<PeerRouteReport> PeerRoutes, IReadOnlyList<string> Problems);
@@ -206,4 +219,4 @@ public sealed record LoopModel(
 
 public sealed record NodeStatusModel(
     string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes, DateTimeOffset? LastSeen, string? Condition,
-    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods, NodeNetworkModel? Network = null);
+    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods, NodeNetworkModel? Network = null, string? StateDir = null);

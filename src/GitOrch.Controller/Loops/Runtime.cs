@@ -53,6 +53,8 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
                         ("status.phase", report.Phase), ("status.containers", containers), ("status.restarts", report.Restarts)));
                 case "Failed":
                     throw new LoopCallException($"node {node} could not run the pod: {report.Message}");
+                case "CrashLoop":
+                    return ValueTask.FromResult(CrashLoop(node, status, report, containers));
             }
         }
 
@@ -113,6 +115,34 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
     {
         using var reader = new Newtonsoft.Json.JsonTextReader(new StringReader(JsonSerializer.Serialize(inits, Json))) { DateParseHandling = Newtonsoft.Json.DateParseHandling.None };
         return JArray.Load(reader);
+    }
+
+    /// <summary>
+    /// A container exited unexpectedly and waits in its restart backoff: the pod's phase says so,
+    /// status.containers carries exit code, restarts, next attempt and last output, and the step
+    /// keeps waiting (the node restarts the container; the pod becomes Running when it stays up).
+    /// The message has no countdown in it, so repeated polls of one crash read the same.
+    /// </summary>
+    private static LoopAnswer CrashLoop(string node, JObject status, PodReport report, JArray containers)
+    {
+        var message = $"crash loop on {node}: {report.Message}";
+        var fields = new Dictionary<string, JToken>();
+        if (status["phase"]?.ToString() != "CrashLoop")
+        {
+            fields["status.phase"] = "CrashLoop";
+        }
+
+        if (!JToken.DeepEquals(status["containers"], containers))
+        {
+            fields["status.containers"] = containers;
+        }
+
+        if (status["restarts"]?.Type != JTokenType.Integer || (int)status["restarts"]! != report.Restarts)
+        {
+            fields["status.restarts"] = report.Restarts;
+        }
+
+        return new LoopAnswer(fields, message, Poll.TotalSeconds);
     }
 
     /// <summary>The pod's definition for its node, with a generation that changes when anything the node runs changes.</summary>

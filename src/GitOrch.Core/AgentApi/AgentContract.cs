@@ -16,7 +16,22 @@ public sealed record PodAssignment(string Pod, string Generation, JsonElement Sp
 public sealed record PodReport(string Pod, string Generation, string Phase, int Restarts, string? Message, IReadOnlyList<ContainerReport> Containers, PodNetworkReport? Network = null,
     IReadOnlyList<InitContainerReport>? InitContainers = null);
 
-public sealed record ContainerReport(string Name, string State, int? Pid, int Restarts, int? ExitCode, DateTimeOffset? StartedAt);
+/// <summary>
+/// One container as its node sees it. <see cref="State"/> is <c>running</c>, <c>starting</c>,
+/// <c>exited</c>, <c>failed</c> (cannot run) or <c>crashloop</c> (exited unexpectedly, waiting in
+/// its restart backoff until <see cref="NextAttemptAt"/>). <see cref="LastOutput"/> holds the
+/// container's last output lines (repeats folded, "line (×3)") when it is not running.
+/// </summary>
+public sealed record ContainerReport(
+    string Name,
+    string State,
+    int? Pid,
+    int Restarts,
+    int? ExitCode,
+    DateTimeOffset? StartedAt,
+    DateTimeOffset? FinishedAt = null,
+    DateTimeOffset? NextAttemptAt = null,
+    IReadOnlyList<string>? LastOutput = null);
 
 /// <summary>
 /// One init container of the pod's current generation. <c>State</c>: <c>waiting</c> (an earlier one has
@@ -39,6 +54,7 @@ public sealed record InitContainerReport(
 /// <param name="UnderlayAddress">The address other nodes reach this node at (<c>agent --address</c>); the next hop of their route to this node's /64.</param>
 /// <param name="PeerRoutes">The state of this node's route to every other node's /64.</param>
 /// <param name="NetworkProblem">What keeps pod networking from working on this node (forwarding, egress), or null.</param>
+/// <param name="StateDir">The agent's state folder (absolute, on the node): its image store is <c>STATE/images</c>, which <c>gitorch image</c> and the image-pull step's advice name.</param>
 public sealed record NodeHeartbeat(
     string Node,
     IReadOnlyDictionary<string, string> Labels,
@@ -49,7 +65,8 @@ public sealed record NodeHeartbeat(
     IReadOnlyList<string> Runtimes,
     string? UnderlayAddress = null,
     IReadOnlyList<PeerRouteReport>? PeerRoutes = null,
-    string? NetworkProblem = null);
+    string? NetworkProblem = null,
+    string? StateDir = null);
 
 /// <summary>A node's desired pods at a revision (the answer to a watch).</summary>
 public sealed record AssignmentSet(string Node, long Revision, IReadOnlyList<PodAssignment> Pods);

@@ -32,6 +32,10 @@ public enum PodRuntime
 
     [EnumMember(Value = "process")]
     Process,
+
+    /// <summary>The same OCI bundle under gVisor (runsc): a stronger sandbox than oci, needing no exception.</summary>
+    [EnumMember(Value = "gvisor")]
+    Gvisor,
 }
 
 public enum RestartPolicy

@@ -68,13 +68,13 @@ internal static class PodSpecRules
                         $"{ValidationContext.Render(at)}: container name \"{container.Name}\" is used twice (init containers and containers share one set of names); rename one", obj);
                 }
 
-                if (spec.Runtime == PodRuntime.Oci && container.Image is null)
+                if (spec.Runtime != PodRuntime.Process && container.Image is null)
                 {
                     context.Error(obj.At(at), DiagnosticCodes.MissingField,
-                        $"{ValidationContext.Render(at)}: container \"{container.Name}\" runs on the oci runtime and needs an image (name:tag in the node's image store); add image", obj);
+                        $"{ValidationContext.Render(at)}: container \"{container.Name}\" runs on the {(spec.Runtime == PodRuntime.Gvisor ? "gvisor" : "oci")} runtime and needs an image (name:tag in the node's image store); add image", obj);
                 }
 
-                if (spec.Runtime == PodRuntime.Oci && container.Image is { } image && !image.Contains(':', StringComparison.Ordinal))
+                if (spec.Runtime != PodRuntime.Process && container.Image is { } image && !image.Contains(':', StringComparison.Ordinal))
                 {
                     context.Error(obj.ValueAt([.. at, "image"]), DiagnosticCodes.BadFormat,
                         $"{ValidationContext.Render(at)}: image \"{image}\" has no tag; pin a version as name:tag (for example {image}:1.0), so that every version of the pod names exactly one image", obj);
@@ -96,7 +96,7 @@ internal static class PodSpecRules
                             $"{ValidationContext.Render(portAt)}: port name \"{port.Name}\" is used twice in this pod; rename one", obj);
                     }
 
-                    if (spec.Runtime == PodRuntime.Oci && port.Port is null)
+                    if (spec.Runtime != PodRuntime.Process && port.Port is null)
                     {
                         context.Error(obj.At(portAt), DiagnosticCodes.MissingField,
                             $"{ValidationContext.Render(portAt)}: port \"{port.Name}\" needs a port number on the oci runtime (only the process runtime allocates host ports); add port", obj);

@@ -185,6 +185,17 @@ internal sealed class GitorchProcess : IAsyncDisposable
         return _process.ExitCode;
     }
 
+    /// <summary>Asks the process to stop (SIGTERM, as systemd or `kill` would) and waits for it to exit.</summary>
+    public async Task<int> TerminateAsync(int seconds = 60)
+    {
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        return await WaitForExitAsync(seconds);
+    }
+
     /// <summary>Sends SIGINT, as Ctrl+C in a terminal does.</summary>
     public void Interrupt()
     {
