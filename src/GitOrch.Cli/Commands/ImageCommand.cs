@@ -19,7 +19,7 @@ internal static class ImageCommand
         {
             try
             {
-                var (store, whose) = await NodeImageStore.ResolveAsync(parse.GetValue(state), parse.GetValue(node), parse.GetRequiredValue(server), ct);
+                var (store, whose) = await NodeImageStore.ResolveAsync(parse.GetValue(state), parse.GetValue(node), parse, server, ct);
                 var info = await store.ImportAsync(parse.GetRequiredValue(name), parse.GetRequiredValue(path), ct);
                 await parse.InvocationConfiguration.Output.WriteLineAsync($"Imported {info.Image} from {info.Kind} {info.Source} into {store.Root} ({whose})");
                 return ExitCodes.Ok;
@@ -34,7 +34,7 @@ internal static class ImageCommand
         var list = new Command("ls", "List this node's images") { state, node, server, output };
         list.SetAction(async (parse, ct) =>
         {
-            var (store, whose) = await NodeImageStore.ResolveAsync(parse.GetValue(state), parse.GetValue(node), parse.GetRequiredValue(server), ct);
+            var (store, whose) = await NodeImageStore.ResolveAsync(parse.GetValue(state), parse.GetValue(node), parse, server, ct);
             var images = store.List();
             var writer = parse.InvocationConfiguration.Output;
             if (parse.GetValue(output) == Output.OutputFormat.Json)
@@ -63,7 +63,7 @@ internal static class ImageCommand
             using var client = Client.ApiClient.For(parse, server);
             var answer = await client.GetAsync<System.Text.Json.JsonElement>($"api/v1/nodes/{Uri.EscapeDataString(parse.GetRequiredValue(gcNode))}/image-roots", ct);
             var roots = answer.GetProperty("roots").EnumerateArray().Select(r => r.GetString()!).ToHashSet(StringComparer.Ordinal);
-            var (store, _) = await NodeImageStore.ResolveAsync(parse.GetValue(state), parse.GetValue(gcNode), parse.GetRequiredValue(server), ct);
+            var (store, _) = await NodeImageStore.ResolveAsync(parse.GetValue(state), parse.GetValue(gcNode), parse, server, ct);
             var removed = store.Collect(roots);
             var writer = parse.InvocationConfiguration.Output;
             await writer.WriteLineAsync(removed.Count == 0

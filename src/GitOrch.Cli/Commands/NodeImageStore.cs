@@ -14,8 +14,9 @@ internal static class NodeImageStore
 {
     public const string UpDefault = ".gitorch/agent";
 
-    public static async Task<(ImageStore Store, string Whose)> ResolveAsync(string? state, string? node, string server, CancellationToken ct)
+    public static async Task<(ImageStore Store, string Whose)> ResolveAsync(string? state, string? node, System.CommandLine.ParseResult parse, System.CommandLine.Option<string> serverOption, CancellationToken ct)
     {
+        var server = parse.GetValue(serverOption) ?? "the controller";
         if (state is not null)
         {
             return (new ImageStore(Path.Combine(state, "images")), $"--state {state}");
@@ -24,10 +25,11 @@ internal static class NodeImageStore
         List<NodeStatusModel> nodes;
         try
         {
-            using var client = new ApiClient(server);
+            using var client = ApiClient.For(parse, serverOption);
+            server = client.Server;
             nodes = await client.GetAsync<List<NodeStatusModel>>("api/v1/nodes", ct);
         }
-        catch (CliException ex) when (ex.Message.StartsWith("cannot reach", StringComparison.Ordinal))
+        catch (CliException ex) when (ex.Message.StartsWith("cannot reach", StringComparison.Ordinal) || ex.Message.StartsWith("no credentials", StringComparison.Ordinal))
         {
             if (Directory.Exists(UpDefault))
             {

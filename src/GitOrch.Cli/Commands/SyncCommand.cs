@@ -20,7 +20,7 @@ internal static class SyncCommand
         var command = new Command("sync", "Fetch and apply now; re-check a commit that waits for an approval; retry a failed workflow (--retry)") { retry, ns, server };
         command.SetAction(async (parse, ct) =>
         {
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var writer = parse.InvocationConfiguration.Output;
             var status = await client.PostAsync<ControllerStatus>("api/v1/sync", ct);
             await writer.WriteLineAsync($"Synced {status.Repo} (branch {status.Branch}): head {Short(status.Head)}, last applied {Short(status.LastApplied)}.");

@@ -58,12 +58,65 @@ public static class AgentMapping
             message.StartedAtUnixMs = started.ToUnixTimeMilliseconds();
         }
 
+        if (c.FinishedAt is { } finished)
+        {
+            message.FinishedAtUnixMs = finished.ToUnixTimeMilliseconds();
+        }
+
+        if (c.NextAttemptAt is { } next)
+        {
+            message.NextAttemptAtUnixMs = next.ToUnixTimeMilliseconds();
+        }
+
+        message.LastOutput.Add(c.LastOutput ?? []);
         return message;
     }
 
     public static Core.AgentApi.ContainerReport FromProto(this ContainerReport m) =>
         new(m.Name, m.State, m.HasPid ? m.Pid : null, m.Restarts, m.HasExitCode ? m.ExitCode : null,
-            m.HasStartedAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.StartedAtUnixMs) : null);
+            m.HasStartedAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.StartedAtUnixMs) : null,
+            m.HasFinishedAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.FinishedAtUnixMs) : null,
+            m.HasNextAttemptAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.NextAttemptAtUnixMs) : null,
+            m.LastOutput.Count > 0 ? [.. m.LastOutput] : null);
+
+    public static InitContainerReport ToProto(this Core.AgentApi.InitContainerReport i)
+    {
+        var message = new InitContainerReport { Name = i.Name, State = i.State, Attempts = i.Attempts };
+        if (i.ExitCode is { } exit)
+        {
+            message.ExitCode = exit;
+        }
+
+        if (i.StartedAt is { } started)
+        {
+            message.StartedAtUnixMs = started.ToUnixTimeMilliseconds();
+        }
+
+        if (i.FinishedAt is { } finished)
+        {
+            message.FinishedAtUnixMs = finished.ToUnixTimeMilliseconds();
+        }
+
+        if (i.RetryAt is { } retry)
+        {
+            message.RetryAtUnixMs = retry.ToUnixTimeMilliseconds();
+        }
+
+        if (i.Message is not null)
+        {
+            message.Message = i.Message;
+        }
+
+        message.LastLines.Add(i.LastLines);
+        return message;
+    }
+
+    public static Core.AgentApi.InitContainerReport FromProto(this InitContainerReport m) =>
+        new(m.Name, m.State, m.Attempts, m.HasExitCode ? m.ExitCode : null,
+            m.HasStartedAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.StartedAtUnixMs) : null,
+            m.HasFinishedAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.FinishedAtUnixMs) : null,
+            m.HasRetryAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.RetryAtUnixMs) : null,
+            m.HasMessage ? m.Message : null, [.. m.LastLines]);
 
     public static PodReport ToProto(this Core.AgentApi.PodReport r)
     {
@@ -79,12 +132,14 @@ public static class AgentMapping
             message.NetworkJson = JsonSerializer.Serialize(r.Network, Json);
         }
 
+        message.InitContainers.Add((r.InitContainers ?? []).Select(ToProto));
         return message;
     }
 
     public static Core.AgentApi.PodReport FromProto(this PodReport m) =>
         new(m.Pod, m.Generation, m.Phase, m.Restarts, m.HasMessage ? m.Message : null, m.Containers.Select(FromProto).ToList(),
-            m.HasNetworkJson ? JsonSerializer.Deserialize<PodNetworkReport>(m.NetworkJson, Json) : null);
+            m.HasNetworkJson ? JsonSerializer.Deserialize<PodNetworkReport>(m.NetworkJson, Json) : null,
+            m.InitContainers.Count > 0 ? m.InitContainers.Select(FromProto).ToList() : null);
 
     public static NodeHeartbeat ToProto(this Core.AgentApi.NodeHeartbeat h)
     {
@@ -111,6 +166,11 @@ public static class AgentMapping
             message.NetworkProblem = h.NetworkProblem;
         }
 
+        if (h.StateDir is not null)
+        {
+            message.StateDir = h.StateDir;
+        }
+
         return message;
     }
 
@@ -118,7 +178,8 @@ public static class AgentMapping
         new(m.Node, Copy(m.Labels), m.CpuMillis, m.MemoryBytes, [.. m.Images], m.Pods.Select(FromProto).ToList(), [.. m.Runtimes],
             m.HasUnderlayAddress ? m.UnderlayAddress : null,
             m.HasPeerRoutesJson ? JsonSerializer.Deserialize<List<PeerRouteReport>>(m.PeerRoutesJson, Json) : null,
-            m.HasNetworkProblem ? m.NetworkProblem : null);
+            m.HasNetworkProblem ? m.NetworkProblem : null,
+            m.HasStateDir ? m.StateDir : null);
 
     /// <summary>The network part of a heartbeat's answer.</summary>
     public static NodeNetwork? Network(this HeartbeatAck ack) =>
