@@ -31,6 +31,18 @@ if (Arg("--case") == "generate")
     return 0;
 }
 
+if (Arg("--case") == "schema-swap")
+{
+    var swapRepo = RepoGenerator.Create(int.Parse(Arg("--objects") ?? "2000", CultureInfo.InvariantCulture), Path.Combine(Path.GetTempPath(), "gitorch-bench-schema-" + Environment.ProcessId));
+    foreach (var line in SchemaSwapCase.Run(swapRepo))
+    {
+        Console.WriteLine(line);
+    }
+
+    Directory.Delete(swapRepo, recursive: true);
+    return 0;
+}
+
 if (Arg("--case") == "memory")
 {
     await MemoryChildAsync(int.Parse(Arg("--objects")!, CultureInfo.InvariantCulture), Arg("--dir")!);
