@@ -16,17 +16,20 @@ namespace GitOrch.Core.Schema;
 /// </summary>
 public static class SchemaValidator
 {
-    private static readonly EvaluationOptions Options = new() { OutputFormat = OutputFormat.List };
+    // Most documents are valid: a pass/fail evaluation first, the detailed one only for a failure.
+    private static readonly EvaluationOptions Quick = new() { OutputFormat = OutputFormat.Flag };
+    private static readonly EvaluationOptions Detailed = new() { OutputFormat = OutputFormat.List };
 
     public static void Validate(string kind, SourceDocument document, ObjectRef? obj, ICollection<Diagnostic> diagnostics)
     {
         var schema = SchemaRegistry.Schema(kind);
         using var instance = ToJsonDocument(document.Root);
-        var results = schema.Evaluate(instance.RootElement, Options);
-        if (results.IsValid)
+        if (schema.Evaluate(instance.RootElement, Quick).IsValid)
         {
             return;
         }
+
+        var results = schema.Evaluate(instance.RootElement, Detailed);
 
         var reported = new HashSet<(string, string)>();
         foreach (var result in Flatten(results))
