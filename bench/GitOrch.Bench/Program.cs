@@ -43,6 +43,19 @@ if (Arg("--case") == "schema-swap")
     return 0;
 }
 
+if (Arg("--case") == "history")
+{
+    var historyWork = Path.Combine(Path.GetTempPath(), "gitorch-bench-history-" + Environment.ProcessId);
+    Directory.CreateDirectory(historyWork);
+    foreach (var row in await HistoryCase.RunAsync(historyWork, int.Parse(Arg("--pods") ?? "1000", CultureInfo.InvariantCulture), int.Parse(Arg("--versions") ?? "100", CultureInfo.InvariantCulture), 500))
+    {
+        Console.WriteLine($"| {row.Case} | {row.Measured} | {row.Target} | {row.Verdict} |");
+    }
+
+    Directory.Delete(historyWork, recursive: true);
+    return 0;
+}
+
 if (Arg("--case") == "memory")
 {
     await MemoryChildAsync(int.Parse(Arg("--objects")!, CultureInfo.InvariantCulture), Arg("--dir")!);
@@ -162,59 +175,7 @@ await using (var git = new GitRepository(repo))
 }
 
 // 3. History size: pods × versions, store and packed mirror vs full copies; 4. mirror throughput.
-{
-    var state = Path.Combine(work, "state-history");
-    var mirrorRepo = Path.Combine(work, "mirror");
-    Directory.CreateDirectory(mirrorRepo);
-    RepoGenerator.Git(mirrorRepo, "init", "-q", "-b", "main");
-    using var store = HistoryStore.Open(state);
-    long fullCopies = 0;
-    for (var v = 1; v <= sizes.Versions; v++)
-    {
-        var changes = new List<ObjectChange>();
-        for (var p = 0; p < sizes.Pods; p++)
-        {
-            var json = Newtonsoft.Json.Linq.JObject.Parse(GitOrch.Core.Loading.SourceJson.ToJson(YamlOf(RepoGenerator.Pod(p, $"v{v}"))).ToString());
-            var text = json.ToString(Newtonsoft.Json.Formatting.None);
-            fullCopies += Encoding.UTF8.GetByteCount(GitOrch.Core.Rendering.YamlRenderer.Render(json));
-            changes.Add(new ObjectChange(new ObjectRef("Pod", $"ns-{p % 10}", $"svc-{p}"), text, ["spec.containers[0].env.GREETING"], null));
-        }
-
-        store.Write(new ChangeBatch("git/bench@example.com", ChangeKind.External, null, $"round {v}", "Bench", "bench@example.com", changes));
-    }
-
-    await using var git = new GitRepository(mirrorRepo);
-    var mirror = new HistoryMirror(git, store);
-    await mirror.CatchUpAsync(CancellationToken.None);
-    RepoGenerator.Git(mirrorRepo, "gc", "-q", "--aggressive", "--prune=now");
-    var packed = Directory.EnumerateFiles(Path.Combine(mirrorRepo, ".git", "objects"), "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length);
-    store.Dispose();
-    var storeBytes = Directory.EnumerateFiles(state, "state.db*").Sum(f => new FileInfo(f).Length);
-    Console.WriteLine($"history {sizes.Pods}×{sizes.Versions}: full copies {fullCopies:N0} B, store {storeBytes:N0} B, packed mirror {packed:N0} B");
-    rows.Add(($"History: {sizes.Pods:N0} pods × {sizes.Versions} versions, full copies (rendered YAML)", $"{fullCopies / 1e6:0.0} MB", "-", "-"));
-    rows.Add(("  state store (SQLite) / full copies", $"{100.0 * storeBytes / fullCopies:0.0}%", "≤ 5%", storeBytes * 20 <= fullCopies ? "met" : "missed"));
-    rows.Add(("  packed mirror (`git gc`) / full copies", $"{100.0 * packed / fullCopies:0.0}%", "≤ 5%", packed * 20 <= fullCopies ? "met" : "missed"));
-
-    var throughputState = Path.Combine(work, "state-throughput");
-    var throughputRepo = Path.Combine(work, "mirror-throughput");
-    Directory.CreateDirectory(throughputRepo);
-    RepoGenerator.Git(throughputRepo, "init", "-q", "-b", "main");
-    using var tstore = HistoryStore.Open(throughputState);
-    var pod = Newtonsoft.Json.Linq.JObject.Parse(GitOrch.Core.Loading.SourceJson.ToJson(YamlOf(RepoGenerator.Pod(1))).ToString());
-    for (var i = 0; i < sizes.MirrorCommits; i++)
-    {
-        pod["status"] = new Newtonsoft.Json.Linq.JObject { ["nodeName"] = $"node-{i % 7}" };
-        tstore.Write(new ChangeBatch("control-loop/scheduler", ChangeKind.Mechanical, null, $"scheduler: place ({i})", "scheduler", "scheduler@control-loop.gitorch",
-            [new ObjectChange(new ObjectRef("Pod", "ns-1", "svc-1"), pod.ToString(Newtonsoft.Json.Formatting.None), ["status.nodeName"], null)]));
-    }
-
-    await using var tgit = new GitRepository(throughputRepo);
-    var twatch = Stopwatch.StartNew();
-    var written = await new HistoryMirror(tgit, tstore).CatchUpAsync(CancellationToken.None);
-    var perSecond = written / twatch.Elapsed.TotalSeconds;
-    Console.WriteLine($"mirror: {written} mechanical commits in {Measure.Ms(twatch.Elapsed)} = {perSecond:0} commits/s");
-    rows.Add(("Mirror throughput: mechanical commits through fast-import", $"{perSecond:N0} commits/s ({written:N0} in {Measure.Ms(twatch.Elapsed)})", "-", "-"));
-}
+rows.AddRange(await HistoryCase.RunAsync(work, sizes.Pods, sizes.Versions, sizes.MirrorCommits));
 
 // 5. Workflow engine: plan and run N pods' graphs with no-op loops.
 {
@@ -307,9 +268,6 @@ Directory.Delete(work, recursive: true);
 return 0;
 
 string? Arg(string name) => args.SkipWhile(a => a != name).Skip(1).FirstOrDefault();
-
-static GitOrch.Core.Loading.SourceNode YamlOf(string text) =>
-    GitOrch.Core.Loading.YamlReader.Read("x.yaml", text, new List<Diagnostic>())[0].Root;
 
 static async Task MemoryChildAsync(int objects, string repo)
 {

@@ -13,14 +13,12 @@ namespace GitOrch.History.Store;
 internal sealed class VersionChunk
 {
     /// <summary>Versions per chunk: a new snapshot every this many versions.</summary>
-    public const int Size = 64;
+    public const int Size = 128;
 
     private const byte Format = 1;
     private const byte DeletedEntry = 0;
     private const byte SnapshotEntry = 1;
     private const byte DeltaEntry = 2;
-    private const int Quality = 5;
-    private const int WindowBits = 22;
 
     private readonly List<Entry> _entries;
     private byte[]? _snapshot;
@@ -100,22 +98,26 @@ internal sealed class VersionChunk
             }
         }
 
-        var raw = body.Written;
-        var output = new byte[1 + 10 + BrotliEncoder.GetMaxCompressedLength(raw.Length)];
-        output[0] = Format;
-        var header = new Varint.Writer(10);
-        header.Write((ulong)raw.Length);
-        header.Written.CopyTo(output.AsSpan(1));
-        var at = 1 + header.Length;
-        if (!BrotliEncoder.TryCompress(raw, output.AsSpan(at), out var written, Quality, WindowBits))
-        {
-            throw new InvalidOperationException("a version chunk did not compress");
-        }
-
-        return output.AsSpan(0, at + written).ToArray();
+        return Compress(body.Written);
     }
 
-    public static VersionChunk Decode(byte[] data)
+    /// <summary>Format byte, raw length (varint), then the raw bytes deflated.</summary>
+    internal static byte[] Compress(ReadOnlySpan<byte> raw)
+    {
+        using var output = new MemoryStream(64 + raw.Length / 2);
+        output.WriteByte(Format);
+        var header = new Varint.Writer(10);
+        header.Write((ulong)raw.Length);
+        output.Write(header.Written);
+        using (var deflate = new DeflateStream(output, CompressionLevel.Optimal, leaveOpen: true))
+        {
+            deflate.Write(raw);
+        }
+
+        return output.ToArray();
+    }
+
+    internal static byte[] Decompress(byte[] data)
     {
         if (data.Length == 0 || data[0] != Format)
         {
@@ -132,11 +134,14 @@ internal sealed class VersionChunk
 
         at++;
         var raw = new byte[rawLength];
-        if (!BrotliDecoder.TryDecompress(data.AsSpan(at), raw, out var written) || written != rawLength)
-        {
-            throw new InvalidDataException("a version chunk does not decompress");
-        }
+        using var deflate = new DeflateStream(new MemoryStream(data, at, data.Length - at), CompressionMode.Decompress);
+        deflate.ReadExactly(raw);
+        return raw;
+    }
 
+    public static VersionChunk Decode(byte[] data)
+    {
+        var raw = Decompress(data);
         var reader = new Varint.Reader(raw);
         var count = checked((int)reader.ReadUInt64());
         var entries = new List<Entry>(count);

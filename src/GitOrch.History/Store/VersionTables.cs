@@ -220,12 +220,12 @@ internal static class VersionTables
             previous = key;
         }
 
-        return writer.ToArray();
+        return VersionChunk.Compress(writer.Written);
     }
 
     public static List<(long Key, int Version)> DecodeBatchVersions(byte[] data)
     {
-        var reader = new Varint.Reader(data);
+        var reader = new Varint.Reader(VersionChunk.Decompress(data));
         var count = checked((int)reader.ReadUInt64());
         var result = new List<(long, int)>(count);
         long previous = 0;
