@@ -8,6 +8,15 @@ namespace GitOrch.Git;
 /// </summary>
 internal sealed class LibRepository(string path) : IDisposable
 {
+    static LibRepository()
+    {
+        // As the git CLI: objects read are not re-hashed, and trees written are not checked entry by
+        // entry for existence (the mirror writes the blobs it references just before). Both checks
+        // cost more than the read or write itself.
+        GlobalSettings.SetStrictHashVerification(false);
+        GlobalSettings.SetEnableStrictObjectCreation(false);
+    }
+
     private readonly Lock _gate = new();
     private Repository? _repo;
     private bool _disposed;

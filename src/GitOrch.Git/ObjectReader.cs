@@ -28,10 +28,13 @@ public sealed class ObjectReader
                 return null;
             }
 
-            using var stream = blob.GetContentStream();
-            using var content = new MemoryStream((int)Math.Min(blob.Size, int.MaxValue));
-            stream.CopyTo(content);
-            return new GitObject(blob.Sha, "blob", content.ToArray());
+            var content = new byte[checked((int)blob.Size)];
+            using (var stream = blob.GetContentStream())
+            {
+                stream.ReadExactly(content);
+            }
+
+            return new GitObject(blob.Sha, "blob", content);
         }));
     }
 
@@ -48,7 +51,8 @@ public sealed class ObjectReader
 
         try
         {
-            return repo.Lookup(name);
+            // A full object id is looked up directly: as a revision it would first be tried as a ref name.
+            return ObjectId.TryParse(name, out var id) && name.Length == 40 ? repo.Lookup(id) : repo.Lookup(name);
         }
         catch (Exception ex) when (ex is LibGit2SharpException or ArgumentException)
         {
