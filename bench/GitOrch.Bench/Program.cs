@@ -31,30 +31,6 @@ if (Arg("--case") == "generate")
     return 0;
 }
 
-if (Arg("--case") == "schema-swap")
-{
-    var swapRepo = RepoGenerator.Create(int.Parse(Arg("--objects") ?? "2000", CultureInfo.InvariantCulture), Path.Combine(Path.GetTempPath(), "gitorch-bench-schema-" + Environment.ProcessId));
-    foreach (var line in SchemaSwapCase.Run(swapRepo))
-    {
-        Console.WriteLine(line);
-    }
-
-    Directory.Delete(swapRepo, recursive: true);
-    return 0;
-}
-
-if (Arg("--case") == "git-swap")
-{
-    var swapRepo = RepoGenerator.Create(int.Parse(Arg("--objects") ?? "2000", CultureInfo.InvariantCulture), Path.Combine(Path.GetTempPath(), "gitorch-bench-git-" + Environment.ProcessId));
-    foreach (var line in await GitSwapCase.RunAsync(swapRepo, 500))
-    {
-        Console.WriteLine(line);
-    }
-
-    Directory.Delete(swapRepo, recursive: true);
-    return 0;
-}
-
 if (Arg("--case") == "history")
 {
     var historyWork = Path.Combine(Path.GetTempPath(), "gitorch-bench-history-" + Environment.ProcessId);

@@ -199,38 +199,6 @@ public sealed class GitRepository : IAsyncDisposable
         return list;
     }
 
-    internal static CommitInfo ParseCommit(string sha, string text)
-    {
-        var split = text.IndexOf("\n\n", StringComparison.Ordinal);
-        var headers = split < 0 ? text : text[..split];
-        var message = split < 0 ? string.Empty : text[(split + 2)..];
-        var parents = new List<string>();
-        string name = string.Empty, email = string.Empty;
-        var time = DateTimeOffset.UnixEpoch;
-        foreach (var line in headers.Split('\n'))
-        {
-            if (line.StartsWith("parent ", StringComparison.Ordinal))
-            {
-                parents.Add(line[7..]);
-            }
-            else if (line.StartsWith("author ", StringComparison.Ordinal))
-            {
-                var lt = line.IndexOf('<', StringComparison.Ordinal);
-                var gt = line.IndexOf('>', lt + 1);
-                name = line[7..lt].Trim();
-                email = line[(lt + 1)..gt];
-                var rest = line[(gt + 1)..].Trim().Split(' ');
-                if (long.TryParse(rest[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds))
-                {
-                    time = DateTimeOffset.FromUnixTimeSeconds(seconds);
-                }
-            }
-        }
-
-        var subject = message.Split('\n', 2)[0].Trim();
-        return new CommitInfo(sha, name, email, time, subject, message, parents);
-    }
-
     /// <summary>Fetches a branch from a remote into a local ref; the result is the fetched commit.</summary>
     public async Task<string> FetchAsync(string remote, string branch, string intoRef, CancellationToken ct)
     {
