@@ -29,10 +29,22 @@ public static class ProcessCases
             File.WriteAllText(Path.Combine(dir, $"pod-{i:00000}.yaml"), RepoGenerator.Pod(i));
         }
 
+        // The pods run on the process runtime, which gitorch allows only with a ClusterPolicy exception;
+        // ajv validates the pod files only (the policy is another kind).
+        File.WriteAllText(Path.Combine(dir, "policy.yaml"), """
+            apiVersion: gitorch.dev/v1
+            kind: ClusterPolicy
+            metadata: {name: cluster}
+            spec:
+              security:
+                exceptions:
+                  - namespaces: ["*"]
+                    allow: ["runtime:process"]
+            """);
         var schema = Path.Combine(work, "pod.schema.json");
         File.WriteAllText(schema, GitOrch.Core.Schema.SchemaRegistry.Text("Pod"));
         var ours = Measure.Sync(Measure.Runs, () => Run(gitorch, ["validate", dir], expectExit: 0));
-        var theirs = Measure.Sync(Measure.Runs, () => Run(ajv, ["validate", "--spec=draft7", "--strict=false", "--errors=text", "-s", schema, "-d", Path.Combine(dir, "*.yaml")], expectExit: 0));
+        var theirs = Measure.Sync(Measure.Runs, () => Run(ajv, ["validate", "--spec=draft7", "--strict=false", "--errors=text", "-s", schema, "-d", Path.Combine(dir, "pod-*.yaml")], expectExit: 0));
         rows.Add(($"`gitorch validate` of {count:N0} one-pod YAML files, as a process", ours.ToString(), "-", "-"));
         rows.Add(("  `ajv-cli` (draft-07) on the same files, as a process", theirs.ToString(), "-", "-"));
         rows.Add(("  ratio gitorch / ajv-cli", $"{ours.Median / theirs.Median:0.00}×", "≤ 2×", ours.Median <= theirs.Median * 2 ? "met" : "missed"));

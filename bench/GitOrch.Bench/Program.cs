@@ -46,7 +46,7 @@ if (Arg("--case") == "history")
 
 var sizes = full
     ? new { Objects = 10_000, Pods = 1_000, Versions = 100, EngineSmall = 1_000, EngineLarge = 10_000, MirrorCommits = 2_000, MemoryObjects = 10_000 }
-    : new { Objects = 2_000, Pods = 200, Versions = 30, EngineSmall = 1_000, EngineLarge = 10_000, MirrorCommits = 500, MemoryObjects = 2_000 };
+    : new { Objects = 2_000, Pods = 200, Versions = 30, EngineSmall = 200, EngineLarge = 2_000, MirrorCommits = 500, MemoryObjects = 2_000 };
 var work = Path.Combine(Path.GetTempPath(), "gitorch-bench-" + Environment.ProcessId);
 Directory.CreateDirectory(work);
 var report = new StringBuilder();
