@@ -38,12 +38,12 @@ internal static class ValidateCommand
             throw new CliException($"{path}: no such file or folder; give the path of a config repo or a manifest file");
         }
 
-        // The schemas compile on another core while the files are read; the files then load in parallel.
+        // The schemas compile on another core while the files are found and read.
         var schemas = Task.Run(SchemaRegistry.CompileAll);
         var readDiagnostics = new List<Diagnostic>();
-        var files = ManifestDirectory.Read(path, readDiagnostics);
+        var files = ManifestDirectory.Load(path, readDiagnostics); // files load in parallel (LoadAll)
         schemas.Wait();
-        var result = ManifestValidator.Validate(ManifestValidator.LoadAll(files), readDiagnostics);
+        var result = ManifestValidator.Validate(files, readDiagnostics);
 
         if (format == OutputFormat.Json)
         {
