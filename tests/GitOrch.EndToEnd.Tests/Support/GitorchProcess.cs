@@ -88,6 +88,10 @@ internal sealed class GitorchProcess : IAsyncDisposable
             {
                 // Not listening yet.
             }
+            catch (TaskCanceledException) when (DateTime.UtcNow < deadline)
+            {
+                // One slow answer on a busy machine; the deadline decides.
+            }
 
             await Task.Delay(100);
         }
