@@ -82,7 +82,11 @@ public sealed class ControllerServiceTests : IDisposable
         var config = _repo.Commit("French", "bob@example.com");
         await controller.SyncAsync();
 
-        Assert.Equal([before, config], Parents(HistoryMirror.Ref));
+        // Second parent: the config commit. First parent: the mirror as it was, or a placement of the first
+        // cycle that landed after that cycle's mirror step (workflows run on after it).
+        var parents = Parents(HistoryMirror.Ref);
+        Assert.Equal(config, parents[1]);
+        Assert.Equal(string.Empty, _repo.Git("merge-base", "--is-ancestor", before, parents[0]));
         Assert.Equal(
             $"git/bob@example.com: Pod/demo/worker applied {config[..12]}: French\n\nChanger: git/bob@example.com\nChange-Kind: external\nObject: Pod/demo/worker@4\nSource-Commit: {config}\nGitorch-Batch: 4\n",
             Message(HistoryMirror.Ref));

@@ -9,8 +9,8 @@ using Newtonsoft.Json.Linq;
 namespace GitOrch.History.Mirror;
 
 /// <summary>
-/// Mirrors stored batches as commits on <c>refs/gitorch/history</c> of the config repo, through one
-/// fast-import stream. Exactly once: each commit carries its batch id (<c>Gitorch-Batch</c>), and a
+/// Mirrors stored batches as commits on <c>refs/gitorch/history</c> of the config repo, written
+/// in-process through libgit2 (<see cref="CommitWriter"/>); the ref moves once per run of batches. Exactly once: each commit carries its batch id (<c>Gitorch-Batch</c>), and a
 /// catch-up starts after the batch of the ref's tip, so a crash anywhere leaves no gap and no duplicate.
 /// </summary>
 public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
@@ -54,15 +54,15 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
                 return written;
             }
 
-            await using var import = FastImport.Start(repo.Path);
+            var writer = CommitWriter.Start(repo, Ref, tip);
             var from = tip;
             if (tip is null)
             {
                 // A root commit first, so that every applied config commit is a *second* parent and
                 // `git log --first-parent` stays on the mirror.
                 var start = batches[0].CreatedAt;
-                await import.CommitAsync(new FastImportCommit(Ref, "GitOrch", "gitorch@localhost", start, "GitOrch", "gitorch@localhost", start,
-                    $"History mirror begins\n\n{BatchTrailer}: 0\n", null, [], []), ct);
+                writer.Commit(new NewCommit("GitOrch", "gitorch@localhost", start, "GitOrch", "gitorch@localhost", start,
+                    $"History mirror begins\n\n{BatchTrailer}: 0\n", null, [], []));
             }
 
             foreach (var batch in batches)
@@ -77,8 +77,7 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
                 var files = versions
                     .Select(v => new KeyValuePair<string, byte[]?>(PathOf(v.Ref), v.Deleted || v.ObjectJson is null ? null : Encoding.UTF8.GetBytes(YamlRenderer.Render(JToken.Parse(v.ObjectJson)))))
                     .ToList();
-                await import.CommitAsync(new FastImportCommit(
-                    Ref,
+                writer.Commit(new NewCommit(
                     batch.Kind == ChangeKind.External ? batch.AuthorName : batch.Changer,
                     batch.AuthorEmail,
                     batch.CreatedAt,
@@ -88,14 +87,15 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
                     Message(batch, versions),
                     from,
                     merges,
-                    files), ct);
-                from = null; // Later commits in the stream follow the previous one.
+                    files));
+                from = null; // Later commits in the run follow the previous one.
 
                 last = batch.Id;
                 written++;
             }
 
-            await import.CompleteAsync(ct);
+            ct.ThrowIfCancellationRequested();
+            writer.Complete();
             tip = await repo.ResolveAsync(Ref, ct);
             _lastWritten = tip;
         }
