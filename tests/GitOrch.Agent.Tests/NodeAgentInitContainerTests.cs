@@ -12,7 +12,7 @@ namespace GitOrch.Agent.Tests;
 public sealed class NodeAgentInitContainerTests : IAsyncLifetime
 {
     private readonly ClusterScope _cluster = new();
-    private readonly HttpClient _http = new();
+    private HttpClient _http = null!;
     private string _shared = string.Empty;
 
     public Task InitializeAsync()
@@ -23,7 +23,7 @@ public sealed class NodeAgentInitContainerTests : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        _http.Dispose();
+        _http?.Dispose();
         await _cluster.DisposeAsync();
     }
 
@@ -59,13 +59,14 @@ public sealed class NodeAgentInitContainerTests : IAsyncLifetime
     {
         _cluster.Repo.Write("apps/worker.yaml", yaml);
         _cluster.Repo.Commit("A pod with init containers");
-        await _cluster.StartControllerAsync();
+        var host = await _cluster.StartControllerAsync();
+        _http = host.AdminCredentials.CreateHttpClient(TimeSpan.FromSeconds(10));
         _cluster.StartAgent();
     }
 
     private async Task<JsonElement> WhyAsync()
     {
-        using var response = await _http.GetAsync($"{_cluster.Server}/api/v1/objects/Pod/worker/workflow?namespace=demo");
+        using var response = await _http.GetAsync($"{_cluster.Api}/api/v1/objects/Pod/worker/workflow?namespace=demo");
         return response.IsSuccessStatusCode ? (await response.Content.ReadFromJsonAsync<JsonElement>()).Clone() : default;
     }
 
@@ -121,7 +122,7 @@ public sealed class NodeAgentInitContainerTests : IAsyncLifetime
         Assert.False(why.GetProperty("running").GetBoolean());
 
         // `gitorch get pods` reads this listing: the phase and the init step it waits on.
-        var listed = (await _http.GetFromJsonAsync<JsonElement>($"{_cluster.Server}/api/v1/objects?kind=Pod&namespace=demo")).EnumerateArray().Single();
+        var listed = (await _http.GetFromJsonAsync<JsonElement>($"{_cluster.Api}/api/v1/objects?kind=Pod&namespace=demo")).EnumerateArray().Single();
         Assert.Equal(("CrashLoop", "init:migrate"), (Str(listed, "phase"), Str(listed, "initStep")));
     }
 
@@ -131,14 +132,14 @@ public sealed class NodeAgentInitContainerTests : IAsyncLifetime
         await StartAsync(PodYaml("Always", "echo main; sleep 300", ("wait", $"while ! test -f {_shared}/go; do sleep 0.1; done")));
 
         var listed = await Eventually.UntilAsync(
-            async () => (await _http.GetFromJsonAsync<JsonElement>($"{_cluster.Server}/api/v1/objects?kind=Pod&namespace=demo")).EnumerateArray().SingleOrDefault(),
+            async () => (await _http.GetFromJsonAsync<JsonElement>($"{_cluster.Api}/api/v1/objects?kind=Pod&namespace=demo")).EnumerateArray().SingleOrDefault(),
             l => l.ValueKind == JsonValueKind.Object && Str(l, "initStep") is not null,
             "the listing to name the init step");
 
         Assert.Equal(("Pending", "init:wait"), (Str(listed, "phase"), Str(listed, "initStep")));
         await File.WriteAllTextAsync($"{_shared}/go", "go");
         var running = await Eventually.UntilAsync(
-            async () => (await _http.GetFromJsonAsync<JsonElement>($"{_cluster.Server}/api/v1/objects?kind=Pod&namespace=demo")).EnumerateArray().Single(),
+            async () => (await _http.GetFromJsonAsync<JsonElement>($"{_cluster.Api}/api/v1/objects?kind=Pod&namespace=demo")).EnumerateArray().Single(),
             l => Str(l, "phase") == "Running", "the pod to run");
         Assert.Null(Str(running, "initStep"));
     }

@@ -29,9 +29,10 @@ public sealed class UnknownOptionsTests
     [Fact]
     public void AValueThatLooksLikeAnOption_IsStillTheValueOfTheOptionBeforeIt()
     {
-        var (_, _, stderr) = CliRunner.Run("get", "pod", "-n", "-demo", "--server", "http://127.0.0.1:9");
+        var (_, _, stderr) = CliRunner.Run("get", "pod", "-n", "-demo", "--server", "https://127.0.0.1:9");
 
+        // The command got past parsing to the server: the only complaint is about reaching it.
         Assert.DoesNotContain("unknown option", stderr, StringComparison.Ordinal);
-        Assert.Contains("cannot reach the controller", stderr, StringComparison.Ordinal);
+        Assert.Contains("https://127.0.0.1:9", stderr, StringComparison.Ordinal);
     }
 }

@@ -36,6 +36,7 @@ internal static class UpCommand
         var secretFile = new Option<string?>("--webhook-secret-file") { Description = $"File holding the push webhook's shared secret (or set {SecretVariable})", HelpName = "FILE" };
         var node = new Option<string?>("--node") { Description = "Name of the local node (default: the host name)", HelpName = "NAME" };
         var forge = new ForgeOptions();
+        var etcd = new Option<string?>("--etcd") { Description = "etcd client URLs (comma-separated) for a replicated control plane (not available yet; see docs/replication.md)", HelpName = "URL[,URL...]" };
         var stopPods = new Option<bool>("--stop-pods") { Description = "On exit, stop the local node's pods too (by default they keep running and the next start re-adopts them)" };
 
         var command = withLocalNode
@@ -55,9 +56,20 @@ internal static class UpCommand
             command.Add(node);
             command.Add(stopPods);
         }
+        else
+        {
+            command.Add(etcd);
+        }
 
         command.SetAction(async (parse, ct) =>
         {
+            if (!withLocalNode && parse.GetValue(etcd) is { } endpoints)
+            {
+                // Refused before anything opens: a replica that silently ran on local SQLite would
+                // split the cluster's history the moment a second one started.
+                throw new CliException($"--etcd {endpoints}: the replicated control plane is not available in this version (leader election exists, the store on etcd does not; see docs/replication.md); run one controller with its state folder (--state DIR) instead");
+            }
+
             var options = new ControllerOptions
             {
                 Repo = parse.GetRequiredValue(repo),

@@ -66,10 +66,10 @@ public sealed class ImageCommandTests : IAsyncLifetime
     [Fact]
     public void WithNoControllerAndNoStoreHere_ItSaysWhatToDo()
     {
-        var (exit, _, stderr) = CliRunner.Run("image", "ls", "--server", "http://127.0.0.1:9");
+        var (exit, _, stderr) = CliRunner.Run("image", "ls", "--server", "https://127.0.0.1:9");
 
         Assert.Equal(1, exit);
-        Assert.StartsWith("gitorch: cannot tell which image store the node uses: no controller answers at http://127.0.0.1:9", stderr, StringComparison.Ordinal);
+        Assert.StartsWith("gitorch: cannot tell which image store the node uses: no controller answers at https://127.0.0.1:9", stderr, StringComparison.Ordinal);
         Assert.Contains("give --state DIR", stderr, StringComparison.Ordinal);
     }
 
