@@ -95,6 +95,7 @@ internal static class UpCommand
         {
             host = await ControllerHost.StartAsync(options, logging => logging
                 .AddFilter("Microsoft", LogLevel.Warning)
+                .AddFilter("Grpc", LogLevel.Warning) // A node hanging up its streams (a restart, a stop) is no news.
                 .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None) // Start failures are reported once, in our words.
                 .AddSimpleConsole(o =>
                 {
