@@ -1,4 +1,5 @@
 using GitOrch.Controller.Api;
+using GitOrch.Controller.Ui;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
@@ -43,12 +44,14 @@ public sealed class ControllerHost : IAsyncDisposable
             o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
             o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
         });
+        builder.Services.AddGitOrchUi(time);
         var app = builder.Build();
         var controller = await ControllerService.OpenAsync(options, app.Services.GetRequiredService<ILoggerFactory>(), time, ct);
         try
         {
             ApiEndpoints.Map(app, controller, options.WebhookSecret);
             WorkflowEndpoints.Map(app, controller);
+            UiEndpoints.Map(app, controller, time);
             await app.StartAsync(ct);
         }
         catch
