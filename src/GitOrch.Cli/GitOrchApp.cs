@@ -32,6 +32,7 @@ public static class GitOrchApp
         root.Add(ImageCommand.Create());
         root.Add(NodesCommand.CreateList());
         root.Add(NodesCommand.CreateNode());
+        root.Add(UiCommand.Create());
         return root;
     }
 

@@ -31,7 +31,6 @@ public static class UiEndpoints
         var stopping = app.ServiceProvider.GetRequiredService<IHostApplicationLifetime>().ApplicationStopping;
 
         // Open: the login exchange and assets without data.
-        app.MapGet("/ui", () => Results.Redirect("/ui/")).AllowAnonymous();
         app.MapGet("/ui/static/{file}", (string file, HttpContext context) => Asset(file, context)).AllowAnonymous();
         app.MapGet("/ui/login", (string? code, HttpContext context) => Login(sessions, code, context)).AllowAnonymous();
 

@@ -10,7 +10,10 @@ public static class UiServices
     public static IServiceCollection AddGitOrchUi(this IServiceCollection services, TimeProvider time)
     {
         services.AddSingleton(new UiSessions(time));
-        services.AddAuthentication().AddScheme<AuthenticationSchemeOptions, UiSessionHandler>(UiSessionDefaults.Scheme, displayName: "GitOrch web view session", configureOptions: null);
+        // The core of authentication only: the session store is ours, so no data-protection keys are written anywhere.
+        services.AddWebEncoders();
+        services.AddAuthenticationCore(o => o.AddScheme<UiSessionHandler>(UiSessionDefaults.Scheme, "GitOrch web view session"));
+        services.AddOptions<AuthenticationSchemeOptions>(UiSessionDefaults.Scheme);
         services.AddAuthorization();
         return services;
     }

@@ -6,14 +6,14 @@ namespace GitOrch.Controller.Ui;
 /// <summary>
 /// The workflow graph of <c>gitorch graph</c>, drawn as inline SVG on the server: units in columns
 /// by their ordering (left to right), steps as boxes and targets as rounded boxes, coloured by
-/// state; ordering edges solid, requirement edges dashed, wants dotted; the blocking unit outlined
+/// state; ordering edges solid; requirement (dashed) and wants (dotted) edges where they are not also an ordering, as `gitorch graph` draws them; the blocking unit outlined
 /// and flagged. Every label is encoded (unit names come from manifests).
 /// </summary>
 internal static class WorkflowSvg
 {
-    private const int RowHeight = 64;
-    private const int BoxHeight = 44;
-    private const int ColumnGap = 56;
+    private const int RowHeight = 80;
+    private const int BoxHeight = 48;
+    private const int ColumnGap = 64;
     private const int Margin = 16;
 
     public static Raw Render(WorkflowReport report)
@@ -74,12 +74,6 @@ internal static class WorkflowSvg
             {
                 svg.Add($"<path class=\"wants\" data-from=\"{u.Name}\" data-to=\"{w}\" marker-end=\"url(#arrow-req)\" d=\"{Arc(to, positions[w])}\"/>\n");
             }
-
-            // Requirement alongside ordering (the usual case) is drawn as a dashed line over the solid one.
-            foreach (var r in u.Requires.Where(r => positions.ContainsKey(r) && u.After.Contains(r)))
-            {
-                svg.Add($"<path class=\"requires\" data-from=\"{u.Name}\" data-to=\"{r}\" d=\"{Arc(to, positions[r])}\"/>\n");
-            }
         }
 
         foreach (var u in units)
@@ -92,8 +86,8 @@ internal static class WorkflowSvg
                 <g class="{css}" data-unit="{u.Name}" data-state="{u.State}">
                 <title>{u.Type} {u.Name}: {u.State}{(u.Type == "step" ? " (loop " + u.Owner + ")" : string.Empty)}{(isBlocking ? " — blocking" : string.Empty)}</title>
                 <rect x="{N(ux)}" y="{N(uy)}" width="{N(uw)}" height="{BoxHeight}" rx="{radius}"/>
-                <text x="{N(ux + (uw / 2))}" y="{N(uy + 18)}" text-anchor="middle">{u.Name}</text>
-                <text class="state" x="{N(ux + (uw / 2))}" y="{N(uy + 34)}" text-anchor="middle">{u.State}</text>
+                <text x="{N(ux + (uw / 2))}" y="{N(uy + 20)}" text-anchor="middle">{u.Name}</text>
+                <text class="state" x="{N(ux + (uw / 2))}" y="{N(uy + 37)}" text-anchor="middle">{u.State}</text>
                 """);
             if (isBlocking)
             {
@@ -122,7 +116,7 @@ internal static class WorkflowSvg
     {
         var (x1, y1) = (from.X + (from.W / 2), from.Y + BoxHeight);
         var (x2, y2) = (to.X + (to.W / 2), to.Y + BoxHeight);
-        var dip = Math.Max(y1, y2) + 14;
+        var dip = Math.Max(y1, y2) + 22;
         return string.Create(CultureInfo.InvariantCulture, $"M{x1:0.#},{y1:0.#} C{x1:0.#},{dip:0.#} {x2:0.#},{dip:0.#} {x2:0.#},{y2:0.#}");
     }
 

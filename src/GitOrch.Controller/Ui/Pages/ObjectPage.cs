@@ -63,7 +63,7 @@ internal static class ObjectPage
             <section class="card" aria-labelledby="history-h">
             <h2 id="history-h">History</h2>
             <form class="filters" method="get" action="{Links.Object(obj)}#history-h" role="search" aria-label="Filter the history by changer">
-            <label>Changer<input name="changer" list="changers" value="{changer}" placeholder="git/alice@example.com" size="28"></label>
+            <div class="field"><label for="f-changer">Changer</label><input id="f-changer" name="changer" list="changers" value="{changer}" placeholder="git/alice@example.com" size="28"></div>
             <datalist id="changers">
             """);
         foreach (var c in changers)
@@ -73,7 +73,7 @@ internal static class ObjectPage
 
         html.Add($"""
             </datalist>
-            <label>Show<select name="mode"><option value="include"{Selected(!exclude)}>only this changer</option><option value="exclude"{Selected(exclude)}>all but this changer</option></select></label>
+            <div class="field"><label for="f-mode">Show</label><select id="f-mode" name="mode"><option value="include"{Selected(!exclude)}>only this changer</option><option value="exclude"{Selected(exclude)}>all but this changer</option></select></div>
             <button class="primary" type="submit">Filter</button>
             <a href="{Links.Object(obj)}#history-h">Clear</a>
             </form>
@@ -265,12 +265,12 @@ internal static class ObjectPage
 
     private static Raw VersionSelect(string name, string label, IReadOnlyList<VersionRecord> all, int selected)
     {
-        var html = new Html().Add($"<label>{label}<select name=\"{name}\">\n");
+        var html = new Html().Add($"<div class=\"field\"><label for=\"f-{name}\">{label}</label><select id=\"f-{name}\" name=\"{name}\">\n");
         foreach (var v in all.Reverse())
         {
             html.Add($"<option value=\"{v.Version}\"{Selected(v.Version == selected)}>{v.Version} — {v.Changer}</option>\n");
         }
 
-        return Raw.Of(html.Add($"</select></label>"));
+        return Raw.Of(html.Add($"</select></div>"));
     }
 }

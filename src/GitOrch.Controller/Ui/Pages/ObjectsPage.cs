@@ -62,12 +62,12 @@ internal static class ObjectsPage
 
     private static Raw Select(string name, string label, IEnumerable<string> values, string? selected)
     {
-        var html = new Html().Add($"<label>{label}<select name=\"{name}\">\n<option value=\"\">All</option>\n");
+        var html = new Html().Add($"<div class=\"field\"><label for=\"f-{name}\">{label}</label><select id=\"f-{name}\" name=\"{name}\">\n<option value=\"\">All</option>\n");
         foreach (var v in values.Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal))
         {
             html.Add($"<option value=\"{v}\"{new Raw(v == selected ? " selected" : string.Empty)}>{v}</option>\n");
         }
 
-        return Raw.Of(html.Add($"</select></label>"));
+        return Raw.Of(html.Add($"</select></div>"));
     }
 }
