@@ -1,0 +1,111 @@
+using System.Net;
+using System.Net.Http.Json;
+using GitOrch.Controller.Tests.Api;
+using GitOrch.Controller.Ui;
+
+namespace GitOrch.Controller.Tests.Ui;
+
+/// <summary>The web view over real HTTP (Kestrel), without a browser: sessions, refusals, headers, CSRF.</summary>
+public sealed class UiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture>
+{
+    private async Task<HttpClient> LoggedInAsync()
+    {
+        var login = await (await api.Client.PostAsync(new Uri(UiEndpoints.MintPath, UriKind.Relative), null)).Content.ReadFromJsonAsync<UiLoginModel>();
+        var client = new HttpClient(new HttpClientHandler { AllowAutoRedirect = false, UseCookies = false }) { BaseAddress = api.Client.BaseAddress };
+        using var response = await client.GetAsync(new Uri(login!.Path, UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var cookie = response.Headers.GetValues("Set-Cookie").Single();
+        Assert.Contains("httponly", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("samesite=strict", cookie, StringComparison.OrdinalIgnoreCase);
+        Assert.Contains("secure", cookie, StringComparison.OrdinalIgnoreCase);
+        client.DefaultRequestHeaders.Add("Cookie", cookie.Split(';')[0]);
+        return client;
+    }
+
+    [Theory]
+    [InlineData("/ui/")]
+    [InlineData("/ui/objects")]
+    [InlineData("/ui/objects/Pod/demo/worker")]
+    [InlineData("/ui/why/Pod/demo/worker")]
+    [InlineData("/ui/events")]
+    public async Task Pages_RefuseARequestWithoutASession(string path)
+    {
+        using var response = await api.Client.GetAsync(new Uri(path, UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.Unauthorized, response.StatusCode);
+        Assert.DoesNotContain("worker", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task Pages_AreServedWithAStrictContentSecurityPolicy()
+    {
+        using var client = await LoggedInAsync();
+        using var response = await client.GetAsync(new Uri("/ui/objects/Pod/demo/worker", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var policy = response.Headers.GetValues("Content-Security-Policy").Single();
+        Assert.Contains("script-src 'self'", policy, StringComparison.Ordinal);
+        Assert.DoesNotContain("unsafe-inline", policy, StringComparison.Ordinal);
+        Assert.Equal("DENY", response.Headers.GetValues("X-Frame-Options").Single());
+        Assert.Contains("GREETING: (hidden)", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task StaticAssets_CarryNoDataAndNeedNoSession()
+    {
+        using var css = await api.Client.GetAsync(new Uri("/ui/static/app.css", UriKind.Relative));
+        using var other = await api.Client.GetAsync(new Uri("/ui/static/..%2F..%2Fstate.db", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.OK, css.StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, other.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("cross-site")]
+    [InlineData("same-site")]
+    public async Task LogOut_RefusesARequestFromAnotherSite(string site)
+    {
+        using var client = await LoggedInAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/ui/logout");
+        request.Headers.Add("Sec-Fetch-Site", site);
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Forbidden, response.StatusCode);
+        using var still = await client.GetAsync(new Uri("/ui/", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.OK, still.StatusCode);
+    }
+
+    [Fact]
+    public async Task LogOut_FromTheViewItself_EndsTheSession()
+    {
+        using var client = await LoggedInAsync();
+        using var request = new HttpRequestMessage(HttpMethod.Post, "/ui/logout");
+        request.Headers.Add("Sec-Fetch-Site", "same-origin");
+
+        using var response = await client.SendAsync(request);
+
+        Assert.Equal(HttpStatusCode.Redirect, response.StatusCode);
+        using var after = await client.GetAsync(new Uri("/ui/", UriKind.Relative));
+        Assert.Equal(HttpStatusCode.Unauthorized, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task NoPage_ChangesStateOnGet()
+    {
+        using var client = await LoggedInAsync();
+        using var response = await client.GetAsync(new Uri("/ui/logout", UriKind.Relative));
+
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, response.StatusCode);
+    }
+
+    [Fact]
+    public async Task RejectedCommit_ShowsItsDiagnosticsWithPositions()
+    {
+        using var client = await LoggedInAsync();
+        var page = await client.GetStringAsync(new Uri($"/ui/commits/{api.Rejected}", UriKind.Relative));
+
+        Assert.Contains("apps/bad.yaml:", page, StringComparison.Ordinal);
+        Assert.Contains("rejected", page, StringComparison.Ordinal);
+    }
+}
