@@ -70,6 +70,18 @@ public sealed class WebViewCluster : IAsyncLifetime
                   command: ["/bin/sh", "-c", "sleep 600"]
                   resources: {cpu: 10m, memory: 8Mi}
             """);
+        Repo.Write("apps/crasher.yaml", """
+            apiVersion: gitorch.dev/v1
+            kind: Pod
+            metadata: {name: crasher, namespace: demo}
+            spec:
+              runtime: process
+              restartPolicy: Always
+              containers:
+                - name: main
+                  command: ["/bin/sh", "-c", "echo 'starting <script>window.__xss=5</script>'; echo 'config missing' >&2; exit 3"]
+                  resources: {cpu: 10m, memory: 8Mi}
+            """);
         FirstCommit = Repo.Commit("First apps " + Attack);
 
         if (!File.Exists(ChromiumPath))
@@ -128,6 +140,13 @@ public sealed class WebViewCluster : IAsyncLifetime
         var (_, json, _) = Command.Run("get", "pod", name, "-n", "demo", "--server", Up.Server, "--output", "json");
         var at = json.IndexOf("\"phase\": \"", StringComparison.Ordinal);
         return at < 0 ? null : json[(at + 10)..json.IndexOf('"', at + 10)];
+    }
+
+    public int Restarts(string pod)
+    {
+        var (_, json, _) = Command.Run("get", "pod", pod, "-n", "demo", "--server", Up.Server, "--output", "json");
+        var at = json.IndexOf("\"restarts\": ", StringComparison.Ordinal);
+        return at < 0 ? 0 : int.Parse(new string(json[(at + 12)..].TakeWhile(char.IsAsciiDigit).ToArray()), System.Globalization.CultureInfo.InvariantCulture);
     }
 
     public async Task DisposeAsync()

@@ -98,8 +98,22 @@ public sealed class WebViewTests(WebViewCluster cluster)
         // The same graph as `gitorch graph`: ordering solid, requirement dashed.
         Assert.True(await page.Locator("svg path.order").CountAsync() > 0);
         Assert.True(await page.Locator("svg path.requires").CountAsync() > 0);
-        Assert.Equal("none", await page.Locator("svg path.order").First.EvaluateAsync<string>("e => getComputedStyle(e).strokeDasharray"));
-        Assert.NotEqual("none", await page.Locator("svg path.requires").First.EvaluateAsync<string>("e => getComputedStyle(e).strokeDasharray"));
+        var ordering = await page.Locator("#graph-h ~ svg path.order").EvaluateAllAsync<string[]>("ps => ps.map(p => getComputedStyle(p).strokeDasharray)");
+        var requirement = await page.Locator("#graph-h ~ svg path.requires").EvaluateAllAsync<string[]>("ps => ps.map(p => getComputedStyle(p).strokeDasharray)");
+        Assert.All(ordering, d => Assert.Equal("none", d));
+        Assert.All(requirement, d => Assert.Equal("6px, 4px", d));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Why_ShowsACrashingContainersLastOutput_AsText()
+    {
+        await cluster.Up.WaitForAsync(_ => cluster.Restarts("crasher") > 0, "pod crasher to restart", seconds: 60);
+        var page = await cluster.LoggedInPageAsync();
+        await page.GotoAsync(cluster.Up.Server + "/ui/why/Pod/demo/crasher");
+
+        await Assertions.Expect(page.Locator("#output-main")).ToContainTextAsync("starting <script>window.__xss=5</script>");
+        Assert.Null(await page.EvaluateAsync<int?>("window.__xss ?? null"));
         await page.Context.CloseAsync();
     }
 
