@@ -1,3 +1,4 @@
+using Deque.AxeCore.Playwright;
 using Microsoft.Playwright;
 
 namespace GitOrch.EndToEnd.Tests.Ui;
@@ -34,6 +35,10 @@ public sealed class WebViewScreenshotTests(WebViewCluster cluster)
             // Readable on a phone: the page itself never scrolls sideways (wide graphs scroll inside their own box).
             Assert.True(await page.EvaluateAsync<bool>("document.documentElement.scrollWidth <= window.innerWidth"), $"{path} is wider than a {width}px screen");
         }
+
+        // Accessible markup: axe-core (WCAG 2 A/AA rules: landmarks, labels, table headers, contrast) finds nothing.
+        var axe = await page.RunAxe();
+        Assert.True(axe.Violations.Length == 0, $"{path} at {width}px: " + string.Join("; ", axe.Violations.Select(v => $"{v.Id}: {v.Help} ({string.Join(", ", v.Nodes.Take(3).Select(n => n.Html))})")));
 
         var folder = Environment.GetEnvironmentVariable("GITORCH_UI_SCREENSHOTS") is { Length: > 0 } dir ? dir : Path.Combine(cluster.Repo.Root, "screenshots");
         Directory.CreateDirectory(folder);

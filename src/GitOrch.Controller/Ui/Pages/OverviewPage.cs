@@ -64,7 +64,7 @@ internal static class OverviewPage
             html.Add($"""
                 <tr><td data-label="Node"><a href="{Links.Objects(Kinds.Pod, node: n.Name)}">{n.Name}</a></td>
                 <td data-label="Health">{Badge.Of(condition is null ? (seen is null ? "Waiting" : "Ready") : "Not ready")}{(condition is null ? string.Empty : " " + condition)}</td>
-                <td data-label="Last heartbeat">{(seen is { } at ? Ago(time, at) : "never")}</td>
+                <td data-label="Heartbeat">{(seen is { } at ? Ago(time, at) : "never")}</td>
                 <td data-label="Capacity">{n.CpuMillis}m cpu, {n.MemoryBytes / (1024 * 1024)}Mi</td>
                 <td data-label="Pods">{assigned}</td>
                 <td data-label="Labels">{string.Join(", ", n.Labels.Select(l => l.Key + "=" + l.Value))}</td></tr>

@@ -78,7 +78,9 @@ internal static class WhyPage
         html.Add($"""
             <section class="card graph" aria-labelledby="graph-h">
             <h2 id="graph-h">Workflow graph</h2>
+            <div class="scroll" tabindex="0" role="region" aria-label="Workflow graph, scrolls sideways on small screens">
             {WorkflowSvg.Render(report)}
+            </div>
             <ul class="legend" aria-label="Legend">
             <li><svg width="34" height="10" aria-hidden="true"><path class="order" d="M0,5 L34,5"/></svg> ordering (after → before)</li>
             <li><svg width="34" height="10" aria-hidden="true"><path class="requires" d="M0,5 L34,5"/></svg> requirement</li>
@@ -105,10 +107,10 @@ internal static class WhyPage
                 <td data-label="Took">{(u.StartedAt is { } st ? Duration((u.EndedAt ?? now) - st) : "-")}</td>
                 <td data-label="Owner">{(u.Type == "target" ? "target" : u.Owner)}</td>
                 <td data-label="Attempts">{u.Attempts}</td>
-                <td data-label="Message">{u.Message ?? string.Empty}
+                <td data-label="Message"><div class="cell">{u.Message ?? string.Empty}
                 """);
             LogList(html, u);
-            html.Add($"</td></tr>\n");
+            html.Add($"</div></td></tr>\n");
         }
 
         html.Add($"</tbody>\n</table>\n</section>\n");
