@@ -6,7 +6,7 @@ namespace GitOrch.Controller.Ui;
 /// <summary>
 /// The workflow graph of <c>gitorch graph</c>, drawn as inline SVG on the server: units in columns
 /// by their ordering (left to right), steps as boxes and targets as rounded boxes, coloured by
-/// state; ordering edges solid; requirement (dashed) and wants (dotted) edges where they are not also an ordering, as `gitorch graph` draws them; the blocking unit outlined
+/// state; ordering edges solid, requirement edges dashed (beside the solid edge when a unit is both ordered after and requires another), wants dotted; the blocking unit outlined
 /// and flagged. Every label is encoded (unit names come from manifests).
 /// </summary>
 internal static class WorkflowSvg
@@ -62,7 +62,12 @@ internal static class WorkflowSvg
             var to = positions[u.Name];
             foreach (var a in u.After.Where(positions.ContainsKey))
             {
-                svg.Add($"<path class=\"order\" data-from=\"{a}\" data-to=\"{u.Name}\" marker-end=\"url(#arrow)\" d=\"{Curve(positions[a], to)}\"/>\n");
+                svg.Add($"<path class=\"order\" data-from=\"{a}\" data-to=\"{u.Name}\" marker-end=\"url(#arrow)\" d=\"{Curve(positions[a], to, 0)}\"/>\n");
+                if (u.Requires.Contains(a))
+                {
+                    // Ordered after it and requiring it (the usual pair): a dashed twin beside the solid ordering edge.
+                    svg.Add($"<path class=\"requires\" data-from=\"{u.Name}\" data-to=\"{a}\" d=\"{Curve(positions[a], to, 5)}\"/>\n");
+                }
             }
 
             foreach (var r in u.Requires.Where(r => positions.ContainsKey(r) && !u.After.Contains(r)))
@@ -103,10 +108,10 @@ internal static class WorkflowSvg
 
     private static double BoxWidth(UnitReport u) => Math.Clamp((Math.Max(u.Name.Length, u.State.Length + 2) * 7.2) + 24, 90, 320);
 
-    private static string Curve((double X, double Y, double W) from, (double X, double Y, double W) to)
+    private static string Curve((double X, double Y, double W) from, (double X, double Y, double W) to, double offset)
     {
-        var (x1, y1) = (from.X + from.W, from.Y + (BoxHeight / 2.0));
-        var (x2, y2) = (to.X, to.Y + (BoxHeight / 2.0));
+        var (x1, y1) = (from.X + from.W, from.Y + (BoxHeight / 2.0) + offset);
+        var (x2, y2) = (to.X - (offset > 0 ? 6 : 0), to.Y + (BoxHeight / 2.0) + offset);
         var mid = (x1 + x2) / 2;
         return string.Create(CultureInfo.InvariantCulture, $"M{x1:0.#},{y1:0.#} C{mid:0.#},{y1:0.#} {mid:0.#},{y2:0.#} {x2:0.#},{y2:0.#}");
     }

@@ -33,6 +33,15 @@ public sealed class WorkflowSvgTests
     }
 
     [Fact]
+    public void Render_DrawsARequirementBesideTheOrderingWhenAUnitHasBoth()
+    {
+        var svg = WorkflowSvg.Render(Report(null, Unit("a", "done"), Unit("b", "done", after: ["a"], requires: ["a"]))).Value;
+
+        Assert.Contains("class=\"order\" data-from=\"a\" data-to=\"b\"", svg, StringComparison.Ordinal);
+        Assert.Contains("class=\"requires\" data-from=\"b\" data-to=\"a\"", svg, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Render_EncodesUnitNames()
     {
         var svg = WorkflowSvg.Render(Report(null, Unit("<script>x</script>", "done", type: "target"))).Value;

@@ -96,10 +96,11 @@ public sealed class WebViewTests(WebViewCluster cluster)
         await Assertions.Expect(page.Locator($"tr.blocking-row[data-unit='{unit}']")).ToHaveCountAsync(1);
 
         // The same graph as `gitorch graph`: ordering solid, requirement dashed.
-        Assert.True(await page.Locator("svg path.order").CountAsync() > 0);
-        Assert.True(await page.Locator("svg path.requires").CountAsync() > 0);
-        var ordering = await page.Locator("#graph-h ~ svg path.order").EvaluateAllAsync<string[]>("ps => ps.map(p => getComputedStyle(p).strokeDasharray)");
-        var requirement = await page.Locator("#graph-h ~ svg path.requires").EvaluateAllAsync<string[]>("ps => ps.map(p => getComputedStyle(p).strokeDasharray)");
+        var graph = page.GetByRole(AriaRole.Img, new() { Name = "Workflow of Pod/demo/worker", Exact = false });
+        Assert.True(await graph.Locator("path.order").CountAsync() > 0);
+        Assert.True(await graph.Locator("path.requires[data-from='storage.target'][data-to='image-pull']").CountAsync() == 1);
+        var ordering = await graph.Locator("path.order").EvaluateAllAsync<string[]>("ps => ps.map(p => getComputedStyle(p).strokeDasharray)");
+        var requirement = await graph.Locator("path.requires").EvaluateAllAsync<string[]>("ps => ps.map(p => getComputedStyle(p).strokeDasharray)");
         Assert.All(ordering, d => Assert.Equal("none", d));
         Assert.All(requirement, d => Assert.Equal("6px, 4px", d));
         await page.Context.CloseAsync();

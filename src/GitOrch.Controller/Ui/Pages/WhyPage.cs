@@ -83,7 +83,7 @@ internal static class WhyPage
             </div>
             <ul class="legend" aria-label="Legend">
             <li><svg width="34" height="10" aria-hidden="true"><path class="order" d="M0,5 L34,5"/></svg> ordering (after → before)</li>
-            <li><svg width="34" height="10" aria-hidden="true"><path class="requires" d="M0,5 L34,5"/></svg> requirement</li>
+            <li><svg width="34" height="10" aria-hidden="true"><path class="requires" d="M0,5 L34,5"/></svg> requirement (beside the ordering edge when both)</li>
             <li><svg width="34" height="10" aria-hidden="true"><path class="wants" d="M0,5 L34,5"/></svg> wants</li>
             <li>red outline: the blocking unit</li>
             </ul>
