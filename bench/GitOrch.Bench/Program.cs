@@ -122,7 +122,8 @@ await using (var git = new GitRepository(repo))
     var options = new ControllerOptions { Repo = repo, StateDir = state };
     await using var source = await ConfigSource.OpenAsync(options, CancellationToken.None);
     using var store = HistoryStore.Open(state);
-    var reconciler = new Reconciler(source, store, TimeProvider.System, NullLogger<Reconciler>.Instance);
+    var snapshots = new GitOrch.Controller.Snapshots.ConfigSnapshotProvider();
+    var reconciler = new Reconciler(source, store, new ObjectWriter(store, snapshots), snapshots, TimeProvider.System, NullLogger<Reconciler>.Instance);
     var watch = Stopwatch.StartNew();
     await reconciler.SyncAsync(CancellationToken.None);
     var firstApply = watch.Elapsed;
@@ -305,7 +306,8 @@ static async Task MemoryChildAsync(int objects, string repo)
     var options = new ControllerOptions { Repo = repo, StateDir = state };
     await using var source = await ConfigSource.OpenAsync(options, CancellationToken.None);
     using var store = HistoryStore.Open(state);
-    var reconciler = new Reconciler(source, store, TimeProvider.System, NullLogger<Reconciler>.Instance);
+    var snapshots = new GitOrch.Controller.Snapshots.ConfigSnapshotProvider();
+    var reconciler = new Reconciler(source, store, new ObjectWriter(store, snapshots), snapshots, TimeProvider.System, NullLogger<Reconciler>.Instance);
     await reconciler.SyncAsync(CancellationToken.None);
     if (reconciler.Current?.Objects.Count < objects / 2)
     {

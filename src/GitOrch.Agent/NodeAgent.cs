@@ -71,10 +71,12 @@ public sealed partial class NodeAgent : IAsyncDisposable
     /// <summary>Starts from the desired state on disk (no controller needed), then follows the controller until cancelled.</summary>
     public async Task RunAsync(CancellationToken ct)
     {
-        Directory.CreateDirectory(_options.StateDir);
+        // Traversable, not listable: process pods (uid 65534) and the runc user namespace's root
+        // cross it to reach their own folders and the image store; everything in it is private.
+        Storage.StateFiles.Folder(_options.StateDir, Storage.StateFiles.TraversableFolder);
         try
         {
-            _lock = new FileStream(Path.Combine(_options.StateDir, "agent.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            _lock = new FileStream(Path.Combine(_options.StateDir, "agent.lock"), Storage.StateFiles.PrivateWrite(FileMode.OpenOrCreate, FileAccess.ReadWrite));
         }
         catch (IOException)
         {

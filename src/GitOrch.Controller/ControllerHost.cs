@@ -10,16 +10,20 @@ using Microsoft.Extensions.Logging;
 
 namespace GitOrch.Controller;
 
-/// <summary>The controller process: the main loop and the HTTP API on Kestrel, started and stopped together.</summary>
+/// <summary>
+/// The controller process: one host (Kestrel and the generic host) whose DI container holds the
+/// controller's parts; the hosted services (sync loop, workflow starts, mirror, node health, state
+/// guard) start and stop with it, and the API's handlers take the parts they need.
+/// </summary>
 public sealed class ControllerHost : IAsyncDisposable
 {
     private readonly WebApplication _app;
-    private readonly CancellationTokenSource _stop = new();
-    private Task? _loop;
+    private readonly ILoggerFactory _logs;
 
-    private ControllerHost(WebApplication app, ControllerService controller)
+    private ControllerHost(WebApplication app, ControllerService controller, ILoggerFactory logs)
     {
         _app = app;
+        _logs = logs;
         Controller = controller;
     }
 
@@ -32,58 +36,67 @@ public sealed class ControllerHost : IAsyncDisposable
     {
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
-        if (logging is not null)
-        {
-            logging(builder.Logging);
-        }
+        logging?.Invoke(builder.Logging);
 
-        builder.WebHost.UseUrls(options.Listen);
-        builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3)); // Watches (long-polls) must not hold a stop for 30 s.
-        builder.Services.ConfigureHttpJsonOptions(o =>
-        {
-            o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
-            o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
-        });
-        builder.Services.AddGitOrchUi(time);
-        var app = builder.Build();
-        var controller = await ControllerService.OpenAsync(options, app.Services.GetRequiredService<ILoggerFactory>(), time, ct);
+        // The parts are opened before the container is built (opening is async and may fail with a
+        // clear message); they log through a factory configured like the host's.
+        var logs = LoggerFactory.Create(b => logging?.Invoke(b));
+        ControllerService controller;
         try
         {
-            ApiEndpoints.Map(app, controller, options.WebhookSecret);
-            WorkflowEndpoints.Map(app, controller);
+            controller = await ControllerService.OpenAsync(options, logs, time, ct);
+        }
+        catch
+        {
+            logs.Dispose();
+            throw;
+        }
+
+        WebApplication? app = null;
+        try
+        {
+            builder.WebHost.UseUrls(options.Listen);
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3)); // Watches (long-polls) must not hold a stop for 30 s.
+            builder.Services.AddSingleton(options);
+            controller.AddTo(builder.Services);
+            builder.Services.ConfigureHttpJsonOptions(o =>
+            {
+                o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
+                o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
+            });
+            builder.Services.AddGitOrchUi(time);
+            app = builder.Build();
+            ApiEndpoints.Map(app, options.WebhookSecret);
+            WorkflowEndpoints.Map(app);
             UiEndpoints.Map(app, controller, time);
             await app.StartAsync(ct);
         }
         catch
         {
+            if (app is not null)
+            {
+                await app.DisposeAsync();
+            }
+
             await controller.DisposeAsync();
-            await app.DisposeAsync();
+            logs.Dispose();
             throw;
         }
 
-        var host = new ControllerHost(app, controller);
-        host._loop = Task.Run(() => controller.RunAsync(host._stop.Token), CancellationToken.None);
-        return host;
+        return new ControllerHost(app, controller, logs);
     }
 
-    /// <summary>Waits until the main loop ends (it ends when the host is stopped).</summary>
-    public Task Completion => _loop ?? Task.CompletedTask;
+    /// <summary>
+    /// Completes only when the controller must stop on its own: faulted with a
+    /// <see cref="History.Store.StateException"/> when the state folder was removed or replaced.
+    /// </summary>
+    public Task Completion => Controller.Sync.Fatal;
 
     public async ValueTask DisposeAsync()
     {
-        await _stop.CancelAsync();
-        try
-        {
-            await Completion;
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-
-        await _app.StopAsync();
+        await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
         await Controller.DisposeAsync();
-        _stop.Dispose();
+        _logs.Dispose();
     }
 }

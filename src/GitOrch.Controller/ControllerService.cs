@@ -1,70 +1,89 @@
 using GitOrch.Controller.Agents;
-using GitOrch.Core.AgentApi;
+using GitOrch.Controller.Mirror;
 using GitOrch.Controller.Nodes;
-using GitOrch.Controller.Workflows;
 using GitOrch.Controller.Reconcile;
+using GitOrch.Controller.Snapshots;
 using GitOrch.Controller.Source;
+using GitOrch.Controller.State;
+using GitOrch.Controller.Sync;
+using GitOrch.Controller.Workflows;
 using GitOrch.Core.Diagnostics;
-using GitOrch.Core.Manifests;
-using GitOrch.Git;
 using GitOrch.History.Mirror;
 using GitOrch.History.Store;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace GitOrch.Controller;
 
 /// <summary>
-/// The control plane's main loop: follow the branch (poll, or at once on a webhook), apply new
-/// commits, run the loops the changes call for, mirror new versions into Git, and prune history.
-/// A failure in one cycle is logged and shown in status; the next cycle tries again with backoff.
+/// The control plane's parts, opened together on one state folder: the store behind its admission
+/// gate, the published config snapshot, and the hosted services that each own one concern (the
+/// sync loop, workflow starts, the mirror, node health, the state folder guard) plus node status
+/// ingestion. <see cref="AddTo"/> puts them in a service collection for the API's handlers. It
+/// does no work of its own.
 /// </summary>
-public sealed partial class ControllerService : IAsyncDisposable
+public sealed class ControllerService : IAsyncDisposable
 {
     private readonly ControllerOptions _options;
     private readonly StateLock _lock;
     private readonly ConfigSource _source;
-    private readonly TimeProvider _time;
-    private readonly ILogger _log;
-    private readonly SemaphoreSlim _trigger = new(0, 1);
-    private readonly SemaphoreSlim _cycle = new(1, 1);
-    private bool _firstCycle = true;
-    private string? _head;
-    private DateTimeOffset? _lastSync;
-    private string? _lastError;
-    private string? _mirrorError;
-    private long _cycles;
-    private readonly DateTimeOffset _startedAt;
 
     private ControllerService(ControllerOptions options, StateLock stateLock, HistoryStore store, ConfigSource source, ILoggerFactory logs, TimeProvider time, Workflow.Execution.EngineOptions? engine)
     {
         _options = options;
         _lock = stateLock;
-        Store = store;
         _source = source;
-        _time = time;
-        _log = logs.CreateLogger("GitOrch.Controller");
+        Store = store;
+        Snapshots = new ConfigSnapshotProvider();
+        Writer = new ObjectWriter(store, Snapshots);
+        Guard = new StateGuard(options.StateDir, stateLock);
         Nodes = new NodeRegistry();
         foreach (var node in options.Nodes)
         {
             Nodes.Register(node);
         }
 
-        Forge = options.GitHub is { } github ? new GitOrch.Controller.Forge.GitHubClient(github) : null;
-        Reconciler = new Reconciler(source, store, time, logs.CreateLogger<Reconciler>(), Forge);
+        Forge = options.GitHub is { } github ? new Forge.GitHubClient(github) : null;
+        Reconciler = new Reconciler(source, store, Writer, Snapshots, time, logs.CreateLogger<Reconciler>(), Forge);
         Mirror = new HistoryMirror(source.Repository, store);
         Agents = new AgentGateway(Path.Combine(options.StateDir, HistoryStore.FileName), Nodes, time);
-        Workflows = new WorkflowService(options.StateDir, store, Nodes, Agents, () => Reconciler.Current, time, engine);
-        Agents.PodReportChanged += OnPodReport;
-        _startedAt = time.GetUtcNow();
+        Workflows = new WorkflowService(options.StateDir, store, Writer, Nodes, Agents, Snapshots, time, engine);
+        Starter = new WorkflowStarter(Workflows, time, logs.CreateLogger<WorkflowStarter>());
+        MirrorService = new MirrorService(Mirror, source, store, Snapshots, logs.CreateLogger<MirrorService>());
+        NodeHealth = new NodeHealthService(options, Nodes, Agents, store, Writer, Snapshots, Workflows, time, logs.CreateLogger<NodeHealthService>());
+        Ingestion = new StatusIngestion(Agents, Writer, Snapshots, logs.CreateLogger<StatusIngestion>());
+        Sync = new SyncLoop(options, Reconciler, Workflows, Starter, MirrorService, Guard, time, logs.CreateLogger<SyncLoop>());
+        GuardService = new StateGuardService(Guard, Sync, time);
     }
 
+    /// <summary>Reads only: objects, versions, commits. Writes go through <see cref="Writer"/>.</summary>
     public HistoryStore Store { get; }
+
+    /// <summary>The admission gate: the one way to change an object.</summary>
+    public IObjectWriter Writer { get; }
+
+    public ConfigSnapshotProvider Snapshots { get; }
 
     public Reconciler Reconciler { get; }
 
     public WorkflowService Workflows { get; }
 
-    public GitOrch.Controller.Forge.GitHubClient? Forge { get; }
+    public WorkflowStarter Starter { get; }
+
+    public MirrorService MirrorService { get; }
+
+    public NodeHealthService NodeHealth { get; }
+
+    public StatusIngestion Ingestion { get; }
+
+    public SyncLoop Sync { get; }
+
+    public StateGuard Guard { get; }
+
+    public StateGuardService GuardService { get; }
+
+    public Forge.GitHubClient? Forge { get; }
 
     public AgentGateway Agents { get; }
 
@@ -72,9 +91,13 @@ public sealed partial class ControllerService : IAsyncDisposable
 
     public NodeRegistry Nodes { get; }
 
+    /// <summary>The hosted services, in start order.</summary>
+    public IReadOnlyList<IHostedService> HostedServices => [Sync, Starter, MirrorService, NodeHealth, GuardService];
+
     public ControllerStatus Status => new(
         _source.Display, _source.Branch, _source.Prefix.TrimEnd('/'), Path.GetFullPath(_options.StateDir),
-        _head, Reconciler.LastApplied, _lastSync, _lastError, _mirrorError, Interlocked.Read(ref _cycles));
+        Sync.Head, Reconciler.LastApplied, Sync.LastSync, Sync.LastError, MirrorService.LastError, MirrorService.CompletedCycles,
+        Starter.LastError, Starter.Pending);
 
     /// <summary>Locks the state folder, opens the store and the repo. Fails with a clear message, never half-started.</summary>
     public static async Task<ControllerService> OpenAsync(ControllerOptions options, ILoggerFactory logs, TimeProvider time, CancellationToken ct, Workflow.Execution.EngineOptions? engine = null)
@@ -95,291 +118,92 @@ public sealed partial class ControllerService : IAsyncDisposable
         }
     }
 
+    /// <summary>Registers the parts as singletons (the API's handlers take them as parameters) and the hosted services.</summary>
+    public void AddTo(IServiceCollection services)
+    {
+        services.AddSingleton(this);
+        services.AddSingleton(Store);
+        services.AddSingleton(Writer);
+        services.AddSingleton(Snapshots);
+        services.AddSingleton(Reconciler);
+        services.AddSingleton(Workflows);
+        services.AddSingleton(Workflows.Engine);
+        services.AddSingleton(Starter);
+        services.AddSingleton(MirrorService);
+        services.AddSingleton(NodeHealth);
+        services.AddSingleton(Sync);
+        services.AddSingleton(Agents);
+        services.AddSingleton(Nodes);
+        foreach (var hosted in HostedServices)
+        {
+            services.AddSingleton(hosted);
+        }
+    }
+
     /// <summary>Asks for a sync now (a push webhook arrived).</summary>
-    public void Trigger()
-    {
-        if (_trigger.CurrentCount == 0)
-        {
-            try
-            {
-                _trigger.Release();
-            }
-            catch (SemaphoreFullException)
-            {
-                // Already triggered.
-            }
-        }
-    }
+    public void Trigger() => Sync.Trigger();
 
-    /// <summary>Runs cycles until cancelled: after each, waits for the poll interval or a trigger (longer after failures).</summary>
-    public async Task RunAsync(CancellationToken ct)
-    {
-        var failures = 0;
-        while (!ct.IsCancellationRequested)
-        {
-            var ok = await SyncOnceAsync(ct);
-            failures = ok ? 0 : failures + 1;
-            var wait = failures == 0 ? _options.Poll : Backoff(failures);
-            using var timeout = new CancellationTokenSource(wait, _time);
-            using var either = CancellationTokenSource.CreateLinkedTokenSource(ct, timeout.Token);
-            try
-            {
-                await _trigger.WaitAsync(either.Token);
-            }
-            catch (OperationCanceledException) when (ct.IsCancellationRequested)
-            {
-                return;
-            }
-            catch (OperationCanceledException) when (timeout.IsCancellationRequested)
-            {
-                // The poll interval passed.
-            }
-        }
-    }
-
-    /// <summary>One cycle. Returns false when the source could not be read (the cycle is retried later).</summary>
+    /// <summary>
+    /// One cycle and everything that follows from it (workflow starts, node health, the mirror),
+    /// awaited: for <c>POST /sync</c> and tests. Returns false when the cycle failed (see status).
+    /// </summary>
     public async Task<bool> SyncOnceAsync(CancellationToken ct)
     {
-        await _cycle.WaitAsync(ct);
+        var ok = await Sync.CycleAsync(ct);
+        await Starter.DrainAsync(ct);
+        NodeHealth.CheckNodes();
+        await MirrorService.RunOnceAsync(ct);
+        return ok;
+    }
+
+    /// <summary>Runs the hosted services until cancelled (or until the state folder is gone, which throws).</summary>
+    public async Task RunAsync(CancellationToken ct)
+    {
+        foreach (var service in HostedServices)
+        {
+            await service.StartAsync(ct);
+        }
+
         try
         {
-            IReadOnlyList<ApplyOutcome> outcomes;
-            try
-            {
-                if (_firstCycle)
-                {
-                    await Mirror.PrepareAsync(ct);
-
-                    // Transactions interrupted by the last stop run on; before any new one starts.
-                    var resumed = Workflows.Engine.Resume();
-                    if (resumed > 0)
-                    {
-                        LogResumed(_log, resumed);
-                    }
-                }
-
-                outcomes = await Reconciler.SyncAsync(ct);
-                _head = await _source.HeadAsync(ct);
-                _lastError = null;
-            }
-            catch (Exception ex) when (ex is SourceException or GitException or GitOrch.Controller.Forge.ForgeException)
-            {
-                _lastError = ex.Message;
-                LogSourceError(_log, ex.Message);
-                return false;
-            }
-            finally
-            {
-                _lastSync = _time.GetUtcNow();
-            }
-
-            var touched = new List<ObjectRef>();
-            foreach (var outcome in outcomes.Where(o => o.Applied))
-            {
-                touched.AddRange(outcome.Changed);
-                Workflows.OnChanged(outcome.Changed, outcome.Commit);
-                if (outcome.Changed.Any(o => o.Kind is Kinds.ControlLoop or Kinds.Target))
-                {
-                    Workflows.Replan(outcome.Commit); // New or changed loops and targets: re-plan what they touch.
-                }
-            }
-
-            if (_firstCycle)
-            {
-                // Level-based recovery: objects that never got a workflow (a crash right after their version was written) get one.
-                Workflows.StartMissing(Reconciler.LastApplied);
-                _firstCycle = false;
-            }
-
-            CheckNodes();
-            await MirrorAsync(ct);
-            Prune(touched);
-            return true;
+            await Task.WhenAny(Task.Delay(Timeout.Infinite, ct), Sync.Fatal);
         }
         finally
         {
-            Interlocked.Increment(ref _cycles); // A cycle is complete only after its mirror and prune steps.
-            _cycle.Release();
-        }
-    }
-
-    /// <summary>
-    /// Nodes that stopped heartbeating for longer than the grace period take no new pods, and their
-    /// <c>ha</c> pods are rescheduled; <c>best-effort</c> pods wait for an operator (<c>node dead</c>).
-    /// </summary>
-    public void CheckNodes()
-    {
-        var now = _time.GetUtcNow();
-        foreach (var node in Nodes.All)
-        {
-            var silent = now - (Agents.LastSeen(node.Name) ?? _startedAt);
-            if (silent <= _options.NodeGrace || Nodes.Condition(node.Name) is not null)
+            foreach (var service in HostedServices.Reverse())
             {
-                continue;
-            }
-
-            Nodes.MarkUnschedulable(node.Name, $"not ready: no heartbeat for {silent.TotalSeconds:0}s");
-            LogNodeLost(_log, node.Name, silent.TotalSeconds);
-            foreach (var pod in PodsOn(node.Name).Where(p => p.Availability == Core.Manifests.Availability.Ha))
-            {
-                Reschedule(pod.Ref, $"node {node.Name} has not answered for {silent.TotalSeconds:0}s and the pod is ha");
+                await service.StopAsync(CancellationToken.None);
             }
         }
-    }
 
-    /// <summary>Why declaring this node dead may be a mistake (it heartbeats), or null.</summary>
-    public string? AliveWarning(string node) =>
-        Agents.LastSeen(node) is { } seen && _time.GetUtcNow() - seen < _options.NodeGrace
-            ? $"node {node} sent a heartbeat {(_time.GetUtcNow() - seen).TotalSeconds:0}s ago: it looks alive, and it becomes ready again at its next heartbeat (its moved pods stop there)"
-            : null;
-
-    /// <summary>An operator says a node is gone for good: every pod on it (ha and best-effort) is rescheduled.</summary>
-    public IReadOnlyList<ObjectRef> DeclareDead(string node)
-    {
-        Nodes.MarkUnschedulable(node, "declared dead by an operator (gitorch node dead)");
-        var moved = PodsOn(node).Select(p => p.Ref).ToList();
-        foreach (var pod in moved)
+        if (Sync.Fatal.IsFaulted)
         {
-            Reschedule(pod, $"node {node} was declared dead");
-        }
-
-        return moved;
-    }
-
-    private IEnumerable<(ObjectRef Ref, Core.Manifests.Availability Availability)> PodsOn(string node) =>
-        Store.List(Kinds.Pod)
-            .Select(p => (p.Ref, Json: Newtonsoft.Json.Linq.JObject.Parse(p.ObjectJson)))
-            .Where(p => p.Json["status"]?["nodeName"]?.ToString() == node)
-            .Select(p => (p.Ref, p.Json["spec"]?["availability"]?.ToString() == "ha" ? Core.Manifests.Availability.Ha : Core.Manifests.Availability.BestEffort))
-            .ToList();
-
-    private void Reschedule(ObjectRef pod, string reason)
-    {
-        Store.Update(pod, Core.Ownership.BuiltInLoops.Scheduler, Reconciler.LastApplied, $"scheduler: {reason}: reschedule {pod.Display}", current =>
-        {
-            if (current["status"] is not Newtonsoft.Json.Linq.JObject status || status["nodeName"] is null)
-            {
-                return [];
-            }
-
-            status.Remove("nodeName");
-            return ["status.nodeName"];
-        });
-        LogRescheduled(_log, pod.Key, reason);
-        Workflows.OnChanged([pod], Reconciler.LastApplied);
-    }
-
-    /// <summary>Status flows back from the nodes: phase, restarts and containers, written by the runtime loop.</summary>
-    private void OnPodReport(string node, Core.AgentApi.PodReport report)
-    {
-        var parts = report.Pod.Split('/');
-        if (parts.Length != 3)
-        {
-            return;
-        }
-
-        var pod = new ObjectRef(parts[0], parts[1], parts[2]);
-        Store.Update(pod, Core.Ownership.BuiltInLoops.Runtime, Reconciler.LastApplied, $"runtime: {pod.Display} on {node} reports {report.Phase}{(report.Restarts > 0 ? $" ({report.Restarts} restart(s))" : string.Empty)}", current =>
-        {
-            if (current["status"]?["nodeName"]?.ToString() != node
-                || Loops.Runtime.Assignment(pod.Key, current).Generation != report.Generation)
-            {
-                return []; // A report about an older definition or another node's copy: not this pod's state.
-            }
-
-            if (current["status"] is not Newtonsoft.Json.Linq.JObject status)
-            {
-                // Assign once: assigning a token that already has a parent stores a copy.
-                current["status"] = status = [];
-            }
-
-            var changed = new List<string>();
-            Set(status, "phase", report.Phase, changed);
-            Set(status, "restarts", report.Restarts, changed);
-            Set(status, "containers", Loops.Runtime.ContainersJson(report.Containers), changed);
-            return changed;
-        });
-    }
-
-    private static readonly System.Text.Json.JsonSerializerOptions ReportJson = new(System.Text.Json.JsonSerializerDefaults.Web);
-
-    private static void Set(Newtonsoft.Json.Linq.JObject status, string field, Newtonsoft.Json.Linq.JToken value, List<string> changed)
-    {
-        if (!Newtonsoft.Json.Linq.JToken.DeepEquals(status[field], value))
-        {
-            status[field] = value;
-            changed.Add("status." + field);
+            await Sync.Fatal;
         }
     }
 
-    private async Task MirrorAsync(CancellationToken ct)
-    {
-        try
-        {
-            var written = await Mirror.CatchUpAsync(ct);
-            if (written > 0)
-            {
-                await _source.PushMirrorAsync(HistoryMirror.Ref, ct);
-                LogMirrored(_log, written, HistoryMirror.Ref);
-            }
+    /// <summary>See <see cref="NodeHealthService.CheckNodes"/>.</summary>
+    public void CheckNodes() => NodeHealth.CheckNodes();
 
-            _mirrorError = null;
-        }
-        catch (Exception ex) when (ex is GitException or StateException or IOException)
-        {
-            // The store is the source of truth; the mirror catches up on a later cycle.
-            _mirrorError = ex.Message;
-            LogMirrorError(_log, ex.Message);
-        }
-    }
+    /// <summary>See <see cref="NodeHealthService.AliveWarning"/>.</summary>
+    public string? AliveWarning(string node) => NodeHealth.AliveWarning(node);
 
-    private void Prune(IEnumerable<ObjectRef> touched)
-    {
-        var keep = Reconciler.Current?.Objects.Select(o => o.Object).OfType<ClusterPolicy>().FirstOrDefault()?.Spec.History?.KeepVersions;
-        if (keep is not { } limit || _mirrorError is not null)
-        {
-            return; // Keep everything by default, and never drop what the mirror has not written yet.
-        }
-
-        foreach (var obj in touched.Distinct())
-        {
-            Store.Prune(obj, limit);
-        }
-    }
-
-    private TimeSpan Backoff(int failures)
-    {
-        var seconds = Math.Min(300, _options.Poll.TotalSeconds * Math.Pow(2, Math.Min(failures, 10)));
-        return TimeSpan.FromSeconds(seconds * (0.8 + (Random.Shared.NextDouble() * 0.4)));
-    }
+    /// <summary>See <see cref="NodeHealthService.DeclareDead"/>.</summary>
+    public IReadOnlyList<ObjectRef> DeclareDead(string node) => NodeHealth.DeclareDead(node);
 
     public async ValueTask DisposeAsync()
     {
+        Ingestion.Dispose();
         await Workflows.DisposeAsync();
         Forge?.Dispose();
         Agents.Dispose();
         await _source.DisposeAsync();
+        Sync.Dispose();
+        Starter.Dispose();
+        MirrorService.Dispose();
+        NodeHealth.Dispose();
+        GuardService.Dispose();
         Store.Dispose();
         _lock.Dispose();
-        _trigger.Dispose();
-        _cycle.Dispose();
     }
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read the config source: {Reason}")]
-    private static partial void LogSourceError(ILogger logger, string reason);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Node {Node} has not sent a heartbeat for {Seconds:0}s: it takes no new pods, and its ha pods are rescheduled")]
-    private static partial void LogNodeLost(ILogger logger, string node, double seconds);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Rescheduling {Pod}: {Reason}")]
-    private static partial void LogRescheduled(ILogger logger, string pod, string reason);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Resumed {Count} workflow transaction(s) interrupted by the last stop")]
-    private static partial void LogResumed(ILogger logger, int count);
-
-    [LoggerMessage(Level = LogLevel.Information, Message = "Mirrored {Count} version batch(es) to {Ref}")]
-    private static partial void LogMirrored(ILogger logger, int count, string @ref);
-
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot write the history mirror yet (will retry): {Reason}")]
-    private static partial void LogMirrorError(ILogger logger, string reason);
 }

@@ -11,4 +11,6 @@ public sealed record ControllerStatus(
     DateTimeOffset? LastSync,
     string? LastError,
     string? MirrorError,
-    long CompletedCycles);
+    long CompletedCycles,
+    string? WorkflowError = null,
+    long QueuedWorkflowStarts = 0);

@@ -144,6 +144,41 @@ public sealed class GitRepository : IAsyncDisposable
         return entries;
     }
 
+    /// <summary>
+    /// Files of a commit's tree with their mode and size, under a folder or for the given paths:
+    /// what a reader checks before it reads a blob (symlinks, sizes).
+    /// </summary>
+    public async Task<IReadOnlyList<SizedTreeEntry>> ListTreeSizedAsync(string commit, string? under, IReadOnlyList<string>? paths, CancellationToken ct)
+    {
+        var args = new List<string> { "ls-tree", "-r", "-l", "-z", "--full-tree", commit, "--" };
+        if (paths is not null)
+        {
+            if (paths.Count == 0)
+            {
+                return [];
+            }
+
+            args.AddRange(paths.Select(p => ":(literal)" + p));
+        }
+        else if (!string.IsNullOrEmpty(under))
+        {
+            args.Add(under);
+        }
+
+        var text = await GitRunner.RunAsync(Path, args, ct);
+        var entries = new List<SizedTreeEntry>();
+        foreach (var record in text.Split('\0', StringSplitOptions.RemoveEmptyEntries))
+        {
+            // "<mode> <type> <object> <padded size>\t<path>"; the size is "-" for submodules.
+            var tab = record.IndexOf('\t', StringComparison.Ordinal);
+            var meta = record[..tab].Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            var size = long.TryParse(meta[3], NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : 0;
+            entries.Add(new SizedTreeEntry(meta[0], meta[1], meta[2], size, record[(tab + 1)..]));
+        }
+
+        return entries;
+    }
+
     /// <summary>Reads a commit through cat-file and parses author, time, subject and parents.</summary>
     public async Task<CommitInfo> ReadCommitAsync(string sha, CancellationToken ct)
     {

@@ -14,6 +14,7 @@ internal static class SqliteDb
     /// </summary>
     public static SqliteConnection OpenDurable(string path)
     {
+        StateFiles.Database(path); // 0600 before SQLite creates it; its -wal and -shm take the same mode
         var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, DefaultTimeout = 30 }.ToString());
         try
         {

@@ -46,7 +46,10 @@ public sealed partial class ImageStore(string root)
             Directory.Delete(staging, recursive: true);
         }
 
-        Directory.CreateDirectory(staging);
+        // Traversable, not listable: the runc user namespace's root reaches the rootfs it mounts through these.
+        Storage.StateFiles.Folder(root, Storage.StateFiles.TraversableFolder);
+        Storage.StateFiles.Folder(Path.GetDirectoryName(target)!, Storage.StateFiles.TraversableFolder);
+        Storage.StateFiles.Folder(staging, Storage.StateFiles.TraversableFolder);
         try
         {
             return await ImportIntoAsync(image, source, tag, staging, target, ct);

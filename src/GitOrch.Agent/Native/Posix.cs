@@ -15,6 +15,18 @@ internal static partial class Posix
     [LibraryImport("libc", EntryPoint = "geteuid")]
     private static partial uint GetEuidNative();
 
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int LchownNative(string path, uint uid, uint gid);
+
+    /// <summary>Changes the owner of this path itself (never a link's target); only for paths the agent created.</summary>
+    public static void Lchown(string path, long uid, long gid)
+    {
+        if (LchownNative(path, (uint)uid, (uint)gid) != 0)
+        {
+            throw new IOException($"cannot give {path} to {uid}:{gid} (errno {Marshal.GetLastPInvokeError()})");
+        }
+    }
+
     /// <summary>Sends a signal to a whole process group (the pod's container, started as its own group).</summary>
     public static bool SignalGroup(int pgid, int signal) => pgid > 1 && KillNative(-pgid, signal) == 0;
 

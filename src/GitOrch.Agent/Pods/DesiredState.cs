@@ -23,6 +23,7 @@ public sealed class DesiredState(string stateDir)
             return null;
         }
 
+        Storage.StateFiles.PrivateFileAt(PathOf); // written 0644 by older versions
         try
         {
             return JsonSerializer.Deserialize<AssignmentSet>(File.ReadAllText(PathOf), Json);
@@ -35,9 +36,9 @@ public sealed class DesiredState(string stateDir)
 
     public void Save(AssignmentSet desired)
     {
-        Directory.CreateDirectory(stateDir);
+        Storage.StateFiles.Folder(stateDir, Storage.StateFiles.TraversableFolder);
         var temp = PathOf + ".tmp";
-        using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        using (var stream = new FileStream(temp, Storage.StateFiles.PrivateWrite(FileMode.Create))) // env values: 0600
         {
             JsonSerializer.Serialize(stream, desired, Json);
             stream.Flush(flushToDisk: true);

@@ -75,7 +75,8 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                 return;
             }
 
-            Directory.CreateDirectory(_directory);
+            Storage.StateFiles.Folder(Path.GetDirectoryName(_directory)!, Storage.StateFiles.TraversableFolder);
+            Storage.StateFiles.Folder(_directory, Storage.StateFiles.TraversableFolder); // its working folders are the pod's own
             foreach (var container in _spec.Containers)
             {
                 var state = new ContainerState(container, new RestartBackoff(_time));

@@ -107,7 +107,7 @@ public sealed class RotatingLog : IDisposable
         _stream.SetLength(0);
     }
 
-    private FileStream Open() => new(_path, FileMode.Append, FileAccess.Write, FileShare.ReadWrite);
+    private FileStream Open() => new(_path, Storage.StateFiles.PrivateWrite(FileMode.Append, FileAccess.Write, FileShare.ReadWrite));
 
     public void Dispose()
     {

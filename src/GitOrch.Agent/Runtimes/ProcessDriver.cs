@@ -30,11 +30,28 @@ public sealed class ProcessDriver : IRuntimeDriver
             throw new RuntimeException($"container {container.Name} has no command");
         }
 
-        var workDir = container.WorkingDir ?? Path.Combine(launch.PodDirectory, container.Name, "work");
-        Directory.CreateDirectory(workDir);
         var uid = launch.Spec.Security?.RunAsUser ?? NobodyUid;
         var gid = launch.Spec.Security?.RunAsGroup ?? uid;
+        string workDir;
+        var ownFolder = container.WorkingDir is null;
+        if (container.WorkingDir is { } named)
+        {
+            // A host folder the pod names is the operator's: it must exist, and is left as it is
+            // (owner and mode), never created or changed by the node.
+            if (!Directory.Exists(named))
+            {
+                throw new RuntimeException($"container {container.Name}: workingDir {named} does not exist on this node; the node never creates or changes a host folder a pod names: create it with the owner and mode the pod needs, or remove workingDir to get a folder of the pod's own");
+            }
 
+            workDir = named;
+        }
+        else
+        {
+            var containerDir = Storage.StateFiles.Folder(Path.Combine(launch.PodDirectory, container.Name), Storage.StateFiles.TraversableFolder);
+            workDir = Storage.StateFiles.Folder(Path.Combine(containerDir, "work"));
+        }
+
+        Storage.StateFiles.PrivateFileAt(launch.LogFile, create: true); // before sh opens it for appending: 0600, not its umask's 0644
         // sh opens the log file, then execs setsid (a new session and process group, same pid),
         // then setpriv (drop to the pod's user, no_new_privs), then the command.
         var info = new ProcessStartInfo("/bin/sh") { WorkingDirectory = workDir, UseShellExecute = false, RedirectStandardInput = true };
@@ -44,7 +61,18 @@ public sealed class ProcessDriver : IRuntimeDriver
         info.ArgumentList.Add("setsid");
         if (Posix.IsRoot && File.Exists("/usr/bin/setpriv"))
         {
-            ChownTree(workDir, uid, gid);
+            if (ownFolder)
+            {
+                try
+                {
+                    Posix.Lchown(workDir, uid, gid); // the folder the node created, not what the pod put in it
+                }
+                catch (IOException ex)
+                {
+                    throw new RuntimeException($"container {container.Name}: {ex.Message}");
+                }
+            }
+
             info.ArgumentList.Add("setpriv");
             info.ArgumentList.Add($"--reuid={uid}");
             info.ArgumentList.Add($"--regid={gid}");
@@ -89,10 +117,11 @@ public sealed class ProcessDriver : IRuntimeDriver
         {
             await handle.Exited.WaitAsync(grace, ct);
         }
-        catch (TimeoutException)
+        catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && ct.IsCancellationRequested))
         {
+            // The grace period is over, or the caller cut it short (a stop with a deadline): kill.
             Posix.SignalGroup(handle.Pid, Posix.SigKill);
-            await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), ct);
+            await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
         }
     }
 
@@ -116,19 +145,6 @@ public sealed class ProcessDriver : IRuntimeDriver
         }
 
         return -1; // Not our child: its exit code is not ours to read.
-    }
-
-    private static void ChownTree(string path, long uid, long gid)
-    {
-        try
-        {
-            using var chown = Process.Start(new ProcessStartInfo("chown", ["-R", $"{uid}:{gid}", path]) { UseShellExecute = false });
-            chown?.WaitForExit();
-        }
-        catch (System.ComponentModel.Win32Exception)
-        {
-            // No chown: the process may not write its working directory; it says so itself.
-        }
     }
 }
 

@@ -50,13 +50,18 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
 
         var id = Id(launch.Pod, launch.Container.Name);
         var bundle = Path.Combine(launch.PodDirectory, launch.Container.Name, "bundle");
-        Directory.CreateDirectory(bundle);
+        Storage.StateFiles.Folder(Path.GetDirectoryName(bundle)!, Storage.StateFiles.TraversableFolder);
+        Storage.StateFiles.Folder(bundle); // config.json holds the env values: 0700/0600
         await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true); // A leftover of a crashed agent.
         var network = await NetworkNamespace.SetUpAsync(id, launch, ct);
         var spec = Spec(launch, network.Path, id);
         CreateMountPoints(launch.ImageRootfs, spec);
-        await File.WriteAllTextAsync(Path.Combine(bundle, "config.json"), spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }), ct);
+        await using (var config = new StreamWriter(new FileStream(Path.Combine(bundle, "config.json"), Storage.StateFiles.PrivateWrite(FileMode.Create))))
+        {
+            await config.WriteAsync(spec.ToJsonString(new JsonSerializerOptions { WriteIndented = true }).AsMemory(), ct);
+        }
 
+        Storage.StateFiles.PrivateFileAt(launch.LogFile, create: true); // before sh opens it for appending: 0600, not its umask's 0644
         var info = new ProcessStartInfo("/bin/sh") { UseShellExecute = false, RedirectStandardInput = true, WorkingDirectory = bundle };
         info.ArgumentList.Add("-c");
         info.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
@@ -80,21 +85,23 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         var id = handle.Id ?? string.Empty;
         if (!handle.Exited.IsCompleted)
         {
-            await RuncAsync(["kill", id, "TERM"], ct, ignoreErrors: true);
+            await RuncAsync(["kill", id, "TERM"], CancellationToken.None, ignoreErrors: true);
             try
             {
                 await handle.Exited.WaitAsync(grace, ct);
             }
-            catch (TimeoutException)
+            catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && ct.IsCancellationRequested))
             {
-                await RuncAsync(["kill", "--all", id, "KILL"], ct, ignoreErrors: true);
+                // The grace period is over, or the caller cut it short (a stop with a deadline): kill.
+                await RuncAsync(["kill", "--all", id, "KILL"], CancellationToken.None, ignoreErrors: true);
                 Posix.SignalGroup(handle.Pid, Posix.SigKill);
-                await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), ct);
+                await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
             }
         }
 
-        await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true);
-        await NetworkNamespace.TearDownAsync(id, ct);
+        // Clean-up always runs to the end: a half-deleted container or namespace would outlive us.
+        await RuncAsync(["delete", "--force", id], CancellationToken.None, ignoreErrors: true);
+        await NetworkNamespace.TearDownAsync(id, CancellationToken.None);
     }
 
     /// <summary>
@@ -105,18 +112,17 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
     {
         foreach (var mount in spec["mounts"]!.AsArray())
         {
-            var destination = mount!["destination"]!.GetValue<string>().TrimStart('/');
-            var path = Path.Combine(rootfs, destination);
-            if (!Directory.Exists(path) && !File.Exists(path))
+            var destination = mount!["destination"]!.GetValue<string>();
+            var tmpfs = mount["type"]?.GetValue<string>() == "tmpfs";
+            ContainerPaths.EnsureMountPoint(rootfs, destination, created =>
             {
-                Directory.CreateDirectory(path);
-                if (mount["type"]?.GetValue<string>() == "tmpfs" && !OperatingSystem.IsWindows())
+                if (tmpfs && created.EndsWith(destination.TrimEnd('/'), StringComparison.Ordinal) && !OperatingSystem.IsWindows())
                 {
                     // runc gives a tmpfs the mode of its mount point: /tmp must be 1777 to be writable for the pod's user.
-                    File.SetUnixFileMode(path, UnixFileMode.StickyBit | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
+                    File.SetUnixFileMode(created, UnixFileMode.StickyBit | UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute
                         | UnixFileMode.GroupRead | UnixFileMode.GroupWrite | UnixFileMode.GroupExecute | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute);
                 }
-            }
+            });
         }
     }
 

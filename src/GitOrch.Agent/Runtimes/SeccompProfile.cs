@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using GitOrch.Core.Security;
 
 namespace GitOrch.Agent.Runtimes;
 
@@ -10,16 +11,8 @@ namespace GitOrch.Agent.Runtimes;
 /// </summary>
 public static class SeccompProfile
 {
-    public static readonly IReadOnlyList<string> Blocked =
-    [
-        "acct", "add_key", "bpf", "clock_adjtime", "clock_settime", "create_module", "delete_module", "finit_module",
-        "get_kernel_syms", "get_mempolicy", "init_module", "ioperm", "iopl", "kcmp", "kexec_file_load", "kexec_load",
-        "keyctl", "lookup_dcookie", "mbind", "mount", "move_mount", "move_pages", "name_to_handle_at", "nfsservctl",
-        "open_by_handle_at", "open_tree", "perf_event_open", "personality", "pivot_root", "process_vm_readv",
-        "process_vm_writev", "ptrace", "query_module", "quotactl", "reboot", "request_key", "set_mempolicy", "setns",
-        "settimeofday", "stime", "swapoff", "swapon", "sysfs", "_sysctl", "umount", "umount2", "unshare", "uselib",
-        "userfaultfd", "ustat", "vm86", "vm86old", "fsconfig", "fsmount", "fsopen", "fspick",
-    ];
+    /// <summary>The blocked calls: one list with the exec loop sandbox's filter (<see cref="SeccompFilter"/>).</summary>
+    public static IReadOnlyList<string> Blocked => SeccompFilter.RuntimeDefaultBlocked;
 
     public static JsonObject Json() => new()
     {

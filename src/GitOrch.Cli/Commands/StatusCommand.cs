@@ -48,6 +48,11 @@ internal static class StatusCommand
             w.WriteLine($"Mirror:    {t.Yellow(c.MirrorError)}");
         }
 
+        if (c.WorkflowError is not null)
+        {
+            w.WriteLine($"Workflows: {t.Yellow(c.WorkflowError)}");
+        }
+
         w.WriteLine();
         var table = new Table("COMMIT", "STATE", "AUTHOR", "OBJECTS", "SUBJECT");
         foreach (var commit in status.Commits)

@@ -16,6 +16,9 @@ internal static class UpCommand
 {
     public const string SecretVariable = "GITORCH_WEBHOOK_SECRET";
 
+    /// <summary>How long <c>--stop-pods</c> lets pods stop gracefully on Ctrl+C before killing them.</summary>
+    public static readonly TimeSpan StopPodsDeadline = TimeSpan.FromSeconds(5);
+
     public static Command Create(bool withLocalNode)
     {
         var repo = new Option<string>("--repo") { Description = "Config repo: a local path (or a folder inside one) or a URL", Required = true, HelpName = "R" };
@@ -101,6 +104,14 @@ internal static class UpCommand
             }));
             if (options.Nodes.FirstOrDefault() is { } local)
             {
+                if (!OperatingSystem.IsWindows())
+                {
+                    // The local agent's state is inside the controller's (0700): make that folder
+                    // traversable, not listable (0711), so the runc user namespace's root and process
+                    // pods reach their folders and the image store; every file in it stays 0600.
+                    File.SetUnixFileMode(options.StateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
+                }
+
                 agent = new GitOrch.Agent.NodeAgent(new GitOrch.Agent.AgentOptions
                 {
                     Server = host.Address,
@@ -122,9 +133,11 @@ internal static class UpCommand
             }
 
             await output.WriteLineAsync("gitorch: press Ctrl+C to stop");
+            StateException? fatal = null;
             try
             {
-                await Task.Delay(Timeout.Infinite, ct);
+                // Runs until Ctrl+C, or until the controller must stop on its own (its state folder is gone).
+                await host.Completion.WaitAsync(ct);
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -132,12 +145,26 @@ internal static class UpCommand
                     ? "gitorch: stopping"
                     : "gitorch: stopping; the node's pods keep running (the next start re-adopts them; --stop-pods stops them on exit)");
             }
+            catch (StateException ex)
+            {
+                fatal = ex;
+            }
 
             if (agent is not null)
             {
                 if (stopPods)
                 {
-                    await agent.StopAllAsync(CancellationToken.None);
+                    // Ctrl+C stops within 10 s at any size: pods get their grace period up to this
+                    // deadline, then are killed.
+                    using var deadline = new CancellationTokenSource(StopPodsDeadline);
+                    try
+                    {
+                        await agent.StopAllAsync(deadline.Token);
+                    }
+                    catch (OperationCanceledException) when (deadline.IsCancellationRequested)
+                    {
+                        await output.WriteLineAsync($"gitorch: pods still stopping after {StopPodsDeadline.TotalSeconds:0} s were killed");
+                    }
                 }
 
                 await agentStop.CancelAsync();
@@ -151,6 +178,11 @@ internal static class UpCommand
                 }
 
                 await agent.DisposeAsync();
+            }
+
+            if (fatal is not null)
+            {
+                throw new CliException(fatal.Message);
             }
         }
 

@@ -38,8 +38,8 @@ internal static class ValidateCommand
         }
 
         var readDiagnostics = new List<Diagnostic>();
-        var files = ManifestDirectory.Read(path, readDiagnostics);
-        var result = ManifestValidator.Validate(files.Select(ManifestLoader.LoadFile).ToList(), readDiagnostics);
+        var files = ManifestDirectory.Load(path, readDiagnostics);
+        var result = ManifestValidator.Validate(files, readDiagnostics);
 
         if (format == OutputFormat.Json)
         {

@@ -17,17 +17,18 @@ namespace GitOrch.Controller.Api;
 /// </summary>
 public static class ApiEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, ControllerService controller, string? webhookSecret)
+    public static void Map(IEndpointRouteBuilder app, string? webhookSecret)
     {
         var api = app.MapGroup("/api/v1");
 
-        api.MapGet("/status", (int? limit) => Results.Ok(new StatusModel(
+        // Counts come from one indexed query: status stays cheap at any number of objects.
+        api.MapGet("/status", (ControllerService controller, HistoryStore store, Nodes.NodeRegistry nodes, int? limit) => Results.Ok(new StatusModel(
             controller.Status,
-            controller.Store.Commits(limit ?? 20).Select(ToModel).ToList(),
-            controller.Store.List().GroupBy(o => o.Ref.Kind).ToDictionary(g => g.Key, g => g.Count()),
-            controller.Nodes.All.Select(n => new NodeModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes)).ToList())));
+            store.Commits(limit ?? 20).Select(ToModel).ToList(),
+            store.CountByKind(),
+            nodes.All.Select(n => new NodeModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes)).ToList())));
 
-        api.MapGet("/objects", (string? kind, string? @namespace) =>
+        api.MapGet("/objects", (HistoryStore store, string? kind, string? @namespace) =>
         {
             string? resolved = null;
             if (kind is not null && (resolved = Kinds.Resolve(kind)) is null)
@@ -36,29 +37,29 @@ public static class ApiEndpoints
             }
 
             var ns = resolved is not null && !Kinds.IsNamespaced(resolved) ? null : @namespace;
-            return Results.Ok(controller.Store.List(resolved, ns).Select(Summary).ToList());
+            return Results.Ok(store.List(resolved, ns).Select(Summary).ToList());
         });
 
-        api.MapGet("/objects/{kind}/{name}", (string kind, string name, string? @namespace) =>
-            WithObject(controller.Store, kind, name, @namespace, (obj, stored) => stored.Deleted
+        api.MapGet("/objects/{kind}/{name}", (HistoryStore store, string kind, string name, string? @namespace) =>
+            WithObject(store, kind, name, @namespace, (obj, stored) => stored.Deleted
                 ? Results.NotFound(new ErrorModel($"{obj.Display} was deleted in version {stored.Version}; its history stays readable: gitorch history {obj.Kind.ToLowerInvariant()}/{obj.Name}{(obj.Namespace.Length > 0 ? " -n " + obj.Namespace : string.Empty)}"))
                 : Results.Ok(new ObjectModel(Summary(stored), JsonDocument.Parse(stored.ObjectJson).RootElement.Clone()))));
 
-        api.MapGet("/objects/{kind}/{name}/history", (string kind, string name, string? @namespace, string? changer, string? excludeChanger) =>
-            WithObject(controller.Store, kind, name, @namespace, (obj, _) =>
-                Results.Ok(controller.Store.History(obj, changer, excludeChanger).Select(v => ToModel(v, withObject: false)).ToList())));
+        api.MapGet("/objects/{kind}/{name}/history", (HistoryStore store, string kind, string name, string? @namespace, string? changer, string? excludeChanger) =>
+            WithObject(store, kind, name, @namespace, (obj, _) =>
+                Results.Ok(store.History(obj, changer, excludeChanger).Select(v => ToModel(v, withObject: false)).ToList())));
 
-        api.MapGet("/objects/{kind}/{name}/versions/{version:int}", (string kind, string name, int version, string? @namespace) =>
-            WithObject(controller.Store, kind, name, @namespace, (obj, stored) =>
-                controller.Store.Version(obj, version) is { } v
+        api.MapGet("/objects/{kind}/{name}/versions/{version:int}", (HistoryStore store, string kind, string name, int version, string? @namespace) =>
+            WithObject(store, kind, name, @namespace, (obj, stored) =>
+                store.Version(obj, version) is { } v
                     ? Results.Ok(ToModel(v, withObject: true))
                     : NoVersion(obj, version, stored.Version)));
 
-        api.MapGet("/objects/{kind}/{name}/diff", (string kind, string name, string? @namespace, int from, int to) =>
-            WithObject(controller.Store, kind, name, @namespace, (obj, stored) =>
+        api.MapGet("/objects/{kind}/{name}/diff", (HistoryStore store, string kind, string name, string? @namespace, int from, int to) =>
+            WithObject(store, kind, name, @namespace, (obj, stored) =>
             {
-                var a = controller.Store.Version(obj, from);
-                var b = controller.Store.Version(obj, to);
+                var a = store.Version(obj, from);
+                var b = store.Version(obj, to);
                 if (a is null || b is null)
                 {
                     return NoVersion(obj, a is null ? from : to, stored.Version);
@@ -68,10 +69,10 @@ public static class ApiEndpoints
                 return Results.Ok(new DiffModel(obj.Key, from, to, diff));
             }));
 
-        api.MapGet("/objects/{kind}/{name}/blame", (string kind, string name, string? @namespace, string field) =>
-            WithObject(controller.Store, kind, name, @namespace, (obj, stored) =>
+        api.MapGet("/objects/{kind}/{name}/blame", (HistoryStore store, string kind, string name, string? @namespace, string field) =>
+            WithObject(store, kind, name, @namespace, (obj, stored) =>
             {
-                var versions = controller.Store.History(obj);
+                var versions = store.History(obj);
                 var setter = Blame.LastSetter(versions, field);
                 var value = JObject.Parse(stored.ObjectJson).SelectToken(field, errorWhenNoMatch: false);
                 if (value is null)
@@ -88,13 +89,13 @@ public static class ApiEndpoints
                     JsonDocument.Parse(value.ToString(Newtonsoft.Json.Formatting.None)).RootElement.Clone()));
             }));
 
-        api.MapPost("/sync", async (CancellationToken ct) =>
+        api.MapPost("/sync", async (ControllerService controller, CancellationToken ct) =>
         {
             var ok = await controller.SyncOnceAsync(ct);
             return ok ? Results.Ok(controller.Status) : Results.Json(new ErrorModel(controller.Status.LastError ?? "sync failed"), statusCode: 502);
         });
 
-        api.MapPost("/webhooks/git", async (HttpRequest request, CancellationToken ct) =>
+        api.MapPost("/webhooks/git", async (Sync.SyncLoop sync, HttpRequest request, CancellationToken ct) =>
         {
             if (webhookSecret is null)
             {
@@ -108,7 +109,7 @@ public static class ApiEndpoints
                 return Results.Json(new ErrorModel($"invalid or missing {WebhookSignature.Header}: sign the body with HMAC-SHA256 and the shared secret"), statusCode: 401);
             }
 
-            controller.Trigger();
+            sync.Trigger();
             return Results.Accepted(value: new { accepted = true });
         });
     }

@@ -5,6 +5,7 @@ using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Analysis;
 using GitOrch.Workflow.Model;
+using GitOrch.History.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -15,16 +16,16 @@ namespace GitOrch.Controller.Api;
 /// <summary>Workflows (why, logs, graph, critical chain), the loop registry, and the agent API.</summary>
 public static class WorkflowEndpoints
 {
-    public static void Map(IEndpointRouteBuilder app, ControllerService controller)
+    public static void Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1");
 
-        api.MapGet("/objects/{kind}/{name}/workflow", (string kind, string name, string? @namespace) =>
-            WithTransaction(controller, kind, name, @namespace, (obj, t) =>
+        api.MapGet("/objects/{kind}/{name}/workflow", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace) =>
+            WithTransaction(engine, store, kind, name, @namespace, (obj, t) =>
             {
-                var logs = controller.Workflows.Engine.Logs(obj, 2000, t.Id);
+                var logs = engine.Logs(obj, 2000, t.Id);
                 var report = WorkflowAnalysis.Report(t, step => logs.Where(l => l.Step == step).TakeLast(5).ToList());
-                var status = controller.Store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"] : null;
+                var status = store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"] : null;
                 if (obj.Kind != Kinds.Pod)
                 {
                     // A PinnedDeployment is "running" when its workflow is done: every pod runs its version.
@@ -39,21 +40,21 @@ public static class WorkflowEndpoints
                 return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, status?["nodeName"]?.ToString()));
             }));
 
-        api.MapGet("/objects/{kind}/{name}/logs", (string kind, string name, string? @namespace, int? limit) =>
+        api.MapGet("/objects/{kind}/{name}/logs", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace, int? limit) =>
             Resolve(kind, name, @namespace) is not { } obj ? UnknownKind(kind)
-            : controller.Store.Get(obj) is null ? Results.NotFound(new ErrorModel($"{obj.Display} not found; list objects with `gitorch get {obj.Kind.ToLowerInvariant()} -A`"))
-            : Results.Ok(controller.Workflows.Engine.Logs(obj, limit ?? 1000)));
+            : store.Get(obj) is null ? Results.NotFound(new ErrorModel($"{obj.Display} not found; list objects with `gitorch get {obj.Kind.ToLowerInvariant()} -A`"))
+            : Results.Ok(engine.Logs(obj, limit ?? 1000)));
 
-        api.MapGet("/objects/{kind}/{name}/graph", (string kind, string name, string? @namespace) =>
-            WithTransaction(controller, kind, name, @namespace, (_, t) => Results.Ok(new GraphModel(WorkflowAnalysis.Dot(t)))));
+        api.MapGet("/objects/{kind}/{name}/graph", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace) =>
+            WithTransaction(engine, store, kind, name, @namespace, (_, t) => Results.Ok(new GraphModel(WorkflowAnalysis.Dot(t)))));
 
-        api.MapGet("/objects/{kind}/{name}/critical-chain", (string kind, string name, string? @namespace) =>
-            WithTransaction(controller, kind, name, @namespace, (obj, t) => Results.Ok(new CriticalChainModel(
+        api.MapGet("/objects/{kind}/{name}/critical-chain", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace) =>
+            WithTransaction(engine, store, kind, name, @namespace, (obj, t) => Results.Ok(new CriticalChainModel(
                 obj.Key, t.Id, t.State, WorkflowAnalysis.CriticalChain(t).Select(c => new ChainLinkModel(c.Unit.Name, c.Unit.State.ToText(), c.Start.TotalSeconds, c.Duration.TotalSeconds)).ToList()))));
 
-        api.MapGet("/loops", () =>
+        api.MapGet("/loops", (Snapshots.ConfigSnapshotProvider snapshots) =>
         {
-            var loops = controller.Reconciler.Current?.Loops ?? BuiltInLoops.All;
+            var loops = snapshots.Current.Loops;
             return Results.Ok(loops.Select(l => new LoopModel(
                 l.Name, l.IsBuiltIn, l.Description, l.ObjectKinds, l.Owns.Select(p => p.ToString()).ToList(), l.Reads.Select(p => p.ToString()).ToList(),
                 l.Step.Before ?? [], l.Step.After ?? [], l.Step.Requires ?? [], l.Step.Wants ?? [], l.Step.TimeoutSeconds, l.Step.MaxAttempts,
@@ -63,32 +64,32 @@ public static class WorkflowEndpoints
         });
 
         // The agent API: heartbeats in, desired pods out (a watch by long-poll).
-        api.MapPost("/nodes/{node}/heartbeat", (string node, NodeHeartbeat heartbeat) =>
+        api.MapPost("/nodes/{node}/heartbeat", (AgentGateway agents, string node, NodeHeartbeat heartbeat) =>
         {
             if (heartbeat.Node != node)
             {
                 return Results.BadRequest(new ErrorModel($"the heartbeat is for node {heartbeat.Node}, not {node}"));
             }
 
-            controller.Agents.Heartbeat(heartbeat);
-            return Results.Ok(new { revision = controller.Agents.Assignments(node).Revision });
+            agents.Heartbeat(heartbeat);
+            return Results.Ok(new { revision = agents.Assignments(node).Revision });
         });
 
-        api.MapGet("/nodes/{node}/assignments", async (string node, long? since, double? wait, CancellationToken ct) =>
-            Results.Ok(await controller.Agents.WatchAsync(node, since ?? -1, TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, 60)), ct)));
+        api.MapGet("/nodes/{node}/assignments", async (AgentGateway agents, string node, long? since, double? wait, CancellationToken ct) =>
+            Results.Ok(await agents.WatchAsync(node, since ?? -1, TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, 60)), ct)));
 
-        api.MapGet("/nodes/{node}/image-roots", (string node) =>
+        api.MapGet("/nodes/{node}/image-roots", (Snapshots.ConfigSnapshotProvider snapshots, HistoryStore store, string node) =>
         {
             // GC roots: every image of the last history.pinImages versions of each pod on the node,
             // so that a rollback never waits for an image.
-            var pin = controller.Reconciler.Current?.Objects.Select(o => o.Object).OfType<ClusterPolicy>().FirstOrDefault()?.Spec.History?.PinImages ?? 3;
+            var pin = snapshots.Current.ClusterPolicy?.Spec.History?.PinImages ?? 3;
             var roots = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var pod in controller.Store.List(Kinds.Pod).Where(p => JObject.Parse(p.ObjectJson)["status"]?["nodeName"]?.ToString() == node))
+            foreach (var pod in store.List(Kinds.Pod).Where(p => JObject.Parse(p.ObjectJson)["status"]?["nodeName"]?.ToString() == node))
             {
                 var images = new List<string>();
-                foreach (var version in controller.Store.History(pod.Ref).Reverse())
+                foreach (var version in store.History(pod.Ref).Reverse())
                 {
-                    var json = controller.Store.Version(pod.Ref, version.Version)?.ObjectJson;
+                    var json = store.Version(pod.Ref, version.Version)?.ObjectJson;
                     var containerImages = json is null ? [] : (JObject.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
                     if (containerImages.Count > 0 && (images.Count == 0 || !images[^1].Equals(string.Join(' ', containerImages), StringComparison.Ordinal)))
                     {
@@ -106,19 +107,19 @@ public static class WorkflowEndpoints
             return Results.Ok(new { node, pinImages = pin, roots });
         });
 
-        api.MapPost("/nodes/{node}/dead", (string node) =>
-            controller.Nodes.All.Any(n => n.Name == node)
-                ? Results.Ok(new { node, warning = controller.AliveWarning(node), rescheduled = controller.DeclareDead(node).Select(p => p.Key).ToList() })
+        api.MapPost("/nodes/{node}/dead", (Nodes.NodeRegistry nodes, Nodes.NodeHealthService health, string node) =>
+            nodes.All.Any(n => n.Name == node)
+                ? Results.Ok(new { node, warning = health.AliveWarning(node), rescheduled = health.DeclareDead(node).Select(p => p.Key).ToList() })
                 : Results.NotFound(new ErrorModel($"no node {node}; list nodes with `gitorch nodes`")));
 
-        api.MapGet("/objects/{kind}/{name}/container-logs", async (string kind, string name, string? @namespace, string? container, int? tail, CancellationToken ct) =>
+        api.MapGet("/objects/{kind}/{name}/container-logs", async (HistoryStore store, AgentGateway agents, string kind, string name, string? @namespace, string? container, int? tail, CancellationToken ct) =>
         {
             if (Resolve(kind, name, @namespace) is not { } obj)
             {
                 return UnknownKind(kind);
             }
 
-            if (controller.Store.Get(obj) is not { Deleted: false } stored)
+            if (store.Get(obj) is not { Deleted: false } stored)
             {
                 return Results.NotFound(new ErrorModel($"{obj.Display} not found"));
             }
@@ -132,7 +133,7 @@ public static class WorkflowEndpoints
                 return Results.NotFound(new ErrorModel($"{obj.Display} has no container {containerName}; its containers: {string.Join(", ", names)}"));
             }
 
-            if (node is null || !controller.Agents.Reports.TryGetValue(node, out var report) || report.LogsUrl is null)
+            if (node is null || !agents.Reports.TryGetValue(node, out var report) || report.LogsUrl is null)
             {
                 return Results.NotFound(new ErrorModel(node is null
                     ? $"{obj.Display} has no node yet; see gitorch why {obj.Name} -n {obj.Namespace}"
@@ -153,27 +154,27 @@ public static class WorkflowEndpoints
             }
         });
 
-        api.MapGet("/nodes", () => Results.Ok(controller.Nodes.All.Select(n =>
+        api.MapGet("/nodes", (Nodes.NodeRegistry nodes, AgentGateway agents) => Results.Ok(nodes.All.Select(n =>
         {
-            controller.Agents.Reports.TryGetValue(n.Name, out var report);
-            return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, controller.Agents.LastSeen(n.Name), controller.Nodes.Condition(n.Name),
-                report?.Runtimes ?? [], report?.Images ?? [], controller.Agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? []);
+            agents.Reports.TryGetValue(n.Name, out var report);
+            return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, agents.LastSeen(n.Name), nodes.Condition(n.Name),
+                report?.Runtimes ?? [], report?.Images ?? [], agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? []);
         }).ToList()));
     }
 
-    private static IResult WithTransaction(ControllerService controller, string kind, string name, string? ns, Func<ObjectRef, Workflow.Model.Transaction, IResult> then)
+    private static IResult WithTransaction(Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? ns, Func<ObjectRef, Workflow.Model.Transaction, IResult> then)
     {
         if (Resolve(kind, name, ns) is not { } obj)
         {
             return UnknownKind(kind);
         }
 
-        var transaction = controller.Workflows.Engine.Current(obj);
+        var transaction = engine.Current(obj);
         if (transaction is null)
         {
             return Results.NotFound(new ErrorModel(!Workflows.WorkflowService.HasWorkflow(obj.Kind)
                 ? $"{obj.Display}: only pods and PinnedDeployments have workflows; see gitorch get {obj.Kind.ToLowerInvariant()} {obj.Name}"
-                : controller.Store.Get(obj) is { Deleted: false }
+                : store.Get(obj) is { Deleted: false }
                 ? $"{obj.Display} has no workflow yet; it gets one when the controller applies it (gitorch status)"
                 : $"{obj.Display} not found; list objects with `gitorch get {obj.Kind.ToLowerInvariant()}{(obj.Namespace.Length > 0 ? " -n " + obj.Namespace : string.Empty)}`"));
         }

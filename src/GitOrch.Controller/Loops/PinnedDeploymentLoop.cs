@@ -18,7 +18,7 @@ namespace GitOrch.Controller.Loops;
 /// for each to run before the next. Every change is a new version of the same pod by
 /// <c>control-loop/pinned-deployment</c>. It writes the PinnedDeployment's <c>status</c>.
 /// </summary>
-public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyList<ObjectRef>, string?> podsChanged) : IBuiltInLoop
+public sealed class PinnedDeploymentLoop(HistoryStore store, IObjectWriter writer, Action<IReadOnlyList<ObjectRef>, string?> podsChanged) : IBuiltInLoop
 {
     public static readonly TimeSpan WaitForPods = TimeSpan.FromSeconds(1);
 
@@ -47,7 +47,7 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
             .ToDictionary(p => p.Name, p => (int)p.Value) ?? [];
         foreach (var extra in existing.Keys.Where(r => !desired.Any(d => d.Ref == r)))
         {
-            store.Write(Batch($"remove {extra.Display} (scaled to {pd.Spec.Replicas})", commit, new ObjectChange(extra, null, ["*"], null)));
+            Admitted(writer.Write(Batch($"remove {extra.Display} (scaled to {pd.Spec.Replicas})", commit, new ObjectChange(extra, null, ["*"], null))));
             changed.Add(extra);
             notes.Add($"removed {extra.Name}");
         }
@@ -55,8 +55,8 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
         // Create missing ordinals at once; they are not "unavailable" replacements of running pods.
         foreach (var (podRef, track, pod) in desired.Where(d => !existing.ContainsKey(d.Ref)))
         {
-            store.Write(Batch($"create {podRef.Display} on {PinnedPods.Describe(json, track)}", commit,
-                new ObjectChange(podRef, pod.ToString(Formatting.None), ["metadata", "spec"], null)));
+            Admitted(writer.Write(Batch($"create {podRef.Display} on {PinnedPods.Describe(json, track)}", commit,
+                new ObjectChange(podRef, pod.ToString(Formatting.None), ["metadata", "spec"], null))));
             changed.Add(podRef);
             notes.Add($"created {podRef.Name}");
         }
@@ -87,7 +87,7 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
             var what = from == track
                 ? $"update {podRef.Display}: {PinnedPods.Describe(json, track)} template changed, in place"
                 : $"move {podRef.Display}: {PinnedPods.Describe(json, from)} → {PinnedPods.Describe(json, track)}, in place";
-            var batch = store.Update(podRef, Name, commit, $"{Name}: {what}", current =>
+            var batch = Admitted(writer.Update(podRef, Name, commit, $"{Name}: {what}", current =>
             {
                 var status = current["status"];
                 current.Remove("status");
@@ -104,7 +104,7 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
                 }
 
                 return fields;
-            });
+            }));
             changed.Add(podRef);
             notes.Add(what);
             unavailable++;
@@ -154,6 +154,10 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, Action<IReadOnlyLis
     /// <summary>Whether the runtime has reported the pod running since this loop wrote <paramref name="version"/> of it.</summary>
     private bool RunsVersion(StoredObject stored, int version) =>
         Phase(stored) == "Running" && store.History(stored.Ref, changer: Changers.Loop(BuiltInLoops.Runtime)).Any(v => v.Version > version);
+
+    /// <summary>A refused write fails the step with admission's diagnostic; nothing was written.</summary>
+    private static long Admitted(WriteOutcome outcome) =>
+        outcome.IsRefused ? throw new LoopCallException($"admission refused the write: {outcome.Describe()}") : outcome.Batch;
 
     private ChangeBatch Batch(string message, string? commit, ObjectChange change) =>
         new(Changers.Loop(Name), ChangeKind.Mechanical, commit, $"{Name}: {message}", Name, $"{Name}@control-loop.gitorch", [change]);

@@ -39,7 +39,9 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
     {
         var spec = json["spec"]?.ToObject<PodSpec>(ManifestJson.Serializer)
             ?? throw new LoopCallException($"{pod.Display} has no spec");
-        var used = Allocations(pod);
+        // With no node at all there is nothing to count (reading every pod per pod is the cost of
+        // an unplaced 10,000-pod cluster otherwise).
+        var used = nodes.All.Count == 0 ? [] : Allocations(pod);
         var (cpu, memory) = Requests(spec);
         var fitting = nodes.Schedulable
             .Where(n => Matches(n, spec.NodeSelector))

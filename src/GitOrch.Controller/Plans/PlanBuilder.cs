@@ -68,20 +68,39 @@ public static class PlanBuilder
     /// <summary>Reads and validates the manifests of one commit.</summary>
     public static async Task<ValidationResult> LoadAsync(GitRepository repo, string sha, string prefix, CancellationToken ct)
     {
-        var entries = await repo.ListTreeAsync(sha, prefix.Length == 0 ? null : prefix.TrimEnd('/'), ct);
+        var entries = await repo.ListTreeSizedAsync(sha, prefix.Length == 0 ? null : prefix.TrimEnd('/'), null, ct);
         var ignoreEntry = entries.FirstOrDefault(e => e.Path == prefix + IgnoreRules.FileName);
-        var ignore = ignoreEntry is null ? IgnoreRules.Empty : new IgnoreRules(await repo.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
-        var files = new List<ManifestFile>();
+        var ignore = ignoreEntry is null || ignoreEntry.IsSymlink || !BoundedFiles.WithinDefault(ignoreEntry.Size)
+            ? IgnoreRules.Empty
+            : new IgnoreRules(await repo.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
+        var files = new Dictionary<string, Reconcile.CachedFile>(StringComparer.Ordinal);
+        var toParse = new List<(string Blob, ManifestFile File)>();
         foreach (var entry in entries.Where(e => e.Type == "blob" && e.Path.StartsWith(prefix, StringComparison.Ordinal)))
         {
             var relative = entry.Path[prefix.Length..];
-            if (IgnoreRules.IsManifestPath(relative) && !ignore.IsFileIgnored(relative))
+            if (!IgnoreRules.IsManifestPath(relative) || ignore.IsFileIgnored(relative))
             {
-                files.Add(new ManifestFile(relative, await repo.Objects.ReadTextAsync(entry.Blob, ct) ?? string.Empty));
+                continue;
+            }
+
+            if (Reconcile.ManifestBlobs.Refuse(entry, relative) is { } refused)
+            {
+                files[relative] = new Reconcile.CachedFile(entry.Blob, refused);
+            }
+            else
+            {
+                toParse.Add((entry.Blob, new ManifestFile(relative, await repo.Objects.ReadTextAsync(entry.Blob, ct) ?? string.Empty)));
             }
         }
 
-        return ManifestValidator.Validate(ManifestValidator.LoadAll(files));
+        var parsed = ManifestValidator.LoadAll([.. toParse.Select(p => p.File)]);
+        for (var i = 0; i < toParse.Count; i++)
+        {
+            files[toParse[i].File.Path] = new Reconcile.CachedFile(toParse[i].Blob, parsed[i]);
+        }
+
+        files = await Reconcile.ManifestBlobs.ResolveAsync(files, repo.Objects, ct);
+        return ManifestValidator.Validate([.. files.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Value.Result)]);
     }
 
     private static List<ObjectPlan> Objects(ValidationResult before, ValidationResult after)

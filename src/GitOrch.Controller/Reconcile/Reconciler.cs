@@ -19,7 +19,8 @@ namespace GitOrch.Controller.Reconcile;
 /// validated as a whole, and either applied in one transaction or rejected with its diagnostics,
 /// leaving the cluster on the last good commit.
 /// </summary>
-public sealed partial class Reconciler(ConfigSource source, HistoryStore store, TimeProvider time, ILogger<Reconciler> log, Forge.GitHubClient? forge = null)
+public sealed partial class Reconciler(
+    ConfigSource source, HistoryStore store, IObjectWriter writer, Snapshots.ConfigSnapshotProvider snapshots, TimeProvider time, ILogger<Reconciler> log, Forge.GitHubClient? forge = null)
 {
     private Dictionary<string, CachedFile> _files = new(StringComparer.Ordinal);
     private IgnoreRules _ignore = IgnoreRules.Empty;
@@ -30,9 +31,12 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
     public int FilesParsed { get; private set; }
 
     /// <summary>The result of validating the last applied commit (the cluster's declared state).</summary>
-    public ValidationResult? Current { get; private set; }
+    public ValidationResult? Current => snapshots.Current.Result;
 
     public string? LastApplied => _lastGood;
+
+    /// <summary>The branch head the last sync saw (whether or not it could be applied).</summary>
+    public string? Head { get; private set; }
 
     /// <summary>Loads the last applied commit's files, once, so later commits are read incrementally.</summary>
     public async Task InitializeAsync(CancellationToken ct)
@@ -52,7 +56,8 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
         if (_lastGood is not null)
         {
             (_files, _ignore) = await LoadTreeAsync(_lastGood, ct);
-            Current = ManifestValidator.Validate(_files.Values.Select(f => f.Result).ToList());
+            _files = await ManifestBlobs.ResolveAsync(_files, source.Repository.Objects, ct);
+            snapshots.Publish(_lastGood, ManifestValidator.Validate(_files.Values.Select(f => f.Result).ToList()));
         }
 
         _initialized = true;
@@ -63,6 +68,7 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
     {
         await InitializeAsync(ct);
         var head = await source.HeadAsync(ct);
+        Head = head;
         if (head == _lastGood)
         {
             return [];
@@ -109,6 +115,7 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
         var started = Stopwatch.GetTimestamp();
         var info = await source.Repository.ReadCommitAsync(sha, ct);
         var (files, ignore, changedFiles) = await NextFilesAsync(sha, ct);
+        files = await ManifestBlobs.ResolveAsync(files, source.Repository.Objects, ct);
         var result = ManifestValidator.Validate(files.Values.Select(f => f.Result).ToList());
         var record = new CommitRecord(sha, CommitRecord.Applied, info.AuthorName, info.AuthorEmail, info.Subject, info.AuthorTime,
             time.GetUtcNow(), result.Diagnostics, 0, note);
@@ -125,7 +132,7 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
 
         if (!result.IsValid)
         {
-            store.RecordRejected(record with { State = CommitRecord.Rejected });
+            writer.RecordRejected(record with { State = CommitRecord.Rejected });
             LogRejected(log, sha[..12], info.Subject, result.ErrorCount);
             return new ApplyOutcome(sha, false, [], result.Diagnostics);
         }
@@ -134,16 +141,19 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
         var batch = changes.Count == 0
             ? null
             : new ChangeBatch(Changers.Git(info.AuthorEmail), ChangeKind.External, sha, $"Apply {sha[..12]}: {info.Subject}", info.AuthorName, info.AuthorEmail, changes);
-        store.ApplyCommit(record, batch);
-        foreach (var (obj, file) in MovedFiles(result, changedFiles))
+        var written = writer.ApplyCommit(record, batch, result, MovedFiles(result, changedFiles).ToList());
+        if (written.IsRefused)
         {
-            store.SetFile(obj, file);
+            var refused = result with { Diagnostics = [.. result.Diagnostics, .. written.Refused] };
+            writer.RecordRejected(record with { State = CommitRecord.Rejected, Diagnostics = refused.Diagnostics });
+            LogRejected(log, sha[..12], info.Subject, refused.ErrorCount);
+            return new ApplyOutcome(sha, false, [], refused.Diagnostics);
         }
 
         _files = files;
         _ignore = ignore;
         _lastGood = sha;
-        Current = result;
+        snapshots.Publish(sha, result);
         LogApplied(log, sha[..12], info.Subject, changes.Count, changedFiles?.Count ?? files.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new ApplyOutcome(sha, true, changes.Select(c => c.Ref).ToList(), result.Diagnostics);
     }
@@ -205,6 +215,8 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
 
         var files = new Dictionary<string, CachedFile>(_files, StringComparer.Ordinal);
         var changed = new HashSet<string>(StringComparer.Ordinal);
+        var present = diff.Where(c => c.Type != GitOrch.Git.ChangeType.Deleted && c.Path.StartsWith(source.Prefix, StringComparison.Ordinal)).Select(c => c.Path).ToList();
+        var sized = (await source.Repository.ListTreeSizedAsync(sha, null, present, ct)).ToDictionary(e => e.Path, StringComparer.Ordinal);
         foreach (var change in diff)
         {
             if (!change.Path.StartsWith(source.Prefix, StringComparison.Ordinal))
@@ -223,6 +235,10 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
             {
                 files.Remove(relative);
             }
+            else if (sized.TryGetValue(change.Path, out var entry) && ManifestBlobs.Refuse(entry, relative) is { } refused)
+            {
+                files[relative] = new CachedFile(entry.Blob, refused);
+            }
             else
             {
                 files[relative] = await LoadAsync(relative, change.NewBlob!, ct);
@@ -234,9 +250,11 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
 
     private async Task<(Dictionary<string, CachedFile>, IgnoreRules)> LoadTreeAsync(string sha, CancellationToken ct)
     {
-        var entries = await source.Repository.ListTreeAsync(sha, Folder, ct);
+        var entries = await source.Repository.ListTreeSizedAsync(sha, Folder, null, ct);
         var ignoreEntry = entries.FirstOrDefault(e => e.Path == source.Prefix + IgnoreRules.FileName);
-        var ignore = ignoreEntry is null ? IgnoreRules.Empty : new IgnoreRules(await source.Repository.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
+        var ignore = ignoreEntry is null || ignoreEntry.IsSymlink || !BoundedFiles.WithinDefault(ignoreEntry.Size)
+            ? IgnoreRules.Empty
+            : new IgnoreRules(await source.Repository.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
         // Read the blobs that changed (one cat-file process), then parse them in parallel.
         var files = new Dictionary<string, CachedFile>(StringComparer.Ordinal);
         var toParse = new List<(string Relative, string Blob, ManifestFile File)>();
@@ -251,6 +269,10 @@ public sealed partial class Reconciler(ConfigSource source, HistoryStore store, 
             if (_files.TryGetValue(relative, out var cached) && cached.Blob == entry.Blob)
             {
                 files[relative] = cached;
+            }
+            else if (ManifestBlobs.Refuse(entry, relative) is { } refused)
+            {
+                files[relative] = new CachedFile(entry.Blob, refused);
             }
             else
             {

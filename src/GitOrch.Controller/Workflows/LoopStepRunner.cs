@@ -12,15 +12,17 @@ namespace GitOrch.Controller.Workflows;
 
 /// <summary>
 /// Runs a step: reads the object as it is now (level-based), calls its loop (built-in, exec or
-/// http) with only the fields the loop may see, checks that the answer sets only fields the loop
-/// owns, and writes the change as a mechanical version in one store transaction.
+/// http) with only the fields the loop may see, and writes the answer through the admission gate
+/// as a mechanical version in one store transaction. A refused write fails the step with the
+/// gate's positioned diagnostic (so <c>gitorch why</c> shows it).
 /// </summary>
-public sealed class LoopStepRunner(HistoryStore store, IReadOnlyDictionary<string, IBuiltInLoop> builtIns, Func<ValidationResult?> config) : IStepRunner
+public sealed class LoopStepRunner(HistoryStore store, IObjectWriter writer, IReadOnlyDictionary<string, IBuiltInLoop> builtIns, Snapshots.ConfigSnapshotProvider snapshots) : IStepRunner
 {
     public async ValueTask<StepOutcome> RunAsync(StepInvocation invocation, CancellationToken ct)
     {
         var obj = invocation.Transaction.Object;
-        var registry = config()?.Loops ?? BuiltInLoops.All;
+        var snapshot = snapshots.Current;
+        var registry = snapshot.Loops;
         var loop = registry.FirstOrDefault(l => l.Name == invocation.Unit.Owner);
         if (loop is null)
         {
@@ -38,7 +40,7 @@ public sealed class LoopStepRunner(HistoryStore store, IReadOnlyDictionary<strin
         try
         {
             answer = loop.IsBuiltIn
-                ? await builtIns[loop.Name].RunAsync(new BuiltInStep(obj, current, config(), invocation), ct)
+                ? await builtIns[loop.Name].RunAsync(new BuiltInStep(obj, current, snapshot.Result, invocation), ct)
                 : await CallAsync(loop, obj, current, invocation, ct);
         }
         catch (LoopCallException ex)
@@ -46,7 +48,7 @@ public sealed class LoopStepRunner(HistoryStore store, IReadOnlyDictionary<strin
             return StepOutcome.Failed(ex.Message);
         }
 
-        // Every field the answer sets must be the loop's own.
+        // Whether the loop owns what it sets is admission's to judge (below), on the real difference.
         var changes = new List<(string Path, IReadOnlyList<object> Segments, JToken Value)>();
         foreach (var (path, value) in answer.Set)
         {
@@ -56,17 +58,6 @@ public sealed class LoopStepRunner(HistoryStore store, IReadOnlyDictionary<strin
                 return StepOutcome.Failed($"answered with set \"{path}\", which is not a field path (for example status.volumes or status.volumes[0].ready)");
             }
 
-            var normalized = FieldAccess.Normalize(segments);
-            if (!loop.Owns.Any(p => p.Covers(obj.Kind, normalized)))
-            {
-                var owner = registry.FirstOrDefault(l => l.Owns.Any(p => p.Covers(obj.Kind, normalized)));
-                var inside = registry.Where(l => l.Owns.Any(p => p.Kind == obj.Kind && p.Segments.Take(normalized.Count).SequenceEqual(normalized))).Select(l => l.Name).ToList();
-                var who = owner is not null ? $"control loop {owner.Name} owns it"
-                    : inside.Count > 0 ? $"it holds fields of other owners: {string.Join(", ", inside)}; set only your own fields below it"
-                    : "no control loop owns it: it belongs to Git";
-                return StepOutcome.Failed($"tried to set {path}, which it does not own ({who}); it owns only [{string.Join(", ", loop.Owns)}]");
-            }
-
             changes.Add((path, segments, value));
         }
 
@@ -74,7 +65,7 @@ public sealed class LoopStepRunner(HistoryStore store, IReadOnlyDictionary<strin
         if (changes.Count > 0)
         {
             var commit = invocation.Transaction.Commit;
-            store.Update(obj, loop.Name, commit, $"{loop.Name}: {message}", target =>
+            var written = writer.Update(obj, loop.Name, commit, $"{loop.Name}: {message}", target =>
             {
                 var changed = new List<string>();
                 foreach (var (path, segments, value) in changes)
@@ -87,6 +78,10 @@ public sealed class LoopStepRunner(HistoryStore store, IReadOnlyDictionary<strin
 
                 return changed;
             });
+            if (written.IsRefused)
+            {
+                return StepOutcome.Failed($"admission refused the answer: {written.Describe()}");
+            }
         }
 
         return answer.RequeueAfterSeconds is { } seconds
@@ -108,7 +103,7 @@ public sealed class LoopStepRunner(HistoryStore store, IReadOnlyDictionary<strin
                 ["GITORCH_COMMIT"] = invocation.Transaction.Commit ?? string.Empty,
                 ["GITORCH_ATTEMPT"] = invocation.Attempt.ToString(CultureInfo.InvariantCulture),
             };
-            var (exit, stdout) = await ExecLoop.RunAsync(exec.Command, env, input, invocation, ct);
+            var (exit, stdout) = await ExecLoop.RunAsync(exec.Command, env, input, invocation, ExecSandbox.From(spec.Security), ct);
             var parsed = LoopAnswer.TryParse(stdout, out var parseError);
             if (exit != 0)
             {

@@ -22,18 +22,20 @@ namespace GitOrch.Controller.Workflows;
 public sealed class WorkflowService : IAsyncDisposable
 {
     private readonly HistoryStore _history;
-    private readonly Func<ValidationResult?> _config;
+    private readonly IObjectWriter _writer;
+    private readonly Snapshots.ConfigSnapshotProvider _snapshots;
     private readonly AgentGateway _agents;
 
-    public WorkflowService(string stateDir, HistoryStore history, NodeRegistry nodes, AgentGateway agents, Func<ValidationResult?> config, TimeProvider time, EngineOptions? options = null)
+    public WorkflowService(string stateDir, HistoryStore history, IObjectWriter writer, NodeRegistry nodes, AgentGateway agents, Snapshots.ConfigSnapshotProvider snapshots, TimeProvider time, EngineOptions? options = null)
     {
         _history = history;
-        _config = config;
+        _writer = writer;
+        _snapshots = snapshots;
         _agents = agents;
         Store = new WorkflowStore(Path.Combine(stateDir, HistoryStore.FileName));
         Scheduler = new Scheduler(history, nodes);
-        IBuiltInLoop[] builtIns = [Scheduler, new Ipam(history), new ImagePull(agents), new Runtime(agents, time), new PinnedDeploymentLoop(history, OnChanged)];
-        Engine = new WorkflowEngine(Store, new LoopStepRunner(history, builtIns.ToDictionary(b => b.Name), config), time, options);
+        IBuiltInLoop[] builtIns = [Scheduler, new Ipam(history), new ImagePull(agents), new Runtime(agents, time), new PinnedDeploymentLoop(history, writer, OnChanged)];
+        Engine = new WorkflowEngine(Store, new LoopStepRunner(history, writer, builtIns.ToDictionary(b => b.Name), snapshots), time, options);
     }
 
     public WorkflowStore Store { get; }
@@ -48,6 +50,7 @@ public sealed class WorkflowService : IAsyncDisposable
     /// <summary>Starts (or restarts) the workflows of changed objects; stops those of deleted ones.</summary>
     public void OnChanged(IEnumerable<ObjectRef> changed, string? commit)
     {
+        var starts = new List<(ObjectRef, string?, IReadOnlyList<Unit>)>();
         foreach (var obj in changed.Where(o => HasWorkflow(o.Kind)).Distinct())
         {
             var stored = _history.Get(obj);
@@ -58,7 +61,22 @@ public sealed class WorkflowService : IAsyncDisposable
                 continue;
             }
 
-            Start(obj, stored.ObjectJson, commit);
+            if (Plan(stored.ObjectJson) is { } units)
+            {
+                starts.Add((obj, commit, units));
+            }
+        }
+
+        StartBatch(starts);
+    }
+
+    /// <summary>Starts transactions in batches: one store write per batch, not one per object.</summary>
+    private void StartBatch(List<(ObjectRef, string?, IReadOnlyList<Unit>)> starts)
+    {
+        if (starts.Count > 0)
+        {
+            Engine.StartMany(starts);
+            starts.Clear();
         }
     }
 
@@ -82,7 +100,7 @@ public sealed class WorkflowService : IAsyncDisposable
             .ToList();
         foreach (var pod in pods)
         {
-            _history.Write(new History.ChangeBatch(History.Changers.Loop(Core.Ownership.BuiltInLoops.PinnedDeployment), History.ChangeKind.Mechanical, commit,
+            _writer.Write(new History.ChangeBatch(History.Changers.Loop(Core.Ownership.BuiltInLoops.PinnedDeployment), History.ChangeKind.Mechanical, commit,
                 $"pinned-deployment: remove {pod.Display} ({obj.Display} was deleted)", Core.Ownership.BuiltInLoops.PinnedDeployment,
                 "pinned-deployment@control-loop.gitorch", [new History.ObjectChange(pod, null, ["*"], null)]));
         }
@@ -94,39 +112,57 @@ public sealed class WorkflowService : IAsyncDisposable
     /// After loops or targets changed: new transactions for the objects whose planned units differ
     /// from their current transaction's (a new loop selects them, or a loop left them).
     /// </summary>
-    public void Replan(string? commit)
+    public void Replan(string? commit, CancellationToken ct = default)
     {
+        var starts = new List<(ObjectRef, string?, IReadOnlyList<Unit>)>();
         foreach (var stored in _history.List(Kinds.Pod).Concat(_history.List(Kinds.PinnedDeployment)))
         {
-            var planned = Plan(stored.ObjectJson)?.Select(u => u.Name).Order(StringComparer.Ordinal);
+            ct.ThrowIfCancellationRequested();
+            var units = Plan(stored.ObjectJson);
+            var planned = units?.Select(u => u.Name).Order(StringComparer.Ordinal);
             var current = Engine.Current(stored.Ref)?.Units.Select(u => u.Name).Order(StringComparer.Ordinal);
             if (planned is not null && (current is null || !planned.SequenceEqual(current)))
             {
-                Start(stored.Ref, stored.ObjectJson, commit);
+                starts.Add((stored.Ref, commit, units!));
+                if (starts.Count >= BatchSize)
+                {
+                    StartBatch(starts);
+                }
             }
         }
+
+        StartBatch(starts);
     }
+
+    /// <summary>How many transactions one store write starts.</summary>
+    public const int BatchSize = 500;
 
     /// <summary>At start (after resuming): a transaction for every object that never had one.</summary>
-    public void StartMissing(string? commit)
+    public int StartMissing(string? commit, CancellationToken ct = default)
     {
+        var started = 0;
+        var starts = new List<(ObjectRef, string?, IReadOnlyList<Unit>)>();
         foreach (var stored in _history.List(Kinds.Pod).Concat(_history.List(Kinds.PinnedDeployment)).Where(p => Engine.Current(p.Ref) is null))
         {
-            Start(stored.Ref, stored.ObjectJson, commit);
+            ct.ThrowIfCancellationRequested();
+            if (Plan(stored.ObjectJson) is { } units)
+            {
+                starts.Add((stored.Ref, commit, units));
+                started++;
+                if (starts.Count >= BatchSize)
+                {
+                    StartBatch(starts);
+                }
+            }
         }
-    }
 
-    private void Start(ObjectRef obj, string json, string? commit)
-    {
-        if (Plan(json) is { } units)
-        {
-            Engine.Start(obj, commit, units);
-        }
+        StartBatch(starts);
+        return started;
     }
 
     private IReadOnlyList<Unit>? Plan(string json)
     {
-        var config = _config();
+        var config = _snapshots.Current.Result;
         var obj = JObject.Parse(json);
         obj.Remove("status");
         var type = Kinds.RecordType(obj["kind"]?.ToString() ?? string.Empty);

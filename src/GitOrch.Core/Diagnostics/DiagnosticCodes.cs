@@ -53,6 +53,18 @@ public static class DiagnosticCodes
     /// <summary>A value is inconsistent with another field of the same object.</summary>
     public const string Inconsistent = "GO1015";
 
+    /// <summary>A manifest file is larger than limits.maxFileBytes; it was not read.</summary>
+    public const string FileTooLarge = "GO1016";
+
+    /// <summary>An object's JSON is larger than limits.maxObjectBytes.</summary>
+    public const string ObjectTooLarge = "GO1017";
+
+    /// <summary>YAML aliases would expand a document past the node limit (an alias bomb), or an alias names the node that contains it.</summary>
+    public const string AliasExpansion = "GO1018";
+
+    /// <summary>A manifest path is a symbolic link (or not a regular file); it is never followed.</summary>
+    public const string NotRegularFile = "GO1019";
+
     // GO2xxx: security.
 
     /// <summary>A pod weakens the sandbox without a ClusterPolicy exception for its namespace.</summary>
@@ -90,6 +102,9 @@ public static class DiagnosticCodes
     /// <summary>A ControlLoop has a name reserved for a built-in loop.</summary>
     public const string ReservedLoopName = "GO3007";
 
+    /// <summary>Admission: a writer (a loop's answer, a built-in loop, a node's report) changed a field it does not own.</summary>
+    public const string WritesUnownedField = "GO3008";
+
     // GO4xxx: workflow graph.
 
     /// <summary>before/after/requires/wants names a target or step that does not exist.</summary>
@@ -108,4 +123,7 @@ public static class DiagnosticCodes
 
     /// <summary>A PinnedDeployment step larger than rollouts.maxStepPercent has no approving review from a listed approver.</summary>
     public const string ApprovalRequired = "GO5001";
+
+    /// <summary>Admission: a write would leave an object larger than the limit for one object.</summary>
+    public const string WriteTooLarge = "GO5002";
 }

@@ -1,34 +1,107 @@
+using System.Text;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Validation;
 
 namespace GitOrch.Core.Loading;
 
-/// <summary>Reads the manifests under a folder of the file system (for <c>gitorch validate</c>).</summary>
+/// <summary>
+/// Reads the manifests under a folder of the file system (for <c>gitorch validate</c>): regular
+/// files inside the folder only. A symbolic link with a manifest's name is an error naming the
+/// link (never followed, its target never read or printed); links to folders are not walked. A
+/// file's size is checked before it is read (see <see cref="BoundedFiles"/>).
+/// </summary>
 public static class ManifestDirectory
 {
     /// <summary>
-    /// Every *.yaml/*.yml under <paramref name="root"/> (or the file itself), skipping hidden paths
-    /// and what .gitorchignore lists. Paths in the result are relative to the root, '/'-separated.
+    /// Every *.yaml/*.yml under <paramref name="root"/> (or the file itself) that is a regular file
+    /// within the default size limit, skipping hidden paths and what .gitorchignore lists. Paths in
+    /// the result are relative to the root, '/'-separated. Links and oversized files are diagnostics.
     /// </summary>
     public static IReadOnlyList<ManifestFile> Read(string root, ICollection<Diagnostic> diagnostics)
     {
         var files = new List<ManifestFile>();
-        if (File.Exists(root))
+        foreach (var (full, shown) in Find(root, diagnostics))
         {
-            TryRead(root, root, files, diagnostics);
-            return files;
-        }
-
-        var ignorePath = Path.Combine(root, IgnoreRules.FileName);
-        var rules = File.Exists(ignorePath) ? new IgnoreRules(File.ReadAllText(ignorePath)) : IgnoreRules.Empty;
-        var found = new List<string>();
-        Walk(root, string.Empty, rules, found, diagnostics);
-        found.Sort(StringComparer.Ordinal);
-        foreach (var relative in found)
-        {
-            TryRead(Path.Combine(root, relative), relative, files, diagnostics);
+            if (Check(full, shown, diagnostics) is { } size)
+            {
+                if (BoundedFiles.WithinDefault(size))
+                {
+                    TryRead(full, shown, size, files, diagnostics);
+                }
+                else
+                {
+                    diagnostics.Add(BoundedFiles.TooLarge(shown, size, InputLimits.DefaultMaxFileBytes));
+                }
+            }
         }
 
         return files;
+    }
+
+    /// <summary>
+    /// Reads and loads the manifests under <paramref name="root"/>: files within the default size
+    /// limit first, then larger ones only if the ClusterPolicy among them raises
+    /// <c>limits.maxFileBytes</c> enough.
+    /// </summary>
+    public static IReadOnlyList<FileLoadResult> Load(string root, ICollection<Diagnostic> diagnostics)
+    {
+        var results = new List<FileLoadResult?>();
+        var readable = new List<(int Index, ManifestFile File)>();
+        var oversized = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var (full, shown) in Find(root, diagnostics))
+        {
+            if (Check(full, shown, diagnostics) is not { } size)
+            {
+                continue;
+            }
+
+            if (!BoundedFiles.WithinDefault(size))
+            {
+                results.Add(BoundedFiles.Oversized(shown, size));
+                oversized[shown] = full;
+                continue;
+            }
+
+            var read = new List<ManifestFile>();
+            if (TryRead(full, shown, size, read, diagnostics))
+            {
+                readable.Add((results.Count, read[0]));
+                results.Add(null); // Filled in below, keeping the files' order.
+            }
+        }
+
+        var loaded = ManifestValidator.LoadAll([.. readable.Select(r => r.File)]);
+        for (var i = 0; i < readable.Count; i++)
+        {
+            results[readable[i].Index] = loaded[i];
+        }
+
+        return BoundedFiles.Resolve([.. results.Select(r => r!)], shown =>
+        {
+            var read = new List<ManifestFile>();
+            return TryRead(oversized[shown], shown, InputLimits.FileBytesCeiling, read, diagnostics) ? read[0].Text : string.Empty;
+        });
+    }
+
+    /// <summary>The manifest paths to read: (full path, path shown in diagnostics), sorted.</summary>
+    private static List<(string Full, string Shown)> Find(string root, ICollection<Diagnostic> diagnostics)
+    {
+        if (File.Exists(root) || new FileInfo(root).LinkTarget is not null && !Directory.Exists(root))
+        {
+            return [(root, root)];
+        }
+
+        var ignorePath = Path.Combine(root, IgnoreRules.FileName);
+        var rules = IgnoreRules.Empty;
+        if (File.Exists(ignorePath) && new FileInfo(ignorePath).LinkTarget is null && new FileInfo(ignorePath).Length <= InputLimits.DefaultMaxFileBytes)
+        {
+            rules = new IgnoreRules(File.ReadAllText(ignorePath));
+        }
+
+        var found = new List<string>();
+        Walk(root, string.Empty, rules, found, diagnostics);
+        found.Sort(StringComparer.Ordinal);
+        return found.Select(relative => (Path.Combine(root, relative), relative)).ToList();
     }
 
     private static void Walk(string root, string relative, IgnoreRules rules, List<string> found, ICollection<Diagnostic> diagnostics)
@@ -56,12 +129,8 @@ public static class ManifestDirectory
 
             var childRelative = relative.Length == 0 ? name : $"{relative}/{name}";
             var info = new FileInfo(entry);
-            var isDirectory = info.Attributes.HasFlag(FileAttributes.Directory);
-            if (info.LinkTarget is not null && isDirectory)
-            {
-                continue; // Folder links could loop; the repo's own folders are enough.
-            }
-
+            var isLink = info.LinkTarget is not null;
+            var isDirectory = !isLink && info.Attributes.HasFlag(FileAttributes.Directory);
             if (rules.IsIgnored(childRelative, isDirectory))
             {
                 continue;
@@ -73,21 +142,60 @@ public static class ManifestDirectory
             }
             else if (IgnoreRules.IsManifestPath(childRelative))
             {
-                found.Add(childRelative);
+                found.Add(childRelative); // Links too: Check reports them.
             }
+
+            // A link to a folder is not walked: the repo's own folders are what is declared.
         }
     }
 
-    private static void TryRead(string full, string shown, List<ManifestFile> files, ICollection<Diagnostic> diagnostics)
+    /// <summary>The file's size if it is a regular file; otherwise a diagnostic naming it (never its target).</summary>
+    private static long? Check(string full, string shown, ICollection<Diagnostic> diagnostics)
+    {
+        var info = new FileInfo(full);
+        if (info.LinkTarget is not null)
+        {
+            diagnostics.Add(BoundedFiles.NotRegular(shown, "a symbolic link"));
+            return null;
+        }
+
+        if (!info.Exists)
+        {
+            diagnostics.Add(BoundedFiles.NotRegular(shown, "not a regular file"));
+            return null;
+        }
+
+        return info.Length;
+    }
+
+    /// <summary>Reads at most <paramref name="limit"/> bytes (the size seen before opening; a file that grows is cut, then fails to parse or is too large).</summary>
+    private static bool TryRead(string full, string shown, long limit, List<ManifestFile> files, ICollection<Diagnostic> diagnostics)
     {
         try
         {
-            files.Add(new ManifestFile(shown, File.ReadAllText(full)));
+            using var stream = new FileStream(full, new FileStreamOptions { Mode = FileMode.Open, Access = FileAccess.Read, Options = FileOptions.None });
+            var buffer = new byte[Math.Min(limit, InputLimits.FileBytesCeiling) + 1];
+            var total = 0;
+            int n;
+            while (total < buffer.Length && (n = stream.Read(buffer, total, buffer.Length - total)) > 0)
+            {
+                total += n;
+            }
+
+            if (total > limit)
+            {
+                diagnostics.Add(BoundedFiles.TooLarge(shown, total, limit));
+                return false;
+            }
+
+            files.Add(new ManifestFile(shown, Encoding.UTF8.GetString(buffer, 0, total).TrimStart('\uFEFF')));
+            return true;
         }
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             diagnostics.Add(Diagnostic.Error(new SourceLocation(shown, 1, 1), DiagnosticCodes.Unreadable,
                 $"cannot read file ({ex.Message.TrimEnd('.')}); check that it exists and is readable, or remove it"));
+            return false;
         }
     }
 }

@@ -101,4 +101,8 @@ public static class ManifestLoader
 }
 
 /// <summary>What one file yielded: its objects and its diagnostics.</summary>
-public sealed record FileLoadResult(string File, IReadOnlyList<LoadedObject> Objects, IReadOnlyList<Diagnostic> Diagnostics);
+public sealed record FileLoadResult(string File, IReadOnlyList<LoadedObject> Objects, IReadOnlyList<Diagnostic> Diagnostics)
+{
+    /// <summary>Set when the file was not read because of its size (see <see cref="BoundedFiles"/>).</summary>
+    public long? OversizeBytes { get; init; }
+}

@@ -8,6 +8,10 @@ namespace GitOrch.Core.Loading;
 /// Reads the documents of one YAML file into <see cref="SourceNode"/> trees, from the parser's
 /// events. A syntax error ends the file (the parser cannot resynchronise) but keeps the documents
 /// before it; duplicate keys are diagnostics, not exceptions.
+/// Aliases share the anchored node rather than copying it, and every node is counted as if
+/// expanded while the tree is built: a document that aliases would expand past
+/// <see cref="InputLimits.MaxAliasNodes"/> nodes, or past <see cref="InputLimits.ObjectBytesCeiling"/>
+/// bytes of JSON, stops there (a "billion laughs" costs its 10,000 nodes, never its billion).
 /// </summary>
 public static class YamlReader
 {
@@ -18,7 +22,7 @@ public static class YamlReader
     {
         var documents = new List<SourceDocument>();
         var parser = new Parser(new StringReader(text));
-        var anchors = new Dictionary<string, SourceNode>(StringComparer.Ordinal);
+        var anchors = new Dictionary<string, Anchored>(StringComparer.Ordinal);
         try
         {
             parser.Consume<StreamStart>();
@@ -26,11 +30,12 @@ public static class YamlReader
             while (parser.TryConsume<DocumentStart>(out _))
             {
                 anchors.Clear();
-                var root = ReadNode(parser, file, anchors, diagnostics, 0);
+                var budget = new Budget();
+                var root = ReadNode(parser, file, anchors, diagnostics, 0, budget);
                 parser.Consume<DocumentEnd>();
                 if (root is not null and not ScalarNode { Kind: ScalarKind.Null })
                 {
-                    documents.Add(new SourceDocument(file, index, root));
+                    documents.Add(new SourceDocument(file, index, root) { JsonBytes = budget.Bytes });
                 }
 
                 index++;
@@ -63,6 +68,10 @@ public static class YamlReader
                 DiagnosticCodes.YamlSyntax,
                 "YAML syntax error: the parser could not continue here; check indentation, quotes and brackets near this position (documents after it in this file were not read)"));
         }
+        catch (BudgetException ex)
+        {
+            diagnostics.Add(Diagnostic.Error(new SourceLocation(file, ex.Line, ex.Column), ex.Code, ex.Message));
+        }
         catch (DepthException ex)
         {
             diagnostics.Add(Diagnostic.Error(
@@ -75,7 +84,7 @@ public static class YamlReader
     }
 
     private static SourceNode? ReadNode(
-        IParser parser, string file, Dictionary<string, SourceNode> anchors, ICollection<Diagnostic> diagnostics, int depth)
+        IParser parser, string file, Dictionary<string, Anchored> anchors, ICollection<Diagnostic> diagnostics, int depth, Budget budget)
     {
         var current = parser.Current ?? throw new YamlException("unexpected end of the document");
         var line = (int)current.Start.Line;
@@ -91,7 +100,14 @@ public static class YamlReader
                 parser.MoveNext();
                 if (anchors.TryGetValue(alias.Value.Value, out var target))
                 {
-                    return target;
+                    if (target.Nodes < 0)
+                    {
+                        throw new BudgetException(line, column, DiagnosticCodes.AliasExpansion,
+                            $"the alias *{alias.Value.Value} is inside the node its anchor names, so it would expand forever; remove the alias");
+                    }
+
+                    budget.Aliased(target.Nodes, target.Bytes, line, column, alias.Value.Value);
+                    return target.Node;
                 }
 
                 throw new YamlException(alias.Start, alias.End, $"the alias *{alias.Value.Value} names no anchor defined before it");
@@ -103,7 +119,13 @@ public static class YamlReader
                     ? YamlScalars.Resolve(scalar.Value)
                     : ResolveTagged(scalar);
                 var node = new ScalarNode(line, column, scalar.Value, kind) { EndLine = (int)scalar.End.Line, EndColumn = (int)scalar.End.Column };
-                Remember(scalar.Anchor, node, anchors);
+                var bytes = JsonBytes(scalar.Value, kind);
+                budget.Add(1, bytes, line, column);
+                if (!scalar.Anchor.IsEmpty)
+                {
+                    anchors[scalar.Anchor.Value] = new Anchored(node, 1, bytes);
+                }
+
                 return node;
             }
 
@@ -111,16 +133,20 @@ public static class YamlReader
             {
                 parser.MoveNext();
                 var node = new SequenceNode(line, column);
-                Remember(start.Anchor, node, anchors);
+                var (nodes, bytes) = (budget.Nodes, budget.Bytes);
+                Begin(start.Anchor, node, anchors);
+                budget.Add(1, 2, line, column); // [ ]
                 while (!parser.TryConsume<SequenceEnd>(out _))
                 {
-                    var item = ReadNode(parser, file, anchors, diagnostics, depth + 1);
+                    var item = ReadNode(parser, file, anchors, diagnostics, depth + 1, budget);
                     if (item is not null)
                     {
+                        budget.Add(0, node.Items.Count > 0 ? 1 : 0, line, column); // ,
                         node.Add(item);
                     }
                 }
 
+                End(start.Anchor, node, anchors, budget.Nodes - nodes, budget.Bytes - bytes);
                 return node;
             }
 
@@ -128,12 +154,15 @@ public static class YamlReader
             {
                 parser.MoveNext();
                 var node = new MappingNode(line, column);
-                Remember(start.Anchor, node, anchors);
+                var (nodes, bytes) = (budget.Nodes, budget.Bytes);
+                Begin(start.Anchor, node, anchors);
+                budget.Add(1, 2, line, column); // { }
                 var seen = new Dictionary<string, ScalarNode>(StringComparer.Ordinal);
                 while (!parser.TryConsume<MappingEnd>(out _))
                 {
-                    var keyNode = ReadNode(parser, file, anchors, diagnostics, depth + 1);
-                    var value = ReadNode(parser, file, anchors, diagnostics, depth + 1);
+                    var keyNode = ReadNode(parser, file, anchors, diagnostics, depth + 1, budget);
+                    var value = ReadNode(parser, file, anchors, diagnostics, depth + 1, budget);
+                    budget.Add(0, seen.Count > 0 ? 2 : 1, line, column); // : and ,
                     if (keyNode is not ScalarNode key)
                     {
                         diagnostics.Add(Diagnostic.Error(
@@ -159,6 +188,7 @@ public static class YamlReader
                     }
                 }
 
+                End(start.Anchor, node, anchors, budget.Nodes - nodes, budget.Bytes - bytes);
                 return node;
             }
 
@@ -184,12 +214,97 @@ public static class YamlReader
         };
     }
 
-    private static void Remember(AnchorName anchor, SourceNode node, Dictionary<string, SourceNode> anchors)
+    /// <summary>An anchor defined, then completed: its node and its expanded size (-1 nodes while it is still being read).</summary>
+    private static void Begin(AnchorName anchor, SourceNode node, Dictionary<string, Anchored> anchors)
     {
         if (!anchor.IsEmpty)
         {
-            anchors[anchor.Value] = node;
+            anchors[anchor.Value] = new Anchored(node, -1, 0);
         }
+    }
+
+    private static void End(AnchorName anchor, SourceNode node, Dictionary<string, Anchored> anchors, long nodes, long bytes)
+    {
+        if (!anchor.IsEmpty && anchors.TryGetValue(anchor.Value, out var current) && ReferenceEquals(current.Node, node))
+        {
+            anchors[anchor.Value] = new Anchored(node, nodes, bytes);
+        }
+    }
+
+    /// <summary>The bytes a scalar takes in compact JSON: quoted and escaped for strings, as written for the rest.</summary>
+    internal static long JsonBytes(string value, ScalarKind kind)
+    {
+        if (kind != ScalarKind.String)
+        {
+            return kind == ScalarKind.Null ? 4 : Math.Max(1, value.Length);
+        }
+
+        long bytes = 2;
+        foreach (var c in value)
+        {
+            bytes += c switch
+            {
+                '"' or '\\' or '\n' or '\r' or '\t' or '\b' or '\f' => 2,
+                < ' ' => 6,
+                < (char)0x80 => 1,
+                < (char)0x800 => 2,
+                _ when char.IsSurrogate(c) => 2, // a pair is 4 bytes of UTF-8
+                _ => 3,
+            };
+        }
+
+        return bytes;
+    }
+
+    private sealed record Anchored(SourceNode Node, long Nodes, long Bytes);
+
+    /// <summary>A document's size as if every alias were expanded, and where it must stop.</summary>
+    private sealed class Budget
+    {
+        private (int Line, int Column, string Name)? _firstAlias;
+
+        public long Nodes { get; private set; }
+
+        public long Bytes { get; private set; }
+
+        public void Add(long nodes, long bytes, int line, int column)
+        {
+            Nodes += nodes;
+            Bytes += bytes;
+            Check(line, column);
+        }
+
+        public void Aliased(long nodes, long bytes, int line, int column, string name)
+        {
+            _firstAlias ??= (line, column, name);
+            Nodes += nodes;
+            Bytes += bytes;
+            Check(line, column);
+        }
+
+        private void Check(int line, int column)
+        {
+            if (Nodes > InputLimits.MaxAliasNodes && _firstAlias is { } first)
+            {
+                throw new BudgetException(line, column, DiagnosticCodes.AliasExpansion,
+                    $"YAML aliases expand this document to more than {InputLimits.MaxAliasNodes} nodes (an alias bomb; the first alias is *{first.Name} at line {first.Line}, column {first.Column}); write the values out or use fewer aliases (documents after it in this file were not read)");
+            }
+
+            if (Bytes > InputLimits.ObjectBytesCeiling)
+            {
+                throw new BudgetException(line, column, DiagnosticCodes.ObjectTooLarge,
+                    $"this document is larger than {InputLimits.ObjectBytesCeiling} bytes as JSON (the most any ClusterPolicy may allow), so reading stopped here; split the object (documents after it in this file were not read)");
+            }
+        }
+    }
+
+    private sealed class BudgetException(int line, int column, string code, string message) : Exception(message)
+    {
+        public int Line { get; } = line;
+
+        public int Column { get; } = column;
+
+        public string Code { get; } = code;
     }
 
     private static string Describe(YamlException ex)

@@ -17,6 +17,16 @@ public sealed record ClusterPolicySpec
     public HistoryPolicy? History { get; init; }
 
     public NetworkPolicy? Network { get; init; }
+
+    public LimitsPolicy? Limits { get; init; }
+}
+
+/// <summary>How much input is read (see <see cref="Loading.InputLimits"/>); absent values keep the defaults.</summary>
+public sealed record LimitsPolicy
+{
+    public long? MaxFileBytes { get; init; }
+
+    public long? MaxObjectBytes { get; init; }
 }
 
 public sealed record SecurityPolicy
@@ -24,10 +34,13 @@ public sealed record SecurityPolicy
     public IReadOnlyList<SecurityException>? Exceptions { get; init; }
 }
 
-/// <summary>Weakenings (by exception name) that pods in these namespaces may ask for.</summary>
+/// <summary>Weakenings (by exception name) that pods in these namespaces, or these control loops, may ask for.</summary>
 public sealed record SecurityException
 {
-    public required IReadOnlyList<string> Namespaces { get; init; }
+    public IReadOnlyList<string>? Namespaces { get; init; }
+
+    /// <summary>ControlLoop names whose <c>security</c> block may use these weakenings.</summary>
+    public IReadOnlyList<string>? Loops { get; init; }
 
     public required IReadOnlyList<string> Allow { get; init; }
 }

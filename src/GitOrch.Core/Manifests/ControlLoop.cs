@@ -25,6 +25,9 @@ public sealed record ControlLoopSpec
     public ExecHandler? Exec { get; init; }
 
     public HttpHandler? Http { get; init; }
+
+    /// <summary>Requests to weaken the exec sandbox (the same block as a pod's); each needs a ClusterPolicy exception naming the loop.</summary>
+    public PodSecurity? Security { get; init; }
 }
 
 /// <summary>Which objects a loop applies to; absent parts match everything.</summary>

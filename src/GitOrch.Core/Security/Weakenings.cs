@@ -86,14 +86,29 @@ public static class Weakenings
             }
         }
 
-        if (spec.Security is not { } s)
+        if (spec.Security is { } security)
         {
-            yield break;
+            foreach (var weakening in Of(security))
+            {
+                yield return weakening;
+            }
         }
+    }
 
+    /// <summary>
+    /// Every weakening a <c>security</c> block asks for (a pod's, or a ControlLoop's for its exec
+    /// sandbox), with fields relative to the spec that holds it.
+    /// </summary>
+    public static IEnumerable<Weakening> Of(PodSecurity s)
+    {
         if (s.RunAsUser == 0)
         {
             yield return new(RunAsRoot, ["security", "runAsUser"], "runs as root (runAsUser: 0)");
+        }
+
+        if (s.RunAsGroup == 0)
+        {
+            yield return new(RunAsRoot, ["security", "runAsGroup"], "runs with the root group (runAsGroup: 0)");
         }
 
         if (s.AllowPrivilegeEscalation == true)

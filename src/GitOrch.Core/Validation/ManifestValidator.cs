@@ -42,6 +42,7 @@ public static class ManifestValidator
         var profile = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null ? System.Diagnostics.Stopwatch.StartNew() : null;
         DuplicateRules.Check(context);
         Profile(profile, "duplicates");
+        LimitRules.Check(context);
         PodSpecRules.Check(context);
         Profile(profile, "pod specs");
         SecurityRules.Check(context);

@@ -107,6 +107,12 @@ internal static class PodSpecRules
                     context.Error(obj.At([.. Path([.. at], "volumeMounts", m), "name"]), DiagnosticCodes.Inconsistent,
                         $"{ValidationContext.Render(Path([.. at], "volumeMounts", m))}: mounts volume \"{mount.Name}\", which the pod does not define; add it to volumes or fix the name", obj);
                 }
+
+                if (!Weakenings.IsNormalPath(mount.MountPath))
+                {
+                    context.Error(obj.ValueAt([.. Path([.. at], "volumeMounts", m), "mountPath"]), DiagnosticCodes.BadFormat,
+                        $"{ValidationContext.Render(Path([.. at], "volumeMounts", m))}: mountPath \"{mount.MountPath}\" is not a plain absolute path; write it without '.', '..' or '//' segments (a mount target stays inside the container's root)", obj);
+                }
             }
         }
 

@@ -1,7 +1,7 @@
-using GitOrch.Storage;
 using System.Globalization;
 using System.Text.Json;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Storage;
 using Microsoft.Data.Sqlite;
 
 namespace GitOrch.History.Store;
@@ -28,8 +28,8 @@ public sealed class HistoryStore : IDisposable
 
     public static HistoryStore Open(string stateDir, TimeProvider? time = null)
     {
-        Directory.CreateDirectory(stateDir);
-        var path = Path.Combine(stateDir, FileName);
+        StateFiles.Folder(stateDir);
+        var path = StateFiles.Database(Path.Combine(stateDir, FileName));
         var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false }.ToString());
         try
         {
@@ -160,7 +160,7 @@ public sealed class HistoryStore : IDisposable
     }
 
     /// <summary>Records a rejected commit. Nothing else changes: the cluster stays on the last good commit.</summary>
-    public void RecordRejected(CommitRecord commit)
+    internal void RecordRejected(CommitRecord commit)
     {
         lock (_gate)
         {
@@ -174,28 +174,66 @@ public sealed class HistoryStore : IDisposable
     /// Applies an external commit: its record, and (when anything changed) one batch with a new
     /// version of every changed object, all in one transaction. Returns the batch id (0 when nothing changed).
     /// </summary>
-    public long ApplyCommit(CommitRecord commit, ChangeBatch? batch)
+    internal long ApplyCommit(CommitRecord commit, ChangeBatch? batch, IReadOnlyList<(ObjectRef Object, string File)> moved)
     {
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
             InsertCommit(commit with { ObjectsChanged = batch?.Changes.Count ?? 0 }, tx);
             var id = batch is { Changes.Count: > 0 } ? WriteBatch(batch, tx) : 0;
+            foreach (var (obj, file) in moved)
+            {
+                using var cmd = _db.Command("UPDATE objects SET file = $f WHERE kind=$k AND namespace=$n AND name=$m", tx,
+                    ("$f", file), ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name));
+                cmd.ExecuteNonQuery();
+            }
+
             tx.Commit();
             return id;
         }
     }
 
-    /// <summary>Writes a mechanical batch (a control loop's change) in one transaction; returns its id.</summary>
-    public long Write(ChangeBatch batch)
+    /// <summary>
+    /// Writes a mechanical batch (whole objects created or deleted) in one transaction, if
+    /// <paramref name="admit"/> finds nothing to refuse in any of its changes (given each object's
+    /// current JSON and file); returns its id, or 0 with the refusals.
+    /// </summary>
+    internal long Write(ChangeBatch batch, Func<ObjectChange, string?, string?, IReadOnlyList<Diagnostic>> admit, out IReadOnlyList<Diagnostic> refused)
     {
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
+            var all = new List<Diagnostic>();
+            foreach (var change in batch.Changes)
+            {
+                var (json, file) = ReadCurrent(change.Ref, tx);
+                all.AddRange(admit(change, json, file));
+            }
+
+            refused = all;
+            if (all.Count > 0)
+            {
+                return 0; // Disposing the transaction rolls it back: nothing changes.
+            }
+
             var id = WriteBatch(batch, tx);
             tx.Commit();
             return id;
         }
+    }
+
+    /// <summary>The raw write with no admission: for this assembly's own tests only.</summary>
+    internal long ApplyCommit(CommitRecord commit, ChangeBatch? batch) => ApplyCommit(commit, batch, []);
+
+    /// <summary>The raw write with no admission: for this assembly's own tests only.</summary>
+    internal long Write(ChangeBatch batch) => Write(batch, (_, _, _) => [], out _);
+
+    private (string? Json, string? File) ReadCurrent(ObjectRef obj, SqliteTransaction tx)
+    {
+        using var read = _db.Command("SELECT object, file FROM objects WHERE kind=$k AND namespace=$n AND name=$m AND deleted = 0", tx,
+            ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name));
+        using var reader = read.ExecuteReader();
+        return reader.Read() ? (reader.GetString(0), reader.IsDBNull(1) ? null : reader.GetString(1)) : (null, null);
     }
 
     private long WriteBatch(ChangeBatch batch, SqliteTransaction tx)
@@ -261,23 +299,32 @@ public sealed class HistoryStore : IDisposable
     /// the current object and changes it in place, returning the fields it changed. Nothing is
     /// written (and 0 returned) when the object is gone or no field changed; otherwise the batch id.
     /// </summary>
-    public long Update(ObjectRef obj, string loop, string? sourceCommit, string message, Func<Newtonsoft.Json.Linq.JObject, IReadOnlyList<string>> mutate)
+    internal long Update(
+        ObjectRef obj, string loop, string? sourceCommit, string message, Func<Newtonsoft.Json.Linq.JObject, IReadOnlyList<string>> mutate,
+        Func<Newtonsoft.Json.Linq.JObject, Newtonsoft.Json.Linq.JObject, string?, IReadOnlyList<Diagnostic>> admit, out IReadOnlyList<Diagnostic> refused)
     {
+        refused = [];
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using var read = _db.Command("SELECT object FROM objects WHERE kind=$k AND namespace=$n AND name=$m AND deleted = 0", tx,
-                ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name));
-            if (read.ExecuteScalar() is not string json)
+            var (json, file) = ReadCurrent(obj, tx);
+            if (json is null)
             {
                 return 0;
             }
 
-            var current = Newtonsoft.Json.Linq.JObject.Parse(json);
+            var before = Newtonsoft.Json.Linq.JObject.Parse(json);
+            var current = (Newtonsoft.Json.Linq.JObject)before.DeepClone();
             var fields = mutate(current);
             if (fields.Count == 0)
             {
                 return 0;
+            }
+
+            refused = admit(before, current, file);
+            if (refused.Count > 0)
+            {
+                return 0; // Nothing changes: the transaction rolls back.
             }
 
             var id = WriteBatch(new ChangeBatch(Changers.Loop(loop), ChangeKind.Mechanical, sourceCommit, message, loop, $"{loop}@control-loop.gitorch",
@@ -335,6 +382,23 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             return ReadObjects(where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where), [.. args]);
+        }
+    }
+
+    /// <summary>How many live objects of each kind (one query; no object is read).</summary>
+    public IReadOnlyDictionary<string, int> CountByKind()
+    {
+        lock (_gate)
+        {
+            using var cmd = _db.Command("SELECT kind, COUNT(*) FROM objects WHERE deleted = 0 GROUP BY kind ORDER BY kind", null);
+            using var reader = cmd.ExecuteReader();
+            var counts = new Dictionary<string, int>(StringComparer.Ordinal);
+            while (reader.Read())
+            {
+                counts[reader.GetString(0)] = reader.GetInt32(1);
+            }
+
+            return counts;
         }
     }
 
@@ -419,7 +483,7 @@ public sealed class HistoryStore : IDisposable
     /// Makes later batch ids larger than <paramref name="above"/>: a store started empty (after a
     /// disaster) never reuses an id the mirror already holds, so the mirror neither skips nor repeats.
     /// </summary>
-    public void ReserveBatchIds(long above)
+    internal void ReserveBatchIds(long above)
     {
         lock (_gate)
         {
@@ -434,19 +498,6 @@ public sealed class HistoryStore : IDisposable
                 write.ExecuteNonQuery();
             }
 
-            tx.Commit();
-        }
-    }
-
-    /// <summary>Records that an object now lives in another file (no new version: its content did not change).</summary>
-    public void SetFile(ObjectRef obj, string file)
-    {
-        lock (_gate)
-        {
-            using var tx = _db.BeginTransaction();
-            using var cmd = _db.Command("UPDATE objects SET file = $f WHERE kind=$k AND namespace=$n AND name=$m", tx,
-                ("$f", file), ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name));
-            cmd.ExecuteNonQuery();
             tx.Commit();
         }
     }
@@ -548,5 +599,12 @@ public sealed class HistoryStore : IDisposable
 
     private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 
-    public void Dispose() => _db.Dispose();
+    /// <summary>Closes the database after any write in flight (a stopping host never cuts a transaction in half).</summary>
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _db.Dispose();
+        }
+    }
 }

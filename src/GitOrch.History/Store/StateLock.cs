@@ -1,4 +1,5 @@
 using System.Globalization;
+using GitOrch.Storage;
 
 namespace GitOrch.History.Store;
 
@@ -17,15 +18,21 @@ public sealed class StateLock : IDisposable
 
     public static StateLock Acquire(string stateDir)
     {
-        Directory.CreateDirectory(stateDir);
+        StateFiles.Folder(stateDir);
         var path = Path.Combine(stateDir, FileName);
         try
         {
-            var stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+            var stream = new FileStream(path, StateFiles.PrivateWrite(FileMode.OpenOrCreate, FileAccess.ReadWrite));
+            StateFiles.PrivateFileAt(path);
 
             // The pid goes in a file of its own: on Linux a file held with FileShare.None cannot be
             // opened by others at all, so the lock file itself cannot tell who holds it.
-            File.WriteAllText(Path.Combine(stateDir, PidFileName), Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
+            using (var pid = new StreamWriter(new FileStream(Path.Combine(stateDir, PidFileName), StateFiles.PrivateWrite(FileMode.Create))))
+            {
+                pid.Write(Environment.ProcessId.ToString(CultureInfo.InvariantCulture) + "\n");
+            }
+
+            StateFiles.PrivateFileAt(Path.Combine(stateDir, PidFileName));
             return new StateLock(stream);
         }
         catch (IOException)
@@ -44,6 +51,28 @@ public sealed class StateLock : IDisposable
             return text.Length == 0 ? null : text;
         }
         catch (IOException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// The path the held lock file has now, as the kernel sees it (Linux: /proc/self/fd), or null
+    /// where that cannot be known. It ends in " (deleted)" once the file is removed, and names the
+    /// new place if its folder was moved.
+    /// </summary>
+    public string? OpenPath()
+    {
+        var link = $"/proc/self/fd/{_stream.SafeFileHandle.DangerousGetHandle()}";
+        try
+        {
+            return new FileInfo(link).LinkTarget;
+        }
+        catch (IOException)
+        {
+            return null;
+        }
+        catch (UnauthorizedAccessException)
         {
             return null;
         }

@@ -53,15 +53,29 @@ public sealed class WorkflowEngine : IAsyncDisposable
     private long _stepsRun;
 
     /// <summary>Starts a transaction for an object, superseding its active one.</summary>
-    public Transaction Start(ObjectRef obj, string? commit, IReadOnlyList<Unit> units)
+    public Transaction Start(ObjectRef obj, string? commit, IReadOnlyList<Unit> units) => StartMany([(obj, commit, units)])[0];
+
+    /// <summary>Starts many transactions, written to the store in one batch (a whole commit's objects).</summary>
+    public IReadOnlyList<Transaction> StartMany(IReadOnlyList<(ObjectRef Object, string? Commit, IReadOnlyList<Unit> Units)> starts)
     {
         var now = _time.GetUtcNow();
-        foreach (var unit in units)
+        foreach (var unit in starts.SelectMany(s => s.Units))
         {
             unit.Since = now;
         }
 
-        var id = _store.Create(obj, commit, now, units);
+        var ids = _store.CreateMany(starts, now);
+        var started = new List<Transaction>(starts.Count);
+        for (var i = 0; i < starts.Count; i++)
+        {
+            started.Add(Begin(ids[i], starts[i].Object, starts[i].Commit, starts[i].Units, now));
+        }
+
+        return started;
+    }
+
+    private Transaction Begin(long id, ObjectRef obj, string? commit, IReadOnlyList<Unit> units, DateTimeOffset now)
+    {
         var transaction = new Transaction { Id = id, Object = obj, Commit = commit, CreatedAt = now, Units = units };
         lock (_gate)
         {
@@ -453,7 +467,23 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 break;
             }
 
+            TryFlush();
+        }
+    }
+
+    /// <summary>The last failure to write step states and logs to the state (a full disk), or null; they stay queued and are written at the next flush that works.</summary>
+    public string? LastFlushError { get; private set; }
+
+    private void TryFlush()
+    {
+        try
+        {
             _store.Flush();
+            LastFlushError = null;
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        {
+            LastFlushError = $"cannot write workflow state: {ex.Message}";
         }
     }
 
@@ -470,7 +500,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
             // Stopping.
         }
 
-        _store.Flush();
+        TryFlush();
         lock (_gate)
         {
             foreach (var cts in _running.Values)

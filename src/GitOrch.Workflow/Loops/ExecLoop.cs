@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Runtime.InteropServices;
 using System.Text;
 using GitOrch.Workflow.Execution;
 
@@ -6,49 +7,80 @@ namespace GitOrch.Workflow.Loops;
 
 /// <summary>
 /// Calls an <c>exec</c> loop: the command gets the object as JSON on stdin and answers on stdout;
-/// exit 0 means done, anything else failed. stderr lines become the step's log lines. On timeout or
-/// cancellation the whole process tree is killed.
+/// exit 0 means done, anything else failed. stderr lines become the step's log lines.
+/// It runs sandboxed (<see cref="ExecSandbox"/>) in a fresh empty working folder (its HOME, removed
+/// after the call) with an environment of PATH, HOME and the variables given (the loop's
+/// <c>exec.env</c> and the call's GITORCH_* values) only: never the controller's. The loop is its
+/// own process group; the whole group is killed when the call ends, times out or is cancelled.
 /// </summary>
-public static class ExecLoop
+public static partial class ExecLoop
 {
+    public const string DefaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
     private const int MaxOutput = 1 << 20;
+    private const int SigKill = 9;
+
+    public static Task<(int ExitCode, string Stdout)> RunAsync(
+        IReadOnlyList<string> command, IReadOnlyDictionary<string, string> env, string input, StepInvocation invocation, CancellationToken ct) =>
+        RunAsync(command, env, input, invocation, ExecSandbox.Default, ct);
 
     public static async Task<(int ExitCode, string Stdout)> RunAsync(
-        IReadOnlyList<string> command, IReadOnlyDictionary<string, string> env, string input, StepInvocation invocation, CancellationToken ct)
+        IReadOnlyList<string> command, IReadOnlyDictionary<string, string> env, string input, StepInvocation invocation, ExecSandbox sandbox, CancellationToken ct)
     {
-        var info = new ProcessStartInfo(command[0])
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        foreach (var arg in command.Skip(1))
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        foreach (var (key, value) in env)
-        {
-            info.Environment[key] = value;
-        }
-
-        using var process = new Process { StartInfo = info };
+        var path = env.TryGetValue("PATH", out var p) ? p : DefaultPath;
+        CheckRunnable(command[0], path);
+        var root = GetEuid() == 0;
+        var launcher = sandbox.Launcher(root);
+        var home = Directory.CreateTempSubdirectory("gitorch-loop-").FullName; // 0700, empty, ours
         try
         {
-            process.Start();
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            var why = ex.NativeErrorCode switch
+            if (root && sandbox.Uid != 0)
             {
-                2 => "no such file",
-                13 => "permission denied (is it executable?)",
-                _ => ex.Message,
-            };
-            throw new LoopCallException($"cannot run {command[0]}: {why}; check the loop's exec.command");
-        }
+                Chown(home, sandbox.Uid, sandbox.Gid);
+            }
 
+            var info = new ProcessStartInfo(launcher[0])
+            {
+                RedirectStandardInput = true,
+                RedirectStandardOutput = true,
+                RedirectStandardError = true,
+                UseShellExecute = false,
+                WorkingDirectory = home,
+            };
+            foreach (var arg in launcher.Skip(1).Concat(command))
+            {
+                info.ArgumentList.Add(arg);
+            }
+
+            info.Environment.Clear();
+            info.Environment["PATH"] = DefaultPath;
+            info.Environment["HOME"] = home;
+            foreach (var (key, value) in env)
+            {
+                info.Environment[key] = value;
+            }
+
+            using var process = new Process { StartInfo = info };
+            try
+            {
+                process.Start();
+            }
+            catch (System.ComponentModel.Win32Exception ex)
+            {
+                throw new LoopCallException($"cannot start the loop sandbox ({launcher[0]}): {ex.Message}");
+            }
+
+            return await CallAsync(process, input, invocation, ct);
+        }
+        finally
+        {
+            RemoveFolder(home);
+        }
+    }
+
+    private static async Task<(int ExitCode, string Stdout)> CallAsync(Process process, string input, StepInvocation invocation, CancellationToken ct)
+    {
+        var group = process.Id; // setsid made the loop the leader of its own group
         try
         {
             var stdout = ReadLimitedAsync(process.StandardOutput, ct);
@@ -71,25 +103,42 @@ public static class ExecLoop
                 // The loop exited without reading its input; its exit code tells the rest.
             }
 
-            string output;
-            try
+            var exited = process.WaitForExitAsync(ct);
+            if (await Task.WhenAny(exited, stdout) == stdout && stdout.IsFaulted)
             {
-                output = await stdout; // Ends at end of stream, or throws past the output limit.
-            }
-            catch (LoopCallException)
-            {
-                Kill(process); // It would block on a full pipe until its timeout otherwise.
-                throw;
+                KillGroup(group, process); // Past the output limit: it would block on a full pipe until its timeout.
+                await stdout; // throws the limit's LoopCallException
             }
 
-            await process.WaitForExitAsync(ct);
+            await exited;
+            KillGroup(group, process); // Anything it left behind ends with the call (and lets the pipes close).
+            var output = await stdout;
             await stderr;
             return (process.ExitCode, output);
         }
         catch (OperationCanceledException)
         {
-            Kill(process);
+            KillGroup(group, process);
             throw;
+        }
+    }
+
+    /// <summary>The messages of a command that cannot run, before any sandbox is set up.</summary>
+    private static void CheckRunnable(string program, string path)
+    {
+        var candidates = program.Contains('/', StringComparison.Ordinal)
+            ? [program]
+            : path.Split(':', StringSplitOptions.RemoveEmptyEntries).Select(d => Path.Combine(d, program)).ToArray();
+        var found = candidates.FirstOrDefault(File.Exists);
+        if (found is null)
+        {
+            throw new LoopCallException($"cannot run {program}: no such file; check the loop's exec.command");
+        }
+
+        const UnixFileMode anyExecute = UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute;
+        if (!OperatingSystem.IsWindows() && (File.GetUnixFileMode(found) & anyExecute) == 0)
+        {
+            throw new LoopCallException($"cannot run {program}: permission denied (is it executable?); check the loop's exec.command");
         }
     }
 
@@ -111,8 +160,13 @@ public static class ExecLoop
         return text.ToString();
     }
 
-    private static void Kill(Process process)
+    private static void KillGroup(int group, Process process)
     {
+        if (group > 1)
+        {
+            _ = Kill(-group, SigKill);
+        }
+
         try
         {
             if (!process.HasExited)
@@ -125,6 +179,36 @@ public static class ExecLoop
             // Already gone.
         }
     }
+
+    private static void Chown(string folder, long uid, long gid)
+    {
+        if (ChownNative(folder, (uint)uid, (uint)gid) != 0)
+        {
+            throw new LoopCallException($"cannot give the loop its working folder {folder} (chown to {uid}:{gid} failed with errno {Marshal.GetLastPInvokeError()})");
+        }
+    }
+
+    /// <summary>Removes the working folder; links inside it are removed, never followed.</summary>
+    private static void RemoveFolder(string folder)
+    {
+        try
+        {
+            Directory.Delete(folder, recursive: true);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            // A loop that made its folder undeletable leaves it in the temp folder; nothing reads it again.
+        }
+    }
+
+    [LibraryImport("libc", EntryPoint = "kill", SetLastError = true)]
+    private static partial int Kill(int pid, int signal);
+
+    [LibraryImport("libc", EntryPoint = "geteuid")]
+    private static partial uint GetEuid();
+
+    [LibraryImport("libc", EntryPoint = "lchown", SetLastError = true, StringMarshalling = StringMarshalling.Utf8)]
+    private static partial int ChownNative(string path, uint uid, uint gid);
 }
 
 /// <summary>A loop could not be called as declared; the message says what to fix.</summary>

@@ -46,11 +46,29 @@ public sealed class WorkflowStore : IDisposable
     }
 
     /// <summary>Writes a new transaction with its units (durably, at once) and returns its id.</summary>
-    public long Create(ObjectRef obj, string? commit, DateTimeOffset at, IReadOnlyList<Unit> units)
+    public long Create(ObjectRef obj, string? commit, DateTimeOffset at, IReadOnlyList<Unit> units) =>
+        CreateMany([(obj, commit, units)], at)[0];
+
+    /// <summary>Creates many transactions in one store transaction (one sync to disk for a whole commit's objects).</summary>
+    public IReadOnlyList<long> CreateMany(IReadOnlyList<(ObjectRef Object, string? Commit, IReadOnlyList<Unit> Units)> starts, DateTimeOffset at)
     {
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
+            var ids = new List<long>(starts.Count);
+            foreach (var (obj, commit, units) in starts)
+            {
+                ids.Add(Insert(obj, commit, at, units, tx));
+            }
+
+            tx.Commit();
+            return ids;
+        }
+    }
+
+    private long Insert(ObjectRef obj, string? commit, DateTimeOffset at, IReadOnlyList<Unit> units, SqliteTransaction tx)
+    {
+        {
             using var insert = _db.Command("INSERT INTO wf_transactions(kind, namespace, name, source_commit, created_at, state, superseded) VALUES($k,$n,$m,$c,$at,'active',0) RETURNING id", tx,
                 ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name), ("$c", commit), ("$at", Format(at)));
             var id = (long)insert.ExecuteScalar()!;
@@ -59,7 +77,6 @@ public sealed class WorkflowStore : IDisposable
                 SaveUnit(id, unit, tx);
             }
 
-            tx.Commit();
             return id;
         }
     }

@@ -67,6 +67,31 @@ public sealed class RuncDriverTests : IAsyncLifetime
         Eventually.Until(() => TestPods.ReadLog(supervisor), l => l.Contains(last + "\n", StringComparison.Ordinal), $"the container to print {last}");
 
     [RuncFact]
+    public async Task AMountTarget_ThroughASymlinkInTheImage_OrWithDotDot_IsRefused_AndNothingIsCreatedOnTheHost()
+    {
+        var outside = Directory.CreateDirectory(_scope.State.Combine("host-target")).FullName;
+        var rootfs = _images!.Rootfs("busybox:1.35")!;
+        File.CreateSymbolicLink(Path.Combine(rootfs, "data"), outside);
+        foreach (var (target, why) in new[] { ("/data/planted", "/data is a symbolic link in the image"), ("/../../../../escaped", "must be an absolute path without '..'") })
+        {
+            var spec = TestPods.OciSpec($"echo up # {_scope.Marker}");
+            spec["volumes"] = new JsonArray(new JsonObject { ["name"] = "scratch", ["emptyDir"] = new JsonObject() });
+            spec["containers"]![0]!["volumeMounts"] = new JsonArray(new JsonObject { ["name"] = "scratch", ["mountPath"] = target });
+            var pod = TestPods.Key("mount");
+            _containers.Add(RuncDriver.ContainerId(pod, "main"));
+            var supervisor = await _scope.StartAsync(TestPods.Assignment(pod, "g1", spec), _images.Rootfs);
+
+            var report = await Eventually.Until(supervisor.Report, r => r.Phase == "Failed", $"the pod mounting {target} to fail");
+
+            Assert.Contains($"mount target {target}", report.Message, StringComparison.Ordinal);
+            Assert.Contains(why, report.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Empty(Directory.EnumerateFileSystemEntries(outside));
+        Assert.False(Directory.Exists("/escaped"));
+    }
+
+    [RuncFact]
     public async Task AnOciPod_RunsInTheMaximumSandbox()
     {
         var (supervisor, _, init) = await StartAsync("id -u; touch /x 2>&1 && echo root-writable || echo root-readonly; echo ready; sleep 300");

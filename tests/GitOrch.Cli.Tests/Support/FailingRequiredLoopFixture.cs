@@ -24,7 +24,9 @@ public sealed class FailingRequiredLoopFixture : IAsyncLifetime
     public async Task InitializeAsync()
     {
         await File.WriteAllTextAsync(Script, "#!/bin/sh\ncat > /dev/null\necho 'mount: connecting to nfs.example' >&2\necho 'mount: permission denied' >&2\nexit 2\n");
-        File.SetUnixFileMode(Script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        // Exec loops run as uid 65534 when the tests run as root: the script and its folder must be reachable.
+        File.SetUnixFileMode(_scripts, (UnixFileMode)0b111_101_101);
+        File.SetUnixFileMode(Script, (UnixFileMode)0b111_101_101);
         _controller = await RunningController.StartAsync();
         _controller.Repo
             .Write("apps/worker.yaml", """

@@ -78,7 +78,7 @@ public sealed class PinnedDeploymentLoopTests : IDisposable
 
     /// <summary>What the runtime loop writes when a node reports a pod's phase.</summary>
     private static void MarkPhase(ControllerService controller, string pod, string phase) =>
-        controller.Store.Update(PodRef(pod), "runtime", null, $"runtime: test reports {phase}", current =>
+        controller.Writer.Update(PodRef(pod), "runtime", null, $"runtime: test reports {phase}", current =>
         {
             if (current["status"] is not JObject status)
             {

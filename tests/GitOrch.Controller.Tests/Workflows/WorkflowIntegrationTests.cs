@@ -26,7 +26,14 @@ public sealed class WorkflowIntegrationTests : IDisposable
 
     private readonly GitRepo _repo = GitRepo.Init();
     private readonly TempDir _state = new("gitorch-state");
-    private readonly TempDir _scripts = new("gitorch-loops");
+    private readonly TempDir _scripts = OpenToAll(new("gitorch-loops"));
+
+    /// <summary>Loops run as uid 65534 when the tests run as root: they must reach their scripts and write their files.</summary>
+    private static TempDir OpenToAll(TempDir dir)
+    {
+        File.SetUnixFileMode(dir.Path, (UnixFileMode)0b111_111_111);
+        return dir;
+    }
 
     public void Dispose()
     {
@@ -57,7 +64,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
         """;
 
     /// <summary>A ControlLoop for pods labelled storage=nfs, between placement and storage.target.</summary>
-    private static string Loop(string handler, int timeoutSeconds = 30, string name = LoopName) => $$"""
+    private static string Loop(string handler, int timeoutSeconds = 30, string name = LoopName, string owns = "Pod:status.volumes") => $$"""
         apiVersion: gitorch.dev/v1
         kind: ControlLoop
         metadata:
@@ -67,7 +74,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
           objectKinds: [Pod]
           selector: {namespaces: [demo], labels: {storage: nfs} }
           step: {after: [scheduled.target], before: [storage.target], timeoutSeconds: {{timeoutSeconds}}, maxAttempts: 1}
-          owns: ["Pod:status.volumes"]
+          owns: ["{{owns}}"]
           reads: ["Pod:spec.volumes", "Pod:status.nodeName"]
           {{handler}}
 
@@ -80,7 +87,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
     {
         var path = _scripts.Combine(name);
         File.WriteAllText(path, "#!/bin/sh\n" + body + "\n");
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        File.SetUnixFileMode(path, (UnixFileMode)0b111_101_101);
         return path;
     }
 
@@ -114,9 +121,9 @@ public sealed class WorkflowIntegrationTests : IDisposable
     private static JObject Stored(ControllerService controller, ObjectRef pod) => JObject.Parse(controller.Store.Get(pod)!.ObjectJson);
 
     /// <summary>Commits the worker pod and a loop with this handler, syncs, and returns the loop's finished step.</summary>
-    private async Task<(ControllerService Controller, Unit Step)> RunLoopAsync(string handler, int timeoutSeconds = 30)
+    private async Task<(ControllerService Controller, Unit Step)> RunLoopAsync(string handler, int timeoutSeconds = 30, string owns = "Pod:status.volumes")
     {
-        _repo.Write("apps/worker.yaml", Pod("worker")).Write("cluster/loop.yaml", Loop(handler, timeoutSeconds));
+        _repo.Write("apps/worker.yaml", Pod("worker")).Write("cluster/loop.yaml", Loop(handler, timeoutSeconds, owns: owns));
         var commit = _repo.Commit("Worker with an NFS loop");
         var controller = await OpenAsync();
         try
@@ -133,6 +140,45 @@ public sealed class WorkflowIntegrationTests : IDisposable
     }
 
     // ---- a good loop -------------------------------------------------------------------------
+
+    [AsRootFact]
+    public async Task AnExecLoopFromGit_RunsAsNobody_WithoutTheControllersEnvironment()
+    {
+        Environment.SetEnvironmentVariable("GITHUB_TOKEN", "ghp_controller_secret");
+        try
+        {
+            var script = Script("who.sh", """cat > /dev/null; printf '{"message": "uid %s gid %s token %s"}' "$(id -u)" "$(id -g)" "${GITHUB_TOKEN:-none}" """);
+
+            var (controller, step) = await RunLoopAsync(Exec(script));
+            await using var _ = controller;
+
+            Assert.Equal((UnitState.Done, "uid 65534 gid 65534 token none"), (step.State, step.Message));
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GITHUB_TOKEN", null);
+        }
+    }
+
+    [AsRootFact]
+    public async Task AnExecLoop_RunsAsRoot_OnlyWithItsSecurityBlockAndALoopsException()
+    {
+        _repo.Write("cluster/policy.yaml", """
+            apiVersion: gitorch.dev/v1
+            kind: ClusterPolicy
+            metadata: {name: cluster}
+            spec:
+              security:
+                exceptions:
+                  - {loops: [nfs-mounts], allow: [runAsRoot]}
+            """);
+        var script = Script("root.sh", """cat > /dev/null; printf '{"message": "uid %s"}' "$(id -u)" """);
+
+        var (controller, step) = await RunLoopAsync(Exec(script) + "\n  security: {runAsUser: 0}");
+        await using var _ = controller;
+
+        Assert.Equal((UnitState.Done, "uid 0"), (step.State, step.Message));
+    }
 
     [Fact]
     public async Task AnExecLoopFromGit_SetsItsField_AsAMechanicalVersionByTheLoop()
@@ -246,9 +292,10 @@ public sealed class WorkflowIntegrationTests : IDisposable
         var (controller, step) = await RunLoopAsync(Exec(script));
         await using var _ = controller;
 
-        Assert.Equal(
-            (UnitState.Failed, "tried to set status.nodeName, which it does not own (control loop scheduler owns it); it owns only [Pod:status.volumes]"),
-            (step.State, step.Message));
+        Assert.Equal(UnitState.Failed, step.State);
+        Assert.Matches(
+            @"^admission refused the answer: objects/Pod/demo/worker\.yaml:\d+:\d+: error GO3008: Pod demo/worker: control-loop/nfs-mounts tried to set status\.nodeName, which it does not own \(control loop scheduler owns it\); it owns only \[Pod:status\.volumes\]$",
+            step.Message);
         Assert.Equal("node-a", (string?)Stored(controller, Worker).SelectToken("status.nodeName"));
         Assert.Empty(controller.Store.History(Worker, changer: "control-loop/" + LoopName));
     }
@@ -261,12 +308,50 @@ public sealed class WorkflowIntegrationTests : IDisposable
         var (controller, step) = await RunLoopAsync(Exec(script));
         await using var _ = controller;
 
-        Assert.Equal(
-            (UnitState.Failed, "tried to set spec.nodeSelector, which it does not own (no control loop owns it: it belongs to Git); it owns only [Pod:status.volumes]"),
-            (step.State, step.Message));
+        Assert.Equal(UnitState.Failed, step.State);
+        Assert.Matches(
+            @"^admission refused the answer: objects/Pod/demo/worker\.yaml:\d+:\d+: error GO3008: Pod demo/worker: control-loop/nfs-mounts tried to set spec\.nodeSelector\.zone, which it does not own \(no control loop owns it: it belongs to Git\); it owns only \[Pod:status\.volumes\]$",
+            step.Message);
         var stored = Stored(controller, Worker);
         Assert.Null(stored.SelectToken("spec.nodeSelector"));
         Assert.Null(stored.SelectToken("status.volumes"));
+    }
+
+    /// <summary>(what the loop answers, the weakening admission names).</summary>
+    public static TheoryData<string, string> Weakenings => new()
+    {
+        { "\"spec.security.runAsUser\": 0", "runAsRoot" },
+        { "\"spec.security.hostPID\": true", "hostPID" },
+        { "\"spec.security.capabilities\": [\"SYS_ADMIN\"]", "capability:SYS_ADMIN" },
+    };
+
+    [Theory]
+    [MemberData(nameof(Weakenings))]
+    public async Task ALoopThatOwnsSpecSecurity_CannotWeakenTheSandbox_WithoutAnException(string set, string exception)
+    {
+        var script = Script("root.sh", "cat > /dev/null; printf '{\"set\": {" + set + "}}'");
+
+        var (controller, step) = await RunLoopAsync(Exec(script), owns: "Pod:spec.security");
+        await using var _ = controller;
+
+        Assert.Equal(UnitState.Failed, step.State);
+        Assert.Matches(@"^admission refused the answer: objects/Pod/demo/worker\.yaml:\d+:\d+: error GO2001: Pod demo/worker: spec\.security\.", step.Message);
+        Assert.Contains($"needs a ClusterPolicy exception \"{exception}\" for namespace demo", step.Message, StringComparison.Ordinal);
+        Assert.Null(Stored(controller, Worker).SelectToken("spec.security"));
+        Assert.Empty(controller.Store.History(Worker, changer: "control-loop/" + LoopName));
+    }
+
+    [Fact]
+    public async Task ALoopThatWritesSpecSecurity_WithoutOwningIt_IsRefused()
+    {
+        var script = Script("root.sh", """cat > /dev/null; printf '{"set": {"spec.security.runAsUser": 0}}'""");
+
+        var (controller, step) = await RunLoopAsync(Exec(script));
+        await using var _ = controller;
+
+        Assert.Equal(UnitState.Failed, step.State);
+        Assert.Contains("error GO3008: Pod demo/worker: control-loop/nfs-mounts tried to set spec.security", step.Message, StringComparison.Ordinal);
+        Assert.Null(Stored(controller, Worker).SelectToken("spec.security"));
     }
 
     [Fact]

@@ -158,3 +158,109 @@ public class SecurityRulesTests
         Assert.Contains("ClusterPolicy cluster is already defined at a.yaml:3:", d.Message, StringComparison.Ordinal);
     }
 }
+
+public class LoopSecurityRulesTests
+{
+    private static string Loop(string security) => $"""
+        apiVersion: gitorch.dev/v1
+        kind: ControlLoop
+        metadata: {"{"}name: nfs-mounts{"}"}
+        spec:
+          objectKinds: [Pod]
+          step: {"{"}after: [scheduled.target], before: [storage.target]{"}"}
+          owns: ["Pod:status.volumes"]
+          exec: {"{"}command: [/usr/local/bin/nfs-loop]{"}"}
+        {security}
+        """;
+
+    private static string Policy(string exception) => $"""
+        apiVersion: gitorch.dev/v1
+        kind: ClusterPolicy
+        metadata: {"{"}name: cluster{"}"}
+        spec:
+          security:
+            exceptions:
+              - {exception}
+        """;
+
+    [Theory]
+    [InlineData("  security: {runAsUser: 0}", "runAsRoot", "runAsUser")]
+    [InlineData("  security: {runAsGroup: 0}", "runAsRoot", "runAsGroup")]
+    [InlineData("  security: {capabilities: [SYS_ADMIN]}", "capability:SYS_ADMIN", "SYS_ADMIN")]
+    [InlineData("  security: {seccomp: Unconfined}", "seccomp:unconfined", "seccomp")]
+    [InlineData("  security: {allowPrivilegeEscalation: true}", "privilegeEscalation", "allowPrivilegeEscalation")]
+    public void Rejects_ALoopWeakening_WithoutALoopsException_NamingLoopFieldAndException(string security, string exception, string pointsAt)
+    {
+        var d = TestManifests.Validate(("loop.yaml", Loop(security))).Single(DiagnosticCodes.WeakeningWithoutException);
+        Assert.Equal(("loop.yaml", 9, security.IndexOf(pointsAt, StringComparison.Ordinal) + 1), (d.File, d.Line, d.Column));
+        Assert.StartsWith("ControlLoop nfs-mounts: spec.security.", d.Message, StringComparison.Ordinal);
+        Assert.Contains($"{{loops: [nfs-mounts], allow: [\"{exception}\"]}}", d.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Accepts_ALoopWeakening_WithAnExceptionNamingTheLoop() =>
+        TestManifests.Validate(("loop.yaml", Loop("  security: {runAsUser: 0, capabilities: [NET_ADMIN]}")),
+            ("policy.yaml", Policy("{loops: [nfs-mounts], allow: [runAsRoot, \"capability:NET_ADMIN\"]}"))).NoErrors();
+
+    [Fact]
+    public void ANamespaceException_DoesNotPermitALoop()
+    {
+        var result = TestManifests.Validate(("loop.yaml", Loop("  security: {runAsUser: 0}")), ("policy.yaml", Policy("{namespaces: [\"*\"], allow: [runAsRoot]}")));
+        Assert.Contains("ClusterPolicy cluster", result.Single(DiagnosticCodes.WeakeningWithoutException).Message, StringComparison.Ordinal);
+        Assert.Contains("not used by any pod or loop", result.Single(DiagnosticCodes.UnusedException).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ALoopsException_ForAnotherLoop_DoesNotPermitIt() =>
+        Assert.False(TestManifests.Validate(("loop.yaml", Loop("  security: {runAsUser: 0}")), ("policy.yaml", Policy("{loops: [other], allow: [runAsRoot]}"))).IsValid);
+
+    [Fact]
+    public void Rejects_AnExceptionWithNeitherNamespacesNorLoops()
+    {
+        var d = TestManifests.Validate(("policy.yaml", Policy("{allow: [runAsRoot]}"))).Single(DiagnosticCodes.MissingField);
+        Assert.Equal(("policy.yaml", 7, 9), (d.File, d.Line, d.Column));
+    }
+}
+
+public class RunAsGroupRootTests
+{
+    [Fact]
+    public void RunAsGroupZero_IsTheRunAsRootWeakening()
+    {
+        var d = TestManifests.Validate(("pod.yaml", """
+            apiVersion: gitorch.dev/v1
+            kind: Pod
+            metadata: {name: p, namespace: demo}
+            spec:
+              security: {runAsUser: 1000, runAsGroup: 0}
+              containers: [{name: main, image: busybox:1.35}]
+            """)).Single(DiagnosticCodes.WeakeningWithoutException);
+        Assert.Equal((5, 31), (d.Line, d.Column));
+        Assert.Contains("\"runAsRoot\" for namespace demo", d.Message, StringComparison.Ordinal);
+    }
+}
+
+public class MountPathRulesTests
+{
+    [Theory]
+    [InlineData("/../../etc")]
+    [InlineData("/data/../../x")]
+    [InlineData("/data/./x")]
+    [InlineData("//x")]
+    public void Rejects_AMountPathThatIsNotPlain_AtItsValue(string mountPath)
+    {
+        var d = TestManifests.Validate(("pod.yaml", $$$"""
+            apiVersion: gitorch.dev/v1
+            kind: Pod
+            metadata: {name: p, namespace: demo}
+            spec:
+              volumes: [{name: d, emptyDir: {}}]
+              containers:
+                - name: main
+                  image: busybox:1.35
+                  volumeMounts: [{name: d, mountPath: "{{{mountPath}}}"}]
+            """)).Single(DiagnosticCodes.BadFormat);
+        Assert.Equal(("pod.yaml", 9, 43), (d.File, d.Line, d.Column));
+        Assert.Contains($"mountPath \"{mountPath}\" is not a plain absolute path", d.Message, StringComparison.Ordinal);
+    }
+}

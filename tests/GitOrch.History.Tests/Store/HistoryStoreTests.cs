@@ -296,3 +296,45 @@ public sealed class HistoryStoreTests : IDisposable
         _store = HistoryStore.Open(_state.Path, _time);
     }
 }
+
+/// <summary>The controller's state on disk is private: the folder 0700, the database (with its -wal and -shm) and the lock files 0600.</summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
+public sealed class StateModesTests : IDisposable
+{
+    private readonly string _parent = Directory.CreateTempSubdirectory("gitorch-modes-").FullName;
+
+    public void Dispose() => Directory.Delete(_parent, recursive: true);
+
+    private static string Mode(string path) => Convert.ToString((int)File.GetUnixFileMode(path), 8);
+
+    [Fact]
+    public void TheStateFolder_IsPrivate_AndSoIsEveryFileInIt()
+    {
+        var state = Path.Combine(_parent, ".gitorch");
+        using var held = StateLock.Acquire(state);
+        using (var store = HistoryStore.Open(state))
+        {
+            store.ApplyCommit(new CommitRecord(new string('a', 40), CommitRecord.Applied, "Ada", "ada@example.com", "first", DateTimeOffset.UnixEpoch, DateTimeOffset.UnixEpoch, [], 0, null), null);
+
+            Assert.Equal("700", Mode(state));
+            foreach (var file in new[] { HistoryStore.FileName, HistoryStore.FileName + "-wal", HistoryStore.FileName + "-shm", StateLock.FileName, StateLock.PidFileName })
+            {
+                Assert.True(File.Exists(Path.Combine(state, file)), $"{file} exists while the store is open");
+                Assert.Equal((file, "600"), (file, Mode(Path.Combine(state, file))));
+            }
+        }
+    }
+
+    [Fact]
+    public void AnOlderStateFolder_WithOpenModes_IsTightenedOnOpen()
+    {
+        var state = Directory.CreateDirectory(Path.Combine(_parent, "old")).FullName;
+        File.SetUnixFileMode(state, (UnixFileMode)0b111_101_101);
+        HistoryStore.Open(state).Dispose();
+        File.SetUnixFileMode(Path.Combine(state, HistoryStore.FileName), (UnixFileMode)0b110_100_100);
+
+        HistoryStore.Open(state).Dispose();
+
+        Assert.Equal(("700", "600"), (Mode(state), Mode(Path.Combine(state, HistoryStore.FileName))));
+    }
+}

@@ -8,7 +8,7 @@ public sealed class ExecLoopTests : IDisposable
 {
     private static readonly Dictionary<string, string> NoEnv = [];
 
-    private readonly TempFolder _folder = new("gitorch-exec-");
+    private readonly TempFolder _folder = new("gitorch-exec-", openToAll: true);
     private readonly Invocations _invocations = new();
 
     public void Dispose() => _folder.Dispose();

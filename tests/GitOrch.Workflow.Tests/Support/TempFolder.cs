@@ -3,7 +3,19 @@ namespace GitOrch.Workflow.Tests.Support;
 /// <summary>A fresh temporary folder (for a state database or scripts), deleted on dispose.</summary>
 public sealed class TempFolder : IDisposable
 {
-    public TempFolder(string prefix = "gitorch-workflow-") => Path = Directory.CreateTempSubdirectory(prefix).FullName;
+    /// <param name="prefix">The folder name's start.</param>
+    /// <param name="openToAll">
+    /// Mode 0777 instead of 0700, for scripts and files that a sandboxed exec loop (uid 65534) must
+    /// reach when the tests run as root.
+    /// </param>
+    public TempFolder(string prefix = "gitorch-workflow-", bool openToAll = false)
+    {
+        Path = Directory.CreateTempSubdirectory(prefix).FullName;
+        if (openToAll && !OperatingSystem.IsWindows())
+        {
+            System.IO.File.SetUnixFileMode(Path, (UnixFileMode)0b111_111_111);
+        }
+    }
 
     public string Path { get; }
 

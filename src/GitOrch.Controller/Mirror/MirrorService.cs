@@ -1,0 +1,153 @@
+using System.Collections.Concurrent;
+using GitOrch.Controller.Snapshots;
+using GitOrch.Controller.Source;
+using GitOrch.Core.Diagnostics;
+using GitOrch.Git;
+using GitOrch.History.Mirror;
+using GitOrch.History.Store;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace GitOrch.Controller.Mirror;
+
+/// <summary>
+/// Mirrors new versions into Git (<c>refs/gitorch/history</c>) and then prunes the store to
+/// <c>history.keepVersions</c>, off the sync cycle: the cycle pokes it and returns. A failure is
+/// shown in status (<c>mirrorError</c>) and retried on the next poke; nothing is pruned that the
+/// mirror has not written.
+/// </summary>
+public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource source, HistoryStore store, ConfigSnapshotProvider snapshots, ILogger<MirrorService> log) : BackgroundService
+{
+    private readonly SemaphoreSlim _poke = new(0, 1);
+    private readonly SemaphoreSlim _running = new(1, 1);
+    private readonly ConcurrentQueue<ObjectRef> _touched = new();
+    private bool _prepared;
+    private long _requested;
+    private long _completed;
+
+    public string? LastError { get; private set; }
+
+    /// <summary>The newest sync cycle whose mirror pass has finished (a cycle is complete only then).</summary>
+    public long CompletedCycles => Interlocked.Read(ref _completed);
+
+    /// <summary>Asks for a mirror pass after sync cycle <paramref name="cycle"/>; objects it touched are pruned after the pass.</summary>
+    public void Poke(IEnumerable<ObjectRef> touched, long cycle)
+    {
+        InterlockedMax(ref _requested, cycle);
+        foreach (var obj in touched)
+        {
+            _touched.Enqueue(obj);
+        }
+
+        try
+        {
+            _poke.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // Already poked.
+        }
+    }
+
+    /// <summary>Reads where the mirror stands (once, before the first pass).</summary>
+    public async Task PrepareAsync(CancellationToken ct)
+    {
+        if (!_prepared)
+        {
+            await mirror.PrepareAsync(ct);
+            _prepared = true;
+        }
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await _poke.WaitAsync(stoppingToken);
+                await RunOnceAsync(stoppingToken);
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping: the next start catches up.
+        }
+    }
+
+    /// <summary>One pass: catch up, push, prune.</summary>
+    public async Task RunOnceAsync(CancellationToken ct)
+    {
+        await _running.WaitAsync(ct);
+        var cycle = Interlocked.Read(ref _requested);
+        try
+        {
+            try
+            {
+                await PrepareAsync(ct);
+                var written = await mirror.CatchUpAsync(ct);
+                if (written > 0)
+                {
+                    await source.PushMirrorAsync(HistoryMirror.Ref, ct);
+                    LogMirrored(log, written, HistoryMirror.Ref);
+                }
+
+                LastError = null;
+            }
+            catch (Exception ex) when (ex is GitException or StateException or IOException or Microsoft.Data.Sqlite.SqliteException)
+            {
+                // The store is the source of truth; the mirror catches up on a later pass.
+                LastError = ex.Message;
+                LogMirrorError(log, ex, ex.Message);
+                return;
+            }
+
+            Prune();
+        }
+        finally
+        {
+            InterlockedMax(ref _completed, cycle);
+            _running.Release();
+        }
+    }
+
+    private static void InterlockedMax(ref long field, long value)
+    {
+        long seen;
+        while ((seen = Interlocked.Read(ref field)) < value && Interlocked.CompareExchange(ref field, value, seen) != seen)
+        {
+        }
+    }
+
+    private void Prune()
+    {
+        var touched = new HashSet<ObjectRef>();
+        while (_touched.TryDequeue(out var obj))
+        {
+            touched.Add(obj);
+        }
+
+        if (snapshots.Current.ClusterPolicy?.Spec.History?.KeepVersions is not { } limit)
+        {
+            return; // Keep everything by default.
+        }
+
+        foreach (var obj in touched)
+        {
+            store.Prune(obj, limit);
+        }
+    }
+
+    public override void Dispose()
+    {
+        _poke.Dispose();
+        _running.Dispose();
+        base.Dispose();
+    }
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Mirrored {Count} version batch(es) to {Ref}")]
+    private static partial void LogMirrored(ILogger logger, int count, string @ref);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot write the history mirror yet (will retry): {Reason}")]
+    private static partial void LogMirrorError(ILogger logger, Exception ex, string reason);
+}

@@ -1,0 +1,11 @@
+using GitOrch.Core.Diagnostics;
+using Newtonsoft.Json.Linq;
+
+namespace GitOrch.Core.Admission;
+
+/// <summary>
+/// One object write as admission sees it: who writes (<c>git/&lt;email&gt;</c> or
+/// <c>control-loop/&lt;name&gt;</c>), the object before (null: created) and after (null: deleted),
+/// and whether the object is one the writer generated (no file in Git, made by that loop).
+/// </summary>
+public sealed record ObjectWrite(ObjectRef Object, string Changer, JObject? Before, JObject? After, bool GeneratedByWriter);
