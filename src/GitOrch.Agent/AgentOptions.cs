@@ -19,4 +19,10 @@ public sealed record AgentOptions
     public string Listen { get; init; } = "http://127.0.0.1:0";
 
     public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(2);
+
+    /// <summary>The address other nodes reach this node at (<c>--address</c>); null: the local address the agent reaches the controller from.</summary>
+    public string? UnderlayAddress { get; init; }
+
+    /// <summary>A named network namespace that holds the node's network (<c>--netns</c>): pod veths, routes, forwarding, egress; null: the agent's own.</summary>
+    public string? NetworkNamespace { get; init; }
 }

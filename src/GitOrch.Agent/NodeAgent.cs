@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text.Json;
 using GitOrch.Agent.Images;
+using GitOrch.Agent.Network;
 using GitOrch.Agent.Pods;
 using GitOrch.Agent.Runtimes;
 using GitOrch.Core.AgentApi;
@@ -38,6 +39,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private FileStream? _lock;
     private long _revision = -1;
     private bool _controllerReachable = true;
+    private string? _underlay;
 
     public NodeAgent(AgentOptions options, ILoggerFactory logs, TimeProvider time, IEnumerable<IRuntimeDriver>? drivers = null)
     {
@@ -49,8 +51,15 @@ public sealed partial class NodeAgent : IAsyncDisposable
         _http = new HttpClient { BaseAddress = new Uri(options.Server.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(75) };
         _desired = new DesiredState(options.StateDir);
         Images = new ImageStore(Path.Combine(options.StateDir, "images"));
-        _drivers = (drivers ?? [new ProcessDriver(), new RuncDriver(options.StateDir)]).ToDictionary(d => d.Name);
+        Network = new NodeNetworking(options.StateDir, options.NetworkNamespace, logs.CreateLogger("GitOrch.Agent.Network"));
+        _drivers = (drivers ?? [new ProcessDriver(), new RuncDriver(options.StateDir, Network)]).ToDictionary(d => d.Name);
     }
+
+    /// <summary>The node's pod network: veths, routes to pods and to other nodes, forwarding, egress.</summary>
+    public NodeNetworking Network { get; }
+
+    /// <summary>The address this node reports as its underlay: <c>--address</c>, or the local address towards the controller.</summary>
+    public string? UnderlayAddress => _options.UnderlayAddress ?? (_underlay ??= NodeNetworking.LocalAddressTowards(_http.BaseAddress!));
 
     public ImageStore Images { get; }
 
@@ -84,6 +93,11 @@ public sealed partial class NodeAgent : IAsyncDisposable
         }
 
         await StartServerAsync(ct);
+        if (LoadNetwork() is { } network)
+        {
+            await ApplyNetworkAsync(network, ct); // Routes to other nodes come back with no controller, like the pods.
+        }
+
         if (_desired.Load() is { } desired)
         {
             LogColdStart(_log, desired.Pods.Count, desired.Revision);
@@ -131,10 +145,14 @@ public sealed partial class NodeAgent : IAsyncDisposable
             RotateLogs();
             try
             {
-                var heartbeat = new NodeHeartbeat(_options.Node, _options.Labels, _options.CpuMillis, _options.MemoryBytes, Images.List(), Reports,
-                    _drivers.Values.Where(d => d.Unavailable is null).Select(d => d.Name).ToList(), LogsUrl);
+                var heartbeat = new NodeHeartbeat(_options.Node, _options.Labels, _options.CpuMillis, _options.MemoryBytes, Images.List(), await ReportsWithNetworkAsync(ct),
+                    _drivers.Values.Where(d => d.Unavailable is null).Select(d => d.Name).ToList(), LogsUrl, UnderlayAddress, Network.PeerRoutes, Network.Problem);
                 using var response = await _http.PostAsJsonAsync($"api/v1/nodes/{Uri.EscapeDataString(_options.Node)}/heartbeat", heartbeat, Json, ct);
                 Reachable(response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}");
+                if (response.IsSuccessStatusCode && await response.Content.ReadFromJsonAsync<HeartbeatAnswer>(Json, ct) is { Network: { } network })
+                {
+                    await ApplyNetworkAsync(network, ct);
+                }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
@@ -144,10 +162,75 @@ public sealed partial class NodeAgent : IAsyncDisposable
             {
                 Reachable(false, ex.Message);
             }
+            catch (JsonException ex)
+            {
+                LogBadAnswer(_log, ex);
+            }
 
             await Delay(_options.Heartbeat, ct);
         }
     }
+
+    /// <summary>Takes the controller's view of the pod network (routes to peers, egress) and keeps a copy on disk for a cold start.</summary>
+    public async Task ApplyNetworkAsync(NodeNetwork network, CancellationToken ct)
+    {
+        if (!NodeNetworking.Available)
+        {
+            return;
+        }
+
+        var changed = Network.Current != network && JsonSerializer.Serialize(Network.Current, Json) != JsonSerializer.Serialize(network, Json);
+        await Network.ApplyAsync(network, ct);
+        if (changed)
+        {
+            var path = Path.Combine(_options.StateDir, "network.json");
+            await File.WriteAllTextAsync(path + ".tmp", JsonSerializer.Serialize(network, Json), ct);
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+    }
+
+    private NodeNetwork? LoadNetwork()
+    {
+        try
+        {
+            var path = Path.Combine(_options.StateDir, "network.json");
+            return File.Exists(path) ? JsonSerializer.Deserialize<NodeNetwork>(File.ReadAllText(path), Json) : null;
+        }
+        catch (JsonException ex)
+        {
+            LogBadAnswer(_log, ex);
+            return null;
+        }
+    }
+
+    /// <summary>The pods' reports, each oci pod with an address carrying what the node sees of its network.</summary>
+    public async Task<IReadOnlyList<PodReport>> ReportsWithNetworkAsync(CancellationToken ct)
+    {
+        List<PodSupervisor> pods;
+        lock (_pods)
+        {
+            pods = [.. _pods.Values];
+        }
+
+        var reports = pods.Select(p => p.Report()).ToList();
+        var networked = pods.Select((p, i) => (Index: i, p.Assignment))
+            .Where(x => x.Assignment.PodIP is not null && IsOciWithPodNetwork(x.Assignment.Spec)).ToList();
+        if (networked.Count > 0 && NodeNetworking.Available)
+        {
+            var seen = await Network.InspectPodsAsync([.. networked.Select(x => (x.Assignment.Pod, x.Assignment.PodIP!))], ct);
+            for (var i = 0; i < networked.Count; i++)
+            {
+                reports[networked[i].Index] = reports[networked[i].Index] with { Network = seen[i] };
+            }
+        }
+
+        return reports;
+    }
+
+    private static bool IsOciWithPodNetwork(JsonElement spec) =>
+        (!spec.TryGetProperty("runtime", out var runtime) || runtime.GetString() is "oci" or "gvisor")
+        && !(spec.TryGetProperty("security", out var security) && security.ValueKind == JsonValueKind.Object
+            && security.TryGetProperty("hostNetwork", out var host) && host.ValueKind == JsonValueKind.True);
 
     /// <summary>Makes the node run exactly the pods of <paramref name="set"/>.</summary>
     public async Task ApplyAsync(AssignmentSet set, CancellationToken ct)
@@ -310,6 +393,9 @@ public sealed partial class NodeAgent : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Controller {Server} unreachable ({Reason}); keeping {Count} pod(s) running from the desired state on disk")]
     private static partial void LogControllerGone(ILogger logger, string server, string reason, int count);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The controller's answer or the saved network state is not valid JSON; ignored")]
+    private static partial void LogBadAnswer(ILogger logger, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller {Server} reachable again")]
     private static partial void LogControllerBack(ILogger logger, string server);

@@ -55,6 +55,7 @@ public sealed class ControllerService : IAsyncDisposable
         Ingestion = new StatusIngestion(Agents, Writer, Snapshots, logs.CreateLogger<StatusIngestion>());
         Sync = new SyncLoop(options, Reconciler, Workflows, Starter, MirrorService, Guard, time, logs.CreateLogger<SyncLoop>());
         GuardService = new StateGuardService(Guard, Sync, time);
+        Network = new ClusterNetwork(store, Nodes, Agents, () => Snapshots.Current.Result);
     }
 
     /// <summary>Reads only: objects, versions, commits. Writes go through <see cref="Writer"/>.</summary>
@@ -94,6 +95,9 @@ public sealed class ControllerService : IAsyncDisposable
     /// <summary>The hosted services, in start order.</summary>
     public IReadOnlyList<IHostedService> HostedServices => [Sync, Starter, MirrorService, NodeHealth, GuardService];
 
+    /// <summary>The pod network handed to each node: its /64, egress, its peers.</summary>
+    public ClusterNetwork Network { get; }
+
     public ControllerStatus Status => new(
         _source.Display, _source.Branch, _source.Prefix.TrimEnd('/'), Path.GetFullPath(_options.StateDir),
         Sync.Head, Reconciler.LastApplied, Sync.LastSync, Sync.LastError, MirrorService.LastError, MirrorService.CompletedCycles,
@@ -127,6 +131,7 @@ public sealed class ControllerService : IAsyncDisposable
         services.AddSingleton(Snapshots);
         services.AddSingleton(Reconciler);
         services.AddSingleton(Workflows);
+        services.AddSingleton(Network);
         services.AddSingleton(Workflows.Engine);
         services.AddSingleton(Starter);
         services.AddSingleton(MirrorService);

@@ -1,77 +1,44 @@
-using System.Diagnostics;
+using GitOrch.Agent.Network;
 
 namespace GitOrch.Agent.Runtimes;
 
 /// <summary>
-/// A network namespace per pod with its IPv6 address from ipam: a veth pair, the address (/128) on
-/// the pod side, a host route to it, and a default route out. Best effort: where the machine does
-/// not allow it, the pod gets an empty namespace (loopback only) and the reason is logged.
+/// The oci driver's use of the node's pod network (<see cref="NodeNetworking"/>): one network
+/// namespace per pod, shared by its containers, set up before the first starts and removed when
+/// the last stops. A pod without an address (or with hostNetwork) gets none; where the machine has
+/// no iproute2, the pod gets an empty namespace (loopback only).
 /// </summary>
 public static class NetworkNamespace
 {
-    public sealed record Result(string? Path, string? Problem);
-
-    public static async Task<Result> SetUpAsync(string id, ContainerLaunch launch, CancellationToken ct)
+    /// <summary>The namespace path for the container to join, or null for a fresh (or the host's) one.</summary>
+    public static async Task<string?> SetUpAsync(NodeNetworking network, ContainerLaunch launch, CancellationToken ct)
     {
-        if (launch.Spec.Security?.HostNetwork == true || launch.PodIP is null || !File.Exists("/usr/sbin/ip") && !File.Exists("/sbin/ip") && !File.Exists("/usr/bin/ip"))
+        if (launch.Spec.Security?.HostNetwork == true || launch.PodIP is null || !NodeNetworking.Available)
         {
-            return new Result(null, null);
+            return null;
         }
 
-        var ns = Name(id);
-        var host = "g" + id[^12..];
-        await TearDownAsync(id, ct);
-        var steps = new[]
-        {
-            new[] { "netns", "add", ns },
-            ["link", "add", host, "type", "veth", "peer", "name", "eth0", "netns", ns],
-            ["link", "set", host, "up"],
-            ["-n", ns, "link", "set", "lo", "up"],
-            ["-n", ns, "link", "set", "eth0", "up"],
-            ["-n", ns, "-6", "addr", "add", launch.PodIP + "/128", "dev", "eth0", "nodad"],
-            ["-6", "route", "replace", launch.PodIP + "/128", "dev", host],
-            ["-n", ns, "-6", "route", "add", "default", "dev", "eth0"],
-        };
-        foreach (var step in steps)
-        {
-            var (code, error) = await IpAsync(step, ct);
-            if (code != 0)
-            {
-                await TearDownAsync(id, ct);
-                return new Result(null, $"ip {string.Join(' ', step)}: {error.Trim()}");
-            }
-        }
-
-        return new Result($"/var/run/netns/{ns}", null);
+        return await network.SetUpPodAsync(launch.Pod, launch.PodIP, ct);
     }
 
-    public static async Task TearDownAsync(string id, CancellationToken ct)
+    /// <summary>Removes the pod's network once no container of the pod runs in it any more.</summary>
+    public static async Task TearDownAsync(NodeNetworking network, string pod, CancellationToken ct)
     {
-        await IpAsync(["link", "delete", "g" + id[^12..]], ct);
-        await IpAsync(["netns", "delete", Name(id)], ct);
+        if (!await network.InUseAsync(pod, ct))
+        {
+            await network.TearDownPodAsync(pod, ct);
+        }
     }
 
-    private static string Name(string id) => id;
-
-    private static async Task<(int Code, string Error)> IpAsync(IReadOnlyList<string> args, CancellationToken ct)
+    /// <summary>The named network namespace a running container is in (<c>ip netns identify</c> of its init), or null.</summary>
+    public static async Task<string?> OfContainerAsync(string id, CancellationToken ct)
     {
-        var info = new ProcessStartInfo("ip") { RedirectStandardError = true, RedirectStandardOutput = true, UseShellExecute = false };
-        foreach (var arg in args)
+        if (id.Length == 0 || await RuncDriver.InitPidAsync(id, ct) is not int pid)
         {
-            info.ArgumentList.Add(arg);
+            return null;
         }
 
-        try
-        {
-            using var process = Process.Start(info)!;
-            var error = process.StandardError.ReadToEndAsync(ct);
-            await process.StandardOutput.ReadToEndAsync(ct);
-            await process.WaitForExitAsync(ct);
-            return (process.ExitCode, await error);
-        }
-        catch (System.ComponentModel.Win32Exception ex)
-        {
-            return (-1, ex.Message);
-        }
+        var (code, output, _) = await HostCommands.RunAsync("ip", ["netns", "identify", pid.ToString(System.Globalization.CultureInfo.InvariantCulture)], ct);
+        return code == 0 && output.Trim().StartsWith("gitorch-", StringComparison.Ordinal) ? output.Trim() : null;
     }
 }

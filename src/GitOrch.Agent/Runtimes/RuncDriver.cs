@@ -1,9 +1,11 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GitOrch.Agent.Native;
+using GitOrch.Agent.Network;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Security;
 
@@ -16,8 +18,11 @@ namespace GitOrch.Agent.Runtimes;
 /// paths, no devices, no host mounts, its own network namespace. Each weakening appears only as the
 /// pod's validated request says (validation has already checked the ClusterPolicy exception).
 /// </summary>
-public sealed class RuncDriver(string scope = "") : IRuntimeDriver
+public sealed class RuncDriver(string scope = "", NodeNetworking? network = null) : IRuntimeDriver
 {
+    private readonly NodeNetworking _network = network ?? new NodeNetworking(scope);
+    private readonly ConcurrentDictionary<string, string> _pods = new(StringComparer.Ordinal);
+
     public const long NobodyUid = 65534;
     public const long UserNamespaceBase = 100000;
     public const long UserNamespaceSize = 65536;
@@ -53,8 +58,9 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
         Storage.StateFiles.Folder(Path.GetDirectoryName(bundle)!, Storage.StateFiles.TraversableFolder);
         Storage.StateFiles.Folder(bundle); // config.json holds the env values: 0700/0600
         await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true); // A leftover of a crashed agent.
-        var network = await NetworkNamespace.SetUpAsync(id, launch, ct);
-        var spec = Spec(launch, network.Path, id);
+        _pods[id] = launch.Pod;
+        var network = await NetworkNamespace.SetUpAsync(_network, launch, ct);
+        var spec = Spec(launch, network, id);
         CreateMountPoints(launch.ImageRootfs, spec);
         await using (var config = new StreamWriter(new FileStream(Path.Combine(bundle, "config.json"), Storage.StateFiles.PrivateWrite(FileMode.Create))))
         {
@@ -83,6 +89,7 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
     public async Task StopAsync(ContainerHandle handle, TimeSpan grace, CancellationToken ct)
     {
         var id = handle.Id ?? string.Empty;
+        var podNamespace = _pods.ContainsKey(id) ? null : await NetworkNamespace.OfContainerAsync(id, ct);
         if (!handle.Exited.IsCompleted)
         {
             await RuncAsync(["kill", id, "TERM"], CancellationToken.None, ignoreErrors: true);
@@ -101,7 +108,14 @@ public sealed class RuncDriver(string scope = "") : IRuntimeDriver
 
         // Clean-up always runs to the end: a half-deleted container or namespace would outlive us.
         await RuncAsync(["delete", "--force", id], CancellationToken.None, ignoreErrors: true);
-        await NetworkNamespace.TearDownAsync(id, CancellationToken.None);
+        if (_pods.TryRemove(id, out var pod))
+        {
+            await NetworkNamespace.TearDownAsync(_network, pod, CancellationToken.None);
+        }
+        else if (podNamespace is not null)
+        {
+            await _network.TearDownNamespaceAsync(podNamespace, CancellationToken.None);
+        }
     }
 
     /// <summary>

@@ -18,10 +18,13 @@ internal static class AgentCommand
         var labels = new Option<string?>("--labels") { Description = "Node labels for nodeSelector, k=v,k=v", HelpName = "k=v,..." };
         var capacity = new Option<string?>("--capacity") { Description = "What pods may reserve, cpu=2,memory=4Gi (default: the machine)", HelpName = "cpu=N,memory=Q" };
         var listen = new Option<string>("--listen") { Description = "Where to serve container logs to the controller", DefaultValueFactory = _ => "http://127.0.0.1:0", HelpName = "URL" };
-        var command = new Command("agent", "Run a node agent: keep this node's pods running, report to the controller") { server, node, state, labels, capacity, listen };
+        var address = new Option<string?>("--address") { Description = "The address other nodes reach this node at (the next hop of their route to its pods' /64); default: the local address it reaches the controller from", HelpName = "ADDR" };
+        var netns = new Option<string?>("--netns") { Description = "Keep the node's pod network (veths, routes, forwarding, egress) in this named network namespace instead of the agent's own", HelpName = "NAME" };
+        var command = new Command("agent", "Run a node agent: keep this node's pods running, report to the controller") { server, node, state, labels, capacity, listen, address, netns };
         command.SetAction(async (parse, ct) =>
         {
-            var options = Options(parse.GetRequiredValue(server), parse.GetRequiredValue(node), parse.GetRequiredValue(state), parse.GetValue(labels), parse.GetValue(capacity), parse.GetRequiredValue(listen));
+            var options = Options(parse.GetRequiredValue(server), parse.GetRequiredValue(node), parse.GetRequiredValue(state), parse.GetValue(labels), parse.GetValue(capacity), parse.GetRequiredValue(listen))
+                with { UnderlayAddress = Address(parse.GetValue(address)), NetworkNamespace = Netns(parse.GetValue(netns)) };
             using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
@@ -74,6 +77,34 @@ internal static class AgentCommand
 
         return options;
     }
+
+    /// <summary>An <c>--address</c>: an IPv6 or IPv4 address other nodes can route to (not loopback, link-local or unspecified).</summary>
+    internal static string? Address(string? text)
+    {
+        if (text is null)
+        {
+            return null;
+        }
+
+        if (!System.Net.IPAddress.TryParse(text, out var address) || text.Contains('/', StringComparison.Ordinal))
+        {
+            throw new CliException($"--address \"{text}\" is not an IP address; give the address other nodes reach this one at, such as fd00:10::5 or 10.0.0.5");
+        }
+
+        if (System.Net.IPAddress.IsLoopback(address) || address.IsIPv6LinkLocal || address.Equals(System.Net.IPAddress.Any) || address.Equals(System.Net.IPAddress.IPv6Any)
+            || address.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && address.GetAddressBytes()[0] == 169 && address.GetAddressBytes()[1] == 254)
+        {
+            throw new CliException($"--address {text} is loopback, link-local or unspecified: other nodes cannot route to it; give an address on the network the nodes share");
+        }
+
+        return address.ToString();
+    }
+
+    /// <summary>A <c>--netns</c> name, as <c>ip netns</c> takes it.</summary>
+    internal static string? Netns(string? name) =>
+        name is null ? null
+        : System.Text.RegularExpressions.Regex.IsMatch(name, "^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$") && File.Exists("/var/run/netns/" + name) ? name
+        : throw new CliException($"--netns \"{name}\" is not a network namespace of this machine (see `ip netns list`)");
 
     private static Dictionary<string, string> Pairs(string? text, string flag)
     {

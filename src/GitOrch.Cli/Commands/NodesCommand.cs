@@ -26,16 +26,30 @@ internal static class NodesCommand
                 return ExitCodes.Ok;
             }
 
-            var table = new Table("NODE", "STATE", "CPU", "MEMORY", "LAST SEEN", "RUNTIMES", "PODS");
-            foreach (var node in json.Deserialize<List<NodeStatusModel>>(ApiClient.Json)!)
+            var table = new Table("NODE", "STATE", "CPU", "MEMORY", "LAST SEEN", "RUNTIMES", "SUBNET", "UNDERLAY", "PODS");
+            var nodes = json.Deserialize<List<NodeStatusModel>>(ApiClient.Json)!;
+            foreach (var node in nodes)
             {
                 table.Add(node.Name, node.Condition ?? "ready", $"{node.CpuMillis}m", AgentCommand.Mi(node.MemoryBytes),
                     node.LastSeen?.ToLocalTime().ToString("HH:mm:ss", CultureInfo.InvariantCulture) ?? "never",
                     node.Runtimes.Count == 0 ? "-" : string.Join(",", node.Runtimes),
+                    node.Network?.Subnet ?? "-", node.Network?.Underlay ?? "-",
                     node.Assigned.Count == 0 ? "-" : string.Join(", ", node.Assigned.Select(p => p.Split('/', 2)[^1])));
             }
 
             table.Write(writer);
+            foreach (var node in nodes.Where(n => n.Network is not null))
+            {
+                foreach (var route in node.Network!.PeerRoutes)
+                {
+                    await writer.WriteLineAsync($"{node.Name}: route to {route.Node} {route.Subnet} via {route.Via ?? "-"}: {route.State}");
+                }
+
+                foreach (var problem in node.Network.Problems)
+                {
+                    await writer.WriteLineAsync($"{node.Name}: problem: {problem}");
+                }
+            }
             return ExitCodes.Ok;
         });
         return command;

@@ -106,6 +106,12 @@ internal static class WhyCommand
             }
         }
 
+        if (why.Network is { } network)
+        {
+            w.WriteLine();
+            PrintNetwork(network, why.Node, w, t);
+        }
+
         w.WriteLine();
         var table = new Table("UNIT", "STATE", "STARTED", "TOOK", "OWNER", "LAST MESSAGE");
         foreach (var u in report.Units)
@@ -116,6 +122,36 @@ internal static class WhyCommand
         }
 
         table.Write(w);
+    }
+
+    /// <summary>The connectivity check: the pod's address, what its node sees of it, and the node's routes to its peers.</summary>
+    internal static void PrintNetwork(PodNetworkModel network, string? node, TextWriter w, Terminal t)
+    {
+        w.WriteLine($"Network: {network.Address ?? "no address yet"} in {network.NodeSubnet} of {node}{(network.NodeUnderlay is null ? string.Empty : $" (underlay {network.NodeUnderlay})")}.");
+        if (network.OnNode is { } on)
+        {
+            var ipv4 = on.Ipv4 is null ? string.Empty : $", IPv4 egress {on.Ipv4} (node-local, masqueraded)";
+            var line = $"  on node  veth {on.HostInterface} {(on.InterfacePresent ? "up" : "missing")}, route {on.Address}/128 {(on.RoutePresent ? "present" : "missing")}{ipv4}";
+            w.WriteLine(on.Problem is null ? line : t.Red(line + $": {on.Problem}"));
+        }
+        else if (network.Address is not null)
+        {
+            w.WriteLine(t.Yellow("  on node  no report from the node about this pod's network yet"));
+        }
+
+        foreach (var peer in network.PeerRoutes)
+        {
+            var line = $"  peer     {peer.Node} {peer.Subnet} via {peer.Via ?? "-"}: {peer.State}";
+            w.WriteLine(peer.State == "installed" ? line : t.Red(line));
+        }
+
+        foreach (var problem in network.Problems)
+        {
+            foreach (var (part, i) in Wrap.Lines(problem, t.Width, 11).Select((p, i) => (p, i)))
+            {
+                w.WriteLine(t.Red($"  {(i == 0 ? "problem" : "       ")}  {part}"));
+            }
+        }
     }
 
     private static string Colour(Terminal t, string state) => state switch

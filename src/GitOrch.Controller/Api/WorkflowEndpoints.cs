@@ -1,3 +1,4 @@
+using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Agents;
 using GitOrch.Core.AgentApi;
 using GitOrch.Core.Diagnostics;
@@ -20,7 +21,7 @@ public static class WorkflowEndpoints
     {
         var api = app.MapGroup("/api/v1");
 
-        api.MapGet("/objects/{kind}/{name}/workflow", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace) =>
+        api.MapGet("/objects/{kind}/{name}/workflow", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, AgentGateway agents, ClusterNetwork network, string kind, string name, string? @namespace) =>
             WithTransaction(engine, store, kind, name, @namespace, (obj, t) =>
             {
                 var logs = engine.Logs(obj, 2000, t.Id);
@@ -37,7 +38,9 @@ public static class WorkflowEndpoints
 
                 var phase = status?["phase"]?.ToString();
                 var restarts = status?["restarts"] is JValue { Type: JTokenType.Integer } r ? (int)r : 0;
-                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, status?["nodeName"]?.ToString()));
+                var node = status?["nodeName"]?.ToString();
+                var podNetwork = node is null ? null : NetworkOf(agents, network, node, obj, status);
+                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, node, podNetwork));
             }));
 
         api.MapGet("/objects/{kind}/{name}/logs", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace, int? limit) =>
@@ -64,7 +67,7 @@ public static class WorkflowEndpoints
         });
 
         // The agent API: heartbeats in, desired pods out (a watch by long-poll).
-        api.MapPost("/nodes/{node}/heartbeat", (AgentGateway agents, string node, NodeHeartbeat heartbeat) =>
+        api.MapPost("/nodes/{node}/heartbeat", (AgentGateway agents, ClusterNetwork network, string node, NodeHeartbeat heartbeat) =>
         {
             if (heartbeat.Node != node)
             {
@@ -72,7 +75,7 @@ public static class WorkflowEndpoints
             }
 
             agents.Heartbeat(heartbeat);
-            return Results.Ok(new { revision = agents.Assignments(node).Revision });
+            return Results.Ok(new HeartbeatAnswer(agents.Assignments(node).Revision, network.For(node)));
         });
 
         api.MapGet("/nodes/{node}/assignments", async (AgentGateway agents, string node, long? since, double? wait, CancellationToken ct) =>
@@ -154,12 +157,27 @@ public static class WorkflowEndpoints
             }
         });
 
-        api.MapGet("/nodes", (Nodes.NodeRegistry nodes, AgentGateway agents) => Results.Ok(nodes.All.Select(n =>
+        api.MapGet("/nodes", (Nodes.NodeRegistry nodes, AgentGateway agents, ClusterNetwork network) => Results.Ok(nodes.All.Select(n =>
         {
             agents.Reports.TryGetValue(n.Name, out var report);
             return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, agents.LastSeen(n.Name), nodes.Condition(n.Name),
-                report?.Runtimes ?? [], report?.Images ?? [], agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? []);
+                report?.Runtimes ?? [], report?.Images ?? [], agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? [],
+                new NodeNetworkModel(network.SubnetOf(n.Name), report?.UnderlayAddress, report?.PeerRoutes ?? [], network.Problems(n.Name)));
         }).ToList()));
+    }
+
+    /// <summary>A pod's address and what its node sees of it (veth, route) and of its routes to other nodes.</summary>
+    private static PodNetworkModel? NetworkOf(AgentGateway agents, ClusterNetwork network, string node, ObjectRef obj, JToken? status)
+    {
+        var address = status?["podIP"]?.ToString();
+        agents.Reports.TryGetValue(node, out var heartbeat);
+        var pod = heartbeat?.Pods.FirstOrDefault(p => p.Pod == obj.Key);
+        if (address is null && pod?.Network is null)
+        {
+            return null;
+        }
+
+        return new PodNetworkModel(address, network.SubnetOf(node), heartbeat?.UnderlayAddress, pod?.Network, heartbeat?.PeerRoutes ?? [], network.Problems(node));
     }
 
     private static IResult WithTransaction(Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? ns, Func<ObjectRef, Workflow.Model.Transaction, IResult> then)
@@ -191,7 +209,13 @@ public static class WorkflowEndpoints
         Results.BadRequest(new ErrorModel($"unknown kind \"{kind}\"; use one of: {string.Join(", ", Kinds.All)}"));
 }
 
-public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null);
+public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null, PodNetworkModel? Network = null);
+
+/// <summary>A pod's network for <c>why</c>: its address (status.podIP), its node's /64 and underlay, what the node sees (veth, route), the node's routes to peers, and problems.</summary>
+public sealed record PodNetworkModel(string? Address, string NodeSubnet, string? NodeUnderlay, PodNetworkReport? OnNode, IReadOnlyList<PeerRouteReport> PeerRoutes, IReadOnlyList<string> Problems);
+
+/// <summary>A node's network for <c>nodes</c>: its /64, its underlay address, its routes to peers, and problems.</summary>
+public sealed record NodeNetworkModel(string Subnet, string? Underlay, IReadOnlyList<PeerRouteReport> PeerRoutes, IReadOnlyList<string> Problems);
 
 public sealed record GraphModel(string Dot);
 
@@ -206,4 +230,4 @@ public sealed record LoopModel(
 
 public sealed record NodeStatusModel(
     string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes, DateTimeOffset? LastSeen, string? Condition,
-    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods);
+    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods, NodeNetworkModel? Network = null);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using GitOrch.Core.Manifests;
+using GitOrch.Core.Network;
 using GitOrch.Core.Ownership;
 using GitOrch.History.Store;
 using GitOrch.Workflow.Loops;
@@ -18,11 +19,9 @@ namespace GitOrch.Controller.Loops;
 /// </summary>
 public sealed class Ipam(HistoryStore store) : IBuiltInLoop
 {
-    public const string DefaultPrefix = "fd67:6974:6f72::/48";
+    public const string DefaultPrefix = PodPrefix.Default;
     public const int FirstHostPort = 30000;
     public const int LastHostPort = 32767;
-
-    private readonly Lock _subnets = new();
 
     public string Name => BuiltInLoops.Ipam;
 
@@ -82,33 +81,29 @@ public sealed class Ipam(HistoryStore store) : IBuiltInLoop
         return ValueTask.FromResult(BuiltInStep.Set($"address {ip} in {Format(subnet)}/64 of {node}", ("status.podIP", ip), ("status.ports", containerPorts)));
     }
 
-    /// <summary>The node's /64: the cluster /48 plus a 16-bit subnet id, allocated once per node and kept in the store.</summary>
-    private byte[] NodeSubnet(string prefix, string node)
-    {
-        var address = IPAddress.Parse(prefix.Split('/')[0]).GetAddressBytes();
-        var key = $"ipam.subnet.{node}";
-        lock (_subnets)
-        {
-            return Subnet(address, key);
-        }
-    }
+    /// <summary>The node's /64: the cluster /48 plus a 16-bit subnet id, allocated once per node (in order of first need) and kept in the store.</summary>
+    private byte[] NodeSubnet(string prefix, string node) => NodeSubnet(store, prefix, node);
 
-    private byte[] Subnet(byte[] address, string key)
-    {
-        var index = store.GetMeta(key) is { } known ? int.Parse(known, CultureInfo.InvariantCulture) : 0;
-        if (index == 0)
-        {
-            var next = (store.GetMeta("ipam.subnet.next") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 0) + 1;
-            store.SetMeta("ipam.subnet.next", next.ToString(CultureInfo.InvariantCulture));
-            store.SetMeta(key, next.ToString(CultureInfo.InvariantCulture));
-            index = next;
-        }
+    private static readonly Lock SubnetGate = new();
 
-        var subnet = new byte[16];
-        Array.Copy(address, subnet, 6);
-        subnet[6] = (byte)(index >> 8);
-        subnet[7] = (byte)index;
-        return subnet;
+    /// <summary>The node's /64 of <paramref name="prefix"/> (allocating its subnet id on first use).</summary>
+    public static byte[] NodeSubnet(HistoryStore store, string prefix, string node)
+    {
+        var address = PodPrefix.TryParse(prefix, out var parsed, out _) ? parsed : IPAddress.Parse(prefix.Split('/')[0]).GetAddressBytes();
+        lock (SubnetGate)
+        {
+            var key = $"ipam.subnet.{node}";
+            var index = store.GetMeta(key) is { } known ? int.Parse(known, CultureInfo.InvariantCulture) : 0;
+            if (index == 0)
+            {
+                var next = (store.GetMeta("ipam.subnet.next") is { } n ? int.Parse(n, CultureInfo.InvariantCulture) : 0) + 1;
+                store.SetMeta("ipam.subnet.next", next.ToString(CultureInfo.InvariantCulture));
+                store.SetMeta(key, next.ToString(CultureInfo.InvariantCulture));
+                index = next;
+            }
+
+            return PodPrefix.Subnet(address, index);
+        }
     }
 
     private static string Allocate(byte[] subnet, HashSet<string> used)

@@ -126,4 +126,8 @@ public static class DiagnosticCodes
 
     /// <summary>Admission: a write would leave an object larger than the limit for one object.</summary>
     public const string WriteTooLarge = "GO5002";
+    // GO6xxx: networking.
+
+    /// <summary>network.podPrefix is not an IPv6 ULA /48 (fd00::/8, nothing set past the 48th bit).</summary>
+    public const string BadPodPrefix = "GO6001";
 }

@@ -62,5 +62,9 @@ public sealed record HistoryPolicy
 
 public sealed record NetworkPolicy
 {
+    /// <summary>The cluster's IPv6 ULA /48; each node gets a /64 of it.</summary>
     public string? PodPrefix { get; init; }
+
+    /// <summary>Whether oci pods get outbound IPv4 through their node's masquerade (never between pods).</summary>
+    public bool? Ipv4Egress { get; init; }
 }

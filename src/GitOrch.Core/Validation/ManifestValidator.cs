@@ -47,6 +47,7 @@ public static class ManifestValidator
         Profile(profile, "pod specs");
         SecurityRules.Check(context);
         Profile(profile, "security");
+        NetworkRules.Check(context);
         OwnershipRules.Check(context);
         Profile(profile, "ownership");
         WorkflowRules.Check(context);

@@ -35,3 +35,20 @@ public sealed class ToolFactAttribute : FactAttribute
         Skip = GitOrch.Tests.Shared.RootOnly.SkipReason(path.Any(dir => File.Exists(Path.Combine(dir, tool))) && Posix.IsRoot, $"skipped: {tool} or root not available");
     }
 }
+
+/// <summary>A fact that needs root and iproute2 (network namespaces); skipped with the reason when the machine has neither.</summary>
+[AttributeUsage(AttributeTargets.Method)]
+public sealed class NetnsFactAttribute : FactAttribute
+{
+    public const string Reason = "skipped: root or iproute2 not available";
+
+    public NetnsFactAttribute()
+    {
+        if (!Available)
+        {
+            Skip = Reason;
+        }
+    }
+
+    public static bool Available => Posix.IsRoot && GitOrch.Agent.Network.NodeNetworking.Available;
+}
