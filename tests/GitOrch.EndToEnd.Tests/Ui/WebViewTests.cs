@@ -85,6 +85,7 @@ public sealed class WebViewTests(WebViewCluster cluster)
         await page.GetByRole(AriaRole.Link, new() { Name = "Objects" }).ClickAsync();
         await page.Locator("select[name=kind]").SelectOptionAsync("Pod");
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await page.WaitForURLAsync("**/ui/objects?kind=Pod*");
         await page.Locator("tr[data-object='Pod/demo/worker']").GetByRole(AriaRole.Link, new() { Name = "why" }).ClickAsync();
 
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Why: Pod demo/worker");
@@ -131,12 +132,14 @@ public sealed class WebViewTests(WebViewCluster cluster)
         await page.GetByLabel("Changer", new() { Exact = true }).FillAsync("control-loop/scheduler");
         await page.GetByLabel("Show", new() { Exact = true }).SelectOptionAsync("include");
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#history caption")).ToContainTextAsync("by changer control-loop/scheduler");
         var only = await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.changer)");
         Assert.NotEmpty(only);
         Assert.All(only, c => Assert.Equal("control-loop/scheduler", c));
 
         await page.GetByLabel("Show", new() { Exact = true }).SelectOptionAsync("exclude");
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#history caption")).ToContainTextAsync("without changer control-loop/scheduler");
         var without = await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.changer)");
         Assert.NotEmpty(without);
         Assert.DoesNotContain("control-loop/scheduler", without);

@@ -12,9 +12,16 @@
   const say = (text) => { if (status) { status.textContent = text; } };
   let busy = false;
   let again = false;
+  let editing = false;
   let source = null;
 
+  // A form being filled in is never swapped away under the user: updates wait until it is submitted.
+  const onEdit = (e) => { if (e.target.closest && e.target.closest('#live form')) { editing = true; } };
+  document.addEventListener('input', onEdit);
+  document.addEventListener('change', onEdit);
+
   async function refresh() {
+    if (editing) { say('Live · paused while you fill in a form'); return; }
     if (busy) { again = true; return; }
     busy = true;
     try {
