@@ -19,6 +19,7 @@ namespace GitOrch.Core.Admission;
 public static class ObjectAdmission
 {
     /// <summary>The largest object JSON admitted when the ClusterPolicy sets no limit.</summary>
+    public const int DefaultMaxObjectBytes = (int)Loading.InputLimits.DefaultMaxObjectBytes;
 
     private const string GitPrefix = "git/";
     private const string LoopPrefix = "control-loop/";
@@ -148,17 +149,17 @@ public static class ObjectAdmission
 
     /// <summary>
     /// The limits a written object must respect. The one place limits plug into admission: the
-    /// size of the object's JSON against the ClusterPolicy's <c>limits.maxObjectBytes</c> (the
-    /// same limit a commit's objects meet at validation).
+    /// size of the object's JSON against the ClusterPolicy's <c>limits.maxObjectBytes</c>
+    /// (<see cref="DefaultMaxObjectBytes"/> without one), the same limit a commit is held to.
     /// </summary>
     private static List<Diagnostic> Limits(ObjectRef obj, JObject after, AdmissionPolicy policy, string file)
     {
-        var limit = InputLimits.Of(policy.ClusterPolicy?.Object as ClusterPolicy).MaxObjectBytes;
+        var limit = Loading.InputLimits.Of(policy.ClusterPolicy?.Object as Manifests.ClusterPolicy).MaxObjectBytes;
         var bytes = System.Text.Encoding.UTF8.GetByteCount(after.ToString(Formatting.None));
         return bytes <= limit
             ? []
-            : [Diagnostic.Error(new SourceLocation(file, 1, 1), DiagnosticCodes.WriteTooLarge,
-                $"{obj.Display}: the object would be {bytes} bytes of JSON, over the limit of {limit} (ClusterPolicy spec.limits.maxObjectBytes); write less into it", obj)];
+            : [Diagnostic.Error(new SourceLocation(file, 1, 1), DiagnosticCodes.AdmittedObjectTooLarge,
+                $"{obj.Display}: the object would be {bytes} bytes of JSON, over the limit of {limit}; write less into it", obj)];
     }
 
     /// <summary>

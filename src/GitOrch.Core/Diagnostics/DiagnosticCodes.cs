@@ -124,8 +124,9 @@ public static class DiagnosticCodes
     /// <summary>A PinnedDeployment step larger than rollouts.maxStepPercent has no approving review from a listed approver.</summary>
     public const string ApprovalRequired = "GO5001";
 
-    /// <summary>Admission: a write would leave an object larger than the limit for one object.</summary>
-    public const string WriteTooLarge = "GO5002";
+    /// <summary>Admission: a write would leave an object larger than the limit for one object (limits.maxObjectBytes).</summary>
+    public const string AdmittedObjectTooLarge = "GO5002";
+
     // GO6xxx: networking.
 
     /// <summary>network.podPrefix is not an IPv6 ULA /48 (fd00::/8, nothing set past the 48th bit).</summary>

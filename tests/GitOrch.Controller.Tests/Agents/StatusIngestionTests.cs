@@ -54,7 +54,7 @@ public sealed class StatusIngestionTests : IDisposable
 
         var outcome = controller.Ingestion.Write("node-a", new PodReport(pod.Key, generation, "Running", 0, null, flood));
 
-        Assert.Equal(DiagnosticCodes.ObjectTooLarge, Assert.Single(outcome.Refused).Code);
+        Assert.Equal(DiagnosticCodes.AdmittedObjectTooLarge, Assert.Single(outcome.Refused).Code);
         Assert.Equal(before.Version, controller.Store.Get(pod)!.Version);
         Assert.Null(JObject.Parse(controller.Store.Get(pod)!.ObjectJson).SelectToken("status.containers"));
     }

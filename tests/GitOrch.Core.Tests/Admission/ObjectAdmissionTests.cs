@@ -180,7 +180,7 @@ public class ObjectAdmissionTests
 
         var refused = ObjectAdmission.Check(new ObjectWrite(Web, "control-loop/volumes", before, after, false), Policy());
 
-        Assert.Equal(DiagnosticCodes.WriteTooLarge, Assert.Single(refused).Code);
+        Assert.Equal(DiagnosticCodes.AdmittedObjectTooLarge, Assert.Single(refused).Code);
     }
 
     [Fact]
