@@ -2,10 +2,15 @@ using System.Diagnostics;
 
 namespace GitOrch.Bench;
 
-/// <summary>Runs a case several times and keeps the median (after one warm-up run).</summary>
+/// <summary>Runs a case several times (after one warm-up run) and keeps the median, min and max.</summary>
 public static class Measure
 {
-    public static async Task<TimeSpan> MedianAsync(int runs, Func<Task> action, bool warmUp = true)
+    public const int Runs = 5;
+
+    public static async Task<TimeSpan> MedianAsync(int runs, Func<Task> action, bool warmUp = true) =>
+        (await StatsAsync(runs, action, warmUp)).Median;
+
+    public static async Task<Stats> StatsAsync(int runs, Func<Task> action, bool warmUp = true)
     {
         if (warmUp)
         {
@@ -20,9 +25,25 @@ public static class Measure
             times.Add(watch.Elapsed);
         }
 
-        times.Sort();
-        return times[times.Count / 2];
+        return Stats.Of(times);
     }
 
+    public static Stats Sync(int runs, Action action, bool warmUp = true) =>
+        StatsAsync(runs, () => { action(); return Task.CompletedTask; }, warmUp).GetAwaiter().GetResult();
+
     public static string Ms(TimeSpan t) => t.TotalMilliseconds < 10 ? $"{t.TotalMilliseconds:0.00} ms" : $"{t.TotalMilliseconds:0} ms";
+}
+
+/// <summary>Median, min and max of several runs of one case.</summary>
+public sealed record Stats(TimeSpan Median, TimeSpan Min, TimeSpan Max, int Runs)
+{
+    public static Stats Of(IEnumerable<TimeSpan> times)
+    {
+        var sorted = times.Order().ToList();
+        return new Stats(sorted[sorted.Count / 2], sorted[0], sorted[^1], sorted.Count);
+    }
+
+    /// <summary>"123 ms (min 118, max 131, n=5)".</summary>
+    public override string ToString() =>
+        $"{Measure.Ms(Median)} (min {Measure.Ms(Min)}, max {Measure.Ms(Max)}, n={Runs})";
 }

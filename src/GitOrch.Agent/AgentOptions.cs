@@ -3,7 +3,11 @@ namespace GitOrch.Agent;
 /// <summary>How a node agent is started (flags of <c>gitorch agent</c>).</summary>
 public sealed record AgentOptions
 {
+    /// <summary>The controller's node endpoint (gRPC over mutual TLS), https://HOST:7781; several, comma-separated, are tried in turn.</summary>
     public required string Server { get; init; }
+
+    /// <summary>A join token (<c>gitorch1.&lt;CA hash&gt;.&lt;secret&gt;</c>), needed only until the agent holds a node certificate.</summary>
+    public string? JoinToken { get; init; }
 
     public required string Node { get; init; }
 
@@ -14,9 +18,6 @@ public sealed record AgentOptions
     public long CpuMillis { get; init; } = Environment.ProcessorCount * 1000L;
 
     public long MemoryBytes { get; init; } = GC.GetGCMemoryInfo().TotalAvailableMemoryBytes;
-
-    /// <summary>Where the agent serves container logs to the controller (port 0: any free port).</summary>
-    public string Listen { get; init; } = "http://127.0.0.1:0";
 
     public TimeSpan Heartbeat { get; init; } = TimeSpan.FromSeconds(2);
 

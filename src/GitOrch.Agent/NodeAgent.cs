@@ -1,17 +1,18 @@
-using System.Net.Http.Json;
 using System.Text.Json;
 using GitOrch.Agent.Images;
 using GitOrch.Agent.Network;
 using GitOrch.Agent.Pods;
 using GitOrch.Agent.Runtimes;
+using GitOrch.Agent.Trust;
+using GitOrch.Contracts.Agent;
+using GitOrch.Contracts.Trust;
 using GitOrch.Core.AgentApi;
-using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
-using Microsoft.AspNetCore.Http;
-using Microsoft.Extensions.DependencyInjection;
+using Grpc.Core;
+using Grpc.Net.Client;
 using Microsoft.Extensions.Logging;
+using AssignmentSet = GitOrch.Core.AgentApi.AssignmentSet;
+using NodeHeartbeat = GitOrch.Core.AgentApi.NodeHeartbeat;
+using PodReport = GitOrch.Core.AgentApi.PodReport;
 
 namespace GitOrch.Agent;
 
@@ -20,7 +21,9 @@ namespace GitOrch.Agent;
 /// the controller for changes, runs the pods through its runtime drivers, restarts crashed ones,
 /// and reports to the controller on every heartbeat. With the controller gone it keeps running
 /// exactly the programmed pods, for days; a cold start comes back to them (re-adopting containers
-/// that kept running, starting those that did not).
+/// that kept running, starting those that did not). It talks to the controller only over gRPC with
+/// mutual TLS: its node certificate proves who it is, and it obeys only a server whose certificate
+/// chains to the cluster CA it pinned when it joined.
 /// </summary>
 public sealed partial class NodeAgent : IAsyncDisposable
 {
@@ -29,16 +32,22 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private readonly AgentOptions _options;
     private readonly TimeProvider _time;
     private readonly ILogger _log;
-    private readonly HttpClient _http;
+    private readonly IReadOnlyList<string> _servers;
     private readonly DesiredState _desired;
     private readonly Dictionary<string, IRuntimeDriver> _drivers;
     private readonly Dictionary<string, PodSupervisor> _pods = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _applying = new(1, 1);
     private readonly ILoggerFactory _logs;
-    private WebApplication? _server;
+    private AgentIdentity? _identity;
+    private GrpcChannel? _channel;
+    private NodeService.NodeServiceClient? _client;
+    private int _serverIndex;
+    private string? _lastRefusal;
+    private string? _lastRefusedPods;
     private FileStream? _lock;
     private long _revision = -1;
     private bool _controllerReachable = true;
+    private bool _reaped;
     private string? _underlay;
 
     public NodeAgent(AgentOptions options, ILoggerFactory logs, TimeProvider time, IEnumerable<IRuntimeDriver>? drivers = null)
@@ -48,22 +57,23 @@ public sealed partial class NodeAgent : IAsyncDisposable
         _logs = logs;
         _time = time;
         _log = logs.CreateLogger("GitOrch.Agent");
-        _http = new HttpClient { BaseAddress = new Uri(options.Server.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(75) };
+        _servers = options.Server.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
         _desired = new DesiredState(options.StateDir);
         Images = new ImageStore(Path.Combine(options.StateDir, "images"));
         Network = new NodeNetworking(options.StateDir, options.NetworkNamespace, logs.CreateLogger("GitOrch.Agent.Network"));
-        _drivers = (drivers ?? [new ProcessDriver(), new RuncDriver(options.StateDir, Network)]).ToDictionary(d => d.Name);
+        _drivers = (drivers ?? [new ProcessDriver(), new RuncDriver(options.StateDir, Network), RuncDriver.Gvisor(options.StateDir, Network)]).ToDictionary(d => d.Name);
     }
 
     /// <summary>The node's pod network: veths, routes to pods and to other nodes, forwarding, egress.</summary>
     public NodeNetworking Network { get; }
 
     /// <summary>The address this node reports as its underlay: <c>--address</c>, or the local address towards the controller.</summary>
-    public string? UnderlayAddress => _options.UnderlayAddress ?? (_underlay ??= NodeNetworking.LocalAddressTowards(_http.BaseAddress!));
+    public string? UnderlayAddress => _options.UnderlayAddress ?? (_underlay ??= NodeNetworking.LocalAddressTowards(new Uri(Server)));
 
     public ImageStore Images { get; }
 
-    public string? LogsUrl { get; private set; }
+    /// <summary>The controller this agent talks to now (the first of --server that answers).</summary>
+    public string Server => _servers[_serverIndex % _servers.Count];
 
     /// <summary>The pods this agent supervises now.</summary>
     public IReadOnlyList<PodReport> Reports
@@ -92,7 +102,6 @@ public sealed partial class NodeAgent : IAsyncDisposable
             throw new InvalidOperationException($"the agent state folder {_options.StateDir} is in use by another agent; give this one its own folder with --state");
         }
 
-        await StartServerAsync(ct);
         if (LoadNetwork() is { } network)
         {
             await ApplyNetworkAsync(network, ct); // Routes to other nodes come back with no controller, like the pods.
@@ -105,7 +114,78 @@ public sealed partial class NodeAgent : IAsyncDisposable
             await ApplyAsync(desired, ct);
         }
 
-        await Task.WhenAll(WatchAsync(ct), HeartbeatAsync(ct));
+        _identity = await IdentityAsync(ct);
+        Connect();
+        await Task.WhenAll(WatchAsync(ct), HeartbeatAsync(ct), LogChannelAsync(ct));
+    }
+
+    /// <summary>The node certificate from the state folder, or (first start) a join with --join.</summary>
+    private async Task<AgentIdentity> IdentityAsync(CancellationToken ct)
+    {
+        if (AgentIdentity.Exists(_options.StateDir))
+        {
+            var identity = AgentIdentity.Load(_options.StateDir);
+            var node = identity.Node;
+            if (node != _options.Node)
+            {
+                identity.Dispose();
+                throw new InvalidOperationException($"the state folder {_options.StateDir} holds the certificate of node {node}, not {_options.Node}; use --node {node}, or give this node its own --state");
+            }
+
+            return identity;
+        }
+
+        if (_options.JoinToken is null)
+        {
+            throw new InvalidOperationException($"this agent has not joined a cluster (no node certificate in {AgentIdentity.Folder(_options.StateDir)}); start it once with --join TOKEN (an admin prints one with `gitorch node token`)");
+        }
+
+        var failures = 0;
+        while (true)
+        {
+            try
+            {
+                var identity = await AgentJoin.JoinAsync(Server, _options.JoinToken, _options.Node, _options.StateDir, ct);
+                LogJoined(_log, _options.Node, Server, CaTrust.Sha256Hex(identity.Ca), identity.Certificate.NotAfter);
+                return identity;
+            }
+            catch (JoinException ex) when (ex.Transient)
+            {
+                LogJoinRetry(_log, ex.Message);
+                _serverIndex++;
+                failures++;
+                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5)))), _time, ct);
+            }
+        }
+    }
+
+    /// <summary>A channel to the current server that presents the node certificate and trusts only the pinned CA.</summary>
+    private void Connect()
+    {
+        _channel?.Dispose();
+        var server = Server;
+        var handler = CaTrust.Handler(_identity!.Ca, _identity.Certificate, why =>
+        {
+            if (why != _lastRefusal)
+            {
+                _lastRefusal = why;
+                LogServerRefused(_log, server, why);
+            }
+        });
+        handler.KeepAlivePingDelay = TimeSpan.FromSeconds(15);
+        handler.KeepAlivePingTimeout = TimeSpan.FromSeconds(10);
+        handler.EnableMultipleHttp2Connections = true;
+        _channel = GrpcChannel.ForAddress(server, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
+        _client = new NodeService.NodeServiceClient(_channel);
+    }
+
+    private void Failover()
+    {
+        if (_servers.Count > 1)
+        {
+            _serverIndex++;
+            Connect();
+        }
     }
 
     private async Task WatchAsync(CancellationToken ct)
@@ -115,23 +195,31 @@ public sealed partial class NodeAgent : IAsyncDisposable
         {
             try
             {
-                var set = await _http.GetFromJsonAsync<AssignmentSet>($"api/v1/nodes/{Uri.EscapeDataString(_options.Node)}/assignments?since={_revision}&wait=30", Json, ct);
-                Reachable(true);
-                failures = 0;
-                if (set is not null && set.Revision != _revision)
+                using var call = _client!.WatchAssignments(new WatchRequest { Node = _options.Node, Since = _revision }, cancellationToken: ct);
+                await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
                 {
-                    _desired.Save(set); // Durable before acting.
-                    _revision = set.Revision;
-                    await ApplyAsync(set, ct);
+                    Reachable(true);
+                    failures = 0;
+                    var set = message.FromProto();
+                    if (set.Revision != _revision)
+                    {
+                        _desired.Save(set); // Durable before acting.
+                        _revision = set.Revision;
+                        await ApplyAsync(set, ct);
+                    }
                 }
             }
             catch (OperationCanceledException) when (ct.IsCancellationRequested)
             {
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException)
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
             {
-                Reachable(false, ex.Message);
+                return;
+            }
+            catch (RpcException ex)
+            {
+                Unreachable(ex);
                 failures++;
                 await Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5)))), ct);
             }
@@ -146,10 +234,17 @@ public sealed partial class NodeAgent : IAsyncDisposable
             try
             {
                 var heartbeat = new NodeHeartbeat(_options.Node, _options.Labels, _options.CpuMillis, _options.MemoryBytes, Images.List(), await ReportsWithNetworkAsync(ct),
-                    _drivers.Values.Where(d => d.Unavailable is null).Select(d => d.Name).ToList(), LogsUrl, UnderlayAddress, Network.PeerRoutes, Network.Problem);
-                using var response = await _http.PostAsJsonAsync($"api/v1/nodes/{Uri.EscapeDataString(_options.Node)}/heartbeat", heartbeat, Json, ct);
-                Reachable(response.IsSuccessStatusCode, $"HTTP {(int)response.StatusCode}");
-                if (response.IsSuccessStatusCode && await response.Content.ReadFromJsonAsync<HeartbeatAnswer>(Json, ct) is { Network: { } network })
+                    _drivers.Values.Where(d => d.Unavailable is null).Select(d => d.Name).ToList(), UnderlayAddress, Network.PeerRoutes, Network.Problem, _options.StateDir);
+                var ack = await _client!.HeartbeatAsync(heartbeat.ToProto(), deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
+                Reachable(true);
+                var refused = string.Join(", ", ack.RefusedPods);
+                if (refused.Length > 0 && refused != _lastRefusedPods)
+                {
+                    LogPodsRefused(_log, ack.Message);
+                }
+
+                _lastRefusedPods = refused;
+                if (ack.Network() is { } network)
                 {
                     await ApplyNetworkAsync(network, ct);
                 }
@@ -158,9 +253,13 @@ public sealed partial class NodeAgent : IAsyncDisposable
             {
                 return;
             }
-            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
             {
-                Reachable(false, ex.Message);
+                return;
+            }
+            catch (RpcException ex)
+            {
+                Unreachable(ex);
             }
             catch (JsonException ex)
             {
@@ -168,6 +267,62 @@ public sealed partial class NodeAgent : IAsyncDisposable
             }
 
             await Delay(_options.Heartbeat, ct);
+        }
+    }
+
+    /// <summary>Answers the controller's log requests on the agent's own channel (the controller never dials the node).</summary>
+    private async Task LogChannelAsync(CancellationToken ct)
+    {
+        var failures = 0;
+        while (!ct.IsCancellationRequested)
+        {
+            try
+            {
+                using var call = _client!.LogChannel(cancellationToken: ct);
+                await call.RequestStream.WriteAsync(new LogReply(), ct); // Hello: the channel is open.
+                failures = 0;
+                await foreach (var request in call.ResponseStream.ReadAllAsync(ct))
+                {
+                    var lines = ContainerLog(request.Pod, request.Container, Math.Clamp(request.Tail, 1, 100_000));
+                    var reply = new LogReply { Id = request.Id, Found = lines is not null, Message = lines is null ? $"pod {request.Pod} does not run on node {_options.Node}" : string.Empty };
+                    if (lines is not null)
+                    {
+                        reply.Lines.Add(lines);
+                    }
+
+                    await call.RequestStream.WriteAsync(reply, ct);
+                }
+            }
+            catch (OperationCanceledException) when (ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (RpcException ex) when (ex.StatusCode == StatusCode.Cancelled && ct.IsCancellationRequested)
+            {
+                return;
+            }
+            catch (RpcException)
+            {
+                failures++;
+            }
+            catch (InvalidOperationException)
+            {
+                failures++; // The call ended while writing.
+            }
+
+            await Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5)))), ct);
+        }
+    }
+
+    private void Unreachable(RpcException ex)
+    {
+        var why = ex.StatusCode is StatusCode.PermissionDenied or StatusCode.Unauthenticated
+            ? $"it refused this node: {ex.Status.Detail}"
+            : _lastRefusal is not null && ex.Status.Detail.Contains("SSL", StringComparison.OrdinalIgnoreCase) ? _lastRefusal : ex.Status.Detail;
+        Reachable(false, why);
+        if (ex.StatusCode == StatusCode.Unavailable)
+        {
+            Failover();
         }
     }
 
@@ -255,6 +410,22 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 await pod.DisposeAsync();
             }
 
+            if (!_reaped)
+            {
+                // The first set this agent applies: containers an earlier agent left running for pods
+                // that are no longer assigned here are stopped with the runtime that started them.
+                _reaped = true;
+                var kept = wanted.Keys.Select(PodSupervisor.Escape).ToHashSet(StringComparer.Ordinal);
+                var pods = Path.Combine(_options.StateDir, "pods");
+                foreach (var folder in Directory.Exists(pods) ? Directory.EnumerateDirectories(pods) : [])
+                {
+                    if (!kept.Contains(Path.GetFileName(folder)))
+                    {
+                        await PodSupervisor.ReapAsync(folder, name => _drivers.GetValueOrDefault(name), _log, ct);
+                    }
+                }
+            }
+
             foreach (var assignment in set.Pods)
             {
                 PodSupervisor? existing;
@@ -296,20 +467,6 @@ public sealed partial class NodeAgent : IAsyncDisposable
         return supervisor is null ? null : RotatingLog.Tail(supervisor.LogFile(container), lines);
     }
 
-    private async Task StartServerAsync(CancellationToken ct)
-    {
-        var builder = WebApplication.CreateSlimBuilder();
-        builder.Logging.ClearProviders();
-        builder.WebHost.UseUrls(_options.Listen);
-        _server = builder.Build();
-        _server.MapGet("/logs", (string pod, string container, int? tail) =>
-            ContainerLog(pod, container, Math.Clamp(tail ?? 200, 1, 100_000)) is { } lines
-                ? Results.Text(string.Join('\n', lines) + (lines.Count > 0 ? "\n" : string.Empty))
-                : Results.NotFound($"pod {pod} does not run on node {_options.Node}"));
-        await _server.StartAsync(ct);
-        LogsUrl = _server.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
-    }
-
     private void RotateLogs()
     {
         List<PodSupervisor> pods;
@@ -340,11 +497,12 @@ public sealed partial class NodeAgent : IAsyncDisposable
 
         if (reachable)
         {
-            LogControllerBack(_log, _options.Server);
+            _lastRefusal = null;
+            LogControllerBack(_log, Server);
         }
         else
         {
-            LogControllerGone(_log, _options.Server, why ?? "no answer", count);
+            LogControllerGone(_log, Server, why ?? "no answer", count);
         }
     }
 
@@ -374,13 +532,8 @@ public sealed partial class NodeAgent : IAsyncDisposable
             await pod.DisposeAsync(); // Pods keep running; the next agent re-adopts them.
         }
 
-        if (_server is not null)
-        {
-            await _server.StopAsync();
-            await _server.DisposeAsync();
-        }
-
-        _http.Dispose();
+        _channel?.Dispose();
+        _identity?.Dispose();
         _applying.Dispose();
         _lock?.Dispose();
     }
@@ -399,4 +552,16 @@ public sealed partial class NodeAgent : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller {Server} reachable again")]
     private static partial void LogControllerBack(ILogger logger, string server);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "Node {Node} joined the cluster at {Server} (CA sha256 {CaHash} pinned; node certificate valid until {NotAfter:u})")]
+    private static partial void LogJoined(ILogger logger, string node, string server, string caHash, DateTime notAfter);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Join not done yet: {Reason}; trying again")]
+    private static partial void LogJoinRetry(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "Refusing the server at {Server}: {Reason}. This agent obeys only its cluster's controller; if the cluster's CA changed, remove the agent's pki folder and join again")]
+    private static partial void LogServerRefused(ILogger logger, string server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The controller refused part of this node's report: {Reason}")]
+    private static partial void LogPodsRefused(ILogger logger, string reason);
 }

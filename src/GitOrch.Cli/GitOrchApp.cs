@@ -9,9 +9,18 @@ namespace GitOrch.Cli;
 /// </summary>
 public static class GitOrchApp
 {
+    /// <summary>The name of the global <c>--credentials FILE</c> option.</summary>
+    public const string CredentialsOption = "--credentials";
+
     public static RootCommand Build(Terminal terminal)
     {
         var root = new RootCommand("GitOrch: a GitOps-native orchestrator. Git is the source of truth and the audit log.");
+        root.Options.Add(new System.CommandLine.Option<string?>(CredentialsOption)
+        {
+            Description = $"A credentials file (server, caCertificate, token) to use instead of ${Client.CredentialResolver.CredentialsVariable} or the user's config",
+            HelpName = "FILE",
+            Recursive = true,
+        });
         root.Add(ValidateCommand.Create(terminal));
         root.Add(UpCommand.Create(withLocalNode: true));
         root.Add(UpCommand.Create(withLocalNode: false));
@@ -30,8 +39,11 @@ public static class GitOrchApp
         root.Add(GitHubCommand.Create());
         root.Add(AgentCommand.Create());
         root.Add(ImageCommand.Create());
+        root.Add(ImportCommand.Create());
+        root.Add(SyncCommand.Create());
         root.Add(NodesCommand.CreateList());
         root.Add(NodesCommand.CreateNode());
+        root.Add(TokenCommand.Create());
         root.Add(UiCommand.Create());
         return root;
     }
@@ -40,6 +52,18 @@ public static class GitOrchApp
     {
         var root = Build(terminal);
         var parse = root.Parse(args);
+        if (UnknownOptions.Find(parse) is { } unknown)
+        {
+            await error.WriteLineAsync($"gitorch: {unknown}");
+            return ExitCodes.Invalid;
+        }
+
+        if (parse.Action is System.CommandLine.Invocation.ParseErrorAction errors && parse.CommandResult.Command.Subcommands.Count == 0)
+        {
+            // A leaf command has no subcommands to suggest: a stray value is not a misspelled option.
+            errors.ShowTypoCorrections = false;
+        }
+
         // Signals are ours (Program.cs cancels ct on SIGINT and SIGTERM): the library must not handle them too.
         var config = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         try

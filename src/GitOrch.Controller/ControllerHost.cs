@@ -1,9 +1,11 @@
+using GitOrch.Contracts.Trust;
+using GitOrch.Controller.Agents;
 using GitOrch.Controller.Api;
+using GitOrch.Controller.Trust;
 using GitOrch.Controller.Ui;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
-using Microsoft.AspNetCore.Hosting.Server;
-using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -13,27 +15,57 @@ namespace GitOrch.Controller;
 /// <summary>
 /// The controller process: one host (Kestrel and the generic host) whose DI container holds the
 /// controller's parts; the hosted services (sync loop, workflow starts, mirror, node health, state
-/// guard) start and stop with it, and the API's handlers take the parts they need.
+/// guard) start and stop with it, and the API's handlers take the parts they need. It serves the
+/// HTTPS API and the node protocol, and on first start creates the cluster's trust
+/// (<c>STATE/pki/</c>, the token store) and writes <c>STATE/admin.credentials</c> for the local user.
 /// </summary>
 public sealed class ControllerHost : IAsyncDisposable
 {
+    public const string AdminCredentialsFile = "admin.credentials";
+
+    /// <summary>The name of the admin token that <c>STATE/admin.credentials</c> holds.</summary>
+    public const string AdminTokenName = "admin";
+
     private readonly WebApplication _app;
     private readonly ILoggerFactory _logs;
 
-    private ControllerHost(WebApplication app, ControllerService controller, ILoggerFactory logs)
+    private ControllerHost(WebApplication app, ControllerService controller, ILoggerFactory logs, ClusterPki pki, TokenStore tokens, string address, string? agentAddress, ClusterCredentials admin, string adminPath)
     {
         _app = app;
         _logs = logs;
         Controller = controller;
+        Pki = pki;
+        Tokens = tokens;
+        Address = address;
+        AgentAddress = agentAddress;
+        AdminCredentials = admin;
+        AdminCredentialsPath = adminPath;
     }
 
     public ControllerService Controller { get; }
 
-    /// <summary>The address the API listens on (the real port when the options asked for port 0).</summary>
-    public string Address => _app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
+    public ClusterPki Pki { get; }
+
+    public TokenStore Tokens { get; }
+
+    /// <summary>The API's address as a client on this machine reaches it (the real port when the options asked for port 0).</summary>
+    public string Address { get; }
+
+    /// <summary>The node protocol's address (gRPC over mutual TLS), when the options asked for one.</summary>
+    public string? AgentAddress { get; }
+
+    /// <summary>The admin credentials written to <c>STATE/admin.credentials</c>.</summary>
+    public ClusterCredentials AdminCredentials { get; }
+
+    public string AdminCredentialsPath { get; }
+
+    /// <summary>The web host's services (its route table, for tests that walk every endpoint).</summary>
+    public IServiceProvider Services => _app.Services;
 
     public static async Task<ControllerHost> StartAsync(ControllerOptions options, Action<ILoggingBuilder>? logging, TimeProvider time, CancellationToken ct)
     {
+        var listen = ListenAddress.Parse(options.Listen, "--listen");
+        var agentListen = options.AgentListen is { } a ? ListenAddress.Parse(a, "--agent-listen") : null;
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
@@ -52,13 +84,30 @@ public sealed class ControllerHost : IAsyncDisposable
             throw;
         }
 
+        ClusterPki? pki = null;
+        TokenStore? tokens = null;
         WebApplication? app = null;
+        List<ListenOptions> api = [];
+        List<ListenOptions> agents = [];
         try
         {
-            builder.WebHost.UseUrls(options.Listen);
-            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3)); // Watches (long-polls) must not hold a stop for 30 s.
+            pki = ClusterPki.LoadOrCreate(options.StateDir, TrustSetup.HostNames(listen, agentListen), time);
+            tokens = new TokenStore(options.StateDir, time);
+            var trustPki = pki;
+            builder.WebHost.UseKestrelHttpsConfiguration();
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                api = TrustSetup.Listen(k, listen, HttpProtocols.Http1AndHttp2, trustPki);
+                if (agentListen is not null)
+                {
+                    agents = TrustSetup.Listen(k, agentListen, HttpProtocols.Http2, trustPki);
+                }
+            });
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(3)); // Watches must not hold a stop for 30 s.
             builder.Services.AddSingleton(options);
             controller.AddTo(builder.Services);
+            builder.Services.AddSingleton(new ControllerRef { Value = controller });
+            TrustSetup.AddServices(builder.Services, pki, tokens);
             builder.Services.ConfigureHttpJsonOptions(o =>
             {
                 o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
@@ -66,9 +115,15 @@ public sealed class ControllerHost : IAsyncDisposable
             });
             builder.Services.AddGitOrchUi(time);
             app = builder.Build();
-            ApiEndpoints.Map(app, options.WebhookSecret);
-            WorkflowEndpoints.Map(app);
-            UiEndpoints.Map(app, controller, time);
+            TrustSetup.UsePipeline(app);
+            var secured = TrustSetup.Secured(app);
+            ApiEndpoints.Map(secured, options.WebhookSecret);
+            WorkflowEndpoints.Map(secured);
+            TokenEndpoints.Map(secured, tokens, pki);
+            app.MapGrpcService<NodeGrpcService>();
+
+            // The web view: its pages need a UiSession; minting a login code needs a viewer credential (a POST, yet no write).
+            UiEndpoints.Map(app, controller, time).RequireAuthorization(Identities.ViewerPolicy);
             await app.StartAsync(ct);
         }
         catch
@@ -79,11 +134,42 @@ public sealed class ControllerHost : IAsyncDisposable
             }
 
             await controller.DisposeAsync();
+            tokens?.Dispose();
+            pki?.Dispose();
             logs.Dispose();
             throw;
         }
 
-        return new ControllerHost(app, controller, logs);
+        var address = listen.ClientUrl(api[0].IPEndPoint!.Port);
+        var agentAddress = agents.Count > 0 ? agentListen!.ClientUrl(agents[0].IPEndPoint!.Port) : null;
+        var adminPath = Path.Combine(options.StateDir, AdminCredentialsFile);
+        var admin = AdminCredentialsFor(adminPath, address, pki, tokens);
+        return new ControllerHost(app, controller, logs, pki, tokens, address, agentAddress, admin, adminPath);
+    }
+
+    /// <summary>Keeps the admin token of <c>STATE/admin.credentials</c> while it is valid (updating the address); otherwise issues a new one.</summary>
+    private static ClusterCredentials AdminCredentialsFor(string path, string address, ClusterPki pki, TokenStore tokens)
+    {
+        ClusterCredentials? existing = null;
+        if (File.Exists(path))
+        {
+            existing = ClusterCredentials.Parse(File.ReadAllText(path), out _);
+        }
+
+        ClusterCredentials credentials;
+        if (existing is not null && existing.CaCertificate.Trim() == pki.CaPem.Trim() && tokens.Check(existing.Token, TokenStore.ApiKind).Token is { Role: Identities.AdminRole })
+        {
+            credentials = existing with { Server = address };
+        }
+        else
+        {
+            tokens.Revoke(AdminTokenName);
+            var secret = tokens.Create(AdminTokenName, TokenStore.ApiKind, Identities.AdminRole, ttl: null, createdBy: "controller (first start)");
+            credentials = new ClusterCredentials { Server = address, CaCertificate = pki.CaPem, Token = secret };
+        }
+
+        credentials.Save(path);
+        return credentials;
     }
 
     /// <summary>
@@ -97,6 +183,8 @@ public sealed class ControllerHost : IAsyncDisposable
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
         await Controller.DisposeAsync();
+        Tokens.Dispose();
+        Pki.Dispose();
         _logs.Dispose();
     }
 }

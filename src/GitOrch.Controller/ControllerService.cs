@@ -1,4 +1,5 @@
 using GitOrch.Controller.Agents;
+using GitOrch.Workflow.Model;
 using GitOrch.Controller.Mirror;
 using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Reconcile;
@@ -147,6 +148,27 @@ public sealed class ControllerService : IAsyncDisposable
 
     /// <summary>Asks for a sync now (a push webhook arrived).</summary>
     public void Trigger() => Sync.Trigger();
+
+    /// <summary>Asks the next cycle to re-check a commit that waits for a rollout approval (a review arrived).</summary>
+    public void RecheckApprovals() => Sync.RecheckApprovals();
+
+    /// <summary>
+    /// Starts the workflow of <paramref name="obj"/> again when a unit of its transaction failed (a
+    /// step ran out of attempts, and what requires it); returns what was done, or null when nothing failed.
+    /// </summary>
+    public string? Retry(ObjectRef obj)
+    {
+        var transaction = Workflows.Engine.Current(obj);
+        var failed = transaction?.Units.Where(u => u.State.IsFailure()).Select(u => u.Name).ToList();
+        if (transaction is null || failed is not { Count: > 0 })
+        {
+            return null;
+        }
+
+        Workflows.OnChanged([obj], transaction.Commit);
+        var next = Workflows.Engine.Current(obj);
+        return $"retrying {obj.Display}: transaction {next?.Id} replaces transaction {transaction.Id}, where {string.Join(", ", failed)} failed";
+    }
 
     /// <summary>
     /// One cycle and everything that follows from it (workflow starts, node health, the mirror),

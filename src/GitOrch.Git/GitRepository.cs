@@ -1,25 +1,30 @@
 using System.Globalization;
 using System.Text;
+using LibGit2Sharp;
 
 namespace GitOrch.Git;
 
 /// <summary>
-/// A repository on disk, driven through the git CLI: refs, trees, diffs and objects. Object reads
-/// go through one long-lived <see cref="CatFileBatch"/>.
+/// A repository on disk. Commits, trees, blobs and tree diffs are read in-process through libgit2
+/// (LibGit2Sharp); the git CLI stays for what needs the user's git setup (fetch and push with
+/// credential helpers and SSH) and for work-tree commands.
 /// </summary>
 public sealed class GitRepository : IAsyncDisposable
 {
-    private const string EmptyTree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904";
+    private readonly LibRepository _lib;
 
     public GitRepository(string path)
     {
         Path = path;
-        Objects = new CatFileBatch(path);
+        _lib = new LibRepository(path);
+        Objects = new ObjectReader(_lib);
     }
 
     public string Path { get; }
 
-    public CatFileBatch Objects { get; }
+    public ObjectReader Objects { get; }
+
+    internal LibRepository Lib => _lib;
 
     public Task<string> RunAsync(CancellationToken ct, params string[] args) => GitRunner.RunAsync(Path, args, ct);
 
@@ -37,16 +42,10 @@ public sealed class GitRepository : IAsyncDisposable
     }
 
     /// <summary>The commit a revision names, or null when it names none.</summary>
-    public async Task<string?> ResolveAsync(string revision, CancellationToken ct)
+    public Task<string?> ResolveAsync(string revision, CancellationToken ct)
     {
-        try
-        {
-            return (await RunAsync(ct, "rev-parse", "--verify", "--quiet", revision + "^{commit}")).Trim();
-        }
-        catch (GitException ex) when (ex.ExitCode == 1 || ex.ExitCode == 128)
-        {
-            return null;
-        }
+        ct.ThrowIfCancellationRequested();
+        return Task.FromResult(_lib.Use(repo => ObjectReader.Lookup(repo, revision) is { } found ? PeelToCommit(found)?.Sha : null));
     }
 
     /// <summary>The current branch of HEAD (null when detached).</summary>
@@ -87,61 +86,117 @@ public sealed class GitRepository : IAsyncDisposable
     }
 
     /// <summary>Files that differ between two commits (or from nothing), optionally under a folder.</summary>
-    public async Task<IReadOnlyList<TreeChange>> DiffTreeAsync(string? from, string to, string? under, CancellationToken ct)
+    public Task<IReadOnlyList<TreeChange>> DiffTreeAsync(string? from, string to, string? under, CancellationToken ct)
     {
-        var args = new List<string> { "diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", from ?? EmptyTree, to };
-        if (!string.IsNullOrEmpty(under))
+        ct.ThrowIfCancellationRequested();
+        return Task.FromResult(_lib.Use(repo =>
         {
-            args.Add("--");
-            args.Add(under);
-        }
-
-        var text = await GitRunner.RunAsync(Path, args, ct);
-        var fields = text.Split('\0');
-        var changes = new List<TreeChange>();
-        for (var i = 0; i + 1 < fields.Length; i += 2)
-        {
-            // ":100644 100644 <old> <new> M" then the path.
-            var meta = fields[i].TrimStart(':').Split(' ');
-            if (meta.Length < 5)
-            {
-                continue;
-            }
-
-            var path = fields[i + 1];
-            var type = meta[4][0] switch
-            {
-                'A' => ChangeType.Added,
-                'D' => ChangeType.Deleted,
-                _ => ChangeType.Modified,
-            };
-            var isZero = (string s) => s.All(c => c == '0');
-            changes.Add(new TreeChange(type, path, isZero(meta[2]) ? null : meta[2], isZero(meta[3]) ? null : meta[3]));
-        }
-
-        return changes;
+            var paths = string.IsNullOrEmpty(under) ? null : new[] { under };
+            using var changes = repo.Diff.Compare<TreeChanges>(from is null ? null : CommitOf(repo, from).Tree, CommitOf(repo, to).Tree, paths, null, NoRenames);
+            return ToChanges(changes, string.Empty);
+        }));
     }
 
-    /// <summary>Every file of a commit's tree, optionally under a folder.</summary>
-    public async Task<IReadOnlyList<TreeEntry>> ListTreeAsync(string commit, string? under, CancellationToken ct)
+    /// <summary>Every file of a commit's tree, optionally under a folder (a path to a file lists that file).</summary>
+    public Task<IReadOnlyList<TreeEntry>> ListTreeAsync(string commit, string? under, CancellationToken ct)
     {
-        var args = new List<string> { "ls-tree", "-r", "-z", "--full-tree", commit };
-        if (!string.IsNullOrEmpty(under))
+        ct.ThrowIfCancellationRequested();
+        return Task.FromResult(_lib.Use<IReadOnlyList<TreeEntry>>(repo =>
         {
-            args.Add("--");
-            args.Add(under);
+            var tree = CommitOf(repo, commit).Tree;
+            var entries = new List<TreeEntry>();
+            if (string.IsNullOrEmpty(under))
+            {
+                Walk(tree, entries);
+                return entries;
+            }
+
+            switch (tree[under.Trim('/')])
+            {
+                case { TargetType: TreeEntryTargetType.Tree } folder:
+                    Walk((Tree)folder.Target, entries);
+                    break;
+                case { } file:
+                    entries.Add(ToEntry(file));
+                    break;
+            }
+
+            return entries;
+        }));
+    }
+
+    private static void Walk(Tree tree, List<TreeEntry> into)
+    {
+        foreach (var entry in tree)
+        {
+            if (entry.TargetType == TreeEntryTargetType.Tree)
+            {
+                Walk((Tree)entry.Target, into);
+            }
+            else
+            {
+                into.Add(ToEntry(entry));
+            }
+        }
+    }
+
+    private static TreeEntry ToEntry(LibGit2Sharp.TreeEntry entry) => new(
+        Convert.ToString((int)entry.Mode, 8).PadLeft(6, '0'),
+        entry.TargetType == TreeEntryTargetType.GitLink ? "commit" : "blob",
+        entry.Target.Sha,
+        entry.Path.Replace('\\', '/'));
+
+    /// <summary>Reads a commit's author, time, subject, message and parents.</summary>
+    public Task<CommitInfo> ReadCommitAsync(string sha, CancellationToken ct)
+    {
+        ct.ThrowIfCancellationRequested();
+        return Task.FromResult(_lib.Use(repo =>
+        {
+            var commit = CommitOf(repo, sha);
+            var message = commit.Message ?? string.Empty;
+            return new CommitInfo(commit.Sha, commit.Author.Name, commit.Author.Email, DateTimeOffset.FromUnixTimeSeconds(commit.Author.When.ToUnixTimeSeconds()),
+                message.Split('\n', 2)[0].Trim(), message, [.. commit.Parents.Select(p => p.Sha)]);
+        }));
+    }
+
+    internal static readonly LibGit2Sharp.CompareOptions NoRenames = new() { Similarity = SimilarityOptions.None, IncludeUnmodified = false };
+
+    internal static Commit CommitOf(Repository repo, string sha) => ObjectReader.Lookup(repo, sha) switch
+    {
+        Commit commit => commit,
+        null => throw new GitException($"commit {sha} does not exist", 128, string.Empty),
+        var other => PeelToCommit(other) ?? throw new GitException($"{sha} is a {other.GetType().Name.ToLowerInvariant()}, not a commit", 128, string.Empty),
+    };
+
+    private static Commit? PeelToCommit(LibGit2Sharp.GitObject obj)
+    {
+        try
+        {
+            return obj.Peel<Commit>();
+        }
+        catch (Exception ex) when (ex is LibGit2SharpException or InvalidOperationException)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>libgit2's changes as GitOrch's, paths prefixed (for a diff of subtrees).</summary>
+    internal static IReadOnlyList<TreeChange> ToChanges(TreeChanges changes, string prefix)
+    {
+        var list = new List<TreeChange>(changes.Count);
+        foreach (var change in changes)
+        {
+            var type = change.Status switch
+            {
+                ChangeKind.Added => ChangeType.Added,
+                ChangeKind.Deleted => ChangeType.Deleted,
+                _ => ChangeType.Modified,
+            };
+            list.Add(new TreeChange(type, prefix + change.Path.Replace('\\', '/'),
+                type == ChangeType.Added ? null : change.OldOid.Sha, type == ChangeType.Deleted ? null : change.Oid.Sha));
         }
 
-        var text = await GitRunner.RunAsync(Path, args, ct);
-        var entries = new List<TreeEntry>();
-        foreach (var record in text.Split('\0', StringSplitOptions.RemoveEmptyEntries))
-        {
-            var tab = record.IndexOf('\t', StringComparison.Ordinal);
-            var meta = record[..tab].Split(' ');
-            entries.Add(new TreeEntry(meta[0], meta[1], meta[2], record[(tab + 1)..]));
-        }
-
-        return entries;
+        return list;
     }
 
     /// <summary>
@@ -179,50 +234,6 @@ public sealed class GitRepository : IAsyncDisposable
         return entries;
     }
 
-    /// <summary>Reads a commit through cat-file and parses author, time, subject and parents.</summary>
-    public async Task<CommitInfo> ReadCommitAsync(string sha, CancellationToken ct)
-    {
-        var obj = await Objects.ReadAsync(sha, ct) ?? throw new GitException($"commit {sha} does not exist", 128, string.Empty);
-        if (obj.Type != "commit")
-        {
-            throw new GitException($"{sha} is a {obj.Type}, not a commit", 128, string.Empty);
-        }
-
-        return ParseCommit(obj.Id, Encoding.UTF8.GetString(obj.Content));
-    }
-
-    internal static CommitInfo ParseCommit(string sha, string text)
-    {
-        var split = text.IndexOf("\n\n", StringComparison.Ordinal);
-        var headers = split < 0 ? text : text[..split];
-        var message = split < 0 ? string.Empty : text[(split + 2)..];
-        var parents = new List<string>();
-        string name = string.Empty, email = string.Empty;
-        var time = DateTimeOffset.UnixEpoch;
-        foreach (var line in headers.Split('\n'))
-        {
-            if (line.StartsWith("parent ", StringComparison.Ordinal))
-            {
-                parents.Add(line[7..]);
-            }
-            else if (line.StartsWith("author ", StringComparison.Ordinal))
-            {
-                var lt = line.IndexOf('<', StringComparison.Ordinal);
-                var gt = line.IndexOf('>', lt + 1);
-                name = line[7..lt].Trim();
-                email = line[(lt + 1)..gt];
-                var rest = line[(gt + 1)..].Trim().Split(' ');
-                if (long.TryParse(rest[0], NumberStyles.Integer, CultureInfo.InvariantCulture, out var seconds))
-                {
-                    time = DateTimeOffset.FromUnixTimeSeconds(seconds);
-                }
-            }
-        }
-
-        var subject = message.Split('\n', 2)[0].Trim();
-        return new CommitInfo(sha, name, email, time, subject, message, parents);
-    }
-
     /// <summary>Fetches a branch from a remote into a local ref; the result is the fetched commit.</summary>
     public async Task<string> FetchAsync(string remote, string branch, string intoRef, CancellationToken ct)
     {
@@ -230,5 +241,9 @@ public sealed class GitRepository : IAsyncDisposable
         return await ResolveAsync(intoRef, ct) ?? throw new GitException($"fetch of {branch} from {remote} gave no commit", 128, string.Empty);
     }
 
-    public ValueTask DisposeAsync() => Objects.DisposeAsync();
+    public ValueTask DisposeAsync()
+    {
+        _lib.Dispose();
+        return ValueTask.CompletedTask;
+    }
 }

@@ -29,7 +29,7 @@ public sealed class NodeHealthTests : IAsyncLifetime
         _repo.Write("apps/web.yaml", Pod("web", "ha")).Write("apps/batch.yaml", Pod("batch", "best-effort"));
         _repo.Commit("An ha pod and a best-effort pod");
         _controller = await ControllerService.OpenAsync(
-            new ControllerOptions { Repo = _repo.Root, StateDir = _state.Path, Listen = "http://127.0.0.1:0", Poll = TimeSpan.FromHours(1), NodeGrace = TimeSpan.FromSeconds(30) },
+            new ControllerOptions { Repo = _repo.Root, StateDir = _state.Path, Listen = "https://127.0.0.1:0", Poll = TimeSpan.FromHours(1), NodeGrace = TimeSpan.FromSeconds(30) },
             NullLoggerFactory.Instance,
             _time,
             CancellationToken.None);

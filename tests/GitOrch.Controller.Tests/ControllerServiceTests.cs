@@ -33,17 +33,17 @@ public sealed class ControllerServiceTests : IDisposable
         Assert.Null(controller.Status.MirrorError);
 
         // The pod's workflow writes more after placement (ipam's address); the first two batches are these.
-        var scheduler = _repo.Git("log", "--format=%H", "--grep=^scheduler: place", HistoryMirror.Ref).Trim();
+        var scheduler = _repo.Git("log", "--format=%H", "--grep=^scheduler: Pod/demo/worker place", HistoryMirror.Ref).Trim();
         var external = Parents(scheduler)[0];
         Assert.Equal(
-            $"Apply {config[..12]}: Add worker\n\nChanger: git/alice@example.com\nChange-Kind: external\nObject: Pod/demo/worker@1\nSource-Commit: {config}\nGitorch-Batch: 1\n",
+            $"git/alice@example.com: Pod/demo/worker applied {config[..12]}: Add worker\n\nChanger: git/alice@example.com\nChange-Kind: external\nObject: Pod/demo/worker@1\nSource-Commit: {config}\nGitorch-Batch: 1\n",
             Message(external));
         Assert.Equal("Alice <alice@example.com>", _repo.Git("log", "-1", "--format=%an <%ae>", external).Trim());
         Assert.Contains(config, Parents(external));
 
         Assert.Equal([external], Parents(scheduler));
         Assert.Equal(
-            $"scheduler: place Pod demo/worker on node-a\n\nChanger: control-loop/scheduler\nChange-Kind: mechanical\nObject: Pod/demo/worker\nObject-Version: 2\nFields: status.nodeName\nSource-Commit: {config}\nGitorch-Batch: 2\n",
+            $"scheduler: Pod/demo/worker place on node-a\n\nChanger: control-loop/scheduler\nChange-Kind: mechanical\nObject: Pod/demo/worker\nObject-Version: 2\nFields: status.nodeName\nSource-Commit: {config}\nGitorch-Batch: 2\n",
             Message(scheduler));
         Assert.Equal("control-loop/scheduler <scheduler@control-loop.gitorch>", _repo.Git("log", "-1", "--format=%an <%ae>", scheduler).Trim());
         var rendered = _repo.Git("show", scheduler + ":objects/Pod/demo/worker.yaml");
@@ -82,9 +82,13 @@ public sealed class ControllerServiceTests : IDisposable
         var config = _repo.Commit("French", "bob@example.com");
         await controller.SyncAsync();
 
-        Assert.Equal([before, config], Parents(HistoryMirror.Ref));
+        // Second parent: the config commit. First parent: the mirror as it was, or a placement of the first
+        // cycle that landed after that cycle's mirror step (workflows run on after it).
+        var parents = Parents(HistoryMirror.Ref);
+        Assert.Equal(config, parents[1]);
+        Assert.Equal(string.Empty, _repo.Git("merge-base", "--is-ancestor", before, parents[0]));
         Assert.Equal(
-            $"Apply {config[..12]}: French\n\nChanger: git/bob@example.com\nChange-Kind: external\nObject: Pod/demo/worker@4\nSource-Commit: {config}\nGitorch-Batch: 4\n",
+            $"git/bob@example.com: Pod/demo/worker applied {config[..12]}: French\n\nChanger: git/bob@example.com\nChange-Kind: external\nObject: Pod/demo/worker@4\nSource-Commit: {config}\nGitorch-Batch: 4\n",
             Message(HistoryMirror.Ref));
         var rendered = _repo.Git("show", HistoryMirror.Ref + ":objects/Pod/demo/worker.yaml");
         Assert.Contains("GREETING: bonjour", rendered, StringComparison.Ordinal);

@@ -91,10 +91,12 @@ public sealed class FaultTests
     [Fact]
     public void TheCli_WithoutAController_SaysHowToStartOne()
     {
-        var (exit, stdout, stderr) = Command.Run("status", "--server", "http://127.0.0.1:9");
+        using var folder = new TempFolder();
+        var credentials = OtherCluster.WriteCredentials(Path.Combine(folder.Path, "c.json"), "https://127.0.0.1:9");
+        var (exit, stdout, stderr) = Command.Run("status", "--server", "https://127.0.0.1:9", "--credentials", credentials);
         Assert.Equal(1, exit);
         Assert.Equal(string.Empty, stdout);
-        Assert.Contains("cannot reach the controller at http://127.0.0.1:9", stderr, StringComparison.Ordinal);
+        Assert.Contains("cannot reach the controller at https://127.0.0.1:9", stderr, StringComparison.Ordinal);
         Assert.Contains("gitorch up --repo R", stderr, StringComparison.Ordinal);
     }
 

@@ -47,10 +47,11 @@ public sealed class HistoryStoryTests
         // The mirror: one git log shows the pod's whole life, mechanical commits with their trailers.
         var life = repo.Git("log", "--format=%s", "refs/gitorch/history", "--", "objects/Pod/demo/worker.yaml").Trim().Split('\n');
         Assert.Equal(
-            [$"Apply {second[..12]}: Worker says bonjour", life[1], "scheduler: place Pod demo/worker on node-a", $"Apply {first[..12]}: Initial config"],
+            [$"git/bob@example.com: Pod/demo/worker applied {second[..12]}: Worker says bonjour", life[1], "scheduler: Pod/demo/worker place on node-a", life[3]],
             life);
-        Assert.StartsWith("ipam: address fd12:3456:789a:", life[1], StringComparison.Ordinal); // The policy's podPrefix.
-        var mechanical = repo.Git("log", "-1", "--format=%B", "--grep=^scheduler: place Pod demo/worker", "refs/gitorch/history");
+        Assert.Matches($@"^git/alice@example\.com: \S+ and \d+ more applied {first[..12]}: Initial config$", life[3]); // Every object of the first commit, named by count.
+        Assert.StartsWith("ipam: Pod/demo/worker address fd12:3456:789a:", life[1], StringComparison.Ordinal); // The policy's podPrefix.
+        var mechanical = repo.Git("log", "-1", "--format=%B", "--grep=^scheduler: Pod/demo/worker place", "refs/gitorch/history");
         Assert.Contains("Changer: control-loop/scheduler\nChange-Kind: mechanical\nObject: Pod/demo/worker\nObject-Version: 2\nFields: status.nodeName\n" +
             $"Source-Commit: {first}\n", mechanical, StringComparison.Ordinal);
         var applyCommit = repo.Git("log", "-1", "--format=%P", "refs/gitorch/history", "--grep=Worker says bonjour").Trim().Split(' ');

@@ -48,4 +48,19 @@ public sealed class ShutdownTests
         Assert.Equal(0, await controller.WaitForExitAsync(seconds: 10));
         Assert.Contains("gitorch: stopping", controller.Output, StringComparison.Ordinal);
     }
+
+    [Fact]
+    public async Task SigInt_WithStopPods_StopsUpWithin10Seconds_AndItsPods()
+    {
+        using var repo = new GitRepo(GitRepo.ExampleRepo());
+        var head = repo.Commit("Initial config");
+        var state = Path.Combine(repo.Root, "state");
+        await using var up = GitorchProcess.Start(repo.Root, "up", "--repo", repo.Path, "--state", state, "--poll", "0.2", "--node", $"node-{Guid.NewGuid():N}"[..16], "--stop-pods");
+        await up.WaitForAsync(s => s.Controller.LastApplied == head, "the example repo to apply", seconds: 60);
+
+        up.Interrupt();
+
+        Assert.Equal(0, await up.WaitForExitAsync(seconds: 10));
+        Assert.Contains("gitorch: stopping", up.Output, StringComparison.Ordinal);
+    }
 }

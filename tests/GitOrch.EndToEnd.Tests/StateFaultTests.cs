@@ -98,7 +98,7 @@ public sealed class StateFaultTests
                 backlog.Add(repo.Commit($"Forty pods, round {round}, while the state disk is full"));
             }
 
-            var failing = await controller.WaitForAsync(s => s.Controller.LastError is not null, "status to show the write failure");
+            var failing = await controller.WaitForAsync(s => s.Controller.LastError is not null && s.Controller.Head == backlog[^1], "status to show the write failure and the head it cannot apply");
             Assert.Contains("full", failing.Controller.LastError, StringComparison.OrdinalIgnoreCase);
             Assert.Equal(first, failing.Controller.LastApplied);
             await UntilAsync(() => controller.Output.Contains("Cannot apply new commits", StringComparison.Ordinal), "the log to name the failure");

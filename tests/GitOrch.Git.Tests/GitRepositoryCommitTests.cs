@@ -72,35 +72,4 @@ public sealed class GitRepositoryCommitTests : IDisposable
         Assert.Equal("commit 0123456789abcdef0123456789abcdef01234567 does not exist", missing.Message);
         Assert.Equal($"{blob} is a blob, not a commit", notCommit.Message);
     }
-
-    [Fact]
-    public void ParseCommit_ReadsHeadersUpToTheFirstBlankLine_AndKeepsTheWholeMessage()
-    {
-        const string Text = """
-            tree 4b825dc642cb6eb9a060e54bf8d69288fbee4904
-            parent 1111111111111111111111111111111111111111
-            parent 2222222222222222222222222222222222222222
-            author J. Random Hacker <jrh@example.com> 1700000123 +0200
-            committer GitOrch <gitorch@localhost> 1700000999 +0000
-            gpgsig -----BEGIN PGP SIGNATURE-----
-             author Not Me <fake@example.com> 1 +0000
-             -----END PGP SIGNATURE-----
-
-            Subject line
-
-            parent 3333333333333333333333333333333333333333
-            Trailer: value
-
-            """;
-
-        var commit = GitRepository.ParseCommit("abc", Text);
-
-        Assert.Equal("abc", commit.Sha);
-        Assert.Equal("J. Random Hacker", commit.AuthorName);
-        Assert.Equal("jrh@example.com", commit.AuthorEmail);
-        Assert.Equal(DateTimeOffset.FromUnixTimeSeconds(1_700_000_123), commit.AuthorTime);
-        Assert.Equal(["1111111111111111111111111111111111111111", "2222222222222222222222222222222222222222"], commit.Parents);
-        Assert.Equal("Subject line", commit.Subject);
-        Assert.Equal("Subject line\n\nparent 3333333333333333333333333333333333333333\nTrailer: value\n", commit.Message);
-    }
 }

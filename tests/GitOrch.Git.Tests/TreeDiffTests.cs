@@ -2,7 +2,7 @@ using GitOrch.Testing;
 
 namespace GitOrch.Git.Tests;
 
-/// <summary>The cat-file tree diff and commit walk agree with git's own diff-tree and rev-list.</summary>
+/// <summary>The in-process (libgit2) tree diff and commit walk agree with the git CLI's diff-tree and rev-list.</summary>
 public sealed class TreeDiffTests : IDisposable
 {
     private readonly TempGitRepo _repo = TempGitRepo.Create();
@@ -13,10 +13,31 @@ public sealed class TreeDiffTests : IDisposable
     {
         await using var git = new GitRepository(_repo.Path);
         var ours = await TreeDiff.DiffAsync(git, from, to, folder, CancellationToken.None);
-        var theirs = await git.DiffTreeAsync(from, to, folder, CancellationToken.None);
+        var theirs = GitCliDiffTree(from, to, folder);
         Assert.Equal(
             theirs.OrderBy(c => c.Path, StringComparer.Ordinal).Select(c => (c.Type, c.Path, c.OldBlob, c.NewBlob)),
             ours.OrderBy(c => c.Path, StringComparer.Ordinal).Select(c => (c.Type, c.Path, c.OldBlob, c.NewBlob)));
+    }
+
+    /// <summary>What <c>git diff-tree</c> (the CLI, not GitOrch) reports.</summary>
+    private List<TreeChange> GitCliDiffTree(string from, string to, string? folder)
+    {
+        var args = new List<string> { "diff-tree", "-r", "-z", "--no-renames", "--no-commit-id", from, to };
+        if (folder is not null)
+        {
+            args.AddRange(["--", folder]);
+        }
+
+        var fields = _repo.Git([.. args]).Split('\0');
+        var changes = new List<TreeChange>();
+        for (var i = 0; i + 1 < fields.Length; i += 2)
+        {
+            var meta = fields[i].TrimStart(':').Split(' ');
+            var type = meta[4][0] switch { 'A' => ChangeType.Added, 'D' => ChangeType.Deleted, _ => ChangeType.Modified };
+            changes.Add(new TreeChange(type, fields[i + 1], meta[2].All(c => c == '0') ? null : meta[2], meta[3].All(c => c == '0') ? null : meta[3]));
+        }
+
+        return changes;
     }
 
     [Fact]

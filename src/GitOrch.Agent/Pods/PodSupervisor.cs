@@ -2,15 +2,18 @@ using System.Text.Json;
 using GitOrch.Agent.Native;
 using GitOrch.Agent.Runtimes;
 using GitOrch.Core.AgentApi;
+using GitOrch.Core.Logs;
 using GitOrch.Core.Manifests;
 using Microsoft.Extensions.Logging;
 
 namespace GitOrch.Agent.Pods;
 
 /// <summary>
-/// Keeps one pod running on this node: starts its containers, restarts crashed ones by its
+/// Keeps one pod running on this node: runs its init containers (one at a time, in order, see
+/// PodSupervisor.InitContainers.cs), then starts its containers, restarts crashed ones by its
 /// restartPolicy (backoff 1 s doubling to 5 min, reset after 10 min of health), and applies a new
-/// definition in place (SIGTERM, grace period, SIGKILL, start again: same pod, same address).
+/// definition in place (SIGTERM, grace period, SIGKILL, init containers again, start again: same
+/// pod, same address).
 /// </summary>
 public sealed partial class PodSupervisor : IAsyncDisposable
 {
@@ -23,6 +26,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     private readonly Dictionary<string, ContainerState> _containers = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _applying = new(1, 1);
     private CancellationTokenSource _run = new();
+    private Task _podLoop = Task.CompletedTask;
     private PodAssignment _assignment;
     private PodSpec _spec;
     private string? _failure;
@@ -70,43 +74,57 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             _spec = Spec(assignment);
             _failure = null;
             _run = new CancellationTokenSource();
-            var driver = _drivers(_spec.Runtime == PodRuntime.Process ? "process" : "oci");
+            var runtime = RuntimeName(_spec);
+            var driver = _drivers(runtime);
             if (driver is null || driver.Unavailable is { } missing)
             {
-                _failure = $"the {(_spec.Runtime == PodRuntime.Process ? "process" : "oci")} runtime cannot run here: {driver?.Unavailable ?? "no driver"}";
+                _failure = $"the {runtime} runtime cannot run here: {driver?.Unavailable ?? "no driver"}";
                 LogCannotRun(_log, assignment.Pod, _failure);
+                if (adopt)
+                {
+                    await StopLeftoversAsync(ct); // Whatever an earlier agent left running of this pod goes, with its own runtime.
+                }
+
                 return;
             }
 
             Storage.StateFiles.Folder(Path.GetDirectoryName(_directory)!, Storage.StateFiles.TraversableFolder);
             Storage.StateFiles.Folder(_directory, Storage.StateFiles.TraversableFolder); // its working folders are the pod's own
+            var handles = new List<(ContainerState State, ContainerHandle? Adopted)>();
             foreach (var container in _spec.Containers)
             {
-                var state = new ContainerState(container, new RestartBackoff(_time));
+                var state = new ContainerState(container, new RestartBackoff(_time), driver);
                 lock (_gate)
                 {
                     _containers[container.Name] = state;
                 }
 
-                var record = adopt ? ReadRecord(container.Name) : null;
-                ContainerHandle? adopted = null;
-                if (record is not null)
-                {
-                    if (record.Generation == assignment.Generation && Posix.StartTime(record.Pid) == record.StartTime)
-                    {
-                        adopted = ProcessDriver.Adopt(record.Pid, record.StartTime);
-                        state.Restarts = record.Restarts;
-                        state.StartedAt = record.StartedAt;
-                        LogAdopted(_log, assignment.Pod, container.Name, record.Pid);
-                    }
-                    else if (Posix.StartTime(record.Pid) == record.StartTime)
-                    {
-                        Posix.SignalGroup(record.Pid, Posix.SigKill); // A leftover of an older definition.
-                    }
-                }
-
-                state.Loop = Task.Run(() => SuperviseAsync(driver, state, adopted, _run.Token), CancellationToken.None);
+                var adopted = adopt ? await AdoptAsync(assignment, container.Name, state, ct) : null;
+                handles.Add((state, adopted));
             }
+
+            // Init containers run first, unless this generation's containers are already up (re-adopted).
+            var initDone = PrepareInitContainers(adopt, handles.Any(h => h.Adopted is not null));
+            if (!handles.Any(h => h.Adopted is not null) && !initDone)
+            {
+                await driver.ReleasePodAsync(assignment.Pod, ct); // A fresh start: no namespace left from an earlier run.
+            }
+
+            var run = _run.Token;
+            _podLoop = Task.Run(
+                async () =>
+                {
+                    if (!initDone && !await RunInitContainersAsync(driver, run))
+                    {
+                        return; // Failed for good (restartPolicy Never), or stopping.
+                    }
+
+                    foreach (var (state, adopted) in handles)
+                    {
+                        state.Loop = Task.Run(() => SuperviseAsync(driver, state, adopted, run), CancellationToken.None);
+                    }
+                },
+                CancellationToken.None);
         }
         finally
         {
@@ -114,24 +132,136 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Takes over the container an earlier agent left running, with the runtime and id its record
+    /// names: kept when it runs this generation, stopped (grace period, then kill; runc container
+    /// and network namespace deleted) when it runs an older one.
+    /// </summary>
+    private async Task<ContainerHandle?> AdoptAsync(PodAssignment assignment, string container, ContainerState state, CancellationToken ct)
+    {
+        var record = ReadRecord(container);
+        if (record is null || Posix.StartTime(record.Pid) != record.StartTime)
+        {
+            return null;
+        }
+
+        var driver = _drivers(record.Runtime ?? RuntimeName(_spec));
+        if (driver is null)
+        {
+            Posix.SignalGroup(record.Pid, Posix.SigKill); // No driver knows it any more: the most this node can do.
+            return null;
+        }
+
+        var handle = driver.Adopt(assignment.Pod, container, record.Pid, record.StartTime, record.Id);
+        handle = handle with { Network = record.Network ?? handle.Network };
+        if (record.Generation == assignment.Generation && driver.Name == state.Driver.Name)
+        {
+            state.Restarts = record.Restarts;
+            state.StartedAt = record.StartedAt;
+            LogAdopted(_log, assignment.Pod, container, record.Pid);
+            return handle;
+        }
+
+        LogStoppingLeftover(_log, assignment.Pod, container, record.Pid, record.Generation);
+        await StopQuietlyAsync(driver, handle, TimeSpan.FromSeconds(assignment.GracePeriodSeconds), ct);
+        return null;
+    }
+
+    /// <summary>Stops every container of this pod that an earlier agent left running (its records on disk).</summary>
+    private async Task StopLeftoversAsync(CancellationToken ct)
+    {
+        foreach (var name in _spec.Containers.Select(c => c.Name))
+        {
+            var record = ReadRecord(name);
+            if (record is not null && Posix.StartTime(record.Pid) == record.StartTime && _drivers(record.Runtime ?? RuntimeName(_spec)) is { } driver)
+            {
+                LogStoppingLeftover(_log, _assignment.Pod, name, record.Pid, record.Generation);
+                await StopQuietlyAsync(driver, driver.Adopt(_assignment.Pod, name, record.Pid, record.StartTime, record.Id), TimeSpan.FromSeconds(_assignment.GracePeriodSeconds), ct);
+            }
+
+            DeleteRecord(name);
+        }
+    }
+
+    /// <summary>
+    /// Stops the containers that the records in <paramref name="podDirectory"/> describe: what an
+    /// earlier agent left running of a pod that is no longer assigned to this node.
+    /// </summary>
+    public static async Task<int> ReapAsync(string podDirectory, Func<string, IRuntimeDriver?> drivers, ILogger log, CancellationToken ct)
+    {
+        var stopped = 0;
+        foreach (var file in Directory.Exists(podDirectory) ? Directory.EnumerateFiles(podDirectory, "*.json") : [])
+        {
+            ContainerRecord? record;
+            try
+            {
+                record = JsonSerializer.Deserialize<ContainerRecord>(File.ReadAllText(file));
+            }
+            catch (JsonException)
+            {
+                continue;
+            }
+
+            if (record is not null && Posix.StartTime(record.Pid) == record.StartTime && record.Runtime is { } runtime && drivers(runtime) is { } driver)
+            {
+                var container = Path.GetFileNameWithoutExtension(file);
+                LogStoppingLeftover(log, Path.GetFileName(podDirectory), container, record.Pid, record.Generation);
+                await StopQuietlyAsync(driver, driver.Adopt(Path.GetFileName(podDirectory), container, record.Pid, record.StartTime, record.Id), TimeSpan.FromSeconds(2), ct);
+                stopped++;
+            }
+
+            File.Delete(file);
+        }
+
+        return stopped;
+    }
+
+    private static async Task StopQuietlyAsync(IRuntimeDriver driver, ContainerHandle handle, TimeSpan grace, CancellationToken ct)
+    {
+        try
+        {
+            await driver.StopAsync(handle, grace, ct);
+        }
+        catch (TimeoutException)
+        {
+            Posix.SignalGroup(handle.Pid, Posix.SigKill);
+        }
+    }
+
+    /// <summary>The driver name for a pod's runtime.</summary>
+    public static string RuntimeName(PodSpec spec) => spec.Runtime switch
+    {
+        PodRuntime.Process => "process",
+        PodRuntime.Gvisor => "gvisor",
+        _ => "oci",
+    };
+
     private async Task SuperviseAsync(IRuntimeDriver driver, ContainerState state, ContainerHandle? adopted, CancellationToken ct)
     {
         var handle = adopted;
+        var restarting = false;
         while (!ct.IsCancellationRequested)
         {
             if (handle is null)
             {
                 try
                 {
-                    var rootfs = _spec.Runtime == PodRuntime.Oci ? _images(state.Container.Image!) : null;
+                    var rootfs = _spec.Runtime != PodRuntime.Process ? _images(state.Container.Image!) : null;
                     handle = await driver.StartAsync(new ContainerLaunch(_assignment.Pod, _directory, _spec, state.Container, _assignment.PodIP, _assignment.Ports,
                         Path.Combine(_directory, state.Container.Name + ".log"), rootfs), ct);
                     state.StartedAt = _time.GetUtcNow();
-                    WriteRecord(state.Container.Name, new ContainerRecord(handle.Pid, handle.StartTime, _assignment.Generation, state.StartedAt.Value, state.Restarts));
+                    if (restarting)
+                    {
+                        state.Restarts++;
+                        restarting = false;
+                    }
+
+                    WriteRecord(state.Container.Name, new ContainerRecord(handle.Pid, handle.StartTime, _assignment.Generation, state.StartedAt.Value, state.Restarts, driver.Name, handle.Id, handle.Network));
                     LogStarted(_log, _assignment.Pod, state.Container.Name, handle.Pid);
                 }
                 catch (RuntimeException ex)
                 {
+                    state.LastOutput = LastOutput(LogFile(state.Container.Name));
                     state.Message = ex.Message;
                     state.Failed = true;
                     LogCannotRun(_log, _assignment.Pod, ex.Message);
@@ -140,6 +270,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             }
 
             state.Handle = handle;
+            state.NextAttemptAt = null; // Cleared only now: between the backoff's end and the start, the pod is still in its crash loop.
             state.Running = true;
             int exitCode;
             try
@@ -157,13 +288,18 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                 RestartPolicy.OnFailure => exitCode != 0,
                 _ => false,
             };
-            var delay = restart ? state.Backoff.Next(state.StartedAt ?? _time.GetUtcNow()) : TimeSpan.Zero;
+            var now = _time.GetUtcNow();
+            var delay = restart ? state.Backoff.Next(state.StartedAt ?? now) : TimeSpan.Zero;
 
-            // The message first, then the exit code, then "not running": a report read in between never
-            // sees an exited container without knowing whether it restarts.
-            state.Message = restart ? $"exited with code {exitCode}; restarting in {delay.TotalSeconds:0.#}s" : $"exited with code {exitCode}";
+            // The message and the next attempt first, then the exit code, then "not running": a report
+            // read in between never sees an exited container without knowing whether it restarts.
+            state.NextAttemptAt = restart ? now + delay : null;
+            state.Message = restart
+                ? $"exited with code {exitCode}; next attempt at {state.NextAttemptAt:HH:mm:ss}Z (backoff {delay.TotalSeconds:0.#}s)"
+                : $"exited with code {exitCode}";
+            state.LastOutput = LastOutput(LogFile(state.Container.Name));
             state.ExitCode = exitCode;
-            state.FinishedAt = _time.GetUtcNow();
+            state.FinishedAt = now;
             state.Running = false;
             if (!restart)
             {
@@ -181,7 +317,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                 return;
             }
 
-            state.Restarts++;
+            restarting = true;
             handle = null;
         }
     }
@@ -190,6 +326,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     public async Task StopAsync(CancellationToken ct)
     {
         await _run.CancelAsync();
+        await _podLoop;
         List<ContainerState> states;
         lock (_gate)
         {
@@ -197,8 +334,9 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             _containers.Clear();
         }
 
-        var driver = _drivers(_spec.Runtime == PodRuntime.Process ? "process" : "oci");
+        var driver = _drivers(RuntimeName(_spec));
         var grace = TimeSpan.FromSeconds(_assignment.GracePeriodSeconds);
+        await StopInitContainersAsync(driver, grace, ct);
         await Task.WhenAll(states.Select(async s =>
         {
             if (s.Loop is not null)
@@ -206,13 +344,18 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                 await s.Loop;
             }
 
-            if (s.Handle is not null && driver is not null)
+            if (s.Handle is not null)
             {
-                await driver.StopAsync(s.Handle, grace, ct);
+                await StopQuietlyAsync(s.Driver, s.Handle, grace, ct); // The runtime that started it, whatever the new definition asks for.
             }
 
             DeleteRecord(s.Container.Name);
         }));
+        if (driver is not null)
+        {
+            await driver.ReleasePodAsync(_assignment.Pod, ct);
+        }
+
         LogStopped(_log, _assignment.Pod);
     }
 
@@ -226,9 +369,11 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         }
 
         var containers = states.Select(s => new ContainerReport(
-            s.Container.Name, s.Running ? "running" : s.Failed ? "failed" : s.ExitCode is null ? "starting" : "exited",
-            s.Running ? s.Handle?.Pid : null, s.Restarts, s.ExitCode, s.StartedAt)).ToList();
+            s.Container.Name, ContainerStateText(s), s.Running ? s.Handle?.Pid : null, s.Restarts, s.ExitCode, s.StartedAt,
+            s.Running ? null : s.FinishedAt, s.Running ? null : s.NextAttemptAt,
+            s.Running ? null : s.LastOutput)).ToList();
         var restarts = states.Sum(s => s.Restarts);
+        var inits = InitReports();
         string phase;
         string? message;
         if (_failure is not null || states.Any(s => s.Failed))
@@ -236,12 +381,24 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             phase = "Failed";
             message = _failure ?? states.First(s => s.Failed).Message;
         }
+        else if (InitPhase(inits) is { } init)
+        {
+            (phase, message) = init;
+        }
+        else if (states.Any(s => !s.Running && s.NextAttemptAt is not null))
+        {
+            // Exited unexpectedly and waits in its restart backoff: a crash loop, named as such.
+            phase = "CrashLoop";
+            message = string.Join("; ", containers.Where(c => c.State == "crashloop").Select(c =>
+                $"{c.Name} exited with code {c.ExitCode} ({c.Restarts} restart(s)); next attempt at {c.NextAttemptAt:HH:mm:ss}Z"
+                + (c.LastOutput is { Count: > 0 } output ? $"; last output: {output[^1]}" : string.Empty)));
+        }
         else if (states.Count > 0 && states.All(s => s.Running))
         {
             phase = "Running";
             message = null;
         }
-        else if (states.Count > 0 && states.All(s => !s.Running && s.ExitCode is not null && s.Message?.Contains("restarting", StringComparison.Ordinal) != true))
+        else if (states.Count > 0 && states.All(s => !s.Running && s.ExitCode is not null && s.NextAttemptAt is null))
         {
             phase = states.All(s => s.ExitCode == 0) ? "Succeeded" : "Failed";
             message = string.Join("; ", states.Select(s => $"{s.Container.Name} {s.Message}"));
@@ -252,7 +409,20 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             message = string.Join("; ", states.Where(s => !s.Running).Select(s => $"{s.Container.Name}: {s.Message ?? "starting"}"));
         }
 
-        return new PodReport(_assignment.Pod, _assignment.Generation, phase, restarts, message, containers);
+        return new PodReport(_assignment.Pod, _assignment.Generation, phase, restarts, message, containers, InitContainers: inits.Count > 0 ? inits : null);
+    }
+
+    /// <summary>How many of a stopped container's last output lines a report carries.</summary>
+    public const int OutputLines = 5;
+
+    private static string ContainerStateText(ContainerState s) =>
+        s.Running ? "running" : s.Failed ? "failed" : s.NextAttemptAt is not null ? "crashloop" : s.ExitCode is null ? "starting" : "exited";
+
+    /// <summary>The last lines of a container's log, with runs of identical lines folded into one ("line (×3)").</summary>
+    internal static IReadOnlyList<string> LastOutput(string logFile)
+    {
+        var folded = LogFolding.Fold(RotatingLog.Tail(logFile, 50));
+        return folded.Count > OutputLines ? folded.Skip(folded.Count - OutputLines).ToList() : folded;
     }
 
     public string LogFile(string container) => Path.Combine(_directory, container + ".log");
@@ -294,9 +464,11 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         _applying.Dispose();
     }
 
-    private sealed class ContainerState(Container container, RestartBackoff backoff)
+    private sealed class ContainerState(Container container, RestartBackoff backoff, IRuntimeDriver driver)
     {
         public Container Container { get; } = container;
+
+        public IRuntimeDriver Driver { get; } = driver;
 
         public RestartBackoff Backoff { get; } = backoff;
 
@@ -317,6 +489,10 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         public DateTimeOffset? StartedAt { get; set; }
 
         public DateTimeOffset? FinishedAt { get; set; }
+
+        public DateTimeOffset? NextAttemptAt { get; set; }
+
+        public IReadOnlyList<string>? LastOutput { get; set; }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Pod}: container {Container} started (pid {Pid})")]
@@ -324,6 +500,9 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Pod}: re-adopted container {Container} (pid {Pid}) left running by the previous agent")]
     private static partial void LogAdopted(ILogger logger, string pod, string container, int pid);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "{Pod}: stopping container {Container} (pid {Pid}) that an earlier agent left running with definition {Generation}")]
+    private static partial void LogStoppingLeftover(ILogger logger, string pod, string container, int pid, string generation);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "{Pod}: container {Container} exited with code {Code}; {What}")]
     private static partial void LogExited(ILogger logger, string pod, string container, int code, string what);

@@ -126,7 +126,7 @@ public sealed class ProcessDriver : IRuntimeDriver
     }
 
     /// <summary>Re-adopts a container started by an earlier agent: watches its pid until it is gone.</summary>
-    public static ContainerHandle Adopt(int pid, long startTime) => new(pid, startTime, WatchAsync(pid, startTime));
+    public ContainerHandle Adopt(string pod, string container, int pid, long startTime, string? id) => new(pid, startTime, WatchAsync(pid, startTime));
 
     private static async Task<int> WaitAsync(Process process)
     {

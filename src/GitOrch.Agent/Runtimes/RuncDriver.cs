@@ -18,7 +18,7 @@ namespace GitOrch.Agent.Runtimes;
 /// paths, no devices, no host mounts, its own network namespace. Each weakening appears only as the
 /// pod's validated request says (validation has already checked the ClusterPolicy exception).
 /// </summary>
-public sealed class RuncDriver(string scope = "", NodeNetworking? network = null) : IRuntimeDriver
+public sealed class RuncDriver(string scope = "", NodeNetworking? network = null, bool gvisor = false) : IRuntimeDriver
 {
     private readonly NodeNetworking _network = network ?? new NodeNetworking(scope);
     private readonly ConcurrentDictionary<string, string> _pods = new(StringComparer.Ordinal);
@@ -27,13 +27,29 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
     public const long UserNamespaceBase = 100000;
     public const long UserNamespaceSize = 65536;
 
-    public string Name => "oci";
+    /// <summary>
+    /// The <c>gvisor</c> runtime: the same OCI bundle under gVisor's <c>runsc</c> (Debian's package),
+    /// with the ptrace platform (no KVM needed): the container's system calls go to gVisor's own
+    /// kernel in user space instead of the host's, a stronger sandbox than runc's.
+    /// </summary>
+    public static RuncDriver Gvisor(string scope = "", NodeNetworking? network = null) => new(scope, network, gvisor: true);
+
+    public string Name => gvisor ? "gvisor" : "oci";
 
     public static string? RuncPath => new[] { "/usr/sbin/runc", "/usr/bin/runc", "/usr/local/sbin/runc", "/usr/local/bin/runc" }.FirstOrDefault(File.Exists);
 
-    public string? Unavailable => RuncPath is null
-        ? "runc is not installed on this node (Debian: apt-get install runc)"
-        : !Posix.IsRoot ? $"runc needs root on this host, and the agent runs as uid {Environment.GetEnvironmentVariable("UID") ?? "non-root"}; run the agent as root" : null;
+    public static string? RunscPath => new[] { "/usr/sbin/runsc", "/usr/bin/runsc", "/usr/local/sbin/runsc", "/usr/local/bin/runsc" }.FirstOrDefault(File.Exists);
+
+    private string Tool => gvisor ? "runsc" : "runc";
+
+    private string? Binary => gvisor ? RunscPath : RuncPath;
+
+    /// <summary>The runtime's global flags: its state root (one per runtime), and for runsc the ptrace platform.</summary>
+    private IReadOnlyList<string> Globals => gvisor ? ["--root", RunscRoot, "--platform=ptrace"] : ["--root", RuncRoot];
+
+    public string? Unavailable => Binary is null
+        ? gvisor ? "runsc (gVisor) is not installed on this node (Debian: apt-get install runsc)" : "runc is not installed on this node (Debian: apt-get install runc)"
+        : !Posix.IsRoot ? $"{Tool} needs root on this host, and the agent runs as uid {Environment.GetEnvironmentVariable("UID") ?? "non-root"}; run the agent as root" : null;
 
     /// <summary>The container's runc id: unique per agent (its state folder), pod and container, so two agents on one host never share one.</summary>
     public static string ContainerId(string pod, string container, string scope = "") =>
@@ -57,9 +73,9 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
         var bundle = Path.Combine(launch.PodDirectory, launch.Container.Name, "bundle");
         Storage.StateFiles.Folder(Path.GetDirectoryName(bundle)!, Storage.StateFiles.TraversableFolder);
         Storage.StateFiles.Folder(bundle); // config.json holds the env values: 0700/0600
-        await RuncAsync(["delete", "--force", id], ct, ignoreErrors: true); // A leftover of a crashed agent.
+        await ExecAsync(["delete", "--force", id], ct); // A leftover of a crashed agent.
         _pods[id] = launch.Pod;
-        var network = await NetworkNamespace.SetUpAsync(_network, launch, ct);
+        var network = await NetworkNamespace.SetUpAsync(_network, launch, ct); // The pod's, found in place when an earlier container (an init container) set it up.
         var spec = Spec(launch, network, id);
         CreateMountPoints(launch.ImageRootfs, spec);
         await using (var config = new StreamWriter(new FileStream(Path.Combine(bundle, "config.json"), Storage.StateFiles.PrivateWrite(FileMode.Create))))
@@ -73,26 +89,53 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
         info.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
         info.ArgumentList.Add(launch.LogFile);
         info.ArgumentList.Add("setsid");
-        info.ArgumentList.Add(RuncPath!);
-        info.ArgumentList.Add("--root");
-        info.ArgumentList.Add(RuncRoot);
+        info.ArgumentList.Add(Binary!);
+        foreach (var global in Globals)
+        {
+            info.ArgumentList.Add(global);
+        }
+
+        if (gvisor && network is null && launch.Spec.Security?.HostNetwork != true)
+        {
+            // No pod address (no namespace of ours to join): gVisor's own network stack with loopback only.
+            info.ArgumentList.Add("--network=none");
+        }
+
         info.ArgumentList.Add("run");
         info.ArgumentList.Add("--bundle");
         info.ArgumentList.Add(bundle);
         info.ArgumentList.Add(id);
-        var process = Process.Start(info) ?? throw new RuntimeException("cannot start runc");
+        var process = Process.Start(info) ?? throw new RuntimeException($"cannot start {Tool}");
         process.StandardInput.Close();
         var pid = process.Id;
-        return new ContainerHandle(pid, Posix.StartTime(pid) ?? 0, WaitAsync(process, id), id);
+        return new ContainerHandle(pid, Posix.StartTime(pid) ?? 0, WaitAsync(process, id), id, network);
+    }
+
+    /// <summary>
+    /// Re-adopts a container an earlier agent started: watches its <c>runc run</c> process and keeps
+    /// the runc id, so stopping it later kills and deletes that container and tears down its network
+    /// namespace. A record without an id (written before ids were kept) gets the id this driver
+    /// gives the pod's container, which is the one it was started with.
+    /// </summary>
+    public ContainerHandle Adopt(string pod, string container, int pid, long startTime, string? id)
+    {
+        var runcId = string.IsNullOrEmpty(id) ? Id(pod, container) : id;
+        _pods[runcId] = pod; // Stopping it tears down the pod's network once no container uses it.
+        return new ContainerHandle(pid, startTime, ProcessDriver.WatchAsync(pid, startTime), runcId);
     }
 
     public async Task StopAsync(ContainerHandle handle, TimeSpan grace, CancellationToken ct)
     {
-        var id = handle.Id ?? string.Empty;
+        if (string.IsNullOrEmpty(handle.Id))
+        {
+            throw new ArgumentException($"the handle of process {handle.Pid} carries no runc id; the runtime that started it cannot stop it", nameof(handle));
+        }
+
+        var id = handle.Id;
         var podNamespace = _pods.ContainsKey(id) ? null : await NetworkNamespace.OfContainerAsync(id, ct);
         if (!handle.Exited.IsCompleted)
         {
-            await RuncAsync(["kill", id, "TERM"], CancellationToken.None, ignoreErrors: true);
+            await ExecAsync(["kill", id, "TERM"], CancellationToken.None);
             try
             {
                 await handle.Exited.WaitAsync(grace, ct);
@@ -100,23 +143,27 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
             catch (Exception ex) when (ex is TimeoutException || (ex is OperationCanceledException && ct.IsCancellationRequested))
             {
                 // The grace period is over, or the caller cut it short (a stop with a deadline): kill.
-                await RuncAsync(["kill", "--all", id, "KILL"], CancellationToken.None, ignoreErrors: true);
+                await ExecAsync(["kill", "--all", id, "KILL"], CancellationToken.None);
                 Posix.SignalGroup(handle.Pid, Posix.SigKill);
                 await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
             }
         }
 
-        // Clean-up always runs to the end: a half-deleted container or namespace would outlive us.
-        await RuncAsync(["delete", "--force", id], CancellationToken.None, ignoreErrors: true);
-        if (_pods.TryRemove(id, out var pod))
+        // Clean-up always runs to the end: a half-deleted container would outlive us. The pod's namespace goes in ReleasePodAsync.
+        await ExecAsync(["delete", "--force", id], CancellationToken.None);
+        if (_pods.TryRemove(id, out _))
         {
-            await NetworkNamespace.TearDownAsync(_network, pod, CancellationToken.None);
+            // The pod's namespace outlives its containers until ReleasePodAsync: its init containers
+            // and containers share one namespace (what an init container sets up there stays).
         }
         else if (podNamespace is not null)
         {
             await _network.TearDownNamespaceAsync(podNamespace, CancellationToken.None);
         }
     }
+
+    /// <summary>Removes the pod's network namespace and veth once no process of the pod runs in it (the pod stopped, or starts afresh).</summary>
+    public Task ReleasePodAsync(string pod, CancellationToken ct) => NetworkNamespace.TearDownAsync(_network, pod, CancellationToken.None);
 
     /// <summary>
     /// Mount points must exist in the root filesystem, and inside a user namespace runc cannot
@@ -148,6 +195,12 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
     }
 
     internal static string RuncRoot => "/run/gitorch-runc";
+
+    internal static string RunscRoot => "/run/gitorch-runsc";
+
+    /// <summary>Runs this driver's tool (runc or runsc) with its global flags; errors are ignored (the caller checks the state after).</summary>
+    internal Task<(int Code, string Output)> ExecAsync(IReadOnlyList<string> args, CancellationToken ct) =>
+        RunToolAsync(Binary ?? Tool, [.. Globals, .. args], ct, ignoreErrors: true);
 
     /// <summary>The OCI runtime spec for one container.</summary>
     public static JsonObject Spec(ContainerLaunch launch, string? networkNamespace, string? id = null)
@@ -332,11 +385,12 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
         }
     }
 
-    internal static async Task<(int Code, string Output)> RuncAsync(IReadOnlyList<string> args, CancellationToken ct, bool ignoreErrors = false)
+    internal static Task<(int Code, string Output)> RuncAsync(IReadOnlyList<string> args, CancellationToken ct, bool ignoreErrors = false) =>
+        RunToolAsync(RuncPath ?? "runc", ["--root", RuncRoot, .. args], ct, ignoreErrors);
+
+    private static async Task<(int Code, string Output)> RunToolAsync(string binary, IReadOnlyList<string> args, CancellationToken ct, bool ignoreErrors)
     {
-        var info = new ProcessStartInfo(RuncPath ?? "runc") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-        info.ArgumentList.Add("--root");
-        info.ArgumentList.Add(RuncRoot);
+        var info = new ProcessStartInfo(binary) { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in args)
         {
             info.ArgumentList.Add(arg);
@@ -348,7 +402,7 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
         await process.WaitForExitAsync(ct);
         if (process.ExitCode != 0 && !ignoreErrors)
         {
-            throw new RuntimeException($"runc {args[0]} failed: {(await error).Trim()}");
+            throw new RuntimeException($"{Path.GetFileName(binary)} {string.Join(' ', args.Where(a => !a.StartsWith('-')).Take(1))} failed: {(await error).Trim()}");
         }
 
         return (process.ExitCode, await output);

@@ -12,19 +12,29 @@ internal static class AgentCommand
 {
     public static Command Create()
     {
-        var server = CommonOptions.Server();
+        var server = new Option<string>("--server")
+        {
+            Description = $"The controller's node endpoint, https://HOST:7781 (gRPC with mutual TLS); several, comma-separated, are tried in turn",
+            HelpName = "URL",
+            DefaultValueFactory = _ => Controller.ControllerOptions.DefaultAgentListenUp,
+        };
+        var join = new Option<string?>("--join") { Description = "A join token (gitorch node token prints one); needed only on the first start, until the agent holds a node certificate", HelpName = "TOKEN" };
         var node = new Option<string>("--node") { Description = "This node's name", Required = true, HelpName = "NAME" };
         var state = new Option<string>("--state") { Description = "The agent's state folder (desired pods, logs, image store)", DefaultValueFactory = _ => ".gitorch/agent", HelpName = "DIR" };
         var labels = new Option<string?>("--labels") { Description = "Node labels for nodeSelector, k=v,k=v", HelpName = "k=v,..." };
         var capacity = new Option<string?>("--capacity") { Description = "What pods may reserve, cpu=2,memory=4Gi (default: the machine)", HelpName = "cpu=N,memory=Q" };
-        var listen = new Option<string>("--listen") { Description = "Where to serve container logs to the controller", DefaultValueFactory = _ => "http://127.0.0.1:0", HelpName = "URL" };
         var address = new Option<string?>("--address") { Description = "The address other nodes reach this node at (the next hop of their route to its pods' /64); default: the local address it reaches the controller from", HelpName = "ADDR" };
         var netns = new Option<string?>("--netns") { Description = "Keep the node's pod network (veths, routes, forwarding, egress) in this named network namespace instead of the agent's own", HelpName = "NAME" };
-        var command = new Command("agent", "Run a node agent: keep this node's pods running, report to the controller") { server, node, state, labels, capacity, listen, address, netns };
+        var command = new Command("agent", "Run a node agent: keep this node's pods running, report to the controller") { server, join, node, state, labels, capacity, address, netns };
         command.SetAction(async (parse, ct) =>
         {
-            var options = Options(parse.GetRequiredValue(server), parse.GetRequiredValue(node), parse.GetRequiredValue(state), parse.GetValue(labels), parse.GetValue(capacity), parse.GetRequiredValue(listen))
-                with { UnderlayAddress = Address(parse.GetValue(address)), NetworkNamespace = Netns(parse.GetValue(netns)) };
+            var options = Options(parse.GetRequiredValue(server), parse.GetRequiredValue(node), parse.GetRequiredValue(state), parse.GetValue(labels), parse.GetValue(capacity))
+                with
+                {
+                    JoinToken = parse.GetValue(join) ?? (Environment.GetEnvironmentVariable(JoinVariable) is { Length: > 0 } env ? env : null),
+                    UnderlayAddress = Address(parse.GetValue(address)),
+                    NetworkNamespace = Netns(parse.GetValue(netns)),
+                };
             using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
             {
                 o.SingleLine = true;
@@ -36,7 +46,11 @@ internal static class AgentCommand
             {
                 await agent.RunAsync(ct);
             }
-            catch (InvalidOperationException ex) when (ex.Message.Contains("in use by another agent", StringComparison.Ordinal))
+            catch (InvalidOperationException ex)
+            {
+                throw new CliException(ex.Message);
+            }
+            catch (GitOrch.Agent.Trust.JoinException ex)
             {
                 throw new CliException(ex.Message);
             }
@@ -50,14 +64,17 @@ internal static class AgentCommand
         return command;
     }
 
-    internal static AgentOptions Options(string server, string node, string state, string? labels, string? capacity, string listen)
+    /// <summary>The environment variable that may hold the join token (so that it stays out of the process list).</summary>
+    public const string JoinVariable = "GITORCH_JOIN_TOKEN";
+
+    internal static AgentOptions Options(string server, string node, string state, string? labels, string? capacity)
     {
         if (!System.Text.RegularExpressions.Regex.IsMatch(node, "^[a-z0-9]([-a-z0-9]*[a-z0-9])?$") || node.Length > 63)
         {
             throw new CliException($"--node \"{node}\" is not a DNS-1123 label (lowercase letters, digits and '-', at most 63 characters)");
         }
 
-        var options = new AgentOptions { Server = Urls.Require(server, "--server"), Node = node, StateDir = state, Labels = Pairs(labels, "--labels"), Listen = Urls.Require(listen, "--listen") };
+        var options = new AgentOptions { Server = string.Join(',', server.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(s => Urls.Require(s, "--server"))), Node = node, StateDir = state, Labels = Pairs(labels, "--labels") };
         foreach (var (key, value) in Pairs(capacity, "--capacity"))
         {
             try

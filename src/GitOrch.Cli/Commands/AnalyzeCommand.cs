@@ -20,7 +20,7 @@ internal static class AnalyzeCommand
         chain.SetAction(async (parse, ct) =>
         {
             var obj = ObjectName.Parse(WhyCommand.WithKind(parse.GetRequiredValue(pod)), parse.GetValue(ns));
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var writer = parse.InvocationConfiguration.Output;
             var json = await client.GetJsonAsync(obj.Path("/critical-chain"), ct);
             if (parse.GetValue(output) == OutputFormat.Json)

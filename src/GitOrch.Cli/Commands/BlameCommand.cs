@@ -21,7 +21,7 @@ internal static class BlameCommand
         command.SetAction(async (parse, ct) =>
         {
             var obj = ObjectName.Parse(parse.GetRequiredValue(target), parse.GetValue(ns));
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var path = obj.Path("/blame", "field=" + Uri.EscapeDataString(parse.GetRequiredValue(field)));
             var writer = parse.InvocationConfiguration.Output;
             if (parse.GetValue(output) == OutputFormat.Json)

@@ -21,7 +21,7 @@ internal static class DiffCommand
         command.SetAction(async (parse, ct) =>
         {
             var obj = ObjectName.Parse(parse.GetRequiredValue(target), parse.GetValue(ns));
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var path = obj.Path("/diff", $"from={parse.GetValue(from)}&to={parse.GetValue(to)}");
             var writer = parse.InvocationConfiguration.Output;
             if (parse.GetValue(output) == OutputFormat.Json)

@@ -26,7 +26,7 @@ internal static class GetCommand
         command.SetAction(async (parse, ct) =>
         {
             var resolved = Kinds.Resolve(parse.GetRequiredValue(kind)) ?? throw new CliException($"unknown kind \"{parse.GetValue(kind)}\"; use one of: {string.Join(", ", Kinds.All)}");
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var writer = parse.InvocationConfiguration.Output;
             var json = parse.GetValue(output) == OutputFormat.Json;
             if (parse.GetValue(name) is { } one)
@@ -46,6 +46,12 @@ internal static class GetCommand
                 }
 
                 Print([model.Summary], writer, Kinds.IsNamespaced(resolved));
+                if (resolved == Kinds.Pod && model.Object.TryGetProperty("status", out var status) && status.TryGetProperty("containers", out var containers)
+                    && containers.ValueKind == JsonValueKind.Array)
+                {
+                    ContainerDetails.Print(containers.Deserialize<List<GitOrch.Core.AgentApi.ContainerReport>>(ApiClient.Json), writer, DateTimeOffset.UtcNow);
+                }
+
                 return ExitCodes.Ok;
             }
 
@@ -85,7 +91,8 @@ internal static class GetCommand
             var updated = o.UpdatedAt.ToString("yyyy-MM-dd HH:mm:ss", CultureInfo.InvariantCulture);
             if (namespaced)
             {
-                table.Add(o.Namespace, o.Name, version, o.Phase ?? (o.Kind == Kinds.Pod ? "Pending" : null),
+                var phase = o.Phase ?? (o.Kind == Kinds.Pod ? "Pending" : null);
+                table.Add(o.Namespace, o.Name, version, o.InitStep is { } init ? $"{phase} ({init})" : phase,
                     o.Kind == Kinds.Pod ? o.Restarts.ToString(CultureInfo.InvariantCulture) : null, o.Node, o.LastChanger, updated);
             }
             else

@@ -37,12 +37,12 @@ internal static class GitHubCommand
                 var local = parse.GetRequiredValue(repo);
                 await EnsureCommitsAsync(local, number, pull.Base.Sha, pull.Head.Sha, ct);
                 var plan = await PlanBuilder.BuildAsync(local, pull.Base.Sha, pull.Head.Sha, parse.GetValue(path), ct);
-                await github.CommentAsync(number, PlanRenderer.Markdown(plan), ct);
+                var updated = await github.CommentAsync(number, PlanRenderer.Markdown(plan), ct);
                 var (state, description) = !plan.Valid ? ("failure", "invalid: merging would be rejected")
                     : plan.Approvals.Count > 0 ? ("pending", $"needs approval from {string.Join(", ", plan.Approvals.SelectMany(a => a.Approvers).Distinct())}")
                     : ("success", PlanRenderer.Summary(plan));
                 await github.StatusAsync(pull.Head.Sha, state, description, ct);
-                await parse.InvocationConfiguration.Output.WriteLineAsync($"Posted the plan on {options.Repository}#{number} and set gitorch/plan to {state} on {pull.Head.Sha[..12]}.");
+                await parse.InvocationConfiguration.Output.WriteLineAsync($"{(updated ? "Updated the plan comment" : "Posted the plan")} on {options.Repository}#{number} and set gitorch/plan to {state} on {pull.Head.Sha[..12]}.");
                 return ExitCodes.Ok;
             }
             catch (Exception ex) when (ex is ForgeException or PlanException or GitException)

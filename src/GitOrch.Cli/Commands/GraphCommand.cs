@@ -20,7 +20,7 @@ internal static class GraphCommand
         command.SetAction(async (parse, ct) =>
         {
             var obj = ObjectName.Parse(WhyCommand.WithKind(parse.GetRequiredValue(pod)), parse.GetValue(ns));
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var graph = await client.GetAsync<GraphModel>(obj.Path("/graph"), ct);
             var writer = parse.InvocationConfiguration.Output;
             if (parse.GetValue(format) == "dot")

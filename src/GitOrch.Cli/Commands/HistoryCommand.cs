@@ -27,7 +27,7 @@ internal static class HistoryCommand
                 parse.GetValue(changer) is { } c ? "changer=" + Uri.EscapeDataString(c) : null,
                 parse.GetValue(exclude) is { } x ? "excludeChanger=" + Uri.EscapeDataString(x) : null,
             }.Where(q => q is not null));
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var path = obj.Path("/history", query);
             var writer = parse.InvocationConfiguration.Output;
             if (parse.GetValue(output) == OutputFormat.Json)

@@ -21,7 +21,7 @@ internal static class LogsCommand
         command.SetAction(async (parse, ct) =>
         {
             var obj = ObjectName.Parse(WhyCommand.WithKind(parse.GetRequiredValue(pod)), parse.GetValue(ns));
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var writer = parse.InvocationConfiguration.Output;
             if (parse.GetValue(container) is { } name)
             {

@@ -16,7 +16,7 @@ internal static class LoopsCommand
         var command = new Command("loops", "Registered control loops: owns, reads, step placement, selector") { server, output };
         command.SetAction(async (parse, ct) =>
         {
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var writer = parse.InvocationConfiguration.Output;
             var json = await client.GetJsonAsync("api/v1/loops", ct);
             if (parse.GetValue(output) == OutputFormat.Json)

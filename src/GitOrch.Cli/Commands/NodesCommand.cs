@@ -17,7 +17,7 @@ internal static class NodesCommand
         var command = new Command("nodes", "Nodes, their health and their pods") { server, output };
         command.SetAction(async (parse, ct) =>
         {
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var json = await client.GetJsonAsync("api/v1/nodes", ct);
             var writer = parse.InvocationConfiguration.Output;
             if (parse.GetValue(output) == OutputFormat.Json)
@@ -62,7 +62,7 @@ internal static class NodesCommand
         var dead = new Command("dead", "Declare a lost node dead: all its pods (best-effort ones too) are rescheduled") { name, server };
         dead.SetAction(async (parse, ct) =>
         {
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var answer = await client.PostAsync<JsonElement>($"api/v1/nodes/{Uri.EscapeDataString(parse.GetRequiredValue(name))}/dead", ct);
             var moved = answer.GetProperty("rescheduled").EnumerateArray().Select(p => p.GetString()).ToList();
             if (answer.TryGetProperty("warning", out var warning) && warning.ValueKind == System.Text.Json.JsonValueKind.String)
@@ -75,6 +75,6 @@ internal static class NodesCommand
                 : $"Node {parse.GetValue(name)} is declared dead; rescheduling {string.Join(", ", moved)}.");
             return ExitCodes.Ok;
         });
-        return new Command("node", "Operate on a node") { dead };
+        return new Command("node", "Operate on a node, or let a new one join") { dead, TokenCommand.CreateJoin() };
     }
 }

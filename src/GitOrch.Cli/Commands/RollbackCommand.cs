@@ -30,7 +30,7 @@ internal static class RollbackCommand
         {
             var obj = ObjectName.Parse(parse.GetRequiredValue(target), parse.GetValue(ns));
             var version = parse.GetValue(to);
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var current = await client.GetAsync<ObjectModel>(obj.Path(), ct);
             var labels = JObject.Parse(current.Object.GetRawText())["metadata"]?["labels"] as JObject;
             if (labels?[PinnedDeploymentLabel] is { } owner)

@@ -17,7 +17,7 @@ internal static class StatusCommand
         var command = new Command("status", "Commits applied and rejected (with diagnostics), objects and nodes") { server, output, limit };
         command.SetAction(async (parse, ct) =>
         {
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var path = $"api/v1/status?limit={parse.GetValue(limit)}";
             var writer = parse.InvocationConfiguration.Output;
             if (parse.GetValue(output) == OutputFormat.Json)

@@ -8,7 +8,7 @@ using GitOrch.Controller.Ui;
 namespace GitOrch.Cli.Commands;
 
 /// <summary>
-/// <c>gitorch ui</c>: asks the controller for a single-use login code (with this user's credential)
+/// <c>gitorch ui</c>: asks the controller for a single-use login code (with this user's credential, found as for every verb)
 /// and prints the login URL of the web view; opens it in a browser when one is available
 /// (<c>xdg-open</c> with a display). Never fails because no browser could be opened.
 /// </summary>
@@ -23,10 +23,9 @@ internal static class UiCommand
         var command = new Command("ui", "Print a single-use login URL for the web view (and open it when a browser is available)") { server, noOpen };
         command.SetAction(async (parse, ct) =>
         {
-            var address = parse.GetRequiredValue(server).Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).First();
-            using var client = new ApiClient(address);
+            using var client = ApiClient.For(parse, server); // The same credential resolution as every verb.
             var login = await client.PostAsync<UiLoginModel>(UiEndpoints.MintPath, ct);
-            var url = address.TrimEnd('/') + login.Path;
+            var url = client.Server.TrimEnd('/') + login.Path; // The replica that answered.
             var writer = parse.InvocationConfiguration.Output;
             await writer.WriteLineAsync(url);
             var minutes = Math.Max(1, (int)Math.Round((login.ExpiresAt - DateTimeOffset.UtcNow).TotalMinutes));

@@ -25,7 +25,13 @@ internal static class UpCommand
         var path = new Option<string?>("--path") { Description = "Folder of the repo that holds the manifests", HelpName = "P" };
         var branch = new Option<string?>("--branch") { Description = "Branch to follow (default: the current branch, or main for a URL)" };
         var state = new Option<string>("--state") { Description = "State folder (SQLite store, lock)", DefaultValueFactory = _ => ".gitorch", HelpName = "DIR" };
-        var listen = new Option<string>("--listen") { Description = "Address of the HTTP API", DefaultValueFactory = _ => ControllerOptions.DefaultListen, HelpName = "URL" };
+        var listen = new Option<string>("--listen") { Description = "Address of the HTTPS API", DefaultValueFactory = _ => ControllerOptions.DefaultListen, HelpName = "URL" };
+        var agentListen = new Option<string>("--agent-listen")
+        {
+            Description = "Address of the node protocol (gRPC with mutual TLS) that agents join",
+            DefaultValueFactory = _ => withLocalNode ? ControllerOptions.DefaultAgentListenUp : ControllerOptions.DefaultAgentListenController,
+            HelpName = "URL",
+        };
         var poll = new Option<double>("--poll") { Description = "Seconds between polls of the branch", DefaultValueFactory = _ => 5, HelpName = "SECONDS" };
         var secretFile = new Option<string?>("--webhook-secret-file") { Description = $"File holding the push webhook's shared secret (or set {SecretVariable})", HelpName = "FILE" };
         var node = new Option<string?>("--node") { Description = "Name of the local node (default: the host name)", HelpName = "NAME" };
@@ -40,6 +46,7 @@ internal static class UpCommand
         command.Add(branch);
         command.Add(state);
         command.Add(listen);
+        command.Add(agentListen);
         command.Add(poll);
         command.Add(secretFile);
         forge.AddTo(command);
@@ -58,6 +65,7 @@ internal static class UpCommand
                 Branch = parse.GetValue(branch),
                 StateDir = parse.GetRequiredValue(state),
                 Listen = Urls.Require(parse.GetRequiredValue(listen), "--listen"),
+                AgentListen = Urls.Require(parse.GetRequiredValue(agentListen), "--agent-listen"),
                 Poll = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(poll))),
                 WebhookSecret = ReadSecret(parse.GetValue(secretFile)),
                 Nodes = withLocalNode ? [NodeInfo.Local(parse.GetValue(node))] : [],
@@ -88,7 +96,22 @@ internal static class UpCommand
         }
         catch (IOException ex) when (ex.Message.Contains("address", StringComparison.OrdinalIgnoreCase))
         {
-            throw new CliException($"cannot listen on {options.Listen} ({ex.Message}); another process uses it: stop it or give --listen another address");
+            throw new CliException($"cannot listen on {options.Listen} or {options.AgentListen} ({ex.Message}); another process uses it: stop it or give --listen / --agent-listen another address");
+        }
+        catch (ArgumentException ex)
+        {
+            throw new CliException(ex.Message);
+        }
+
+        // The same user's CLI finds this controller with no flags: its context becomes current.
+        var configPath = Client.UserConfig.DefaultPath();
+        try
+        {
+            Client.UserConfig.AddCurrent(configPath, host.AdminCredentials);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException or CliException)
+        {
+            await output.WriteLineAsync($"gitorch: warning: could not add this controller to {configPath} ({ex.Message}); use --credentials {host.AdminCredentialsPath}");
         }
 
         await using (host)
@@ -102,7 +125,7 @@ internal static class UpCommand
                 o.SingleLine = true;
                 o.TimestampFormat = "HH:mm:ss ";
             }));
-            if (options.Nodes.FirstOrDefault() is { } local)
+            if (options.Nodes.FirstOrDefault() is { } local && host.AgentAddress is { } agentAddress)
             {
                 if (!OperatingSystem.IsWindows())
                 {
@@ -112,11 +135,15 @@ internal static class UpCommand
                     File.SetUnixFileMode(options.StateDir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute | UnixFileMode.GroupExecute | UnixFileMode.OtherExecute);
                 }
 
+                // The local agent follows the same rules as any other (gRPC, mutual TLS, pinned CA);
+                // it needs no join: the controller issues its node certificate directly.
+                var agentState = Path.Combine(options.StateDir, "agent");
+                LocalNodeIdentity(agentState, local.Name, host.Pki);
                 agent = new GitOrch.Agent.NodeAgent(new GitOrch.Agent.AgentOptions
                 {
-                    Server = host.Address,
+                    Server = agentAddress,
                     Node = local.Name,
-                    StateDir = Path.Combine(options.StateDir, "agent"),
+                    StateDir = agentState,
                     CpuMillis = local.CpuMillis,
                     MemoryBytes = local.MemoryBytes,
                     Labels = local.Labels,
@@ -127,6 +154,11 @@ internal static class UpCommand
             var status = host.Controller.Status;
             await output.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
                 $"gitorch: following {status.Repo} (branch {status.Branch}{(status.Path.Length > 0 ? ", path " + status.Path : string.Empty)}); API on {host.Address}; state in {status.StateDir}"));
+            await output.WriteLineAsync($"gitorch: admin credentials in {host.AdminCredentialsPath}; context {Client.UserConfig.ContextName(host.Address)} is current in {configPath}");
+            if (host.AgentAddress is { } nodes)
+            {
+                await output.WriteLineAsync($"gitorch: nodes join at {nodes} (gitorch node token prints a join token)");
+            }
             foreach (var n in options.Nodes)
             {
                 await output.WriteLineAsync($"gitorch: local node {n.Name} ({n.CpuMillis}m cpu, {n.MemoryBytes / (1024 * 1024)}Mi memory)");
@@ -187,6 +219,30 @@ internal static class UpCommand
         }
 
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Gives the local agent a node certificate from this cluster's CA, unless it holds a valid one for this node already.</summary>
+    private static void LocalNodeIdentity(string agentState, string node, GitOrch.Controller.Trust.ClusterPki pki)
+    {
+        if (GitOrch.Agent.Trust.AgentIdentity.Exists(agentState))
+        {
+            try
+            {
+                using var identity = GitOrch.Agent.Trust.AgentIdentity.Load(agentState);
+                if (identity.Node == node && identity.Ca.RawData.AsSpan().SequenceEqual(pki.Ca.RawData)
+                    && GitOrch.Contracts.Trust.CaTrust.ChainsTo(identity.Certificate, pki.Ca, GitOrch.Contracts.Trust.CaTrust.ClientAuth, out _))
+                {
+                    return;
+                }
+            }
+            catch (InvalidOperationException)
+            {
+                // Unreadable: issue a new one.
+            }
+        }
+
+        using var certificate = pki.IssueNodeCertificate(node);
+        GitOrch.Agent.Trust.AgentIdentity.Save(agentState, pki.CaPem, certificate);
     }
 
     private static string? ReadSecret(string? file)

@@ -2,6 +2,7 @@ using System.CommandLine;
 using GitOrch.Cli.Output;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
+using GitOrch.Core.Schema;
 using GitOrch.Core.Validation;
 
 namespace GitOrch.Cli.Commands;
@@ -37,8 +38,11 @@ internal static class ValidateCommand
             throw new CliException($"{path}: no such file or folder; give the path of a config repo or a manifest file");
         }
 
+        // The schemas compile on another core while the files are found and read.
+        var schemas = Task.Run(SchemaRegistry.CompileAll);
         var readDiagnostics = new List<Diagnostic>();
-        var files = ManifestDirectory.Load(path, readDiagnostics);
+        var files = ManifestDirectory.Load(path, readDiagnostics); // files load in parallel (LoadAll)
+        schemas.Wait();
         var result = ManifestValidator.Validate(files, readDiagnostics);
 
         if (format == OutputFormat.Json)

@@ -25,7 +25,7 @@ internal static class WhyCommand
         command.SetAction(async (parse, ct) =>
         {
             var obj = ObjectName.Parse(WithKind(parse.GetRequiredValue(pod)), parse.GetValue(ns));
-            using var client = new ApiClient(parse.GetRequiredValue(server));
+            using var client = ApiClient.For(parse, server);
             var json = await client.GetJsonAsync(obj.Path("/workflow"), ct);
             var why = json.Deserialize<WhyModel>(ApiClient.Json)!;
             var writer = parse.InvocationConfiguration.Output;
@@ -56,6 +56,7 @@ internal static class WhyCommand
             : why.Running
             ? t.Green($"{obj.Display} is running{where}{restarts}.")
             : t.Red($"{obj.Display} is not running (phase {why.Phase}{where}{restarts})."));
+        ContainerDetails.Print(why.Containers, w, now);
         w.WriteLine($"Transaction {report.Transaction}{(report.Commit is null ? string.Empty : $" for commit {report.Commit[..12]}")}: {report.State}, started {Time(report.CreatedAt)}.");
 
         if (why.Running)
@@ -72,7 +73,8 @@ internal static class WhyCommand
             var attempts = b.Attempts == 0 ? string.Empty
                 : b.Failures > 0 ? $", attempt {b.Attempts} ({b.Failures} of {b.MaxAttempts} allowed failures)"
                 : $", attempt {b.Attempts}";
-            w.WriteLine($"  state    {Colour(t, b.State)} for {Duration(now - (b.Since ?? now))}{attempts}");
+            var next = b.NextAttemptAt is { } at && at > now ? $", next attempt in {Duration(at - now)}" : string.Empty;
+            w.WriteLine($"  state    {Colour(t, b.State)} for {Duration(now - (b.Since ?? now))}{attempts}{next}");
             if (b.Message is not null)
             {
                 var lines = Wrap.Lines(b.Message, t.Width, 11).ToList();
@@ -117,7 +119,7 @@ internal static class WhyCommand
         foreach (var u in report.Units)
         {
             var took = u.StartedAt is null ? "-" : Duration((u.EndedAt ?? now) - u.StartedAt.Value);
-            var message = u.Message is null ? "-" : u.Message.Length > 40 ? u.Message[..39] + "…" : u.Message;
+            var message = u.Message is null ? "-" : u.Message.ReplaceLineEndings(" ") is var m && m.Length > 40 ? m[..39] + "…" : m;
             table.Add(u.Name, u.State, u.StartedAt is null ? "-" : Time(u.StartedAt.Value), took, u.Type == "target" ? "target" : u.Owner, message);
         }
 

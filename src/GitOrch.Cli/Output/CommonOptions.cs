@@ -30,12 +30,12 @@ internal static class CommonOptions
         return option;
     }
 
-    /// <summary>--server URL, default $GITORCH_SERVER or http://127.0.0.1:7780.</summary>
+    /// <summary>--server URL[,URL...], default $GITORCH_SERVER, else the server of the credentials in use (empty here).</summary>
     public static Option<string> Server() => new("--server")
     {
-        Description = $"The controller's API (default ${ServerVariable} or {Controller.ControllerOptions.DefaultListen})",
+        Description = $"The controller's API; several URLs, comma-separated, are tried in turn (default ${ServerVariable}, else the server of the credentials: --credentials, $GITORCH_CREDENTIALS, or the current context of ~/.config/gitorch/config)",
         HelpName = "URL",
-        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } env ? env : Controller.ControllerOptions.DefaultListen,
+        DefaultValueFactory = _ => Environment.GetEnvironmentVariable(ServerVariable) is { Length: > 0 } env ? env : string.Empty,
     };
 
     /// <summary>-n/--namespace, default "default".</summary>

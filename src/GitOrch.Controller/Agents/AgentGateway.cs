@@ -34,6 +34,9 @@ public sealed class AgentGateway : IDisposable
             """);
     }
 
+    /// <summary>The log channels that connected agents hold open (container logs travel on them).</summary>
+    public NodeLogChannels Logs { get; } = new();
+
     /// <summary>Programs a pod on a node (durably). Returns false when the node already has that generation.</summary>
     public bool Assign(string node, PodAssignment pod)
     {
@@ -147,6 +150,15 @@ public sealed class AgentGateway : IDisposable
     public event Action<string, PodReport>? PodReportChanged;
 
     /// <summary>Records an agent's heartbeat: registers the node (back as schedulable) and keeps its report.</summary>
+    /// <summary>The state folder node <paramref name="node"/>'s agent last reported (its image store is STATE/images), or null.</summary>
+    public string? StateDirOf(string node)
+    {
+        lock (_gate)
+        {
+            return _reports.TryGetValue(node, out var report) ? report.StateDir : null;
+        }
+    }
+
     public void Heartbeat(NodeHeartbeat heartbeat)
     {
         _nodes.Register(new NodeInfo(heartbeat.Node, heartbeat.Labels, heartbeat.CpuMillis, heartbeat.MemoryBytes));
@@ -168,7 +180,8 @@ public sealed class AgentGateway : IDisposable
 
     private static bool Differs(PodReport a, PodReport b) =>
         a.Phase != b.Phase || a.Restarts != b.Restarts || a.Generation != b.Generation
-        || !a.Containers.Select(c => (c.Name, c.State, c.Pid)).SequenceEqual(b.Containers.Select(c => (c.Name, c.State, c.Pid)));
+        || !a.Containers.Select(c => (c.Name, c.State, c.Pid)).SequenceEqual(b.Containers.Select(c => (c.Name, c.State, c.Pid)))
+        || !(a.InitContainers ?? []).Select(i => (i.Name, i.State, i.Attempts)).SequenceEqual((b.InitContainers ?? []).Select(i => (i.Name, i.State, i.Attempts)));
 
     public PodReport? Report(string node, string pod)
     {

@@ -57,6 +57,11 @@ public sealed partial class StatusIngestion : IDisposable
             Set(status, "phase", report.Phase, changed);
             Set(status, "restarts", report.Restarts, changed);
             Set(status, "containers", Loops.Runtime.ContainersJson(report.Containers), changed);
+            if (report.InitContainers is { } inits)
+            {
+                Set(status, "initContainers", Loops.Runtime.InitContainersJson(inits), changed);
+            }
+
             return changed;
         });
         if (written.IsRefused)

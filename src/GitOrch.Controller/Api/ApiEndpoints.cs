@@ -91,9 +91,31 @@ public static class ApiEndpoints
 
         api.MapPost("/sync", async (ControllerService controller, CancellationToken ct) =>
         {
+            controller.RecheckApprovals(); // A commit waiting for an approval is asked again now.
             var ok = await controller.SyncOnceAsync(ct);
             return ok ? Results.Ok(controller.Status) : Results.Json(new ErrorModel(controller.Status.LastError ?? "sync failed"), statusCode: 502);
         });
+
+        api.MapPost("/objects/{kind}/{name}/retry", (ControllerService controller, HistoryStore store, string kind, string name, string? @namespace) =>
+            WithObject(store, kind, name, @namespace, (obj, _) =>
+            {
+                if (controller.Retry(obj) is { } retried)
+                {
+                    return Results.Ok(new RetryModel(obj.Key, retried));
+                }
+
+                var head = controller.Status.Head is { } sha ? store.FindCommit(sha) : null;
+                if (head is not null && Reconcile.Reconciler.WaitsForApproval(head))
+                {
+                    var why = head.Diagnostics.First(d => d.IsError);
+                    return Results.Conflict(new ErrorModel($"commit {head.Sha[..12]} still waits for an approval, re-checked just now: {why.Message}"));
+                }
+
+                var transaction = controller.Workflows.Engine.Current(obj);
+                return Results.Conflict(new ErrorModel(transaction is null
+                    ? $"{obj.Display} has no workflow to retry"
+                    : $"{obj.Display} has nothing to retry: no unit of its transaction {transaction.Id} ({transaction.State}) failed"));
+            }));
 
         api.MapPost("/webhooks/git", async (Sync.SyncLoop sync, HttpRequest request, CancellationToken ct) =>
         {
@@ -109,9 +131,17 @@ public static class ApiEndpoints
                 return Results.Json(new ErrorModel($"invalid or missing {WebhookSignature.Header}: sign the body with HMAC-SHA256 and the shared secret"), statusCode: 401);
             }
 
-            sync.Trigger();
+            if (request.Headers["X-GitHub-Event"] == "pull_request_review")
+            {
+                sync.RecheckApprovals(); // An approval may have arrived for a commit that waits for one.
+            }
+            else
+            {
+                sync.Trigger();
+            }
+
             return Results.Accepted(value: new { accepted = true });
-        });
+        }).AllowAnonymous(); // Its credential is the HMAC signature.
     }
 
     private static IResult WithObject(HistoryStore store, string kind, string name, string? ns, Func<ObjectRef, StoredObject, IResult> then)
@@ -148,6 +178,14 @@ public static class ApiEndpoints
         var json = JObject.Parse(o.ObjectJson);
         return new ObjectSummaryModel(o.Ref.Kind, o.Ref.Namespace, o.Ref.Name, o.Version, o.LastChanger, o.UpdatedAt,
             json["status"]?["phase"]?.ToString(), json["status"]?["nodeName"]?.ToString(), o.File,
-            json["status"]?["restarts"] is JValue { Type: JTokenType.Integer } restarts ? (int)restarts : 0);
+            json["status"]?["restarts"] is JValue { Type: JTokenType.Integer } restarts ? (int)restarts : 0,
+            InitStep(json));
     }
+
+    /// <summary>The init container a pod that is not running waits on (running, waiting or in its backoff), as its workflow step's name.</summary>
+    private static string? InitStep(JObject pod) =>
+        pod["status"]?["phase"]?.ToString() is "Pending" or "CrashLoop" or "Failed" or null
+        && (pod["status"]?["initContainers"] as JArray)?.FirstOrDefault(i => i["state"]?.ToString() != "done")?["name"]?.ToString() is { } name
+            ? Workflow.Planning.TransactionPlanner.InitStepName(name)
+            : null;
 }

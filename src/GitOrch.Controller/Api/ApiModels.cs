@@ -18,7 +18,8 @@ public sealed record StatusModel(ControllerStatus Controller, IReadOnlyList<Comm
 
 public sealed record NodeModel(string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes);
 
-public sealed record ObjectSummaryModel(string Kind, string Namespace, string Name, int Version, string LastChanger, DateTimeOffset UpdatedAt, string? Phase, string? Node, string? File, int Restarts = 0);
+/// <summary>An object in a listing. <c>InitStep</c>: while a pod's init containers are not all done, the step it waits on (<c>init:NAME</c>).</summary>
+public sealed record ObjectSummaryModel(string Kind, string Namespace, string Name, int Version, string LastChanger, DateTimeOffset UpdatedAt, string? Phase, string? Node, string? File, int Restarts = 0, string? InitStep = null);
 
 public sealed record ObjectModel(ObjectSummaryModel Summary, JsonElement Object);
 
@@ -29,3 +30,6 @@ public sealed record DiffModel(string Object, int From, int To, string Diff);
 public sealed record BlameModel(string Object, string Field, int Version, string Changer, string Kind, string? SourceCommit, DateTimeOffset CreatedAt, JsonElement? Value);
 
 public sealed record ErrorModel(string Error);
+
+/// <summary>What <c>POST /objects/{kind}/{name}/retry</c> did.</summary>
+public sealed record RetryModel(string Object, string Message);

@@ -1,7 +1,9 @@
 using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Agents;
 using GitOrch.Core.AgentApi;
+using System.Text.Json;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Logs;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Analysis;
@@ -14,9 +16,11 @@ using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Api;
 
-/// <summary>Workflows (why, logs, graph, critical chain), the loop registry, and the agent API.</summary>
+/// <summary>Workflows (why, logs, graph, critical chain), the loop registry, nodes and their pods' logs.</summary>
 public static class WorkflowEndpoints
 {
+    private static readonly JsonSerializerOptions ContainerJson = new(JsonSerializerDefaults.Web);
+
     public static void Map(IEndpointRouteBuilder app)
     {
         var api = app.MapGroup("/api/v1");
@@ -25,7 +29,9 @@ public static class WorkflowEndpoints
             WithTransaction(engine, store, kind, name, @namespace, (obj, t) =>
             {
                 var logs = engine.Logs(obj, 2000, t.Id);
-                var report = WorkflowAnalysis.Report(t, step => logs.Where(l => l.Step == step).TakeLast(5).ToList());
+                // Repeated identical lines (a step polling the same answer) read once, with a count.
+                var report = WorkflowAnalysis.Report(t, step => LogFolding.Fold(
+                    logs.Where(l => l.Step == step), l => l.Level + " " + l.Message, (l, n) => n == 1 ? l : l with { Message = $"{l.Message} (×{n})" }).TakeLast(5).ToList());
                 var status = store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"] : null;
                 if (obj.Kind != Kinds.Pod)
                 {
@@ -38,9 +44,12 @@ public static class WorkflowEndpoints
 
                 var phase = status?["phase"]?.ToString();
                 var restarts = status?["restarts"] is JValue { Type: JTokenType.Integer } r ? (int)r : 0;
+                var containers = status?["containers"] is JArray list
+                    ? JsonSerializer.Deserialize<List<ContainerReport>>(list.ToString(Newtonsoft.Json.Formatting.None), ContainerJson)
+                    : null;
                 var node = status?["nodeName"]?.ToString();
                 var podNetwork = node is null ? null : NetworkOf(agents, network, node, obj, status);
-                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, node, podNetwork));
+                return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, node, podNetwork, containers));
             }));
 
         api.MapGet("/objects/{kind}/{name}/logs", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace, int? limit) =>
@@ -66,21 +75,6 @@ public static class WorkflowEndpoints
                 l.Source?.Location.ToString())).ToList());
         });
 
-        // The agent API: heartbeats in, desired pods out (a watch by long-poll).
-        api.MapPost("/nodes/{node}/heartbeat", (AgentGateway agents, ClusterNetwork network, string node, NodeHeartbeat heartbeat) =>
-        {
-            if (heartbeat.Node != node)
-            {
-                return Results.BadRequest(new ErrorModel($"the heartbeat is for node {heartbeat.Node}, not {node}"));
-            }
-
-            agents.Heartbeat(heartbeat);
-            return Results.Ok(new HeartbeatAnswer(agents.Assignments(node).Revision, network.For(node)));
-        });
-
-        api.MapGet("/nodes/{node}/assignments", async (AgentGateway agents, string node, long? since, double? wait, CancellationToken ct) =>
-            Results.Ok(await agents.WatchAsync(node, since ?? -1, TimeSpan.FromSeconds(Math.Clamp(wait ?? 0, 0, 60)), ct)));
-
         api.MapGet("/nodes/{node}/image-roots", (Snapshots.ConfigSnapshotProvider snapshots, HistoryStore store, string node) =>
         {
             // GC roots: every image of the last history.pinImages versions of each pod on the node,
@@ -93,7 +87,7 @@ public static class WorkflowEndpoints
                 foreach (var version in store.History(pod.Ref).Reverse())
                 {
                     var json = store.Version(pod.Ref, version.Version)?.ObjectJson;
-                    var containerImages = json is null ? [] : (JObject.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
+                    var containerImages = json is null ? [] : (JObject.Parse(json)["spec"]?["initContainers"] as JArray ?? []).Concat(JObject.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
                     if (containerImages.Count > 0 && (images.Count == 0 || !images[^1].Equals(string.Join(' ', containerImages), StringComparison.Ordinal)))
                     {
                         images.Add(string.Join(' ', containerImages));
@@ -129,32 +123,25 @@ public static class WorkflowEndpoints
 
             var json = JObject.Parse(stored.ObjectJson);
             var node = json["status"]?["nodeName"]?.ToString();
-            var names = (json["spec"]?["containers"] as JArray ?? []).Select(c => c["name"]?.ToString()).OfType<string>().ToList();
+            var names = (json["spec"]?["containers"] as JArray ?? []).Concat(json["spec"]?["initContainers"] as JArray ?? []).Select(c => c["name"]?.ToString()).OfType<string>().ToList();
             var containerName = container ?? names.FirstOrDefault() ?? "main";
             if (!names.Contains(containerName))
             {
                 return Results.NotFound(new ErrorModel($"{obj.Display} has no container {containerName}; its containers: {string.Join(", ", names)}"));
             }
 
-            if (node is null || !agents.Reports.TryGetValue(node, out var report) || report.LogsUrl is null)
+            if (node is null || agents.Logs.For(node) is not { } channel)
             {
                 return Results.NotFound(new ErrorModel(node is null
                     ? $"{obj.Display} has no node yet; see gitorch why {obj.Name} -n {obj.Namespace}"
-                    : $"node {node}'s agent has not reported where it serves logs (is it running?)"));
+                    : $"node {node}'s agent is not connected (is it running? see gitorch nodes)"));
             }
 
-            try
-            {
-                var url = $"{report.LogsUrl.TrimEnd('/')}/logs?pod={Uri.EscapeDataString(obj.Key)}&container={Uri.EscapeDataString(containerName)}&tail={tail ?? 200}";
-                using var response = await LogClient.GetAsync(url, ct);
-                var text = await response.Content.ReadAsStringAsync(ct);
-                return response.IsSuccessStatusCode ? Results.Text(text)
-                    : Results.NotFound(new ErrorModel($"node {node} does not run {obj.Display} now (see gitorch why {obj.Name} -n {obj.Namespace})"));
-            }
-            catch (HttpRequestException ex)
-            {
-                return Results.Json(new ErrorModel($"node {node}'s agent does not answer at {report.LogsUrl} ({ex.Message})"), statusCode: 502);
-            }
+            // The logs come down the agent's own authenticated channel; the controller fetches no URL a node names.
+            var reply = await channel.RequestAsync(obj.Key, containerName, Math.Clamp(tail ?? 200, 1, 100_000), TimeSpan.FromSeconds(10), ct);
+            return reply is null ? Results.Json(new ErrorModel($"node {node}'s agent did not answer for the logs within 10 s; check it with gitorch nodes"), statusCode: 504)
+                : reply.Found ? Results.Text(string.Join('\n', reply.Lines) + (reply.Lines.Count > 0 ? "\n" : string.Empty))
+                : Results.NotFound(new ErrorModel($"node {node} does not run {obj.Display} now (see gitorch why {obj.Name} -n {obj.Namespace})"));
         });
 
         api.MapGet("/nodes", (Nodes.NodeRegistry nodes, AgentGateway agents, ClusterNetwork network) => Results.Ok(nodes.All.Select(n =>
@@ -162,7 +149,7 @@ public static class WorkflowEndpoints
             agents.Reports.TryGetValue(n.Name, out var report);
             return new NodeStatusModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes, agents.LastSeen(n.Name), nodes.Condition(n.Name),
                 report?.Runtimes ?? [], report?.Images ?? [], agents.Assignments(n.Name).Pods.Select(p => p.Pod).ToList(), report?.Pods ?? [],
-                new NodeNetworkModel(network.SubnetOf(n.Name), report?.UnderlayAddress, report?.PeerRoutes ?? [], network.Problems(n.Name)));
+                new NodeNetworkModel(network.SubnetOf(n.Name), report?.UnderlayAddress, report?.PeerRoutes ?? [], network.Problems(n.Name)), report?.StateDir);
         }).ToList()));
     }
 
@@ -200,8 +187,6 @@ public static class WorkflowEndpoints
         return then(obj, transaction);
     }
 
-    private static readonly HttpClient LogClient = new() { Timeout = TimeSpan.FromSeconds(10) };
-
     private static ObjectRef? Resolve(string kind, string name, string? ns) =>
         Kinds.Resolve(kind) is { } resolved ? new ObjectRef(resolved, Kinds.IsNamespaced(resolved) ? ns ?? ManifestObject.DefaultNamespace : string.Empty, name) : null;
 
@@ -209,7 +194,11 @@ public static class WorkflowEndpoints
         Results.BadRequest(new ErrorModel($"unknown kind \"{kind}\"; use one of: {string.Join(", ", Kinds.All)}"));
 }
 
-public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null, PodNetworkModel? Network = null);
+/// <summary>
+/// <c>why</c>'s answer: the workflow, the phase, and for a pod its network and its containers as the
+/// node last reported them (exit code, restarts, next attempt and last output of a crash loop).
+/// </summary>
+public sealed record WhyModel(WorkflowReport Workflow, string Phase, bool Running, int Restarts = 0, string? Node = null, PodNetworkModel? Network = null, IReadOnlyList<ContainerReport>? Containers = null);
 
 /// <summary>A pod's network for <c>why</c>: its address (status.podIP), its node's /64 and underlay, what the node sees (veth, route), the node's routes to peers, and problems.</summary>
 public sealed record PodNetworkModel(string? Address, string NodeSubnet, string? NodeUnderlay, PodNetworkReport? OnNode, IReadOnlyList<PeerRouteReport> PeerRoutes, IReadOnlyList<string> Problems);
@@ -230,4 +219,4 @@ public sealed record LoopModel(
 
 public sealed record NodeStatusModel(
     string Name, IReadOnlyDictionary<string, string> Labels, long CpuMillis, long MemoryBytes, DateTimeOffset? LastSeen, string? Condition,
-    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods, NodeNetworkModel? Network = null);
+    IReadOnlyList<string> Runtimes, IReadOnlyList<string> Images, IReadOnlyList<string> Assigned, IReadOnlyList<PodReport> Pods, NodeNetworkModel? Network = null, string? StateDir = null);

@@ -99,10 +99,24 @@ public sealed class GitHubClient : IDisposable
         return null;
     }
 
-    public async Task CommentAsync(int pr, string body, CancellationToken ct)
+    /// <summary>The hidden marker that identifies GitOrch's plan comment on a pull request.</summary>
+    public const string PlanMarker = "<!-- gitorch:plan -->";
+
+    /// <summary>
+    /// Posts the plan on a pull request: one comment per pull request, found by its hidden marker
+    /// and updated in place on every later run (as Atlantis and Argo CD's PR tooling do).
+    /// Returns true when an existing comment was updated.
+    /// </summary>
+    public async Task<bool> CommentAsync(int pr, string body, CancellationToken ct)
     {
-        using var response = await SendAsync(HttpMethod.Post, $"repos/{Options.Repository}/issues/{pr}/comments", new { body }, ct);
+        body = body.Contains(PlanMarker, StringComparison.Ordinal) ? body : body.TrimEnd() + "\n\n" + PlanMarker + "\n";
+        var existing = (await GetAllAsync<IssueComment>($"repos/{Options.Repository}/issues/{pr}/comments", ct))
+            .FirstOrDefault(c => c.Body?.Contains(PlanMarker, StringComparison.Ordinal) == true);
+        using var response = existing is null
+            ? await SendAsync(HttpMethod.Post, $"repos/{Options.Repository}/issues/{pr}/comments", new { body }, ct)
+            : await SendAsync(HttpMethod.Patch, $"repos/{Options.Repository}/issues/comments/{existing.Id}", new { body }, ct);
         await Ensure(response, ct);
+        return existing is not null;
     }
 
     /// <summary>Sets a commit status (state: success, failure, pending, error) under the context gitorch/plan.</summary>
@@ -186,6 +200,16 @@ public sealed class GitHubClient : IDisposable
 
         var body = await response.Content.ReadAsStringAsync(ct);
         var detail = body.Length > 200 ? body[..200] : body;
+        if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.TooManyRequests
+            && response.Headers.TryGetValues("X-RateLimit-Remaining", out var remaining) && remaining.FirstOrDefault() == "0")
+        {
+            var reset = response.Headers.TryGetValues("X-RateLimit-Reset", out var resets) && long.TryParse(resets.FirstOrDefault(), out var epoch)
+                ? $"; it resets at {DateTimeOffset.FromUnixTimeSeconds(epoch):yyyy-MM-dd HH:mm:ss} UTC"
+                : string.Empty;
+            var limit = response.Headers.TryGetValues("X-RateLimit-Limit", out var limits) ? $" ({limits.FirstOrDefault()} requests an hour)" : string.Empty;
+            throw new ForgeUnavailableException($"the GitHub API rate limit is used up{limit}{reset}; will try again then (a token of its own for gitorch raises the limit)");
+        }
+
         if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests)
         {
             throw new ForgeUnavailableException($"the GitHub API answered {(int)response.StatusCode}: {detail}; will try again");
@@ -203,6 +227,8 @@ public sealed class GitHubClient : IDisposable
     public sealed record Review(User? User, string State, DateTimeOffset? SubmittedAt, string? CommitId = null);
 
     public sealed record User(string Login);
+
+    public sealed record IssueComment(long Id, string? Body);
 
     private sealed record Membership(string State);
 }

@@ -29,7 +29,7 @@ public sealed class ImagePull(AgentGateway agents) : IBuiltInLoop
         }
 
         var images = new JObject();
-        foreach (var container in spec.Containers)
+        foreach (var container in (spec.InitContainers ?? []).Concat(spec.Containers))
         {
             var image = container.Image!;
             switch (agents.HasImage(node, image))
@@ -37,8 +37,7 @@ public sealed class ImagePull(AgentGateway agents) : IBuiltInLoop
                 case null:
                     return ValueTask.FromResult(BuiltInStep.Requeue(RetryMissing, $"node {node} has not reported its images yet (is its agent running?)"));
                 case false:
-                    return ValueTask.FromResult(BuiltInStep.Requeue(RetryMissing,
-                        $"image {image} is not in node {node}'s image store; import it there with `gitorch image import {image} PATH` (see example-repo/README.md)"));
+                    return ValueTask.FromResult(BuiltInStep.Requeue(RetryMissing, Missing(image, node, agents.StateDirOf(node))));
             }
 
             images[container.Name] = image;
@@ -46,4 +45,11 @@ public sealed class ImagePull(AgentGateway agents) : IBuiltInLoop
 
         return ValueTask.FromResult(BuiltInStep.Set($"{images.Count} image(s) present on {node}", ("status.images", images)));
     }
+
+    /// <summary>What to run, on the node, to import the image into the store that node's agent uses.</summary>
+    public static string Missing(string image, string node, string? stateDir) => stateDir is null
+        ? $"image {image} is not in node {node}'s image store; import it there with `gitorch image import {image} PATH --node {node}` (see example-repo/README.md)"
+        : $"image {image} is not in node {node}'s image store ({Path.Combine(stateDir, "images")}); import it there with `gitorch image import {image} PATH --state {Quote(stateDir)}`";
+
+    private static string Quote(string path) => path.All(c => char.IsLetterOrDigit(c) || "/._-+:@".Contains(c)) ? path : "'" + path.Replace("'", "'\\''") + "'";
 }

@@ -6,6 +6,7 @@ using GitOrch.Core.AgentApi;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Loops;
+using GitOrch.Workflow.Planning;
 using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Loops;
@@ -35,6 +36,11 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
 
         agents.Assign(node, assignment);
         var report = agents.Report(node, assignment.Pod);
+        if (step.Invocation.Unit.Name.StartsWith(TransactionPlanner.InitStepPrefix, StringComparison.Ordinal))
+        {
+            return ValueTask.FromResult(InitStep(step, node, assignment, report, status));
+        }
+
         if (report is not null && report.Generation == assignment.Generation)
         {
             var containers = ContainersJson(report.Containers);
@@ -47,6 +53,8 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
                         ("status.phase", report.Phase), ("status.containers", containers), ("status.restarts", report.Restarts)));
                 case "Failed":
                     throw new LoopCallException($"node {node} could not run the pod: {report.Message}");
+                case "CrashLoop":
+                    return ValueTask.FromResult(CrashLoop(node, status, report, containers));
             }
         }
 
@@ -59,6 +67,82 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
         return ValueTask.FromResult(status["phase"]?.ToString() == "Pending"
             ? BuiltInStep.Requeue(Poll, waiting)
             : new LoopAnswer(new Dictionary<string, JToken> { ["status.phase"] = "Pending" }, waiting, Poll.TotalSeconds));
+    }
+
+    /// <summary>
+    /// The step of one init container. The node's agent runs the init containers by itself (in order,
+    /// with backoff, also with no controller); the step watches its report for this generation: done
+    /// when the container exited 0, still waiting while it runs or waits in its backoff (phase Pending
+    /// or CrashLoop), failed when the agent gave up on it (restartPolicy Never).
+    /// </summary>
+    private LoopAnswer InitStep(BuiltInStep step, string node, PodAssignment assignment, PodReport? report, JObject status)
+    {
+        var name = step.Invocation.Unit.Name[TransactionPlanner.InitStepPrefix.Length..];
+        var init = report is not null && report.Generation == assignment.Generation ? report.InitContainers?.FirstOrDefault(i => i.Name == name) : null;
+        if (init is null)
+        {
+            var seen = agents.LastSeen(node);
+            var waiting = seen is null
+                ? $"waiting for node {node}'s agent, which has not connected since the controller started"
+                : $"waiting for node {node} to start this definition (generation {assignment.Generation}; agent last seen {(time.GetUtcNow() - seen.Value).TotalSeconds:0}s ago)";
+            return status["phase"]?.ToString() == "Pending"
+                ? BuiltInStep.Requeue(Poll, waiting)
+                : new LoopAnswer(new Dictionary<string, JToken> { ["status.phase"] = "Pending" }, waiting, Poll.TotalSeconds);
+        }
+
+        var output = init.LastLines.Count > 0 ? "; last output:\n  " + string.Join("\n  ", init.LastLines) : string.Empty;
+        var exit = init.ExitCode is { } code ? $"exit code {code}" : "no exit code yet";
+        var started = init.StartedAt is { } at ? $"started {at:HH:mm:ss}" : "not started";
+        var took = init is { StartedAt: { } s, FinishedAt: { } f } ? $", took {(f - s).TotalSeconds:0.###}s" : string.Empty;
+        var summary = $"init container {name} on {node}: {init.State}, attempt {init.Attempts}, {started}{took}, {exit}";
+        switch (init.State)
+        {
+            case "done":
+                return BuiltInStep.Set(summary + output, ("status.initContainers", InitContainersJson(report!.InitContainers!)));
+            case "failed":
+                throw new LoopCallException($"{summary}: {init.Message}{output}");
+            default:
+                var phase = init.State == "retrying" ? "CrashLoop" : "Pending";
+                var message = init.State == "retrying" ? $"{summary}; {init.Message}{output}" : summary + output;
+                return new LoopAnswer(
+                    new Dictionary<string, JToken> { ["status.phase"] = phase, ["status.initContainers"] = InitContainersJson(report!.InitContainers!) },
+                    message, Poll.TotalSeconds);
+        }
+    }
+
+    /// <summary>Init container reports as JSON for status.initContainers (times as ISO 8601 text).</summary>
+    public static JArray InitContainersJson(IReadOnlyList<InitContainerReport> inits)
+    {
+        using var reader = new Newtonsoft.Json.JsonTextReader(new StringReader(JsonSerializer.Serialize(inits, Json))) { DateParseHandling = Newtonsoft.Json.DateParseHandling.None };
+        return JArray.Load(reader);
+    }
+
+    /// <summary>
+    /// A container exited unexpectedly and waits in its restart backoff: the pod's phase says so,
+    /// status.containers carries exit code, restarts, next attempt and last output, and the step
+    /// keeps waiting (the node restarts the container; the pod becomes Running when it stays up).
+    /// The message has no countdown in it, so repeated polls of one crash read the same.
+    /// </summary>
+    private static LoopAnswer CrashLoop(string node, JObject status, PodReport report, JArray containers)
+    {
+        var message = $"crash loop on {node}: {report.Message}";
+        var fields = new Dictionary<string, JToken>();
+        if (status["phase"]?.ToString() != "CrashLoop")
+        {
+            fields["status.phase"] = "CrashLoop";
+        }
+
+        if (!JToken.DeepEquals(status["containers"], containers))
+        {
+            fields["status.containers"] = containers;
+        }
+
+        if (status["restarts"]?.Type != JTokenType.Integer || (int)status["restarts"]! != report.Restarts)
+        {
+            fields["status.restarts"] = report.Restarts;
+        }
+
+        return new LoopAnswer(fields, message, Poll.TotalSeconds);
     }
 
     /// <summary>The pod's definition for its node, with a generation that changes when anything the node runs changes.</summary>

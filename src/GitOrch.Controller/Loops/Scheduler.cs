@@ -89,8 +89,10 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
         return used;
     }
 
+    /// <summary>What the pod reserves: its containers together, or its largest init container if that is more (they run one at a time, before them).</summary>
     internal static (long Cpu, long Memory) Requests(PodSpec spec) =>
-        (spec.Containers.Sum(c => Quantity.CpuMillis(c.Resources?.Cpu)), spec.Containers.Sum(c => Quantity.MemoryBytes(c.Resources?.Memory)));
+        (Math.Max(spec.Containers.Sum(c => Quantity.CpuMillis(c.Resources?.Cpu)), (spec.InitContainers ?? []).Select(c => Quantity.CpuMillis(c.Resources?.Cpu)).DefaultIfEmpty(0).Max()),
+         Math.Max(spec.Containers.Sum(c => Quantity.MemoryBytes(c.Resources?.Memory)), (spec.InitContainers ?? []).Select(c => Quantity.MemoryBytes(c.Resources?.Memory)).DefaultIfEmpty(0).Max()));
 
     private static bool Matches(NodeInfo node, IReadOnlyDictionary<string, string>? selector) =>
         selector is null || selector.All(kv => node.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value);

@@ -13,7 +13,7 @@ namespace GitOrch.Controller.Plans;
 
 /// <summary>
 /// Builds a plan from two commits of a repository, with no controller: both trees are read from
-/// Git (one cat-file process), validated, and compared object by object.
+/// Git (in-process, libgit2), validated (files in parallel), and compared object by object.
 /// </summary>
 public static class PlanBuilder
 {
@@ -38,8 +38,11 @@ public static class PlanBuilder
         }
 
         var watch = System.Diagnostics.Stopwatch.StartNew();
-        var before = await LoadAsync(repo, baseSha, prefix, ct);
+        var schemas = Task.Run(SchemaRegistry.CompileAll, ct);
+        var loadBase = Task.Run(() => LoadAsync(repo, baseSha, prefix, ct), ct);
         var after = await LoadAsync(repo, headSha, prefix, ct);
+        var before = await loadBase;
+        await schemas;
         Profile("load base and head", watch);
         if (!after.IsValid)
         {

@@ -21,7 +21,7 @@ internal static class ManifestBlobs
     /// Reads the oversized files that the commit's ClusterPolicy allows (or keeps their diagnostic
     /// with the effective limit). Every other file is returned as it is.
     /// </summary>
-    public static async Task<Dictionary<string, CachedFile>> ResolveAsync(Dictionary<string, CachedFile> files, CatFileBatch objects, CancellationToken ct)
+    public static async Task<Dictionary<string, CachedFile>> ResolveAsync(Dictionary<string, CachedFile> files, ObjectReader objects, CancellationToken ct)
     {
         if (!files.Values.Any(f => f.Result.OversizeBytes is not null))
         {

@@ -110,6 +110,27 @@ public sealed partial class Reconciler(
         return outcomes;
     }
 
+    /// <summary>
+    /// Re-checks the branch head when it was rejected only because a rollout step lacked its
+    /// approval: with the approval there now, it applies as if it had just arrived, with its own
+    /// author as changer. Null when the head does not wait for an approval.
+    /// </summary>
+    public async Task<ApplyOutcome?> RecheckApprovalAsync(CancellationToken ct)
+    {
+        await InitializeAsync(ct);
+        var head = await source.HeadAsync(ct);
+        if (head == _lastGood || store.FindCommit(head) is not { State: CommitRecord.Rejected } rejected || !WaitsForApproval(rejected))
+        {
+            return null;
+        }
+
+        return await ApplyAsync(head, "applied after its rollout approval arrived", ct);
+    }
+
+    /// <summary>A rejected commit whose only errors are missing rollout approvals.</summary>
+    public static bool WaitsForApproval(CommitRecord commit) =>
+        commit.Diagnostics.Any(d => d.IsError) && commit.Diagnostics.Where(d => d.IsError).All(d => d.Code == DiagnosticCodes.ApprovalRequired);
+
     private async Task<ApplyOutcome> ApplyAsync(string sha, string? note, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();

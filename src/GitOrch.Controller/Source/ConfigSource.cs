@@ -46,6 +46,7 @@ public sealed class ConfigSource : IAsyncDisposable
             {
                 root = top;
                 prefix = NormalizeFolder(System.IO.Path.GetRelativePath(top, full).Replace('\\', '/'));
+                await StateExclusion.EnsureAsync(top, options.StateDir, ct);
             }
             else if (await IsBareAsync(full, ct))
             {

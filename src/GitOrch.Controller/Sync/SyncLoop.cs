@@ -28,6 +28,8 @@ public sealed partial class SyncLoop(
     private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Backoff _backoff = backoff ?? new Backoff(options.Poll, TimeSpan.FromMinutes(5));
     private bool _firstCycle = true;
+    private bool _recheckApprovals;
+    private DateTimeOffset _nextApprovalCheck = DateTimeOffset.MinValue;
     private long _cycles;
 
     public string? Head { get; private set; }
@@ -53,6 +55,13 @@ public sealed partial class SyncLoop(
         {
             // Already triggered.
         }
+    }
+
+    /// <summary>Asks the next cycle to re-check a commit that waits for a rollout approval (a review arrived), and runs it now.</summary>
+    public void RecheckApprovals()
+    {
+        _recheckApprovals = true;
+        Trigger();
     }
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
@@ -113,6 +122,18 @@ public sealed partial class SyncLoop(
             }
 
             var outcomes = await reconciler.SyncAsync(ct);
+            if (options.GitHub is not null && (_recheckApprovals || time.GetUtcNow() >= _nextApprovalCheck))
+            {
+                // A head commit that waits for a rollout approval: asked again when one may have
+                // arrived (a review webhook, `gitorch sync`), and polled otherwise.
+                _recheckApprovals = false;
+                _nextApprovalCheck = time.GetUtcNow() + options.ApprovalPoll;
+                if (await reconciler.RecheckApprovalAsync(ct) is { } rechecked)
+                {
+                    outcomes = [.. outcomes, rechecked];
+                }
+            }
+
             LastError = null;
 
             foreach (var outcome in outcomes.Where(o => o.Applied))

@@ -5,29 +5,16 @@ namespace GitOrch.Controller.Ui;
 /// <summary>The last lines a pod's container wrote, from the agent of its node (null when the node cannot say).</summary>
 internal static class ContainerOutput
 {
-    private static readonly HttpClient Client = new() { Timeout = TimeSpan.FromSeconds(3) };
-
     public static async Task<string?> TailAsync(ControllerService controller, ObjectRef pod, string container, int lines, CancellationToken ct)
     {
         var node = controller.Agents.NodeOf(pod.Key);
-        if (node is null || !controller.Agents.Reports.TryGetValue(node, out var report) || report.LogsUrl is null)
+        if (node is null || controller.Agents.Logs.For(node) is not { } channel)
         {
             return null;
         }
 
-        try
-        {
-            var url = $"{report.LogsUrl.TrimEnd('/')}/logs?pod={Uri.EscapeDataString(pod.Key)}&container={Uri.EscapeDataString(container)}&tail={lines}";
-            using var response = await Client.GetAsync(url, ct);
-            return response.IsSuccessStatusCode ? await response.Content.ReadAsStringAsync(ct) : null;
-        }
-        catch (HttpRequestException)
-        {
-            return null;
-        }
-        catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-        {
-            return null;
-        }
+        // The agent's own authenticated channel, as for `gitorch logs --container`.
+        var reply = await channel.RequestAsync(pod.Key, container, lines, TimeSpan.FromSeconds(3), ct);
+        return reply is { Found: true } ? string.Join('\n', reply.Lines) : null;
     }
 }

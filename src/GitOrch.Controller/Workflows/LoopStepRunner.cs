@@ -103,11 +103,23 @@ public sealed class LoopStepRunner(HistoryStore store, IObjectWriter writer, IRe
                 ["GITORCH_COMMIT"] = invocation.Transaction.Commit ?? string.Empty,
                 ["GITORCH_ATTEMPT"] = invocation.Attempt.ToString(CultureInfo.InvariantCulture),
             };
-            var (exit, stdout) = await ExecLoop.RunAsync(exec.Command, env, input, invocation, ExecSandbox.From(spec.Security), ct);
+            // stderr lines become the step's log lines; the last one is also the message of a failure.
+            string? lastError = null;
+            var logged = new StepInvocation(invocation.Transaction, invocation.Unit, invocation.Attempt, (level, line) =>
+            {
+                if (!string.IsNullOrWhiteSpace(line))
+                {
+                    lastError = line.Trim();
+                }
+
+                invocation.Log(level, line);
+            });
+            var (exit, stdout) = await ExecLoop.RunAsync(exec.Command, env, input, logged, ExecSandbox.From(spec.Security), ct);
             var parsed = LoopAnswer.TryParse(stdout, out var parseError);
             if (exit != 0)
             {
-                throw new LoopCallException($"{exec.Command[0]} exited with code {exit}{(parsed?.Message is { } m ? ": " + m : string.Empty)}");
+                var why = lastError ?? parsed?.Message;
+                throw new LoopCallException($"{exec.Command[0]} exited with code {exit}{(why is null ? string.Empty : ": " + why)}");
             }
 
             return parsed ?? throw new LoopCallException($"{exec.Command[0]} {parseError}");

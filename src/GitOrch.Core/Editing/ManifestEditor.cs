@@ -58,8 +58,9 @@ public static class ManifestEditor
                     end--; // A block scalar (| or >) ends at the start of the next line: keep the line break.
                 }
 
-                // Flow-safe quoting everywhere: a value inside {...} or [...] must not carry a bare comma or bracket.
-                result.Remove(start, end - start).Insert(start, YamlRenderer.Scalar(value, flowSafe: true));
+                // The file's own quoting where the value was quoted; otherwise flow-safe quoting: a value
+                // inside {...} or [...] must not carry a bare comma or bracket.
+                result.Remove(start, end - start).Insert(start, KeepQuoting(scalar, value) ?? YamlRenderer.Scalar(value, flowSafe: true));
             }
 
             return new Edit(result.ToString(), CommentsKept: true);
@@ -130,6 +131,15 @@ public static class ManifestEditor
                 return JToken.DeepEquals(current, target);
         }
     }
+
+    /// <summary>A string value in the quotes its scalar had in the file ("..." or '...'); null when it had none or the value is no string.</summary>
+    private static string? KeepQuoting(ScalarNode scalar, JToken value) => (scalar.Quote, value) switch
+    {
+        ('"', JValue { Type: JTokenType.String } s) => YamlRenderer.Quote((string)s!),
+        ('\'', JValue { Type: JTokenType.String } s) when ((string)s!).All(c => c >= ' ' && c != '\u0085' && c != '\u2028' && c != '\u2029') => "'" + ((string)s!).Replace("'", "''", StringComparison.Ordinal) + "'",
+        ('\'', JValue { Type: JTokenType.String } s) => YamlRenderer.Quote((string)s!),
+        _ => null,
+    };
 
     private static bool SameText(ScalarNode scalar, JValue value) => value.Type == JTokenType.String && scalar.Value == (string?)value;
 

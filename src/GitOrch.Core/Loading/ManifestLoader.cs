@@ -71,7 +71,7 @@ public static class ManifestLoader
         var objRef = new ObjectRef(kind, namespaced ? ns?.Value ?? ManifestObject.DefaultNamespace : string.Empty, nameText);
 
         var before = diagnostics.Count;
-        SchemaValidator.Validate(kind, json, document, objRef, diagnostics);
+        SchemaValidator.Validate(kind, document, objRef, diagnostics);
         if (!namespaced && ns is not null)
         {
             var nsKey = ((MappingNode)root["metadata"]!).Entry("namespace")!.Value.Key;

@@ -77,6 +77,9 @@ public sealed class ScalarNode(int line, int column, string value, ScalarKind ki
 
     public ScalarKind Kind { get; } = kind;
 
+    /// <summary>How the value was quoted in the file: '"', '\'' or null (plain or block), so that an edit can keep the file's own style.</summary>
+    public char? Quote { get; init; }
+
     public override string Describe() => Kind switch
     {
         ScalarKind.Null => "null",

@@ -118,7 +118,17 @@ public static class YamlReader
                 var kind = scalar.Style == ScalarStyle.Plain && scalar.Tag.IsEmpty
                     ? YamlScalars.Resolve(scalar.Value)
                     : ResolveTagged(scalar);
-                var node = new ScalarNode(line, column, scalar.Value, kind) { EndLine = (int)scalar.End.Line, EndColumn = (int)scalar.End.Column };
+                var node = new ScalarNode(line, column, scalar.Value, kind)
+                {
+                    EndLine = (int)scalar.End.Line,
+                    EndColumn = (int)scalar.End.Column,
+                    Quote = scalar.Style switch
+                    {
+                        ScalarStyle.DoubleQuoted => '"',
+                        ScalarStyle.SingleQuoted => '\'',
+                        _ => null,
+                    },
+                };
                 var bytes = JsonBytes(scalar.Value, kind);
                 budget.Add(1, bytes, line, column);
                 if (!scalar.Anchor.IsEmpty)

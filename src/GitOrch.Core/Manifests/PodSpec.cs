@@ -17,6 +17,9 @@ public sealed record PodSpec
 
     public required IReadOnlyList<Container> Containers { get; init; }
 
+    /// <summary>Run one at a time, in order, each to exit 0, before <see cref="Containers"/> start; same fields and sandbox.</summary>
+    public IReadOnlyList<Container>? InitContainers { get; init; }
+
     public IReadOnlyList<Volume>? Volumes { get; init; }
 
     public PodSecurity? Security { get; init; }
@@ -29,6 +32,10 @@ public enum PodRuntime
 
     [EnumMember(Value = "process")]
     Process,
+
+    /// <summary>The same OCI bundle under gVisor (runsc): a stronger sandbox than oci, needing no exception.</summary>
+    [EnumMember(Value = "gvisor")]
+    Gvisor,
 }
 
 public enum RestartPolicy

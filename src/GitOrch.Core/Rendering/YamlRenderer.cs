@@ -122,7 +122,8 @@ public static partial class YamlRenderer
         || s.Contains(" #", StringComparison.Ordinal)
         || s.AsSpan().IndexOfAny("\t\r\u0085\u2028\u2029") >= 0;
 
-    private static string Quote(string s)
+    /// <summary>A string as a double-quoted YAML scalar (always valid, in flow and block context).</summary>
+    public static string Quote(string s)
     {
         var text = new StringBuilder("\"");
         foreach (var c in s)

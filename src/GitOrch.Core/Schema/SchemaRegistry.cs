@@ -1,46 +1,134 @@
-using System.Collections.Concurrent;
+using System.Globalization;
 using System.Reflection;
-using NJsonSchema;
-using Newtonsoft.Json.Linq;
+using System.Text.Json.Nodes;
+using Json.Schema;
 
 namespace GitOrch.Core.Schema;
 
 /// <summary>
-/// The JSON Schemas of schema/, embedded in this assembly: one per kind, loaded once.
+/// The JSON Schemas of schema/, embedded in this assembly: one per kind, all compiled once, the
+/// first time any is needed, into one registry so that <c>$ref</c> resolves across files
+/// ("pod.schema.json#/definitions/metadata").
 /// </summary>
 public static class SchemaRegistry
 {
-    private static readonly ConcurrentDictionary<string, Lazy<(JsonSchema Schema, JObject Raw)>> Cache = new(StringComparer.Ordinal);
+    private const string Prefix = "schema/";
+    private const string Suffix = ".schema.json";
+
+    private static readonly Lazy<Compiled> All = new(Compile);
 
     /// <summary>The resource name of a kind's schema ("schema/pod.schema.json").</summary>
-    public static string ResourceName(string kind) => $"schema/{kind.ToLowerInvariant()}.schema.json";
+    public static string ResourceName(string kind) => $"{Prefix}{kind.ToLowerInvariant()}{Suffix}";
 
     /// <summary>The schema's text, as shipped.</summary>
-    public static string Text(string kind)
+    public static string Text(string kind) => ReadResource(ResourceName(kind));
+
+    /// <summary>The compiled schema of a kind.</summary>
+    public static JsonSchema Schema(string kind) =>
+        All.Value.Schemas.TryGetValue(kind.ToLowerInvariant(), out var schema)
+            ? schema
+            : throw new InvalidOperationException($"no embedded schema for kind {kind}");
+
+    /// <summary>Compiles every schema now (a command that will validate pays it up front, once).</summary>
+    public static void CompileAll() => _ = All.Value;
+
+    public static IEnumerable<string> EmbeddedKinds() =>
+        typeof(SchemaRegistry).Assembly.GetManifestResourceNames()
+            .Where(n => n.StartsWith(Prefix, StringComparison.Ordinal) && n.EndsWith(Suffix, StringComparison.Ordinal))
+            .Select(n => n[Prefix.Length..^Suffix.Length]);
+
+    /// <summary>
+    /// The raw schema object at a keyword path from a kind's root ("properties", "spec", "$ref", …),
+    /// following <c>$ref</c> segments into whichever file they point at. Null when the path leaves the schema.
+    /// </summary>
+    internal static JsonObject? RawAt(string kind, IReadOnlyList<string> keywordPath)
     {
-        using var stream = typeof(SchemaRegistry).Assembly.GetManifestResourceStream(ResourceName(kind))
-            ?? throw new InvalidOperationException($"no embedded schema for kind {kind}");
+        var compiled = All.Value;
+        var file = kind.ToLowerInvariant() + Suffix;
+        JsonNode? node = compiled.Raw[file];
+        foreach (var segment in keywordPath)
+        {
+            if (segment == "$ref")
+            {
+                if (node?["$ref"]?.GetValue<string>() is not { } reference)
+                {
+                    return null;
+                }
+
+                (file, node) = Resolve(compiled, file, reference);
+            }
+            else
+            {
+                node = node switch
+                {
+                    JsonObject o => o[segment],
+                    JsonArray a when int.TryParse(segment, NumberStyles.None, CultureInfo.InvariantCulture, out var i) && i < a.Count => a[i],
+                    _ => null,
+                };
+            }
+
+            if (node is null)
+            {
+                return null;
+            }
+        }
+
+        return node as JsonObject;
+    }
+
+    private static (string File, JsonNode? Node) Resolve(Compiled compiled, string file, string reference)
+    {
+        var hash = reference.IndexOf('#', StringComparison.Ordinal);
+        var target = hash < 0 ? reference : reference[..hash];
+        var pointer = hash < 0 ? string.Empty : reference[(hash + 1)..];
+        if (target.Length > 0)
+        {
+            file = target[(target.LastIndexOf('/') + 1)..];
+        }
+
+        if (!compiled.Raw.TryGetValue(file, out var root))
+        {
+            return (file, null);
+        }
+
+        JsonNode? node = root;
+        foreach (var segment in pointer.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            node = node?[Unescape(segment)];
+        }
+
+        return (file, node);
+    }
+
+    internal static string Unescape(string segment) =>
+        segment.Contains('~', StringComparison.Ordinal) ? segment.Replace("~1", "/", StringComparison.Ordinal).Replace("~0", "~", StringComparison.Ordinal) : segment;
+
+    private static Compiled Compile()
+    {
+        var registry = new Json.Schema.SchemaRegistry();
+        var options = new BuildOptions { SchemaRegistry = registry };
+        var texts = EmbeddedKinds().ToDictionary(k => k, k => ReadResource(Prefix + k + Suffix), StringComparer.Ordinal);
+        var raw = texts.ToDictionary(t => t.Key + Suffix, t => JsonNode.Parse(t.Value)!.AsObject(), StringComparer.Ordinal);
+
+        // Register every file before building any, so a reference into a file not yet built resolves.
+        var schemas = new Dictionary<string, JsonSchema>(StringComparer.Ordinal);
+        foreach (var (kind, text) in texts.OrderBy(t => t.Key == "pod" ? 0 : 1).ThenBy(t => t.Key, StringComparer.Ordinal))
+        {
+            schemas[kind] = JsonSchema.FromText(text, options);
+        }
+
+        return new Compiled(schemas, raw);
+    }
+
+    private static string ReadResource(string name)
+    {
+        using var stream = Assembly.GetManifestResourceStream(name)
+            ?? throw new InvalidOperationException($"no embedded schema {name}");
         using var reader = new StreamReader(stream);
         return reader.ReadToEnd();
     }
 
-    public static JsonSchema Schema(string kind) => Get(kind).Schema;
-
-    /// <summary>The schema as plain JSON, for the checks NJsonSchema does not implement (propertyNames).</summary>
-    public static JObject Raw(string kind) => Get(kind).Raw;
-
-    public static IEnumerable<string> EmbeddedKinds() =>
-        typeof(SchemaRegistry).Assembly.GetManifestResourceNames()
-            .Where(n => n.StartsWith("schema/", StringComparison.Ordinal))
-            .Select(n => n["schema/".Length..^".schema.json".Length]);
-
-    private static (JsonSchema Schema, JObject Raw) Get(string kind) =>
-        Cache.GetOrAdd(kind, k => new Lazy<(JsonSchema, JObject)>(() =>
-        {
-            var text = Text(k);
-            var schema = JsonSchema.FromJsonAsync(text).GetAwaiter().GetResult();
-            return (schema, JObject.Parse(text));
-        })).Value;
-
     internal static Assembly Assembly => typeof(SchemaRegistry).Assembly;
+
+    private sealed record Compiled(IReadOnlyDictionary<string, JsonSchema> Schemas, IReadOnlyDictionary<string, JsonObject> Raw);
 }

@@ -1,223 +1,388 @@
+using System.Buffers;
 using System.Globalization;
-using System.Text.RegularExpressions;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
-using NJsonSchema;
-using NJsonSchema.Validation;
-using Newtonsoft.Json.Linq;
+using Json.Schema;
 
 namespace GitOrch.Core.Schema;
 
 /// <summary>
-/// Validates one document against its kind's schema and turns each failure into a positioned
-/// diagnostic that says what is wrong and what to do.
+/// Validates one document against its kind's schema (JsonSchema.Net, draft-07) and turns each
+/// failure into a positioned diagnostic that says what is wrong and what to do. The instance is
+/// built straight from the YAML node tree; each failure's instance location (a JSON Pointer) maps
+/// back to the node it came from, so positions are exact.
 /// </summary>
 public static class SchemaValidator
 {
-    public static void Validate(
-        string kind, JToken json, SourceDocument document, ObjectRef? obj, ICollection<Diagnostic> diagnostics)
+    // Most documents are valid: a pass/fail evaluation first, the detailed one only for a failure.
+    private static readonly EvaluationOptions Quick = new() { OutputFormat = OutputFormat.Flag };
+    private static readonly EvaluationOptions Detailed = new() { OutputFormat = OutputFormat.List };
+
+    public static void Validate(string kind, SourceDocument document, ObjectRef? obj, ICollection<Diagnostic> diagnostics)
     {
         var schema = SchemaRegistry.Schema(kind);
-        var leaves = new List<ValidationError>();
-        foreach (var error in schema.Validate(json))
+        using var instance = ToJsonDocument(document.Root);
+        if (schema.Evaluate(instance.RootElement, Quick).IsValid)
         {
-            Flatten(error, json, leaves);
+            return;
         }
 
-        var reported = new HashSet<(string, ValidationErrorKind)>();
-        foreach (var error in leaves)
+        var results = schema.Evaluate(instance.RootElement, Detailed);
+
+        var reported = new HashSet<(string, string)>();
+        foreach (var result in Flatten(results))
         {
-            if (reported.Add((error.Path ?? string.Empty, error.Kind)))
+            if (result.Errors is not { Count: > 0 } errors)
             {
-                diagnostics.Add(ToDiagnostic(error, json, document, obj));
+                continue;
+            }
+
+            var instancePath = Segments(result.InstanceLocation.ToString(), document.Root);
+            var keywordPath = result.EvaluationPath.ToString().Split('/', StringSplitOptions.RemoveEmptyEntries).Select(SchemaRegistry.Unescape).ToList();
+            foreach (var keyword in errors.Keys)
+            {
+                if (reported.Add((result.InstanceLocation.ToString(), keywordPath.Count > 0 && keyword.Length == 0 ? keywordPath[^1] : keyword)))
+                {
+                    foreach (var diagnostic in ToDiagnostics(kind, keyword, keywordPath, instancePath, document, obj))
+                    {
+                        diagnostics.Add(diagnostic);
+                    }
+                }
+            }
+        }
+    }
+
+    private static IEnumerable<EvaluationResults> Flatten(EvaluationResults results)
+    {
+        yield return results;
+        foreach (var detail in results.Details ?? [])
+        {
+            foreach (var inner in Flatten(detail))
+            {
+                yield return inner;
+            }
+        }
+    }
+
+    /// <summary>The instance as JSON, with YAML scalars typed as the schema sees them.</summary>
+    internal static JsonDocument ToJsonDocument(SourceNode root)
+    {
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer))
+        {
+            Write(writer, root);
+        }
+
+        return JsonDocument.Parse(buffer.WrittenMemory);
+    }
+
+    private static void Write(Utf8JsonWriter writer, SourceNode node)
+    {
+        switch (node)
+        {
+            case MappingNode mapping:
+                writer.WriteStartObject();
+                foreach (var (key, value) in mapping.Entries)
+                {
+                    writer.WritePropertyName(key.Value);
+                    Write(writer, value);
+                }
+
+                writer.WriteEndObject();
+                break;
+            case SequenceNode sequence:
+                writer.WriteStartArray();
+                foreach (var item in sequence.Items)
+                {
+                    Write(writer, item);
+                }
+
+                writer.WriteEndArray();
+                break;
+            case ScalarNode scalar:
+                WriteScalar(writer, scalar);
+                break;
+            default:
+                writer.WriteNullValue();
+                break;
+        }
+    }
+
+    private static void WriteScalar(Utf8JsonWriter writer, ScalarNode scalar)
+    {
+        switch (Typed(scalar))
+        {
+            case null:
+                writer.WriteNullValue();
+                break;
+            case bool b:
+                writer.WriteBooleanValue(b);
+                break;
+            case long l:
+                writer.WriteNumberValue(l);
+                break;
+            case double d when double.IsFinite(d):
+                writer.WriteNumberValue(d);
+                break;
+            default:
+                writer.WriteStringValue(scalar.Value);
+                break;
+        }
+    }
+
+    /// <summary>A scalar's typed value as YAML 1.2 core reads it: null, bool, long, double or string.</summary>
+    internal static object? Typed(ScalarNode scalar)
+    {
+        switch (scalar.Kind)
+        {
+            case ScalarKind.Null:
+                return null;
+            case ScalarKind.Boolean:
+                return YamlScalars.ParseBoolean(scalar.Value);
+            case ScalarKind.Integer when YamlScalars.ParseInteger(scalar.Value) is { } i:
+                return i;
+            case ScalarKind.Integer or ScalarKind.Float:
+                try
+                {
+                    return YamlScalars.ParseFloat(scalar.Value);
+                }
+                catch (Exception ex) when (ex is FormatException or OverflowException)
+                {
+                    return scalar.Value;
+                }
+
+            default:
+                return scalar.Value;
+        }
+    }
+
+    /// <summary>A JSON Pointer's segments as node-locator segments: ints where the YAML node is a list.</summary>
+    private static List<object> Segments(string pointer, SourceNode root)
+    {
+        var segments = new List<object>();
+        SourceNode? node = root;
+        foreach (var raw in pointer.Split('/', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var name = SchemaRegistry.Unescape(raw);
+            if (node is SequenceNode sequence && int.TryParse(name, NumberStyles.None, CultureInfo.InvariantCulture, out var index))
+            {
+                segments.Add(index);
+                node = index < sequence.Items.Count ? sequence.Items[index] : null;
+            }
+            else
+            {
+                segments.Add(name);
+                node = (node as MappingNode)?[name];
             }
         }
 
-        PropertyNameChecker.Check(SchemaRegistry.Raw(kind), json, document, obj, diagnostics);
+        return segments;
     }
 
-    /// <summary>Keeps the errors that say something (not the "a child failed" wrappers).</summary>
-    private static void Flatten(ValidationError error, JToken root, List<ValidationError> into)
+    /// <summary>"spec.containers[0].image", as messages and docs write a field.</summary>
+    internal static string Display(IEnumerable<object> segments)
     {
-        switch (error)
+        var text = new System.Text.StringBuilder();
+        foreach (var segment in segments)
         {
-            case MultiTypeValidationError multi:
-                // A value allowed several types (cpu: string or number). Report the branch of the
-                // value's own type; if it has none, the type itself is wrong.
-                var actual = TokenAt(root, error.Path);
-                var branch = multi.Errors.FirstOrDefault(b => Matches(b.Key, actual));
-                if (branch.Value is null)
+            if (segment is int i)
+            {
+                text.Append('[').Append(i.ToString(CultureInfo.InvariantCulture)).Append(']');
+            }
+            else
+            {
+                if (text.Length > 0)
                 {
-                    into.Add(error);
-                    return;
+                    text.Append('.');
                 }
 
-                foreach (var inner in branch.Value.Where(e => !IsTypeError(e.Kind)))
-                {
-                    Flatten(inner, root, into);
-                }
-
-                return;
-            case ChildSchemaValidationError child:
-                foreach (var inner in child.Errors.Values.SelectMany(e => e))
-                {
-                    Flatten(inner, root, into);
-                }
-
-                return;
-            default:
-                into.Add(error);
-                return;
+                text.Append((string)segment);
+            }
         }
+
+        return text.ToString();
     }
 
-    private static bool Matches(JsonObjectType type, JToken? token) => token?.Type switch
+    private static IEnumerable<Diagnostic> ToDiagnostics(
+        string kind, string keyword, List<string> keywordPath, List<object> instancePath, SourceDocument document, ObjectRef? obj)
     {
-        JTokenType.String => type.HasFlag(JsonObjectType.String),
-        JTokenType.Integer => type.HasFlag(JsonObjectType.Integer) || type.HasFlag(JsonObjectType.Number),
-        JTokenType.Float => type.HasFlag(JsonObjectType.Number),
-        JTokenType.Boolean => type.HasFlag(JsonObjectType.Boolean),
-        JTokenType.Array => type.HasFlag(JsonObjectType.Array),
-        JTokenType.Object => type.HasFlag(JsonObjectType.Object),
-        _ => false,
-    };
-
-    private static bool IsTypeError(ValidationErrorKind kind) => kind is ValidationErrorKind.StringExpected
-        or ValidationErrorKind.NumberExpected or ValidationErrorKind.IntegerExpected or ValidationErrorKind.BooleanExpected
-        or ValidationErrorKind.ObjectExpected or ValidationErrorKind.ArrayExpected or ValidationErrorKind.NullExpected;
-
-    private static Diagnostic ToDiagnostic(ValidationError error, JToken root, SourceDocument document, ObjectRef? obj)
-    {
-        var path = Clean(error.Path);
-        var token = TokenAt(root, error.Path);
         var who = obj is null ? string.Empty : obj.Display + ": ";
+        var path = Display(instancePath);
         var field = path.Length == 0 ? "the document" : path;
-        var located = NodeLocator.FindNearest(document.Root, path);
+        var located = NodeLocator.Find(document.Root, instancePath) ?? NodeLocator.FindNearest(document.Root, path);
         var (line, column) = located.Position;
         var at = new SourceLocation(document.File, line, column);
+        var value = located.Node;
+        var last = keywordPath.Count > 0 ? keywordPath[^1] : string.Empty;
 
-        switch (error.Kind)
+        // additionalProperties: false fails as the "false" schema at the extra property.
+        if (keyword.Length == 0 && last == "additionalProperties" && instancePath.Count > 0)
         {
-            case ValidationErrorKind.NoAdditionalPropertiesAllowed:
+            var parent = Display(instancePath.Take(instancePath.Count - 1));
+            var property = (string)instancePath[^1];
+            var owner = SchemaRegistry.RawAt(kind, keywordPath[..^1]);
+            var allowed = (owner?["properties"] as JsonObject)?.Select(p => p.Key).Where(k => k != "status").ToList() ?? [];
+            var suggestion = Suggest(property, allowed);
+            var where = parent.Length == 0 ? "at the top level" : $"in {parent}";
+            var hint = suggestion is not null
+                ? $"did you mean \"{suggestion}\"?"
+                : allowed.Count > 0 ? $"remove it; allowed fields here: {string.Join(", ", allowed)}" : "remove it";
+            yield return Diagnostic.Error(at, DiagnosticCodes.UnknownField, $"{who}unknown field \"{property}\" {where}; {hint}", obj);
+            yield break;
+        }
+
+        var schema = SchemaRegistry.RawAt(kind, keywordPath);
+
+        // propertyNames: the key itself is the instance; its location is the key's.
+        if (last == "propertyNames" && instancePath.Count > 0)
+        {
+            var parent = Display(instancePath.Take(instancePath.Count - 1));
+            var hint = Text(schema?["x-gitorch-hint"]) ?? $"a name matching {Text(schema?["pattern"])}";
+            var where = parent.Length == 0 ? string.Empty : $" in {parent}";
+            yield return Diagnostic.Error(at, DiagnosticCodes.BadFormat,
+                $"{who}key \"{instancePath[^1]}\"{where} is not {hint}; rename it", obj);
+            yield break;
+        }
+
+        switch (keyword)
+        {
+            case "required":
             {
-                var parent = Parent(path);
-                var allowed = error.Schema?.ActualSchema.ActualProperties.Keys.Where(k => k != "status").ToList() ?? [];
-                var suggestion = Suggest(error.Property, allowed);
-                var where = parent.Length == 0 ? "at the top level" : $"in {parent}";
-                var hint = suggestion is not null
-                    ? $"did you mean \"{suggestion}\"?"
-                    : allowed.Count > 0 ? $"remove it; allowed fields here: {string.Join(", ", allowed)}" : "remove it";
-                return Diagnostic.Error(at, DiagnosticCodes.UnknownField, $"{who}unknown field \"{error.Property}\" {where}; {hint}", obj);
+                var present = value is MappingNode mapping ? mapping.Entries.Select(e => e.Key.Value).ToHashSet(StringComparer.Ordinal) : [];
+                var where = path.Length == 0 ? "the document" : path;
+                foreach (var name in (schema?["required"] as JsonArray ?? []).Select(Text).OfType<string>().Where(n => !present.Contains(n)))
+                {
+                    yield return Diagnostic.Error(at, DiagnosticCodes.MissingField,
+                        $"{who}{where} is missing the required field \"{name}\"; add it", obj);
+                }
+
+                yield break;
             }
 
-            case ValidationErrorKind.PropertyRequired:
+            case "enum":
             {
-                var parent = Parent(path);
-                var where = parent.Length == 0 ? "the document" : parent;
-                return Diagnostic.Error(at, DiagnosticCodes.MissingField,
-                    $"{who}{where} is missing the required field \"{error.Property}\"; add it", obj);
-            }
-
-            case ValidationErrorKind.NotInEnumeration:
-            {
-                var values = error.Schema?.ActualSchema.Enumeration.Select(v => Convert.ToString(v, CultureInfo.InvariantCulture)) ?? [];
+                var values = (schema?["enum"] as JsonArray ?? []).Select(v => Text(v) ?? v?.ToJsonString() ?? "null").ToList();
                 var list = string.Join(", ", values);
-                var suggestion = token?.Type == JTokenType.String ? Suggest((string?)token, values.OfType<string>().ToList()) : null;
+                var suggestion = value is ScalarNode { Kind: ScalarKind.String } s ? Suggest(s.Value, values) : null;
                 var hint = suggestion is not null ? $"did you mean \"{suggestion}\"? (allowed: {list})" : $"use one of: {list}";
-                return Diagnostic.Error(at, DiagnosticCodes.NotAllowedValue,
-                    $"{who}{field} is {SourceJson.Show(token)}, which is not allowed; {hint}", obj);
+                yield return Diagnostic.Error(at, DiagnosticCodes.NotAllowedValue,
+                    $"{who}{field} is {Show(value)}, which is not allowed; {hint}", obj);
+                yield break;
             }
 
-            case ValidationErrorKind.PatternMismatch:
+            case "pattern":
             {
-                var hint = Hint(error.Schema) ?? $"a value matching {error.Schema?.ActualSchema.Pattern}";
-                return Diagnostic.Error(at, DiagnosticCodes.BadFormat,
-                    $"{who}{field} is {SourceJson.Show(token)}, which is not {hint}; change it to that form", obj);
+                var hint = Text(schema?["x-gitorch-hint"]) ?? $"a value matching {Text(schema?["pattern"])}";
+                yield return Diagnostic.Error(at, DiagnosticCodes.BadFormat,
+                    $"{who}{field} is {Show(value)}, which is not {hint}; change it to that form", obj);
+                yield break;
             }
 
-            case ValidationErrorKind.NumberTooBig or ValidationErrorKind.IntegerTooBig:
-                return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
-                    $"{who}{field} is {SourceJson.Show(token)}; it must be at most {error.Schema?.ActualSchema.Maximum}", obj);
+            case "maximum" or "exclusiveMaximum":
+                yield return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
+                    $"{who}{field} is {Show(value)}; it must be at most {schema?[keyword]?.ToJsonString()}", obj);
+                yield break;
 
-            case ValidationErrorKind.NumberTooSmall:
-                return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
-                    $"{who}{field} is {SourceJson.Show(token)}; it must be at least {error.Schema?.ActualSchema.Minimum}", obj);
+            case "minimum" or "exclusiveMinimum":
+                yield return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
+                    $"{who}{field} is {Show(value)}; it must be at least {schema?[keyword]?.ToJsonString()}", obj);
+                yield break;
 
-            case ValidationErrorKind.StringTooLong:
-                return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
-                    $"{who}{field} is {((string?)token)?.Length} characters long; it must be at most {error.Schema?.ActualSchema.MaxLength}; shorten it", obj);
+            case "maxLength":
+                yield return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
+                    $"{who}{field} is {(value as ScalarNode)?.Value.Length} characters long; it must be at most {schema?["maxLength"]?.ToJsonString()}; shorten it", obj);
+                yield break;
 
-            case ValidationErrorKind.StringTooShort:
-                return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
+            case "minLength":
+                yield return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
                     $"{who}{field} must not be empty; give it a value or remove it", obj);
+                yield break;
 
-            case ValidationErrorKind.TooFewItems:
-                return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
-                    $"{who}{field} needs at least {error.Schema?.ActualSchema.MinItems} item(s); add one", obj);
+            case "minItems":
+                yield return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
+                    $"{who}{field} needs at least {schema?["minItems"]?.ToJsonString()} item(s); add one", obj);
+                yield break;
 
-            case ValidationErrorKind.TooManyItems:
-                return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
-                    $"{who}{field} has more than {error.Schema?.ActualSchema.MaxItems} items; remove some", obj);
+            case "maxItems":
+                yield return Diagnostic.Error(at, DiagnosticCodes.OutOfRange,
+                    $"{who}{field} has more than {schema?["maxItems"]?.ToJsonString()} items; remove some", obj);
+                yield break;
 
-            case ValidationErrorKind.ItemsNotUnique:
-                return Diagnostic.Error(at, DiagnosticCodes.DuplicateName,
+            case "uniqueItems":
+                yield return Diagnostic.Error(at, DiagnosticCodes.DuplicateName,
                     $"{who}{field} lists the same value twice; remove the repeat", obj);
+                yield break;
 
-            case var kind when IsTypeError(kind) || kind == ValidationErrorKind.NoTypeValidates:
+            case "type":
             {
-                var expected = Describe(error.Schema?.ActualSchema.Type ?? JsonObjectType.None);
-                var written = (token as JValue)?.Annotation<SourceJson.OriginalText>()?.Text ?? SourceJson.Show(token);
-                var quoteHint = token?.Type is JTokenType.Float or JTokenType.Integer or JTokenType.Boolean && expected.Contains("string", StringComparison.Ordinal)
-                    ? $" (quote it: \"{written}\")"
+                var expected = Describe(schema?["type"]);
+                var quoteHint = value is ScalarNode { Kind: ScalarKind.Integer or ScalarKind.Float or ScalarKind.Boolean } written
+                    && expected.Contains("string", StringComparison.Ordinal)
+                    ? $" (quote it: \"{written.Value}\")"
                     : string.Empty;
-                return Diagnostic.Error(at, DiagnosticCodes.WrongType,
-                    $"{who}{field} must be {expected}, not {DescribeToken(token)}{quoteHint}", obj);
+                yield return Diagnostic.Error(at, DiagnosticCodes.WrongType,
+                    $"{who}{field} must be {expected}, not {DescribeValue(value)}{quoteHint}", obj);
+                yield break;
             }
 
             default:
-                return Diagnostic.Error(at, DiagnosticCodes.BadFormat,
-                    $"{who}{field} is invalid ({error.Kind}); see docs/manifests.md for its form", obj);
+                yield return Diagnostic.Error(at, DiagnosticCodes.BadFormat,
+                    $"{who}{field} is invalid ({(keyword.Length == 0 ? last : keyword)}); see docs/manifests.md for its form", obj);
+                yield break;
         }
     }
 
-    internal static string Clean(string? path) => path is null or "#" ? string.Empty : path.StartsWith("#/", StringComparison.Ordinal) ? path[2..] : path;
+    private static string? Text(JsonNode? node) =>
+        node is JsonValue v && v.GetValueKind() == JsonValueKind.String ? v.GetValue<string>() : null;
 
-    private static string Parent(string path)
+    private static string Describe(JsonNode? type)
     {
-        var cut = Math.Max(path.LastIndexOf('.'), path.LastIndexOf('['));
-        return cut > 0 ? path[..cut] : string.Empty;
-    }
-
-    private static JToken? TokenAt(JToken root, string? path)
-    {
-        var clean = Clean(path);
-        return clean.Length == 0 ? root : JsonPath.Find(root, clean);
-    }
-
-    private static string? Hint(JsonSchema? schema) =>
-        schema?.ActualSchema.ExtensionData is { } data && data.TryGetValue("x-gitorch-hint", out var hint) ? hint as string : null;
-
-    private static string Describe(JsonObjectType type)
-    {
+        var given = type switch
+        {
+            JsonArray a => a.Select(Text).OfType<string>().ToHashSet(StringComparer.Ordinal),
+            _ when Text(type) is { } one => [one],
+            _ => [],
+        };
         var names = new List<string>();
-        if (type.HasFlag(JsonObjectType.String)) { names.Add("a string"); }
-        if (type.HasFlag(JsonObjectType.Integer)) { names.Add("an integer"); }
-        if (type.HasFlag(JsonObjectType.Number)) { names.Add("a number"); }
-        if (type.HasFlag(JsonObjectType.Boolean)) { names.Add("true or false"); }
-        if (type.HasFlag(JsonObjectType.Array)) { names.Add("a list"); }
-        if (type.HasFlag(JsonObjectType.Object)) { names.Add("a mapping"); }
+        if (given.Contains("string")) { names.Add("a string"); }
+        if (given.Contains("integer")) { names.Add("an integer"); }
+        if (given.Contains("number")) { names.Add("a number"); }
+        if (given.Contains("boolean")) { names.Add("true or false"); }
+        if (given.Contains("array")) { names.Add("a list"); }
+        if (given.Contains("object")) { names.Add("a mapping"); }
         return names.Count == 0 ? "another type" : string.Join(" or ", names);
     }
 
-    private static string DescribeToken(JToken? token) => token?.Type switch
+    /// <summary>Renders a value for messages: strings quoted, numbers as read, lists and mappings by name.</summary>
+    internal static string Show(SourceNode? node) => node switch
     {
-        JTokenType.String => $"the string {SourceJson.Show(token)}",
-        JTokenType.Integer or JTokenType.Float => $"the number {SourceJson.Show(token)}",
-        JTokenType.Boolean => $"the boolean {SourceJson.Show(token)}",
-        JTokenType.Null or null => "empty (null)",
-        JTokenType.Array => "a list",
-        JTokenType.Object => "a mapping",
-        _ => SourceJson.Show(token),
+        null => "nothing",
+        ScalarNode scalar => Typed(scalar) switch
+        {
+            null => "null",
+            bool b => b ? "true" : "false",
+            long l => l.ToString(CultureInfo.InvariantCulture),
+            double d => d.ToString(CultureInfo.InvariantCulture),
+            var s => $"\"{s}\"",
+        },
+        SequenceNode => "a list",
+        _ => "a mapping",
+    };
+
+    private static string DescribeValue(SourceNode? node) => node switch
+    {
+        ScalarNode scalar => Typed(scalar) switch
+        {
+            null => "empty (null)",
+            bool => $"the boolean {Show(node)}",
+            long or double => $"the number {Show(node)}",
+            _ => $"the string {Show(node)}",
+        },
+        SequenceNode => "a list",
+        MappingNode => "a mapping",
+        _ => "empty (null)",
     };
 
     /// <summary>The allowed name closest to <paramref name="given"/> by edit distance, if close enough.</summary>
@@ -271,69 +436,5 @@ public static class SchemaValidator
         }
 
         return d[a.Length, b.Length];
-    }
-
-    /// <summary>
-    /// Enforces <c>propertyNames</c> (which NJsonSchema 10 ignores) by walking the raw schema next
-    /// to the value, following <c>$ref</c>, <c>properties</c>, <c>additionalProperties</c> and <c>items</c>.
-    /// </summary>
-    private static class PropertyNameChecker
-    {
-        public static void Check(JObject schema, JToken value, SourceDocument document, ObjectRef? obj, ICollection<Diagnostic> diagnostics) =>
-            Walk(schema, schema, value, string.Empty, document, obj, diagnostics);
-
-        private static void Walk(JObject root, JObject schema, JToken value, string path, SourceDocument document, ObjectRef? obj, ICollection<Diagnostic> diagnostics)
-        {
-            schema = Resolve(root, schema);
-            if (value is JObject o)
-            {
-                if (schema["propertyNames"] is JObject names && Resolve(root, names)["pattern"] is JValue { Value: string pattern })
-                {
-                    var regex = new Regex(pattern, RegexOptions.CultureInvariant, TimeSpan.FromSeconds(1));
-                    foreach (var property in o.Properties().Where(p => !regex.IsMatch(p.Name)))
-                    {
-                        var fieldPath = path.Length == 0 ? property.Name : $"{path}.{property.Name}";
-                        var located = NodeLocator.FindNearest(document.Root, fieldPath);
-                        var (line, column) = located.Position;
-                        var hint = (string?)Resolve(root, names)["x-gitorch-hint"] ?? $"a name matching {pattern}";
-                        var where = path.Length == 0 ? string.Empty : $" in {path}";
-                        diagnostics.Add(Diagnostic.Error(new SourceLocation(document.File, line, column), DiagnosticCodes.BadFormat,
-                            $"{(obj is null ? string.Empty : obj.Display + ": ")}key \"{property.Name}\"{where} is not {hint}; rename it", obj));
-                    }
-                }
-
-                foreach (var property in o.Properties())
-                {
-                    var child = schema["properties"]?[property.Name] as JObject ?? schema["additionalProperties"] as JObject;
-                    if (child is not null)
-                    {
-                        Walk(root, child, property.Value, path.Length == 0 ? property.Name : $"{path}.{property.Name}", document, obj, diagnostics);
-                    }
-                }
-            }
-            else if (value is JArray a && schema["items"] is JObject items)
-            {
-                for (var i = 0; i < a.Count; i++)
-                {
-                    Walk(root, items, a[i], $"{path}[{i}]", document, obj, diagnostics);
-                }
-            }
-        }
-
-        private static JObject Resolve(JObject root, JObject schema)
-        {
-            for (var hops = 0; hops < 16 && schema["$ref"] is JValue { Value: string reference } && reference.StartsWith("#/", StringComparison.Ordinal); hops++)
-            {
-                var target = root.SelectToken(reference[2..].Replace('/', '.')) as JObject;
-                if (target is null)
-                {
-                    break;
-                }
-
-                schema = target;
-            }
-
-            return schema;
-        }
     }
 }

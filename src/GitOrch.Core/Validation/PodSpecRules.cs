@@ -54,64 +54,69 @@ internal static class PodSpecRules
             }
         }
 
-        for (var c = 0; c < spec.Containers.Count; c++)
+        // Init containers and containers share one namespace of names (their logs, states and runc ids are per name).
+        var lists = new[] { ("initContainers", spec.InitContainers ?? []), ("containers", spec.Containers) };
+        foreach (var (list, containers) in lists)
         {
-            var container = spec.Containers[c];
-            var at = Path(prefix, "containers", c);
-            if (!containerNames.Add(container.Name))
+            for (var c = 0; c < containers.Count; c++)
             {
-                context.Error(obj.At([.. at, "name"]), DiagnosticCodes.DuplicateName,
-                    $"{ValidationContext.Render(at)}: container name \"{container.Name}\" is used twice; rename one", obj);
-            }
-
-            if (spec.Runtime == PodRuntime.Oci && container.Image is null)
-            {
-                context.Error(obj.At(at), DiagnosticCodes.MissingField,
-                    $"{ValidationContext.Render(at)}: container \"{container.Name}\" runs on the oci runtime and needs an image (name:tag in the node's image store); add image", obj);
-            }
-
-            if (spec.Runtime == PodRuntime.Oci && container.Image is { } image && !image.Contains(':', StringComparison.Ordinal))
-            {
-                context.Error(obj.ValueAt([.. at, "image"]), DiagnosticCodes.BadFormat,
-                    $"{ValidationContext.Render(at)}: image \"{image}\" has no tag; pin a version as name:tag (for example {image}:1.0), so that every version of the pod names exactly one image", obj);
-            }
-
-            if (spec.Runtime == PodRuntime.Process && container.Command is not { Count: > 0 })
-            {
-                context.Error(obj.At(at), DiagnosticCodes.MissingField,
-                    $"{ValidationContext.Render(at)}: container \"{container.Name}\" runs on the process runtime and needs a command; add command", obj);
-            }
-
-            for (var p = 0; container.Ports is not null && p < container.Ports.Count; p++)
-            {
-                var port = container.Ports[p];
-                var portAt = Path([.. at], "ports", p);
-                if (!portNames.Add(port.Name))
+                var container = containers[c];
+                var at = Path(prefix, list, c);
+                if (!containerNames.Add(container.Name))
                 {
-                    context.Error(obj.At([.. portAt, "name"]), DiagnosticCodes.DuplicateName,
-                        $"{ValidationContext.Render(portAt)}: port name \"{port.Name}\" is used twice in this pod; rename one", obj);
+                    context.Error(obj.At([.. at, "name"]), DiagnosticCodes.DuplicateName,
+                        $"{ValidationContext.Render(at)}: container name \"{container.Name}\" is used twice (init containers and containers share one set of names); rename one", obj);
                 }
 
-                if (spec.Runtime == PodRuntime.Oci && port.Port is null)
+                if (spec.Runtime != PodRuntime.Process && container.Image is null)
                 {
-                    context.Error(obj.At(portAt), DiagnosticCodes.MissingField,
-                        $"{ValidationContext.Render(portAt)}: port \"{port.Name}\" needs a port number on the oci runtime (only the process runtime allocates host ports); add port", obj);
-                }
-            }
-
-            for (var m = 0; container.VolumeMounts is not null && m < container.VolumeMounts.Count; m++)
-            {
-                var mount = container.VolumeMounts[m];
-                if (spec.Volumes?.Any(v => v.Name == mount.Name) != true)
-                {
-                    context.Error(obj.At([.. Path([.. at], "volumeMounts", m), "name"]), DiagnosticCodes.Inconsistent,
-                        $"{ValidationContext.Render(Path([.. at], "volumeMounts", m))}: mounts volume \"{mount.Name}\", which the pod does not define; add it to volumes or fix the name", obj);
+                    context.Error(obj.At(at), DiagnosticCodes.MissingField,
+                        $"{ValidationContext.Render(at)}: container \"{container.Name}\" runs on the {(spec.Runtime == PodRuntime.Gvisor ? "gvisor" : "oci")} runtime and needs an image (name:tag in the node's image store); add image", obj);
                 }
 
-                if (!Weakenings.IsNormalPath(mount.MountPath))
+                if (spec.Runtime != PodRuntime.Process && container.Image is { } image && !image.Contains(':', StringComparison.Ordinal))
                 {
-                    context.Error(obj.ValueAt([.. Path([.. at], "volumeMounts", m), "mountPath"]), DiagnosticCodes.BadFormat,
-                        $"{ValidationContext.Render(Path([.. at], "volumeMounts", m))}: mountPath \"{mount.MountPath}\" is not a plain absolute path; write it without '.', '..' or '//' segments (a mount target stays inside the container's root)", obj);
+                    context.Error(obj.ValueAt([.. at, "image"]), DiagnosticCodes.BadFormat,
+                        $"{ValidationContext.Render(at)}: image \"{image}\" has no tag; pin a version as name:tag (for example {image}:1.0), so that every version of the pod names exactly one image", obj);
+                }
+
+                if (spec.Runtime == PodRuntime.Process && container.Command is not { Count: > 0 })
+                {
+                    context.Error(obj.At(at), DiagnosticCodes.MissingField,
+                        $"{ValidationContext.Render(at)}: container \"{container.Name}\" runs on the process runtime and needs a command; add command", obj);
+                }
+
+                for (var p = 0; container.Ports is not null && p < container.Ports.Count; p++)
+                {
+                    var port = container.Ports[p];
+                    var portAt = Path([.. at], "ports", p);
+                    if (!portNames.Add(port.Name))
+                    {
+                        context.Error(obj.At([.. portAt, "name"]), DiagnosticCodes.DuplicateName,
+                            $"{ValidationContext.Render(portAt)}: port name \"{port.Name}\" is used twice in this pod; rename one", obj);
+                    }
+
+                    if (spec.Runtime != PodRuntime.Process && port.Port is null)
+                    {
+                        context.Error(obj.At(portAt), DiagnosticCodes.MissingField,
+                            $"{ValidationContext.Render(portAt)}: port \"{port.Name}\" needs a port number on the oci runtime (only the process runtime allocates host ports); add port", obj);
+                    }
+                }
+
+                for (var m = 0; container.VolumeMounts is not null && m < container.VolumeMounts.Count; m++)
+                {
+                    var mount = container.VolumeMounts[m];
+                    if (spec.Volumes?.Any(v => v.Name == mount.Name) != true)
+                    {
+                        context.Error(obj.At([.. Path([.. at], "volumeMounts", m), "name"]), DiagnosticCodes.Inconsistent,
+                            $"{ValidationContext.Render(Path([.. at], "volumeMounts", m))}: mounts volume \"{mount.Name}\", which the pod does not define; add it to volumes or fix the name", obj);
+                    }
+
+                    if (!Weakenings.IsNormalPath(mount.MountPath))
+                    {
+                        context.Error(obj.ValueAt([.. Path([.. at], "volumeMounts", m), "mountPath"]), DiagnosticCodes.BadFormat,
+                            $"{ValidationContext.Render(Path([.. at], "volumeMounts", m))}: mountPath \"{mount.MountPath}\" is not a plain absolute path; write it without '.', '..' or '//' segments (a mount target stays inside the container's root)", obj);
+                    }
                 }
             }
         }

@@ -9,8 +9,8 @@ using Newtonsoft.Json.Linq;
 namespace GitOrch.History.Mirror;
 
 /// <summary>
-/// Mirrors stored batches as commits on <c>refs/gitorch/history</c> of the config repo, through one
-/// fast-import stream. Exactly once: each commit carries its batch id (<c>Gitorch-Batch</c>), and a
+/// Mirrors stored batches as commits on <c>refs/gitorch/history</c> of the config repo, written
+/// in-process through libgit2 (<see cref="CommitWriter"/>); the ref moves once per run of batches. Exactly once: each commit carries its batch id (<c>Gitorch-Batch</c>), and a
 /// catch-up starts after the batch of the ref's tip, so a crash anywhere leaves no gap and no duplicate.
 /// </summary>
 public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
@@ -54,15 +54,15 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
                 return written;
             }
 
-            await using var import = FastImport.Start(repo.Path);
+            var writer = CommitWriter.Start(repo, Ref, tip);
             var from = tip;
             if (tip is null)
             {
                 // A root commit first, so that every applied config commit is a *second* parent and
                 // `git log --first-parent` stays on the mirror.
                 var start = batches[0].CreatedAt;
-                await import.CommitAsync(new FastImportCommit(Ref, "GitOrch", "gitorch@localhost", start, "GitOrch", "gitorch@localhost", start,
-                    $"History mirror begins\n\n{BatchTrailer}: 0\n", null, [], []), ct);
+                writer.Commit(new NewCommit("GitOrch", "gitorch@localhost", start, "GitOrch", "gitorch@localhost", start,
+                    $"History mirror begins\n\n{BatchTrailer}: 0\n", null, [], []));
             }
 
             foreach (var batch in batches)
@@ -77,8 +77,7 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
                 var files = versions
                     .Select(v => new KeyValuePair<string, byte[]?>(PathOf(v.Ref), v.Deleted || v.ObjectJson is null ? null : Encoding.UTF8.GetBytes(YamlRenderer.Render(JToken.Parse(v.ObjectJson)))))
                     .ToList();
-                await import.CommitAsync(new FastImportCommit(
-                    Ref,
+                writer.Commit(new NewCommit(
                     batch.Kind == ChangeKind.External ? batch.AuthorName : batch.Changer,
                     batch.AuthorEmail,
                     batch.CreatedAt,
@@ -88,14 +87,15 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
                     Message(batch, versions),
                     from,
                     merges,
-                    files), ct);
-                from = null; // Later commits in the stream follow the previous one.
+                    files));
+                from = null; // Later commits in the run follow the previous one.
 
                 last = batch.Id;
                 written++;
             }
 
-            await import.CompleteAsync(ct);
+            ct.ThrowIfCancellationRequested();
+            writer.Complete();
             tip = await repo.ResolveAsync(Ref, ct);
             _lastWritten = tip;
         }
@@ -109,7 +109,13 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
     public static string Message(BatchRecord batch, IReadOnlyList<VersionRecord> versions)
     {
         var text = new StringBuilder();
-        text.Append(batch.Message.TrimEnd()).Append("\n\n");
+        var lines = batch.Message.TrimEnd().Split('\n');
+        text.Append(Subject(batch, versions, lines[0])).Append("\n\n");
+        if (lines.Length > 1 && string.Join('\n', lines.Skip(1)).Trim() is { Length: > 0 } body)
+        {
+            text.Append(body).Append("\n\n");
+        }
+
         text.Append("Changer: ").Append(batch.Changer).Append('\n');
         text.Append("Change-Kind: ").Append(batch.Kind.ToText()).Append('\n');
         if (batch.Kind == ChangeKind.Mechanical && versions.Count == 1)
@@ -134,6 +140,42 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
 
         text.Append(BatchTrailer).Append(": ").Append(batch.Id.ToString(CultureInfo.InvariantCulture)).Append('\n');
         return text.ToString();
+    }
+
+    /// <summary>
+    /// The subject <c>&lt;changer&gt;: &lt;Kind&gt;/&lt;ns&gt;/&lt;name&gt; &lt;what&gt;</c>, so that
+    /// <c>git log --oneline refs/gitorch/history</c> reads as who changed which object and how: a
+    /// control loop by its name (<c>runtime: Pod/demo/worker running on node-a</c>), a commit by its
+    /// changer with the objects it changed and its own subject.
+    /// </summary>
+    public static string Subject(BatchRecord batch, IReadOnlyList<VersionRecord> versions, string what)
+    {
+        var who = batch.Changer.StartsWith("control-loop/", StringComparison.Ordinal) ? batch.Changer["control-loop/".Length..] : batch.Changer;
+        what = what.Trim();
+        if (what.StartsWith(who + ": ", StringComparison.Ordinal))
+        {
+            what = what[(who.Length + 2)..];
+        }
+
+        var objects = versions.Select(v => v.Ref).Distinct().ToList();
+        foreach (var obj in objects)
+        {
+            what = what.Replace(obj.Key, string.Empty, StringComparison.Ordinal).Replace(obj.Display, string.Empty, StringComparison.Ordinal);
+        }
+
+        what = string.Join(' ', what.Split(' ', StringSplitOptions.RemoveEmptyEntries));
+        var named = objects.Count switch
+        {
+            0 => string.Empty,
+            <= 3 => string.Join(", ", objects.Select(o => o.Key)),
+            _ => $"{objects[0].Key} and {objects.Count - 1} more",
+        };
+        if (batch.Kind == ChangeKind.External && what.StartsWith("Apply ", StringComparison.Ordinal))
+        {
+            what = "applied " + what["Apply ".Length..]; // "Apply 0123456789ab: subject" of the reconciler.
+        }
+
+        return $"{who}: {named}{(named.Length > 0 && what.Length > 0 ? " " : string.Empty)}{what}";
     }
 
     private async Task<long> LastBatchAsync(string tip, CancellationToken ct)

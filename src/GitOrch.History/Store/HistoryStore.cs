@@ -10,11 +10,14 @@ namespace GitOrch.History.Store;
 /// The embedded state: commits seen, object versions with changers, current objects, and mirror
 /// batches, in SQLite under the state folder. Every write is one transaction, committed with WAL
 /// and synchronous=FULL before the call returns: what is acknowledged survives a crash.
+/// Versions are kept cheaply (<see cref="VersionChunk"/>): per object, chunks of consecutive
+/// versions, each a compressed snapshot plus deltas against it; changers and times live once on
+/// the batch, field lists once in an interned string table.
 /// </summary>
 public sealed class HistoryStore : IDisposable
 {
     public const string FileName = "state.db";
-    private const int SchemaVersion = 1;
+    private const int SchemaVersion = 2;
 
     private readonly SqliteConnection _db;
     private readonly Lock _gate = new();
@@ -124,6 +127,13 @@ public sealed class HistoryStore : IDisposable
                   PRIMARY KEY(kind, namespace, name));
                 INSERT INTO meta(key, value) VALUES('schema', '1');
                 """, tx);
+            tx.Commit();
+        }
+
+        if (version < 2)
+        {
+            using var tx = db.BeginTransaction();
+            VersionTables.ToDeltaChunks(db, tx);
             tx.Commit();
         }
     }
@@ -246,6 +256,7 @@ public sealed class HistoryStore : IDisposable
             ("$message", batch.Message), ("$an", batch.AuthorName), ("$ae", batch.AuthorEmail), ("$at", now));
         var id = (long)insertBatch.ExecuteScalar()!;
 
+        var written = new List<(long Key, int Version)>(batch.Changes.Count);
         foreach (var change in batch.Changes)
         {
             var (kind, ns, name) = (change.Ref.Kind, change.Ref.Namespace, change.Ref.Name);
@@ -272,13 +283,9 @@ public sealed class HistoryStore : IDisposable
                 objectJson = KeepStatus(objectJson, previousObject);
             }
 
-            using var insertVersion = _db.Command("""
-                INSERT INTO versions(kind, namespace, name, version, batch, changer, change_kind, source_commit, created_at, fields, deleted, object)
-                VALUES($k, $n, $m, $v, $b, $c, $ck, $s, $at, $f, $d, $o)
-                """, tx, ("$k", kind), ("$n", ns), ("$m", name), ("$v", version), ("$b", id), ("$c", batch.Changer),
-                ("$ck", batch.Kind.ToText()), ("$s", batch.SourceCommit), ("$at", now), ("$f", JsonSerializer.Serialize(change.Fields)),
-                ("$d", deleted ? 1 : 0), ("$o", objectJson));
-            insertVersion.ExecuteNonQuery();
+            var key = VersionTables.KeyOf(_db, tx, change.Ref);
+            VersionTables.AppendVersion(_db, tx, key, version, id, VersionTables.Intern(_db, tx, JsonSerializer.Serialize(change.Fields)), objectJson);
+            written.Add((key, version));
 
             using var upsert = _db.Command("""
                 INSERT INTO objects(kind, namespace, name, version, deleted, file, object, last_changer, updated_at)
@@ -289,6 +296,11 @@ public sealed class HistoryStore : IDisposable
                 """, tx, ("$k", kind), ("$n", ns), ("$m", name), ("$v", version), ("$d", deleted ? 1 : 0),
                 ("$file", change.File ?? previousFile), ("$o", objectJson ?? previousObject ?? "{}"), ("$c", batch.Changer), ("$at", now));
             upsert.ExecuteNonQuery();
+        }
+
+        using (var list = _db.Command("UPDATE batches SET versions = $v WHERE id = $id", tx, ("$v", VersionTables.EncodeBatchVersions(written)), ("$id", id)))
+        {
+            list.ExecuteNonQuery();
         }
 
         return id;
@@ -405,23 +417,26 @@ public sealed class HistoryStore : IDisposable
     /// <summary>Versions of one object, oldest first, optionally only (or all but) one changer.</summary>
     public IReadOnlyList<VersionRecord> History(ObjectRef obj, string? changer = null, string? excludeChanger = null)
     {
-        var sql = "WHERE kind=$k AND namespace=$n AND name=$m";
-        var args = new List<(string, object?)> { ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name) };
-        if (changer is not null)
-        {
-            sql += " AND changer = $c";
-            args.Add(("$c", changer));
-        }
-
-        if (excludeChanger is not null)
-        {
-            sql += " AND changer <> $x";
-            args.Add(("$x", excludeChanger));
-        }
-
         lock (_gate)
         {
-            return ReadVersions(sql + " ORDER BY version", withObject: false, [.. args]);
+            if (VersionTables.FindKey(_db, null, obj) is not { } key)
+            {
+                return [];
+            }
+
+            using var cmd = _db.Command("SELECT data FROM chunks WHERE object = $o ORDER BY chunk", null, ("$o", key));
+            var entries = new List<(VersionChunk, VersionChunk.Entry)>();
+            using (var reader = cmd.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    var chunk = VersionChunk.Decode((byte[])reader[0]);
+                    entries.AddRange(chunk.Entries.Select(e => (chunk, e)));
+                }
+            }
+
+            return [.. ToRecords(obj, entries, withObject: false)
+                .Where(v => (changer is null || v.Changer == changer) && (excludeChanger is null || v.Changer != excludeChanger))];
         }
     }
 
@@ -429,8 +444,13 @@ public sealed class HistoryStore : IDisposable
     {
         lock (_gate)
         {
-            return ReadVersions("WHERE kind=$k AND namespace=$n AND name=$m AND version=$v", withObject: true,
-                ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name), ("$v", version)).FirstOrDefault();
+            if (VersionTables.FindKey(_db, null, obj) is not { } key || VersionTables.ReadChunk(_db, null, key, VersionChunk.NumberOf(version)) is not { } chunk
+                || chunk.Entries.FirstOrDefault(e => e.Version == version) is not { } entry)
+            {
+                return null;
+            }
+
+            return ToRecords(obj, [(chunk, entry)], withObject: true).FirstOrDefault();
         }
     }
 
@@ -440,14 +460,23 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
-            using var delete = _db.Command("""
-                DELETE FROM versions WHERE kind=$k AND namespace=$n AND name=$m
-                AND version <= (SELECT MAX(version) FROM versions WHERE kind=$k AND namespace=$n AND name=$m) - $keep
-                """, tx, ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name), ("$keep", Math.Max(1, keep)));
-            var n = delete.ExecuteNonQuery();
+            var n = VersionTables.FindKey(_db, tx, obj) is { } key ? VersionTables.Prune(_db, tx, key, Math.Max(1, keep)) : 0;
             tx.Commit();
             return n;
         }
+    }
+
+    /// <summary>Version records for chunk entries: batch metadata and field lists looked up once per call.</summary>
+    private List<VersionRecord> ToRecords(ObjectRef obj, IReadOnlyList<(VersionChunk Chunk, VersionChunk.Entry Entry)> entries, bool withObject)
+    {
+        var batches = VersionTables.BatchMeta(_db, entries.Select(e => e.Entry.Batch));
+        var fields = VersionTables.Strings(_db, entries.Select(e => e.Entry.Fields));
+        return [.. entries.Where(e => batches.ContainsKey(e.Entry.Batch)).Select(e =>
+        {
+            var b = batches[e.Entry.Batch];
+            return new VersionRecord(obj, e.Entry.Version, e.Entry.Batch, b.Changer, Changers.Parse(b.Kind), b.SourceCommit, Parse(b.CreatedAt),
+                JsonSerializer.Deserialize<List<string>>(fields[e.Entry.Fields]) ?? [], e.Entry.Deleted, withObject ? e.Chunk.ObjectOf(e.Entry) : null);
+        })];
     }
 
     // ---- mirror -----------------------------------------------------------------------------
@@ -475,7 +504,29 @@ public sealed class HistoryStore : IDisposable
     {
         lock (_gate)
         {
-            return ReadVersions("WHERE batch = $b ORDER BY rowid", withObject: true, ("$b", batch));
+            using var cmd = _db.Command("SELECT versions FROM batches WHERE id = $b", null, ("$b", batch));
+            if (cmd.ExecuteScalar() is not byte[] list)
+            {
+                return [];
+            }
+
+            var chunks = new Dictionary<(long, long), VersionChunk?>();
+            var result = new List<VersionRecord>();
+            foreach (var (key, version) in VersionTables.DecodeBatchVersions(list))
+            {
+                var number = VersionChunk.NumberOf(version);
+                if (!chunks.TryGetValue((key, number), out var chunk))
+                {
+                    chunk = chunks[(key, number)] = VersionTables.ReadChunk(_db, null, key, number);
+                }
+
+                if (chunk?.Entries.FirstOrDefault(e => e.Version == version) is { } entry && VersionTables.RefOf(_db, key) is { } obj)
+                {
+                    result.AddRange(ToRecords(obj, [(chunk, entry)], withObject: true));
+                }
+            }
+
+            return result;
         }
     }
 
@@ -567,22 +618,6 @@ public sealed class HistoryStore : IDisposable
         {
             list.Add(new StoredObject(new ObjectRef(reader.GetString(0), reader.GetString(1), reader.GetString(2)), reader.GetInt32(3), reader.GetInt32(4) != 0,
                 reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6), reader.GetString(7), Parse(reader.GetString(8))));
-        }
-
-        return list;
-    }
-
-    private List<VersionRecord> ReadVersions(string where, bool withObject, params (string, object?)[] args)
-    {
-        var objectColumn = withObject ? "object" : "NULL";
-        using var cmd = _db.Command($"SELECT kind, namespace, name, version, batch, changer, change_kind, source_commit, created_at, fields, deleted, {objectColumn} FROM versions {where}", null, args);
-        using var reader = cmd.ExecuteReader();
-        var list = new List<VersionRecord>();
-        while (reader.Read())
-        {
-            list.Add(new VersionRecord(new ObjectRef(reader.GetString(0), reader.GetString(1), reader.GetString(2)), reader.GetInt32(3), reader.GetInt64(4),
-                reader.GetString(5), Changers.Parse(reader.GetString(6)), reader.IsDBNull(7) ? null : reader.GetString(7), Parse(reader.GetString(8)),
-                JsonSerializer.Deserialize<List<string>>(reader.GetString(9)) ?? [], reader.GetInt32(10) != 0, reader.IsDBNull(11) ? null : reader.GetString(11)));
         }
 
         return list;

@@ -147,12 +147,14 @@ public static class WorkflowAnalysis
                 text.Append(CultureInfo.InvariantCulture, $"  \"{a}\" -> \"{u.Name}\";\n");
             }
 
-            foreach (var r in u.Requires.Where(r => !u.After.Contains(r)))
+            // Every requirement is drawn, also one that coincides with an ordering edge: ordering and
+            // requirement are orthogonal, and the graph shows both.
+            foreach (var r in u.Requires)
             {
                 text.Append(CultureInfo.InvariantCulture, $"  \"{u.Name}\" -> \"{r}\" [style=dashed, label=\"requires\", constraint=false];\n");
             }
 
-            foreach (var w in u.Wants.Where(w => !u.After.Contains(w)))
+            foreach (var w in u.Wants)
             {
                 text.Append(CultureInfo.InvariantCulture, $"  \"{u.Name}\" -> \"{w}\" [style=dotted, label=\"wants\", constraint=false];\n");
             }

@@ -19,11 +19,12 @@ public sealed record UnitReport(
     IReadOnlyList<string> After,
     IReadOnlyList<string> Requires,
     IReadOnlyList<string> Wants,
-    IReadOnlyList<StepLog> LastLogs)
+    IReadOnlyList<StepLog> LastLogs,
+    DateTimeOffset? NextAttemptAt = null)
 {
     public static UnitReport From(Unit u, IReadOnlyList<StepLog> logs) => new(
         u.Name, u.Type == UnitType.Target ? "target" : "step", u.Owner, u.State.ToText(), u.StartedAt, u.EndedAt, u.Since,
-        u.Attempts, u.Failures, u.MaxAttempts, u.Message, u.After, u.Requires, u.Wants, logs);
+        u.Attempts, u.Failures, u.MaxAttempts, u.Message, u.After, u.Requires, u.Wants, logs, u.NextAttemptAt);
 }
 
 /// <summary>An object's current transaction, the unit that blocks it, and what waits on that unit.</summary>

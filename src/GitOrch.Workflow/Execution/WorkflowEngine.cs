@@ -223,9 +223,15 @@ public sealed class WorkflowEngine : IAsyncDisposable
                     continue;
                 }
 
+                // A retry or requeue of a step in progress keeps its clock: "waiting for" and "running
+                // for" count the time since the step left pending, the same span as its TOOK.
+                if (unit.StartedAt is null)
+                {
+                    unit.Since = now;
+                }
+
                 unit.State = UnitState.Running;
                 unit.StartedAt ??= now;
-                unit.Since = now;
                 unit.NextAttemptAt = null;
                 unit.Attempts++;
                 var cts = CancellationTokenSource.CreateLinkedTokenSource(_stopping.Token);
@@ -321,7 +327,6 @@ public sealed class WorkflowEngine : IAsyncDisposable
             case StepOutcomeKind.Requeue:
                 unit.State = UnitState.Waiting;
                 unit.Message = outcome.Message;
-                unit.Since = now;
                 unit.NextAttemptAt = now + outcome.RequeueAfter!.Value;
                 Log(t, unit.Name, unit.Attempts, "info", $"not yet: {outcome.Message}; again in {outcome.RequeueAfter.Value.TotalSeconds:0.#}s");
                 Wake(t, unit, outcome.RequeueAfter.Value);
@@ -334,7 +339,6 @@ public sealed class WorkflowEngine : IAsyncDisposable
                     var delay = Backoff(unit.Failures);
                     unit.State = UnitState.Waiting;
                     unit.Message = $"attempt {unit.Attempts} {(timedOut ? "timed out" : "failed")}: {outcome.Message}; retry {unit.Failures + 1}/{unit.MaxAttempts} in {delay.TotalSeconds:0.##}s";
-                    unit.Since = now;
                     unit.NextAttemptAt = now + delay;
                     Log(t, unit.Name, unit.Attempts, "warning", unit.Message);
                     Wake(t, unit, delay);

@@ -34,6 +34,21 @@ public sealed class TransactionPlanner(IReadOnlyList<LoopDeclaration> loops, IRe
             }
         }
 
+        // A pod's init containers: one step each, in order, after its network and storage and before the runtime starts its containers.
+        var extraRequires = new Dictionary<string, List<string>>(StringComparer.Ordinal);
+        if (obj is Pod { Spec.InitContainers: { Count: > 0 } inits } && steps.TryGetValue(BuiltInLoops.Runtime, out var runtime))
+        {
+            var previous = new List<string> { BuiltInTargets.Network, BuiltInTargets.Storage };
+            foreach (var init in inits)
+            {
+                var name = InitStepName(init.Name);
+                declared[name] = (UnitType.Step, new UnitOrdering([BuiltInLoops.Runtime], previous, previous, []), runtime);
+                previous = [name];
+            }
+
+            extraRequires[BuiltInLoops.Runtime] = previous;
+        }
+
         // Pull in targets connected to the graph (referenced by it, or referencing it), to a fixpoint.
         for (var changed = true; changed;)
         {
@@ -73,13 +88,18 @@ public sealed class TransactionPlanner(IReadOnlyList<LoopDeclaration> loops, IRe
                 Type = d.Value.Type,
                 Owner = d.Value.Loop?.Name ?? "target",
                 After = [.. after[d.Key]],
-                Requires = [.. d.Value.Ordering.Requires.Where(declared.ContainsKey).Where(r => r != d.Key).Distinct()],
+                Requires = [.. d.Value.Ordering.Requires.Concat(extraRequires.GetValueOrDefault(d.Key) ?? []).Where(declared.ContainsKey).Where(r => r != d.Key).Distinct()],
                 Wants = [.. d.Value.Ordering.Wants.Where(declared.ContainsKey).Where(w => w != d.Key).Distinct()],
                 TimeoutSeconds = d.Value.Loop?.Step.TimeoutSeconds ?? 0,
                 MaxAttempts = d.Value.Loop?.Step.MaxAttempts ?? 1,
             })
             .ToList();
     }
+
+    /// <summary>The step of one init container: <c>init:NAME</c>, run by the <c>runtime</c> loop.</summary>
+    public static string InitStepName(string container) => InitStepPrefix + container;
+
+    public const string InitStepPrefix = "init:";
 
     private static bool References(UnitOrdering ordering, string name) =>
         ordering.After.Contains(name) || ordering.Before.Contains(name) || ordering.Requires.Contains(name) || ordering.Wants.Contains(name);

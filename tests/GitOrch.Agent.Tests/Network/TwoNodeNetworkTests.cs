@@ -20,7 +20,7 @@ public sealed class TwoNodeNetworkTests : IAsyncLifetime
     private readonly TempDir _controllerState = new("gitorch-controller-state");
     private readonly NetnsScope _netns = new();
     private readonly LogSink _log = new();
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
     private readonly List<(NodeAgent Agent, TempDir State, CancellationTokenSource Stop, Task Run)> _agents = [];
     private readonly string _marker = "gitorch-test-" + Guid.NewGuid().ToString("N")[..12];
     private ControllerHost? _controller;
@@ -49,8 +49,10 @@ public sealed class TwoNodeNetworkTests : IAsyncLifetime
         _repo.Write("apps/client.yaml", Pod("client", "a", $"sleep 600 # {_marker}"));
         _repo.Commit("A server pod on node b, a client pod on node a");
         _controller = await ControllerHost.StartAsync(
-            new ControllerOptions { Repo = _repo.Root, StateDir = _controllerState.Path, Listen = "http://127.0.0.1:0", Poll = TimeSpan.FromHours(1), NodeGrace = TimeSpan.FromSeconds(30) },
+            new ControllerOptions { Repo = _repo.Root, StateDir = _controllerState.Path, Listen = "https://127.0.0.1:0", AgentListen = "https://127.0.0.1:0", Poll = TimeSpan.FromHours(1), NodeGrace = TimeSpan.FromSeconds(30) },
             b => b.AddProvider(_log), TimeProvider.System, CancellationToken.None);
+        _http.Dispose();
+        _http = _controller.AdminCredentials.CreateHttpClient(TimeSpan.FromSeconds(10));
     }
 
     private static string Pod(string name, string node, string script) => $$"""
@@ -108,9 +110,14 @@ public sealed class TwoNodeNetworkTests : IAsyncLifetime
     private async Task<NodeAgent> StartAgentAsync(string node, string label, string underlay, string netns)
     {
         var state = new TempDir("gitorch-agent-state");
+        using (var certificate = _controller!.Pki.IssueNodeCertificate(node))
+        {
+            GitOrch.Agent.Trust.AgentIdentity.Save(state.Path, _controller.Pki.CaPem, certificate);
+        }
+
         var options = new AgentOptions
         {
-            Server = _controller!.Address,
+            Server = _controller.AgentAddress!,
             Node = node,
             StateDir = state.Path,
             Labels = new Dictionary<string, string> { ["net-test"] = label },

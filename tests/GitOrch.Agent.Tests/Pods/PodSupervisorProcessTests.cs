@@ -49,40 +49,43 @@ public sealed class PodSupervisorProcessTests : IAsyncLifetime
     }
 
     [Fact]
-    public async Task RestartsACrashedContainer_CountingRestarts_WithADoublingBackoff()
+    public async Task ACrashingContainer_IsInCrashLoop_WithExitCodeRestartsDoublingBackoffAndFoldedLastOutput()
     {
-        var script = $"echo crashed-run; exit 3 # {_scope.Marker}";
+        var script = $"echo 'fatal: config file missing'; exit 3 # {_scope.Marker}";
         var supervisor = await _scope.StartAsync(TestPods.Assignment(TestPods.Key("crash"), "g1", TestPods.ProcessSpec(script)));
 
-        var first = await Eventually.Until(supervisor.Report, r => r.Message?.Contains("restarting", StringComparison.Ordinal) == true, "the first crash");
-        Assert.Equal(("Pending", 0, "main: exited with code 3; restarting in 1s"), (first.Phase, first.Restarts, first.Message));
-        var second = await Eventually.Until(supervisor.Report, r => r.Message?.Contains("restarting in 2s", StringComparison.Ordinal) == true, "the second crash");
-        Assert.Equal(("Pending", 1, "main: exited with code 3; restarting in 2s"), (second.Phase, second.Restarts, second.Message));
-        var third = await Eventually.Until(supervisor.Report, r => r.Message?.Contains("restarting in 4s", StringComparison.Ordinal) == true, "the third crash");
-        Assert.Equal(("Pending", 2, "main: exited with code 3; restarting in 4s"), (third.Phase, third.Restarts, third.Message));
+        foreach (var (restarts, backoff, output) in new[] { (0, 1, "fatal: config file missing"), (1, 2, "fatal: config file missing (×2)"), (2, 4, "fatal: config file missing (×3)") })
+        {
+            var report = await Eventually.Until(supervisor.Report, r => r.Containers.Single() is { State: "crashloop" } c && c.NextAttemptAt - c.FinishedAt == TimeSpan.FromSeconds(backoff),
+                $"crash {restarts + 1} with a {backoff}s backoff");
+            var container = report.Containers.Single();
+            Assert.Equal(("CrashLoop", restarts, restarts, (int?)3, (int?)null), (report.Phase, report.Restarts, container.Restarts, container.ExitCode, container.Pid));
+            Assert.Equal([output], container.LastOutput);
+            Assert.Equal($"main exited with code 3 ({restarts} restart(s)); next attempt at {container.NextAttemptAt:HH:mm:ss}Z; last output: {output}", report.Message);
+        }
 
-        var container = Assert.Single(third.Containers);
-        Assert.Equal(("exited", 2, (int?)3, (int?)null), (container.State, container.Restarts, container.ExitCode, container.Pid));
-        Assert.Equal("crashed-run\ncrashed-run\ncrashed-run\n", TestPods.ReadLog(supervisor));
+        Assert.Equal("fatal: config file missing\nfatal: config file missing\nfatal: config file missing\n", TestPods.ReadLog(supervisor));
         Assert.Contains($"{supervisor.Pod}: container main exited with code 3; restart in 2s", _scope.Log.Text, StringComparison.Ordinal);
     }
 
     [Theory]
-    [InlineData("Never", 0, "Succeeded", "main exited with code 0")]
-    [InlineData("Never", 3, "Failed", "main exited with code 3")]
-    [InlineData("OnFailure", 0, "Succeeded", "main exited with code 0")]
-    [InlineData("OnFailure", 3, "Pending", "main: exited with code 3; restarting in 1s")]
-    [InlineData("Always", 0, "Pending", "main: exited with code 0; restarting in 1s")]
-    public async Task RestartPolicy_DecidesBetweenAFinalPhaseAndARestart(string policy, int exitCode, string phase, string message)
+    [InlineData("Never", 0, "Succeeded", "exited")]
+    [InlineData("Never", 3, "Failed", "exited")]
+    [InlineData("OnFailure", 0, "Succeeded", "exited")]
+    [InlineData("OnFailure", 3, "CrashLoop", "crashloop")]
+    [InlineData("Always", 0, "CrashLoop", "crashloop")]
+    public async Task RestartPolicy_DecidesBetweenAFinalPhaseAndACrashLoop(string policy, int exitCode, string phase, string state)
     {
         var script = $"echo ran; exit {exitCode} # {_scope.Marker}";
         var supervisor = await _scope.StartAsync(TestPods.Assignment(TestPods.Key("policy"), "g1", TestPods.ProcessSpec(script, restartPolicy: policy)));
 
-        var report = await Eventually.Until(supervisor.Report, r => r.Message == message, $"the message \"{message}\"");
+        var report = await Eventually.Until(supervisor.Report, r => r.Containers.Single().ExitCode is not null, "the container to exit");
 
         Assert.Equal((phase, 0), (report.Phase, report.Restarts));
         var container = Assert.Single(report.Containers);
-        Assert.Equal(("exited", (int?)exitCode), (container.State, container.ExitCode));
+        Assert.Equal((state, (int?)exitCode), (container.State, container.ExitCode));
+        Assert.Equal(["ran"], container.LastOutput);
+        Assert.Equal(state == "crashloop", container.NextAttemptAt is not null);
         Assert.Equal("ran\n", TestPods.ReadLog(supervisor));
     }
 

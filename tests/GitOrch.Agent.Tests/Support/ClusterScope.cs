@@ -17,7 +17,7 @@ internal sealed class ClusterScope : IAsyncDisposable
     public const string Node = "node-a";
 
     private readonly List<(NodeAgent Agent, CancellationTokenSource Stop, Task Run)> _agents = [];
-    private readonly HttpClient _http = new() { Timeout = TimeSpan.FromSeconds(10) };
+    private HttpClient? _http;
 
     public GitRepo Repo { get; } = GitRepo.Init();
 
@@ -31,8 +31,11 @@ internal sealed class ClusterScope : IAsyncDisposable
 
     public ControllerHost? Host { get; private set; }
 
-    /// <summary>The address the (last) controller listened on; agents keep using it after it is gone.</summary>
+    /// <summary>The node endpoint the (last) controller listened on; agents keep using it after it is gone.</summary>
     public string? Server { get; private set; }
+
+    /// <summary>The HTTPS API of the (last) controller.</summary>
+    public string? Api { get; private set; }
 
     public async Task<ControllerHost> StartControllerAsync()
     {
@@ -40,13 +43,24 @@ internal sealed class ClusterScope : IAsyncDisposable
         {
             Repo = Repo.Root,
             StateDir = ControllerState.Path,
-            Listen = "http://127.0.0.1:0",
+            Listen = "https://127.0.0.1:0",
+            AgentListen = "https://127.0.0.1:0",
             Poll = TimeSpan.FromHours(1),
             NodeGrace = TimeSpan.FromSeconds(5),
             Nodes = [new NodeInfo(Node, new Dictionary<string, string>(), 4000, 4L << 30)],
         };
         Host = await ControllerHost.StartAsync(options, b => b.AddProvider(Log), TimeProvider.System, CancellationToken.None);
-        Server = Host.Address;
+        Server = Host.AgentAddress;
+        _http?.Dispose();
+        _http = Host.AdminCredentials.CreateHttpClient(TimeSpan.FromSeconds(10));
+        Api = Host.Address;
+        if (!GitOrch.Agent.Trust.AgentIdentity.Exists(AgentState.Path))
+        {
+            // As `up` does for its own agent: a node certificate issued directly by the cluster CA.
+            using var certificate = Host.Pki.IssueNodeCertificate(Node);
+            GitOrch.Agent.Trust.AgentIdentity.Save(AgentState.Path, Host.Pki.CaPem, certificate);
+        }
+
         return Host;
     }
 
@@ -91,7 +105,7 @@ internal sealed class ClusterScope : IAsyncDisposable
     /// <summary>The pod object as the controller's API returns it (GET /api/v1/objects/Pod/NAME?namespace=NS).</summary>
     public async Task<JsonElement?> PodAsync(string name, string ns)
     {
-        using var response = await _http.GetAsync($"{Server}/api/v1/objects/Pod/{name}?namespace={ns}");
+        using var response = await _http!.GetAsync($"{Api}/api/v1/objects/Pod/{name}?namespace={ns}");
         if (!response.IsSuccessStatusCode)
         {
             return null;
@@ -124,7 +138,7 @@ internal sealed class ClusterScope : IAsyncDisposable
             Posix.SignalGroup(pid, Posix.SigKill);
         }
 
-        _http.Dispose();
+        _http?.Dispose();
         Repo.Dispose();
         ControllerState.Dispose();
         AgentState.Dispose();

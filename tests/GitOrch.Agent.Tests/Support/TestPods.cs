@@ -71,6 +71,7 @@ internal static class TestPods
     {
         "process" => new ProcessDriver(),
         "oci" => new RuncDriver(),
+        "gvisor" => RuncDriver.Gvisor(),
         _ => null,
     };
 

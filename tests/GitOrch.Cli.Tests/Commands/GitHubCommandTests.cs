@@ -53,14 +53,51 @@ public sealed class GitHubCommandTests : IAsyncLifetime
         return stdout;
     }
 
+    private static string WithMarker(string plan) => plan.TrimEnd() + "\n\n" + GitOrch.Controller.Forge.GitHubClient.PlanMarker + "\n";
+
+    [Fact]
+    public void ASecondRun_UpdatesThePlanCommentInPlace_FoundByItsMarker()
+    {
+        var first = OpenPullRequest(Manifests.PinnedDeployment(percentNext: 60));
+        Assert.Equal(0, Comment().Exit);
+        var id = Assert.Single(_github.Comments).Id;
+        _repo.Git("checkout", "--quiet", $"change-{Pr}");
+        _repo.Write(Web, Manifests.PinnedDeployment(percentNext: 50));
+        var second = _repo.Commit("Only to 50");
+        _repo.Git("checkout", "--quiet", "main");
+        _github.AddPullRequest(Pr, _base, second, merged: false);
+
+        var (exit, stdout, stderr) = Comment();
+
+        Assert.True(exit == 0, stderr);
+        Assert.Equal($"Updated the plan comment on acme/config#{Pr} and set gitorch/plan to success on {second[..12]}.\n", stdout);
+        var comment = Assert.Single(_github.Comments);
+        Assert.Equal((id, WithMarker(MarkdownPlan(second))), (comment.Id, comment.Body));
+        Assert.Contains(_github.Requests, r => r.Method == "PATCH" && r.PathAndQuery == $"/repos/acme/config/issues/comments/{id}");
+        Assert.NotEqual(first, second);
+    }
+
+    [Fact]
+    public void AnExhaustedRateLimit_IsReportedAsSuch_WithItsReset()
+    {
+        OpenPullRequest(Manifests.PinnedDeployment(percentNext: 60));
+        _github.ExhaustRateLimit(new DateTimeOffset(2026, 11, 30, 15, 0, 0, TimeSpan.Zero));
+
+        var (exit, _, stderr) = Comment();
+
+        Assert.Equal(1, exit);
+        Assert.Equal("gitorch: the GitHub API rate limit is used up (5000 requests an hour); it resets at 2026-11-30 15:00:00 UTC; will try again then (a token of its own for gitorch raises the limit)\n", stderr);
+        Assert.Empty(_github.Comments);
+    }
+
     private void AssertPosted(string head, string state, string description)
     {
         var comment = Assert.Single(_github.Comments);
         Assert.Equal(Pr, comment.PullRequest);
-        Assert.Equal(MarkdownPlan(head), comment.Body);
+        Assert.Equal(WithMarker(MarkdownPlan(head)), comment.Body);
         Assert.Equal(new GitHubStandIn.CommitStatus(head, state, description, "gitorch/plan", null), Assert.Single(_github.Statuses));
         Assert.Equal(
-            [$"GET /repos/acme/config/pulls/{Pr}", $"POST /repos/acme/config/issues/{Pr}/comments", $"POST /repos/acme/config/statuses/{head}"],
+            [$"GET /repos/acme/config/pulls/{Pr}", $"GET /repos/acme/config/issues/{Pr}/comments?per_page=100", $"POST /repos/acme/config/issues/{Pr}/comments", $"POST /repos/acme/config/statuses/{head}"],
             _github.Requests.Select(r => $"{r.Method} {r.PathAndQuery}"));
         Assert.All(_github.Requests, r => Assert.Equal($"Bearer {_github.Token}", r.Authorization));
     }
@@ -107,7 +144,9 @@ public sealed class GitHubCommandTests : IAsyncLifetime
             "\n" +
             ":x: **Head is invalid**: merging it would be rejected.\n" +
             "\n" +
-            "- `apps/web.yaml:9:3` **GO1008** PinnedDeployment demo/web: spec.percentNext is 140; it must be at most 100\n",
+            "- `apps/web.yaml:9:3` **GO1008** PinnedDeployment demo/web: spec.percentNext is 140; it must be at most 100\n" +
+            "\n" +
+            "<!-- gitorch:plan -->\n",
             _github.Comments[0].Body);
     }
 

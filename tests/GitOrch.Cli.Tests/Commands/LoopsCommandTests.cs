@@ -22,7 +22,7 @@ public sealed class LoopsCommandTests(ImageMissingFixture fixture)
               Chooses a node by free cpu/memory (bin-packing) and nodeSelector
               kinds     Pod
               owns      Pod:status.nodeName
-              reads     Pod:spec.nodeSelector, Pod:spec.containers[*].resources, Pod:spec.availability
+              reads     Pod:spec.nodeSelector, Pod:spec.containers[*].resources, Pod:spec.initContainers[*].resources, Pod:spec.availability
               step      after -; before scheduled.target; requires -; wants -
                         timeout 300s, 3 attempt(s)
               handler   built-in
@@ -33,15 +33,15 @@ public sealed class LoopsCommandTests(ImageMissingFixture fixture)
                 "  owns      Pod:status.nodeName",
                 "  owns      Pod:status.podIP, Pod:status.ports",
                 "  owns      Pod:status.images",
-                "  owns      Pod:status.phase, Pod:status.containers, Pod:status.restarts",
+                "  owns      Pod:status.phase, Pod:status.containers, Pod:status.initContainers, Pod:status.restarts",
                 "  owns      PinnedDeployment:status",
             ],
             blocks.Select(b => b.Split('\n').Single(l => l.StartsWith("  owns", StringComparison.Ordinal))));
         Assert.Equal(
             [
-                "  reads     Pod:spec.nodeSelector, Pod:spec.containers[*].resources, Pod:spec.availability",
-                "  reads     Pod:status.nodeName, Pod:spec.runtime, Pod:spec.containers[*].ports",
-                "  reads     Pod:status.nodeName, Pod:spec.runtime, Pod:spec.containers[*].image",
+                "  reads     Pod:spec.nodeSelector, Pod:spec.containers[*].resources, Pod:spec.initContainers[*].resources, Pod:spec.availability",
+                "  reads     Pod:status.nodeName, Pod:spec.runtime, Pod:spec.containers[*].ports, Pod:spec.initContainers[*].ports",
+                "  reads     Pod:status.nodeName, Pod:spec.runtime, Pod:spec.containers[*].image, Pod:spec.initContainers[*].image",
                 "  reads     Pod:spec, Pod:status.nodeName, Pod:status.podIP, Pod:status.ports, Pod:status.images",
                 "  reads     PinnedDeployment:spec, Pod:status.phase",
             ],

@@ -49,7 +49,7 @@ public sealed class NetworkCommandTests : IAsyncLifetime
 
     private void Heartbeat(string node, string underlay, PodNetworkReport? pod, params PeerRouteReport[] peers) =>
         Controller.Host.Controller.Agents.Heartbeat(new NodeHeartbeat(node, new Dictionary<string, string>(), 4000, 4L << 30, ["busybox:1.35"],
-            pod is null ? [] : [new PodReport("Pod/demo/web", "g1", "Running", 0, null, [], pod)], ["oci"], null, underlay, peers));
+            pod is null ? [] : [new PodReport("Pod/demo/web", "g1", "Running", 0, null, [], pod)], ["oci"], underlay, peers));
 
     [Fact]
     public async Task Why_ShowsTheAddress_TheVethAndRouteOnTheNode_AndThePeerRoutes()
@@ -118,7 +118,7 @@ public sealed class NetworkCommandTests : IAsyncLifetime
     [InlineData("node-a.example", "--address \"node-a.example\" is not an IP address")]
     public void Agent_RefusesAnAddressOtherNodesCannotRouteTo(string address, string says)
     {
-        var (exit, _, stderr) = CliRunner.Run("agent", "--server", "http://127.0.0.1:1", "--node", "n1", "--state", Path.GetTempPath(), "--address", address);
+        var (exit, _, stderr) = CliRunner.Run("agent", "--server", "https://127.0.0.1:1", "--node", "n1", "--state", Path.GetTempPath(), "--address", address);
 
         Assert.Equal(1, exit);
         Assert.Contains(says, stderr, StringComparison.Ordinal);
@@ -127,7 +127,7 @@ public sealed class NetworkCommandTests : IAsyncLifetime
     [Fact]
     public void Agent_RefusesANetnsThatDoesNotExist()
     {
-        var (exit, _, stderr) = CliRunner.Run("agent", "--server", "http://127.0.0.1:1", "--node", "n1", "--state", Path.GetTempPath(), "--netns", "../etc");
+        var (exit, _, stderr) = CliRunner.Run("agent", "--server", "https://127.0.0.1:1", "--node", "n1", "--state", Path.GetTempPath(), "--netns", "../etc");
 
         Assert.Equal(1, exit);
         Assert.Contains("--netns \"../etc\" is not a network namespace of this machine (see `ip netns list`)", stderr, StringComparison.Ordinal);

@@ -23,11 +23,11 @@ public sealed class WhyCommandTests(ImageMissingFixture fixture)
         Assert.Equal("Blocked by step image-pull (loop image-pull)", lines[3]);
         Assert.StartsWith("  state    waiting for ", lines[4], StringComparison.Ordinal);
         Assert.Equal(
-            "  message  image busybox:1.35 is not in node node-a's image store; import it there with `gitorch image import busybox:1.35 PATH` (see example-repo/README.md)",
+            "  message  image busybox:1.35 is not in node node-a's image store; import it there with `gitorch image import busybox:1.35 PATH --node node-a` (see example-repo/README.md)",
             lines[5]);
         Assert.Contains("  waiting  storage.target → runtime → running.target", lines);
         Assert.Contains(lines, l => l.StartsWith("  log      ", StringComparison.Ordinal)
-            && l.EndsWith(" info not yet: image busybox:1.35 is not in node node-a's image store; import it there with `gitorch image import busybox:1.35 PATH` (see example-repo/README.md); again in 5s", StringComparison.Ordinal));
+            && l.EndsWith(" info not yet: image busybox:1.35 is not in node node-a's image store; import it there with `gitorch image import busybox:1.35 PATH --node node-a` (see example-repo/README.md); again in 5s", StringComparison.Ordinal));
     }
 
     [Fact]

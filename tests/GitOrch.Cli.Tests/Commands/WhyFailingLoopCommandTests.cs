@@ -19,10 +19,10 @@ public sealed class WhyFailingLoopCommandTests(FailingRequiredLoopFixture fixtur
         Assert.True(blocked > 0, "the blocking step is named:\n" + stdout);
         Assert.StartsWith("  state    failed for ", lines[blocked + 1], StringComparison.Ordinal);
         Assert.EndsWith(", attempt 1 (1 of 1 allowed failures)", lines[blocked + 1], StringComparison.Ordinal);
-        Assert.Equal($"  message  {fixture.Script} exited with code 2", lines[blocked + 2]);
+        Assert.Equal($"  message  {fixture.Script} exited with code 2: mount: permission denied", lines[blocked + 2]);
         Assert.Matches(@"^  log      \d\d:\d\d:\d\d info mount: connecting to nfs\.example$", lines[blocked + 3]);
         Assert.Matches(@"^           \d\d:\d\d:\d\d info mount: permission denied$", lines[blocked + 4]);
-        Assert.Matches($@"^           \d\d:\d\d:\d\d error failed: {System.Text.RegularExpressions.Regex.Escape(fixture.Script)} exited with code 2$", lines[blocked + 5]);
+        Assert.Matches($@"^           \d\d:\d\d:\d\d error failed: {System.Text.RegularExpressions.Regex.Escape(fixture.Script)} exited with code 2: mount: permission denied$", lines[blocked + 5]);
         Assert.Equal("  waiting  storage.target → runtime → running.target", lines[blocked + 6]);
     }
 
@@ -35,13 +35,13 @@ public sealed class WhyFailingLoopCommandTests(FailingRequiredLoopFixture fixtur
         using var json = JsonDocument.Parse(stdout);
         var workflow = json.RootElement.GetProperty("workflow");
         var blocking = workflow.GetProperty("blocking");
-        Assert.Equal(("mounter", "failed", $"{fixture.Script} exited with code 2"), (
+        Assert.Equal(("mounter", "failed", $"{fixture.Script} exited with code 2: mount: permission denied"), (
             blocking.GetProperty("name").GetString(), blocking.GetProperty("state").GetString(), blocking.GetProperty("message").GetString()));
         Assert.Equal(
-            ["mount: connecting to nfs.example", "mount: permission denied", $"failed: {fixture.Script} exited with code 2"],
+            ["mount: connecting to nfs.example", "mount: permission denied", $"failed: {fixture.Script} exited with code 2: mount: permission denied"],
             blocking.GetProperty("lastLogs").EnumerateArray().Select(l => l.GetProperty("message").GetString()));
         var storage = workflow.GetProperty("units").EnumerateArray().Single(u => u.GetProperty("name").GetString() == "storage.target");
-        Assert.Equal(("dependency-failed", $"required unit mounter is failed: {fixture.Script} exited with code 2"), (
+        Assert.Equal(("dependency-failed", $"required unit mounter is failed: {fixture.Script} exited with code 2: mount: permission denied"), (
             storage.GetProperty("state").GetString(), storage.GetProperty("message").GetString()));
     }
 }

@@ -6,8 +6,9 @@ using GitOrch.Workflow.Model;
 namespace GitOrch.Cli.Tests.Support;
 
 /// <summary>
-/// A real controller (<see cref="ControllerHost"/> on Kestrel, http://127.0.0.1:0) following a real
-/// temp repo, and the gitorch command line run in-process against it, as a shell would.
+/// A real controller (<see cref="ControllerHost"/> on Kestrel, https://127.0.0.1:0) following a real
+/// temp repo, and the gitorch command line run in-process against it, as a shell would, with the
+/// controller's admin credentials.
 /// </summary>
 internal sealed class RunningController : IAsyncDisposable
 {
@@ -40,7 +41,7 @@ internal sealed class RunningController : IAsyncDisposable
             Repo = repo.Root,
             StateDir = state,
             Poll = TimeSpan.FromHours(1),
-            Listen = "http://127.0.0.1:0",
+            Listen = "https://127.0.0.1:0",
             Nodes = [new NodeInfo("node-a", new Dictionary<string, string>(), 4000, 4L << 30)],
         };
         var host = await ControllerHost.StartAsync(options, null, TimeProvider.System, CancellationToken.None);
@@ -82,7 +83,7 @@ internal sealed class RunningController : IAsyncDisposable
     {
         using var output = new StringWriter();
         using var error = new StringWriter();
-        var exit = GitOrchApp.Run([.. args, "--server", Address], output, error, Wide);
+        var exit = GitOrchApp.Run([.. args, "--server", Address, "--credentials", Host.AdminCredentialsPath], output, error, Wide);
         return (exit, output.ToString(), error.ToString());
     });
 

@@ -15,7 +15,9 @@ public sealed class ApiFixture : IAsyncLifetime
     private readonly TempDir _state = new("gitorch-state");
     private ControllerHost? _host;
 
-    public HttpClient Client { get; } = new();
+    public ControllerHost Host => _host!;
+
+    public HttpClient Client { get; private set; } = null!;
 
     public string First { get; private set; } = string.Empty;
 
@@ -30,7 +32,7 @@ public sealed class ApiFixture : IAsyncLifetime
         _repo.Write("apps/worker.yaml", Manifests.Pod("worker")).Write("apps/api.yaml", Manifests.Pod("api", ns: "web")).Write("apps/gone.yaml", Manifests.Pod("gone"));
         First = _repo.Commit("Add worker", "alice@example.com", "Alice");
         _host = await ControllerHost.StartAsync(Options(_repo.Root, _state.Path, Node("node-a", cpuMillis: 4000)), logging: null, TimeProvider.System, CancellationToken.None);
-        Client.BaseAddress = new Uri(_host.Address);
+        Client = _host.AdminCredentials.CreateHttpClient();
         await SyncAsync();
 
         _repo.Write("apps/worker.yaml", Manifests.Pod("worker", greeting: "bonjour")).Delete("apps/gone.yaml");
@@ -50,7 +52,7 @@ public sealed class ApiFixture : IAsyncLifetime
 
     public async Task DisposeAsync()
     {
-        Client.Dispose();
+        Client?.Dispose();
         if (_host is not null)
         {
             await _host.DisposeAsync();

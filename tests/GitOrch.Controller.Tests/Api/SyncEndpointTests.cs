@@ -10,7 +10,7 @@ public sealed class SyncEndpointTests : IAsyncLifetime
 {
     private readonly GitRepo _repo = GitRepo.Init();
     private readonly TempDir _state = new("gitorch-state");
-    private readonly HttpClient _client = new();
+    private HttpClient _client = null!;
     private ControllerHost? _host;
 
     public async Task InitializeAsync()
@@ -18,12 +18,12 @@ public sealed class SyncEndpointTests : IAsyncLifetime
         _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
         _repo.Commit("Worker");
         _host = await ControllerHost.StartAsync(Options(_repo.Root, _state.Path), logging: null, TimeProvider.System, CancellationToken.None);
-        _client.BaseAddress = new Uri(_host.Address);
+        _client = _host.AdminCredentials.CreateHttpClient();
     }
 
     public async Task DisposeAsync()
     {
-        _client.Dispose();
+        _client?.Dispose();
         if (_host is not null)
         {
             await _host.DisposeAsync();

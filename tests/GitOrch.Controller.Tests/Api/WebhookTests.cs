@@ -15,14 +15,14 @@ public sealed class WebhookTests : IAsyncLifetime
 
     private readonly GitRepo _repo = GitRepo.Init();
     private readonly TempDir _state = new("gitorch-state");
-    private readonly HttpClient _client = new();
+    private HttpClient _client = null!;
     private ControllerHost? _host;
 
     public Task InitializeAsync() => Task.CompletedTask;
 
     public async Task DisposeAsync()
     {
-        _client.Dispose();
+        _client?.Dispose();
         if (_host is not null)
         {
             await _host.DisposeAsync();
@@ -37,7 +37,7 @@ public sealed class WebhookTests : IAsyncLifetime
         _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
         var first = _repo.Commit("Worker");
         _host = await ControllerHost.StartAsync(Options(_repo.Root, _state.Path) with { WebhookSecret = secret }, logging: null, TimeProvider.System, CancellationToken.None);
-        _client.BaseAddress = new Uri(_host.Address);
+        _client = _host.AdminCredentials.CreateHttpClient();
         return first;
     }
 

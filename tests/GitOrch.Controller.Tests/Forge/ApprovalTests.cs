@@ -42,7 +42,7 @@ public sealed class ApprovalTests : IAsyncLifetime
     /// and (unless told otherwise) registers that commit as merged by pull request #12.
     /// </summary>
     private async Task<(ControllerService Controller, string Step)> StartAsync(
-        bool withForge = true, string? token = null, string approvers = "[sre-team]", int to = 100, bool throughPullRequest = true)
+        bool withForge = true, string? token = null, string approvers = "[sre-team]", int to = 100, bool throughPullRequest = true, TimeSpan? approvalPoll = null)
     {
         _repo.Write("cluster/policy.yaml", Manifests.RolloutPolicy(maxStepPercent: 25, approvers: approvers))
             .Write(Web, Manifests.PinnedDeployment(percentNext: 40));
@@ -50,6 +50,7 @@ public sealed class ApprovalTests : IAsyncLifetime
         _controller = await Controllers.OpenAsync(Options(_repo.Root, _state.Path) with
         {
             GitHub = withForge ? new GitHubOptions(_github.Repository, _github.Url, token ?? _github.Token) : null,
+            ApprovalPoll = approvalPoll ?? TimeSpan.FromHours(1),
         });
         await _controller.SyncAsync();
         Assert.Equal(_base, _controller.Status.LastApplied);
@@ -91,6 +92,38 @@ public sealed class ApprovalTests : IAsyncLifetime
         Assert.Equal(sha, controller.Status.LastApplied);
         Assert.Equal(100, PercentNext(controller));
         Assert.Equal(Changers.Git(GitRepo.DefaultEmail), controller.Store.History(Deployment).Last(v => v.Kind == ChangeKind.External).Changer);
+    }
+
+    [Fact]
+    public async Task ACommitThatWaitedForAnApproval_IsAppliedWhenTheApprovalArrives_WithItsOwnAuthorAsChanger()
+    {
+        var (controller, step) = await StartAsync();
+        _github.AddTeamMember("sre-team", "alice");
+        await controller.SyncAsync();
+        AssertRejected(controller, step, $"pull request #{Pr} has no approving review from one of them");
+        await controller.SyncAsync(); // Within the poll interval and not asked to: not re-checked.
+        AssertRejected(controller, step, $"pull request #{Pr} has no approving review from one of them");
+
+        _github.AddReview(Pr, "alice", "APPROVED");
+        controller.RecheckApprovals(); // What a pull_request_review webhook and `gitorch sync` do.
+        await controller.SyncAsync();
+
+        AssertApplied(controller, step);
+        Assert.Equal("applied after its rollout approval arrived", controller.Store.FindCommit(step)!.Note);
+    }
+
+    [Fact]
+    public async Task ACommitThatWaitsForAnApproval_IsPolled_WhenNoWebhookSaysSo()
+    {
+        var (controller, step) = await StartAsync(approvalPoll: TimeSpan.Zero);
+        _github.AddTeamMember("sre-team", "alice");
+        await controller.SyncAsync();
+        AssertRejected(controller, step, $"pull request #{Pr} has no approving review from one of them");
+
+        _github.AddReview(Pr, "alice", "APPROVED");
+        await controller.SyncAsync();
+
+        AssertApplied(controller, step);
     }
 
     [Fact]

@@ -44,7 +44,7 @@ public sealed class ClusterNetworkTests : IAsyncLifetime
     }
 
     private void Heartbeat(string node, string? underlay) =>
-        Controller.Agents.Heartbeat(new NodeHeartbeat(node, new Dictionary<string, string>(), 1000, 1L << 30, [], [], ["oci"], null, underlay));
+        Controller.Agents.Heartbeat(new NodeHeartbeat(node, new Dictionary<string, string>(), 1000, 1L << 30, [], [], ["oci"], underlay));
 
     [Fact]
     public void EachNode_GetsItsOwnSlash64_TheEgressSetting_AndEveryOtherLiveNodeViaItsUnderlay()
@@ -148,7 +148,7 @@ public sealed class ClusterNetworkTests : IAsyncLifetime
     public void WhatTheNodeReports_ARefusedOrUnreachablePeerRoute_IsAProblemOfThatNode()
     {
         Heartbeat("node-b", "fd00:10::b");
-        Controller.Agents.Heartbeat(new NodeHeartbeat("node-a", new Dictionary<string, string>(), 1000, 1L << 30, [], [], ["oci"], null, "fd00:10::a",
+        Controller.Agents.Heartbeat(new NodeHeartbeat("node-a", new Dictionary<string, string>(), 1000, 1L << 30, [], [], ["oci"], "fd00:10::a",
             [new PeerRouteReport("node-b", "fd12:3456:789a:2::/64", "fd00:10::b", "unreachable", "node node-b's underlay fd00:10::b does not answer from this node")]));
 
         Assert.Equal(

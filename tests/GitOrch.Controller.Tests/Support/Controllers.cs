@@ -12,7 +12,7 @@ internal static class Controllers
         Repo = repo,
         StateDir = stateDir,
         Poll = TimeSpan.FromHours(1),
-        Listen = "http://127.0.0.1:0",
+        Listen = "https://127.0.0.1:0",
         Nodes = nodes,
     };
 
@@ -30,6 +30,9 @@ internal static class Controllers
         Assert.True(ok, $"sync failed: {controller.Status.LastError}");
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         await controller.Workflows.Engine.WhenQuietAsync(limit.Token);
+
+        // What the steps wrote after the cycle's mirror step is mirrored now, as the mirror service would.
+        await controller.MirrorService.RunOnceAsync(limit.Token);
     }
 
     /// <summary>The scheduler step's message for a pod (why it is placed, or why it is not).</summary>

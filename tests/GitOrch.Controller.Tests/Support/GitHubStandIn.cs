@@ -36,6 +36,7 @@ internal sealed class GitHubStandIn : IAsyncDisposable
     private readonly List<Comment> _comments = [];
     private readonly List<CommitStatus> _statuses = [];
     private int? _failWith;
+    private DateTimeOffset? _rateLimitedUntil;
     private long _nextId = 1000;
 
     private GitHubStandIn(WebApplication app, string owner, string name, string token)
@@ -84,6 +85,15 @@ internal sealed class GitHubStandIn : IAsyncDisposable
             {
                 return [.. _statuses];
             }
+        }
+    }
+
+    /// <summary>From now on every request is refused as GitHub refuses it when the rate limit is used up, until <paramref name="reset"/>.</summary>
+    public void ExhaustRateLimit(DateTimeOffset reset)
+    {
+        lock (_gate)
+        {
+            _rateLimitedUntil = reset;
         }
     }
 
@@ -182,10 +192,26 @@ internal sealed class GitHubStandIn : IAsyncDisposable
         _app.Use(async (context, next) =>
         {
             int? fail;
+            DateTimeOffset? limited;
             lock (_gate)
             {
                 _requests.Add(new Request(context.Request.Method, context.Request.Path + context.Request.QueryString, context.Request.Headers.Authorization.ToString()));
                 fail = _failWith;
+                limited = _rateLimitedUntil;
+            }
+
+            if (limited is { } reset)
+            {
+                // What GitHub sends when the primary rate limit is used up.
+                context.Response.Headers["X-RateLimit-Limit"] = "5000";
+                context.Response.Headers["X-RateLimit-Remaining"] = "0";
+                context.Response.Headers["X-RateLimit-Reset"] = reset.ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Write(context, 403, new JsonObject
+                {
+                    ["message"] = "API rate limit exceeded for user ID 1.",
+                    ["documentation_url"] = "https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting",
+                });
+                return;
             }
 
             if (fail is { } code)
@@ -262,6 +288,50 @@ internal sealed class GitHubStandIn : IAsyncDisposable
             await Write(context, status, answer);
         });
 
+        _app.MapGet("/repos/{owner}/{repo}/issues/{number:int}/comments", (HttpContext context, string owner, string repo, int number) =>
+        {
+            lock (_gate)
+            {
+                if (!IsRepository(owner, repo) || !_pulls.ContainsKey(number))
+                {
+                    return Write(context, 404, Error("Not Found", 404));
+                }
+
+                return Write(context, 200, new JsonArray([.. _comments.Where(c => c.PullRequest == number).Select(c => (JsonNode)new JsonObject
+                {
+                    ["id"] = c.Id,
+                    ["body"] = c.Body,
+                    ["user"] = User("gitorch-bot"),
+                })]));
+            }
+        });
+
+        _app.MapMethods("/repos/{owner}/{repo}/issues/comments/{id:long}", ["PATCH"], async (HttpContext context, string owner, string repo, long id) =>
+        {
+            var body = await ReadBody(context);
+            int status;
+            JsonNode answer;
+            lock (_gate)
+            {
+                var index = _comments.FindIndex(c => c.Id == id);
+                if (!IsRepository(owner, repo) || index < 0)
+                {
+                    (status, answer) = (404, Error("Not Found", 404));
+                }
+                else if (body?["body"]?.GetValueKind() != JsonValueKind.String)
+                {
+                    (status, answer) = (422, Error("Invalid request.\n\n\"body\" wasn't supplied.", 422));
+                }
+                else
+                {
+                    _comments[index] = _comments[index] with { Body = (string)body["body"]! };
+                    (status, answer) = (200, new JsonObject { ["id"] = id, ["body"] = _comments[index].Body, ["user"] = User("gitorch-bot") });
+                }
+            }
+
+            await Write(context, status, answer);
+        });
+
         _app.MapPost("/repos/{owner}/{repo}/statuses/{sha}", async (HttpContext context, string owner, string repo, string sha) =>
         {
             var body = await ReadBody(context);
@@ -287,8 +357,8 @@ internal sealed class GitHubStandIn : IAsyncDisposable
             }
 
             var text = (string)body["body"]!;
-            _comments.Add(new Comment(number, text));
             var id = _nextId++;
+            _comments.Add(new Comment(number, text, id));
             return (201, new JsonObject
             {
                 ["id"] = id,
@@ -400,7 +470,7 @@ internal sealed class GitHubStandIn : IAsyncDisposable
 
     public sealed record Request(string Method, string PathAndQuery, string Authorization);
 
-    public sealed record Comment(int PullRequest, string Body);
+    public sealed record Comment(int PullRequest, string Body, long Id = 0);
 
     public sealed record CommitStatus(string Sha, string State, string? Description, string Context, string? TargetUrl);
 }

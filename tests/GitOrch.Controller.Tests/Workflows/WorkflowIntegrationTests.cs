@@ -203,7 +203,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
         // The next cycle mirrors the loop's change as its own commit, with the design's trailers.
         await controller.SyncAsync();
         var mirrored = _repo.Git("log", "-1", "--format=%B", "--grep=^Changer: control-loop/" + LoopName, HistoryMirror.Ref);
-        Assert.StartsWith($"{LoopName}: mounted scratch\n", mirrored, StringComparison.Ordinal);
+        Assert.StartsWith($"{LoopName}: Pod/demo/worker mounted scratch\n", mirrored, StringComparison.Ordinal);
         Assert.Contains("\nChange-Kind: mechanical\n", mirrored, StringComparison.Ordinal);
         Assert.Contains("\nFields: status.volumes\n", mirrored, StringComparison.Ordinal);
     }
@@ -249,15 +249,35 @@ public sealed class WorkflowIntegrationTests : IDisposable
     }
 
     [Fact]
-    public async Task ALoopThatExitsNonZero_FailsItsStep_WithTheExitCode_AndItsStderrInTheLogs()
+    public async Task AFailedWorkflow_IsStartedAgainByRetry_AndOnlyAFailedOne()
+    {
+        var ready = _scripts.Combine("nfs-ready");
+        var script = Script("flaky.sh", $"cat > /dev/null; if [ -e '{ready}' ]; then printf '{{\"message\": \"mounted\"}}'; else echo 'nfs.example: not ready' >&2; exit 3; fi");
+        var (controller, step) = await RunLoopAsync(Exec(script));
+        await using var _ = controller;
+        Assert.Equal((UnitState.Failed, $"{script} exited with code 3: nfs.example: not ready"), (step.State, step.Message));
+        var failed = controller.Workflows.Engine.Current(Worker)!.Id;
+
+        await File.WriteAllTextAsync(ready, string.Empty);
+        var retried = controller.Retry(Worker);
+
+        var again = controller.Workflows.Engine.Current(Worker)!;
+        Assert.StartsWith($"retrying Pod demo/worker: transaction {again.Id} replaces transaction {failed}, where ", retried, StringComparison.Ordinal);
+        Assert.Contains(LoopName, retried!, StringComparison.Ordinal);
+        Assert.Equal((UnitState.Done, "mounted"), ((await FinishedAsync(controller, Worker, LoopName)).State, again.Find(LoopName)!.Message));
+        Assert.Null(controller.Retry(Worker)); // Not failed: nothing to retry.
+    }
+
+    [Fact]
+    public async Task ALoopThatExitsNonZero_FailsItsStep_WithTheExitCodeAndLastStderrLine_AndItsStderrInTheLogs()
     {
         var script = Script("denied.sh", "cat > /dev/null; echo 'nfs.example: permission denied' >&2; exit 3");
 
         var (controller, step) = await RunLoopAsync(Exec(script));
         await using var _ = controller;
 
-        Assert.Equal((UnitState.Failed, $"{script} exited with code 3"), (step.State, step.Message));
-        Assert.Equal(["info nfs.example: permission denied", $"error failed: {script} exited with code 3"], LogsOf(controller, Worker, LoopName));
+        Assert.Equal((UnitState.Failed, $"{script} exited with code 3: nfs.example: permission denied"), (step.State, step.Message));
+        Assert.Equal(["info nfs.example: permission denied", $"error failed: {script} exited with code 3: nfs.example: permission denied"], LogsOf(controller, Worker, LoopName));
     }
 
     [Fact]

@@ -108,7 +108,7 @@ public class ManifestEditorTests
               terminationGracePeriodSeconds: 45 # seconds
               containers:
                 - name: 'web'
-                  image: nginx:1.26  # pinned
+                  image: "nginx:1.26"  # pinned
                   env:
                     - name: VERSION
                       value: "1.11"   # must stay a string
@@ -117,6 +117,31 @@ public class ManifestEditorTests
 
             """,
             result.Text);
+    }
+
+    [Theory]
+    [InlineData("command: [\"/bin/sh\", \"-c\", \"echo hi\"]", "command: [\"/bin/sh\", \"-c\", \"echo bye, world\"]")]
+    [InlineData("command: ['/bin/sh', '-c', 'echo hi']", "command: ['/bin/sh', '-c', 'echo bye, world']")]
+    [InlineData("command: [/bin/sh, -c, echo hi]", "command: [/bin/sh, -c, \"echo bye, world\"]")]
+    [InlineData("command:\n        - \"/bin/sh\"\n        - \"-c\"\n        - 'echo hi'", "command:\n        - \"/bin/sh\"\n        - \"-c\"\n        - 'echo bye, world'")]
+    public void AValueChange_KeepsTheFilesOwnQuoting_InFlowAndBlockSequences(string before, string after)
+    {
+        var text = $$"""
+            apiVersion: gitorch.dev/v1
+            kind: Pod
+            metadata: {name: web-0, namespace: demo}
+            spec:
+              containers:
+                - name: web
+                  image: nginx:1.25
+                  {{before}}
+
+            """;
+
+        var result = Rewrite(text, Web0, o => o["spec"]!["containers"]![0]!["command"]![2] = "echo bye, world");
+
+        Assert.True(result.CommentsKept);
+        Assert.Equal(text.Replace(before, after, StringComparison.Ordinal), result.Text);
     }
 
     [Fact]

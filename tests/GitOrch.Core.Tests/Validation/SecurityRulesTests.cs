@@ -76,6 +76,26 @@ public class SecurityRulesTests
         Assert.Empty(result.Diagnostics);
     }
 
+    [Theory]
+    [InlineData("  runtime: gvisor")]
+    [InlineData("  runtime: oci")]
+    public void Accepts_TheGvisorRuntime_AStrongerSandbox_WithNoPolicyAtAll(string runtime)
+    {
+        var result = TestManifests.Validate(("pod.yaml", Pod(runtime)));
+
+        Assert.Empty(result.Diagnostics);
+        Assert.True(result.IsValid);
+    }
+
+    [Fact]
+    public void Rejects_AGvisorPodWithoutAnImage_LikeAnOciPod()
+    {
+        var result = TestManifests.Validate(("pod.yaml", Pod("  runtime: gvisor").Replace("      image: busybox:1.35\n", string.Empty, StringComparison.Ordinal)));
+
+        var d = Assert.Single(result.Diagnostics);
+        Assert.Contains("runs on the gvisor runtime and needs an image", d.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void Rejects_AWeakening_WhoseExceptionIsForAnotherNamespace()
     {

@@ -1,24 +1,36 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Text;
+using GitOrch.Contracts.Trust;
 using GitOrch.Controller.Api;
 
 namespace GitOrch.EndToEnd.Tests.Support;
 
-/// <summary>A real <c>gitorch</c> process (the built CLI), with its output captured.</summary>
+/// <summary>
+/// A real <c>gitorch</c> process (the built CLI), with its output captured. A controller (<c>up</c>,
+/// <c>controller</c>) listens on free ports (API and node endpoint), writes its user context to a
+/// config file of its own (never the real ~/.config/gitorch), and its admin credentials are used
+/// by <see cref="WaitForAsync"/> and by <see cref="Command.Run"/> for <c>--server</c> of it.
+/// </summary>
 internal sealed class GitorchProcess : IAsyncDisposable
 {
+    private static readonly ConcurrentDictionary<string, string> CredentialsByServer = new(StringComparer.Ordinal);
+
     private readonly Process _process;
     private readonly StringBuilder _output = new();
-    private readonly HttpClient _http;
+    private HttpClient? _http;
 
-    private GitorchProcess(Process process, string server)
+    private GitorchProcess(Process process, string server, string? agentServer, string credentialsPath, string configPath)
     {
         _process = process;
         Server = server;
-        _http = new HttpClient { BaseAddress = new Uri(server + "/"), Timeout = TimeSpan.FromSeconds(10) };
+        AgentServer = agentServer;
+        CredentialsPath = credentialsPath;
+        ConfigPath = configPath;
+        CredentialsByServer[server] = credentialsPath;
         process.OutputDataReceived += (_, e) => Append(e.Data);
         process.ErrorDataReceived += (_, e) => Append(e.Data);
         process.BeginOutputReadLine();
@@ -26,6 +38,18 @@ internal sealed class GitorchProcess : IAsyncDisposable
     }
 
     public string Server { get; }
+
+    /// <summary>The node endpoint (gRPC, mutual TLS) of a controller.</summary>
+    public string? AgentServer { get; }
+
+    /// <summary>STATE/admin.credentials of a controller.</summary>
+    public string CredentialsPath { get; }
+
+    /// <summary>The user config this process writes its context to (GITORCH_CONFIG).</summary>
+    public string ConfigPath { get; }
+
+    /// <summary>The admin credentials file of the controller at <paramref name="server"/>, if a test started it.</summary>
+    public static string? CredentialsFor(string server) => CredentialsByServer.GetValueOrDefault(server);
 
     public string Output
     {
@@ -44,10 +68,27 @@ internal sealed class GitorchProcess : IAsyncDisposable
 
     public int ExitCode => _process.ExitCode;
 
-    /// <summary>Starts <c>gitorch VERB ARGS --listen http://127.0.0.1:FREE</c>.</summary>
-    public static GitorchProcess Start(string workDir, params string[] args)
+    /// <summary>Starts <c>gitorch VERB ARGS --listen https://127.0.0.1:FREE --agent-listen https://127.0.0.1:FREE</c>.</summary>
+    public static GitorchProcess Start(string workDir, params string[] args) => Start(workDir, new Dictionary<string, string>(), args);
+
+    /// <summary>Starts a controller with extra environment variables.</summary>
+    public static GitorchProcess Start(string workDir, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var server = $"http://127.0.0.1:{FreePort()}";
+        var server = $"https://127.0.0.1:{FreePort()}";
+        string? agentServer = null;
+        if (!args.Contains("--agent-listen"))
+        {
+            agentServer = $"https://127.0.0.1:{FreePort()}";
+            args = [.. args, "--agent-listen", agentServer];
+        }
+        else
+        {
+            agentServer = args[Array.IndexOf(args, "--agent-listen") + 1];
+        }
+
+        var stateIndex = Array.IndexOf(args, "--state");
+        var state = stateIndex >= 0 ? args[stateIndex + 1] : Path.Combine(workDir, ".gitorch");
+        var config = Path.Combine(Path.GetTempPath(), "gitorch-e2e-config-" + Guid.NewGuid().ToString("N"), "config");
         var info = new ProcessStartInfo("dotnet")
         {
             WorkingDirectory = workDir,
@@ -63,7 +104,31 @@ internal sealed class GitorchProcess : IAsyncDisposable
         info.ArgumentList.Add("--listen");
         info.ArgumentList.Add(server);
         info.Environment["NO_COLOR"] = "1";
-        return new GitorchProcess(Process.Start(info)!, server);
+        info.Environment["GITORCH_CONFIG"] = config;
+        foreach (var (key, value) in environment)
+        {
+            info.Environment[key] = value;
+        }
+
+        return new GitorchProcess(Process.Start(info)!, server, agentServer, Path.Combine(Path.GetFullPath(state, workDir), "admin.credentials"), config);
+    }
+
+    /// <summary>An HTTP client with the controller's admin credentials (once it has written them).</summary>
+    public HttpClient? AdminClient()
+    {
+        if (_http is null && File.Exists(CredentialsPath))
+        {
+            try
+            {
+                _http = (ClusterCredentials.Load(CredentialsPath) with { Server = Server }).CreateHttpClient(TimeSpan.FromSeconds(10));
+            }
+            catch (InvalidDataException)
+            {
+                return null; // Being written.
+            }
+        }
+
+        return _http;
     }
 
     /// <summary>Polls the status API until <paramref name="condition"/> holds; fails with the process output after the limit.</summary>
@@ -80,7 +145,13 @@ internal sealed class GitorchProcess : IAsyncDisposable
 
             try
             {
-                last = await _http.GetFromJsonAsync<StatusModel>("api/v1/status?limit=50");
+                if (AdminClient() is not { } http)
+                {
+                    await Task.Delay(100);
+                    continue;
+                }
+
+                last = await http.GetFromJsonAsync<StatusModel>("api/v1/status?limit=50");
                 if (last is not null && condition(last))
                 {
                     return last;
@@ -89,6 +160,10 @@ internal sealed class GitorchProcess : IAsyncDisposable
             catch (HttpRequestException)
             {
                 // Not listening yet.
+            }
+            catch (TaskCanceledException) when (DateTime.UtcNow < deadline)
+            {
+                // One slow answer on a busy machine; the deadline decides.
             }
 
             await Task.Delay(100);
@@ -110,6 +185,17 @@ internal sealed class GitorchProcess : IAsyncDisposable
         using var cts = new CancellationTokenSource(TimeSpan.FromSeconds(seconds));
         await _process.WaitForExitAsync(cts.Token);
         return _process.ExitCode;
+    }
+
+    /// <summary>Asks the process to stop (SIGTERM, as systemd or `kill` would) and waits for it to exit.</summary>
+    public async Task<int> TerminateAsync(int seconds = 60)
+    {
+        using (var kill = Process.Start(new ProcessStartInfo("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]) { UseShellExecute = false })!)
+        {
+            await kill.WaitForExitAsync();
+        }
+
+        return await WaitForExitAsync(seconds);
     }
 
     /// <summary>Sends SIGINT, as Ctrl+C in a terminal does.</summary>
@@ -150,7 +236,17 @@ internal sealed class GitorchProcess : IAsyncDisposable
     public ValueTask DisposeAsync()
     {
         Kill();
-        _http.Dispose();
+        CredentialsByServer.TryRemove(Server, out _);
+        _http?.Dispose();
+        try
+        {
+            Directory.Delete(Path.GetDirectoryName(ConfigPath)!, recursive: true);
+        }
+        catch (DirectoryNotFoundException)
+        {
+            // It wrote none.
+        }
+
         _process.Dispose();
         return ValueTask.CompletedTask;
     }

@@ -113,23 +113,49 @@ public sealed class WebViewCluster : IAsyncLifetime
         Browser = await _playwright.Chromium.LaunchAsync(new BrowserTypeLaunchOptions { ExecutablePath = ChromiumPath, Headless = true });
     }
 
-    /// <summary>Runs <c>gitorch ui</c> as a user would (in-process, no browser to open) and returns the URL it printed.</summary>
-    public string LoginUrl()
+    /// <summary>
+    /// Runs <c>gitorch ui</c> as a user would (in-process, no browser to open) and returns the URL it
+    /// printed: with a viewer token's credentials file, or with the controller's admin credentials.
+    /// </summary>
+    public string LoginUrl(bool asAdmin = false)
     {
         Environment.SetEnvironmentVariable("GITORCH_NO_BROWSER", "1");
-        var (exit, output, error) = Command.Run("ui", "--server", Up.Server);
+        var (exit, output, error) = asAdmin
+            ? Command.Run("ui", "--server", Up.Server)
+            : Command.Run("ui", "--server", Up.Server, "--credentials", ViewerCredentials());
         Assert.True(exit == 0, $"gitorch ui failed ({exit}): {error}");
         var url = output.Trim();
         Assert.StartsWith(Up.Server + "/ui/login?code=", url, StringComparison.Ordinal);
         return url;
     }
 
-    /// <summary>A new browser context (its own cookies), logged in through a fresh login URL.</summary>
-    public async Task<IPage> LoggedInPageAsync(ViewportSize? viewport = null)
+    /// <summary>A viewer's credentials file, made once by an admin with <c>gitorch token create --role viewer</c>.</summary>
+    public string ViewerCredentials()
     {
-        var context = await Browser.NewContextAsync(new BrowserNewContextOptions { ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 900 } });
+        var path = Path.Combine(Repo.Root, "viewer.credentials");
+        lock (Repo)
+        {
+            if (!File.Exists(path))
+            {
+                var (exit, output, error) = Command.Run("token", "create", "--role", "viewer", "--name", "web-viewer", "--server", Up.Server);
+                Assert.True(exit == 0, $"gitorch token create failed ({exit}): {error}");
+                File.WriteAllText(path, output);
+            }
+        }
+
+        return path;
+    }
+
+    /// <summary>A new browser context (its own cookies) that trusts the controller's HTTPS certificate (from the cluster's own CA).</summary>
+    public Task<IBrowserContext> NewContextAsync(ViewportSize? viewport = null) =>
+        Browser.NewContextAsync(new BrowserNewContextOptions { IgnoreHTTPSErrors = true, ViewportSize = viewport ?? new ViewportSize { Width = 1280, Height = 900 } });
+
+    /// <summary>A new browser context, logged in through a fresh login URL.</summary>
+    public async Task<IPage> LoggedInPageAsync(ViewportSize? viewport = null, bool asAdmin = false)
+    {
+        var context = await NewContextAsync(viewport);
         var page = await context.NewPageAsync();
-        await page.GotoAsync(LoginUrl());
+        await page.GotoAsync(LoginUrl(asAdmin));
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
         Assert.Equal(Up.Server + "/ui/", page.Url);
         return page;

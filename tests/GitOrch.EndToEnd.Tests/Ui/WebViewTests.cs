@@ -10,7 +10,7 @@ public sealed class WebViewTests(WebViewCluster cluster)
     [Fact]
     public async Task Refuses_EveryPage_WithoutASession()
     {
-        await using var context = await cluster.Browser.NewContextAsync();
+        await using var context = await cluster.NewContextAsync();
         var page = await context.NewPageAsync();
         foreach (var path in new[] { "/ui/", "/ui/objects", "/ui/objects/Pod/demo/api", "/ui/why/Pod/demo/worker", $"/ui/commits/{cluster.FirstCommit}", "/ui/events" })
         {
@@ -29,13 +29,13 @@ public sealed class WebViewTests(WebViewCluster cluster)
     public async Task Refuses_AUsedOrUnknownLoginCode()
     {
         var url = cluster.LoginUrl();
-        await using (var first = await cluster.Browser.NewContextAsync())
+        await using (var first = await cluster.NewContextAsync())
         {
             var page = await first.NewPageAsync();
             Assert.Equal(200, (await page.GotoAsync(url))!.Status);
         }
 
-        await using var second = await cluster.Browser.NewContextAsync();
+        await using var second = await cluster.NewContextAsync();
         var again = await second.NewPageAsync();
         var reused = await again.GotoAsync(url);
         Assert.Equal(401, reused!.Status);
@@ -158,6 +158,12 @@ public sealed class WebViewTests(WebViewCluster cluster)
         await Assertions.Expect(page.Locator("#rollback")).ToContainTextAsync("gitorch rollback pod/api --to 1 -n demo");
         Assert.DoesNotContain(WebViewCluster.Secret, await page.ContentAsync(), StringComparison.Ordinal);
         await page.Context.CloseAsync();
+
+        // An admin's session shows the values.
+        var admin = await cluster.LoggedInPageAsync(asAdmin: true);
+        await admin.GotoAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api");
+        await Assertions.Expect(admin.Locator("#object-yaml")).ToContainTextAsync("API_TOKEN: " + WebViewCluster.Secret);
+        await admin.Context.CloseAsync();
     }
 
     [Fact]

@@ -106,7 +106,7 @@ public sealed class HistoryMirrorTests : IAsyncLifetime
         var mechanical = Rev(Ref + "~1");
         Assert.Equal(
             $"""
-            scheduler: place Pod demo/web-0 on node-a
+            scheduler: Pod/demo/web-0 place on node-a
 
             Changer: control-loop/scheduler
             Change-Kind: mechanical
@@ -145,7 +145,7 @@ public sealed class HistoryMirrorTests : IAsyncLifetime
         var external = Rev(Ref);
         Assert.Equal(
             $"""
-            Bump web, drop policy
+            git/bob@example.com: Pod/demo/web-0, ClusterPolicy/cluster Bump web, drop policy
 
             Changer: git/bob@example.com
             Change-Kind: external
@@ -162,7 +162,7 @@ public sealed class HistoryMirrorTests : IAsyncLifetime
             _repo.Git("log", "-1", "--format=%an <%ae> %at | %cn <%ce>", external));
         Assert.Equal(
             $"""
-            Add web and policy
+            git/ada@example.com: Pod/demo/web-0, ClusterPolicy/cluster Add web and policy
 
             Changer: git/ada@example.com
             Change-Kind: external
@@ -288,7 +288,12 @@ public sealed class HistoryMirrorTests : IAsyncLifetime
         await _mirror.CatchUpAsync(CancellationToken.None);
 
         Assert.Equal(
-            "kubelet: Pod demo/web-0 is running\nBump web, drop policy\nscheduler: place Pod demo/web-0 on node-a\nAdd web and policy\n",
+            string.Join('\n', [
+                "kubelet: Pod/demo/web-0 is running",
+                "git/bob@example.com: Pod/demo/web-0, ClusterPolicy/cluster Bump web, drop policy",
+                "scheduler: Pod/demo/web-0 place on node-a",
+                "git/ada@example.com: Pod/demo/web-0, ClusterPolicy/cluster Add web and policy",
+                string.Empty]),
             _repo.Git("log", "--format=%s", Ref, "--", PodPath));
     }
 
@@ -302,7 +307,7 @@ public sealed class HistoryMirrorTests : IAsyncLifetime
         // so git's default simplification follows that parent; --full-history (documented in
         // docs/history.md) shows the object's whole life.
         Assert.Equal(
-            "Bump web, drop policy\nAdd web and policy\n",
+            "git/bob@example.com: Pod/demo/web-0, ClusterPolicy/cluster Bump web, drop policy\ngit/ada@example.com: Pod/demo/web-0, ClusterPolicy/cluster Add web and policy\n",
             _repo.Git("log", "--full-history", "--format=%s", Ref, "--", PolicyPath));
     }
 

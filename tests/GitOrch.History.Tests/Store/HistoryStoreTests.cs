@@ -286,12 +286,12 @@ public sealed class HistoryStoreTests : IDisposable
     [Fact]
     public void Open_ThrowsStateException_WhenANewerGitorchWroteTheDatabase()
     {
-        _store.SetMeta("schema", "2");
+        _store.SetMeta("schema", "3");
         _store.Dispose();
 
         var ex = Assert.Throws<StateException>(() => HistoryStore.Open(_state.Path, _time));
 
-        Assert.Equal($"the state database {_state.File(HistoryStore.FileName)} was written by a newer gitorch (schema 2, this one knows 1); upgrade gitorch", ex.Message);
+        Assert.Equal($"the state database {_state.File(HistoryStore.FileName)} was written by a newer gitorch (schema 3, this one knows 2); upgrade gitorch", ex.Message);
         File.Delete(_state.File(HistoryStore.FileName));
         _store = HistoryStore.Open(_state.Path, _time);
     }

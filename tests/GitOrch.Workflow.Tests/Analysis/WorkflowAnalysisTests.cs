@@ -150,7 +150,7 @@ public sealed class WorkflowAnalysisTests
     }
 
     [Fact]
-    public void Dot_HasEveryUnitAsANode_ColouredByState_AndOrderingRequirementAndWantEdges()
+    public void Dot_HasEveryUnitAsANode_ColouredByState_AndEveryOrderingRequirementAndWantEdge()
     {
         var t = Txn(
             With(Step("scheduler"), UnitState.Done),
@@ -174,8 +174,8 @@ public sealed class WorkflowAnalysisTests
         Assert.Contains("  \"mount\" -> \"vault\" [style=dashed, label=\"requires\", constraint=false];\n", dot, StringComparison.Ordinal);
         Assert.Contains("  \"mount\" -> \"metrics\" [style=dotted, label=\"wants\", constraint=false];\n", dot, StringComparison.Ordinal);
 
-        // A requirement that is also an ordering edge is drawn once, as the ordering edge.
-        Assert.DoesNotContain("\"scheduled.target\" -> \"scheduler\"", dot, StringComparison.Ordinal);
+        // A requirement that coincides with an ordering edge is drawn too: both relations show.
+        Assert.Contains("  \"scheduled.target\" -> \"scheduler\" [style=dashed, label=\"requires\", constraint=false];\n", dot, StringComparison.Ordinal);
         Assert.Equal(5, dot.Split('\n').Count(l => l.Contains(" [shape=", StringComparison.Ordinal)));
     }
 }

@@ -104,6 +104,34 @@ public sealed class WorkflowEngineRetryTests
     }
 
     [Fact]
+    public async Task ARequeuedOrRetriedStep_KeepsItsClock_FromItsFirstAttempt()
+    {
+        // "waiting for" in why is the time since the step left pending, the same span as its TOOK:
+        // requeues and retries do not reset it.
+        var since = new System.Collections.Concurrent.ConcurrentQueue<DateTimeOffset?>();
+        var calls = 0;
+        var runner = new ScriptedRunner().On("poll", (invocation, _) =>
+        {
+            since.Enqueue(invocation.Unit.Since);
+            return Task.FromResult(Interlocked.Increment(ref calls) switch
+            {
+                1 or 2 => StepOutcome.Requeue(TimeSpan.FromMilliseconds(10), "not yet"),
+                3 => StepOutcome.Failed("flake"),
+                _ => StepOutcome.Done("ready"),
+            });
+        });
+        await using var h = new EngineHarness(runner);
+
+        var t = h.Start(Step("poll", maxAttempts: 2));
+        await h.IdleAsync();
+
+        var poll = t.Find("poll")!;
+        Assert.Equal(UnitState.Done, poll.State);
+        Assert.Equal([poll.StartedAt, poll.StartedAt, poll.StartedAt, poll.StartedAt], since);
+        Assert.Equal(poll.EndedAt, poll.Since); // Done: a new state, its own clock.
+    }
+
+    [Fact]
     public async Task ARequeueAfterAFractionalMillisecondDelay_IsStillCalledAgain()
     {
         // Delays computed with jitter are never whole milliseconds; the step must run again after

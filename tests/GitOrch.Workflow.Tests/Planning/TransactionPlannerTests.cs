@@ -65,6 +65,22 @@ public sealed class TransactionPlannerTests
             units.Select(Describe));
     }
 
+    [Fact]
+    public void APodsInitContainers_AreOneStepEach_InOrder_AfterNetworkAndStorage_BeforeTheRuntimeStep()
+    {
+        var json = JObject.FromObject(PodIn("demo"), ManifestJson.Serializer);
+        json["spec"]!["initContainers"] = new JArray(
+            new JObject { ["name"] = "migrate", ["image"] = "busybox:1.35" },
+            new JObject { ["name"] = "seed", ["image"] = "busybox:1.35" });
+        var pod = json.ToObject<Pod>(ManifestJson.Serializer)!;
+
+        var units = new TransactionPlanner(BuiltInLoops.All, BuiltInTargets.All).Plan(pod).ToDictionary(u => u.Name);
+
+        Assert.Equal("init:migrate step owner=runtime after=[network.target,storage.target] requires=[network.target,storage.target] wants=[] timeout=300 attempts=3", Describe(units["init:migrate"]));
+        Assert.Equal("init:seed step owner=runtime after=[init:migrate] requires=[init:migrate] wants=[] timeout=300 attempts=3", Describe(units["init:seed"]));
+        Assert.Equal("runtime step owner=runtime after=[init:migrate,init:seed,network.target,storage.target] requires=[network.target,storage.target,init:seed] wants=[] timeout=300 attempts=3", Describe(units["runtime"]));
+    }
+
     [Theory]
     [InlineData("demo", "nfs", true)]
     [InlineData("other", "nfs", false)]

@@ -1,0 +1,178 @@
+using System.Diagnostics;
+using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace GitOrch.Bench;
+
+/// <summary>
+/// Cases that run the published <c>gitorch</c> as a process: <c>validate</c> against <c>ajv-cli</c>
+/// on the same YAML files, and a real <c>gitorch controller</c> following a repo (peak memory,
+/// commit → applied, the status API's latency during the apply, SIGINT to exit).
+/// </summary>
+public static class ProcessCases
+{
+    public static List<(string, string, string, string)> ValidateVsAjv(string? gitorch, string? ajv, string work, int count)
+    {
+        var rows = new List<(string, string, string, string)>();
+        if (gitorch is null || ajv is null || !File.Exists(gitorch) || !File.Exists(ajv))
+        {
+            rows.Add(("`gitorch validate` against `ajv-cli` on the same YAML", "not run: bench/run publishes gitorch and installs ajv-cli; give --gitorch and --ajv", "≤ 2×", "-"));
+            return rows;
+        }
+
+        var dir = Path.Combine(work, "objects");
+        Directory.CreateDirectory(dir);
+        for (var i = 0; i < count; i++)
+        {
+            File.WriteAllText(Path.Combine(dir, $"pod-{i:00000}.yaml"), RepoGenerator.Pod(i));
+        }
+
+        // The pods run on the process runtime, which gitorch allows only with a ClusterPolicy exception;
+        // ajv validates the pod files only (the policy is another kind).
+        File.WriteAllText(Path.Combine(dir, "policy.yaml"), """
+            apiVersion: gitorch.dev/v1
+            kind: ClusterPolicy
+            metadata: {name: cluster}
+            spec:
+              security:
+                exceptions:
+                  - namespaces: ["*"]
+                    allow: ["runtime:process"]
+            """);
+        var schema = Path.Combine(work, "pod.schema.json");
+        File.WriteAllText(schema, GitOrch.Core.Schema.SchemaRegistry.Text("Pod"));
+        var ours = Measure.Sync(Measure.Runs, () => Run(gitorch, ["validate", dir], expectExit: 0));
+        var theirs = Measure.Sync(Measure.Runs, () => Run(ajv, ["validate", "--spec=draft7", "--strict=false", "--errors=text", "-s", schema, "-d", Path.Combine(dir, "pod-*.yaml")], expectExit: 0));
+        rows.Add(($"`gitorch validate` of {count:N0} one-pod YAML files, as a process", ours.ToString(), "-", "-"));
+        rows.Add(("  `ajv-cli` (draft-07) on the same files, as a process", theirs.ToString(), "-", "-"));
+        rows.Add(("  ratio gitorch / ajv-cli", $"{ours.Median / theirs.Median:0.00}×", "≤ 2×", ours.Median <= theirs.Median * 2 ? "met" : "missed"));
+        return rows;
+    }
+
+    public static async Task<List<(string, string, string, string)>> ControllerAsync(string? gitorch, string work, int objects, int commits)
+    {
+        var rows = new List<(string, string, string, string)>();
+        if (gitorch is null || !File.Exists(gitorch))
+        {
+            rows.Add(("A real `gitorch controller` following the repo", "not run: give --gitorch (bench/run publishes it)", "-", "-"));
+            return rows;
+        }
+
+        var repo = RepoGenerator.Create(objects, Path.Combine(work, "controller-repo"));
+        var port = FreePort();
+        var url = $"http://127.0.0.1:{port}";
+        var info = new ProcessStartInfo(gitorch, ["controller", "--repo", repo, "--state", Path.Combine(work, "controller-state"), "--listen", url, "--poll", "1"])
+        {
+            RedirectStandardOutput = true,
+            RedirectStandardError = true,
+        };
+        info.Environment["HOME"] = work;
+        using var process = Process.Start(info)!;
+        _ = process.StandardOutput.ReadToEndAsync();
+        _ = process.StandardError.ReadToEndAsync();
+        using var http = new HttpClient { BaseAddress = new Uri(url), Timeout = TimeSpan.FromSeconds(30) };
+        try
+        {
+            var head = RepoGenerator.Git(repo, "rev-parse", "HEAD").Trim();
+            var start = Stopwatch.StartNew();
+            var first = await AppliedAsync(http, head, TimeSpan.FromMinutes(5), process);
+            rows.Add(($"Controller process following a {objects:N0}-object repo (`--poll 1`): first commit applied", first is null ? $"not within {Measure.Ms(start.Elapsed)}" : Measure.Ms(start.Elapsed), "-", "-"));
+            var applies = new List<TimeSpan>();
+            var latencies = new List<TimeSpan>();
+            for (var i = 1; first is not null && i <= commits; i++)
+            {
+                var sha = RepoGenerator.ChangeOneFile(repo, 1000 + i);
+                var watch = Stopwatch.StartNew();
+                var during = new List<TimeSpan>();
+                if (await AppliedAsync(http, sha, TimeSpan.FromSeconds(60), process, during) is null)
+                {
+                    rows.Add(($"  one-file commit {i} → applied", "not within 60 s", "≤ 2 s", "missed"));
+                    break;
+                }
+
+                applies.Add(watch.Elapsed);
+                latencies.AddRange(during);
+            }
+
+            if (applies.Count > 0)
+            {
+                var apply = Stats.Of(applies);
+                var api = Stats.Of(latencies);
+                rows.Add(("  one-file commit → applied (commit to status showing it; includes up to 1 s of polling)", apply.ToString(), "≤ 2 s", apply.Max <= TimeSpan.FromSeconds(2) ? "met" : "missed"));
+                rows.Add(("  status API latency during those applies (median, min, max)", api.ToString(), "≤ 100 ms", api.Max <= TimeSpan.FromMilliseconds(100) ? "met" : "missed"));
+            }
+
+            var peak = PeakRss(process.Id);
+            rows.Add(("  controller peak RSS (VmHWM of the process)", $"{peak / 1e6:0} MB", "≤ 200 MB", peak <= 200_000_000 ? "met" : "missed"));
+            var stop = Stopwatch.StartNew();
+            Process.Start("kill", ["-INT", process.Id.ToString(CultureInfo.InvariantCulture)])!.WaitForExit();
+            var exited = process.WaitForExit(TimeSpan.FromSeconds(30));
+            rows.Add(("  SIGINT → exit", exited ? Measure.Ms(stop.Elapsed) : "not within 30 s", "≤ 10 s", exited && stop.Elapsed <= TimeSpan.FromSeconds(10) ? "met" : "missed"));
+        }
+        finally
+        {
+            if (!process.HasExited)
+            {
+                process.Kill(entireProcessTree: true);
+                process.WaitForExit();
+            }
+        }
+
+        return rows;
+    }
+
+    /// <summary>Polls the status API until the commit is the last applied; every call's latency goes into <paramref name="latencies"/>.</summary>
+    private static async Task<string?> AppliedAsync(HttpClient http, string sha, TimeSpan within, Process process, List<TimeSpan>? latencies = null)
+    {
+        var deadline = Stopwatch.StartNew();
+        while (deadline.Elapsed < within && !process.HasExited)
+        {
+            var call = Stopwatch.StartNew();
+            try
+            {
+                using var doc = JsonDocument.Parse(await http.GetStringAsync("/api/v1/status?limit=1"));
+                latencies?.Add(call.Elapsed);
+                if (doc.RootElement.GetProperty("controller").GetProperty("lastApplied").GetString() == sha)
+                {
+                    return sha;
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException)
+            {
+                // Not listening yet, or busy: keep polling until the deadline.
+            }
+
+            await Task.Delay(20);
+        }
+
+        return null;
+    }
+
+    private static long PeakRss(int pid)
+    {
+        var line = File.ReadAllLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
+        return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    private static void Run(string file, string[] args, int expectExit)
+    {
+        var info = new ProcessStartInfo(file, args) { RedirectStandardOutput = true, RedirectStandardError = true };
+        using var process = Process.Start(info)!;
+        var output = process.StandardOutput.ReadToEndAsync();
+        var error = process.StandardError.ReadToEndAsync();
+        process.WaitForExit();
+        if (process.ExitCode != expectExit)
+        {
+            throw new InvalidOperationException($"{Path.GetFileName(file)} exited {process.ExitCode}: {error.Result}{output.Result}".Trim());
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}

@@ -1,0 +1,121 @@
+using LibGit2Sharp;
+
+namespace GitOrch.Git;
+
+/// <summary>
+/// Writes a run of commits onto one ref in-process through libgit2: blobs, the trees along the
+/// changed paths, and commits go into the object database as they come; the ref moves once, in
+/// <see cref="Complete"/>, and only if nobody moved it meanwhile. A writer dropped before then
+/// leaves the ref where it was (the written objects are unreachable and collected by git gc).
+/// </summary>
+public sealed class CommitWriter
+{
+    private readonly LibRepository _lib;
+    private readonly string _ref;
+    private readonly string? _expectedTip;
+    private TreeDefinition? _tree;
+    private Commit? _last;
+    private bool _done;
+
+    private CommitWriter(LibRepository lib, string refName, string? expectedTip)
+    {
+        _lib = lib;
+        _ref = refName;
+        _expectedTip = expectedTip;
+    }
+
+    /// <summary>Starts writing onto <paramref name="refName"/>, which must point at <paramref name="tip"/> (null: must not exist) when the run completes.</summary>
+    public static CommitWriter Start(GitRepository repo, string refName, string? tip) => new(repo.Lib, refName, tip);
+
+    /// <summary>Writes one commit; its first parent is the previous commit of this run, else <see cref="NewCommit.From"/>. Returns its id.</summary>
+    public string Commit(NewCommit commit)
+    {
+        ObjectDisposedException.ThrowIf(_done, this);
+        return _lib.Use(repo =>
+        {
+            var first = _last ?? (commit.From is null ? null : GitRepository.CommitOf(repo, commit.From));
+            _tree ??= first is null ? new TreeDefinition() : TreeDefinition.From(first.Tree);
+            foreach (var (path, content) in commit.Files)
+            {
+                if (content is null)
+                {
+                    _tree.Remove(path);
+                }
+                else
+                {
+                    using var stream = new MemoryStream(content, writable: false);
+                    _tree.Add(path, repo.ObjectDatabase.CreateBlob(stream), Mode.NonExecutableFile);
+                }
+            }
+
+            var tree = repo.ObjectDatabase.CreateTree(_tree);
+            var parents = new List<Commit>();
+            if (first is not null)
+            {
+                parents.Add(first);
+            }
+
+            parents.AddRange(commit.Merges.Select(m => GitRepository.CommitOf(repo, m)));
+            var author = new Signature(Clean(commit.AuthorName), Clean(commit.AuthorEmail), commit.AuthorTime.ToUniversalTime());
+            var committer = new Signature(Clean(commit.CommitterName), Clean(commit.CommitterEmail), commit.CommitTime.ToUniversalTime());
+            _last = repo.ObjectDatabase.CreateCommit(author, committer, commit.Message, tree, parents, prettifyMessage: false);
+            return _last.Sha;
+        });
+    }
+
+    /// <summary>Moves the ref to the last commit written, if it still points where the run started.</summary>
+    public void Complete()
+    {
+        if (_done)
+        {
+            return;
+        }
+
+        _done = true;
+        if (_last is null)
+        {
+            return;
+        }
+
+        _lib.Use(repo =>
+        {
+            var current = repo.Refs[_ref];
+            var tip = current?.ResolveToDirectReference()?.Target?.Sha;
+            if (tip != _expectedTip)
+            {
+                throw new GitException($"{_ref} moved to {tip ?? "nothing"} while commits were written after {_expectedTip ?? "nothing"}; not moving it", 1, string.Empty);
+            }
+
+            if (current is null)
+            {
+                repo.Refs.Add(_ref, _last.Id, "gitorch: mirror", allowOverwrite: false);
+            }
+            else
+            {
+                repo.Refs.UpdateTarget(current, _last.Id, "gitorch: mirror");
+            }
+
+            return true;
+        });
+    }
+
+    /// <summary>An identity part git accepts: no angle brackets or newlines, never empty.</summary>
+    private static string Clean(string s)
+    {
+        var clean = s.Replace("<", string.Empty, StringComparison.Ordinal).Replace(">", string.Empty, StringComparison.Ordinal).Replace("\n", " ", StringComparison.Ordinal).Trim();
+        return clean.Length == 0 ? "unknown" : clean;
+    }
+}
+
+/// <summary>One commit to write. A file with null content is deleted.</summary>
+public sealed record NewCommit(
+    string AuthorName,
+    string AuthorEmail,
+    DateTimeOffset AuthorTime,
+    string CommitterName,
+    string CommitterEmail,
+    DateTimeOffset CommitTime,
+    string Message,
+    string? From,
+    IReadOnlyList<string> Merges,
+    IReadOnlyList<KeyValuePair<string, byte[]?>> Files);

@@ -1,0 +1,107 @@
+using System.Text;
+using GitOrch.Testing;
+
+namespace GitOrch.Git.Tests;
+
+public sealed class CommitWriterTests : IAsyncDisposable
+{
+    private const string Branch = "refs/heads/written";
+    private static readonly DateTimeOffset T1 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
+    private static readonly DateTimeOffset T2 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_600);
+
+    private readonly TempGitRepo _repo = TempGitRepo.Create();
+    private readonly GitRepository _git;
+
+    public CommitWriterTests() => _git = new GitRepository(_repo.Path);
+
+    public async ValueTask DisposeAsync()
+    {
+        await _git.DisposeAsync();
+        _repo.Dispose();
+    }
+
+    private static KeyValuePair<string, byte[]?> File(string path, string? content) =>
+        new(path, content is null ? null : Encoding.UTF8.GetBytes(content));
+
+    private static NewCommit Commit(string message, string? from, IReadOnlyList<string> merges, params KeyValuePair<string, byte[]?>[] files) =>
+        new("Ada Lovelace", "ada@example.com", T1, "GitOrch", "gitorch@localhost", T2, message, from, merges, files);
+
+    [Fact]
+    public void WritesTwoCommitsInOneRun_TheSecondAMergeWithADeletion()
+    {
+        _repo.Write("config.yaml", "kind: Pod\n");
+        var source = _repo.Commit("a config commit");
+
+        var writer = CommitWriter.Start(_git, Branch, null);
+        var first = writer.Commit(Commit("first\n", null, [], File("a.txt", "alpha\n"), File("dir with space/b c.txt", "two\n"), File("say \"hi\".txt", "quoted\n"), File("ünï/cödé.txt", "unicode\n")));
+        var second = writer.Commit(Commit("second\n\nTrailer: yes\n", null, [source], File("a.txt", null), File("dir with space/b c.txt", "three\n")));
+        Assert.Equal(string.Empty, _repo.Git("for-each-ref", Branch)); // Nothing visible before Complete.
+        writer.Complete();
+
+        Assert.Equal(second, _repo.Git("rev-parse", Branch).Trim());
+        Assert.Equal($"{first} {source}\n", _repo.Git("log", "-1", "--format=%P", Branch));
+        Assert.Equal("\n", _repo.Git("log", "-1", "--format=%P", first)); // A root commit.
+        Assert.Equal("three\n", _repo.Git("show", $"{Branch}:dir with space/b c.txt"));
+        Assert.Equal("two\n", _repo.Git("show", $"{first}:dir with space/b c.txt"));
+        Assert.Equal("alpha\n", _repo.Git("show", $"{first}:a.txt"));
+        Assert.Equal(
+            "dir with space/b c.txt\0say \"hi\".txt\0ünï/cödé.txt\0",
+            _repo.Git("ls-tree", "-r", "-z", "--name-only", Branch));
+        Assert.Equal("second\n\nTrailer: yes\n", _repo.Git("log", "-1", "--format=%B", Branch).TrimEnd('\n') + "\n");
+        Assert.Equal(
+            "Ada Lovelace <ada@example.com> 1700000000 +0000 | GitOrch <gitorch@localhost> 1700000600 +0000\n",
+            _repo.Git("log", "-1", "--format=%an <%ae> %at %ad | %cn <%ce> %ct %cd", "--date=format:%z", Branch));
+        Assert.Equal(string.Empty, _repo.Git("fsck", "--no-dangling", "--no-progress").Trim());
+    }
+
+    [Fact]
+    public void ContinuesAnExistingBranch_FromItsTip()
+    {
+        var writer = CommitWriter.Start(_git, Branch, null);
+        writer.Commit(Commit("one\n", null, [], File("a.txt", "1\n")));
+        writer.Complete();
+
+        var tip = _repo.Git("rev-parse", Branch).Trim();
+        writer = CommitWriter.Start(_git, Branch, tip);
+        writer.Commit(Commit("two\n", tip, [], File("b.txt", "2\n")));
+        writer.Complete();
+
+        Assert.Equal(tip + "\n", _repo.Git("log", "-1", "--format=%P", Branch));
+        Assert.Equal("a.txt\nb.txt\n", _repo.Git("ls-tree", "-r", "--name-only", Branch));
+    }
+
+    [Fact]
+    public void MovesNothing_WhenDroppedWithoutComplete()
+    {
+        var writer = CommitWriter.Start(_git, Branch, null);
+        writer.Commit(Commit("abandoned\n", null, [], File("a.txt", "1\n")));
+
+        Assert.Equal(string.Empty, _repo.Git("for-each-ref", Branch));
+    }
+
+    [Fact]
+    public void Complete_Refuses_WhenTheRefMovedMeanwhile()
+    {
+        _repo.Write("config.yaml", "kind: Pod\n");
+        var other = _repo.Commit("someone else's commit");
+        var writer = CommitWriter.Start(_git, Branch, null);
+        writer.Commit(Commit("mine\n", null, [], File("a.txt", "1\n")));
+        _repo.Git("update-ref", Branch, other);
+
+        var ex = Assert.Throws<GitException>(writer.Complete);
+
+        Assert.Contains("moved", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(other, _repo.Git("rev-parse", Branch).Trim());
+    }
+
+    [Fact]
+    public void Commit_ThrowsGitException_ForAMergeOfAMissingCommit_AndMovesNothing()
+    {
+        var writer = CommitWriter.Start(_git, Branch, null);
+
+        var ex = Assert.Throws<GitException>(() => writer.Commit(Commit("bad\n", null, ["0123456789abcdef0123456789abcdef01234567"], File("a.txt", "1\n"))));
+
+        Assert.Contains("0123456789abcdef0123456789abcdef01234567", ex.Message, StringComparison.Ordinal);
+        Assert.Equal(string.Empty, _repo.Git("for-each-ref", Branch));
+    }
+}
