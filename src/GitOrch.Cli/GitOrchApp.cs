@@ -44,6 +44,7 @@ public static class GitOrchApp
         root.Add(NodesCommand.CreateList());
         root.Add(NodesCommand.CreateNode());
         root.Add(TokenCommand.Create());
+        root.Add(UiCommand.Create());
         return root;
     }
 

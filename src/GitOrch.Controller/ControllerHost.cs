@@ -2,6 +2,7 @@ using GitOrch.Contracts.Trust;
 using GitOrch.Controller.Agents;
 using GitOrch.Controller.Api;
 using GitOrch.Controller.Trust;
+using GitOrch.Controller.Ui;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
@@ -112,6 +113,7 @@ public sealed class ControllerHost : IAsyncDisposable
                 o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
                 o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
             });
+            builder.Services.AddGitOrchUi(time);
             app = builder.Build();
             TrustSetup.UsePipeline(app);
             var secured = TrustSetup.Secured(app);
@@ -119,6 +121,9 @@ public sealed class ControllerHost : IAsyncDisposable
             WorkflowEndpoints.Map(secured);
             TokenEndpoints.Map(secured, tokens, pki);
             app.MapGrpcService<NodeGrpcService>();
+
+            // The web view: its pages need a UiSession; minting a login code needs a viewer credential (a POST, yet no write).
+            UiEndpoints.Map(app, controller, time).RequireAuthorization(Identities.ViewerPolicy);
             await app.StartAsync(ct);
         }
         catch

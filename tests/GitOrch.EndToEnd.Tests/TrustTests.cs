@@ -140,7 +140,11 @@ public sealed class TrustTests
         foreach (var (method, url, anonymous) in endpoints)
         {
             var (exit, answer) = Unprivileged("curl", "-sk", url.StartsWith(host.AgentAddress!, StringComparison.Ordinal) ? "--http2" : "--http1.1", "-o", "/dev/null", "-w", "%{http_code}", "-X", method, "-H", "Content-Type: application/json", "-d", "{}", url);
-            var expected = anonymous ? (url.Contains("webhooks", StringComparison.Ordinal) ? "401" : "415") : "401";
+            var expected = !anonymous ? "401"
+                : url.Contains("webhooks", StringComparison.Ordinal) ? "401" // no signature
+                : url.Contains("/ui/login", StringComparison.Ordinal) ? "401" // no login code
+                : url.Contains("/ui/static/", StringComparison.Ordinal) ? "404" // not one of the two data-free assets
+                : "415"; // gRPC: not a gRPC request
             Assert.True(answer == expected, $"{method} {url} answered {answer} (curl exit {exit}), not {expected}, to uid 65534");
         }
 

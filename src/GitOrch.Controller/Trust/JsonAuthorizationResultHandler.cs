@@ -22,8 +22,9 @@ internal sealed partial class JsonAuthorizationResultHandler(ILogger<JsonAuthori
 
     public async Task HandleAsync(RequestDelegate next, HttpContext context, AuthorizationPolicy policy, PolicyAuthorizationResult authorizeResult)
     {
-        if (authorizeResult.Succeeded)
+        if (authorizeResult.Succeeded || policy.AuthenticationSchemes.Contains(Ui.Auth.UiSessionDefaults.Scheme))
         {
+            // The web view's pages answer a browser in HTML (its UiSession scheme's challenge), not in JSON.
             await _default.HandleAsync(next, context, policy, authorizeResult);
             return;
         }

@@ -18,6 +18,8 @@ public sealed class ApiAuthorizationTests(TrustFixture fixture) : IClassFixture<
         "POST /api/v1/webhooks/git", // HMAC signature
         "POST /gitorch.agent.v1.NodeService/GetClusterCa", // the public CA certificate, checked by the agent against its join token
         "POST /gitorch.agent.v1.NodeService/Join", // the join token
+        "GET /ui/login", // a single-use login code, minted with a credential
+        "GET /ui/static/{file}", // the web view's stylesheet and script, which carry no data
     ];
 
     [Fact]
@@ -31,7 +33,15 @@ public sealed class ApiAuthorizationTests(TrustFixture fixture) : IClassFixture<
         {
             using var response = await client.SendAsync(new HttpRequestMessage(new HttpMethod(endpoint.Method), endpoint.Url) { Content = endpoint.Method == "GET" ? null : new StringContent("{}", Encoding.UTF8, "application/json") });
             Assert.True(response.StatusCode == HttpStatusCode.Unauthorized, $"{endpoint.Method} {endpoint.Url} answered {(int)response.StatusCode} without a credential");
-            Assert.Contains("needs a credential", Error(await response.Content.ReadAsStringAsync()), StringComparison.Ordinal);
+            var body = await response.Content.ReadAsStringAsync();
+            if (endpoint.Pattern.StartsWith("/ui/", StringComparison.Ordinal))
+            {
+                Assert.Contains("gitorch ui", body, StringComparison.Ordinal); // The web view's pages answer a browser in HTML.
+            }
+            else
+            {
+                Assert.Contains("needs a credential", Error(body), StringComparison.Ordinal);
+            }
         }
     }
 

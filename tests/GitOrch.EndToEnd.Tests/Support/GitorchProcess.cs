@@ -64,6 +64,8 @@ internal sealed class GitorchProcess : IAsyncDisposable
 
     public bool HasExited => _process.HasExited;
 
+    public int Pid => _process.Id;
+
     public int ExitCode => _process.ExitCode;
 
     /// <summary>Starts <c>gitorch VERB ARGS --listen https://127.0.0.1:FREE --agent-listen https://127.0.0.1:FREE</c>.</summary>

@@ -1,0 +1,199 @@
+using GitOrch.EndToEnd.Tests.Support;
+using Microsoft.Playwright;
+
+namespace GitOrch.EndToEnd.Tests.Ui;
+
+/// <summary>The web view in a real headless chromium against a real <c>gitorch up</c>.</summary>
+[Collection(WebViewCollection.Name)]
+public sealed class WebViewTests(WebViewCluster cluster)
+{
+    [Fact]
+    public async Task Refuses_EveryPage_WithoutASession()
+    {
+        await using var context = await cluster.NewContextAsync();
+        var page = await context.NewPageAsync();
+        foreach (var path in new[] { "/ui/", "/ui/objects", "/ui/objects/Pod/demo/api", "/ui/why/Pod/demo/worker", $"/ui/commits/{cluster.FirstCommit}", "/ui/events" })
+        {
+            var response = await page.GotoAsync(cluster.Up.Server + path);
+            Assert.Equal(401, response!.Status);
+            Assert.DoesNotContain("demo", await page.ContentAsync(), StringComparison.Ordinal);
+            Assert.Contains("gitorch ui", await page.Locator("main").InnerTextAsync(), StringComparison.Ordinal);
+        }
+
+        // A forged cookie is no session either.
+        await context.AddCookiesAsync([new Cookie { Name = "gitorch-ui", Value = "forged", Url = cluster.Up.Server + "/ui/" }]);
+        Assert.Equal(401, (await page.GotoAsync(cluster.Up.Server + "/ui/"))!.Status);
+    }
+
+    [Fact]
+    public async Task Refuses_AUsedOrUnknownLoginCode()
+    {
+        var url = cluster.LoginUrl();
+        await using (var first = await cluster.NewContextAsync())
+        {
+            var page = await first.NewPageAsync();
+            Assert.Equal(200, (await page.GotoAsync(url))!.Status);
+        }
+
+        await using var second = await cluster.NewContextAsync();
+        var again = await second.NewPageAsync();
+        var reused = await again.GotoAsync(url);
+        Assert.Equal(401, reused!.Status);
+        Assert.Contains("already used", await again.Locator("main").InnerTextAsync(), StringComparison.Ordinal);
+        Assert.Equal(401, (await again.GotoAsync(cluster.Up.Server + "/ui/"))!.Status);
+
+        var unknown = await again.GotoAsync(cluster.Up.Server + "/ui/login?code=not-a-code");
+        Assert.Equal(401, unknown!.Status);
+    }
+
+    [Fact]
+    public async Task LoginUrl_SetsAStrictHttpOnlySecureCookie()
+    {
+        var page = await cluster.LoggedInPageAsync();
+        var cookie = Assert.Single(await page.Context.CookiesAsync([cluster.Up.Server + "/ui/"]));
+        Assert.Equal("gitorch-ui", cookie.Name);
+        Assert.True(cookie.HttpOnly);
+        Assert.True(cookie.Secure);
+        Assert.Equal(SameSiteAttribute.Strict, cookie.SameSite);
+        Assert.Equal("/ui", cookie.Path);
+        Assert.Null(await page.EvaluateAsync<string?>("document.cookie || null")); // Not readable by script.
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Overview_ShowsACommitAppliedAfterItIsPushed_WithoutReloading()
+    {
+        var page = await cluster.LoggedInPageAsync();
+        await Assertions.Expect(page.Locator($"tr[data-commit='{cluster.RejectedCommit}'] .diag li")).ToContainTextAsync("apps/bad.yaml:");
+        await page.EvaluateAsync("window.__sameDocument = 'yes'");
+        await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync("Live");
+
+        cluster.Repo.Replace("apps/api.yaml", "MODE: blue", "MODE: green");
+        var sha = cluster.Repo.Commit("Switch api to green");
+
+        var row = page.Locator($"tr[data-commit='{sha}']");
+        await Assertions.Expect(row).ToHaveAttributeAsync("data-state", "applied", new() { Timeout = 30_000 });
+        await Assertions.Expect(row).ToContainTextAsync("Switch api to green");
+        Assert.Equal("yes", await page.EvaluateAsync<string>("window.__sameDocument")); // Same document: no reload.
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Why_FollowsAPodFromTheList_AndHighlightsTheBlockingStep()
+    {
+        var page = await cluster.LoggedInPageAsync();
+        await page.GetByRole(AriaRole.Link, new() { Name = "Objects" }).ClickAsync();
+        await page.Locator("select[name=kind]").SelectOptionAsync("Pod");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await page.WaitForURLAsync("**/ui/objects?kind=Pod*");
+        await page.Locator("tr[data-object='Pod/demo/worker']").GetByRole(AriaRole.Link, new() { Name = "why" }).ClickAsync();
+
+        await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Why: Pod demo/worker");
+        var blocking = page.Locator("svg g.blocking");
+        await Assertions.Expect(blocking).ToHaveCountAsync(1);
+        var unit = await blocking.GetAttributeAsync("data-unit");
+        Assert.Equal("image-pull", unit);
+        await Assertions.Expect(page.Locator("#blocking")).ToContainTextAsync("image-pull");
+        await Assertions.Expect(page.Locator($"tr.blocking-row[data-unit='{unit}']")).ToHaveCountAsync(1);
+
+        // The same graph as `gitorch graph`: ordering solid, requirement dashed.
+        var graph = page.GetByRole(AriaRole.Img, new() { Name = "Workflow of Pod/demo/worker", Exact = false });
+        Assert.True(await graph.Locator("path.order").CountAsync() > 0);
+        Assert.True(await graph.Locator("path.requires[data-from='storage.target'][data-to='image-pull']").CountAsync() == 1);
+        var ordering = await graph.Locator("path.order").EvaluateAllAsync<string[]>("ps => ps.map(p => getComputedStyle(p).strokeDasharray)");
+        var requirement = await graph.Locator("path.requires").EvaluateAllAsync<string[]>("ps => ps.map(p => getComputedStyle(p).strokeDasharray)");
+        Assert.All(ordering, d => Assert.Equal("none", d));
+        Assert.All(requirement, d => Assert.Equal("6px, 4px", d));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task Why_ShowsACrashingContainersLastOutput_AsText()
+    {
+        await cluster.Up.WaitForAsync(_ => cluster.Restarts("crasher") > 0, "pod crasher to restart", seconds: 60);
+        var page = await cluster.LoggedInPageAsync();
+        await page.GotoAsync(cluster.Up.Server + "/ui/why/Pod/demo/crasher");
+
+        await Assertions.Expect(page.Locator("#output-main")).ToContainTextAsync("starting <script>window.__xss=5</script>");
+        Assert.Null(await page.EvaluateAsync<int?>("window.__xss ?? null"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task History_FiltersByChanger_IncludingAndExcluding()
+    {
+        var page = await cluster.LoggedInPageAsync();
+        await page.GotoAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api");
+        var rows = page.Locator("#history tbody tr");
+        var changers = await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.changer)");
+        Assert.Contains("git/alice@example.com", changers);
+        Assert.Contains("control-loop/scheduler", changers);
+
+        await page.GetByLabel("Changer", new() { Exact = true }).FillAsync("control-loop/scheduler");
+        await page.GetByLabel("Show", new() { Exact = true }).SelectOptionAsync("include");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#history caption")).ToContainTextAsync("by changer control-loop/scheduler");
+        var only = await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.changer)");
+        Assert.NotEmpty(only);
+        Assert.All(only, c => Assert.Equal("control-loop/scheduler", c));
+
+        await page.GetByLabel("Show", new() { Exact = true }).SelectOptionAsync("exclude");
+        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await Assertions.Expect(page.Locator("#history caption")).ToContainTextAsync("without changer control-loop/scheduler");
+        var without = await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.changer)");
+        Assert.NotEmpty(without);
+        Assert.DoesNotContain("control-loop/scheduler", without);
+        Assert.Equal(changers.Length, only.Length + without.Length);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task ObjectPage_ShowsDiffBlameAndTheRollbackCommand_WithEnvValuesMasked()
+    {
+        var page = await cluster.LoggedInPageAsync();
+        await page.GotoAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api?from=1&to=2#diff-h");
+        await Assertions.Expect(page.Locator("#object-yaml")).ToContainTextAsync("API_TOKEN: (hidden)");
+        await Assertions.Expect(page.Locator("#diff")).ToBeVisibleAsync();
+        await Assertions.Expect(page.Locator("#blame tr[data-field='spec.runtime']")).ToContainTextAsync("git/alice@example.com");
+        await Assertions.Expect(page.Locator("#rollback")).ToContainTextAsync("gitorch rollback pod/api --to 1 -n demo");
+        Assert.DoesNotContain(WebViewCluster.Secret, await page.ContentAsync(), StringComparison.Ordinal);
+        await page.Context.CloseAsync();
+
+        // An admin's session shows the values.
+        var admin = await cluster.LoggedInPageAsync(asAdmin: true);
+        await admin.GotoAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api");
+        await Assertions.Expect(admin.Locator("#object-yaml")).ToContainTextAsync("API_TOKEN: " + WebViewCluster.Secret);
+        await admin.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task AttackerControlledText_IsShownAsText_NeverRun()
+    {
+        var page = await cluster.LoggedInPageAsync();
+        foreach (var path in new[] { "/ui/", $"/ui/commits/{cluster.RejectedCommit}", "/ui/objects/Pod/demo/api", "/ui/why/Pod/demo/api" })
+        {
+            await page.GotoAsync(cluster.Up.Server + path);
+            Assert.Null(await page.EvaluateAsync<int?>("window.__xss ?? null"));
+            Assert.Equal(1, await page.Locator("script").CountAsync()); // Only the view's own app.js.
+            Assert.Equal(0, await page.Locator("main img").CountAsync());
+        }
+
+        await page.GotoAsync(cluster.Up.Server + "/ui/");
+        await Assertions.Expect(page.Locator($"tr[data-commit='{cluster.FirstCommit}']")).ToContainTextAsync(WebViewCluster.Attack);
+        await page.GotoAsync(cluster.Up.Server + $"/ui/commits/{cluster.RejectedCommit}");
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("<script>window.__xss=4</script>");
+        await page.GotoAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api");
+        await Assertions.Expect(page.Locator("#object-yaml")).ToContainTextAsync("<script>window.__xss=1</script>");
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
+    public async Task LogOut_EndsTheSession()
+    {
+        var page = await cluster.LoggedInPageAsync();
+        await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
+        await Assertions.Expect(page.Locator("main")).ToContainTextAsync("gitorch ui");
+        Assert.Equal(401, (await page.GotoAsync(cluster.Up.Server + "/ui/objects"))!.Status);
+        await page.Context.CloseAsync();
+    }
+}
