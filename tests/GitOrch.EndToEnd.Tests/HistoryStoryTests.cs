@@ -18,6 +18,16 @@ public sealed class HistoryStoryTests
         await using var up = GitorchProcess.Start(repo.Root, "up", "--repo", repo.Path, "--state", Path.Combine(repo.Root, "state"), "--poll", "0.2", "--node", "node-a");
         await up.WaitForAsync(s => s.Controller.LastApplied == first, "the first commit to apply");
 
+        // The workflow runs after the apply, on its own: let it place and address the pod first, so
+        // the story's versions come in the order a user who waits a moment sees them.
+        var placed = DateTime.UtcNow.AddSeconds(30);
+        while (Command.Run("history", "pod/worker", "-n", "demo", "--server", up.Server, "--output", "json") is var (_, sofar, _)
+            && !sofar.Contains("control-loop/ipam", StringComparison.Ordinal))
+        {
+            Assert.True(DateTime.UtcNow < placed, $"the worker pod was not placed and addressed in 30 s:\n{up.Output}");
+            await Task.Delay(100);
+        }
+
         repo.Replace("apps/worker.yaml", "GREETING: hello", "GREETING: bonjour");
         var second = repo.Commit("Worker says bonjour", "bob@example.com", "Bob");
         await up.WaitForSettledAsync(s => s.Controller.LastApplied == second, "the second commit to apply");

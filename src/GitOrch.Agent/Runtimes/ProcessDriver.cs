@@ -123,6 +123,9 @@ public sealed class ProcessDriver : IRuntimeDriver
             Posix.SignalGroup(handle.Pid, Posix.SigKill);
             await handle.Exited.WaitAsync(TimeSpan.FromSeconds(10), CancellationToken.None);
         }
+
+        // The leader is gone; a member of its group that ignored SIGTERM must not outlive the stop.
+        Posix.SignalGroup(handle.Pid, Posix.SigKill);
     }
 
     /// <summary>Re-adopts a container started by an earlier agent: watches its pid until it is gone.</summary>
