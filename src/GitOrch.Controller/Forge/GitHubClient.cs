@@ -1,22 +1,23 @@
+using System.Globalization;
 using System.Net;
-using System.Net.Http.Headers;
-using System.Net.Http.Json;
-using System.Text.Json;
-using System.Text.Json.Serialization;
+using Octo = Octokit;
 
 namespace GitOrch.Controller.Forge;
 
 /// <summary>
-/// The few GitHub REST API calls GitOrch makes (HttpClient, no SDK): which pull request merged a
+/// The few GitHub REST API calls GitOrch makes, through Octokit: which pull request merged a
 /// commit and its reviews, team membership, PR comments and commit statuses. The base URL is
-/// configurable for GitHub Enterprise (<c>https://HOST/api/v3</c>).
+/// configurable for GitHub Enterprise (<c>https://HOST/api/v3</c>) and used exactly as given: the
+/// Octokit connection is built from it directly, so nothing (such as <c>api/v3/</c>) is appended.
 /// </summary>
 public sealed class GitHubClient : IDisposable
 {
     public const string DefaultApi = "https://api.github.com";
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { PropertyNamingPolicy = JsonNamingPolicy.SnakeCaseLower };
-    private readonly HttpClient _http;
+    private static readonly Octo.ApiOptions AllPages = new() { PageSize = 100 };
+    private readonly Octo.Internal.HttpClientAdapter _http;
+    private readonly Octo.GitHubClient _client;
+    private readonly Octo.ApiConnection _api;
 
     public GitHubClient(GitHubOptions options)
     {
@@ -27,36 +28,59 @@ public sealed class GitHubClient : IDisposable
             throw new ForgeException($"--github-repo \"{options.Repository}\" is not owner/name");
         }
 
-        Owner = parts[0];
-        _http = new HttpClient { BaseAddress = new Uri(options.ApiUrl.TrimEnd('/') + "/"), Timeout = TimeSpan.FromSeconds(20) };
-        _http.DefaultRequestHeaders.Accept.Add(new MediaTypeWithQualityHeaderValue("application/vnd.github+json"));
-        _http.DefaultRequestHeaders.Add("X-GitHub-Api-Version", "2022-11-28");
-        _http.DefaultRequestHeaders.UserAgent.Add(new ProductInfoHeaderValue("gitorch", "0.1"));
-        if (options.Token is { Length: > 0 } token)
+        if (!Uri.TryCreate(options.ApiUrl.TrimEnd('/') + "/", UriKind.Absolute, out var apiUrl) || apiUrl.Scheme is not ("https" or "http"))
         {
-            _http.DefaultRequestHeaders.Authorization = new AuthenticationHeaderValue("Bearer", token);
+            throw new ForgeException($"--github-url \"{options.ApiUrl}\" is not an http(s) URL; give the API URL, such as {DefaultApi} or https://HOST/api/v3");
         }
+
+        Owner = parts[0];
+        Name = parts[1];
+        _http = new Octo.Internal.HttpClientAdapter(Octo.Internal.HttpMessageHandlerFactory.CreateDefault);
+        var credentials = options.Token is { Length: > 0 } token
+            ? new Octo.Credentials(token, Octo.AuthenticationType.Bearer)
+            : Octo.Credentials.Anonymous;
+        var connection = new Octo.Connection(
+            new Octo.ProductHeaderValue("gitorch", "0.1"),
+            apiUrl,
+            new Octo.Internal.InMemoryCredentialStore(credentials),
+            _http,
+            new Octo.Internal.SimpleJsonSerializer());
+        connection.SetRequestTimeout(TimeSpan.FromSeconds(20));
+        _client = new Octo.GitHubClient(connection);
+        _api = new Octo.ApiConnection(connection);
     }
 
     public GitHubOptions Options { get; }
 
     public string Owner { get; }
 
+    private string Name { get; }
+
     /// <summary>The pull request that brought a commit in (GET /repos/{repo}/commits/{sha}/pulls), or null.</summary>
     public async Task<int?> PullRequestOfAsync(string sha, CancellationToken ct)
     {
-        var pulls = await GetAllAsync<PullRequest>($"repos/{Options.Repository}/commits/{sha}/pulls", ct);
+        var pulls = await Call($"/repos/{Options.Repository}/commits/{sha}/pulls", () => _client.Repository.Commit.PullRequests(Owner, Name, sha, AllPages), ct);
         return (pulls.FirstOrDefault(p => p.MergedAt is not null) ?? pulls.FirstOrDefault())?.Number;
     }
 
-    public async Task<PullRequest> PullRequestAsync(int number, CancellationToken ct) =>
-        await GetAsync<PullRequest>($"repos/{Options.Repository}/pulls/{number}", ct) ?? throw new ForgeException($"pull request #{number} not found in {Options.Repository}");
+    public async Task<PullRequest> PullRequestAsync(int number, CancellationToken ct)
+    {
+        var pull = await Call($"/repos/{Options.Repository}/pulls/{number}", () => _client.PullRequest.Get(Owner, Name, number), ct);
+        return new PullRequest(
+            pull.Number,
+            pull.MergedAt,
+            pull.Base is { } b ? new GitRef(b.Sha, b.Ref) : null,
+            pull.Head is { } h ? new GitRef(h.Sha, h.Ref) : null,
+            pull.HtmlUrl);
+    }
 
     /// <summary>Each reviewer's latest review of a pull request.</summary>
     public async Task<IReadOnlyList<Review>> LatestReviewsAsync(int number, CancellationToken ct)
     {
-        var reviews = await GetAllAsync<Review>($"repos/{Options.Repository}/pulls/{number}/reviews", ct);
-        return reviews.Where(r => r.User is not null && r.State != "COMMENTED")
+        var reviews = await Call($"/repos/{Options.Repository}/pulls/{number}/reviews", () => _client.PullRequest.Review.GetAll(Owner, Name, number, AllPages), ct);
+        return reviews
+            .Select(r => new Review(r.User is { Login: { } login } ? new User(login) : null, r.State.StringValue.ToUpperInvariant(), r.SubmittedAt, r.CommitId))
+            .Where(r => r.User is not null && r.State != "COMMENTED")
             .GroupBy(r => r.User!.Login, StringComparer.OrdinalIgnoreCase)
             .Select(g => g.OrderBy(r => r.SubmittedAt).Last())
             .ToList();
@@ -65,15 +89,22 @@ public sealed class GitHubClient : IDisposable
     /// <summary>Whether a user is an active member of a team of the repository's owner organisation.</summary>
     public async Task<bool> IsTeamMemberAsync(string team, string login, CancellationToken ct)
     {
-        using var response = await SendAsync(HttpMethod.Get, $"orgs/{Owner}/teams/{Uri.EscapeDataString(team)}/memberships/{Uri.EscapeDataString(login)}", null, ct);
-        if (response.StatusCode == HttpStatusCode.NotFound)
+        // GET /orgs/{org}/teams/{team_slug}/memberships/{username}: Octokit's typed team calls take a
+        // team id, so this one goes through its API connection by slug, saving a lookup.
+        var path = new Uri($"orgs/{Uri.EscapeDataString(Owner)}/teams/{Uri.EscapeDataString(team)}/memberships/{Uri.EscapeDataString(login)}", UriKind.Relative);
+        var membership = await Call("/" + path.OriginalString, async () =>
         {
-            return false;
-        }
-
-        await Ensure(response, ct);
-        var membership = await response.Content.ReadFromJsonAsync<Membership>(Json, ct);
-        return membership?.State == "active";
+            try
+            {
+                return await _api.Get<Octo.TeamMembershipDetails>(path);
+            }
+            catch (Octo.NotFoundException)
+            {
+                // GitHub answers 404 both for an unknown team and for a user who is not a member.
+                return null;
+            }
+        }, ct);
+        return membership is not null && string.Equals(membership.State.StringValue, "active", StringComparison.OrdinalIgnoreCase);
     }
 
     /// <summary>
@@ -110,76 +141,53 @@ public sealed class GitHubClient : IDisposable
     public async Task<bool> CommentAsync(int pr, string body, CancellationToken ct)
     {
         body = body.Contains(PlanMarker, StringComparison.Ordinal) ? body : body.TrimEnd() + "\n\n" + PlanMarker + "\n";
-        var existing = (await GetAllAsync<IssueComment>($"repos/{Options.Repository}/issues/{pr}/comments", ct))
+        var existing = (await Call($"/repos/{Options.Repository}/issues/{pr}/comments", () => _client.Issue.Comment.GetAllForIssue(Owner, Name, pr, AllPages), ct))
             .FirstOrDefault(c => c.Body?.Contains(PlanMarker, StringComparison.Ordinal) == true);
-        using var response = existing is null
-            ? await SendAsync(HttpMethod.Post, $"repos/{Options.Repository}/issues/{pr}/comments", new { body }, ct)
-            : await SendAsync(HttpMethod.Patch, $"repos/{Options.Repository}/issues/comments/{existing.Id}", new { body }, ct);
-        await Ensure(response, ct);
-        return existing is not null;
+        if (existing is null)
+        {
+            await Call($"/repos/{Options.Repository}/issues/{pr}/comments", () => _client.Issue.Comment.Create(Owner, Name, pr, body), ct);
+            return false;
+        }
+
+        await Call($"/repos/{Options.Repository}/issues/comments/{existing.Id}", () => _client.Issue.Comment.Update(Owner, Name, existing.Id, body), ct);
+        return true;
     }
 
     /// <summary>Sets a commit status (state: success, failure, pending, error) under the context gitorch/plan.</summary>
     public async Task StatusAsync(string sha, string state, string description, CancellationToken ct)
     {
-        using var response = await SendAsync(HttpMethod.Post, $"repos/{Options.Repository}/statuses/{sha}",
-            new { state, description = description.Length > 140 ? description[..139] + "…" : description, context = "gitorch/plan" }, ct);
-        await Ensure(response, ct);
+        var commitState = state switch
+        {
+            "success" => Octo.CommitState.Success,
+            "failure" => Octo.CommitState.Failure,
+            "pending" => Octo.CommitState.Pending,
+            "error" => Octo.CommitState.Error,
+            _ => throw new ArgumentOutOfRangeException(nameof(state), state, "a commit status is success, failure, pending or error"),
+        };
+        var status = new Octo.NewCommitStatus
+        {
+            State = commitState,
+            Description = description.Length > 140 ? description[..139] + "…" : description,
+            Context = "gitorch/plan",
+        };
+        await Call($"/repos/{Options.Repository}/statuses/{sha}", () => _client.Repository.Status.Create(Owner, Name, sha, status), ct);
     }
 
-    /// <summary>Every page of a list (100 per page, following the Link header's rel="next").</summary>
-    private async Task<List<T>> GetAllAsync<T>(string path, CancellationToken ct)
+    /// <summary>One Octokit call, its failures said as what they mean for GitOrch.</summary>
+    private async Task<T> Call<T>(string path, Func<Task<T>> call, CancellationToken ct)
     {
-        var all = new List<T>();
-        string? next = path + (path.Contains('?', StringComparison.Ordinal) ? "&" : "?") + "per_page=100";
-        for (var page = 0; next is not null && page < 50; page++)
-        {
-            using var response = await SendAsync(HttpMethod.Get, next, null, ct);
-            await Ensure(response, ct);
-            all.AddRange(await response.Content.ReadFromJsonAsync<List<T>>(Json, ct) ?? []);
-            next = NextPage(response);
-        }
-
-        return all;
-    }
-
-    private static string? NextPage(HttpResponseMessage response)
-    {
-        if (!response.Headers.TryGetValues("Link", out var links))
-        {
-            return null;
-        }
-
-        foreach (var part in string.Join(',', links).Split(','))
-        {
-            var pieces = part.Split(';');
-            if (pieces.Length > 1 && pieces[1].Trim() == "rel=\"next\"")
-            {
-                return pieces[0].Trim().TrimStart('<').TrimEnd('>');
-            }
-        }
-
-        return null;
-    }
-
-    private async Task<T?> GetAsync<T>(string path, CancellationToken ct)
-    {
-        using var response = await SendAsync(HttpMethod.Get, path, null, ct);
-        await Ensure(response, ct);
-        return await response.Content.ReadFromJsonAsync<T>(Json, ct);
-    }
-
-    private async Task<HttpResponseMessage> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
-    {
-        using var request = new HttpRequestMessage(method, path);
-        if (body is not null)
-        {
-            request.Content = JsonContent.Create(body, options: Json);
-        }
-
+        ct.ThrowIfCancellationRequested();
         try
         {
-            return await _http.SendAsync(request, ct);
+            return await call().WaitAsync(ct);
+        }
+        catch (Octo.RateLimitExceededException ex)
+        {
+            throw RateLimited(ex.Limit, ex.Reset);
+        }
+        catch (Octo.ApiException ex)
+        {
+            throw Refused(path, ex);
         }
         catch (HttpRequestException ex)
         {
@@ -191,31 +199,33 @@ public sealed class GitHubClient : IDisposable
         }
     }
 
-    private static async Task Ensure(HttpResponseMessage response, CancellationToken ct)
+    private static ForgeUnavailableException RateLimited(int? limit, DateTimeOffset? reset) =>
+        new($"the GitHub API rate limit is used up{(limit is { } l ? $" ({l} requests an hour)" : string.Empty)}"
+            + $"{(reset is { } r ? $"; it resets at {r.ToUniversalTime():yyyy-MM-dd HH:mm:ss} UTC" : string.Empty)}"
+            + "; will try again then (a token of its own for gitorch raises the limit)");
+
+    private static ForgeException Refused(string path, Octo.ApiException ex)
     {
-        if (response.IsSuccessStatusCode)
+        var code = ex.StatusCode;
+        var headers = ex.HttpResponse?.Headers;
+        string? Header(string name) => headers?.FirstOrDefault(h => string.Equals(h.Key, name, StringComparison.OrdinalIgnoreCase)).Value;
+
+        // A used-up limit that Octokit did not type (a 429, or a 403 whose body does not say it).
+        if (code is HttpStatusCode.Forbidden or HttpStatusCode.TooManyRequests && Header("X-RateLimit-Remaining") == "0")
         {
-            return;
+            return RateLimited(
+                int.TryParse(Header("X-RateLimit-Limit"), NumberStyles.None, CultureInfo.InvariantCulture, out var limit) ? limit : null,
+                long.TryParse(Header("X-RateLimit-Reset"), NumberStyles.None, CultureInfo.InvariantCulture, out var epoch) ? DateTimeOffset.FromUnixTimeSeconds(epoch) : null);
         }
 
-        var body = await response.Content.ReadAsStringAsync(ct);
-        var detail = body.Length > 200 ? body[..200] : body;
-        if (response.StatusCode is HttpStatusCode.Forbidden or HttpStatusCode.TooManyRequests
-            && response.Headers.TryGetValues("X-RateLimit-Remaining", out var remaining) && remaining.FirstOrDefault() == "0")
+        var detail = ex.HttpResponse?.Body as string ?? ex.Message;
+        detail = detail.Length > 200 ? detail[..200] : detail;
+        if ((int)code >= 500 || code == HttpStatusCode.TooManyRequests)
         {
-            var reset = response.Headers.TryGetValues("X-RateLimit-Reset", out var resets) && long.TryParse(resets.FirstOrDefault(), out var epoch)
-                ? $"; it resets at {DateTimeOffset.FromUnixTimeSeconds(epoch):yyyy-MM-dd HH:mm:ss} UTC"
-                : string.Empty;
-            var limit = response.Headers.TryGetValues("X-RateLimit-Limit", out var limits) ? $" ({limits.FirstOrDefault()} requests an hour)" : string.Empty;
-            throw new ForgeUnavailableException($"the GitHub API rate limit is used up{limit}{reset}; will try again then (a token of its own for gitorch raises the limit)");
+            return new ForgeUnavailableException($"the GitHub API answered {(int)code}: {detail}; will try again");
         }
 
-        if ((int)response.StatusCode >= 500 || response.StatusCode == HttpStatusCode.TooManyRequests)
-        {
-            throw new ForgeUnavailableException($"the GitHub API answered {(int)response.StatusCode}: {detail}; will try again");
-        }
-
-        throw new ForgeException($"the GitHub API answered {(int)response.StatusCode} for {response.RequestMessage?.RequestUri?.AbsolutePath}: {detail}{(response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? " (check the token)" : string.Empty)}");
+        return new ForgeException($"the GitHub API answered {(int)code} for {path}: {detail}{(code is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden ? " (check the token)" : string.Empty)}");
     }
 
     public void Dispose() => _http.Dispose();
@@ -229,8 +239,6 @@ public sealed class GitHubClient : IDisposable
     public sealed record User(string Login);
 
     public sealed record IssueComment(long Id, string? Body);
-
-    private sealed record Membership(string State);
 }
 
 /// <summary>Where the forge is: the API URL, the repository (owner/name) and the token.</summary>

@@ -97,7 +97,7 @@ public sealed class GitHubCommandTests : IAsyncLifetime
         Assert.Equal(WithMarker(MarkdownPlan(head)), comment.Body);
         Assert.Equal(new GitHubStandIn.CommitStatus(head, state, description, "gitorch/plan", null), Assert.Single(_github.Statuses));
         Assert.Equal(
-            [$"GET /repos/acme/config/pulls/{Pr}", $"GET /repos/acme/config/issues/{Pr}/comments?per_page=100", $"POST /repos/acme/config/issues/{Pr}/comments", $"POST /repos/acme/config/statuses/{head}"],
+            [$"GET /repos/acme/config/pulls/{Pr}", $"GET /repos/acme/config/issues/{Pr}/comments?sort=created&direction=asc&per_page=100", $"POST /repos/acme/config/issues/{Pr}/comments", $"POST /repos/acme/config/statuses/{head}"],
             _github.Requests.Select(r => $"{r.Method} {r.PathAndQuery}"));
         Assert.All(_github.Requests, r => Assert.Equal($"Bearer {_github.Token}", r.Authorization));
     }

@@ -153,6 +153,17 @@ internal sealed class GitHubStandIn : IAsyncDisposable
         }
     }
 
+    /// <summary>A comment someone else left on a pull request.</summary>
+    public long AddComment(int pullRequest, string body)
+    {
+        lock (_gate)
+        {
+            var id = _nextId++;
+            _comments.Add(new Comment(pullRequest, body, id));
+            return id;
+        }
+    }
+
     /// <summary>A submitted review (state APPROVED, CHANGES_REQUESTED, COMMENTED or DISMISSED), in submission order.</summary>
     public void AddReview(int pullRequest, string login, string state)
     {
@@ -189,13 +200,17 @@ internal sealed class GitHubStandIn : IAsyncDisposable
 
     private void Map()
     {
+        // The API at the root (as api.github.com) and under /api/v3 (as a GitHub Enterprise host):
+        // tests give GitOrch either base URL. Paths are recorded without the base.
+        _app.UsePathBase("/api/v3");
+        _app.UseRouting();
         _app.Use(async (context, next) =>
         {
             int? fail;
             DateTimeOffset? limited;
             lock (_gate)
             {
-                _requests.Add(new Request(context.Request.Method, context.Request.Path + context.Request.QueryString, context.Request.Headers.Authorization.ToString()));
+                _requests.Add(new Request(context.Request.Method, context.Request.Path + context.Request.QueryString, context.Request.Headers.Authorization.ToString(), context.Request.PathBase));
                 fail = _failWith;
                 limited = _rateLimitedUntil;
             }
@@ -297,12 +312,14 @@ internal sealed class GitHubStandIn : IAsyncDisposable
                     return Write(context, 404, Error("Not Found", 404));
                 }
 
-                return Write(context, 200, new JsonArray([.. _comments.Where(c => c.PullRequest == number).Select(c => (JsonNode)new JsonObject
+                return Page(context, [.. _comments.Where(c => c.PullRequest == number).Select(c => (JsonNode)new JsonObject
                 {
                     ["id"] = c.Id,
+                    ["html_url"] = $"https://github.com/{Repository}/pull/{number}#issuecomment-{c.Id}",
                     ["body"] = c.Body,
                     ["user"] = User("gitorch-bot"),
-                })]));
+                    ["created_at"] = "2026-01-05T09:00:00Z",
+                })]);
             }
         });
 
@@ -416,7 +433,7 @@ internal sealed class GitHubStandIn : IAsyncDisposable
         var perPage = int.TryParse(context.Request.Query["per_page"], out var p) && p > 0 ? Math.Min(p, 100) : 30;
         var page = int.TryParse(context.Request.Query["page"], out var n) && n > 0 ? n : 1;
         var last = Math.Max(1, (items.Count + perPage - 1) / perPage);
-        var url = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.Path}";
+        var url = $"{context.Request.Scheme}://{context.Request.Host}{context.Request.PathBase}{context.Request.Path}";
         var links = new List<string>();
         if (page < last)
         {
@@ -468,7 +485,8 @@ internal sealed class GitHubStandIn : IAsyncDisposable
         await _app.DisposeAsync();
     }
 
-    public sealed record Request(string Method, string PathAndQuery, string Authorization);
+    /// <summary>A request as received: its path without the <c>/api/v3</c> base (kept in <paramref name="PathBase"/>).</summary>
+    public sealed record Request(string Method, string PathAndQuery, string Authorization, string PathBase = "");
 
     public sealed record Comment(int PullRequest, string Body, long Id = 0);
 
