@@ -450,7 +450,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     private void DeleteRecord(string container) => File.Delete(Path.Combine(_directory, container + ".json"));
 
     private static PodSpec Spec(PodAssignment assignment) =>
-        Newtonsoft.Json.Linq.JToken.Parse(assignment.Spec.GetRawText()).ToObject<PodSpec>(ManifestJson.Serializer)
+        GitOrch.Core.Manifests.ManifestJson.ParseToken(assignment.Spec.GetRawText()).ToObject<PodSpec>(ManifestJson.Serializer)
             ?? throw new InvalidDataException($"pod {assignment.Pod} has no spec");
 
     /// <summary>"Pod/demo/web-0" → "Pod_demo_web-0": a folder name.</summary>

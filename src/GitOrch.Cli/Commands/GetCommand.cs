@@ -41,7 +41,7 @@ internal static class GetCommand
                 var model = await client.GetAsync<ObjectModel>(obj.Path(), ct);
                 if (parse.GetValue(yaml))
                 {
-                    await writer.WriteAsync(YamlRenderer.Render(JToken.Parse(model.Object.GetRawText())));
+                    await writer.WriteAsync(YamlRenderer.Render(GitOrch.Core.Manifests.ManifestJson.ParseToken(model.Object.GetRawText())));
                     return ExitCodes.Ok;
                 }
 

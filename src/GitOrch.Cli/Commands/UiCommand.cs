@@ -30,7 +30,7 @@ internal static class UiCommand
             await writer.WriteLineAsync(url);
             var minutes = Math.Max(1, (int)Math.Round((login.ExpiresAt - DateTimeOffset.UtcNow).TotalMinutes));
             await parse.InvocationConfiguration.Error.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"gitorch: open it within {minutes} minute(s); it works once and logs the browser in as a {login.Role}"));
+                $"gitorch: open it within {minutes} minute(s); it works once and logs the browser in with the role {login.Role}"));
             if (!parse.GetValue(noOpen) && Environment.GetEnvironmentVariable(NoOpenVariable) is not { Length: > 0 } && TryOpen(url))
             {
                 await parse.InvocationConfiguration.Error.WriteLineAsync("gitorch: opened it in your browser");

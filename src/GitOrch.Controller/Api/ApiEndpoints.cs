@@ -74,7 +74,7 @@ public static class ApiEndpoints
             {
                 var versions = store.History(obj);
                 var setter = Blame.LastSetter(versions, field);
-                var value = JObject.Parse(stored.ObjectJson).SelectToken(field, errorWhenNoMatch: false);
+                var value = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson).SelectToken(field, errorWhenNoMatch: false);
                 if (value is null)
                 {
                     return Results.NotFound(new ErrorModel($"{obj.Display} has no field {field} in its current version {stored.Version}; check the path (for example spec.containers[0].image)"));
@@ -163,7 +163,7 @@ public static class ApiEndpoints
     private static IResult NoVersion(ObjectRef obj, int version, int latest) =>
         Results.NotFound(new ErrorModel($"{obj.Display} has no version {version} (versions run to {latest}; older ones may have been pruned by history.keepVersions); see `gitorch history {obj.Kind.ToLowerInvariant()}/{obj.Name}{(obj.Namespace.Length > 0 ? " -n " + obj.Namespace : string.Empty)}`"));
 
-    private static string Render(VersionRecord v) => v.ObjectJson is null ? string.Empty : YamlRenderer.Render(JToken.Parse(v.ObjectJson));
+    private static string Render(VersionRecord v) => v.ObjectJson is null ? string.Empty : YamlRenderer.Render(GitOrch.Core.Manifests.ManifestJson.ParseToken(v.ObjectJson));
 
     private static CommitModel ToModel(CommitRecord c) =>
         new(c.Sha, c.State, c.AuthorName, c.AuthorEmail, c.Subject, c.CommittedAt, c.ProcessedAt, c.ObjectsChanged,
@@ -175,7 +175,7 @@ public static class ApiEndpoints
 
     internal static ObjectSummaryModel Summary(StoredObject o)
     {
-        var json = JObject.Parse(o.ObjectJson);
+        var json = GitOrch.Core.Manifests.ManifestJson.Parse(o.ObjectJson);
         return new ObjectSummaryModel(o.Ref.Kind, o.Ref.Namespace, o.Ref.Name, o.Version, o.LastChanger, o.UpdatedAt,
             json["status"]?["phase"]?.ToString(), json["status"]?["nodeName"]?.ToString(), o.File,
             json["status"]?["restarts"] is JValue { Type: JTokenType.Integer } restarts ? (int)restarts : 0,

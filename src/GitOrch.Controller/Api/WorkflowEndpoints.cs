@@ -32,7 +32,7 @@ public static class WorkflowEndpoints
                 // Repeated identical lines (a step polling the same answer) read once, with a count.
                 var report = WorkflowAnalysis.Report(t, step => LogFolding.Fold(
                     logs.Where(l => l.Step == step), l => l.Level + " " + l.Message, (l, n) => n == 1 ? l : l with { Message = $"{l.Message} (×{n})" }).TakeLast(5).ToList());
-                var status = store.Get(obj) is { Deleted: false } stored ? JObject.Parse(stored.ObjectJson)["status"] : null;
+                var status = store.Get(obj) is { Deleted: false } stored ? GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson)["status"] : null;
                 if (obj.Kind != Kinds.Pod)
                 {
                     // A PinnedDeployment is "running" when its workflow is done: every pod runs its version.
@@ -81,13 +81,13 @@ public static class WorkflowEndpoints
             // so that a rollback never waits for an image.
             var pin = snapshots.Current.ClusterPolicy?.Spec.History?.PinImages ?? 3;
             var roots = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var pod in store.List(Kinds.Pod).Where(p => JObject.Parse(p.ObjectJson)["status"]?["nodeName"]?.ToString() == node))
+            foreach (var pod in store.List(Kinds.Pod).Where(p => GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson)["status"]?["nodeName"]?.ToString() == node))
             {
                 var images = new List<string>();
                 foreach (var version in store.History(pod.Ref).Reverse())
                 {
                     var json = store.Version(pod.Ref, version.Version)?.ObjectJson;
-                    var containerImages = json is null ? [] : (JObject.Parse(json)["spec"]?["initContainers"] as JArray ?? []).Concat(JObject.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
+                    var containerImages = json is null ? [] : (GitOrch.Core.Manifests.ManifestJson.Parse(json)["spec"]?["initContainers"] as JArray ?? []).Concat(GitOrch.Core.Manifests.ManifestJson.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
                     if (containerImages.Count > 0 && (images.Count == 0 || !images[^1].Equals(string.Join(' ', containerImages), StringComparison.Ordinal)))
                     {
                         images.Add(string.Join(' ', containerImages));
@@ -121,7 +121,7 @@ public static class WorkflowEndpoints
                 return Results.NotFound(new ErrorModel($"{obj.Display} not found"));
             }
 
-            var json = JObject.Parse(stored.ObjectJson);
+            var json = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson);
             var node = json["status"]?["nodeName"]?.ToString();
             var names = (json["spec"]?["containers"] as JArray ?? []).Concat(json["spec"]?["initContainers"] as JArray ?? []).Select(c => c["name"]?.ToString()).OfType<string>().ToList();
             var containerName = container ?? names.FirstOrDefault() ?? "main";

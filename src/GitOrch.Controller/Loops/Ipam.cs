@@ -31,7 +31,7 @@ public sealed class Ipam(HistoryStore store) : IBuiltInLoop
             ?? throw new LoopCallException("the pod has no node yet (status.nodeName); the scheduler step must run first");
         var spec = step.Object["spec"]!.ToObject<PodSpec>(ManifestJson.Serializer)!;
         var ports = spec.Containers.Concat(spec.InitContainers ?? []).SelectMany(c => c.Ports ?? []).ToList();
-        var others = store.List(Kinds.Pod).Where(p => p.Ref != step.Ref).Select(p => JObject.Parse(p.ObjectJson))
+        var others = store.List(Kinds.Pod).Where(p => p.Ref != step.Ref).Select(p => GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson))
             .Where(p => p["status"]?["nodeName"]?.ToString() == node).ToList();
 
         if (spec.Runtime == PodRuntime.Process)

@@ -37,7 +37,7 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, IObjectWriter write
         // Scale down: ordinals at or above replicas go (the highest ordinals).
         // Its own pods only: generated (no file in Git) and labelled with its name.
         var existing = store.List(Kinds.Pod, pd.Namespace)
-            .Where(p => p.File is null && (string?)JObject.Parse(p.ObjectJson)["metadata"]?["labels"]?[PinnedPods.DeploymentLabel] == pd.Metadata.Name)
+            .Where(p => p.File is null && (string?)GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson)["metadata"]?["labels"]?[PinnedPods.DeploymentLabel] == pd.Metadata.Name)
             .ToDictionary(p => p.Ref);
 
         // Pods this loop moved and whose new definition the runtime has not yet reported running:
@@ -83,7 +83,7 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, IObjectWriter write
                 continue;
             }
 
-            var from = (string?)JObject.Parse(stored.ObjectJson)["metadata"]?["labels"]?[PinnedPods.TrackLabel] ?? "?";
+            var from = (string?)GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson)["metadata"]?["labels"]?[PinnedPods.TrackLabel] ?? "?";
             var what = from == track
                 ? $"update {podRef.Display}: {PinnedPods.Describe(json, track)} template changed, in place"
                 : $"move {podRef.Display}: {PinnedPods.Describe(json, from)} → {PinnedPods.Describe(json, track)}, in place";
@@ -144,12 +144,12 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, IObjectWriter write
     /// <summary>Whether a stored pod already is what the PinnedDeployment wants (its spec and labels; status aside).</summary>
     private static bool Matches(StoredObject stored, JObject desired)
     {
-        var current = JObject.Parse(stored.ObjectJson);
+        var current = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson);
         current.Remove("status");
         return JToken.DeepEquals(current, desired);
     }
 
-    private static string? Phase(StoredObject stored) => JObject.Parse(stored.ObjectJson)["status"]?["phase"]?.ToString();
+    private static string? Phase(StoredObject stored) => GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson)["status"]?["phase"]?.ToString();
 
     /// <summary>Whether the runtime has reported the pod running since this loop wrote <paramref name="version"/> of it.</summary>
     private bool RunsVersion(StoredObject stored, int version) =>

@@ -113,8 +113,7 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
     /// <summary>Init container reports as JSON for status.initContainers (times as ISO 8601 text).</summary>
     public static JArray InitContainersJson(IReadOnlyList<InitContainerReport> inits)
     {
-        using var reader = new Newtonsoft.Json.JsonTextReader(new StringReader(JsonSerializer.Serialize(inits, Json))) { DateParseHandling = Newtonsoft.Json.DateParseHandling.None };
-        return JArray.Load(reader);
+        return (JArray)ManifestJson.ParseToken(JsonSerializer.Serialize(inits, Json));
     }
 
     /// <summary>
@@ -163,7 +162,6 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
     /// <summary>Container reports as JSON for status, with times kept as ISO 8601 text (not re-parsed as dates).</summary>
     public static JArray ContainersJson(IReadOnlyList<ContainerReport> containers)
     {
-        using var reader = new Newtonsoft.Json.JsonTextReader(new StringReader(JsonSerializer.Serialize(containers, Json))) { DateParseHandling = Newtonsoft.Json.DateParseHandling.None };
-        return JArray.Load(reader);
+        return (JArray)ManifestJson.ParseToken(JsonSerializer.Serialize(containers, Json));
     }
 }

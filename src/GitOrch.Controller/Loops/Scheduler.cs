@@ -75,7 +75,7 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
         var used = new Dictionary<string, (long Cpu, long Memory)>(StringComparer.Ordinal);
         foreach (var pod in store.List(Kinds.Pod).Where(p => p.Ref != except))
         {
-            var json = JObject.Parse(pod.ObjectJson);
+            var json = GitOrch.Core.Manifests.ManifestJson.Parse(pod.ObjectJson);
             if (json["status"]?["nodeName"]?.ToString() is not { } node || json["spec"]?.ToObject<PodSpec>(ManifestJson.Serializer) is not { } spec)
             {
                 continue;

@@ -89,7 +89,7 @@ public sealed partial class NodeHealthService(
 
     private List<(ObjectRef Ref, Availability Availability)> PodsOn(string node) =>
         store.List(Kinds.Pod)
-            .Select(p => (p.Ref, Json: JObject.Parse(p.ObjectJson)))
+            .Select(p => (p.Ref, Json: GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson)))
             .Where(p => p.Json["status"]?["nodeName"]?.ToString() == node)
             .Select(p => (p.Ref, p.Json["spec"]?["availability"]?.ToString() == "ha" ? Availability.Ha : Availability.BestEffort))
             .ToList();

@@ -348,7 +348,7 @@ public sealed partial class Reconciler(
                 continue;
             }
 
-            var current = JObject.Parse(stored.ObjectJson);
+            var current = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson);
             current.Remove("status");
             var fields = FieldDiff.Changed(current, obj.Json);
             if (fields.Count > 0)

@@ -35,7 +35,7 @@ public sealed class LoopStepRunner(HistoryStore store, IObjectWriter writer, IRe
             return StepOutcome.Done($"{obj.Display} no longer exists; nothing to do");
         }
 
-        var current = JObject.Parse(stored.ObjectJson);
+        var current = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson);
         LoopAnswer answer;
         try
         {

@@ -95,7 +95,7 @@ public sealed class WorkflowService : IAsyncDisposable
         }
 
         var pods = _history.List(Kinds.Pod, obj.Namespace)
-            .Where(p => p.File is null && (string?)JObject.Parse(p.ObjectJson)["metadata"]?["labels"]?[Core.Rollouts.PinnedPods.DeploymentLabel] == obj.Name)
+            .Where(p => p.File is null && (string?)GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson)["metadata"]?["labels"]?[Core.Rollouts.PinnedPods.DeploymentLabel] == obj.Name)
             .Select(p => p.Ref)
             .ToList();
         foreach (var pod in pods)
@@ -163,7 +163,7 @@ public sealed class WorkflowService : IAsyncDisposable
     private IReadOnlyList<Unit>? Plan(string json)
     {
         var config = _snapshots.Current.Result;
-        var obj = JObject.Parse(json);
+        var obj = GitOrch.Core.Manifests.ManifestJson.Parse(json);
         obj.Remove("status");
         var type = Kinds.RecordType(obj["kind"]?.ToString() ?? string.Empty);
         if (type is null || obj.ToObject(type, ManifestJson.Serializer) is not ManifestObject typed)

@@ -19,6 +19,24 @@ public static class ManifestJson
 
     public static JsonSerializer Serializer { get; } = JsonSerializer.Create(Settings);
 
+    /// <summary>
+    /// Parses stored or received object JSON. Strings stay strings: a timestamp in status is not
+    /// turned into a DateTime (which would compare unequal to the string it came from, so every
+    /// write looked like a change, and render in the machine's date format).
+    /// </summary>
+    public static Newtonsoft.Json.Linq.JObject Parse(string json)
+    {
+        using var reader = new JsonTextReader(new StringReader(json)) { DateParseHandling = DateParseHandling.None };
+        return Newtonsoft.Json.Linq.JObject.Load(reader);
+    }
+
+    /// <summary>As <see cref="Parse"/>, for any JSON value.</summary>
+    public static Newtonsoft.Json.Linq.JToken ParseToken(string json)
+    {
+        using var reader = new JsonTextReader(new StringReader(json)) { DateParseHandling = DateParseHandling.None };
+        return Newtonsoft.Json.Linq.JToken.ReadFrom(reader);
+    }
+
     /// <summary>Reads numbers and booleans into string fields as YAML writes them (true, 8080), not .NET's "True".</summary>
     private sealed class LenientStringConverter : JsonConverter<string>
     {

@@ -75,7 +75,7 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
                 }
 
                 var files = versions
-                    .Select(v => new KeyValuePair<string, byte[]?>(PathOf(v.Ref), v.Deleted || v.ObjectJson is null ? null : Encoding.UTF8.GetBytes(YamlRenderer.Render(JToken.Parse(v.ObjectJson)))))
+                    .Select(v => new KeyValuePair<string, byte[]?>(PathOf(v.Ref), v.Deleted || v.ObjectJson is null ? null : Encoding.UTF8.GetBytes(YamlRenderer.Render(GitOrch.Core.Manifests.ManifestJson.ParseToken(v.ObjectJson)))))
                     .ToList();
                 writer.Commit(new NewCommit(
                     batch.Kind == ChangeKind.External ? batch.AuthorName : batch.Changer,

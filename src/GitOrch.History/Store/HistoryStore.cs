@@ -325,12 +325,12 @@ public sealed class HistoryStore : IDisposable
                 return 0;
             }
 
-            var before = Newtonsoft.Json.Linq.JObject.Parse(json);
+            var before = GitOrch.Core.Manifests.ManifestJson.Parse(json);
             var current = (Newtonsoft.Json.Linq.JObject)before.DeepClone();
             var fields = mutate(current);
-            if (fields.Count == 0)
+            if (fields.Count == 0 || Newtonsoft.Json.Linq.JToken.DeepEquals(before, current))
             {
-                return 0;
+                return 0; // Nothing changed: no version (a loop that reports the same state again writes nothing).
             }
 
             refused = admit(before, current, file);
@@ -348,8 +348,8 @@ public sealed class HistoryStore : IDisposable
 
     private static string KeepStatus(string next, string previous)
     {
-        var status = Newtonsoft.Json.Linq.JObject.Parse(previous)["status"];
-        var result = Newtonsoft.Json.Linq.JObject.Parse(next);
+        var status = GitOrch.Core.Manifests.ManifestJson.Parse(previous)["status"];
+        var result = GitOrch.Core.Manifests.ManifestJson.Parse(next);
         if (status is null || result["status"] is not null)
         {
             return next;

@@ -28,8 +28,8 @@ public sealed class ObjectWriter(HistoryStore store, IAdmissionPolicySource poli
     {
         var id = store.Write(batch, (change, currentJson, file) =>
         {
-            var before = currentJson is null ? null : JObject.Parse(currentJson);
-            var after = change.ObjectJson is null ? null : JObject.Parse(change.ObjectJson);
+            var before = currentJson is null ? null : GitOrch.Core.Manifests.ManifestJson.Parse(currentJson);
+            var after = change.ObjectJson is null ? null : GitOrch.Core.Manifests.ManifestJson.Parse(change.ObjectJson);
             if (after is not null && before?["status"] is { } status && after["status"] is null)
             {
                 after["status"] = status.DeepClone(); // A replaced object keeps the status its loops wrote.

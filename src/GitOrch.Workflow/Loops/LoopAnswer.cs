@@ -23,7 +23,7 @@ public sealed record LoopAnswer(IReadOnlyDictionary<string, JToken> Set, string?
         JToken token;
         try
         {
-            token = JToken.Parse(text);
+            token = GitOrch.Core.Manifests.ManifestJson.ParseToken(text);
         }
         catch (JsonReaderException ex)
         {

@@ -91,6 +91,18 @@ public sealed class ObjectWriterTests : IDisposable
     }
 
     [Fact]
+    public void Update_ThatWritesTheSameTimestampsAgain_AddsNoVersion_AndKeepsThemAsText()
+    {
+        const string Containers = "[{\"name\":\"main\",\"state\":\"crashloop\",\"finishedAt\":\"2026-11-30T16:12:45.589+00:00\"}]";
+
+        _writer.Update(Web0, "runtime", C1, "runtime: crash", current => Set(current, "status.containers", GitOrch.Core.Manifests.ManifestJson.ParseToken(Containers)));
+        _writer.Update(Web0, "runtime", C1, "runtime: crash", current => Set(current, "status.containers", GitOrch.Core.Manifests.ManifestJson.ParseToken(Containers)));
+
+        Assert.Equal(2, _store.Get(Web0)!.Version);
+        Assert.Contains("\"finishedAt\":\"2026-11-30T16:12:45.589+00:00\"", _store.Get(Web0)!.ObjectJson, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Update_RefusesAWriteThatBreaksTheSchema_EvenByTheOwner()
     {
         var outcome = _writer.Update(Web0, "runtime", C1, "runtime: test", current => Set(current, "spec.containers", "not a list"));

@@ -24,7 +24,7 @@ internal static class ObjectPage
             return null;
         }
 
-        var current = JObject.Parse(stored.ObjectJson);
+        var current = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson);
         var summary = ApiEndpoints.Summary(stored);
         var all = controller.Store.History(obj);
         var changer = string.IsNullOrWhiteSpace(query.Changer) ? null : query.Changer.Trim();
@@ -122,8 +122,8 @@ internal static class ObjectPage
             return;
         }
 
-        var before = a.ObjectJson is null ? null : JToken.Parse(a.ObjectJson);
-        var after = b.ObjectJson is null ? null : JToken.Parse(b.ObjectJson);
+        var before = a.ObjectJson is null ? null : GitOrch.Core.Manifests.ManifestJson.ParseToken(a.ObjectJson);
+        var after = b.ObjectJson is null ? null : GitOrch.Core.Manifests.ManifestJson.ParseToken(b.ObjectJson);
         if (mask)
         {
             after = after is null ? null : SecretMask.Mask(after, before);

@@ -12,7 +12,7 @@ internal static class OverviewPage
     public static Html Render(ControllerService controller, TimeProvider time)
     {
         var status = controller.Status;
-        var pods = controller.Store.List(Kinds.Pod).Select(p => JObject.Parse(p.ObjectJson)["status"]?["phase"]?.ToString() ?? "Pending").ToList();
+        var pods = controller.Store.List(Kinds.Pod).Select(p => GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson)["status"]?["phase"]?.ToString() ?? "Pending").ToList();
         var html = new Html();
         html.Add($"<h1>Overview</h1>\n<div id=\"live\" data-live>\n<div class=\"grid\">\n");
 

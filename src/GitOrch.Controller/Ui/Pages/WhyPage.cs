@@ -34,7 +34,7 @@ internal static class WhyPage
 
         var logs = controller.Workflows.Engine.Logs(obj, 2000, transaction.Id);
         var report = WorkflowAnalysis.Report(transaction, step => logs.Where(l => l.Step == step).TakeLast(5).ToList());
-        var status = JObject.Parse(stored.ObjectJson)["status"] as JObject;
+        var status = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson)["status"] as JObject;
         var phase = status?["phase"]?.ToString() ?? (obj.Kind == Kinds.Pod ? "Pending" : null);
         var running = obj.Kind == Kinds.Pod ? phase == "Running" : report.State == "done";
         var node = status?["nodeName"]?.ToString();
