@@ -154,7 +154,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 LogJoinRetry(_log, ex.Message);
                 _serverIndex++;
                 failures++;
-                await Task.Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5)))), _time, ct);
+                await Task.Delay(RetryDelay(failures), _time, ct);
             }
         }
     }
@@ -221,7 +221,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             {
                 Unreachable(ex);
                 failures++;
-                await Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5)))), ct);
+                await Delay(RetryDelay(failures), ct);
             }
         }
     }
@@ -310,7 +310,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 failures++; // The call ended while writing.
             }
 
-            await Delay(TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5)))), ct);
+            await Delay(RetryDelay(failures), ct);
         }
     }
 
@@ -381,6 +381,9 @@ public sealed partial class NodeAgent : IAsyncDisposable
 
         return reports;
     }
+
+    /// <summary>How long to wait before the next try after <paramref name="failures"/> failures in a row: 2^failures seconds, at most 30.</summary>
+    private static TimeSpan RetryDelay(int failures) => TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5))));
 
     private static bool IsOciWithPodNetwork(JsonElement spec) =>
         (!spec.TryGetProperty("runtime", out var runtime) || runtime.GetString() is "oci" or "gvisor")

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.CommandLine.Parsing;
+using GitOrch.Core.Diagnostics;
 
 namespace GitOrch.Cli;
 
@@ -30,7 +31,7 @@ internal static class UnknownOptions
             {
                 var name = token.Value.Split('=', ':')[0];
                 var suggestions = aliases.Where(a => a.StartsWith("--", StringComparison.Ordinal) || name.Length <= 3)
-                    .Select(a => (Alias: a, Distance: Distance(name, a)))
+                    .Select(a => (Alias: a, Distance: Suggestions.Distance(name, a)))
                     .Where(s => s.Distance <= Math.Max(2, name.Length / 3))
                     .OrderBy(s => s.Distance).ThenBy(s => s.Alias, StringComparer.Ordinal)
                     .Select(s => s.Alias).Take(3).ToList();
@@ -75,35 +76,5 @@ internal static class UnknownOptions
 
         names.Reverse();
         return names;
-    }
-
-    /// <summary>Optimal string alignment distance (Levenshtein with adjacent transpositions): "namespcae" is one edit from "namespace".</summary>
-    internal static int Distance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[0, j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                {
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-                }
-            }
-        }
-
-        return d[a.Length, b.Length];
     }
 }

@@ -59,7 +59,7 @@ internal sealed partial class PodSpecConverter
                     context.Ignored(at2, "left out: GitOrch does not relabel volumes");
                     break;
                 default:
-                    context.Refused(at2, $"GitOrch does not know what securityContext.{property.Name} asks for, so it cannot carry it over safely; remove it or convert the pod by hand");
+                    UnknownField(at2, $"securityContext.{property.Name}");
                     break;
             }
         }
@@ -131,7 +131,7 @@ internal sealed partial class PodSpecConverter
                     Windows(security.WindowsOptions, at2);
                     break;
                 default:
-                    context.Refused(at2, $"GitOrch does not know what securityContext.{property.Name} asks for, so it cannot carry it over safely; remove it or convert the pod by hand");
+                    UnknownField(at2, $"securityContext.{property.Name}");
                     break;
             }
         }

@@ -96,15 +96,7 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
                     HostFlag(property.Name, property.Value.Value<bool>(), field);
                     break;
                 default:
-                    if (IgnoredPodFields.TryGetValue(property.Name, out var why))
-                    {
-                        context.Ignored(field, $"left out: {why}");
-                    }
-                    else
-                    {
-                        context.Refused(field, $"GitOrch does not know what {property.Name} asks for, so it cannot carry it over safely; remove it or convert the pod by hand");
-                    }
-
+                    UnknownField(field, property.Name, IgnoredPodFields);
                     break;
             }
         }
@@ -166,6 +158,19 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
         }
 
         return result;
+    }
+
+    /// <summary>A field none of the cases knows: left out when <paramref name="ignored"/> says why it does not matter, refused otherwise.</summary>
+    private void UnknownField(string field, string name, IReadOnlyDictionary<string, string>? ignored = null)
+    {
+        if (ignored is not null && ignored.TryGetValue(name, out var why))
+        {
+            context.Ignored(field, $"left out: {why}");
+        }
+        else
+        {
+            context.Refused(field, $"GitOrch does not know what {name} asks for, so it cannot carry it over safely; remove it or convert the pod by hand");
+        }
     }
 
     private void HostFlag(string name, bool value, string field)
@@ -244,15 +249,7 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
                     context.Refused(at2, "GitOrch has no block volumes; a raw device is a host device (exception device:<path>): write it under spec.security.devices by hand if the node really must expose it");
                     break;
                 default:
-                    if (IgnoredContainerFields.TryGetValue(property.Name, out var why))
-                    {
-                        context.Ignored(at2, $"left out: {why}");
-                    }
-                    else
-                    {
-                        context.Refused(at2, $"GitOrch does not know what {property.Name} asks for, so it cannot carry it over safely; remove it or convert the pod by hand");
-                    }
-
+                    UnknownField(at2, property.Name, IgnoredContainerFields);
                     break;
             }
         }

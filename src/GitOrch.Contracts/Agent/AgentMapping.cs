@@ -12,10 +12,7 @@ public static class AgentMapping
     public static PodAssignment ToProto(this Core.AgentApi.PodAssignment a)
     {
         var message = new PodAssignment { Pod = a.Pod, Generation = a.Generation, SpecJson = a.Spec.GetRawText(), GracePeriodSeconds = a.GracePeriodSeconds };
-        if (a.PodIP is not null)
-        {
-            message.PodIp = a.PodIP;
-        }
+        Set(a.PodIP, v => message.PodIp = v);
 
         foreach (var (name, port) in a.Ports)
         {
@@ -43,69 +40,30 @@ public static class AgentMapping
     public static ContainerReport ToProto(this Core.AgentApi.ContainerReport c)
     {
         var message = new ContainerReport { Name = c.Name, State = c.State, Restarts = c.Restarts };
-        if (c.Pid is { } pid)
-        {
-            message.Pid = pid;
-        }
-
-        if (c.ExitCode is { } exit)
-        {
-            message.ExitCode = exit;
-        }
-
-        if (c.StartedAt is { } started)
-        {
-            message.StartedAtUnixMs = started.ToUnixTimeMilliseconds();
-        }
-
-        if (c.FinishedAt is { } finished)
-        {
-            message.FinishedAtUnixMs = finished.ToUnixTimeMilliseconds();
-        }
-
-        if (c.NextAttemptAt is { } next)
-        {
-            message.NextAttemptAtUnixMs = next.ToUnixTimeMilliseconds();
-        }
-
+        Set(c.Pid, v => message.Pid = v);
+        Set(c.ExitCode, v => message.ExitCode = v);
+        Set(Ms(c.StartedAt), v => message.StartedAtUnixMs = v);
+        Set(Ms(c.FinishedAt), v => message.FinishedAtUnixMs = v);
+        Set(Ms(c.NextAttemptAt), v => message.NextAttemptAtUnixMs = v);
         message.LastOutput.Add(c.LastOutput ?? []);
         return message;
     }
 
     public static Core.AgentApi.ContainerReport FromProto(this ContainerReport m) =>
         new(m.Name, m.State, m.HasPid ? m.Pid : null, m.Restarts, m.HasExitCode ? m.ExitCode : null,
-            m.HasStartedAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.StartedAtUnixMs) : null,
-            m.HasFinishedAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.FinishedAtUnixMs) : null,
-            m.HasNextAttemptAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.NextAttemptAtUnixMs) : null,
+            Time(m.HasStartedAtUnixMs, m.StartedAtUnixMs),
+            Time(m.HasFinishedAtUnixMs, m.FinishedAtUnixMs),
+            Time(m.HasNextAttemptAtUnixMs, m.NextAttemptAtUnixMs),
             m.LastOutput.Count > 0 ? [.. m.LastOutput] : null);
 
     public static InitContainerReport ToProto(this Core.AgentApi.InitContainerReport i)
     {
         var message = new InitContainerReport { Name = i.Name, State = i.State, Attempts = i.Attempts };
-        if (i.ExitCode is { } exit)
-        {
-            message.ExitCode = exit;
-        }
-
-        if (i.StartedAt is { } started)
-        {
-            message.StartedAtUnixMs = started.ToUnixTimeMilliseconds();
-        }
-
-        if (i.FinishedAt is { } finished)
-        {
-            message.FinishedAtUnixMs = finished.ToUnixTimeMilliseconds();
-        }
-
-        if (i.RetryAt is { } retry)
-        {
-            message.RetryAtUnixMs = retry.ToUnixTimeMilliseconds();
-        }
-
-        if (i.Message is not null)
-        {
-            message.Message = i.Message;
-        }
+        Set(i.ExitCode, v => message.ExitCode = v);
+        Set(Ms(i.StartedAt), v => message.StartedAtUnixMs = v);
+        Set(Ms(i.FinishedAt), v => message.FinishedAtUnixMs = v);
+        Set(Ms(i.RetryAt), v => message.RetryAtUnixMs = v);
+        Set(i.Message, v => message.Message = v);
 
         message.LastLines.Add(i.LastLines);
         return message;
@@ -113,18 +71,15 @@ public static class AgentMapping
 
     public static Core.AgentApi.InitContainerReport FromProto(this InitContainerReport m) =>
         new(m.Name, m.State, m.Attempts, m.HasExitCode ? m.ExitCode : null,
-            m.HasStartedAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.StartedAtUnixMs) : null,
-            m.HasFinishedAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.FinishedAtUnixMs) : null,
-            m.HasRetryAtUnixMs ? DateTimeOffset.FromUnixTimeMilliseconds(m.RetryAtUnixMs) : null,
+            Time(m.HasStartedAtUnixMs, m.StartedAtUnixMs),
+            Time(m.HasFinishedAtUnixMs, m.FinishedAtUnixMs),
+            Time(m.HasRetryAtUnixMs, m.RetryAtUnixMs),
             m.HasMessage ? m.Message : null, [.. m.LastLines]);
 
     public static PodReport ToProto(this Core.AgentApi.PodReport r)
     {
         var message = new PodReport { Pod = r.Pod, Generation = r.Generation, Phase = r.Phase, Restarts = r.Restarts };
-        if (r.Message is not null)
-        {
-            message.Message = r.Message;
-        }
+        Set(r.Message, v => message.Message = v);
 
         message.Containers.Add(r.Containers.Select(ToProto));
         if (r.Network is not null)
@@ -151,26 +106,15 @@ public static class AgentMapping
         message.Images.Add(h.Images);
         message.Pods.Add(h.Pods.Select(ToProto));
         message.Runtimes.Add(h.Runtimes);
-        if (h.UnderlayAddress is not null)
-        {
-            message.UnderlayAddress = h.UnderlayAddress;
-        }
+        Set(h.UnderlayAddress, v => message.UnderlayAddress = v);
 
         if (h.PeerRoutes is not null)
         {
             message.PeerRoutesJson = JsonSerializer.Serialize(h.PeerRoutes, Json);
         }
 
-        if (h.NetworkProblem is not null)
-        {
-            message.NetworkProblem = h.NetworkProblem;
-        }
-
-        if (h.StateDir is not null)
-        {
-            message.StateDir = h.StateDir;
-        }
-
+        Set(h.NetworkProblem, v => message.NetworkProblem = v);
+        Set(h.StateDir, v => message.StateDir = v);
         return message;
     }
 
@@ -190,6 +134,28 @@ public static class AgentMapping
         if (network is not null)
         {
             ack.NetworkJson = JsonSerializer.Serialize(network, Json);
+        }
+    }
+
+    private static long? Ms(DateTimeOffset? time) => time?.ToUnixTimeMilliseconds();
+
+    private static DateTimeOffset? Time(bool has, long unixMs) => has ? DateTimeOffset.FromUnixTimeMilliseconds(unixMs) : null;
+
+    /// <summary>Sets an optional protocol field only when the record has a value, so "absent" stays absent.</summary>
+    private static void Set<T>(T? value, Action<T> set)
+        where T : struct
+    {
+        if (value is { } v)
+        {
+            set(v);
+        }
+    }
+
+    private static void Set(string? value, Action<string> set)
+    {
+        if (value is not null)
+        {
+            set(value);
         }
     }
 

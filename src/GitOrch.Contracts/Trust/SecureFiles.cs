@@ -1,23 +1,15 @@
+using GitOrch.Storage;
+
 namespace GitOrch.Contracts.Trust;
 
 /// <summary>Secrets on disk: folders 0700, files 0600, written whole (temp file and rename) so that a crash leaves the old file or the new one.</summary>
 public static class SecureFiles
 {
-    public const UnixFileMode FolderMode = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+    public const UnixFileMode FolderMode = StateFiles.PrivateFolder;
 
-    public const UnixFileMode FileMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+    public const UnixFileMode FileMode = StateFiles.PrivateFile;
 
-    public static void CreateFolder(string path)
-    {
-        if (OperatingSystem.IsWindows())
-        {
-            Directory.CreateDirectory(path);
-            return;
-        }
-
-        Directory.CreateDirectory(path, FolderMode);
-        File.SetUnixFileMode(path, FolderMode);
-    }
+    public static void CreateFolder(string path) => StateFiles.Folder(path);
 
     public static void WriteAllText(string path, string text)
     {

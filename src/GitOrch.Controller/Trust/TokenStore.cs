@@ -28,11 +28,7 @@ public sealed class TokenStore : IDisposable
     {
         _time = time;
         var path = Path.Combine(stateDir, FileName);
-        _db = SqliteDb.OpenDurable(path);
-        if (!OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        }
+        _db = SqliteDb.OpenDurable(path); // 0600, with its -wal and -shm
 
         _db.Exec("""
             CREATE TABLE IF NOT EXISTS tokens(

@@ -397,7 +397,7 @@ public static class SchemaValidator
         var bestDistance = int.MaxValue;
         foreach (var candidate in allowed)
         {
-            var d = EditDistance(given.ToLowerInvariant(), candidate.ToLowerInvariant());
+            var d = Suggestions.Distance(given.ToLowerInvariant(), candidate.ToLowerInvariant());
             if (d < bestDistance)
             {
                 best = candidate;
@@ -406,35 +406,5 @@ public static class SchemaValidator
         }
 
         return bestDistance <= Math.Max(2, given.Length / 4) ? best : null;
-    }
-
-    /// <summary>Optimal string alignment distance: a swap of two neighbours counts as one edit.</summary>
-    private static int EditDistance(string a, string b)
-    {
-        var d = new int[a.Length + 1, b.Length + 1];
-        for (var i = 0; i <= a.Length; i++)
-        {
-            d[i, 0] = i;
-        }
-
-        for (var j = 0; j <= b.Length; j++)
-        {
-            d[0, j] = j;
-        }
-
-        for (var i = 1; i <= a.Length; i++)
-        {
-            for (var j = 1; j <= b.Length; j++)
-            {
-                var cost = a[i - 1] == b[j - 1] ? 0 : 1;
-                d[i, j] = Math.Min(Math.Min(d[i - 1, j] + 1, d[i, j - 1] + 1), d[i - 1, j - 1] + cost);
-                if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1])
-                {
-                    d[i, j] = Math.Min(d[i, j], d[i - 2, j - 2] + 1);
-                }
-            }
-        }
-
-        return d[a.Length, b.Length];
     }
 }
