@@ -76,6 +76,7 @@ public sealed partial class PodSupervisor
                 }
 
                 init.Attempts++;
+                init.LogStart = RotatingLog.LengthOf(LogFile(init.Container.Name));
                 init.StartedAt = _time.GetUtcNow();
                 init.FinishedAt = null;
                 init.RetryAt = null;
@@ -190,7 +191,7 @@ public sealed partial class PodSupervisor
 
         return inits.Select(i => new InitContainerReport(
             i.Container.Name, i.State, i.Attempts, i.ExitCode, i.StartedAt, i.FinishedAt, i.RetryAt, i.Message,
-            i.State is "waiting" || i.Attempts == 0 ? [] : RotatingLog.Tail(LogFile(i.Container.Name), InitOutputLines))).ToList();
+            i.State is "waiting" || i.Attempts == 0 ? [] : RotatingLog.TailSince(LogFile(i.Container.Name), i.LogStart, InitOutputLines))).ToList();
     }
 
     /// <summary>The pod's phase while init containers are not all done: Pending (one runs or waits), CrashLoop (one waits in its backoff), Failed.</summary>
@@ -262,6 +263,9 @@ public sealed partial class PodSupervisor
         public string State { get; set; } = "waiting";
 
         public int Attempts { get; set; }
+
+        /// <summary>The length of its log when the current attempt started: its last output is what came after.</summary>
+        public long LogStart { get; set; }
 
         public int? ExitCode { get; set; }
 

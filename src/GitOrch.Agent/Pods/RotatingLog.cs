@@ -91,6 +91,33 @@ public sealed class RotatingLog : IDisposable
         return result.Skip(Math.Max(0, result.Count - lines)).ToList();
     }
 
+    /// <summary>
+    /// The last <paramref name="lines"/> lines written to the log since it was <paramref name="offset"/>
+    /// bytes long (one run's output, not the runs before it). A log that rotated since then is
+    /// read whole from its new start.
+    /// </summary>
+    public static IReadOnlyList<string> TailSince(string path, long offset, int lines)
+    {
+        string text;
+        try
+        {
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+            stream.Position = stream.Length >= offset ? offset : 0;
+            using var reader = new StreamReader(stream);
+            text = reader.ReadToEnd();
+        }
+        catch (IOException)
+        {
+            return [];
+        }
+
+        var all = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        return all.Skip(Math.Max(0, all.Length - lines)).ToList();
+    }
+
+    /// <summary>The log's length now: where the next run's output starts.</summary>
+    public static long LengthOf(string path) => File.Exists(path) ? new FileInfo(path).Length : 0;
+
     private void Rotate()
     {
         _stream.Dispose();

@@ -98,6 +98,18 @@ public sealed class PodSupervisorInitContainerTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task AnInitContainersLastOutput_IsItsLastRunsOutput_NotEveryRunsBeforeIt()
+    {
+        var spec = Spec("Always", "sleep 300", ("migrate", "echo preparing; echo boom; exit 3"));
+
+        var supervisor = await _scope.StartAsync(TestPods.Assignment(TestPods.Key("init-last"), "g1", spec));
+        var report = await Eventually.Until(supervisor.Report, r => r.InitContainers?[0].Attempts >= 2 && r.InitContainers[0].State == "retrying", "a second failed attempt");
+
+        Assert.Equal(["preparing", "boom"], report.InitContainers![0].LastLines);
+        Assert.Equal(2, RotatingLog.Tail(supervisor.LogFile("migrate"), 10).Count(l => l == "boom")); // The log keeps every run.
+    }
+
+    [Fact]
     public async Task AFailingInitContainer_UnderRestartPolicyNever_FailsThePod_AndIsNotRunAgain()
     {
         var dir = Dir;
