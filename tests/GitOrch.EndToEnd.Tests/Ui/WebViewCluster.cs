@@ -155,7 +155,7 @@ public sealed class WebViewCluster : IAsyncLifetime
     {
         var context = await NewContextAsync(viewport);
         var page = await context.NewPageAsync();
-        await page.GotoAsync(LoginUrl(asAdmin));
+        await page.GotoStableAsync(LoginUrl(asAdmin));
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
         Assert.Equal(Up.Server + "/ui/", page.Url);
         return page;

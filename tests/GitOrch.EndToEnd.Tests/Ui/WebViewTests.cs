@@ -14,7 +14,7 @@ public sealed class WebViewTests(WebViewCluster cluster)
         var page = await context.NewPageAsync();
         foreach (var path in new[] { "/ui/", "/ui/objects", "/ui/objects/Pod/demo/api", "/ui/why/Pod/demo/worker", $"/ui/commits/{cluster.FirstCommit}", "/ui/events" })
         {
-            var response = await page.GotoAsync(cluster.Up.Server + path);
+            var response = await page.GotoStableAsync(cluster.Up.Server + path);
             Assert.Equal(401, response!.Status);
             Assert.DoesNotContain("demo", await page.ContentAsync(), StringComparison.Ordinal);
             Assert.Contains("gitorch ui", await page.Locator("main").InnerTextAsync(), StringComparison.Ordinal);
@@ -22,7 +22,7 @@ public sealed class WebViewTests(WebViewCluster cluster)
 
         // A forged cookie is no session either.
         await context.AddCookiesAsync([new Cookie { Name = "gitorch-ui", Value = "forged", Url = cluster.Up.Server + "/ui/" }]);
-        Assert.Equal(401, (await page.GotoAsync(cluster.Up.Server + "/ui/"))!.Status);
+        Assert.Equal(401, (await page.GotoStableAsync(cluster.Up.Server + "/ui/"))!.Status);
     }
 
     [Fact]
@@ -32,17 +32,17 @@ public sealed class WebViewTests(WebViewCluster cluster)
         await using (var first = await cluster.NewContextAsync())
         {
             var page = await first.NewPageAsync();
-            Assert.Equal(200, (await page.GotoAsync(url))!.Status);
+            Assert.Equal(200, (await page.GotoStableAsync(url))!.Status);
         }
 
         await using var second = await cluster.NewContextAsync();
         var again = await second.NewPageAsync();
-        var reused = await again.GotoAsync(url);
+        var reused = await again.GotoStableAsync(url);
         Assert.Equal(401, reused!.Status);
         Assert.Contains("already used", await again.Locator("main").InnerTextAsync(), StringComparison.Ordinal);
-        Assert.Equal(401, (await again.GotoAsync(cluster.Up.Server + "/ui/"))!.Status);
+        Assert.Equal(401, (await again.GotoStableAsync(cluster.Up.Server + "/ui/"))!.Status);
 
-        var unknown = await again.GotoAsync(cluster.Up.Server + "/ui/login?code=not-a-code");
+        var unknown = await again.GotoStableAsync(cluster.Up.Server + "/ui/login?code=not-a-code");
         Assert.Equal(401, unknown!.Status);
     }
 
@@ -112,7 +112,7 @@ public sealed class WebViewTests(WebViewCluster cluster)
     {
         await cluster.Up.WaitForAsync(_ => cluster.Restarts("crasher") > 0, "pod crasher to restart", seconds: 60);
         var page = await cluster.LoggedInPageAsync();
-        await page.GotoAsync(cluster.Up.Server + "/ui/why/Pod/demo/crasher");
+        await page.GotoStableAsync(cluster.Up.Server + "/ui/why/Pod/demo/crasher");
 
         await Assertions.Expect(page.Locator("#output-main")).ToContainTextAsync("starting <script>window.__xss=5</script>");
         Assert.Null(await page.EvaluateAsync<int?>("window.__xss ?? null"));
@@ -123,7 +123,7 @@ public sealed class WebViewTests(WebViewCluster cluster)
     public async Task History_FiltersByChanger_IncludingAndExcluding()
     {
         var page = await cluster.LoggedInPageAsync();
-        await page.GotoAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api");
+        await page.GotoStableAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api");
         var rows = page.Locator("#history tbody tr");
         var changers = await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.changer)");
         Assert.Contains("git/alice@example.com", changers);
@@ -151,7 +151,7 @@ public sealed class WebViewTests(WebViewCluster cluster)
     public async Task ObjectPage_ShowsDiffBlameAndTheRollbackCommand_WithEnvValuesMasked()
     {
         var page = await cluster.LoggedInPageAsync();
-        await page.GotoAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api?from=1&to=2#diff-h");
+        await page.GotoStableAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api?from=1&to=2#diff-h");
         await Assertions.Expect(page.Locator("#object-yaml")).ToContainTextAsync("API_TOKEN: (hidden)");
         await Assertions.Expect(page.Locator("#diff")).ToBeVisibleAsync();
         await Assertions.Expect(page.Locator("#blame tr[data-field='spec.runtime']")).ToContainTextAsync("git/alice@example.com");
@@ -161,7 +161,7 @@ public sealed class WebViewTests(WebViewCluster cluster)
 
         // An admin's session shows the values.
         var admin = await cluster.LoggedInPageAsync(asAdmin: true);
-        await admin.GotoAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api");
+        await admin.GotoStableAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api");
         await Assertions.Expect(admin.Locator("#object-yaml")).ToContainTextAsync("API_TOKEN: " + WebViewCluster.Secret);
         await admin.Context.CloseAsync();
     }
@@ -172,17 +172,17 @@ public sealed class WebViewTests(WebViewCluster cluster)
         var page = await cluster.LoggedInPageAsync();
         foreach (var path in new[] { "/ui/", $"/ui/commits/{cluster.RejectedCommit}", "/ui/objects/Pod/demo/api", "/ui/why/Pod/demo/api" })
         {
-            await page.GotoAsync(cluster.Up.Server + path);
+            await page.GotoStableAsync(cluster.Up.Server + path);
             Assert.Null(await page.EvaluateAsync<int?>("window.__xss ?? null"));
             Assert.Equal(1, await page.Locator("script").CountAsync()); // Only the view's own app.js.
             Assert.Equal(0, await page.Locator("main img").CountAsync());
         }
 
-        await page.GotoAsync(cluster.Up.Server + "/ui/");
+        await page.GotoStableAsync(cluster.Up.Server + "/ui/");
         await Assertions.Expect(page.Locator($"tr[data-commit='{cluster.FirstCommit}']")).ToContainTextAsync(WebViewCluster.Attack);
-        await page.GotoAsync(cluster.Up.Server + $"/ui/commits/{cluster.RejectedCommit}");
+        await page.GotoStableAsync(cluster.Up.Server + $"/ui/commits/{cluster.RejectedCommit}");
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("<script>window.__xss=4</script>");
-        await page.GotoAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api");
+        await page.GotoStableAsync(cluster.Up.Server + "/ui/objects/Pod/demo/api");
         await Assertions.Expect(page.Locator("#object-yaml")).ToContainTextAsync("<script>window.__xss=1</script>");
         await page.Context.CloseAsync();
     }
@@ -193,7 +193,7 @@ public sealed class WebViewTests(WebViewCluster cluster)
         var page = await cluster.LoggedInPageAsync();
         await page.GetByRole(AriaRole.Button, new() { Name = "Log out" }).ClickAsync();
         await Assertions.Expect(page.Locator("main")).ToContainTextAsync("gitorch ui");
-        Assert.Equal(401, (await page.GotoAsync(cluster.Up.Server + "/ui/objects"))!.Status);
+        Assert.Equal(401, (await page.GotoStableAsync(cluster.Up.Server + "/ui/objects"))!.Status);
         await page.Context.CloseAsync();
     }
 }

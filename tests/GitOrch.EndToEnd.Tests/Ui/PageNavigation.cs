@@ -1,0 +1,26 @@
+using Microsoft.Playwright;
+
+namespace GitOrch.EndToEnd.Tests.Ui;
+
+/// <summary>
+/// Navigation that rides out chromium's "network changed" abort: other tests on the machine add
+/// and remove network interfaces (pod veths, namespaces), and chromium cancels a navigation in
+/// flight when it sees one. The page under test is loaded again; any other failure stands.
+/// </summary>
+internal static class PageNavigation
+{
+    public static async Task<IResponse?> GotoStableAsync(this IPage page, string url, PageGotoOptions? options = null)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await page.GotoAsync(url, options);
+            }
+            catch (PlaywrightException e) when (attempt < 5 && e.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal))
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
+}
