@@ -62,7 +62,7 @@ public sealed class ControllerHost : IAsyncDisposable
     /// <summary>The web host's services (its route table, for tests that walk every endpoint).</summary>
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ControllerHost> StartAsync(ControllerOptions options, Action<ILoggingBuilder>? logging, TimeProvider time, CancellationToken ct)
+    public static async Task<ControllerHost> StartAsync(ControllerOptions options, Action<ILoggingBuilder>? logging, TimeProvider time, CancellationToken ct, Replication.ReplicaContext? replica = null)
     {
         var listen = ListenAddress.Parse(options.Listen, "--listen");
         var agentListen = options.AgentListen is { } a ? ListenAddress.Parse(a, "--agent-listen") : null;
@@ -76,7 +76,7 @@ public sealed class ControllerHost : IAsyncDisposable
         ControllerService controller;
         try
         {
-            controller = await ControllerService.OpenAsync(options, logs, time, ct);
+            controller = await ControllerService.OpenAsync(options, logs, time, ct, replica: replica);
         }
         catch
         {
@@ -92,7 +92,7 @@ public sealed class ControllerHost : IAsyncDisposable
         try
         {
             pki = ClusterPki.LoadOrCreate(options.StateDir, TrustSetup.HostNames(listen, agentListen), time);
-            tokens = new TokenStore(options.StateDir, time);
+            tokens = new TokenStore(options.StateDir, time, replica?.Journal);
             var trustPki = pki;
             builder.WebHost.UseKestrelHttpsConfiguration();
             builder.WebHost.ConfigureKestrel(k =>
@@ -143,13 +143,18 @@ public sealed class ControllerHost : IAsyncDisposable
         var address = listen.ClientUrl(api[0].IPEndPoint!.Port);
         var agentAddress = agents.Count > 0 ? agentListen!.ClientUrl(agents[0].IPEndPoint!.Port) : null;
         var adminPath = Path.Combine(options.StateDir, AdminCredentialsFile);
-        var admin = AdminCredentialsFor(adminPath, address, pki, tokens);
+        var admin = AdminCredentialsFor(adminPath, address, pki, tokens, replica);
         return new ControllerHost(app, controller, logs, pki, tokens, address, agentAddress, admin, adminPath);
     }
 
     /// <summary>Keeps the admin token of <c>STATE/admin.credentials</c> while it is valid (updating the address); otherwise issues a new one.</summary>
-    private static ClusterCredentials AdminCredentialsFor(string path, string address, ClusterPki pki, TokenStore tokens)
+    private static ClusterCredentials AdminCredentialsFor(string path, string address, ClusterPki pki, TokenStore tokens, Replication.ReplicaContext? replica)
     {
+        if (replica is not null)
+        {
+            return Replication.ReplicaAdmin.Credentials(path, address, pki, tokens, replica);
+        }
+
         ClusterCredentials? existing = null;
         if (File.Exists(path))
         {

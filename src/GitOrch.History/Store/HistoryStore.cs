@@ -29,7 +29,12 @@ public sealed class HistoryStore : IDisposable
         _time = time;
     }
 
-    public static HistoryStore Open(string stateDir, TimeProvider? time = null)
+    /// <summary>
+    /// Opens (creating or migrating) the store in <paramref name="stateDir"/>. With a
+    /// <paramref name="journal"/>, every write is journaled before it commits (a replica of a
+    /// replicated control plane).
+    /// </summary>
+    public static HistoryStore Open(string stateDir, TimeProvider? time = null, GitOrch.Core.State.IStateJournal? journal = null)
     {
         StateFiles.Folder(stateDir);
         var path = StateFiles.Database(Path.Combine(stateDir, FileName));
@@ -51,6 +56,11 @@ public sealed class HistoryStore : IDisposable
             }
 
             Migrate(db, path);
+            if (journal is not null)
+            {
+                SqliteJournal.Attach(db, journal, FileName);
+            }
+
             return new HistoryStore(db, time ?? TimeProvider.System);
         }
         catch (SqliteException ex)
@@ -127,14 +137,14 @@ public sealed class HistoryStore : IDisposable
                   PRIMARY KEY(kind, namespace, name));
                 INSERT INTO meta(key, value) VALUES('schema', '1');
                 """, tx);
-            tx.Commit();
+            tx.CommitDurably();
         }
 
         if (version < 2)
         {
             using var tx = db.BeginTransaction();
             VersionTables.ToDeltaChunks(db, tx);
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 
@@ -176,7 +186,7 @@ public sealed class HistoryStore : IDisposable
         {
             using var tx = _db.BeginTransaction();
             InsertCommit(commit, tx);
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 
@@ -198,7 +208,7 @@ public sealed class HistoryStore : IDisposable
                 cmd.ExecuteNonQuery();
             }
 
-            tx.Commit();
+            tx.CommitDurably();
             return id;
         }
     }
@@ -227,7 +237,7 @@ public sealed class HistoryStore : IDisposable
             }
 
             var id = WriteBatch(batch, tx);
-            tx.Commit();
+            tx.CommitDurably();
             return id;
         }
     }
@@ -341,7 +351,7 @@ public sealed class HistoryStore : IDisposable
 
             var id = WriteBatch(new ChangeBatch(Changers.Loop(loop), ChangeKind.Mechanical, sourceCommit, message, loop, $"{loop}@control-loop.gitorch",
                 [new ObjectChange(obj, current.ToString(Newtonsoft.Json.Formatting.None), fields, null)]), tx);
-            tx.Commit();
+            tx.CommitDurably();
             return id;
         }
     }
@@ -461,7 +471,7 @@ public sealed class HistoryStore : IDisposable
         {
             using var tx = _db.BeginTransaction();
             var n = VersionTables.FindKey(_db, tx, obj) is { } key ? VersionTables.Prune(_db, tx, key, Math.Max(1, keep)) : 0;
-            tx.Commit();
+            tx.CommitDurably();
             return n;
         }
     }
@@ -549,7 +559,7 @@ public sealed class HistoryStore : IDisposable
                 write.ExecuteNonQuery();
             }
 
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 
@@ -569,7 +579,7 @@ public sealed class HistoryStore : IDisposable
             using var tx = _db.BeginTransaction();
             using var cmd = _db.Command("INSERT INTO meta(key, value) VALUES($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", tx, ("$k", key), ("$v", value));
             cmd.ExecuteNonQuery();
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 
