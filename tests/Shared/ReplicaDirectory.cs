@@ -10,6 +10,7 @@ internal sealed class ReplicaDirectory
 {
     private readonly Lock _gate = new();
     private readonly SortedDictionary<string, ReplicaInfo> _replicas = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, string> _beliefs = new(StringComparer.Ordinal);
     private string? _leader;
     private string? _why = "no leader elected yet";
 
@@ -28,6 +29,16 @@ internal sealed class ReplicaDirectory
         {
             _leader = name;
             _why = name is null ? why ?? "no leader elected yet" : null;
+            _beliefs.Clear();
+        }
+    }
+
+    /// <summary>Makes <paramref name="replica"/> alone believe that <paramref name="leader"/> leads (a stale view, as during a takeover).</summary>
+    public void Believe(string replica, string leader)
+    {
+        lock (_gate)
+        {
+            _beliefs[replica] = leader;
         }
     }
 
@@ -38,8 +49,9 @@ internal sealed class ReplicaDirectory
         lock (_gate)
         {
             var self = _replicas.GetValueOrDefault(name) ?? new ReplicaInfo(name, null, null, DateTimeOffset.UnixEpoch);
-            var leader = _leader is { } l ? _replicas.GetValueOrDefault(l) ?? new ReplicaInfo(l, null, null, DateTimeOffset.UnixEpoch) : null;
-            var role = _leader == name ? ReplicaRole.Leader : _leader is null ? ReplicaRole.Unavailable : ReplicaRole.Follower;
+            var leaderName = _beliefs.GetValueOrDefault(name) ?? _leader;
+            var leader = leaderName is { } l ? _replicas.GetValueOrDefault(l) ?? new ReplicaInfo(l, null, null, DateTimeOffset.UnixEpoch) : null;
+            var role = leaderName == name ? ReplicaRole.Leader : leaderName is null ? ReplicaRole.Unavailable : ReplicaRole.Follower;
             return new ReplicaView(self, role, leader, [.. _replicas.Values], _why);
         }
     }
