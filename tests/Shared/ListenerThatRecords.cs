@@ -6,7 +6,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
-namespace GitOrch.Cli.Tests.Support;
+namespace GitOrch.Tests.Shared;
 
 /// <summary>
 /// A server the test controls, posing as a replica: HTTPS with a certificate of its own (not from
