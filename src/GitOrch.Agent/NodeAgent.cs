@@ -44,6 +44,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private NodeService.NodeServiceClient? _client;
     private readonly Lock _switching = new();
     private string _server;
+    private string? _connectedTo;
     private string? _lastRefusal;
     private string? _lastRefusedPods;
     private FileStream? _lock;
@@ -180,7 +181,8 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private void Connect()
     {
         _channel?.Dispose();
-        var server = Server;
+        var server = _server; // Under _switching, or before the loops start.
+        _connectedTo = server;
         var handler = CaTrust.Handler(_identity!.Ca, _identity.Certificate, why =>
         {
             if (why != _lastRefusal)
@@ -241,12 +243,17 @@ public sealed partial class NodeAgent : IAsyncDisposable
     /// <summary>After a failed call on <paramref name="client"/>: to the named leader, or (no answer, no leader known) the next server.</summary>
     private void Failover(NodeService.NodeServiceClient? client, RpcException ex)
     {
-        if (!ReferenceEquals(client, _client))
+        string from;
+        lock (_switching)
         {
-            return; // Another loop moved already.
+            if (!ReferenceEquals(client, _client) || _connectedTo is null)
+            {
+                return; // Another loop moved already.
+            }
+
+            from = _connectedTo;
         }
 
-        var from = Server;
         var moved = ex.StatusCode == StatusCode.FailedPrecondition && ex.Trailers.GetValue(LeaderHint.AgentUrlTrailer) is { } leader
             ? MoveToLeader(from, leader) || Next(from)
             : ex.StatusCode == StatusCode.Unavailable && Next(from);

@@ -85,7 +85,7 @@ internal sealed class ApiClient : IDisposable
         {
             var server = queue[i];
             string text;
-            HttpResponseMessage response;
+            HttpResponseMessage? response = null;
             try
             {
                 using var request = new HttpRequestMessage(method, new Uri(new Uri(server.TrimEnd('/') + "/"), path.TrimStart('/')));
@@ -99,12 +99,14 @@ internal sealed class ApiClient : IDisposable
             }
             catch (HttpRequestException ex)
             {
+                response?.Dispose();
                 answers.Add(Describe(server, ex));
                 _refused = null;
                 continue;
             }
             catch (TaskCanceledException) when (!ct.IsCancellationRequested)
             {
+                response?.Dispose();
                 answers.Add($"the controller at {server} did not answer within 30 s; check that it is running and not overloaded");
                 continue;
             }
