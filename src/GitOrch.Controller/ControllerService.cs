@@ -227,19 +227,40 @@ public sealed class ControllerService : IAsyncDisposable
     /// <summary>See <see cref="NodeHealthService.DeclareDead"/>.</summary>
     public IReadOnlyList<ObjectRef> DeclareDead(string node) => NodeHealth.DeclareDead(node);
 
+    /// <summary>
+    /// Closes every part even when one fails to close (its error is rethrown at the end): the store
+    /// and the state folder's lock are always released, so the folder can be opened again.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        Ingestion.Dispose();
-        await Workflows.DisposeAsync();
-        Forge?.Dispose();
-        Agents.Dispose();
-        await _source.DisposeAsync();
-        Sync.Dispose();
-        Starter.Dispose();
-        MirrorService.Dispose();
-        NodeHealth.Dispose();
-        GuardService.Dispose();
-        Store.Dispose();
-        _lock.Dispose();
+        var errors = new List<Exception>();
+        async Task Close(Func<ValueTask> close)
+        {
+            try
+            {
+                await close();
+            }
+            catch (Exception ex)
+            {
+                errors.Add(ex);
+            }
+        }
+
+        await Close(() => { Ingestion.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => Workflows.DisposeAsync());
+        await Close(() => { Forge?.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { Agents.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => _source.DisposeAsync());
+        await Close(() => { Sync.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { Starter.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { MirrorService.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { NodeHealth.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { GuardService.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { Store.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { _lock.Dispose(); return ValueTask.CompletedTask; });
+        if (errors.Count > 0)
+        {
+            throw errors.Count == 1 ? errors[0] : new AggregateException(errors);
+        }
     }
 }

@@ -121,9 +121,20 @@ public sealed partial class LeaderElection
     /// this term's create revision, then runs <paramref name="txn"/> (with its own compares) as a
     /// nested transaction. Throws <see cref="NotLeaderException"/> and writes nothing otherwise.
     /// </summary>
-    public async Task<TxnResponse> CommitAsync(TxnRequest txn, CancellationToken ct)
+    public Task<TxnResponse> CommitAsync(TxnRequest txn, CancellationToken ct) => CommitAsync(txn, null, ct);
+
+    /// <summary>
+    /// As <see cref="CommitAsync(TxnRequest, CancellationToken)"/>, fenced on <paramref name="within"/>:
+    /// a write begun in one term never lands in a later one of the same replica.
+    /// </summary>
+    public async Task<TxnResponse> CommitAsync(TxnRequest txn, LeaderTerm? within, CancellationToken ct)
     {
         var term = Term ?? throw new NotLeaderException(NotLeaderMessage());
+        if (within is not null && within.Revision != term.Revision)
+        {
+            throw new NotLeaderException($"the term this write began in ({within.Revision}) has ended");
+        }
+
         var guarded = new TxnRequest();
         guarded.Compare.Add(new Compare
         {
