@@ -116,6 +116,7 @@ public sealed class ControllerHost : IAsyncDisposable
             builder.Services.AddGitOrchUi(time);
             app = builder.Build();
             TrustSetup.UsePipeline(app);
+            app.UseMiddleware<JournalRefusals>(); // A write this replica may not make: 503 with the reason, not 500.
             var secured = TrustSetup.Secured(app);
             ApiEndpoints.Map(secured, options.WebhookSecret);
             WorkflowEndpoints.Map(secured);

@@ -112,9 +112,11 @@ public sealed class EtcdJournal : IStateJournal
     {
         var state = _election.State;
         return new JournalRefusedException(
-            state.Leader is { } leader
-                ? $"this replica is not the leader; {leader} is"
-                : $"no replica leads now ({state.Reason ?? "election in progress"}); try again when one does");
+            state.Role == ReplicaRole.Unavailable
+                ? $"this replica cannot write: {state.Reason ?? "etcd does not answer"}" + (state.Leader is { } last ? $" (the last leader it saw was {last})" : string.Empty)
+                : state.Leader is { } leader
+                    ? $"this replica is not the leader; {leader} is"
+                    : $"no replica leads now ({state.Reason ?? "election in progress"}); try again when one does");
     }
 
     /// <summary>Writes entry <paramref name="index"/> (parts first when large) under the term. Null when written; the reason otherwise.</summary>

@@ -49,6 +49,9 @@ public sealed partial class JournalReplica : IDisposable
 
     private string ClusterKey => _journal.Prefix + "cluster";
 
+    /// <summary>True when the state folder holds a copy of a cluster's state (it joined one before).</summary>
+    public bool HasCopy => File.Exists(ClusterPath);
+
     /// <summary>The index of the last entry every local database has (0 when none).</summary>
     public long Applied() => Databases.Min(d => SqliteJournal.Applied(Connection(d)));
 

@@ -159,19 +159,44 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
     private async Task FollowAsync(CancellationToken ct)
     {
         await StopHostAsync();
-        if (await State.CatchUpAsync(allowRestore: true, ct) is null)
+        try
         {
-            await Delay(TimeSpan.FromMilliseconds(500), ct); // No leader has created the cluster's state yet.
-            return;
+            if (await State.CatchUpAsync(allowRestore: true, ct) is null)
+            {
+                await Delay(TimeSpan.FromMilliseconds(500), ct); // No leader has created the cluster's state yet.
+                return;
+            }
+        }
+        catch (Exception ex) when (IsEtcdFailure(ex, ct) && State.HasCopy)
+        {
+            // etcd does not answer (this replica's members are down, or quorum is lost): serve reads
+            // from the copy this replica has, refusing writes with the reason, until it answers.
+            LogFollowingStale(_log, ex.Message);
         }
 
         await StartHostAsync(leads: false, ct);
+        var unreachable = false;
         while (!ct.IsCancellationRequested && Election.Term is null)
         {
             await Delay(_replica.FollowInterval, ct);
-            await State.CatchUpAsync(allowRestore: false, ct);
+            try
+            {
+                await State.CatchUpAsync(allowRestore: false, ct);
+                unreachable = false;
+            }
+            catch (Exception ex) when (IsEtcdFailure(ex, ct))
+            {
+                if (!unreachable)
+                {
+                    unreachable = true;
+                    LogFollowingStale(_log, ex.Message);
+                }
+            }
         }
     }
+
+    private static bool IsEtcdFailure(Exception ex, CancellationToken ct) =>
+        ex is Grpc.Core.RpcException or IOException or HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested);
 
     private DateTimeOffset _tokensChecked;
 
@@ -231,6 +256,9 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Writes still in memory when the term ended were not journaled (the next leader resumes from the journal): {Reason}")]
     private static partial void LogFlushRefused(ILogger log, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "etcd does not answer ({Reason}): this replica serves reads from its copy as it is and refuses writes until etcd answers")]
+    private static partial void LogFollowingStale(ILogger log, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica role failed, retrying in 1 s: {Reason}")]
     private static partial void LogRoleFailed(ILogger log, string reason);
