@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Globalization;
-using System.Net.Http.Json;
 using System.Text.Json;
 using GitOrch.EndToEnd.Tests.Support;
 using Xunit.Abstractions;
@@ -110,8 +109,20 @@ public sealed class ReplicaFailoverHarnessTests(ITestOutputHelper output)
         var last = Good();
         leader = await set.WaitForLeaderAsync(_ => true, "the leader after the kills");
         await set.WaitForCommitAsync(leader, last, "applied", 30);
+        var started = await WorkflowAsync(set, leader, w => w.GetProperty("commit").GetString() == last, "the last commit's workflow to start");
+
+        // A last kill with no commit after it: the workflow the killed leader started resumes on the next one.
+        var killedAt = DateTimeOffset.UtcNow;
+        var resume = Stopwatch.StartNew();
+        await set.KillAsync(leader);
+        var heir = await set.WaitForLeaderAsync(i => i != leader, $"a takeover after the last kill (seed {seed})", (int)TakeoverLimit.TotalSeconds);
+        var resumed = await WorkflowAsync(set, heir, w => w.GetProperty("commit").GetString() == last && LastLogAt(w) > killedAt, "the last commit's workflow to run on the next leader");
+        output.WriteLine($"workflow of pod/worker (transaction {started.GetProperty("transaction")} by {set.Name(leader)}) ran on {set.Name(heir)} {resume.Elapsed.TotalSeconds:0.00} s after the kill: transaction {resumed.GetProperty("transaction")}, {resumed.GetProperty("state")}, blocked at {resumed.GetProperty("blocking").GetProperty("name")}: {resumed.GetProperty("blocking").GetProperty("message")}");
+        Assert.Equal(started.GetProperty("transaction").GetInt64(), resumed.GetProperty("transaction").GetInt64()); // resumed, not started over
+        set.Start(leader);
+        leader = heir;
         var lead = set.Running(leader);
-        await lead.WaitForSettledAsync(s => s.Controller.LastApplied == last, "the last commit to apply and the mirror to follow");
+        await lead.WaitForSettledAsync(s => s.Controller.LastApplied == last, "the last commit applied and the mirror following on the last leader");
 
         // Every valid commit applied once, in order; versions numbered without gap or duplicate; no trace of the rejected ones.
         var (_, json, _) = Command.Run("history", "pod/worker", "-n", "demo", "--server", lead.Server, "--output", "json");
@@ -153,11 +164,44 @@ public sealed class ReplicaFailoverHarnessTests(ITestOutputHelper output)
             Assert.True(copies[0] == copies[i], $"the copies of {set.Name(0)} and {set.Name(i)} differ at entry {applied}:\n{FirstDifference(copies[0], copies[i])}");
         }
 
-        // The workflow of the last commit's pod runs on the last leader (it waits for a node here: none joined).
-        using var http = lead.AdminClient()!;
-        var why = await http.GetFromJsonAsync<JsonElement>("api/v1/objects/pod/worker/workflow?namespace=demo");
-        output.WriteLine($"workflow of pod/worker on {set.Name(leader)}: {why}");
     }
+
+    /// <summary>Polls the workflow of pod/worker on <paramref name="replica"/> until <paramref name="condition"/> holds.</summary>
+    private static async Task<JsonElement> WorkflowAsync(ReplicaSet set, int replica, Func<JsonElement, bool> condition, string what, int seconds = 30)
+    {
+        var deadline = Stopwatch.StartNew();
+        var last = "(no answer)";
+        while (deadline.Elapsed < TimeSpan.FromSeconds(seconds))
+        {
+            try
+            {
+                if (set.Running(replica).AdminClient() is { } http)
+                {
+                    using var response = await http.GetAsync("api/v1/objects/pod/worker/workflow?namespace=demo");
+                    last = await response.Content.ReadAsStringAsync();
+                    if (response.IsSuccessStatusCode && JsonDocument.Parse(last).RootElement.GetProperty("workflow") is var workflow && condition(workflow))
+                    {
+                        return workflow.Clone();
+                    }
+                }
+            }
+            catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+            {
+                last = ex.Message;
+            }
+
+            await Task.Delay(200);
+        }
+
+        Assert.Fail($"timed out waiting for {what} on {set.Name(replica)}; last answer: {last}\n{set.Outputs()}");
+        return default;
+    }
+
+    private static DateTimeOffset LastLogAt(JsonElement workflow) =>
+        workflow.TryGetProperty("blocking", out var blocking) && blocking.ValueKind == JsonValueKind.Object
+            && blocking.TryGetProperty("lastLogs", out var logs) && logs.ValueKind == JsonValueKind.Array && logs.GetArrayLength() > 0
+            ? logs.EnumerateArray().Max(l => l.GetProperty("time").GetDateTimeOffset())
+            : DateTimeOffset.MinValue;
 
     internal static string FirstDifference(string a, string b)
     {

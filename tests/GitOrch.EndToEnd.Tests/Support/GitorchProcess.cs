@@ -232,12 +232,24 @@ internal sealed class GitorchProcess : IAsyncDisposable
         }
     }
 
-    /// <summary>A loopback port free now (for a process that must keep its port across restarts).</summary>
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>A loopback port free now and not handed out before in this run (for a process that must keep its port across restarts).</summary>
     public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 
     public ValueTask DisposeAsync()

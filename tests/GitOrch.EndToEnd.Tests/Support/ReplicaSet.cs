@@ -115,7 +115,7 @@ internal sealed class ReplicaSet : IAsyncDisposable
                 var index = Array.FindIndex(_replicas, r => r.Name == name);
                 return index >= 0 ? index : null;
             }
-            catch (Grpc.Core.RpcException)
+            catch (Exception ex) when (ex is Grpc.Core.RpcException or OperationCanceledException or HttpRequestException)
             {
                 // This member is down or without quorum: ask the next.
             }
