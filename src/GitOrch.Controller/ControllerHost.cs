@@ -188,9 +188,15 @@ public sealed class ControllerHost : IAsyncDisposable
     {
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
-        await Controller.DisposeAsync();
-        Tokens.Dispose();
-        Pki.Dispose();
-        _logs.Dispose();
+        try
+        {
+            await Controller.DisposeAsync(); // May rethrow a refused last flush (a replica whose term ended) after closing everything.
+        }
+        finally
+        {
+            Tokens.Dispose();
+            Pki.Dispose();
+            _logs.Dispose();
+        }
     }
 }

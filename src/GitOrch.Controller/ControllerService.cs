@@ -1,3 +1,4 @@
+using GitOrch.Core.State;
 using GitOrch.Controller.Agents;
 using GitOrch.Workflow.Model;
 using GitOrch.Controller.Mirror;
@@ -234,17 +235,45 @@ public sealed class ControllerService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        Ingestion.Dispose();
-        await Workflows.DisposeAsync();
-        Forge?.Dispose();
-        Agents.Dispose();
+        // A replica whose term ended cannot flush its last writes (the journal refuses them): every
+        // part still closes and the state folder's lock is released, so the replica can follow
+        // with a new host; the first refusal is rethrown at the end.
+        JournalRefusedException? refused = null;
+        void Close(Action close)
+        {
+            try
+            {
+                close();
+            }
+            catch (JournalRefusedException ex)
+            {
+                refused ??= ex;
+            }
+        }
+
+        Close(Ingestion.Dispose);
+        try
+        {
+            await Workflows.DisposeAsync();
+        }
+        catch (JournalRefusedException ex)
+        {
+            refused ??= ex;
+        }
+
+        Close(() => Forge?.Dispose());
+        Close(Agents.Dispose);
         await _source.DisposeAsync();
-        Sync.Dispose();
-        Starter.Dispose();
-        MirrorService.Dispose();
-        NodeHealth.Dispose();
-        GuardService.Dispose();
-        Store.Dispose();
+        Close(Sync.Dispose);
+        Close(Starter.Dispose);
+        Close(MirrorService.Dispose);
+        Close(NodeHealth.Dispose);
+        Close(GuardService.Dispose);
+        Close(Store.Dispose);
         _lock.Dispose();
+        if (refused is not null)
+        {
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(refused);
+        }
     }
 }

@@ -133,19 +133,26 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
         LogLeading(_log, _replica.Name, last.Value + 1);
         var host = await StartHostAsync(leads: true, lost.Token);
         var snapshotAt = last.Value;
-        while (!lost.IsCancellationRequested && !host.Completion.IsCompleted && Journal.Broken is null)
+        try
         {
-            await Delay(LeaderCheck, lost.Token);
-            if (Journal.Next - 1 - snapshotAt >= _replica.SnapshotEvery)
+            while (!lost.IsCancellationRequested && !host.Completion.IsCompleted && Journal.Broken is null)
             {
-                await Journal.ExclusiveAsync(async index =>
+                await Delay(LeaderCheck, lost.Token);
+                if (Journal.Next - 1 - snapshotAt >= _replica.SnapshotEvery)
                 {
-                    await State.WriteSnapshotAsync(Election, index, lost.Token);
-                    snapshotAt = index;
-                }, lost.Token);
-            }
+                    await Journal.ExclusiveAsync(async index =>
+                    {
+                        await State.WriteSnapshotAsync(Election, index, lost.Token);
+                        snapshotAt = index;
+                    }, lost.Token);
+                }
 
-            await EnsureAdminTokensAsync(host, lost.Token);
+                await EnsureAdminTokensAsync(host, lost.Token);
+            }
+        }
+        catch (Exception ex) when (lost.IsCancellationRequested && !ct.IsCancellationRequested && ex is OperationCanceledException or NotLeaderException or Grpc.Core.RpcException)
+        {
+            // The term ended while waiting or writing: said below, with the reason.
         }
 
         LogTermEnded(_log, _replica.Name, Journal.Broken ?? Election.State.Reason ?? "the lease was lost");

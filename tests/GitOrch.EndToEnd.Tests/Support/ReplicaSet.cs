@@ -284,6 +284,16 @@ internal sealed class ReplicaSet : IAsyncDisposable
             await KillAsync(i);
         }
 
+        if (Environment.GetEnvironmentVariable("GITORCH_HA_LOGS") is { Length: > 0 } logs)
+        {
+            // Every replica's whole output, for a run that failed (set GITORCH_HA_LOGS=DIR).
+            Directory.CreateDirectory(logs);
+            for (var i = 0; i < Count; i++)
+            {
+                await File.WriteAllTextAsync(Path.Combine(logs, $"{Path.GetFileName(_root)}-{Name(i)}.log"), Output(i));
+            }
+        }
+
         foreach (var client in _clients)
         {
             client.Dispose();
