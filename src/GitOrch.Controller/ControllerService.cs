@@ -109,7 +109,9 @@ public sealed class ControllerService : IAsyncDisposable
 
     public ControllerStatus Status => new(
         _source.Display, _source.Branch, _source.Prefix.TrimEnd('/'), Path.GetFullPath(_options.StateDir),
-        Sync.Head, Reconciler.LastApplied, Sync.LastSync, Sync.LastError, MirrorService.LastError, MirrorService.CompletedCycles,
+        // A follower does not poll or apply: it shows what its copy of the state says.
+        Replica is { Leads: false } ? Store.Commits(1).FirstOrDefault()?.Sha : Sync.Head,
+        Replica is { Leads: false } ? Store.LastApplied : Reconciler.LastApplied, Sync.LastSync, Sync.LastError, MirrorService.LastError, MirrorService.CompletedCycles,
         Starter.LastError, Starter.Pending);
 
     /// <summary>Locks the state folder, opens the store and the repo. Fails with a clear message, never half-started.</summary>

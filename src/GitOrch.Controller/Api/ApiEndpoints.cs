@@ -45,9 +45,22 @@ public static class ApiEndpoints
                 ? Results.NotFound(new ErrorModel($"{obj.Display} was deleted in version {stored.Version}; its history stays readable: gitorch history {obj.Kind.ToLowerInvariant()}/{obj.Name}{(obj.Namespace.Length > 0 ? " -n " + obj.Namespace : string.Empty)}"))
                 : Results.Ok(new ObjectModel(Summary(stored), JsonDocument.Parse(stored.ObjectJson).RootElement.Clone()))));
 
-        api.MapGet("/objects/{kind}/{name}/history", (HistoryStore store, string kind, string name, string? @namespace, string? changer, string? excludeChanger) =>
-            WithObject(store, kind, name, @namespace, (obj, _) =>
-                Results.Ok(store.History(obj, changer, excludeChanger).Select(v => ToModel(v, withObject: false)).ToList())));
+        api.MapGet("/objects/{kind}/{name}/history", async (HistoryStore store, ControllerService controller, string kind, string name, string? @namespace, string? changer, string? excludeChanger, CancellationToken ct) =>
+        {
+            if (Find(store, kind, name, @namespace) is not { } found)
+            {
+                return WithObject(store, kind, name, @namespace, (_, _) => Results.Ok());
+            }
+
+            // Versions the store pruned (history.keepVersions) are read back from the Git mirror.
+            var kept = store.History(found.Ref);
+            var older = kept.Count > 0 && kept[0].Version > 1
+                ? await GitOrch.History.Mirror.MirrorVersions.ReadAsync(controller.Mirror.Repository, found.Ref, kept[0].Version, ct)
+                : [];
+            return Results.Ok(older.Concat(kept)
+                .Where(v => (changer is null || v.Changer == changer) && (excludeChanger is null || v.Changer != excludeChanger))
+                .Select(v => ToModel(v, withObject: false)).ToList());
+        });
 
         api.MapGet("/objects/{kind}/{name}/versions/{version:int}", (HistoryStore store, string kind, string name, int version, string? @namespace) =>
             WithObject(store, kind, name, @namespace, (obj, stored) =>
@@ -144,6 +157,11 @@ public static class ApiEndpoints
         }).AllowAnonymous(); // Its credential is the HMAC signature.
     }
 
+    private static StoredObject? Find(HistoryStore store, string kind, string name, string? ns) =>
+        Kinds.Resolve(kind) is { } resolved
+            ? store.Get(new ObjectRef(resolved, Kinds.IsNamespaced(resolved) ? ns ?? ManifestObject.DefaultNamespace : string.Empty, name))
+            : null;
+
     private static IResult WithObject(HistoryStore store, string kind, string name, string? ns, Func<ObjectRef, StoredObject, IResult> then)
     {
         if (Kinds.Resolve(kind) is not { } resolved)
@@ -171,7 +189,7 @@ public static class ApiEndpoints
 
     private static VersionModel ToModel(VersionRecord v, bool withObject) =>
         new(v.Version, v.Changer, v.Kind.ToText(), v.SourceCommit, v.CreatedAt, v.Fields, v.Deleted,
-            withObject && v.ObjectJson is not null ? JsonDocument.Parse(v.ObjectJson).RootElement.Clone() : null);
+            withObject && v.ObjectJson is not null ? JsonDocument.Parse(v.ObjectJson).RootElement.Clone() : null, v.MirrorCommit);
 
     internal static ObjectSummaryModel Summary(StoredObject o)
     {

@@ -23,7 +23,8 @@ public sealed record ObjectSummaryModel(string Kind, string Namespace, string Na
 
 public sealed record ObjectModel(ObjectSummaryModel Summary, JsonElement Object);
 
-public sealed record VersionModel(int Version, string Changer, string Kind, string? SourceCommit, DateTimeOffset CreatedAt, IReadOnlyList<string> Fields, bool Deleted, JsonElement? Object);
+/// <summary>A version. <c>Mirror</c>: the Git mirror commit it was read from, when the store no longer keeps it (history.keepVersions).</summary>
+public sealed record VersionModel(int Version, string Changer, string Kind, string? SourceCommit, DateTimeOffset CreatedAt, IReadOnlyList<string> Fields, bool Deleted, JsonElement? Object, string? Mirror = null);
 
 public sealed record DiffModel(string Object, int From, int To, string Diff);
 

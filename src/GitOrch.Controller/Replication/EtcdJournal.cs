@@ -20,8 +20,14 @@ namespace GitOrch.Controller.Replication;
 /// </summary>
 public sealed class EtcdJournal : IStateJournal
 {
-    /// <summary>etcd refuses requests over 1.5 MiB by default; parts stay well under it.</summary>
+    /// <summary>etcd refuses requests over 1.5 MiB by default; parts stay well under it, and are read one at a time.</summary>
     internal const int MaxPart = 1 << 20;
+
+    /// <summary>
+    /// Entries up to this size are written inline (in their header); larger ones in parts. A page
+    /// of inline entries then stays under the client's 4 MiB answer limit.
+    /// </summary>
+    internal const int MaxInline = 64 << 10;
 
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(8);
     private static readonly TimeSpan CallTimeout = TimeSpan.FromSeconds(5);
@@ -129,7 +135,7 @@ public sealed class EtcdJournal : IStateJournal
         try
         {
             ByteString header;
-            if (payload.Length <= MaxPart)
+            if (payload.Length <= MaxInline)
             {
                 header = ByteString.CopyFrom(payload);
             }

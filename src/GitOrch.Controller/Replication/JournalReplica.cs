@@ -26,7 +26,7 @@ public sealed partial class JournalReplica : IDisposable
     /// <summary>The file in the state folder naming the cluster whose state the folder holds.</summary>
     public const string ClusterFile = "cluster-id";
 
-    private const int Page = 200;
+    private const int Page = 50; // Inline entries are at most 64 KiB: a page stays under 4 MiB.
 
     private readonly EtcdJournal _journal;
     private readonly string _stateDir;
@@ -215,16 +215,18 @@ public sealed partial class JournalReplica : IDisposable
 
     private async Task<byte[]> ReadPartsAsync(string prefix, int count, CancellationToken ct)
     {
-        var response = await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(prefix), RangeEnd = ByteString.CopyFromUtf8(PrefixEnd(prefix)) }, deadline: _journal.Deadline(), cancellationToken: ct);
-        if (response.Kvs.Count != count)
-        {
-            throw new InvalidDataException($"{prefix} has {response.Kvs.Count} parts, not {count}");
-        }
-
+        // One part per request: a part is up to 1 MiB, and an answer may not exceed 4 MiB.
         using var buffer = new MemoryStream();
-        foreach (var kv in response.Kvs)
+        for (var i = 0; i < count; i++)
         {
-            kv.Value.WriteTo(buffer);
+            var key = prefix + i.ToString("D6", CultureInfo.InvariantCulture);
+            var response = await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, deadline: _journal.Deadline(), cancellationToken: ct);
+            if (response.Kvs.Count != 1)
+            {
+                throw new InvalidDataException($"{key} is missing ({count} parts expected)");
+            }
+
+            response.Kvs[0].Value.WriteTo(buffer);
         }
 
         return buffer.ToArray();
