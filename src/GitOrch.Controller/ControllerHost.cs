@@ -1,6 +1,7 @@
 using GitOrch.Contracts.Trust;
 using GitOrch.Controller.Agents;
 using GitOrch.Controller.Api;
+using GitOrch.Controller.Replication;
 using GitOrch.Controller.Trust;
 using GitOrch.Controller.Ui;
 using Microsoft.AspNetCore.Builder;
@@ -29,8 +30,9 @@ public sealed class ControllerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ILoggerFactory _logs;
 
-    private ControllerHost(WebApplication app, ControllerService controller, ILoggerFactory logs, ClusterPki pki, TokenStore tokens, string address, string? agentAddress, ClusterCredentials admin, string adminPath)
+    private ControllerHost(WebApplication app, ControllerService controller, ILoggerFactory logs, ClusterPki pki, TokenStore tokens, string address, string? agentAddress, ClusterCredentials admin, string adminPath, IReplicaRole role)
     {
+        Role = role;
         _app = app;
         _logs = logs;
         Controller = controller;
@@ -43,6 +45,9 @@ public sealed class ControllerHost : IAsyncDisposable
     }
 
     public ControllerService Controller { get; }
+
+    /// <summary>This process's place among the replicas: <see cref="ControllerOptions.Replica"/>, or the only replica (always the leader).</summary>
+    public IReplicaRole Role { get; }
 
     public ClusterPki Pki { get; }
 
@@ -84,6 +89,8 @@ public sealed class ControllerHost : IAsyncDisposable
             throw;
         }
 
+        var single = options.Replica is null ? new SingleReplicaRole(Environment.MachineName, time) : null;
+        var role = options.Replica ?? single!;
         ClusterPki? pki = null;
         TokenStore? tokens = null;
         WebApplication? app = null;
@@ -108,6 +115,7 @@ public sealed class ControllerHost : IAsyncDisposable
             controller.AddTo(builder.Services);
             builder.Services.AddSingleton(new ControllerRef { Value = controller });
             TrustSetup.AddServices(builder.Services, pki, tokens);
+            ReplicaEndpoints.AddServices(builder.Services, role);
             builder.Services.ConfigureHttpJsonOptions(o =>
             {
                 o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
@@ -116,8 +124,8 @@ public sealed class ControllerHost : IAsyncDisposable
             builder.Services.AddGitOrchUi(time);
             app = builder.Build();
             TrustSetup.UsePipeline(app);
-            app.UseMiddleware<JournalRefusals>(); // A write this replica may not make: 503 with the reason, not 500.
-            var secured = TrustSetup.Secured(app);
+            ReplicaEndpoints.UsePipeline(app);
+            var secured = TrustSetup.Secured(app).LeaderOnlyWrites();
             ApiEndpoints.Map(secured, options.WebhookSecret);
             WorkflowEndpoints.Map(secured);
             TokenEndpoints.Map(secured, tokens, pki);
@@ -143,9 +151,10 @@ public sealed class ControllerHost : IAsyncDisposable
 
         var address = listen.ClientUrl(api[0].IPEndPoint!.Port);
         var agentAddress = agents.Count > 0 ? agentListen!.ClientUrl(agents[0].IPEndPoint!.Port) : null;
+        single?.Serve(address, agentAddress);
         var adminPath = Path.Combine(options.StateDir, AdminCredentialsFile);
         var admin = AdminCredentialsFor(adminPath, address, pki, tokens, replica);
-        return new ControllerHost(app, controller, logs, pki, tokens, address, agentAddress, admin, adminPath);
+        return new ControllerHost(app, controller, logs, pki, tokens, address, agentAddress, admin, adminPath, role);
     }
 
     /// <summary>Keeps the admin token of <c>STATE/admin.credentials</c> while it is valid (updating the address); otherwise issues a new one.</summary>
@@ -188,15 +197,9 @@ public sealed class ControllerHost : IAsyncDisposable
     {
         await _app.StopAsync(CancellationToken.None);
         await _app.DisposeAsync();
-        try
-        {
-            await Controller.DisposeAsync(); // May rethrow a refused last flush (a replica whose term ended) after closing everything.
-        }
-        finally
-        {
-            Tokens.Dispose();
-            Pki.Dispose();
-            _logs.Dispose();
-        }
+        await Controller.DisposeAsync();
+        Tokens.Dispose();
+        Pki.Dispose();
+        _logs.Dispose();
     }
 }

@@ -124,7 +124,7 @@ public sealed class ReplicaFaultTests(ITestOutputHelper output)
         var follower = (leader + 1) % set.Count;
         using var http = set.Running(follower).AdminClient()!;
 
-        var refusal = await WriteRefusedAsync(set.Running(follower), "sent-to-follower", saying: $"{set.Name(leader)} is");
+        var refusal = await WriteRefusedAsync(set.Running(follower), "sent-to-follower", saying: set.Name(leader));
 
         using var sync = await http.PostAsync("api/v1/sync", null);
         var body = await sync.Content.ReadAsStringAsync();

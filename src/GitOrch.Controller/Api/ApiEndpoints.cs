@@ -22,11 +22,12 @@ public static class ApiEndpoints
         var api = app.MapGroup("/api/v1");
 
         // Counts come from one indexed query: status stays cheap at any number of objects.
-        api.MapGet("/status", (ControllerService controller, HistoryStore store, Nodes.NodeRegistry nodes, int? limit) => Results.Ok(new StatusModel(
+        api.MapGet("/status", (ControllerService controller, HistoryStore store, Nodes.NodeRegistry nodes, Replication.IReplicaRole role, int? limit) => Results.Ok(new StatusModel(
             controller.Status,
             store.Commits(limit ?? 20).Select(ToModel).ToList(),
             store.CountByKind(),
-            nodes.All.Select(n => new NodeModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes)).ToList())));
+            nodes.All.Select(n => new NodeModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes)).ToList(),
+            ToModel(role.Current))));
 
         api.MapGet("/objects", (HistoryStore store, string? kind, string? @namespace) =>
         {
@@ -182,6 +183,12 @@ public static class ApiEndpoints
         Results.NotFound(new ErrorModel($"{obj.Display} has no version {version} (versions run to {latest}; older ones may have been pruned by history.keepVersions); see `gitorch history {obj.Kind.ToLowerInvariant()}/{obj.Name}{(obj.Namespace.Length > 0 ? " -n " + obj.Namespace : string.Empty)}`"));
 
     private static string Render(VersionRecord v) => v.ObjectJson is null ? string.Empty : YamlRenderer.Render(GitOrch.Core.Manifests.ManifestJson.ParseToken(v.ObjectJson));
+
+    private static ReplicationModel ToModel(Replication.ReplicaView view) =>
+        new(view.Self.Name, RoleText(view.Role), view.Leader?.Name, view.Why,
+            view.Replicas.Select(r => new ReplicaModel(r.Name, RoleText(view.RoleOf(r)), r.ApiUrl, r.AgentUrl, r.Since)).ToList());
+
+    private static string RoleText(Replication.ReplicaRole role) => role.ToString().ToLowerInvariant();
 
     private static CommitModel ToModel(CommitRecord c) =>
         new(c.Sha, c.State, c.AuthorName, c.AuthorEmail, c.Subject, c.CommittedAt, c.ProcessedAt, c.ObjectsChanged,

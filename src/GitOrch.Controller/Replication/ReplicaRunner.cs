@@ -223,7 +223,8 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
 
     private async Task<ControllerHost> StartHostAsync(bool leads, CancellationToken ct)
     {
-        var host = await ControllerHost.StartAsync(_options, _logging, _time, ct, new ReplicaContext(_replica.Name, Journal, leads));
+        var options = _options with { Replica = new ElectedReplicaRole(Election) };
+        var host = await ControllerHost.StartAsync(options, _logging, _time, ct, new ReplicaContext(_replica.Name, Journal, leads));
         Volatile.Write(ref _host, host);
         HostStarted?.Invoke(host, leads);
         return host;
