@@ -70,7 +70,7 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
         // wait behind such writes for a thread.
         ThreadPool.GetMinThreads(out var workers, out var io);
         ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
-        await SharedCa.EnsureAsync(_client, _replica.Prefix, _options.StateDir, _time, ct);
+        await JoinEtcdAsync(ct);
         using var electionStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var election = Election.RunAsync(electionStop.Token);
         try
@@ -110,6 +110,32 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
             }
             catch (OperationCanceledException)
             {
+            }
+        }
+    }
+
+    /// <summary>How long a replica waits for etcd to answer when it starts before it gives up and says so.</summary>
+    public static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(15);
+
+    private async Task JoinEtcdAsync(CancellationToken ct)
+    {
+        var started = _time.GetTimestamp();
+        while (true)
+        {
+            try
+            {
+                await SharedCa.EnsureAsync(_client, _replica.Prefix, _options.StateDir, _time, ct);
+                return;
+            }
+            catch (Grpc.Core.RpcException ex) when (!ct.IsCancellationRequested)
+            {
+                if (_time.GetElapsedTime(started) >= StartDeadline)
+                {
+                    throw new History.Store.StateException(
+                        $"etcd does not answer at {string.Join(", ", _replica.Endpoints)} ({ex.Status.StatusCode}: {ex.Status.Detail}); check --etcd and that a quorum of the members runs (etcdctl --endpoints ... endpoint health)");
+                }
+
+                await Delay(TimeSpan.FromSeconds(1), ct);
             }
         }
     }
