@@ -1,3 +1,4 @@
+using GitOrch.Core.State;
 using GitOrch.Controller.Agents;
 using GitOrch.Workflow.Model;
 using GitOrch.Controller.Mirror;
@@ -185,6 +186,13 @@ public sealed class ControllerService : IAsyncDisposable
     /// </summary>
     public async Task<bool> SyncOnceAsync(CancellationToken ct)
     {
+        if (Replica is { Leads: false, Journal: Replication.EtcdJournal journal })
+        {
+            // Only the leader applies commits and writes the mirror: a follower's cycle would
+            // write refs/gitorch/history beside the leader's (a batch twice) and its store writes are refused.
+            throw journal.Refused();
+        }
+
         var ok = await Sync.CycleAsync(ct);
         await Starter.DrainAsync(ct);
         NodeHealth.CheckNodes();

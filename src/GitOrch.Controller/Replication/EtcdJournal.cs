@@ -117,10 +117,14 @@ public sealed class EtcdJournal : IStateJournal
     public JournalRefusedException Refused()
     {
         var state = _election.State;
+        // Unavailable: etcd does not answer. Leader without a term: its lease lapsed before etcd
+        // confirmed a renewal. Either way the leader it saw last may be itself or gone: not named.
         return new JournalRefusedException(
-            state.Leader is { } leader
-                ? $"this replica is not the leader; {leader} is"
-                : $"no replica leads now ({state.Reason ?? "election in progress"}); try again when one does");
+            state.Role is ReplicaRole.Unavailable or ReplicaRole.Leader
+                ? $"this replica cannot write: {state.Reason ?? "its leader lease lapsed before etcd confirmed a renewal"}"
+                : state.Leader is { } leader
+                    ? $"this replica is not the leader; {leader} is"
+                    : $"no replica leads now ({state.Reason ?? "election in progress"}); try again when one does");
     }
 
     /// <summary>Writes entry <paramref name="index"/> (parts first when large) under the term. Null when written; the reason otherwise.</summary>

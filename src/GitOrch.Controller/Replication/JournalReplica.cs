@@ -49,6 +49,9 @@ public sealed partial class JournalReplica : IDisposable
 
     private string ClusterKey => _journal.Prefix + "cluster";
 
+    /// <summary>True when the state folder holds a copy of a cluster's state (it joined one before).</summary>
+    public bool HasCopy => File.Exists(ClusterPath);
+
     /// <summary>
     /// The index of the last entry this copy has processed (0 when none): entries are applied in
     /// order and each marks only the database it changes, so the highest mark is how far the copy is.

@@ -196,9 +196,9 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
                 }
             }
         }
-        catch (OperationCanceledException) when (lost.IsCancellationRequested && !ct.IsCancellationRequested)
+        catch (Exception ex) when (lost.IsCancellationRequested && !ct.IsCancellationRequested && ex is OperationCanceledException or NotLeaderException or Grpc.Core.RpcException)
         {
-            // The term ended.
+            // The term ended while waiting or writing: said below, with the reason.
         }
 
         LogTermEnded(_log, _replica.Name, Journal.Broken ?? Election.State.Reason ?? "the lease was lost");
@@ -212,33 +212,44 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
     private async Task FollowAsync(CancellationToken ct)
     {
         await StopHostAsync();
-        if (await State.CatchUpAsync(allowRestore: true, ct) is null)
+        try
         {
-            await Delay(TimeSpan.FromMilliseconds(500), ct); // No leader has created the cluster's state yet.
-            return;
+            if (await State.CatchUpAsync(allowRestore: true, ct) is null)
+            {
+                await Delay(TimeSpan.FromMilliseconds(500), ct); // No leader has created the cluster's state yet.
+                return;
+            }
+        }
+        catch (Exception ex) when (IsEtcdFailure(ex, ct) && State.HasCopy)
+        {
+            // etcd does not answer (this replica's members are down, or quorum is lost): serve reads
+            // from the copy this replica has, refusing writes with the reason, until it answers.
+            LogFollowingStale(_log, ex.Message);
         }
 
         await StartHostAsync(leads: false, ct);
-        string? trouble = null;
+        var unreachable = false;
         while (!ct.IsCancellationRequested && Election.Term is null)
         {
             await Delay(_replica.FollowInterval, ct);
             try
             {
                 await State.CatchUpAsync(allowRestore: false, ct);
-                trouble = null;
+                unreachable = false;
             }
-            catch (Exception ex) when (ex is Grpc.Core.RpcException or IOException or HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested))
+            catch (Exception ex) when (IsEtcdFailure(ex, ct))
             {
-                // etcd is away: keep serving reads from this copy, and say so once.
-                if (trouble is null)
+                if (!unreachable)
                 {
-                    trouble = ex.Message;
-                    LogFollowStalled(_log, ex.Message);
+                    unreachable = true;
+                    LogFollowingStale(_log, ex.Message);
                 }
             }
         }
     }
+
+    private static bool IsEtcdFailure(Exception ex, CancellationToken ct) =>
+        ex is Grpc.Core.RpcException or IOException or HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested);
 
     private DateTimeOffset _tokensChecked;
 
@@ -303,8 +314,8 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
     [LoggerMessage(Level = LogLevel.Warning, Message = "Leader housekeeping (snapshot, replicas' admin tokens) failed, trying again: {Reason}")]
     private static partial void LogHousekeepingFailed(ILogger log, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot read new journal entries from etcd ({Reason}); still serving reads from this replica's copy")]
-    private static partial void LogFollowStalled(ILogger log, string reason);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "etcd does not answer ({Reason}): this replica serves reads from its copy as it is and refuses writes until etcd answers")]
+    private static partial void LogFollowingStale(ILogger log, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica role failed, retrying in 1 s: {Reason}")]
     private static partial void LogRoleFailed(ILogger log, string reason);
