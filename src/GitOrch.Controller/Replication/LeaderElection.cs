@@ -262,7 +262,11 @@ public sealed partial class LeaderElection
     private void OnEtcdUnreachable(Exception e)
     {
         var reason = $"etcd does not answer ({Describe(e)}); writing nothing until it does";
-        LogUnreachable(_log, e, _self.Name);
+        if (State.Role != ReplicaRole.Unavailable)
+        {
+            LogUnreachable(_log, _self.Name, reason); // Once per outage, not on every tick.
+        }
+
         if (Interlocked.Read(ref _lease) != 0 && RemainingLease() <= TimeSpan.Zero)
         {
             Interlocked.Exchange(ref _lease, 0);
@@ -271,7 +275,8 @@ public sealed partial class LeaderElection
         // A leader keeps its term while its lease is surely alive (the term's token fires before
         // the lease can lapse on the server); the role shown becomes Unavailable either way.
         var leading = Term is not null;
-        Publish(new LeadershipState(leading ? ReplicaRole.Leader : ReplicaRole.Unavailable, leading ? _self.Name : State.Leader, reason, _time.GetUtcNow()));
+        // A follower cut off from etcd does not know who leads now: it names nobody.
+        Publish(new LeadershipState(leading ? ReplicaRole.Leader : ReplicaRole.Unavailable, leading ? _self.Name : null, reason, _time.GetUtcNow()));
     }
 
     private void BecomeLeader(long lease, long revision)
@@ -388,8 +393,8 @@ public sealed partial class LeaderElection
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} stepped down: {Reason}")]
     private static partial void LogSteppedDown(ILogger logger, string replica, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} cannot reach etcd")]
-    private static partial void LogUnreachable(ILogger logger, Exception exception, string replica);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} cannot reach etcd: {Reason}")]
+    private static partial void LogUnreachable(ILogger logger, string replica, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} could not revoke its lease on stop; it lapses by itself")]
     private static partial void LogResignFailed(ILogger logger, Exception exception, string replica);
