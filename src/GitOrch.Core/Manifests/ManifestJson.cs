@@ -19,6 +19,12 @@ public static class ManifestJson
 
     public static JsonSerializer Serializer { get; } = JsonSerializer.Create(Settings);
 
+    /// <summary>How object JSON is written (System.Text.Json): compact, escaping only what JSON needs.</summary>
+    public static System.Text.Json.JsonSerializerOptions Options { get; } = new()
+    {
+        Encoder = ManifestJsonEncoder.Instance,
+    };
+
     /// <summary>
     /// Parses stored or received object JSON. Strings stay strings: a timestamp in status is not
     /// turned into a DateTime (which would compare unequal to the string it came from, so every
