@@ -37,7 +37,8 @@ public static class ManifestJson
     public static object? Bind(this JsonNode? node, Type type) => node?.Deserialize(type, Options);
 
     /// <summary>A value (a map of labels, a record) as a JSON object, written with <see cref="Options"/>.</summary>
-    public static JsonObject ObjectOf<T>(T value) => JsonSerializer.SerializeToNode(value, Options)!.AsObject();
+    public static JsonObject ObjectOf<T>(T value)
+        where T : notnull => JsonSerializer.SerializeToNode(value, value.GetType(), Options)!.AsObject();
 
     /// <summary>
     /// A floating-point value written as stored JSON has always had it: shortest round-trip text

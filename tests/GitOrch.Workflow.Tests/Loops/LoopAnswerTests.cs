@@ -1,5 +1,6 @@
+using System.Text.Json.Nodes;
+using GitOrch.Core.Manifests;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Workflow.Tests.Loops;
 
@@ -14,8 +15,8 @@ public sealed class LoopAnswerTests
         Assert.Null(error);
         Assert.NotNull(answer);
         Assert.Equal(["status.volumes", "status.mounted"], answer.Set.Keys);
-        Assert.True(JToken.DeepEquals(JArray.Parse("""[{"name": "data"}]"""), answer.Set["status.volumes"]));
-        Assert.Equal(JTokenType.Boolean, answer.Set["status.mounted"].Type);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"name": "data"}]"""), answer.Set["status.volumes"]));
+        Assert.Equal(JsonScalar.Boolean, answer.Set["status.mounted"].ScalarKind());
         Assert.Equal("mounted data", answer.Message);
         Assert.Equal(2.5, answer.RequeueAfterSeconds);
     }
