@@ -40,6 +40,9 @@ public static class ManifestJson
     public static JsonObject ObjectOf<T>(T value)
         where T : notnull => JsonSerializer.SerializeToNode(value, value.GetType(), Options)!.AsObject();
 
+    /// <summary>Values (strings, numbers) as a JSON array, written with <see cref="Options"/>.</summary>
+    public static JsonArray ArrayOf<T>(IEnumerable<T> items) => JsonSerializer.SerializeToNode(items.ToList(), Options)!.AsArray();
+
     /// <summary>
     /// A floating-point value written as stored JSON has always had it: shortest round-trip text
     /// with a decimal point (<c>1.0</c>, <c>1.5</c>, <c>1E+20</c>); NaN and infinities as strings.
@@ -103,6 +106,27 @@ public static class ManifestJson
 
     /// <summary>A number's text as JSON writes it ("8080", "1.5").</summary>
     public static string NumberText(JsonValue value) => value.ToJsonString(Options);
+
+    /// <summary>The value of an integer (JSON number without fraction or exponent); null for anything else.</summary>
+    public static long? AsInteger(this JsonNode? node)
+    {
+        if (node.ScalarKind() != JsonScalar.Integer || node is not JsonValue value)
+        {
+            return null;
+        }
+
+        if (value.TryGetValue<long>(out var l))
+        {
+            return l;
+        }
+
+        if (value.TryGetValue<int>(out var i))
+        {
+            return i;
+        }
+
+        return value.TryGetValue<JsonElement>(out var e) && e.TryGetInt64(out var x) ? x : null;
+    }
 
     /// <summary>A node and every node below it, depth first (null values left out).</summary>
     public static IEnumerable<JsonNode> DescendantsAndSelf(this JsonNode? node)
