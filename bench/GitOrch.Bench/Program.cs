@@ -31,16 +31,6 @@ if (Arg("--case") == "generate")
     return 0;
 }
 
-if (Arg("--case") == "json")
-{
-    foreach (var row in JsonSwapCase.Run(int.Parse(Arg("--pods") ?? "10000", CultureInfo.InvariantCulture)))
-    {
-        Console.WriteLine($"| {row.Case} | {row.Measured} | {row.Target} | {row.Verdict} |");
-    }
-
-    return 0;
-}
-
 if (Arg("--case") == "history")
 {
     var historyWork = Path.Combine(Path.GetTempPath(), "gitorch-bench-history-" + Environment.ProcessId);

@@ -16,7 +16,7 @@ public sealed class LoopAnswerTests
         Assert.NotNull(answer);
         Assert.Equal(["status.volumes", "status.mounted"], answer.Set.Keys);
         Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"name": "data"}]"""), answer.Set["status.volumes"]));
-        Assert.Equal(JsonScalar.Boolean, answer.Set["status.mounted"].ScalarKind());
+        Assert.Equal(JsonScalar.Boolean, answer.Set["status.mounted"]!.ScalarKind());
         Assert.Equal("mounted data", answer.Message);
         Assert.Equal(2.5, answer.RequeueAfterSeconds);
     }
