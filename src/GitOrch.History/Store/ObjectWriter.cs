@@ -30,9 +30,9 @@ public sealed class ObjectWriter(HistoryStore store, IAdmissionPolicySource poli
         {
             var before = currentJson is null ? null : GitOrch.Core.Manifests.ManifestJson.Parse(currentJson);
             var after = change.ObjectJson is null ? null : GitOrch.Core.Manifests.ManifestJson.Parse(change.ObjectJson);
-            if (after is not null && before?["status"] is { } status && after["status"] is null)
+            if (after is not null && before is not null && before.TryGetPropertyValue("status", out var status) && !after.ContainsKey("status"))
             {
-                after["status"] = status.DeepClone(); // A replaced object keeps the status its loops wrote.
+                after["status"] = status?.DeepClone(); // A replaced object keeps the status its loops wrote.
             }
 
             return ObjectAdmission.Check(new ObjectWrite(change.Ref, batch.Changer, before, after, Generated(batch.Changer, change.Ref, before, after, file)), policy.Policy);
