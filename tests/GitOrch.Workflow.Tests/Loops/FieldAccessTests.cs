@@ -148,6 +148,27 @@ public sealed class FieldAccessTests
     }
 
     [Fact]
+    public void Set_Null_OnAMissingField_IsAChange_AndOnAFieldAlreadyNull_IsNone()
+    {
+        var obj = ManifestJson.Parse("""{"status": {"phase": null}}""");
+
+        Assert.True(FieldAccess.Set(obj, FieldAccess.Parse("status.nodeName")!, null));
+        Assert.False(FieldAccess.Set(obj, FieldAccess.Parse("status.phase")!, null));
+        AssertJson("""{"status": {"phase": null, "nodeName": null}}""", obj);
+    }
+
+    [Fact]
+    public void Project_CopiesAReadFieldSetToNull()
+    {
+        var obj = ManifestJson.Parse("""{"kind": "Pod", "metadata": {"name": "web"}, "status": {"volumes": null}, "spec": {"x": 1}}""");
+
+        var seen = FieldAccess.Project(obj, "Pod", Paths("Pod:status.volumes"));
+
+        Assert.True(((JsonObject)seen["status"]!).ContainsKey("volumes"));
+        Assert.False(seen.ContainsKey("spec"));
+    }
+
+    [Fact]
     public void Set_StoresACopy_NotTheCallersToken()
     {
         var obj = new JsonObject();

@@ -65,8 +65,19 @@ public sealed class LoopAnswerTests
         Assert.EndsWith("): {" + new string('x', 119) + "…", error, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void ASetValueOfNull_IsKept_AsAFieldToClear()
+    {
+        var answer = LoopAnswer.TryParse("""{"set": {"status.podIP": null}}""", out var error);
+
+        Assert.Null(error);
+        Assert.True(answer!.Set.ContainsKey("status.podIP"));
+        Assert.Null(answer.Set["status.podIP"]);
+    }
+
     [Theory]
     [InlineData("[1, 2]", "Array", "[1, 2]")]
+    [InlineData("null", "Null", "null")]
     [InlineData("\"done\"", "String", "\"done\"")]
     [InlineData("42", "Integer", "42")]
     public void AnAnswerThatIsNotAnObject_IsAnError_NamingWhatItIs(string text, string type, string quoted)
@@ -80,6 +91,7 @@ public sealed class LoopAnswerTests
     [Theory]
     [InlineData("""{"set": ["status.volumes"]}""")]
     [InlineData("""{"set": "status.volumes=1"}""")]
+    [InlineData("""{"set": null}""")]
     public void SetThatIsNotAnObject_IsAnError(string text)
     {
         var answer = LoopAnswer.TryParse(text, out var error);
