@@ -85,6 +85,15 @@ public class ManifestEditorTests
     }
 
     [Fact]
+    public void AValueSetToNull_IsStillAValueChange_AndKeepsTheComments()
+    {
+        var result = Rewrite(SingleDocument, Web0, o => o["spec"]!["terminationGracePeriodSeconds"] = null);
+
+        Assert.True(result.CommentsKept);
+        Assert.Contains("  terminationGracePeriodSeconds: null # seconds\n", result.Text, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void ValueOnlyChange_ReplacesJustTheValues_AndKeepsEveryCommentAndByte()
     {
         var result = Rewrite(SingleDocument, Web0, o =>
