@@ -15,7 +15,8 @@ public static class ManifestJson
     /// <summary>The one set of options for binding records and writing object JSON.</summary>
     public static JsonSerializerOptions Options { get; } = CreateOptions();
 
-    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 256 };
+    // A key given twice is refused (JsonException): which of the two counts would be a guess.
+    private static readonly JsonDocumentOptions DocumentOptions = new() { MaxDepth = 256, AllowDuplicateProperties = false };
 
     /// <summary>
     /// Parses stored or received object JSON. Strings stay strings (a timestamp in status stays the

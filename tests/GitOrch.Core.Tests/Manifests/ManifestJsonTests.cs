@@ -32,6 +32,17 @@ public class ManifestJsonTests
     public void Parse_ThenWrite_GivesTheSameBytes(string json) => Assert.Equal(json, ManifestJson.Parse(json).Write());
 
     [Theory]
+    [InlineData("""{"a": 1, "a": 2}""")]
+    [InlineData("""{"x": {"a": 1, "a": 2}}""")]
+    [InlineData("""[{"a": 1, "a": 2}]""")]
+    public void Parse_RefusesAKeyGivenTwice_WithAJsonError(string json)
+    {
+        var error = Assert.ThrowsAny<System.Text.Json.JsonException>(() => ManifestJson.ParseToken(json));
+
+        Assert.Contains("'a'", error.Message, StringComparison.Ordinal);
+    }
+
+    [Theory]
     [InlineData(1.0, "1.0")]
     [InlineData(0.5, "0.5")]
     [InlineData(1e20, "1E+20")]

@@ -65,6 +65,17 @@ public sealed class LoopAnswerTests
         Assert.EndsWith("): {" + new string('x', 119) + "…", error, StringComparison.Ordinal);
     }
 
+    [Theory]
+    [InlineData("""{"set": {"status.a": 1}, "set": {"status.b": 2}}""")]
+    [InlineData("""{"set": {"status.a": 1, "status.a": 2}}""")]
+    public void ADuplicateKey_IsAnError_NotACrash(string text)
+    {
+        var answer = LoopAnswer.TryParse(text, out var error);
+
+        Assert.Null(answer);
+        Assert.StartsWith("answered with invalid JSON (", error, StringComparison.Ordinal);
+    }
+
     [Fact]
     public void ASetValueOfNull_IsKept_AsAFieldToClear()
     {
