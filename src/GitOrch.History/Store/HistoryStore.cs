@@ -31,7 +31,12 @@ public sealed class HistoryStore : IDisposable
         _time = time;
     }
 
-    public static HistoryStore Open(string stateDir, TimeProvider? time = null)
+    /// <summary>
+    /// Opens (creating or migrating) the store in <paramref name="stateDir"/>. With a
+    /// <paramref name="journal"/>, every write is journaled before it commits (a replica of a
+    /// replicated control plane).
+    /// </summary>
+    public static HistoryStore Open(string stateDir, TimeProvider? time = null, GitOrch.Core.State.IStateJournal? journal = null)
     {
         StateFiles.Folder(stateDir);
         var path = StateFiles.Database(Path.Combine(stateDir, FileName));
@@ -53,6 +58,11 @@ public sealed class HistoryStore : IDisposable
             }
 
             Migrate(db, path);
+            if (journal is not null)
+            {
+                SqliteJournal.Attach(db, journal, FileName);
+            }
+
             return new HistoryStore(db, time ?? TimeProvider.System);
         }
         catch (SqliteException ex)
@@ -129,14 +139,14 @@ public sealed class HistoryStore : IDisposable
                   PRIMARY KEY(kind, namespace, name));
                 INSERT INTO meta(key, value) VALUES('schema', '1');
                 """, tx);
-            tx.Commit();
+            tx.CommitDurably();
         }
 
         if (version < 2)
         {
             using var tx = db.BeginTransaction();
             VersionTables.ToDeltaChunks(db, tx);
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 
@@ -178,7 +188,7 @@ public sealed class HistoryStore : IDisposable
         {
             using var tx = _db.BeginTransaction();
             InsertCommit(commit, tx);
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 
@@ -200,7 +210,7 @@ public sealed class HistoryStore : IDisposable
                 cmd.ExecuteNonQuery();
             }
 
-            tx.Commit();
+            tx.CommitDurably();
             return id;
         }
     }
@@ -229,7 +239,7 @@ public sealed class HistoryStore : IDisposable
             }
 
             var id = WriteBatch(batch, tx);
-            tx.Commit();
+            tx.CommitDurably();
             return id;
         }
     }
@@ -343,7 +353,7 @@ public sealed class HistoryStore : IDisposable
 
             var id = WriteBatch(new ChangeBatch(Changers.Loop(loop), ChangeKind.Mechanical, sourceCommit, message, loop, $"{loop}@control-loop.gitorch",
                 [new ObjectChange(obj, current.Write(), fields, null)]), tx);
-            tx.Commit();
+            tx.CommitDurably();
             return id;
         }
     }
@@ -462,7 +472,7 @@ public sealed class HistoryStore : IDisposable
         {
             using var tx = _db.BeginTransaction();
             var n = VersionTables.FindKey(_db, tx, obj) is { } key ? VersionTables.Prune(_db, tx, key, Math.Max(1, keep)) : 0;
-            tx.Commit();
+            tx.CommitDurably();
             return n;
         }
     }
@@ -550,7 +560,7 @@ public sealed class HistoryStore : IDisposable
                 write.ExecuteNonQuery();
             }
 
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 
@@ -570,7 +580,7 @@ public sealed class HistoryStore : IDisposable
             using var tx = _db.BeginTransaction();
             using var cmd = _db.Command("INSERT INTO meta(key, value) VALUES($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", tx, ("$k", key), ("$v", value));
             cmd.ExecuteNonQuery();
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 
