@@ -1,12 +1,12 @@
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Network;
 using GitOrch.Core.Ownership;
 using GitOrch.History.Store;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Loops;
 
@@ -29,21 +29,21 @@ public sealed class Ipam(HistoryStore store) : IBuiltInLoop
     {
         var node = step.Object["status"]?["nodeName"]?.ToString()
             ?? throw new LoopCallException("the pod has no node yet (status.nodeName); the scheduler step must run first");
-        var spec = step.Object["spec"]!.ToObject<PodSpec>(ManifestJson.Serializer)!;
+        var spec = step.Object["spec"]!.Bind<PodSpec>()!;
         var ports = spec.Containers.Concat(spec.InitContainers ?? []).SelectMany(c => c.Ports ?? []).ToList();
         var others = store.List(Kinds.Pod).Where(p => p.Ref != step.Ref).Select(p => GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson))
             .Where(p => p["status"]?["nodeName"]?.ToString() == node).ToList();
 
         if (spec.Runtime == PodRuntime.Process)
         {
-            var current = step.Object["status"]?["ports"] as JObject;
-            var taken = others.SelectMany(p => (p["status"]?["ports"] as JObject)?.Properties().Select(x => (int)x.Value) ?? []).ToHashSet();
-            var assigned = new JObject();
+            var current = step.Object["status"]?["ports"] as JsonObject;
+            var taken = others.SelectMany(p => (p["status"]?["ports"] as JsonObject)?.Select(x => (int)x.Value!) ?? []).ToHashSet();
+            var assigned = new JsonObject();
             foreach (var port in ports)
             {
-                if (current?[port.Name] is JValue { Type: JTokenType.Integer } kept && !taken.Contains((int)kept))
+                if (current?[port.Name].AsInteger() is { } kept && !taken.Contains((int)kept))
                 {
-                    assigned[port.Name] = kept;
+                    assigned[port.Name] = (int)kept;
                     taken.Add((int)kept);
                     continue;
                 }
@@ -59,7 +59,7 @@ public sealed class Ipam(HistoryStore store) : IBuiltInLoop
             }
 
             return ValueTask.FromResult(BuiltInStep.Set(
-                ports.Count == 0 ? "process runtime: no ports" : $"host ports {string.Join(", ", assigned.Properties().Select(p => $"{p.Name}={p.Value}"))} on {node}",
+                ports.Count == 0 ? "process runtime: no ports" : $"host ports {string.Join(", ", assigned.Select(p => $"{p.Key}={p.Value}"))} on {node}",
                 ("status.ports", assigned)));
         }
 
@@ -72,7 +72,7 @@ public sealed class Ipam(HistoryStore store) : IBuiltInLoop
             ip = Allocate(subnet, used);
         }
 
-        var containerPorts = new JObject();
+        var containerPorts = new JsonObject();
         foreach (var port in ports.Where(p => p.Port is not null))
         {
             containerPorts[port.Name] = port.Port!.Value;

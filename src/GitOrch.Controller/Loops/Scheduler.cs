@@ -1,10 +1,10 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.History.Store;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Loops;
 
@@ -35,9 +35,9 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
     }
 
     /// <summary>Where the pod fits best now (null when nowhere), and why.</summary>
-    public SchedulingResult Place(ObjectRef pod, JObject json)
+    public SchedulingResult Place(ObjectRef pod, JsonObject json)
     {
-        var spec = json["spec"]?.ToObject<PodSpec>(ManifestJson.Serializer)
+        var spec = json["spec"]?.Bind<PodSpec>()
             ?? throw new LoopCallException($"{pod.Display} has no spec");
         // With no node at all there is nothing to count (reading every pod per pod is the cost of
         // an unplaced 10,000-pod cluster otherwise).
@@ -55,9 +55,9 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
     }
 
     /// <summary>Whether a placed pod may stay: its node still has its labels and room (only resources or nodeSelector changes move a pod).</summary>
-    private bool StillFits(ObjectRef pod, JObject json, string node)
+    private bool StillFits(ObjectRef pod, JsonObject json, string node)
     {
-        var spec = json["spec"]?.ToObject<PodSpec>(ManifestJson.Serializer);
+        var spec = json["spec"]?.Bind<PodSpec>();
         var info = nodes.Schedulable.First(n => n.Name == node);
         if (spec is null || !Matches(info, spec.NodeSelector))
         {
@@ -76,7 +76,7 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
         foreach (var pod in store.List(Kinds.Pod).Where(p => p.Ref != except))
         {
             var json = GitOrch.Core.Manifests.ManifestJson.Parse(pod.ObjectJson);
-            if (json["status"]?["nodeName"]?.ToString() is not { } node || json["spec"]?.ToObject<PodSpec>(ManifestJson.Serializer) is not { } spec)
+            if (json["status"]?["nodeName"]?.ToString() is not { } node || json["spec"]?.Bind<PodSpec>() is not { } spec)
             {
                 continue;
             }
