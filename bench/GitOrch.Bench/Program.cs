@@ -237,6 +237,9 @@ rows.AddRange(await HistoryCase.RunAsync(work, sizes.Pods, sizes.Versions, sizes
 rows.AddRange(ProcessCases.ValidateVsAjv(Arg("--gitorch"), Arg("--ajv"), Path.Combine(work, "ajv"), sizes.Objects));
 rows.AddRange(await ProcessCases.ControllerAsync(Arg("--gitorch"), work, sizes.MemoryObjects, 5));
 
+// 8. The replicated control plane (3 etcd members, 3 replicas) against the embedded store, and takeover after kill -9.
+rows.AddRange(await HaCase.RunAsync(Arg("--gitorch"), Path.Combine(work, "ha"), full ? 1_000 : 200, 5, 5));
+
 report.Append("| Case | Measured | Target | |\n|---|---|---|---|\n");
 foreach (var (name, measured, target, verdict) in rows)
 {
