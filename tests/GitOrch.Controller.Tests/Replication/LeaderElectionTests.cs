@@ -176,7 +176,9 @@ public sealed class LeaderElectionTests
 
     private static async Task WaitUntilAsync(Func<bool> condition, TimeSpan? within = null)
     {
-        var limit = (within ?? TimeSpan.FromSeconds(10)) + TimeSpan.FromSeconds(3); // etcd and gRPC need a moment beyond the lease arithmetic
+        // A first election on a machine busy with other suites can take a while: waits with no
+        // lease arithmetic behind them get 30 s; etcd and gRPC need a moment beyond any lease arithmetic.
+        var limit = (within ?? TimeSpan.FromSeconds(30)) + TimeSpan.FromSeconds(3);
         var clock = Stopwatch.StartNew();
         while (!condition())
         {
