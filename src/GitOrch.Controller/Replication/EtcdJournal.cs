@@ -146,7 +146,7 @@ public sealed class EtcdJournal : IStateJournal
                 {
                     var part = new TxnRequest();
                     part.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = Key(PartsPrefix(index) + i.ToString("D6", CultureInfo.InvariantCulture)), Value = ByteString.CopyFrom(payload, i * MaxPart, Math.Min(MaxPart, payload.Length - (i * MaxPart))) } });
-                    await _election.CommitAsync(part, term, timeout.Token);
+                    await CommitRetryingAsync(part, term, timeout.Token); // A put: the same again is harmless.
                 }
 
                 header = ByteString.CopyFromUtf8(JsonSerializer.Serialize(new JournalParts(parts, Convert.ToHexStringLower(SHA256.HashData(payload)))));
@@ -166,7 +166,12 @@ public sealed class EtcdJournal : IStateJournal
             }
 
             txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = Key(LogKey(index)), Value = header } });
-            var response = await _election.CommitAsync(txn, term, timeout.Token);
+            var (response, retried) = await CommitRetryingAsync(txn, term, timeout.Token);
+            if (!response.Succeeded && retried && await HoldsAsync(LogKey(index), header, timeout.Token))
+            {
+                return null; // An earlier try landed (its answer was lost): the entry is this one.
+            }
+
             if (!response.Succeeded)
             {
                 _broken = $"entry {index} of the journal was written by another replica, or its parts are gone";
@@ -185,6 +190,38 @@ public sealed class EtcdJournal : IStateJournal
             _broken = $"etcd did not confirm entry {index} ({ex.Message})";
             return new JournalRefusedException($"the write's outcome is unknown: {_broken}; it counts only if etcd kept it, which this replica learns when it catches up", null, ex);
         }
+    }
+
+    /// <summary>
+    /// Runs a guarded transaction, trying again while an etcd member does not answer (another one
+    /// will, while quorum holds): every journal transaction is safe to repeat, since its compares
+    /// refuse a second landing and a repeated put writes the same bytes. Gives up when the write's
+    /// time is over. Says whether it tried more than once.
+    /// </summary>
+    private async Task<(TxnResponse Response, bool Retried)> CommitRetryingAsync(TxnRequest txn, LeaderTerm term, CancellationToken ct)
+    {
+        var retried = false;
+        while (true)
+        {
+            try
+            {
+                return (await _election.CommitAsync(txn, term, ct), retried);
+            }
+            catch (RpcException ex) when (!ct.IsCancellationRequested && ex.StatusCode is StatusCode.Unavailable or StatusCode.DeadlineExceeded or StatusCode.Unknown or StatusCode.Internal)
+            {
+                retried = true;
+                await Task.Delay(RetryDelay, ct);
+            }
+        }
+    }
+
+    private static readonly TimeSpan RetryDelay = TimeSpan.FromMilliseconds(200);
+
+    /// <summary>Whether <paramref name="key"/> holds exactly <paramref name="value"/>.</summary>
+    private async Task<bool> HoldsAsync(string key, ByteString value, CancellationToken ct)
+    {
+        var response = await _client.GetAsync(new RangeRequest { Key = Key(key) }, deadline: Deadline(), cancellationToken: ct);
+        return response.Kvs.Count == 1 && response.Kvs[0].Value.Equals(value);
     }
 
     /// <summary>True while writes are possible in the current term (false after an unconfirmed or conflicting write).</summary>
