@@ -75,18 +75,18 @@ public static class WorkflowEndpoints
                 l.Source?.Location.ToString())).ToList());
         });
 
-        api.MapGet("/nodes/{node}/image-roots", (Snapshots.ConfigSnapshotProvider snapshots, HistoryStore store, string node) =>
+        api.MapGet("/nodes/{node}/image-roots", (Snapshots.ConfigSnapshotProvider snapshots, HistoryStore store, Workflows.WorkflowService workflows, string node) =>
         {
             // GC roots: every image of the last history.pinImages versions of each pod on the node,
             // so that a rollback never waits for an image.
             var pin = snapshots.Current.ClusterPolicy?.Spec.History?.PinImages ?? 3;
             var roots = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var pod in store.List(Kinds.Pod).Where(p => GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson)["status"]?["nodeName"]?.ToString() == node))
+            foreach (var pod in workflows.Pods.PodsOn(node))
             {
                 var images = new List<string>();
-                foreach (var version in store.History(pod.Ref).Reverse())
+                foreach (var version in store.History(pod).Reverse())
                 {
-                    var json = store.Version(pod.Ref, version.Version)?.ObjectJson;
+                    var json = store.Version(pod, version.Version)?.ObjectJson;
                     var containerImages = json is null ? [] : (GitOrch.Core.Manifests.ManifestJson.Parse(json)["spec"]?["initContainers"] as JArray ?? []).Concat(GitOrch.Core.Manifests.ManifestJson.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
                     if (containerImages.Count > 0 && (images.Count == 0 || !images[^1].Equals(string.Join(' ', containerImages), StringComparison.Ordinal)))
                     {

@@ -22,6 +22,8 @@ public sealed class HistoryStore : IDisposable
     private readonly SqliteConnection _db;
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
+    private readonly List<WrittenObject> _written = [];
+    private Action<IReadOnlyList<WrittenObject>>? _watchers;
 
     private HistoryStore(SqliteConnection db, TimeProvider time)
     {
@@ -199,6 +201,7 @@ public sealed class HistoryStore : IDisposable
             }
 
             tx.Commit();
+            Committed();
             return id;
         }
     }
@@ -228,6 +231,7 @@ public sealed class HistoryStore : IDisposable
 
             var id = WriteBatch(batch, tx);
             tx.Commit();
+            Committed();
             return id;
         }
     }
@@ -248,6 +252,7 @@ public sealed class HistoryStore : IDisposable
 
     private long WriteBatch(ChangeBatch batch, SqliteTransaction tx)
     {
+        _written.Clear(); // A transaction rolled back before its commit told no one.
         var now = Format(_time.GetUtcNow());
         using var insertBatch = _db.Command("""
             INSERT INTO batches(changer, change_kind, source_commit, message, author_name, author_email, created_at)
@@ -296,6 +301,7 @@ public sealed class HistoryStore : IDisposable
                 """, tx, ("$k", kind), ("$n", ns), ("$m", name), ("$v", version), ("$d", deleted ? 1 : 0),
                 ("$file", change.File ?? previousFile), ("$o", objectJson ?? previousObject ?? "{}"), ("$c", batch.Changer), ("$at", now));
             upsert.ExecuteNonQuery();
+            _written.Add(new WrittenObject(change.Ref, deleted ? null : objectJson));
         }
 
         using (var list = _db.Command("UPDATE batches SET versions = $v WHERE id = $id", tx, ("$v", VersionTables.EncodeBatchVersions(written)), ("$id", id)))
@@ -342,6 +348,7 @@ public sealed class HistoryStore : IDisposable
             var id = WriteBatch(new ChangeBatch(Changers.Loop(loop), ChangeKind.Mechanical, sourceCommit, message, loop, $"{loop}@control-loop.gitorch",
                 [new ObjectChange(obj, current.ToString(Newtonsoft.Json.Formatting.None), fields, null)]), tx);
             tx.Commit();
+            Committed();
             return id;
         }
     }
@@ -357,6 +364,41 @@ public sealed class HistoryStore : IDisposable
 
         result["status"] = status;
         return result.ToString(Newtonsoft.Json.Formatting.None);
+    }
+
+    /// <summary>
+    /// The live objects of <paramref name="kind"/> now, and from then on every committed write of an
+    /// object (any kind) to <paramref name="onCommit"/>, in commit order, with nothing missed or seen
+    /// twice between the two. <paramref name="onCommit"/> runs under the store's lock: it must be
+    /// quick and must not call the store.
+    /// </summary>
+    public IReadOnlyList<StoredObject> ListAndWatch(string kind, Action<IReadOnlyList<WrittenObject>> onCommit)
+    {
+        lock (_gate)
+        {
+            _watchers += onCommit;
+            return ReadObjects("WHERE deleted = 0 AND kind = $k", ("$k", kind));
+        }
+    }
+
+    /// <summary>Stops the calls that <see cref="ListAndWatch"/> started.</summary>
+    public void Unwatch(Action<IReadOnlyList<WrittenObject>> onCommit)
+    {
+        lock (_gate)
+        {
+            _watchers -= onCommit;
+        }
+    }
+
+    /// <summary>Tells the watchers what the transaction just committed wrote (called under the lock, after the commit).</summary>
+    private void Committed()
+    {
+        if (_written.Count > 0 && _watchers is { } watchers)
+        {
+            watchers([.. _written]);
+        }
+
+        _written.Clear();
     }
 
     // ---- objects and versions ---------------------------------------------------------------
