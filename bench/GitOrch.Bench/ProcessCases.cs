@@ -122,7 +122,7 @@ public static class ProcessCases
             if (firstLatencies.Count > 0)
             {
                 var during = Stats.Of(firstLatencies);
-                rows.Add(("  status API latency during the first apply (answered calls; median, min, max)", during.ToString(), "≤ 100 ms", during.Max <= TimeSpan.FromMilliseconds(100) ? "met" : "missed"));
+                rows.Add(("  status API latency during the first apply (every call, timed-out ones too; median, min, max)", during.ToString(), "≤ 100 ms", during.Max <= TimeSpan.FromMilliseconds(100) ? "met" : "missed"));
             }
 
             var applies = new List<TimeSpan>();
@@ -148,7 +148,7 @@ public static class ProcessCases
                 var apply = Stats.Of(applies);
                 var api = Stats.Of(latencies);
                 rows.Add(("  one-file commit pushed → applied (push done to status showing it; includes up to 1 s of polling)", apply.ToString(), "≤ 2 s", apply.Max <= TimeSpan.FromSeconds(2) ? "met" : "missed"));
-                rows.Add(("  status API latency during those applies (answered calls; median, min, max)", api.ToString(), "≤ 100 ms", api.Max <= TimeSpan.FromMilliseconds(100) ? "met" : "missed"));
+                rows.Add(("  status API latency during those applies (every call, timed-out ones too; median, min, max)", api.ToString(), "≤ 100 ms", api.Max <= TimeSpan.FromMilliseconds(100) ? "met" : "missed"));
             }
 
             if (process.HasExited)
