@@ -67,6 +67,19 @@ if (Arg("--case") == "generate")
     return 0;
 }
 
+if (Arg("--case") == "ha")
+{
+    var haWork = Path.Combine(Path.GetTempPath(), "gitorch-bench-ha-" + Environment.ProcessId);
+    Directory.CreateDirectory(haWork);
+    foreach (var row in await HaCase.RunAsync(Arg("--gitorch"), haWork, int.Parse(Arg("--objects") ?? "1000", CultureInfo.InvariantCulture), int.Parse(Arg("--commits") ?? "5", CultureInfo.InvariantCulture), int.Parse(Arg("--kills") ?? "5", CultureInfo.InvariantCulture)))
+    {
+        Console.WriteLine($"| {row.Item1} | {row.Item2} | {row.Item3} | {row.Item4} |");
+    }
+
+    Directory.Delete(haWork, recursive: true);
+    return 0;
+}
+
 if (Arg("--case") == "history")
 {
     var historyWork = Path.Combine(Path.GetTempPath(), "gitorch-bench-history-" + Environment.ProcessId);

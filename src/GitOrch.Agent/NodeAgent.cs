@@ -5,6 +5,7 @@ using GitOrch.Agent.Pods;
 using GitOrch.Agent.Runtimes;
 using GitOrch.Agent.Trust;
 using GitOrch.Contracts.Agent;
+using GitOrch.Contracts.Replication;
 using GitOrch.Contracts.Trust;
 using GitOrch.Core.AgentApi;
 using Grpc.Core;
@@ -41,7 +42,9 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private AgentIdentity? _identity;
     private GrpcChannel? _channel;
     private NodeService.NodeServiceClient? _client;
-    private int _serverIndex;
+    private readonly Lock _switching = new();
+    private string _server;
+    private string? _connectedTo;
     private string? _lastRefusal;
     private string? _lastRefusedPods;
     private FileStream? _lock;
@@ -58,6 +61,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         _time = time;
         _log = logs.CreateLogger("GitOrch.Agent");
         _servers = options.Server.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        _server = _servers[0];
         _desired = new DesiredState(options.StateDir);
         Images = new ImageStore(Path.Combine(options.StateDir, "images"));
         Network = new NodeNetworking(options.StateDir, options.NetworkNamespace, logs.CreateLogger("GitOrch.Agent.Network"));
@@ -72,8 +76,17 @@ public sealed partial class NodeAgent : IAsyncDisposable
 
     public ImageStore Images { get; }
 
-    /// <summary>The controller this agent talks to now (the first of --server that answers).</summary>
-    public string Server => _servers[_serverIndex % _servers.Count];
+    /// <summary>The controller this agent talks to now: the first of --server that answers, or the leader a follower replica named.</summary>
+    public string Server
+    {
+        get
+        {
+            lock (_switching)
+            {
+                return _server;
+            }
+        }
+    }
 
     /// <summary>The pods this agent supervises now.</summary>
     public IReadOnlyList<PodReport> Reports
@@ -152,7 +165,12 @@ public sealed partial class NodeAgent : IAsyncDisposable
             catch (JoinException ex) when (ex.Transient)
             {
                 LogJoinRetry(_log, ex.Message);
-                _serverIndex++;
+                var server = Server;
+                if (ex.Leader is null || !MoveToLeader(server, ex.Leader))
+                {
+                    Next(server);
+                }
+
                 failures++;
                 await Task.Delay(RetryDelay(failures), _time, ct);
             }
@@ -163,7 +181,8 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private void Connect()
     {
         _channel?.Dispose();
-        var server = Server;
+        var server = _server; // Under _switching, or before the loops start.
+        _connectedTo = server;
         var handler = CaTrust.Handler(_identity!.Ca, _identity.Certificate, why =>
         {
             if (why != _lastRefusal)
@@ -179,12 +198,74 @@ public sealed partial class NodeAgent : IAsyncDisposable
         _client = new NodeService.NodeServiceClient(_channel);
     }
 
-    private void Failover()
+    /// <summary>Moves to the next server of --server after <paramref name="from"/> (unless another call moved already).</summary>
+    private bool Next(string from)
     {
-        if (_servers.Count > 1)
+        lock (_switching)
         {
-            _serverIndex++;
-            Connect();
+            if (_server != from || (_servers.Count < 2 && _servers.Contains(from, StringComparer.Ordinal)))
+            {
+                return false;
+            }
+
+            var index = _servers.ToList().FindIndex(s => LeaderHint.SameServer(s, from));
+            _server = _servers[(index + 1) % _servers.Count]; // From a named leader not in the list: the first of the list.
+            return true;
+        }
+    }
+
+    /// <summary>
+    /// Moves to the leader a follower named, if its URL is https (the pinned CA then decides whether
+    /// it is this cluster's: the channel refuses any other certificate before the node says anything).
+    /// </summary>
+    private bool MoveToLeader(string from, string leader)
+    {
+        if (!LeaderHint.IsFollowable(leader, out var why))
+        {
+            LogLeaderNotFollowed(_log, from, why!);
+            return false;
+        }
+
+        lock (_switching)
+        {
+            if (_server != from || LeaderHint.SameServer(from, leader))
+            {
+                return false;
+            }
+
+            _server = _servers.FirstOrDefault(s => LeaderHint.SameServer(s, leader)) ?? leader.TrimEnd('/');
+        }
+
+        LogMovingToLeader(_log, from, leader);
+        return true;
+    }
+
+    /// <summary>After a failed call on <paramref name="client"/>: to the named leader, or (no answer, no leader known) the next server.</summary>
+    private void Failover(NodeService.NodeServiceClient? client, RpcException ex)
+    {
+        string from;
+        lock (_switching)
+        {
+            if (!ReferenceEquals(client, _client) || _connectedTo is null)
+            {
+                return; // Another loop moved already.
+            }
+
+            from = _connectedTo;
+        }
+
+        var moved = ex.StatusCode == StatusCode.FailedPrecondition && ex.Trailers.GetValue(LeaderHint.AgentUrlTrailer) is { } leader
+            ? MoveToLeader(from, leader) || Next(from)
+            : ex.StatusCode == StatusCode.Unavailable && Next(from);
+        if (moved)
+        {
+            lock (_switching)
+            {
+                if (ReferenceEquals(client, _client))
+                {
+                    Connect();
+                }
+            }
         }
     }
 
@@ -193,9 +274,10 @@ public sealed partial class NodeAgent : IAsyncDisposable
         var failures = 0;
         while (!ct.IsCancellationRequested)
         {
+            var client = _client;
             try
             {
-                using var call = _client!.WatchAssignments(new WatchRequest { Node = _options.Node, Since = _revision }, cancellationToken: ct);
+                using var call = client!.WatchAssignments(new WatchRequest { Node = _options.Node, Since = _revision }, cancellationToken: ct);
                 await foreach (var message in call.ResponseStream.ReadAllAsync(ct))
                 {
                     Reachable(true);
@@ -219,7 +301,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             }
             catch (RpcException ex)
             {
-                Unreachable(ex);
+                Unreachable(client, ex);
                 failures++;
                 await Delay(RetryDelay(failures), ct);
             }
@@ -231,11 +313,12 @@ public sealed partial class NodeAgent : IAsyncDisposable
         while (!ct.IsCancellationRequested)
         {
             RotateLogs();
+            var client = _client;
             try
             {
                 var heartbeat = new NodeHeartbeat(_options.Node, _options.Labels, _options.CpuMillis, _options.MemoryBytes, Images.List(), await ReportsWithNetworkAsync(ct),
                     _drivers.Values.Where(d => d.Unavailable is null).Select(d => d.Name).ToList(), UnderlayAddress, Network.PeerRoutes, Network.Problem, _options.StateDir);
-                var ack = await _client!.HeartbeatAsync(heartbeat.ToProto(), deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
+                var ack = await client!.HeartbeatAsync(heartbeat.ToProto(), deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
                 Reachable(true);
                 var refused = string.Join(", ", ack.RefusedPods);
                 if (refused.Length > 0 && refused != _lastRefusedPods)
@@ -259,7 +342,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
             }
             catch (RpcException ex)
             {
-                Unreachable(ex);
+                Unreachable(client, ex);
             }
             catch (JsonException ex)
             {
@@ -276,9 +359,10 @@ public sealed partial class NodeAgent : IAsyncDisposable
         var failures = 0;
         while (!ct.IsCancellationRequested)
         {
+            var client = _client;
             try
             {
-                using var call = _client!.LogChannel(cancellationToken: ct);
+                using var call = client!.LogChannel(cancellationToken: ct);
                 await call.RequestStream.WriteAsync(new LogReply(), ct); // Hello: the channel is open.
                 failures = 0;
                 await foreach (var request in call.ResponseStream.ReadAllAsync(ct))
@@ -301,8 +385,9 @@ public sealed partial class NodeAgent : IAsyncDisposable
             {
                 return;
             }
-            catch (RpcException)
+            catch (RpcException ex)
             {
+                Failover(client, ex);
                 failures++;
             }
             catch (InvalidOperationException)
@@ -314,16 +399,13 @@ public sealed partial class NodeAgent : IAsyncDisposable
         }
     }
 
-    private void Unreachable(RpcException ex)
+    private void Unreachable(NodeService.NodeServiceClient? client, RpcException ex)
     {
         var why = ex.StatusCode is StatusCode.PermissionDenied or StatusCode.Unauthenticated
             ? $"it refused this node: {ex.Status.Detail}"
             : _lastRefusal is not null && ex.Status.Detail.Contains("SSL", StringComparison.OrdinalIgnoreCase) ? _lastRefusal : ex.Status.Detail;
         Reachable(false, why);
-        if (ex.StatusCode == StatusCode.Unavailable)
-        {
-            Failover();
-        }
+        Failover(client, ex);
     }
 
     /// <summary>Takes the controller's view of the pod network (routes to peers, egress) and keeps a copy on disk for a cold start.</summary>
@@ -564,6 +646,12 @@ public sealed partial class NodeAgent : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Refusing the server at {Server}: {Reason}. This agent obeys only its cluster's controller; if the cluster's CA changed, remove the agent's pki folder and join again")]
     private static partial void LogServerRefused(ILogger logger, string server, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The controller at {Server} is a follower replica; moving to the leader it named, {Leader}")]
+    private static partial void LogMovingToLeader(ILogger logger, string server, string leader);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "The controller at {Server} named a leader this agent does not follow: {Reason}; trying the next server")]
+    private static partial void LogLeaderNotFollowed(ILogger logger, string server, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The controller refused part of this node's report: {Reason}")]
     private static partial void LogPodsRefused(ILogger logger, string reason);

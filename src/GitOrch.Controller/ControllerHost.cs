@@ -1,6 +1,7 @@
 using GitOrch.Contracts.Trust;
 using GitOrch.Controller.Agents;
 using GitOrch.Controller.Api;
+using GitOrch.Controller.Replication;
 using GitOrch.Controller.Trust;
 using GitOrch.Controller.Ui;
 using Microsoft.AspNetCore.Builder;
@@ -29,8 +30,9 @@ public sealed class ControllerHost : IAsyncDisposable
     private readonly WebApplication _app;
     private readonly ILoggerFactory _logs;
 
-    private ControllerHost(WebApplication app, ControllerService controller, ILoggerFactory logs, ClusterPki pki, TokenStore tokens, string address, string? agentAddress, ClusterCredentials admin, string adminPath)
+    private ControllerHost(WebApplication app, ControllerService controller, ILoggerFactory logs, ClusterPki pki, TokenStore tokens, string address, string? agentAddress, ClusterCredentials admin, string adminPath, IReplicaRole role)
     {
+        Role = role;
         _app = app;
         _logs = logs;
         Controller = controller;
@@ -43,6 +45,9 @@ public sealed class ControllerHost : IAsyncDisposable
     }
 
     public ControllerService Controller { get; }
+
+    /// <summary>This process's place among the replicas: <see cref="ControllerOptions.Replica"/>, or the only replica (always the leader).</summary>
+    public IReplicaRole Role { get; }
 
     public ClusterPki Pki { get; }
 
@@ -62,7 +67,7 @@ public sealed class ControllerHost : IAsyncDisposable
     /// <summary>The web host's services (its route table, for tests that walk every endpoint).</summary>
     public IServiceProvider Services => _app.Services;
 
-    public static async Task<ControllerHost> StartAsync(ControllerOptions options, Action<ILoggingBuilder>? logging, TimeProvider time, CancellationToken ct)
+    public static async Task<ControllerHost> StartAsync(ControllerOptions options, Action<ILoggingBuilder>? logging, TimeProvider time, CancellationToken ct, Replication.ReplicaContext? replica = null)
     {
         var listen = ListenAddress.Parse(options.Listen, "--listen");
         var agentListen = options.AgentListen is { } a ? ListenAddress.Parse(a, "--agent-listen") : null;
@@ -76,7 +81,7 @@ public sealed class ControllerHost : IAsyncDisposable
         ControllerService controller;
         try
         {
-            controller = await ControllerService.OpenAsync(options, logs, time, ct);
+            controller = await ControllerService.OpenAsync(options, logs, time, ct, replica: replica);
         }
         catch
         {
@@ -84,6 +89,8 @@ public sealed class ControllerHost : IAsyncDisposable
             throw;
         }
 
+        var single = options.Replica is null ? new SingleReplicaRole(Environment.MachineName, time) : null;
+        var role = options.Replica ?? single!;
         ClusterPki? pki = null;
         TokenStore? tokens = null;
         WebApplication? app = null;
@@ -92,7 +99,7 @@ public sealed class ControllerHost : IAsyncDisposable
         try
         {
             pki = ClusterPki.LoadOrCreate(options.StateDir, TrustSetup.HostNames(listen, agentListen), time);
-            tokens = new TokenStore(options.StateDir, time);
+            tokens = new TokenStore(options.StateDir, time, replica?.Journal);
             var trustPki = pki;
             builder.WebHost.UseKestrelHttpsConfiguration();
             builder.WebHost.ConfigureKestrel(k =>
@@ -108,6 +115,7 @@ public sealed class ControllerHost : IAsyncDisposable
             controller.AddTo(builder.Services);
             builder.Services.AddSingleton(new ControllerRef { Value = controller });
             TrustSetup.AddServices(builder.Services, pki, tokens);
+            ReplicaEndpoints.AddServices(builder.Services, role);
             builder.Services.ConfigureHttpJsonOptions(o =>
             {
                 o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
@@ -116,7 +124,8 @@ public sealed class ControllerHost : IAsyncDisposable
             builder.Services.AddGitOrchUi(time);
             app = builder.Build();
             TrustSetup.UsePipeline(app);
-            var secured = TrustSetup.Secured(app);
+            ReplicaEndpoints.UsePipeline(app);
+            var secured = TrustSetup.Secured(app).LeaderOnlyWrites();
             ApiEndpoints.Map(secured, options.WebhookSecret);
             WorkflowEndpoints.Map(secured);
             TokenEndpoints.Map(secured, tokens, pki);
@@ -142,14 +151,20 @@ public sealed class ControllerHost : IAsyncDisposable
 
         var address = listen.ClientUrl(api[0].IPEndPoint!.Port);
         var agentAddress = agents.Count > 0 ? agentListen!.ClientUrl(agents[0].IPEndPoint!.Port) : null;
+        single?.Serve(address, agentAddress);
         var adminPath = Path.Combine(options.StateDir, AdminCredentialsFile);
-        var admin = AdminCredentialsFor(adminPath, address, pki, tokens);
-        return new ControllerHost(app, controller, logs, pki, tokens, address, agentAddress, admin, adminPath);
+        var admin = AdminCredentialsFor(adminPath, address, pki, tokens, replica);
+        return new ControllerHost(app, controller, logs, pki, tokens, address, agentAddress, admin, adminPath, role);
     }
 
     /// <summary>Keeps the admin token of <c>STATE/admin.credentials</c> while it is valid (updating the address); otherwise issues a new one.</summary>
-    private static ClusterCredentials AdminCredentialsFor(string path, string address, ClusterPki pki, TokenStore tokens)
+    private static ClusterCredentials AdminCredentialsFor(string path, string address, ClusterPki pki, TokenStore tokens, Replication.ReplicaContext? replica)
     {
+        if (replica is not null)
+        {
+            return Replication.ReplicaAdmin.Credentials(path, address, pki, tokens, replica);
+        }
+
         ClusterCredentials? existing = null;
         if (File.Exists(path))
         {

@@ -44,6 +44,13 @@ public sealed record ControllerOptions
     /// <summary>How long a node may miss heartbeats before its <c>ha</c> pods are rescheduled.</summary>
     public TimeSpan NodeGrace { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// This process's place among the control plane's replicas (the replicated control plane gives
+    /// an <see cref="Replication.ElectedReplicaRole"/>); none: the process is the only replica and
+    /// always leads (<see cref="Replication.SingleReplicaRole"/>).
+    /// </summary>
+    public Replication.IReplicaRole? Replica { get; init; }
+
     /// <summary>Nodes known from the start (the local node of <c>gitorch up</c>).</summary>
     public IReadOnlyList<Nodes.NodeInfo> Nodes { get; init; } = [];
 }

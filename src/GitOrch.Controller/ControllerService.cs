@@ -30,8 +30,9 @@ public sealed class ControllerService : IAsyncDisposable
     private readonly StateLock _lock;
     private readonly ConfigSource _source;
 
-    private ControllerService(ControllerOptions options, StateLock stateLock, HistoryStore store, ConfigSource source, ILoggerFactory logs, TimeProvider time, Workflow.Execution.EngineOptions? engine)
+    private ControllerService(ControllerOptions options, StateLock stateLock, HistoryStore store, ConfigSource source, ILoggerFactory logs, TimeProvider time, Workflow.Execution.EngineOptions? engine, Replication.ReplicaContext? replica)
     {
+        Replica = replica;
         _options = options;
         _lock = stateLock;
         _source = source;
@@ -48,8 +49,8 @@ public sealed class ControllerService : IAsyncDisposable
         Forge = options.GitHub is { } github ? new Forge.GitHubClient(github) : null;
         Reconciler = new Reconciler(source, store, Writer, Snapshots, time, logs.CreateLogger<Reconciler>(), Forge);
         Mirror = new HistoryMirror(source.Repository, store);
-        Agents = new AgentGateway(Path.Combine(options.StateDir, HistoryStore.FileName), Nodes, time);
-        Workflows = new WorkflowService(options.StateDir, store, Writer, Nodes, Agents, Snapshots, time, engine);
+        Agents = new AgentGateway(Path.Combine(options.StateDir, HistoryStore.FileName), Nodes, time, replica?.Journal);
+        Workflows = new WorkflowService(options.StateDir, store, Writer, Nodes, Agents, Snapshots, time, engine, replica?.Journal);
         Starter = new WorkflowStarter(Workflows, time, logs.CreateLogger<WorkflowStarter>());
         MirrorService = new MirrorService(Mirror, source, store, Snapshots, logs.CreateLogger<MirrorService>());
         NodeHealth = new NodeHealthService(options, Nodes, Agents, Writer, Snapshots, Workflows, time, logs.CreateLogger<NodeHealthService>());
@@ -93,27 +94,35 @@ public sealed class ControllerService : IAsyncDisposable
 
     public NodeRegistry Nodes { get; }
 
-    /// <summary>The hosted services, in start order.</summary>
-    public IReadOnlyList<IHostedService> HostedServices => [Sync, Starter, MirrorService, NodeHealth, GuardService];
+    /// <summary>Set when this controller is one replica of a replicated control plane.</summary>
+    public Replication.ReplicaContext? Replica { get; }
+
+    /// <summary>
+    /// The hosted services, in start order. A follower replica runs none: it serves reads from its
+    /// copy of the state, which the journal keeps current.
+    /// </summary>
+    public IReadOnlyList<IHostedService> HostedServices => Replica is { Leads: false } ? [] : [Sync, Starter, MirrorService, NodeHealth, GuardService];
 
     /// <summary>The pod network handed to each node: its /64, egress, its peers.</summary>
     public ClusterNetwork Network { get; }
 
     public ControllerStatus Status => new(
         _source.Display, _source.Branch, _source.Prefix.TrimEnd('/'), Path.GetFullPath(_options.StateDir),
-        Sync.Head, Reconciler.LastApplied, Sync.LastSync, Sync.LastError, MirrorService.LastError, MirrorService.CompletedCycles,
+        // A follower does not poll or apply: it shows what its copy of the state says.
+        Replica is { Leads: false } ? Store.Commits(1).FirstOrDefault()?.Sha : Sync.Head,
+        Replica is { Leads: false } ? Store.LastApplied : Reconciler.LastApplied, Sync.LastSync, Sync.LastError, MirrorService.LastError, MirrorService.CompletedCycles,
         Starter.LastError, Starter.Pending);
 
     /// <summary>Locks the state folder, opens the store and the repo. Fails with a clear message, never half-started.</summary>
-    public static async Task<ControllerService> OpenAsync(ControllerOptions options, ILoggerFactory logs, TimeProvider time, CancellationToken ct, Workflow.Execution.EngineOptions? engine = null)
+    public static async Task<ControllerService> OpenAsync(ControllerOptions options, ILoggerFactory logs, TimeProvider time, CancellationToken ct, Workflow.Execution.EngineOptions? engine = null, Replication.ReplicaContext? replica = null)
     {
         var stateLock = StateLock.Acquire(options.StateDir);
         HistoryStore? store = null;
         try
         {
-            store = HistoryStore.Open(options.StateDir, time);
+            store = HistoryStore.Open(options.StateDir, time, replica?.Journal);
             var source = await ConfigSource.OpenAsync(options, ct);
-            return new ControllerService(options, stateLock, store, source, logs, time, engine);
+            return new ControllerService(options, stateLock, store, source, logs, time, engine, replica);
         }
         catch
         {

@@ -46,7 +46,11 @@ public sealed record VersionRecord(
     DateTimeOffset CreatedAt,
     IReadOnlyList<string> Fields,
     bool Deleted,
-    string? ObjectJson);
+    string? ObjectJson)
+{
+    /// <summary>Set when the version was read from the Git mirror (the store no longer keeps it): the mirror commit.</summary>
+    public string? MirrorCommit { get; init; }
+}
 
 /// <summary>The current state of an object (its latest version).</summary>
 public sealed record StoredObject(ObjectRef Ref, int Version, bool Deleted, string? File, string ObjectJson, string LastChanger, DateTimeOffset UpdatedAt);

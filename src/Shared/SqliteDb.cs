@@ -47,4 +47,10 @@ internal static class SqliteDb
         using var cmd = db.Command(sql, tx);
         cmd.ExecuteNonQuery();
     }
+
+    /// <summary>
+    /// Commits a store's transaction: through the control plane's journal when the connection is
+    /// journaled (<see cref="SqliteJournal"/>), plainly otherwise. Every store write ends here.
+    /// </summary>
+    public static void CommitDurably(this SqliteTransaction tx) => SqliteJournal.Commit(tx);
 }

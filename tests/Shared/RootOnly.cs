@@ -5,7 +5,7 @@ namespace GitOrch.Tests.Shared;
 /// developer's machine without root. As root, or with CI=true, a missing prerequisite is never a
 /// skip: the test runs and fails, so CI cannot pass by skipping what it must prove.
 /// </summary>
-public static class RootOnly
+internal static class RootOnly
 {
     public static bool IsRoot => Environment.IsPrivilegedProcess;
 
@@ -19,7 +19,7 @@ public static class RootOnly
 
 /// <summary>A fact that needs root; skipped only off CI and not as root (see <see cref="RootOnly"/>).</summary>
 [AttributeUsage(AttributeTargets.Method)]
-public sealed class AsRootFactAttribute : FactAttribute
+internal sealed class AsRootFactAttribute : FactAttribute
 {
     public AsRootFactAttribute() => Skip = RootOnly.SkipReason(RootOnly.IsRoot, "skipped: root not available");
 }

@@ -2,6 +2,7 @@ using System.Net.Security;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using GitOrch.Contracts.Agent;
+using GitOrch.Contracts.Replication;
 using GitOrch.Contracts.Trust;
 using Google.Protobuf;
 using Grpc.Core;
@@ -27,7 +28,7 @@ public static class AgentJoin
         string caPem;
         using (var open = Channel(server, new SocketsHttpHandler { SslOptions = new SslClientAuthenticationOptions { RemoteCertificateValidationCallback = (_, _, _, _) => true } }))
         {
-            caPem = (await Call(server, () => new NodeService.NodeServiceClient(open).GetClusterCaAsync(new ClusterCaRequest(), deadline: Deadline(), cancellationToken: ct).ResponseAsync)).CertificatePem;
+            caPem = (await Call(server, trusted: false, () => new NodeService.NodeServiceClient(open).GetClusterCaAsync(new ClusterCaRequest(), deadline: Deadline(), cancellationToken: ct).ResponseAsync)).CertificatePem;
         }
 
         using var ca = X509Certificate2.CreateFromPem(caPem);
@@ -45,7 +46,7 @@ public static class AgentJoin
         JoinResponse response;
         try
         {
-            response = await Call(server, () => new NodeService.NodeServiceClient(pinned).JoinAsync(
+            response = await Call(server, trusted: true, () => new NodeService.NodeServiceClient(pinned).JoinAsync(
                 new JoinRequest { Token = token.Trim(), Node = node, CertificateRequest = ByteString.CopyFrom(request.CreateSigningRequest()) }, deadline: Deadline(), cancellationToken: ct).ResponseAsync);
         }
         catch (JoinException) when (refused.Length > 0)
@@ -69,7 +70,8 @@ public static class AgentJoin
     private static GrpcChannel Channel(string server, SocketsHttpHandler handler) =>
         GrpcChannel.ForAddress(server, new GrpcChannelOptions { HttpHandler = handler, DisposeHttpClient = true });
 
-    private static async Task<T> Call<T>(string server, Func<Task<T>> call)
+    /// <summary>Runs a call; a follower's hint at the leader counts only on a channel that checked the server (<paramref name="trusted"/>).</summary>
+    private static async Task<T> Call<T>(string server, bool trusted, Func<Task<T>> call)
     {
         try
         {
@@ -77,6 +79,11 @@ public static class AgentJoin
         }
         catch (RpcException ex)
         {
+            if (trusted && ex.StatusCode == StatusCode.FailedPrecondition && ex.Trailers.GetValue(LeaderHint.AgentUrlTrailer) is { } leader)
+            {
+                throw new JoinException($"the controller at {server} is a follower replica: {ex.Status.Detail}", transient: true, leader);
+            }
+
             throw new JoinException(ex.StatusCode == StatusCode.Unavailable || ex.StatusCode == StatusCode.DeadlineExceeded
                 ? $"cannot reach the controller's node endpoint at {server} ({ex.Status.Detail}); check --server (https://HOST:7781) and that the controller runs"
                 : $"the controller at {server} refused to join this node: {ex.Status.Detail}", ex.StatusCode == StatusCode.Unavailable);

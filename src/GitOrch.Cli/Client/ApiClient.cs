@@ -5,6 +5,7 @@ using System.Net.Http.Json;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text.Json;
+using GitOrch.Contracts.Replication;
 using GitOrch.Contracts.Trust;
 using GitOrch.Controller.Api;
 
@@ -13,8 +14,9 @@ namespace GitOrch.Cli.Client;
 /// <summary>
 /// Talks to a running controller's HTTPS API with the resolved credentials: the server's
 /// certificate must chain to the credentials' CA (validation is never turned off), and every
-/// request carries the bearer token. Several servers are tried in turn. Every failure becomes a
-/// message that says what to do.
+/// request carries the bearer token (sent only once the TLS check passed). Several servers are
+/// tried in turn; a follower replica's refusal (HTTP 503) that names the leader sends the request
+/// there once, over the same check. Every failure becomes a message that says what to do.
 /// </summary>
 internal sealed class ApiClient : IDisposable
 {
@@ -28,11 +30,12 @@ internal sealed class ApiClient : IDisposable
     private readonly HttpClient _http;
     private readonly System.Security.Cryptography.X509Certificates.X509Certificate2 _ca;
     private string? _refused;
-    private int _current;
+    private string _active;
 
     public ApiClient(IReadOnlyList<string> servers, ClusterCredentials credentials)
     {
         _servers = servers;
+        _active = servers[0];
         try
         {
             _ca = CaTrust.LoadPem(credentials.CaCertificate);
@@ -53,7 +56,8 @@ internal sealed class ApiClient : IDisposable
         return new ApiClient(servers, credentials);
     }
 
-    public string Server => _servers[_current];
+    /// <summary>The server that answered last (a leader a follower named, when the client followed it).</summary>
+    public string Server => _active;
 
     public async Task<T> GetAsync<T>(string path, CancellationToken ct) => Parse<T>(await SendAsync(HttpMethod.Get, path, null, ct));
 
@@ -69,10 +73,19 @@ internal sealed class ApiClient : IDisposable
 
     private async Task<(HttpStatusCode Status, string Body)> SendAsync(HttpMethod method, string path, object? body, CancellationToken ct)
     {
-        var failures = new List<string>();
-        for (var attempt = 0; attempt < _servers.Count; attempt++)
+        // The replica that answered last first, then the others in the order given. A follower's
+        // refusal may name the leader: it is tried next, once per request, if its URL is https (its
+        // certificate must then chain to the credentials' CA before the token is sent: the TLS check
+        // runs first). A refusal naming no leader moves on to the next server.
+        var queue = Order();
+        var answers = new List<string>();
+        var followed = false;
+        var refusals = 0;
+        for (var i = 0; i < queue.Count; i++)
         {
-            var server = _servers[(_current + attempt) % _servers.Count];
+            var server = queue[i];
+            string text;
+            HttpResponseMessage? response = null;
             try
             {
                 using var request = new HttpRequestMessage(method, new Uri(new Uri(server.TrimEnd('/') + "/"), path.TrimStart('/')));
@@ -81,9 +94,48 @@ internal sealed class ApiClient : IDisposable
                     request.Content = JsonContent.Create(body, options: Json);
                 }
 
-                using var response = await _http.SendAsync(request, ct);
-                _current = (_current + attempt) % _servers.Count;
-                var text = await response.Content.ReadAsStringAsync(ct);
+                response = await _http.SendAsync(request, ct);
+                text = await response.Content.ReadAsStringAsync(ct);
+            }
+            catch (HttpRequestException ex)
+            {
+                response?.Dispose();
+                answers.Add(Describe(server, ex));
+                _refused = null;
+                continue;
+            }
+            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
+            {
+                response?.Dispose();
+                answers.Add($"the controller at {server} did not answer within 30 s; check that it is running and not overloaded");
+                continue;
+            }
+
+            using (response)
+            {
+                if (response.StatusCode == HttpStatusCode.ServiceUnavailable)
+                {
+                    refusals++;
+                    var refusal = TryNotLeader(text);
+                    answers.Add($"{server}: {refusal?.Error ?? TryError(text) ?? $"HTTP 503 {response.ReasonPhrase}"}");
+                    if (!followed && refusal?.Leader is { } leader)
+                    {
+                        if (!LeaderHint.IsFollowable(leader, out var why))
+                        {
+                            answers.Add($"not following the leader it named: {why}");
+                        }
+                        else if (!queue.Take(i + 1).Any(s => LeaderHint.SameServer(s, leader)))
+                        {
+                            followed = true;
+                            queue.RemoveAll(s => LeaderHint.SameServer(s, leader));
+                            queue.Insert(i + 1, leader.TrimEnd('/'));
+                        }
+                    }
+
+                    continue;
+                }
+
+                _active = server;
                 if (!response.IsSuccessStatusCode)
                 {
                     var error = TryError(text) ?? $"the server at {server} answered HTTP {(int)response.StatusCode} {response.ReasonPhrase}; is it a GitOrch controller? (check --server or GITORCH_SERVER)";
@@ -92,18 +144,21 @@ internal sealed class ApiClient : IDisposable
 
                 return (response.StatusCode, text);
             }
-            catch (HttpRequestException ex)
-            {
-                failures.Add(Describe(server, ex));
-                _refused = null;
-            }
-            catch (TaskCanceledException) when (!ct.IsCancellationRequested)
-            {
-                failures.Add($"the controller at {server} did not answer within 30 s; check that it is running and not overloaded");
-            }
         }
 
-        throw new CliException(string.Join("; ", failures));
+        throw new CliException(refusals > 0
+            ? $"no controller replica served the request; each answered: {string.Join("; ", answers)}. Give every replica's URL with --server URL,URL,... (see `gitorch status` on any replica)"
+            : string.Join("; ", answers));
+    }
+
+    /// <summary>The servers to try: the one that answered last, then the configured ones in order.</summary>
+    private List<string> Order()
+    {
+        var start = _servers.ToList().FindIndex(s => LeaderHint.SameServer(s, _active));
+        var order = start < 0
+            ? [_active, .. _servers.Where(s => !LeaderHint.SameServer(s, _active))]
+            : _servers.Skip(start).Concat(_servers.Take(start)).ToList();
+        return order;
     }
 
     private string Describe(string server, HttpRequestException ex)
@@ -119,6 +174,18 @@ internal sealed class ApiClient : IDisposable
 
     private static T Parse<T>((HttpStatusCode Status, string Body) response) =>
         JsonSerializer.Deserialize<T>(response.Body, Json) ?? throw new CliException("the controller sent an empty answer");
+
+    private static NotLeaderAnswer? TryNotLeader(string body)
+    {
+        try
+        {
+            return JsonSerializer.Deserialize<NotLeaderAnswer>(body, Json) is { Error: not null, Replica: not null } answer ? answer : null;
+        }
+        catch (JsonException)
+        {
+            return null;
+        }
+    }
 
     private static string? TryError(string body)
     {

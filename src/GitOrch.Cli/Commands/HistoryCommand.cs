@@ -46,7 +46,7 @@ internal static class HistoryCommand
                     v.Changer,
                     v.Kind,
                     v.SourceCommit?[..12],
-                    v.Deleted ? "(deleted)" : string.Join(", ", v.Fields));
+                    (v.Deleted ? "(deleted)" : string.Join(", ", v.Fields)) + (v.Mirror is { } mirror ? $" (from the mirror, {mirror[..12]})" : string.Empty));
             }
 
             if (table.Count == 0)

@@ -6,7 +6,7 @@ using GitOrch.Controller.Api;
 
 namespace GitOrch.Cli.Commands;
 
-/// <summary><c>gitorch status</c>: what the controller follows, applied and rejected commits (with diagnostics), objects.</summary>
+/// <summary><c>gitorch status</c>: what the controller follows, the leader and every replica, applied and rejected commits (with diagnostics), objects.</summary>
 internal static class StatusCommand
 {
     public static Command Create(Terminal terminal)
@@ -38,6 +38,11 @@ internal static class StatusCommand
         w.WriteLine($"Repo:      {c.Repo} (branch {c.Branch}{(c.Path.Length > 0 ? ", path " + c.Path : string.Empty)})");
         w.WriteLine($"State:     {c.StateDir}");
         w.WriteLine($"Head:      {Short(c.Head)}    Applied: {Short(c.LastApplied)}{(c.Head is not null && c.Head == c.LastApplied ? " (up to date)" : string.Empty)}");
+        if (status.Replication is { } replication)
+        {
+            PrintReplicas(replication, w, t);
+        }
+
         if (c.LastError is not null)
         {
             w.WriteLine($"Error:     {t.Red(c.LastError)}");
@@ -82,6 +87,21 @@ internal static class StatusCommand
         w.WriteLine();
         w.WriteLine("Objects:   " + (status.Objects.Count == 0 ? "none" : string.Join(", ", status.Objects.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}"))));
         w.WriteLine("Nodes:     " + (status.Nodes.Count == 0 ? "none" : string.Join(", ", status.Nodes.Select(n => n.Name))));
+    }
+
+    /// <summary>The leader (or why none is known) and every replica with its role, as the answering replica sees them.</summary>
+    private static void PrintReplicas(ReplicationModel r, TextWriter w, Terminal t)
+    {
+        var leader = r.Replicas.FirstOrDefault(x => x.Name == r.Leader);
+        w.WriteLine(r.Leader is null
+            ? $"Leader:    {t.Red($"none known ({r.Why ?? "no leader elected yet"})")}"
+            : $"Leader:    {r.Leader}{(leader?.ApiUrl is { } url ? " at " + url : string.Empty)}{(r.Leader == r.Replica ? " (this replica)" : string.Empty)}");
+        w.WriteLine("Replicas:  " + string.Join(", ", r.Replicas.Select(x =>
+            $"{x.Name} ({x.Role}{(x.Name == r.Replica ? ", answered" : string.Empty)}){(x.ApiUrl is { } api ? " " + api : string.Empty)}")));
+        if (r.Why is not null && r.Leader is not null)
+        {
+            w.WriteLine($"Replica:   {t.Yellow($"{r.Replica}: {r.Why}")}");
+        }
     }
 
     private static string Short(string? sha) => sha is null ? "-" : sha[..Math.Min(12, sha.Length)];

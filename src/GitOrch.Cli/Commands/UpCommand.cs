@@ -36,7 +36,10 @@ internal static class UpCommand
         var secretFile = new Option<string?>("--webhook-secret-file") { Description = $"File holding the push webhook's shared secret (or set {SecretVariable})", HelpName = "FILE" };
         var node = new Option<string?>("--node") { Description = "Name of the local node (default: the host name)", HelpName = "NAME" };
         var forge = new ForgeOptions();
-        var etcd = new Option<string?>("--etcd") { Description = "etcd client URLs (comma-separated) for a replicated control plane (not available yet; see docs/replication.md)", HelpName = "URL[,URL...]" };
+        var etcd = new Option<string?>("--etcd") { Description = "etcd client URLs (comma-separated): keep the state in etcd and run as one replica of a replicated control plane (docs/replication.md)", HelpName = "URL[,URL...]" };
+        var replicaName = new Option<string?>("--name") { Description = "This replica's name, unique in the cluster (with --etcd; default: HOST-PORT of --listen)", HelpName = "NAME" };
+        var etcdPrefix = new Option<string>("--etcd-prefix") { Description = "Key prefix of the cluster's state in etcd (with --etcd)", DefaultValueFactory = _ => GitOrch.Controller.Replication.ReplicaOptions.DefaultPrefix, HelpName = "PREFIX" };
+        var leaseTtl = new Option<double>("--lease-ttl") { Description = "Seconds a leader's lease lives without renewal, 2 to 10 (with --etcd)", DefaultValueFactory = _ => 10, HelpName = "SECONDS" };
         var stopPods = new Option<bool>("--stop-pods") { Description = "On exit, stop the local node's pods too (by default they keep running and the next start re-adopts them)" };
 
         var command = withLocalNode
@@ -59,17 +62,13 @@ internal static class UpCommand
         else
         {
             command.Add(etcd);
+            command.Add(replicaName);
+            command.Add(etcdPrefix);
+            command.Add(leaseTtl);
         }
 
         command.SetAction(async (parse, ct) =>
         {
-            if (!withLocalNode && parse.GetValue(etcd) is { } endpoints)
-            {
-                // Refused before anything opens: a replica that silently ran on local SQLite would
-                // split the cluster's history the moment a second one started.
-                throw new CliException($"--etcd {endpoints}: the replicated control plane is not available in this version (leader election exists, the store on etcd does not; see docs/replication.md); run one controller with its state folder (--state DIR) instead");
-            }
-
             var options = new ControllerOptions
             {
                 Repo = parse.GetRequiredValue(repo),
@@ -83,6 +82,12 @@ internal static class UpCommand
                 Nodes = withLocalNode ? [NodeInfo.Local(parse.GetValue(node))] : [],
                 GitHub = forge.Read(parse),
             };
+            if (!withLocalNode && parse.GetValue(etcd) is { } endpoints)
+            {
+                var replica = ReplicaCommand.Options(endpoints, parse.GetValue(replicaName), parse.GetRequiredValue(etcdPrefix), parse.GetValue(leaseTtl), options.Listen);
+                return await ReplicaCommand.RunAsync(options, replica, parse.InvocationConfiguration.Output, ct);
+            }
+
             return await RunAsync(options, parse.InvocationConfiguration.Output, ct, withLocalNode && parse.GetValue(stopPods));
         });
         return command;

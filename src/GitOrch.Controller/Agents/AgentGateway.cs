@@ -21,7 +21,7 @@ public sealed class AgentGateway : IDisposable
     private readonly Dictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskCompletionSource> _changed = new(StringComparer.Ordinal);
 
-    public AgentGateway(string databasePath, NodeRegistry nodes, TimeProvider time)
+    public AgentGateway(string databasePath, NodeRegistry nodes, TimeProvider time, GitOrch.Core.State.IStateJournal? journal = null)
     {
         _nodes = nodes;
         _time = time;
@@ -32,6 +32,10 @@ public sealed class AgentGateway : IDisposable
               PRIMARY KEY(node, pod));
             CREATE TABLE IF NOT EXISTS node_revisions(node TEXT PRIMARY KEY, revision INTEGER NOT NULL);
             """);
+        if (journal is not null)
+        {
+            SqliteJournal.Attach(_db, journal, Path.GetFileName(databasePath));
+        }
     }
 
     /// <summary>The log channels that connected agents hold open (container logs travel on them).</summary>
@@ -57,7 +61,7 @@ public sealed class AgentGateway : IDisposable
                 ON CONFLICT(node, pod) DO UPDATE SET generation=excluded.generation, body=excluded.body, revision=excluded.revision
                 """, tx, ("$n", node), ("$p", pod.Pod), ("$g", pod.Generation), ("$b", JsonSerializer.Serialize(pod)), ("$r", revision));
             write.ExecuteNonQuery();
-            tx.Commit();
+            tx.CommitDurably();
             Notify(node);
             return true;
         }
@@ -73,7 +77,7 @@ public sealed class AgentGateway : IDisposable
             if (delete.ExecuteNonQuery() > 0)
             {
                 Bump(node, tx);
-                tx.Commit();
+                tx.CommitDurably();
                 Notify(node);
             }
         }

@@ -22,11 +22,12 @@ public static class ApiEndpoints
         var api = app.MapGroup("/api/v1");
 
         // Counts come from one indexed query: status stays cheap at any number of objects.
-        api.MapGet("/status", (ControllerService controller, HistoryStore store, Nodes.NodeRegistry nodes, int? limit) => Results.Ok(new StatusModel(
+        api.MapGet("/status", (ControllerService controller, HistoryStore store, Nodes.NodeRegistry nodes, Replication.IReplicaRole role, int? limit) => Results.Ok(new StatusModel(
             controller.Status,
             store.Commits(limit ?? 20).Select(ToModel).ToList(),
             store.CountByKind(),
-            nodes.All.Select(n => new NodeModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes)).ToList())));
+            nodes.All.Select(n => new NodeModel(n.Name, n.Labels, n.CpuMillis, n.MemoryBytes)).ToList(),
+            ToModel(role.Current))));
 
         api.MapGet("/objects", (HistoryStore store, string? kind, string? @namespace) =>
         {
@@ -45,9 +46,22 @@ public static class ApiEndpoints
                 ? Results.NotFound(new ErrorModel($"{obj.Display} was deleted in version {stored.Version}; its history stays readable: gitorch history {obj.Kind.ToLowerInvariant()}/{obj.Name}{(obj.Namespace.Length > 0 ? " -n " + obj.Namespace : string.Empty)}"))
                 : Results.Ok(new ObjectModel(Summary(stored), JsonDocument.Parse(stored.ObjectJson).RootElement.Clone()))));
 
-        api.MapGet("/objects/{kind}/{name}/history", (HistoryStore store, string kind, string name, string? @namespace, string? changer, string? excludeChanger) =>
-            WithObject(store, kind, name, @namespace, (obj, _) =>
-                Results.Ok(store.History(obj, changer, excludeChanger).Select(v => ToModel(v, withObject: false)).ToList())));
+        api.MapGet("/objects/{kind}/{name}/history", async (HistoryStore store, ControllerService controller, string kind, string name, string? @namespace, string? changer, string? excludeChanger, CancellationToken ct) =>
+        {
+            if (Find(store, kind, name, @namespace) is not { } found)
+            {
+                return WithObject(store, kind, name, @namespace, (_, _) => Results.Ok());
+            }
+
+            // Versions the store pruned (history.keepVersions) are read back from the Git mirror.
+            var kept = store.History(found.Ref);
+            var older = kept.Count > 0 && kept[0].Version > 1
+                ? await GitOrch.History.Mirror.MirrorVersions.ReadAsync(controller.Mirror.Repository, found.Ref, kept[0].Version, ct)
+                : [];
+            return Results.Ok(older.Concat(kept)
+                .Where(v => (changer is null || v.Changer == changer) && (excludeChanger is null || v.Changer != excludeChanger))
+                .Select(v => ToModel(v, withObject: false)).ToList());
+        });
 
         api.MapGet("/objects/{kind}/{name}/versions/{version:int}", (HistoryStore store, string kind, string name, int version, string? @namespace) =>
             WithObject(store, kind, name, @namespace, (obj, stored) =>
@@ -144,6 +158,11 @@ public static class ApiEndpoints
         }).AllowAnonymous(); // Its credential is the HMAC signature.
     }
 
+    private static StoredObject? Find(HistoryStore store, string kind, string name, string? ns) =>
+        Kinds.Resolve(kind) is { } resolved
+            ? store.Get(new ObjectRef(resolved, Kinds.IsNamespaced(resolved) ? ns ?? ManifestObject.DefaultNamespace : string.Empty, name))
+            : null;
+
     private static IResult WithObject(HistoryStore store, string kind, string name, string? ns, Func<ObjectRef, StoredObject, IResult> then)
     {
         if (Kinds.Resolve(kind) is not { } resolved)
@@ -165,13 +184,19 @@ public static class ApiEndpoints
 
     private static string Render(VersionRecord v) => v.ObjectJson is null ? string.Empty : YamlRenderer.Render(GitOrch.Core.Manifests.ManifestJson.ParseToken(v.ObjectJson));
 
+    private static ReplicationModel ToModel(Replication.ReplicaView view) =>
+        new(view.Self.Name, RoleText(view.Role), view.Leader?.Name, view.Why,
+            view.Replicas.Select(r => new ReplicaModel(r.Name, RoleText(view.RoleOf(r)), r.ApiUrl, r.AgentUrl, r.Since)).ToList());
+
+    private static string RoleText(Replication.ReplicaRole role) => role.ToString().ToLowerInvariant();
+
     private static CommitModel ToModel(CommitRecord c) =>
         new(c.Sha, c.State, c.AuthorName, c.AuthorEmail, c.Subject, c.CommittedAt, c.ProcessedAt, c.ObjectsChanged,
             c.Diagnostics.Select(DiagnosticModel.From).ToList(), c.Note);
 
     private static VersionModel ToModel(VersionRecord v, bool withObject) =>
         new(v.Version, v.Changer, v.Kind.ToText(), v.SourceCommit, v.CreatedAt, v.Fields, v.Deleted,
-            withObject && v.ObjectJson is not null ? JsonDocument.Parse(v.ObjectJson).RootElement.Clone() : null);
+            withObject && v.ObjectJson is not null ? JsonDocument.Parse(v.ObjectJson).RootElement.Clone() : null, v.MirrorCommit);
 
     internal static ObjectSummaryModel Summary(StoredObject o)
     {

@@ -1,5 +1,6 @@
 using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Agents;
+using GitOrch.Controller.Replication;
 using GitOrch.Core.AgentApi;
 using System.Text.Json;
 using GitOrch.Core.Diagnostics;
@@ -16,7 +17,11 @@ using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Api;
 
-/// <summary>Workflows (why, logs, graph, critical chain), the loop registry, nodes and their pods' logs.</summary>
+/// <summary>
+/// Workflows (why, logs, graph, critical chain), the loop registry, nodes and their pods' logs. The
+/// workflow reads and container logs come from the leader's workflow engine and its agents' log
+/// channels, so only the leader serves them (<see cref="ReplicaEndpoints.LeaderOnly{TBuilder}"/>).
+/// </summary>
 public static class WorkflowEndpoints
 {
     private static readonly JsonSerializerOptions ContainerJson = new(JsonSerializerDefaults.Web);
@@ -50,19 +55,19 @@ public static class WorkflowEndpoints
                 var node = status?["nodeName"]?.ToString();
                 var podNetwork = node is null ? null : NetworkOf(agents, network, node, obj, status);
                 return Results.Ok(new WhyModel(report, phase ?? "Pending", phase == "Running", restarts, node, podNetwork, containers));
-            }));
+            })).LeaderOnly();
 
         api.MapGet("/objects/{kind}/{name}/logs", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace, int? limit) =>
             Resolve(kind, name, @namespace) is not { } obj ? UnknownKind(kind)
             : store.Get(obj) is null ? Results.NotFound(new ErrorModel($"{obj.Display} not found; list objects with `gitorch get {obj.Kind.ToLowerInvariant()} -A`"))
-            : Results.Ok(engine.Logs(obj, limit ?? 1000)));
+            : Results.Ok(engine.Logs(obj, limit ?? 1000))).LeaderOnly();
 
         api.MapGet("/objects/{kind}/{name}/graph", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace) =>
-            WithTransaction(engine, store, kind, name, @namespace, (_, t) => Results.Ok(new GraphModel(WorkflowAnalysis.Dot(t)))));
+            WithTransaction(engine, store, kind, name, @namespace, (_, t) => Results.Ok(new GraphModel(WorkflowAnalysis.Dot(t))))).LeaderOnly();
 
         api.MapGet("/objects/{kind}/{name}/critical-chain", (Workflow.Execution.WorkflowEngine engine, HistoryStore store, string kind, string name, string? @namespace) =>
             WithTransaction(engine, store, kind, name, @namespace, (obj, t) => Results.Ok(new CriticalChainModel(
-                obj.Key, t.Id, t.State, WorkflowAnalysis.CriticalChain(t).Select(c => new ChainLinkModel(c.Unit.Name, c.Unit.State.ToText(), c.Start.TotalSeconds, c.Duration.TotalSeconds)).ToList()))));
+                obj.Key, t.Id, t.State, WorkflowAnalysis.CriticalChain(t).Select(c => new ChainLinkModel(c.Unit.Name, c.Unit.State.ToText(), c.Start.TotalSeconds, c.Duration.TotalSeconds)).ToList())))).LeaderOnly();
 
         api.MapGet("/loops", (Snapshots.ConfigSnapshotProvider snapshots) =>
         {
@@ -75,18 +80,18 @@ public static class WorkflowEndpoints
                 l.Source?.Location.ToString())).ToList());
         });
 
-        api.MapGet("/nodes/{node}/image-roots", (Snapshots.ConfigSnapshotProvider snapshots, HistoryStore store, Workflows.WorkflowService workflows, string node) =>
+        api.MapGet("/nodes/{node}/image-roots", (Snapshots.ConfigSnapshotProvider snapshots, HistoryStore store, string node) =>
         {
             // GC roots: every image of the last history.pinImages versions of each pod on the node,
             // so that a rollback never waits for an image.
             var pin = snapshots.Current.ClusterPolicy?.Spec.History?.PinImages ?? 3;
             var roots = new SortedSet<string>(StringComparer.Ordinal);
-            foreach (var pod in workflows.Pods.PodsOn(node))
+            foreach (var pod in store.List(Kinds.Pod).Where(p => GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson)["status"]?["nodeName"]?.ToString() == node))
             {
                 var images = new List<string>();
-                foreach (var version in store.History(pod).Reverse())
+                foreach (var version in store.History(pod.Ref).Reverse())
                 {
-                    var json = store.Version(pod, version.Version)?.ObjectJson;
+                    var json = store.Version(pod.Ref, version.Version)?.ObjectJson;
                     var containerImages = json is null ? [] : (GitOrch.Core.Manifests.ManifestJson.Parse(json)["spec"]?["initContainers"] as JArray ?? []).Concat(GitOrch.Core.Manifests.ManifestJson.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
                     if (containerImages.Count > 0 && (images.Count == 0 || !images[^1].Equals(string.Join(' ', containerImages), StringComparison.Ordinal)))
                     {
@@ -142,7 +147,7 @@ public static class WorkflowEndpoints
             return reply is null ? Results.Json(new ErrorModel($"node {node}'s agent did not answer for the logs within 10 s; check it with gitorch nodes"), statusCode: 504)
                 : reply.Found ? Results.Text(string.Join('\n', reply.Lines) + (reply.Lines.Count > 0 ? "\n" : string.Empty))
                 : Results.NotFound(new ErrorModel($"node {node} does not run {obj.Display} now (see gitorch why {obj.Name} -n {obj.Namespace})"));
-        });
+        }).LeaderOnly();
 
         api.MapGet("/nodes", (Nodes.NodeRegistry nodes, AgentGateway agents, ClusterNetwork network) => Results.Ok(nodes.All.Select(n =>
         {

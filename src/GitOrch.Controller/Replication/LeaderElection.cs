@@ -31,6 +31,7 @@ public sealed partial class LeaderElection
     private readonly string _replicasPrefix;
     private readonly object _gate = new();
     private LeadershipState _state;
+    private IReadOnlyList<ReplicaInfo> _replicas = [];
     private LeaderTerm? _term;
     private CancellationTokenSource? _termSource;
     private long _lease;
@@ -58,6 +59,12 @@ public sealed partial class LeaderElection
     public event Action<LeadershipState>? Changed;
 
     public LeadershipState State => Volatile.Read(ref _state);
+
+    /// <summary>This replica, as it registers itself.</summary>
+    public ReplicaInfo Self => _self;
+
+    /// <summary>The live replicas as of the last tick that reached etcd (read in the same transaction as the leader key).</summary>
+    public IReadOnlyList<ReplicaInfo> Replicas => Volatile.Read(ref _replicas);
 
     /// <summary>The current term when this replica leads; null otherwise.</summary>
     public LeaderTerm? Term
@@ -170,7 +177,15 @@ public sealed partial class LeaderElection
         txn.Compare.Add(new Compare { Key = _leaderKey, Target = Compare.Types.CompareTarget.Create, Result = Compare.Types.CompareResult.Equal, CreateRevision = 0 });
         txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = _leaderKey, Value = ByteString.CopyFromUtf8(_self.Name), Lease = lease } });
         txn.Failure.Add(new RequestOp { RequestRange = new RangeRequest { Key = _leaderKey } });
+        var registry = new RequestOp { RequestRange = new RangeRequest { Key = ByteString.CopyFromUtf8(_replicasPrefix), RangeEnd = ByteString.CopyFromUtf8(RangeEndOf(_replicasPrefix)) } };
+        txn.Success.Add(registry);
+        txn.Failure.Add(registry);
         var response = await _client.TransactionAsync(txn, deadline: Deadline(), cancellationToken: ct);
+        Volatile.Write(ref _replicas, response.Responses[1].ResponseRange.Kvs
+            .Select(kv => ReplicaInfo.Parse(kv.Value.ToStringUtf8()))
+            .OfType<ReplicaInfo>()
+            .OrderBy(r => r.Name, StringComparer.Ordinal)
+            .ToList());
         if (response.Succeeded)
         {
             BecomeLeader(lease, response.Header.Revision);
@@ -347,6 +362,9 @@ public sealed partial class LeaderElection
             ? $"replica {_self.Name} is not the leader; {leader} is: send writes there"
             : $"replica {_self.Name} is not the leader ({state.Reason ?? "no leader elected yet"}); retry in a few seconds";
     }
+
+    /// <summary>The end of the key range of every key that starts with <paramref name="prefix"/> (its last byte plus one).</summary>
+    private static string RangeEndOf(string prefix) => prefix[..^1] + (char)(prefix[^1] + 1);
 
     private static string Describe(Exception e) => e is RpcException rpc ? $"{rpc.StatusCode}: {rpc.Status.Detail}" : e.GetType().Name;
 

@@ -24,7 +24,7 @@ public sealed class TokenStore : IDisposable
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
 
-    public TokenStore(string stateDir, TimeProvider time)
+    public TokenStore(string stateDir, TimeProvider time, GitOrch.Core.State.IStateJournal? journal = null)
     {
         _time = time;
         var path = Path.Combine(stateDir, FileName);
@@ -35,12 +35,16 @@ public sealed class TokenStore : IDisposable
               name TEXT PRIMARY KEY, kind TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
               created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT, created_by TEXT NOT NULL);
             """);
+        if (journal is not null)
+        {
+            SqliteJournal.Attach(_db, journal, FileName);
+        }
     }
 
     /// <summary>Creates a token and returns its secret (shown once). A name in use by a live token is refused.</summary>
-    public string Create(string name, string kind, string role, TimeSpan? ttl, string createdBy)
+    public string Create(string name, string kind, string role, TimeSpan? ttl, string createdBy, string? secret = null)
     {
-        var secret = NewSecret();
+        secret ??= NewSecret();
         var now = _time.GetUtcNow();
         lock (_gate)
         {
@@ -60,7 +64,7 @@ public sealed class TokenStore : IDisposable
                   expires_at=excluded.expires_at, revoked_at=NULL, created_by=excluded.created_by
                 """, tx, ("$n", name), ("$k", kind), ("$r", role), ("$h", Hash(secret)), ("$c", Format(now)), ("$e", ttl is { } t ? Format(now + t) : null), ("$b", createdBy));
             write.ExecuteNonQuery();
-            tx.Commit();
+            tx.CommitDurably();
         }
 
         return secret;
@@ -117,8 +121,11 @@ public sealed class TokenStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = _db.Command("UPDATE tokens SET revoked_at = COALESCE(revoked_at, $t) WHERE name=$n", null, ("$n", name), ("$t", Format(_time.GetUtcNow())));
-            return cmd.ExecuteNonQuery() > 0;
+            using var tx = _db.BeginTransaction();
+            using var cmd = _db.Command("UPDATE tokens SET revoked_at = COALESCE(revoked_at, $t) WHERE name=$n", tx, ("$n", name), ("$t", Format(_time.GetUtcNow())));
+            var found = cmd.ExecuteNonQuery() > 0;
+            tx.CommitDurably();
+            return found;
         }
     }
 

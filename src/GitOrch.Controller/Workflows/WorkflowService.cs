@@ -26,13 +26,13 @@ public sealed class WorkflowService : IAsyncDisposable
     private readonly Snapshots.ConfigSnapshotProvider _snapshots;
     private readonly AgentGateway _agents;
 
-    public WorkflowService(string stateDir, HistoryStore history, IObjectWriter writer, NodeRegistry nodes, AgentGateway agents, Snapshots.ConfigSnapshotProvider snapshots, TimeProvider time, EngineOptions? options = null)
+    public WorkflowService(string stateDir, HistoryStore history, IObjectWriter writer, NodeRegistry nodes, AgentGateway agents, Snapshots.ConfigSnapshotProvider snapshots, TimeProvider time, EngineOptions? options = null, GitOrch.Core.State.IStateJournal? journal = null)
     {
         _history = history;
         _writer = writer;
         _snapshots = snapshots;
         _agents = agents;
-        Store = new WorkflowStore(Path.Combine(stateDir, HistoryStore.FileName));
+        Store = new WorkflowStore(Path.Combine(stateDir, HistoryStore.FileName), journal);
         Pods = new PodIndex(history);
         Scheduler = new Scheduler(Pods, nodes);
         IBuiltInLoop[] builtIns = [Scheduler, new Ipam(history, Pods), new ImagePull(agents), new Runtime(agents, time), new PinnedDeploymentLoop(history, Pods, writer, OnChanged)];

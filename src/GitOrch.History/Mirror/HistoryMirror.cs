@@ -18,6 +18,9 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
     public const string Ref = "refs/gitorch/history";
     public const string BatchTrailer = "Gitorch-Batch";
 
+    /// <summary>The config repo the mirror is written to.</summary>
+    public GitRepository Repository => repo;
+
     // The tip this mirror wrote last: if the ref has moved since, another controller writes it too.
     private string? _lastWritten;
 

@@ -31,7 +31,12 @@ public sealed class HistoryStore : IDisposable
         _time = time;
     }
 
-    public static HistoryStore Open(string stateDir, TimeProvider? time = null)
+    /// <summary>
+    /// Opens (creating or migrating) the store in <paramref name="stateDir"/>. With a
+    /// <paramref name="journal"/>, every write is journaled before it commits (a replica of a
+    /// replicated control plane).
+    /// </summary>
+    public static HistoryStore Open(string stateDir, TimeProvider? time = null, GitOrch.Core.State.IStateJournal? journal = null)
     {
         StateFiles.Folder(stateDir);
         var path = StateFiles.Database(Path.Combine(stateDir, FileName));
@@ -53,6 +58,11 @@ public sealed class HistoryStore : IDisposable
             }
 
             Migrate(db, path);
+            if (journal is not null)
+            {
+                SqliteJournal.Attach(db, journal, FileName);
+            }
+
             return new HistoryStore(db, time ?? TimeProvider.System);
         }
         catch (SqliteException ex)
@@ -129,14 +139,14 @@ public sealed class HistoryStore : IDisposable
                   PRIMARY KEY(kind, namespace, name));
                 INSERT INTO meta(key, value) VALUES('schema', '1');
                 """, tx);
-            tx.Commit();
+            tx.CommitDurably();
         }
 
         if (version < 2)
         {
             using var tx = db.BeginTransaction();
             VersionTables.ToDeltaChunks(db, tx);
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 
@@ -178,7 +188,7 @@ public sealed class HistoryStore : IDisposable
         {
             using var tx = _db.BeginTransaction();
             InsertCommit(commit, tx);
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 
@@ -191,6 +201,7 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
+            _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
             InsertCommit(commit with { ObjectsChanged = batch?.Changes.Count ?? 0 }, tx);
             var id = batch is { Changes.Count: > 0 } ? WriteBatch(batch, tx) : 0;
             foreach (var (obj, file) in moved)
@@ -200,7 +211,7 @@ public sealed class HistoryStore : IDisposable
                 cmd.ExecuteNonQuery();
             }
 
-            tx.Commit();
+            tx.CommitDurably();
             Committed();
             return id;
         }
@@ -216,6 +227,7 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
+            _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
             var all = new List<Diagnostic>();
             foreach (var change in batch.Changes)
             {
@@ -230,7 +242,7 @@ public sealed class HistoryStore : IDisposable
             }
 
             var id = WriteBatch(batch, tx);
-            tx.Commit();
+            tx.CommitDurably();
             Committed();
             return id;
         }
@@ -252,7 +264,6 @@ public sealed class HistoryStore : IDisposable
 
     private long WriteBatch(ChangeBatch batch, SqliteTransaction tx)
     {
-        _written.Clear(); // A transaction rolled back before its commit told no one.
         var now = Format(_time.GetUtcNow());
         using var insertBatch = _db.Command("""
             INSERT INTO batches(changer, change_kind, source_commit, message, author_name, author_email, created_at)
@@ -325,6 +336,7 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
+            _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
             var (json, file) = ReadCurrent(obj, tx);
             if (json is null)
             {
@@ -347,7 +359,7 @@ public sealed class HistoryStore : IDisposable
 
             var id = WriteBatch(new ChangeBatch(Changers.Loop(loop), ChangeKind.Mechanical, sourceCommit, message, loop, $"{loop}@control-loop.gitorch",
                 [new ObjectChange(obj, current.ToString(Newtonsoft.Json.Formatting.None), fields, null)]), tx);
-            tx.Commit();
+            tx.CommitDurably();
             Committed();
             return id;
         }
@@ -503,7 +515,7 @@ public sealed class HistoryStore : IDisposable
         {
             using var tx = _db.BeginTransaction();
             var n = VersionTables.FindKey(_db, tx, obj) is { } key ? VersionTables.Prune(_db, tx, key, Math.Max(1, keep)) : 0;
-            tx.Commit();
+            tx.CommitDurably();
             return n;
         }
     }
@@ -591,7 +603,7 @@ public sealed class HistoryStore : IDisposable
                 write.ExecuteNonQuery();
             }
 
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 
@@ -611,7 +623,7 @@ public sealed class HistoryStore : IDisposable
             using var tx = _db.BeginTransaction();
             using var cmd = _db.Command("INSERT INTO meta(key, value) VALUES($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", tx, ("$k", key), ("$v", value));
             cmd.ExecuteNonQuery();
-            tx.Commit();
+            tx.CommitDurably();
         }
     }
 

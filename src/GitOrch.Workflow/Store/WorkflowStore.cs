@@ -22,7 +22,7 @@ public sealed class WorkflowStore : IDisposable
     private readonly Dictionary<long, Transaction> _dirty = [];
     private readonly List<StepLog> _logs = [];
 
-    public WorkflowStore(string databasePath)
+    public WorkflowStore(string databasePath, GitOrch.Core.State.IStateJournal? journal = null)
     {
         _db = SqliteDb.OpenDurable(databasePath);
         _db.Exec("""
@@ -43,6 +43,10 @@ public sealed class WorkflowStore : IDisposable
               step TEXT NOT NULL, source_commit TEXT, attempt INTEGER NOT NULL, time TEXT NOT NULL, level TEXT NOT NULL, message TEXT NOT NULL);
             CREATE INDEX IF NOT EXISTS wf_logs_object ON wf_logs(kind, namespace, name, id);
             """);
+        if (journal is not null)
+        {
+            SqliteJournal.Attach(_db, journal, Path.GetFileName(databasePath));
+        }
     }
 
     /// <summary>Writes a new transaction with its units (durably, at once) and returns its id.</summary>
@@ -61,7 +65,7 @@ public sealed class WorkflowStore : IDisposable
                 ids.Add(Insert(obj, commit, at, units, tx));
             }
 
-            tx.Commit();
+            tx.CommitDurably();
             return ids;
         }
     }
@@ -128,7 +132,7 @@ public sealed class WorkflowStore : IDisposable
                 insert.ExecuteNonQuery();
             }
 
-            tx.Commit();
+            tx.CommitDurably();
             _dirty.Clear();
             _logs.Clear();
         }

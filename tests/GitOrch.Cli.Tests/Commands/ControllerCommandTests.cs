@@ -1,18 +1,56 @@
+using System.Net;
+using System.Net.Sockets;
+
 namespace GitOrch.Cli.Tests.Commands;
 
-/// <summary>`gitorch controller` refuses what it cannot do before it opens anything.</summary>
+/// <summary>`gitorch controller --etcd` refuses what it cannot do, saying what to do, before it writes any state.</summary>
 public sealed class ControllerCommandTests
 {
-    [Fact]
-    public void Etcd_IsRefusedWithWhatToDo_AndNoStateIsCreated()
+    [Theory]
+    [InlineData("--etcd", "ftp://127.0.0.1:2379", "--etcd ftp://127.0.0.1:2379: not an etcd client URL; give http(s)://HOST:PORT")]
+    [InlineData("--lease-ttl", "30", "--lease-ttl 30: the leader's lease lives 2 to 10 seconds")]
+    [InlineData("--name", "r 1", "--name r 1: a replica name is 1 to 63 letters, digits")]
+    [InlineData("--etcd-prefix", "/gitorch", "--etcd-prefix /gitorch: a key prefix ends with '/'")]
+    [InlineData("--listen", "https://127.0.0.1:0", "a replica needs fixed ports in --listen and --agent-listen")]
+    public void BadReplicaOptions_AreRefusedWithWhatToDo_AndNoStateIsCreated(string option, string value, string message)
     {
         var state = Path.Combine(Path.GetTempPath(), "gitorch-etcd-refused-" + Guid.NewGuid().ToString("N"));
+        List<string> args = ["controller", "--repo", ".", "--state", state, "--etcd", "http://127.0.0.1:2379", "--listen", "https://127.0.0.1:17780"];
+        var at = args.IndexOf(option);
+        if (at >= 0)
+        {
+            args[at + 1] = value;
+        }
+        else
+        {
+            args.AddRange([option, value]);
+        }
 
-        var (exit, _, stderr) = CliRunner.Run("controller", "--repo", ".", "--state", state, "--etcd", "http://127.0.0.1:2379,http://127.0.0.1:22379");
+        var (exit, _, stderr) = CliRunner.Run([.. args]);
 
-        Assert.Equal(1, exit);
-        Assert.StartsWith("gitorch: --etcd http://127.0.0.1:2379,http://127.0.0.1:22379: the replicated control plane is not available in this version", stderr, StringComparison.Ordinal);
-        Assert.Contains("docs/replication.md", stderr, StringComparison.Ordinal);
+        Assert.Equal((1, true), (exit, stderr.Contains(message, StringComparison.Ordinal)));
         Assert.False(Directory.Exists(state));
+    }
+
+    [Fact]
+    public void AnEtcdThatDoesNotAnswer_StopsTheReplicaWithExit1_NamingTheEndpoints()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+        listener.Stop(); // Nothing listens there now.
+        var state = Directory.CreateTempSubdirectory("gitorch-etcd-down-").FullName;
+        try
+        {
+            var (exit, _, stderr) = CliRunner.Run("controller", "--repo", ".", "--state", state, "--etcd", $"http://127.0.0.1:{port}", "--listen", "https://127.0.0.1:17781", "--agent-listen", "https://127.0.0.1:17782");
+
+            Assert.Equal(1, exit);
+            Assert.Contains($"etcd does not answer at http://127.0.0.1:{port}", stderr, StringComparison.Ordinal);
+            Assert.Contains("check --etcd", stderr, StringComparison.Ordinal);
+        }
+        finally
+        {
+            Directory.Delete(state, recursive: true);
+        }
     }
 }

@@ -1,0 +1,53 @@
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+using GitOrch.Contracts.Trust;
+using GitOrch.Controller.Trust;
+
+namespace GitOrch.Controller.Replication;
+
+/// <summary>
+/// The admin credentials each replica writes to <c>STATE/admin.credentials</c> for its local user.
+/// A follower cannot write a token, so each replica's admin token (<c>admin-NAME</c>) has a secret
+/// derived from the cluster CA's private key (which every replica holds, and nobody else): the
+/// leader creates the token for every replica it sees, and a follower's file works from then on.
+/// Revoking <c>admin-NAME</c> locks that replica's file out until the leader creates it again at
+/// its next check; rotating the CA changes every such secret.
+/// </summary>
+public static class ReplicaAdmin
+{
+    public static string Secret(ClusterPki pki, string replica)
+    {
+        using var key = pki.Ca.GetECDsaPrivateKey() ?? throw new InvalidOperationException("the cluster CA has no private key here");
+        var mac = HMACSHA256.HashData(key.ExportPkcs8PrivateKey(), Encoding.UTF8.GetBytes("gitorch replica admin token\n" + replica));
+        return Convert.ToBase64String(mac).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+    }
+
+    /// <summary>Writes this replica's credentials (creating its token when it leads and the token is missing).</summary>
+    public static ClusterCredentials Credentials(string path, string address, ClusterPki pki, TokenStore tokens, ReplicaContext replica)
+    {
+        var secret = Secret(pki, replica.Name);
+        if (replica.Leads)
+        {
+            Ensure(tokens, pki, replica.Name);
+        }
+
+        var credentials = new ClusterCredentials { Server = address, CaCertificate = pki.CaPem, Token = secret };
+        credentials.Save(path);
+        return credentials;
+    }
+
+    /// <summary>On the leader: every replica's admin token exists with its derived secret.</summary>
+    public static void Ensure(TokenStore tokens, ClusterPki pki, string replica)
+    {
+        var secret = Secret(pki, replica);
+        if (tokens.Check(secret, TokenStore.ApiKind).Token is { Role: Identities.AdminRole })
+        {
+            return;
+        }
+
+        var name = "admin-" + replica;
+        tokens.Revoke(name);
+        tokens.Create(name, TokenStore.ApiKind, Identities.AdminRole, ttl: null, createdBy: "replica " + replica, secret);
+    }
+}

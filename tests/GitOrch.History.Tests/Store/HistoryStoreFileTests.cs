@@ -1,0 +1,67 @@
+using System.Text;
+using GitOrch.History.Store;
+using GitOrch.History.Tests.Support;
+
+namespace GitOrch.History.Tests.Store;
+
+/// <summary>The embedded store's file: what a damaged or newer database does to Open.</summary>
+public sealed class HistoryStoreFileTests : IDisposable
+{
+    private readonly TempFolder _state = new();
+    private readonly FixedTime _time = new(new DateTimeOffset(2024, 5, 6, 7, 8, 9, TimeSpan.Zero));
+    private HistoryStore _store;
+
+    public HistoryStoreFileTests() => _store = HistoryStore.Open(_state.Path, _time);
+
+    public void Dispose()
+    {
+        _store.Dispose();
+        _state.Dispose();
+    }
+
+    [Fact]
+    public void Open_ThrowsStateException_NamingBackupAndDocs_WhenTheFileIsNotADatabase()
+    {
+        using var broken = new TempFolder();
+        var bytes = new byte[8192];
+        new Random(7).NextBytes(bytes);
+        File.WriteAllBytes(broken.File(HistoryStore.FileName), bytes);
+
+        var ex = Assert.Throws<StateException>(() => HistoryStore.Open(broken.Path, _time));
+
+        Assert.StartsWith($"the state database {broken.File(HistoryStore.FileName)} cannot be read (", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("restore it from a backup (see docs/operations.md)", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("move it aside to start empty", ex.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Open_ThrowsStateException_WhenPagesOfAValidDatabaseAreOverwritten()
+    {
+        HistoryStoreContract.WriteThreeVersions(_store);
+        _store.Dispose();
+        var path = _state.File(HistoryStore.FileName);
+        var bytes = File.ReadAllBytes(path);
+        Assert.True(bytes.Length > 8192, $"the database is only {bytes.Length} bytes");
+        Encoding.ASCII.GetBytes(new string('#', bytes.Length - 4096)).CopyTo(bytes, 4096); // Every page after the first.
+        File.WriteAllBytes(path, bytes);
+
+        var ex = Assert.Throws<StateException>(() => HistoryStore.Open(_state.Path, _time));
+
+        Assert.Contains("restore it from a backup (see docs/operations.md)", ex.Message, StringComparison.Ordinal);
+        File.Delete(path);
+        _store = HistoryStore.Open(_state.Path, _time);
+    }
+
+    [Fact]
+    public void Open_ThrowsStateException_WhenANewerGitorchWroteTheDatabase()
+    {
+        _store.SetMeta("schema", "3");
+        _store.Dispose();
+
+        var ex = Assert.Throws<StateException>(() => HistoryStore.Open(_state.Path, _time));
+
+        Assert.Equal($"the state database {_state.File(HistoryStore.FileName)} was written by a newer gitorch (schema 3, this one knows 2); upgrade gitorch", ex.Message);
+        File.Delete(_state.File(HistoryStore.FileName));
+        _store = HistoryStore.Open(_state.Path, _time);
+    }
+}
