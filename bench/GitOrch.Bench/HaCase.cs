@@ -151,40 +151,69 @@ public static class HaCase
         return Stats.Of(applies);
     }
 
-    /// <summary>Polls every replica's status until one shows the commit applied; null at the deadline.</summary>
+    /// <summary>
+    /// Polls every replica's status at once until one shows the commit applied; null at the
+    /// deadline. Each replica keeps one client (one TLS connection), as the single controller's
+    /// poll does, so both sides pay the same per poll.
+    /// </summary>
     private static async Task<string?> AppliedAnywhereAsync(IReadOnlyList<Replica> replicas, string sha, TimeSpan within)
     {
         var deadline = Stopwatch.StartNew();
         while (deadline.Elapsed < within)
         {
-            foreach (var r in replicas.Where(r => !r.Process.HasExited))
+            var answers = await Task.WhenAll(replicas.Where(r => !r.Process.HasExited).Select(r => LastAppliedAsync(r)));
+            if (answers.Contains(sha))
             {
-                var credentials = Path.Combine(r.State, "admin.credentials");
-                if (!File.Exists(credentials))
-                {
-                    continue;
-                }
-
-                try
-                {
-                    using var http = ClusterCredentials.Load(credentials).CreateHttpClient(TimeSpan.FromSeconds(5));
-                    http.BaseAddress = new Uri($"https://127.0.0.1:{r.Port}");
-                    using var doc = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/status?limit=1", UriKind.Relative)));
-                    if (doc.RootElement.GetProperty("controller").GetProperty("lastApplied").GetString() == sha)
-                    {
-                        return sha;
-                    }
-                }
-                catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException or IOException)
-                {
-                    // Not up yet, or between roles: keep polling.
-                }
+                return sha;
             }
 
             await Task.Delay(20);
         }
 
         return null;
+    }
+
+    private static readonly Dictionary<string, HttpClient> Clients = [];
+
+    private static async Task<string?> LastAppliedAsync(Replica r)
+    {
+        var key = r.Name + ":" + r.Process.Id;
+        HttpClient? http;
+        lock (Clients)
+        {
+            Clients.TryGetValue(key, out http);
+        }
+
+        try
+        {
+            if (http is null)
+            {
+                var credentials = Path.Combine(r.State, "admin.credentials");
+                if (!File.Exists(credentials))
+                {
+                    return null;
+                }
+
+                http = ClusterCredentials.Load(credentials).CreateHttpClient(TimeSpan.FromSeconds(5));
+                http.BaseAddress = new Uri($"https://127.0.0.1:{r.Port}");
+                lock (Clients)
+                {
+                    Clients[key] = http;
+                }
+            }
+
+            using var doc = JsonDocument.Parse(await http.GetStringAsync(new Uri("/api/v1/status?limit=1", UriKind.Relative)));
+            return doc.RootElement.GetProperty("controller").GetProperty("lastApplied").GetString();
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or JsonException or KeyNotFoundException or InvalidOperationException or IOException)
+        {
+            lock (Clients)
+            {
+                Clients.Remove(key); // Not up yet, or between roles (credentials may change): a new client next time.
+            }
+
+            return null;
+        }
     }
 
     private static void Stop(Process p)

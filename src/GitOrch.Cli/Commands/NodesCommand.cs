@@ -75,6 +75,17 @@ internal static class NodesCommand
                 : $"Node {parse.GetValue(name)} is declared dead; rescheduling {string.Join(", ", moved)}.");
             return ExitCodes.Ok;
         });
-        return new Command("node", "Operate on a node, or let a new one join") { dead, TokenCommand.CreateJoin() };
+        var revokeName = new Argument<string>("NAME") { Description = "The node" };
+        var revokeServer = CommonOptions.Server();
+        var revoke = new Command("revoke", "Revoke a node's certificates: its agent is refused from its next call and joins again only with a new join token") { revokeName, revokeServer };
+        revoke.SetAction(async (parse, ct) =>
+        {
+            using var client = ApiClient.For(parse, revokeServer);
+            var answer = await client.PostAsync<JsonElement>($"api/v1/nodes/{Uri.EscapeDataString(parse.GetRequiredValue(revokeName))}/revoke", ct);
+            await parse.InvocationConfiguration.Output.WriteLineAsync(
+                $"Node {parse.GetValue(revokeName)}'s certificates are revoked ({answer.GetProperty("certificates").GetInt32()} issued by joins); its agent is refused from its next call. Its pods stay assigned: `gitorch node dead {parse.GetValue(revokeName)}` reschedules them.");
+            return ExitCodes.Ok;
+        });
+        return new Command("node", "Operate on a node, or let a new one join") { dead, revoke, TokenCommand.CreateJoin() };
     }
 }

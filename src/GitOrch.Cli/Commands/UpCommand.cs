@@ -156,7 +156,7 @@ internal static class UpCommand
                 // The local agent follows the same rules as any other (gRPC, mutual TLS, pinned CA);
                 // it needs no join: the controller issues its node certificate directly.
                 var agentState = Path.Combine(options.StateDir, "agent");
-                LocalNodeIdentity(agentState, local.Name, host.Pki);
+                LocalNodeIdentity(agentState, local.Name, host.Pki, host.Tokens);
                 agent = new GitOrch.Agent.NodeAgent(new GitOrch.Agent.AgentOptions
                 {
                     Server = agentAddress,
@@ -240,7 +240,7 @@ internal static class UpCommand
     }
 
     /// <summary>Gives the local agent a node certificate from this cluster's CA, unless it holds a valid one for this node already.</summary>
-    private static void LocalNodeIdentity(string agentState, string node, GitOrch.Controller.Trust.ClusterPki pki)
+    private static void LocalNodeIdentity(string agentState, string node, GitOrch.Controller.Trust.ClusterPki pki, GitOrch.Controller.Trust.TokenStore tokens)
     {
         if (GitOrch.Agent.Trust.AgentIdentity.Exists(agentState))
         {
@@ -248,7 +248,8 @@ internal static class UpCommand
             {
                 using var identity = GitOrch.Agent.Trust.AgentIdentity.Load(agentState);
                 if (identity.Node == node && identity.Ca.RawData.AsSpan().SequenceEqual(pki.Ca.RawData)
-                    && GitOrch.Contracts.Trust.CaTrust.ChainsTo(identity.Certificate, pki.Ca, GitOrch.Contracts.Trust.CaTrust.ClientAuth, out _))
+                    && GitOrch.Contracts.Trust.CaTrust.ChainsTo(identity.Certificate, pki.Ca, GitOrch.Contracts.Trust.CaTrust.ClientAuth, out _)
+                    && tokens.NodeCertificateRefusal(identity.Certificate.SerialNumber, node) is null)
                 {
                     return;
                 }
@@ -260,6 +261,7 @@ internal static class UpCommand
         }
 
         using var certificate = pki.IssueNodeCertificate(node);
+        tokens.RecordNodeCertificate(certificate.SerialNumber, node);
         GitOrch.Agent.Trust.AgentIdentity.Save(agentState, pki.CaPem, certificate);
     }
 

@@ -61,6 +61,7 @@ internal sealed partial class NodeGrpcService(ControllerRef controller, ClusterP
 
         using (certificate)
         {
+            tokens.RecordNodeCertificate(certificate.SerialNumber, request.Node);
             LogJoined(log, request.Node, check.Token!.Name, remote, certificate.NotAfter);
             return Task.FromResult(new JoinResponse { CertificatePem = certificate.ExportCertificatePem(), CaCertificatePem = pki.CaPem });
         }

@@ -114,6 +114,12 @@ public static class WorkflowEndpoints
                 ? Results.Ok(new { node, warning = health.AliveWarning(node), rescheduled = health.DeclareDead(node).Select(p => p.Key).ToList() })
                 : Results.NotFound(new ErrorModel($"no node {node}; list nodes with `gitorch nodes`")));
 
+        api.MapPost("/nodes/{node}/revoke", (Trust.TokenStore tokens, System.Security.Claims.ClaimsPrincipal user, string node) =>
+        {
+            var certificates = tokens.RevokeNode(node, user.Identity?.Name ?? "unknown");
+            return Results.Ok(new { node, certificates, message = $"node {node}'s certificates are revoked: its agent is refused from its next call; it joins again only with a new join token" });
+        });
+
         api.MapGet("/objects/{kind}/{name}/container-logs", async (HistoryStore store, AgentGateway agents, string kind, string name, string? @namespace, string? container, int? tail, CancellationToken ct) =>
         {
             if (Resolve(kind, name, @namespace) is not { } obj)

@@ -34,6 +34,8 @@ public sealed class TokenStore : IDisposable
             CREATE TABLE IF NOT EXISTS tokens(
               name TEXT PRIMARY KEY, kind TEXT NOT NULL, role TEXT NOT NULL, hash TEXT NOT NULL UNIQUE,
               created_at TEXT NOT NULL, expires_at TEXT, revoked_at TEXT, created_by TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS node_certificates(id INTEGER PRIMARY KEY, serial TEXT NOT NULL UNIQUE, node TEXT NOT NULL, issued_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS node_revocations(node TEXT PRIMARY KEY, revoked_at TEXT NOT NULL, revoked_by TEXT NOT NULL, last_certificate INTEGER NOT NULL);
             """);
         if (journal is not null)
         {
@@ -126,6 +128,77 @@ public sealed class TokenStore : IDisposable
             var found = cmd.ExecuteNonQuery() > 0;
             tx.CommitDurably();
             return found;
+        }
+    }
+
+    /// <summary>Records a node certificate the CA issued (a join), so that revoking its node can spare certificates issued later.</summary>
+    public void RecordNodeCertificate(string serial, string node)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            using var cmd = _db.Command("INSERT INTO node_certificates(serial, node, issued_at) VALUES($s, $n, $t) ON CONFLICT(serial) DO NOTHING", tx,
+                ("$s", serial), ("$n", node), ("$t", Format(_time.GetUtcNow())));
+            cmd.ExecuteNonQuery();
+            tx.CommitDurably();
+        }
+    }
+
+    /// <summary>
+    /// Revokes every certificate of a node issued until now: they are refused from the next call
+    /// on. The node joins again with a new join token (its new certificate is recorded later, so it
+    /// passes). Returns how many recorded certificates this shuts out.
+    /// </summary>
+    public int RevokeNode(string node, string revokedBy)
+    {
+        lock (_gate)
+        {
+            using var tx = _db.BeginTransaction();
+            var now = Format(_time.GetUtcNow());
+            // Certificates recorded up to now (by their row, not by a clock) are shut out; later joins pass.
+            using (var cmd = _db.Command("""
+                INSERT INTO node_revocations(node, revoked_at, revoked_by, last_certificate) VALUES($n, $t, $b, (SELECT COALESCE(MAX(id), 0) FROM node_certificates))
+                ON CONFLICT(node) DO UPDATE SET revoked_at = excluded.revoked_at, revoked_by = excluded.revoked_by, last_certificate = excluded.last_certificate
+                """, tx, ("$n", node), ("$t", now), ("$b", revokedBy)))
+            {
+                cmd.ExecuteNonQuery();
+            }
+
+            using var count = _db.Command("SELECT COUNT(*) FROM node_certificates WHERE node = $n", tx, ("$n", node));
+            var n = (int)(long)count.ExecuteScalar()!;
+            tx.CommitDurably();
+            return n;
+        }
+    }
+
+    /// <summary>
+    /// Why a node certificate is refused, or null: its node was revoked, and the certificate was
+    /// not issued (recorded) after that revocation.
+    /// </summary>
+    public string? NodeCertificateRefusal(string serial, string node)
+    {
+        lock (_gate)
+        {
+            using var revoked = _db.Command("SELECT revoked_at, last_certificate FROM node_revocations WHERE node = $n", null, ("$n", node));
+            string at;
+            long last;
+            using (var reader = revoked.ExecuteReader())
+            {
+                if (!reader.Read())
+                {
+                    return null;
+                }
+
+                (at, last) = (reader.GetString(0), reader.GetInt64(1));
+            }
+
+            using var issued = _db.Command("SELECT id FROM node_certificates WHERE serial = $s AND node = $n", null, ("$s", serial), ("$n", node));
+            if (issued.ExecuteScalar() is long row && row > last)
+            {
+                return null; // Issued by a join after the revocation.
+            }
+
+            return $"the certificates of node {node} were revoked at {Parse(at):u}; join the node again with a new join token (gitorch node token)";
         }
     }
 

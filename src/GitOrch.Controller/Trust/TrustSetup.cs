@@ -64,6 +64,13 @@ public static partial class TrustSetup
                             return Task.CompletedTask;
                         }
 
+                        if (context.HttpContext.RequestServices.GetService<TokenStore>()?.NodeCertificateRefusal(context.ClientCertificate.SerialNumber, node) is { } revoked)
+                        {
+                            context.Fail(revoked);
+                            context.HttpContext.Items[BearerTokenHandler.RefusalItem] = revoked;
+                            return Task.CompletedTask;
+                        }
+
                         context.Principal = new ClaimsPrincipal(new ClaimsIdentity(
                             [new Claim(ClaimTypes.Name, $"node:{node}"), new Claim(ClaimTypes.Role, Identities.NodeRole), new Claim(Identities.NodeClaim, node)],
                             context.Scheme.Name));
@@ -72,7 +79,7 @@ public static partial class TrustSetup
                     },
                     OnAuthenticationFailed = context =>
                     {
-                        context.HttpContext.Items[BearerTokenHandler.RefusalItem] = $"the client certificate is not from this cluster's CA or not for a node ({context.Exception.Message})";
+                        context.HttpContext.Items[BearerTokenHandler.RefusalItem] ??= $"the client certificate is not from this cluster's CA or not for a node ({context.Exception.Message})";
                         return Task.CompletedTask;
                     },
                 };

@@ -174,6 +174,55 @@ public sealed class NodeGrpcServiceTests(TrustFixture fixture) : IClassFixture<T
         }
     }
 
+    [Fact]
+    public async Task ARevokedNode_IsRefusedFromItsNextCall_OlderCertificatesToo_AndJoinsAgainWithANewToken()
+    {
+        using var first = await JoinAsync("node-r", "join-r1");
+        await HeartbeatAsync(first, "node-r"); // Accepted before the revocation.
+        using var older = fixture.Host.Pki.IssueNodeCertificate("node-r"); // A certificate nobody recorded (stolen, or from before).
+
+        using (var admin = fixture.Host.AdminCredentials.CreateHttpClient())
+        using (var response = await admin.PostAsync(new Uri("/api/v1/nodes/node-r/revoke", UriKind.Relative), content: null))
+        {
+            Assert.Equal(System.Net.HttpStatusCode.OK, response.StatusCode);
+        }
+
+        foreach (var revoked in new[] { first, older })
+        {
+            var refused = await Assert.ThrowsAsync<RpcException>(() => HeartbeatAsync(revoked, "node-r"));
+            Assert.Equal(StatusCode.Unauthenticated, refused.StatusCode);
+            Assert.Contains("the certificates of node node-r were revoked at", refused.Status.Detail, StringComparison.Ordinal);
+            Assert.Contains("join the node again with a new join token", refused.Status.Detail, StringComparison.Ordinal);
+        }
+
+        await HeartbeatAsync(fixture.Host.Pki.IssueNodeCertificate("node-s"), "node-s"); // Other nodes are not touched.
+        using var again = await JoinAsync("node-r", "join-r2");
+        await HeartbeatAsync(again, "node-r");
+    }
+
+    private async Task<X509Certificate2> JoinAsync(string node, string tokenName)
+    {
+        var token = new JoinToken(fixture.Host.Pki.CaHash, fixture.Host.Tokens.Create(tokenName, TokenStore.JoinKind, TokenStore.JoinRole, TimeSpan.FromHours(1), "test"));
+        using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
+        var request = new CertificateRequest($"CN={node}, O=gitorch-nodes", key, HashAlgorithmName.SHA256);
+        var client = fixture.NodeClient(certificate: null, out var channel);
+        using (channel)
+        {
+            var answer = await client.JoinAsync(new JoinRequest { Token = token.ToString(), Node = node, CertificateRequest = ByteString.CopyFrom(request.CreateSigningRequest()) });
+            using var issued = X509Certificate2.CreateFromPem(answer.CertificatePem);
+            return issued.CopyWithPrivateKey(key);
+        }
+    }
+
+    private async Task HeartbeatAsync(X509Certificate2 certificate, string node)
+    {
+        var client = fixture.NodeClient(certificate, out var channel);
+        using (channel)
+        {
+            await client.HeartbeatAsync(Heartbeat(node));
+        }
+    }
+
     private void Assign(string node, string pod)
     {
         using var spec = JsonDocument.Parse("{}");

@@ -104,7 +104,15 @@ internal sealed class JournalHarness : IDisposable
         {
             text.Append("## ").Append(table).Append('\n');
             using var rows = db.CreateCommand();
-            rows.CommandText = $"SELECT * FROM \"{table}\"";
+            // Ordered by every column: a copy restored from a snapshot (VACUUM INTO) may number the
+            // implicit rowids of tables without an INTEGER PRIMARY KEY differently; the rows must match.
+            using (var columns = db.CreateCommand())
+            {
+                columns.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}')";
+                var n = (long)columns.ExecuteScalar()!;
+                rows.CommandText = $"SELECT * FROM \"{table}\" ORDER BY {string.Join(", ", Enumerable.Range(1, (int)n))}";
+            }
+
             using var reader = rows.ExecuteReader();
             while (reader.Read())
             {
