@@ -44,6 +44,7 @@ if (args.Contains("--help") || args.Contains("-h"))
         Cases that run alone:
           --case history [--pods N] [--versions M]   the store case at any size
           --case generate --objects N --dir D        write a generated test repo
+          --case ha --gitorch PATH [--objects N] [--commits C] [--kills K]   replicated controllers on etcd against one controller
         """);
     return 0;
 }
@@ -61,6 +62,7 @@ if (outPath is null && Arg("--out") is not null)
 {
     Console.Error.WriteLine("a subset of the cases is printed only: --out is ignored");
 }
+
 if (Arg("--case") == "generate")
 {
     RepoGenerator.Create(int.Parse(Arg("--objects")!, CultureInfo.InvariantCulture), Arg("--dir")!);
