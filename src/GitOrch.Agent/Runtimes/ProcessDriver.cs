@@ -9,9 +9,10 @@ namespace GitOrch.Agent.Runtimes;
 /// (<c>setsid</c>), with <c>$(PORT_&lt;NAME&gt;)</c> substituted, its env, a working directory under
 /// the agent's state, and stdout/stderr appended to its log file. When the agent runs as root, the
 /// process drops to the pod's user (65534 unless the pod's validated request says otherwise) with
-/// no_new_privs and no supplementary groups (<c>setpriv</c>). It is still a weaker sandbox than
-/// <c>oci</c>: no namespaces, no seccomp, the host's filesystem. That is why it needs the
-/// <c>runtime:process</c> exception.
+/// no_new_privs and no supplementary groups (<c>setpriv</c>), under the runtime's default seccomp
+/// filter (the one oci pods and exec loops get; <c>seccomp: Unconfined</c> with its exception turns it
+/// off). It is still a weaker sandbox than <c>oci</c>: no namespaces, the host's filesystem. That is
+/// why it needs the <c>runtime:process</c> exception.
 /// </summary>
 public sealed class ProcessDriver : IRuntimeDriver
 {
@@ -20,6 +21,8 @@ public sealed class ProcessDriver : IRuntimeDriver
     public string Name => "process";
 
     public string? Unavailable => File.Exists("/usr/bin/setsid") || File.Exists("/bin/setsid") ? null : "setsid (util-linux) is not installed";
+
+    private static string? Perl => new[] { "/usr/bin/perl", "/bin/perl" }.FirstOrDefault(File.Exists);
 
     public Task<ContainerHandle> StartAsync(ContainerLaunch launch, CancellationToken ct)
     {
@@ -59,6 +62,22 @@ public sealed class ProcessDriver : IRuntimeDriver
         info.ArgumentList.Add("exec \"$@\" </dev/null >>\"$0\" 2>&1");
         info.ArgumentList.Add(launch.LogFile);
         info.ArgumentList.Add("setsid");
+        if (launch.Spec.Security?.Seccomp != SeccompMode.Unconfined)
+        {
+            // The runtime's default filter, installed before the user changes (as root it needs no
+            // no_new_privs; without root it does), and kept across every exec that follows.
+            if (Core.Security.SeccompFilter.Build(Core.Security.SeccompFilter.RuntimeDefaultBlocked) is not { } filter
+                || Core.Security.SeccompFilter.Calls is not { } calls || Perl is not { } perl)
+            {
+                throw new RuntimeException($"container {container.Name}: a process pod runs under a seccomp filter, which needs perl and an x86_64 or arm64 machine; install perl, or give the pod security.seccomp: Unconfined (with the seccomp:unconfined exception)");
+            }
+
+            foreach (var arg in Core.Security.SeccompFilter.Installer(perl, filter, calls, noNewPrivs: !Posix.IsRoot))
+            {
+                info.ArgumentList.Add(arg);
+            }
+        }
+
         if (Posix.IsRoot && File.Exists("/usr/bin/setpriv"))
         {
             if (ownFolder)

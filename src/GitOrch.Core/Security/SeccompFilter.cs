@@ -24,6 +24,27 @@ public static class SeccompFilter
     ];
 
     /// <summary>
+    /// The argv prefix that installs <paramref name="filter"/> and then runs the rest of the argv:
+    /// a perl one-liner (perl is part of every Debian-like base system and can make the two system
+    /// calls). With <paramref name="noNewPrivs"/> it sets no_new_privs first (required without
+    /// CAP_SYS_ADMIN). Filters survive exec, so what runs after them cannot remove them.
+    /// </summary>
+    public static IReadOnlyList<string> Installer(string perl, byte[] filter, (int Prctl, int Seccomp) calls, bool noNewPrivs) =>
+        [perl, "-e", PerlInstaller, Convert.ToHexString(filter), noNewPrivs ? "1" : "0",
+            calls.Prctl.ToString(System.Globalization.CultureInfo.InvariantCulture), calls.Seccomp.ToString(System.Globalization.CultureInfo.InvariantCulture)];
+
+    /// <summary>
+    /// ARGV: hex of the filter, whether to set no_new_privs first, the prctl and seccomp numbers, then
+    /// the command. struct sock_fprog is { u16 len; (6 bytes padding); struct sock_filter *filter }.
+    /// </summary>
+    private const string PerlInstaller =
+        "my ($f, $nnp, $prctl, $seccomp) = splice(@ARGV, 0, 4); $f = pack('H*', $f);"
+        + " if ($nnp) { syscall(0 + $prctl, 38, 1, 0, 0, 0) == 0 or die \"sandbox: no_new_privs: $!\\n\" }"
+        + " my $prog = pack('S x6 P', length($f) / 8, $f);"
+        + " syscall(0 + $seccomp, 1, 0, $prog) == 0 or die \"sandbox: seccomp: $!\\n\";"
+        + " exec { $ARGV[0] } @ARGV or die \"sandbox: cannot run $ARGV[0]: $!\\n\";";
+
+    /// <summary>
     /// Also blocked for exec loops: leaving the process group (a loop is a step, not a service; its
     /// whole group is killed when the call ends or times out).
     /// </summary>

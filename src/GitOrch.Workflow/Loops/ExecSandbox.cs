@@ -68,8 +68,7 @@ public sealed record ExecSandbox
                 throw new LoopCallException("this machine's architecture has no seccomp table; exec loops need x86_64 or arm64 (or the seccomp:unconfined exception)");
             }
 
-            argv.AddRange([Tool("perl"), "-e", PerlInstaller, Convert.ToHexString(filter), NoNewPrivs || !runningAsRoot ? "1" : "0",
-                calls.Prctl.ToString(System.Globalization.CultureInfo.InvariantCulture), calls.Seccomp.ToString(System.Globalization.CultureInfo.InvariantCulture)]);
+            argv.AddRange(SeccompFilter.Installer(Tool("perl"), filter, calls, NoNewPrivs || !runningAsRoot));
         }
 
         if (!runningAsRoot)
@@ -102,17 +101,6 @@ public sealed record ExecSandbox
         argv.Add("--");
         return argv;
     }
-
-    /// <summary>
-    /// ARGV: hex of the filter, whether to set no_new_privs first, the prctl and seccomp numbers, then
-    /// the command. struct sock_fprog is { u16 len; (6 bytes padding); struct sock_filter *filter }.
-    /// </summary>
-    private const string PerlInstaller =
-        "my ($f, $nnp, $prctl, $seccomp) = splice(@ARGV, 0, 4); $f = pack('H*', $f);"
-        + " if ($nnp) { syscall(0 + $prctl, 38, 1, 0, 0, 0) == 0 or die \"exec loop sandbox: no_new_privs: $!\\n\" }"
-        + " my $prog = pack('S x6 P', length($f) / 8, $f);"
-        + " syscall(0 + $seccomp, 1, 0, $prog) == 0 or die \"exec loop sandbox: seccomp: $!\\n\";"
-        + " exec { $ARGV[0] } @ARGV or die \"exec loop sandbox: cannot run $ARGV[0]: $!\\n\";";
 
     private static string Tool(string name) =>
         new[] { "/usr/bin/", "/bin/", "/usr/sbin/", "/sbin/" }.Select(d => d + name).FirstOrDefault(File.Exists)
