@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Text;
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
+using GitOrch.Core.Manifests;
 using GitOrch.Git;
 using GitOrch.History;
 using GitOrch.History.Mirror;
@@ -31,8 +33,8 @@ public static class HistoryCase
             for (var p = 0; p < pods; p++)
             {
                 var json = SourceJson.ToJson(YamlOf(RepoGenerator.Pod(p, $"v{v}")));
-                fullCopies += Encoding.UTF8.GetByteCount(GitOrch.Core.Rendering.YamlRenderer.Render((Newtonsoft.Json.Linq.JObject)json));
-                changes.Add(new ObjectChange(new ObjectRef("Pod", $"ns-{p % 10}", $"svc-{p}"), json.ToString(Newtonsoft.Json.Formatting.None), ["spec.containers[0].env.GREETING"], null));
+                fullCopies += Encoding.UTF8.GetByteCount(GitOrch.Core.Rendering.YamlRenderer.Render(json));
+                changes.Add(new ObjectChange(new ObjectRef("Pod", $"ns-{p % 10}", $"svc-{p}"), json.Write(), ["spec.containers[0].env.GREETING"], null));
             }
 
             var write = Stopwatch.StartNew();
@@ -70,12 +72,12 @@ public static class HistoryCase
         Directory.CreateDirectory(throughputRepo);
         RepoGenerator.Git(throughputRepo, "init", "-q", "-b", "main");
         using var tstore = HistoryStore.Open(throughputState);
-        var pod = (Newtonsoft.Json.Linq.JObject)SourceJson.ToJson(YamlOf(RepoGenerator.Pod(1)));
+        var pod = (JsonObject)SourceJson.ToJson(YamlOf(RepoGenerator.Pod(1)))!;
         for (var i = 0; i < mirrorCommits; i++)
         {
-            pod["status"] = new Newtonsoft.Json.Linq.JObject { ["nodeName"] = $"node-{i % 7}" };
+            pod["status"] = new JsonObject { ["nodeName"] = $"node-{i % 7}" };
             tstore.Write(new ChangeBatch("control-loop/scheduler", ChangeKind.Mechanical, null, $"scheduler: place ({i})", "scheduler", "scheduler@control-loop.gitorch",
-                [new ObjectChange(new ObjectRef("Pod", "ns-1", "svc-1"), pod.ToString(Newtonsoft.Json.Formatting.None), ["status.nodeName"], null)]));
+                [new ObjectChange(new ObjectRef("Pod", "ns-1", "svc-1"), pod.Write(), ["status.nodeName"], null)]));
         }
 
         await using var tgit = new GitRepository(throughputRepo);

@@ -195,11 +195,23 @@ public sealed class ControllerHost : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _app.StopAsync(CancellationToken.None);
-        await _app.DisposeAsync();
-        await Controller.DisposeAsync();
-        Tokens.Dispose();
-        Pki.Dispose();
-        _logs.Dispose();
+        try
+        {
+            await _app.StopAsync(CancellationToken.None);
+            await _app.DisposeAsync();
+        }
+        finally
+        {
+            try
+            {
+                await Controller.DisposeAsync();
+            }
+            finally
+            {
+                Tokens.Dispose();
+                Pki.Dispose();
+                _logs.Dispose();
+            }
+        }
     }
 }

@@ -1,3 +1,4 @@
+using GitOrch.Core.State;
 using GitOrch.Controller.Agents;
 using GitOrch.Workflow.Model;
 using GitOrch.Controller.Mirror;
@@ -185,6 +186,13 @@ public sealed class ControllerService : IAsyncDisposable
     /// </summary>
     public async Task<bool> SyncOnceAsync(CancellationToken ct)
     {
+        if (Replica is { Leads: false, Journal: Replication.EtcdJournal journal })
+        {
+            // Only the leader applies commits and writes the mirror: a follower's cycle would
+            // write refs/gitorch/history beside the leader's (a batch twice) and its store writes are refused.
+            throw journal.Refused();
+        }
+
         var ok = await Sync.CycleAsync(ct);
         await Starter.DrainAsync(ct);
         NodeHealth.CheckNodes();
@@ -227,19 +235,40 @@ public sealed class ControllerService : IAsyncDisposable
     /// <summary>See <see cref="NodeHealthService.DeclareDead"/>.</summary>
     public IReadOnlyList<ObjectRef> DeclareDead(string node) => NodeHealth.DeclareDead(node);
 
+    /// <summary>
+    /// Closes every part even when one fails to close (its error is rethrown at the end): the store
+    /// and the state folder's lock are always released, so the folder can be opened again.
+    /// </summary>
     public async ValueTask DisposeAsync()
     {
-        Ingestion.Dispose();
-        await Workflows.DisposeAsync();
-        Forge?.Dispose();
-        Agents.Dispose();
-        await _source.DisposeAsync();
-        Sync.Dispose();
-        Starter.Dispose();
-        MirrorService.Dispose();
-        NodeHealth.Dispose();
-        GuardService.Dispose();
-        Store.Dispose();
-        _lock.Dispose();
+        var errors = new List<Exception>();
+        async Task Close(Func<ValueTask> close)
+        {
+            try
+            {
+                await close();
+            }
+            catch (Exception ex)
+            {
+                errors.Add(ex);
+            }
+        }
+
+        await Close(() => { Ingestion.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => Workflows.DisposeAsync());
+        await Close(() => { Forge?.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { Agents.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => _source.DisposeAsync());
+        await Close(() => { Sync.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { Starter.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { MirrorService.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { NodeHealth.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { GuardService.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { Store.Dispose(); return ValueTask.CompletedTask; });
+        await Close(() => { _lock.Dispose(); return ValueTask.CompletedTask; });
+        if (errors.Count > 0)
+        {
+            throw errors.Count == 1 ? errors[0] : new AggregateException(errors);
+        }
     }
 }

@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Rendering;
 using k8s;
 using k8s.Models;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Import;
 
@@ -102,12 +102,12 @@ public static partial class KubernetesImporter
         }
 
         // JSON is YAML: the KubernetesClient loader reads the document as our reader parsed it (limits applied once).
-        var json = SourceJson.ToJson(root).ToString(Newtonsoft.Json.Formatting.None);
+        var json = SourceJson.ToJson(root).Write();
         try
         {
             var ns = Name(namespaceOverride ?? sourceNamespace ?? ManifestObject.DefaultNamespace, "metadata.namespace", context);
             var name = Name(sourceName, "metadata.name", context);
-            JObject manifest = kind switch
+            JsonObject manifest = kind switch
             {
                 "Pod" => PodFrom(KubernetesYaml.Deserialize<V1Pod>(json, strict: true), ns, name, context),
                 "Job" => JobFrom(KubernetesYaml.Deserialize<V1Job>(json, strict: true), ns, name, context),
@@ -137,10 +137,10 @@ public static partial class KubernetesImporter
         _ => false,
     };
 
-    private static JObject PodFrom(V1Pod pod, string ns, string name, ImportContext context) =>
+    private static JsonObject PodFrom(V1Pod pod, string ns, string name, ImportContext context) =>
         Manifest("Pod", ns, name, pod.Metadata?.Labels, Spec(pod.Spec, "spec", pod.Metadata?.Annotations, "metadata.annotations", context));
 
-    private static JObject JobFrom(V1Job job, string ns, string name, ImportContext context)
+    private static JsonObject JobFrom(V1Job job, string ns, string name, ImportContext context)
     {
         if (job.Spec.Completions is > 1 || job.Spec.Parallelism is > 1)
         {
@@ -149,7 +149,7 @@ public static partial class KubernetesImporter
 
         foreach (var field in new[] { "backoffLimit", "activeDeadlineSeconds", "ttlSecondsAfterFinished", "completionMode", "suspend", "podFailurePolicy", "backoffLimitPerIndex", "maxFailedIndexes", "successPolicy", "podReplacementPolicy", "manualSelector", "selector" })
         {
-            if (JObject.Parse(KubernetesJson.Serialize(job.Spec))[field] is not null)
+            if (ManifestJson.Parse(KubernetesJson.Serialize(job.Spec))[field] is not null)
             {
                 context.Ignored($"spec.{field}", "left out: a GitOrch pod restarts by its restartPolicy (with backoff), and its phase says when it succeeded or failed");
             }
@@ -159,7 +159,7 @@ public static partial class KubernetesImporter
         return Manifest("Pod", ns, name, labels, Spec(job.Spec.Template.Spec, "spec.template.spec", job.Spec.Template.Metadata?.Annotations, "spec.template.metadata.annotations", context));
     }
 
-    private static JObject StatefulSetFrom(V1StatefulSet set, string ns, string name, ImportContext context)
+    private static JsonObject StatefulSetFrom(V1StatefulSet set, string ns, string name, ImportContext context)
     {
         if (set.Spec.VolumeClaimTemplates is { Count: > 0 })
         {
@@ -170,24 +170,24 @@ public static partial class KubernetesImporter
         return Pinned((set.Metadata, set.Spec.Replicas, set.Spec.Template), ns, name, context);
     }
 
-    private static JObject DaemonSetFrom(V1DaemonSet set, string ns, string name, ImportContext context)
+    private static JsonObject DaemonSetFrom(V1DaemonSet set, string ns, string name, ImportContext context)
     {
         context.Adjusted("spec", "a DaemonSet becomes a PinnedDeployment of one pod: GitOrch does not start a pod per node; raise replicas (and use nodeSelector) to run more");
         return Pinned((set.Metadata, 1, set.Spec.Template), ns, name, context);
     }
 
     /// <summary>A PinnedDeployment whose previous and next are the same template, at percentNext 0: what runs now, ready for a reviewed rollout.</summary>
-    private static JObject Pinned((V1ObjectMeta Metadata, int? Replicas, V1PodTemplateSpec Template) source, string ns, string name, ImportContext context)
+    private static JsonObject Pinned((V1ObjectMeta Metadata, int? Replicas, V1PodTemplateSpec Template) source, string ns, string name, ImportContext context)
     {
         var spec = Spec(source.Template.Spec, "spec.template.spec", source.Template.Metadata?.Annotations, "spec.template.metadata.annotations", context);
-        var template = new JObject();
+        var template = new JsonObject();
         if (source.Template.Metadata?.Labels is { Count: > 0 } labels)
         {
-            template["labels"] = JObject.FromObject(labels);
+            template["labels"] = ManifestJson.ObjectOf(labels);
         }
 
         template["spec"] = spec;
-        return Manifest("PinnedDeployment", ns, name, source.Metadata?.Labels, new JObject
+        return Manifest("PinnedDeployment", ns, name, source.Metadata?.Labels, new JsonObject
         {
             ["replicas"] = source.Replicas ?? 1,
             ["percentNext"] = 0,
@@ -196,18 +196,18 @@ public static partial class KubernetesImporter
         });
     }
 
-    private static JObject Spec(V1PodSpec spec, string at, IDictionary<string, string>? annotations, string annotationsAt, ImportContext context) =>
+    private static JsonObject Spec(V1PodSpec spec, string at, IDictionary<string, string>? annotations, string annotationsAt, ImportContext context) =>
         new PodSpecConverter(context, at, annotations is null ? null : new Dictionary<string, string>(annotations), annotationsAt).Convert(spec);
 
-    private static JObject Manifest(string kind, string ns, string name, IDictionary<string, string>? labels, JObject spec)
+    private static JsonObject Manifest(string kind, string ns, string name, IDictionary<string, string>? labels, JsonObject spec)
     {
-        var metadata = new JObject { ["name"] = name, ["namespace"] = ns };
+        var metadata = new JsonObject { ["name"] = name, ["namespace"] = ns };
         if (labels is { Count: > 0 })
         {
-            metadata["labels"] = JObject.FromObject(labels);
+            metadata["labels"] = ManifestJson.ObjectOf(labels);
         }
 
-        return new JObject { ["apiVersion"] = ManifestObject.ApiVersionV1, ["kind"] = kind, ["metadata"] = metadata, ["spec"] = spec };
+        return new JsonObject { ["apiVersion"] = ManifestObject.ApiVersionV1, ["kind"] = kind, ["metadata"] = metadata, ["spec"] = spec };
     }
 
     private static Dictionary<string, string>? Merge(IDictionary<string, string>? a, IDictionary<string, string>? b)

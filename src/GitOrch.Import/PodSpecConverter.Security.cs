@@ -1,6 +1,7 @@
+using System.Text.Json.Nodes;
+using GitOrch.Core.Manifests;
 using k8s;
 using k8s.Models;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Import;
 
@@ -19,11 +20,11 @@ internal sealed partial class PodSpecConverter
             return;
         }
 
-        var raw = JObject.Parse(KubernetesJson.Serialize(security));
-        foreach (var property in raw.Properties())
+        var raw = ManifestJson.Parse(KubernetesJson.Serialize(security));
+        foreach (var property in raw)
         {
-            var at2 = $"{field}.{property.Name}";
-            switch (property.Name)
+            var at2 = $"{field}.{property.Key}";
+            switch (property.Key)
             {
                 case "runAsUser" or "runAsGroup":
                     break; // The default of every container: taken per container below.
@@ -59,7 +60,7 @@ internal sealed partial class PodSpecConverter
                     context.Ignored(at2, "left out: GitOrch does not relabel volumes");
                     break;
                 default:
-                    UnknownField(at2, $"securityContext.{property.Name}");
+                    UnknownField(at2, $"securityContext.{property.Key}");
                     break;
             }
         }
@@ -80,11 +81,11 @@ internal sealed partial class PodSpecConverter
         }
 
         var who = field[..^".securityContext".Length];
-        var raw = JObject.Parse(KubernetesJson.Serialize(security));
-        foreach (var property in raw.Properties())
+        var raw = ManifestJson.Parse(KubernetesJson.Serialize(security));
+        foreach (var property in raw)
         {
-            var at2 = $"{field}.{property.Name}";
-            switch (property.Name)
+            var at2 = $"{field}.{property.Key}";
+            switch (property.Key)
             {
                 case "runAsUser":
                     if (ephemeral && security.RunAsUser == 0)
@@ -131,13 +132,13 @@ internal sealed partial class PodSpecConverter
                     Windows(security.WindowsOptions, at2);
                     break;
                 default:
-                    UnknownField(at2, $"securityContext.{property.Name}");
+                    UnknownField(at2, $"securityContext.{property.Key}");
                     break;
             }
         }
     }
 
-    private void Flag(bool weakens, string name, JToken value, string field, bool ephemeral, string what, string absorbed)
+    private void Flag(bool weakens, string name, JsonNode value, string field, bool ephemeral, string what, string absorbed)
     {
         if (!weakens)
         {
@@ -254,7 +255,7 @@ internal sealed partial class PodSpecConverter
         {
             context.Refused($"{field}.hostProcess", "a Windows hostProcess container runs on the host itself; GitOrch runs sandboxed Linux containers: remove it");
         }
-        else if (JObject.Parse(KubernetesJson.Serialize(options)).Count > 0)
+        else if (ManifestJson.Parse(KubernetesJson.Serialize(options)).Count > 0)
         {
             context.Ignored(field, "left out: Windows options do not apply to GitOrch's Linux containers");
         }

@@ -1,8 +1,9 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using System.Text.Json.Nodes;
+using GitOrch.Core.Manifests;
 using k8s;
 using k8s.Models;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Import;
 
@@ -72,14 +73,14 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
     private readonly HashSet<string> _portNames = new(StringComparer.Ordinal);
 
     /// <summary>Converts the pod spec at <c>at</c>; null when nothing could be made of it (the notes say why).</summary>
-    public JObject Convert(V1PodSpec spec)
+    public JsonObject Convert(V1PodSpec spec)
     {
-        var raw = JObject.Parse(KubernetesJson.Serialize(spec));
-        var result = new JObject();
-        foreach (var property in raw.Properties())
+        var raw = ManifestJson.Parse(KubernetesJson.Serialize(spec));
+        var result = new JsonObject();
+        foreach (var property in raw)
         {
-            var field = $"{at}.{property.Name}";
-            switch (property.Name)
+            var field = $"{at}.{property.Key}";
+            switch (property.Key)
             {
                 case "containers" or "initContainers" or "ephemeralContainers" or "volumes" or "securityContext":
                     break; // Below.
@@ -87,23 +88,23 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
                     result["restartPolicy"] = spec.RestartPolicy;
                     break;
                 case "nodeSelector":
-                    result["nodeSelector"] = JObject.FromObject(spec.NodeSelector);
+                    result["nodeSelector"] = ManifestJson.ObjectOf(spec.NodeSelector);
                     break;
                 case "terminationGracePeriodSeconds":
                     result["terminationGracePeriodSeconds"] = spec.TerminationGracePeriodSeconds;
                     break;
                 case "hostNetwork" or "hostPID" or "hostIPC" or "hostUsers":
-                    HostFlag(property.Name, property.Value.Value<bool>(), field);
+                    HostFlag(property.Key, property.Value!.GetValue<bool>(), field);
                     break;
                 default:
-                    UnknownField(field, property.Name, IgnoredPodFields);
+                    UnknownField(field, property.Key, IgnoredPodFields);
                     break;
             }
         }
 
         PodSecurity(spec.SecurityContext, $"{at}.securityContext");
-        var inits = new JArray();
-        var containers = new JArray();
+        var inits = new JsonArray();
+        var containers = new JsonArray();
         for (var i = 0; spec.InitContainers is not null && i < spec.InitContainers.Count; i++)
         {
             var init = spec.InitContainers[i];
@@ -140,7 +141,7 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
         result["containers"] = containers;
         if (spec.Volumes is { Count: > 0 } volumes)
         {
-            var converted = new JArray();
+            var converted = new JsonArray();
             for (var i = 0; i < volumes.Count; i++)
             {
                 if (Volume(volumes[i], $"{at}.volumes[{i}]") is { } volume)
@@ -199,14 +200,14 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
         }
     }
 
-    private JObject Container(V1Container container, string field, V1PodSpec spec)
+    private JsonObject Container(V1Container container, string field, V1PodSpec spec)
     {
-        var raw = JObject.Parse(KubernetesJson.Serialize(container));
-        var result = new JObject { ["name"] = container.Name };
-        foreach (var property in raw.Properties())
+        var raw = ManifestJson.Parse(KubernetesJson.Serialize(container));
+        var result = new JsonObject { ["name"] = container.Name };
+        foreach (var property in raw)
         {
-            var at2 = $"{field}.{property.Name}";
-            switch (property.Name)
+            var at2 = $"{field}.{property.Key}";
+            switch (property.Key)
             {
                 case "name" or "securityContext" or "restartPolicy":
                     break;
@@ -218,10 +219,10 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
 
                     break;
                 case "command":
-                    result["command"] = new JArray(container.Command);
+                    result["command"] = ManifestJson.ArrayOf(container.Command);
                     break;
                 case "args":
-                    result["args"] = new JArray(container.Args);
+                    result["args"] = ManifestJson.ArrayOf(container.Args);
                     break;
                 case "workingDir":
                     result["workingDir"] = container.WorkingDir;
@@ -249,7 +250,7 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
                     context.Refused(at2, "GitOrch has no block volumes; a raw device is a host device (exception device:<path>): write it under spec.security.devices by hand if the node really must expose it");
                     break;
                 default:
-                    UnknownField(at2, property.Name, IgnoredContainerFields);
+                    UnknownField(at2, property.Key, IgnoredContainerFields);
                     break;
             }
         }
@@ -287,9 +288,9 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
         return image;
     }
 
-    private JObject Env(IList<V1EnvVar> env, string field)
+    private JsonObject Env(IList<V1EnvVar> env, string field)
     {
-        var result = new JObject();
+        var result = new JsonObject();
         for (var i = 0; i < env.Count; i++)
         {
             var variable = env[i];
@@ -308,9 +309,9 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
     private static string Describe(V1EnvVarSource source) =>
         source.SecretKeyRef is not null ? "a Secret" : source.ConfigMapKeyRef is not null ? "a ConfigMap" : source.FieldRef is not null ? $"the pod's field {source.FieldRef.FieldPath}" : "the pod's resources";
 
-    private JArray Ports(IList<V1ContainerPort> ports, string field)
+    private JsonArray Ports(IList<V1ContainerPort> ports, string field)
     {
-        var result = new JArray();
+        var result = new JsonArray();
         for (var i = 0; i < ports.Count; i++)
         {
             var port = ports[i];
@@ -343,7 +344,7 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
                 name = made;
             }
 
-            var converted = new JObject { ["name"] = name, ["port"] = port.ContainerPort };
+            var converted = new JsonObject { ["name"] = name, ["port"] = port.ContainerPort };
             if (port.Protocol is "UDP")
             {
                 converted["protocol"] = "UDP";
@@ -355,9 +356,9 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
         return result;
     }
 
-    private JObject? Resources(V1ResourceRequirements resources, string field)
+    private JsonObject? Resources(V1ResourceRequirements resources, string field)
     {
-        var result = new JObject();
+        var result = new JsonObject();
         foreach (var name in new[] { "cpu", "memory" })
         {
             if (resources.Requests?.TryGetValue(name, out var request) == true)
@@ -388,9 +389,9 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
         return result.Count > 0 ? result : null;
     }
 
-    private JArray Mounts(IList<V1VolumeMount> mounts, string field)
+    private JsonArray Mounts(IList<V1VolumeMount> mounts, string field)
     {
-        var result = new JArray();
+        var result = new JsonArray();
         for (var i = 0; i < mounts.Count; i++)
         {
             var mount = mounts[i];
@@ -414,7 +415,7 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
                 context.Ignored($"{at2}.recursiveReadOnly", "GitOrch read-only mounts are read-only; nested mounts do not exist in its volumes");
             }
 
-            var converted = new JObject { ["name"] = mount.Name, ["mountPath"] = mount.MountPath };
+            var converted = new JsonObject { ["name"] = mount.Name, ["mountPath"] = mount.MountPath };
             if (mount.ReadOnlyProperty == true)
             {
                 converted["readOnly"] = true;
@@ -426,14 +427,14 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
         return result;
     }
 
-    private JObject? Volume(V1Volume volume, string field)
+    private JsonObject? Volume(V1Volume volume, string field)
     {
-        var raw = JObject.Parse(KubernetesJson.Serialize(volume));
-        var source = raw.Properties().Select(p => p.Name).FirstOrDefault(n => n != "name");
+        var raw = ManifestJson.Parse(KubernetesJson.Serialize(volume));
+        var source = raw.Select(p => p.Key).FirstOrDefault(n => n != "name");
         switch (source)
         {
             case "emptyDir":
-                var empty = new JObject();
+                var empty = new JsonObject();
                 if (volume.EmptyDir.SizeLimit is { } size)
                 {
                     empty["sizeLimit"] = size.ToString();
@@ -444,14 +445,14 @@ internal sealed partial class PodSpecConverter(ImportContext context, string at,
                     context.Ignored($"{field}.emptyDir.medium", $"medium {medium} left out: a GitOrch emptyDir is a folder under the agent's state");
                 }
 
-                return new JObject { ["name"] = volume.Name, ["emptyDir"] = empty };
+                return new JsonObject { ["name"] = volume.Name, ["emptyDir"] = empty };
             case "hostPath":
                 if (volume.HostPath.Type is { Length: > 0 } type)
                 {
                     context.Ignored($"{field}.hostPath.type", $"type {type} left out: GitOrch checks nothing about the host path and never creates or changes it");
                 }
 
-                return new JObject { ["name"] = volume.Name, ["hostPath"] = volume.HostPath.Path }; // A weakening: validate names hostPath:<path>.
+                return new JsonObject { ["name"] = volume.Name, ["hostPath"] = volume.HostPath.Path }; // A weakening: validate names hostPath:<path>.
             case "configMap" or "secret" or "downwardAPI" or "projected":
                 context.Refused($"{field}.{source}", $"volume {volume.Name} is a {source} volume; GitOrch has no ConfigMaps, Secrets or downward API: put the files in the image, or in a hostPath the policy permits");
                 return null;

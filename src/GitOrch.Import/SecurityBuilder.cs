@@ -1,5 +1,6 @@
 using System.Globalization;
-using Newtonsoft.Json.Linq;
+using System.Text.Json.Nodes;
+using GitOrch.Core.Manifests;
 
 namespace GitOrch.Import;
 
@@ -10,13 +11,13 @@ namespace GitOrch.Import;
 /// </summary>
 internal sealed class SecurityBuilder
 {
-    private readonly JObject _fields = [];
+    private readonly JsonObject _fields = [];
     private readonly SortedSet<string> _capabilities = new(StringComparer.Ordinal);
     private readonly SortedDictionary<string, string> _sysctls = new(StringComparer.Ordinal);
     private readonly List<(long? Id, string Field)> _users = [];
     private readonly List<(long? Id, string Field)> _groups = [];
 
-    public void Set(string field, JToken value) => _fields[field] = value;
+    public void Set(string field, JsonNode? value) => _fields[field] = value?.DeepClone(); // A node has one parent: the caller may pass a node of another tree.
 
     public void Capability(string name) => _capabilities.Add(name);
 
@@ -26,30 +27,30 @@ internal sealed class SecurityBuilder
 
     public void Group(long? id, string field) => _groups.Add((id, field));
 
-    public JObject Build(ImportContext context, string at)
+    public JsonObject Build(ImportContext context, string at)
     {
-        var security = new JObject();
+        var security = new JsonObject();
         Id("runAsUser", _users, security, context, at);
         Id("runAsGroup", _groups, security, context, at);
-        foreach (var property in _fields.Properties())
+        foreach (var property in _fields)
         {
-            security[property.Name] = property.Value;
+            security[property.Key] = property.Value?.DeepClone();
         }
 
         if (_capabilities.Count > 0)
         {
-            security["capabilities"] = new JArray(_capabilities);
+            security["capabilities"] = ManifestJson.ArrayOf(_capabilities);
         }
 
         if (_sysctls.Count > 0)
         {
-            security["sysctls"] = JObject.FromObject(_sysctls);
+            security["sysctls"] = ManifestJson.ObjectOf(_sysctls);
         }
 
-        return new JObject(security.Properties().OrderBy(p => p.Name, StringComparer.Ordinal));
+        return new JsonObject(security.OrderBy(p => p.Key, StringComparer.Ordinal).Select(p => KeyValuePair.Create(p.Key, p.Value?.DeepClone())));
     }
 
-    private static void Id(string name, List<(long? Id, string Field)> ids, JObject security, ImportContext context, string at)
+    private static void Id(string name, List<(long? Id, string Field)> ids, JsonObject security, ImportContext context, string at)
     {
         var set = ids.Where(i => i.Id is not null).ToList();
         if (set.Count == 0)

@@ -36,7 +36,17 @@ internal static class SqliteDb
         cmd.Transaction = tx;
         foreach (var (name, value) in args)
         {
-            cmd.Parameters.AddWithValue(name, value ?? DBNull.Value);
+            cmd.Parameters.AddWithValue(name, value switch
+            {
+                null => DBNull.Value,
+
+                // A replicated store replays statements as SQLite prints them, which ends text at
+                // a NUL and rounds REALs: text keeps no NUL (the replacement character stands for
+                // it, on every replica alike), and no store binds a REAL.
+                string text when text.Contains('\0', StringComparison.Ordinal) => text.Replace('\0', '\uFFFD'),
+                double or float => throw new ArgumentException($"{name}: the stores bind no REAL values (a replicated store could not replay them exactly); store it as text or an integer"),
+                _ => value,
+            });
         }
 
         return cmd;

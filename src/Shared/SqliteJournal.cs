@@ -76,6 +76,7 @@ internal sealed class SqliteJournal
     /// </summary>
     public static bool Apply(SqliteConnection db, long index, IReadOnlyList<string> statements)
     {
+        raw.sqlite3_limit(db.Handle, raw.SQLITE_LIMIT_ATTACHED, 0); // No entry can attach another file.
         CreateTable(db);
         using var tx = db.BeginTransaction();
         if (Applied(db, tx) >= index)
@@ -85,6 +86,11 @@ internal sealed class SqliteJournal
 
         foreach (var sql in statements)
         {
+            if (!IsApplicable(sql))
+            {
+                throw new InvalidDataException($"entry {index} of the journal holds a statement that is not a row or schema change ({sql[..Math.Min(40, sql.Length)]}...); this copy does not apply it");
+            }
+
             using var cmd = db.Command(sql, tx);
             cmd.ExecuteNonQuery();
         }
@@ -142,7 +148,9 @@ internal sealed class SqliteJournal
 
     private void OnStatement(string sql)
     {
-        if (IsWrite(sql))
+        // Everything but a read, transaction control or a trigger's note is kept: a statement this
+        // does not recognise is journaled rather than let through unrecorded.
+        if (!IsRead(sql))
         {
             _pending.Add(sql);
         }
@@ -167,29 +175,53 @@ internal sealed class SqliteJournal
         return ok ? 0 : 1; // Non-zero turns the commit into a rollback.
     }
 
-    /// <summary>Statements that change rows; reads, transaction control and trigger notes are not journaled.</summary>
-    internal static bool IsWrite(string sql)
+    /// <summary>What the legacy trace reports that is not journaled: reads, transaction control, and a trigger's note (<c>-- TRIGGER name</c>).</summary>
+    internal static bool IsRead(string sql)
     {
-        var text = sql.AsSpan().TrimStart();
-        if (text.StartsWith("--", StringComparison.Ordinal))
+        if (sql.AsSpan().TrimStart().StartsWith("--", StringComparison.Ordinal))
         {
-            return false;
+            return true; // The trace's note for a trigger program (the statement that fired it is journaled).
         }
 
-        var end = 0;
-        while (end < text.Length && char.IsAsciiLetter(text[end]))
+        return Keyword(sql) is "SELECT" or "BEGIN" or "COMMIT" or "END" or "ROLLBACK" or "SAVEPOINT" or "RELEASE" or "PRAGMA" or "EXPLAIN";
+    }
+
+    /// <summary>
+    /// Whether a journaled statement may be applied to a copy: row changes and schema statements
+    /// only. ATTACH, VACUUM, PRAGMA and the rest are refused (they could reach outside the database).
+    /// </summary>
+    internal static bool IsApplicable(string sql) =>
+        Keyword(sql) is "INSERT" or "UPDATE" or "DELETE" or "REPLACE" or "WITH" or "CREATE" or "DROP" or "ALTER";
+
+    /// <summary>The statement's first keyword, upper-case, after whitespace and comments.</summary>
+    internal static string Keyword(string sql)
+    {
+        var text = sql.AsSpan();
+        while (true)
         {
-            end++;
+            text = text.TrimStart();
+            if (text.StartsWith("/*", StringComparison.Ordinal))
+            {
+                var end = text.IndexOf("*/", StringComparison.Ordinal);
+                text = end < 0 ? [] : text[(end + 2)..];
+            }
+            else if (text.StartsWith("--", StringComparison.Ordinal))
+            {
+                var end = text.IndexOf('\n');
+                text = end < 0 ? [] : text[(end + 1)..];
+            }
+            else
+            {
+                break;
+            }
         }
 
-        var keyword = text[..end];
-        return keyword.Equals("INSERT", StringComparison.OrdinalIgnoreCase)
-            || keyword.Equals("UPDATE", StringComparison.OrdinalIgnoreCase)
-            || keyword.Equals("DELETE", StringComparison.OrdinalIgnoreCase)
-            || keyword.Equals("REPLACE", StringComparison.OrdinalIgnoreCase)
-            || keyword.Equals("WITH", StringComparison.OrdinalIgnoreCase)
-            || keyword.Equals("CREATE", StringComparison.OrdinalIgnoreCase)
-            || keyword.Equals("DROP", StringComparison.OrdinalIgnoreCase)
-            || keyword.Equals("ALTER", StringComparison.OrdinalIgnoreCase);
+        var length = 0;
+        while (length < text.Length && char.IsAsciiLetter(text[length]))
+        {
+            length++;
+        }
+
+        return text[..length].ToString().ToUpperInvariant();
     }
 }

@@ -1,9 +1,11 @@
+using System.Text.Json.Nodes;
 using GitOrch.Agent.Tests.Support;
 using GitOrch.Controller;
 using GitOrch.Core.AgentApi;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Schema;
 using Microsoft.Extensions.Logging.Abstractions;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Agent.Tests;
 
@@ -68,7 +70,7 @@ public sealed class NodeHealthTests : IAsyncLifetime
     private void Heartbeat(string node) =>
         Controller.Agents.Heartbeat(new NodeHeartbeat(node, new Dictionary<string, string>(), node == "node-b" ? 1000 : 8000, node == "node-b" ? 1L << 30 : 8L << 30, [], [], ["process", "oci"]));
 
-    private string? NodeOf(ObjectRef pod) => (string?)JObject.Parse(Controller.Store.Get(pod)!.ObjectJson).SelectToken("status.nodeName");
+    private string? NodeOf(ObjectRef pod) => (string?)ManifestJson.Parse(Controller.Store.Get(pod)!.ObjectJson).SelectPath("status.nodeName");
 
     private async Task SyncAsync()
     {

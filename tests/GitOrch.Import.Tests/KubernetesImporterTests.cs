@@ -1,5 +1,5 @@
+using System.Text.Json.Nodes;
 using GitOrch.Import.Tests.Support;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Import.Tests;
 
@@ -17,10 +17,10 @@ public sealed class KubernetesImporterTests
         """;
 
     /// <summary>Equal as JSON (key order aside), showing both when not.</summary>
-    private static void AssertJson(string expected, JToken actual) =>
-        Assert.True(JToken.DeepEquals(JToken.Parse(expected), actual), $"expected:\n{JToken.Parse(expected)}\nactual:\n{actual}");
+    private static void AssertJson(string expected, JsonNode actual) =>
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse(expected), actual), $"expected:\n{JsonNode.Parse(expected)}\nactual:\n{actual}");
 
-    private static JToken Spec(ImportResult result) => Imports.Json(Assert.Single(result.Objects))["spec"]!;
+    private static JsonNode Spec(ImportResult result) => Imports.Json(Assert.Single(result.Objects))["spec"]!;
 
     [Fact]
     public void MapsThePodSpec_ContainersInitContainersEnvPortsResourcesVolumes()
@@ -104,11 +104,11 @@ public sealed class KubernetesImporterTests
             """));
 
         Assert.False(result.Refused, Imports.Dump(result));
-        Assert.Equal(JToken.Parse("""
+        Assert.Equal(JsonNode.Parse("""
             {"allowPrivilegeEscalation": true, "capabilities": ["CHOWN", "NET_ADMIN", "NET_BIND_SERVICE", "SYS_TIME"], "hostIPC": true, "hostNetwork": true,
              "hostPID": true, "hostUsers": true, "privileged": true, "procMount": "Unmasked", "readOnlyRootFilesystem": false,
              "runAsGroup": 0, "runAsUser": 0, "seccomp": "Unconfined", "sysctls": {"net.core.somaxconn": "1024"}}
-            """).ToString(), Spec(result)["security"]!.ToString());
+            """)!.ToString(), Spec(result)["security"]!.ToString());
         var exceptions = Imports.Weakenings(Imports.Validate(result))
             .Select(d => System.Text.RegularExpressions.Regex.Match(d.Message, "exception \"([^\"]+)\"").Groups[1].Value).Distinct().Order(StringComparer.Ordinal);
         Assert.Equal(
@@ -211,7 +211,7 @@ public sealed class KubernetesImporterTests
               - {name: a, image: busybox:1.35}
             """));
 
-        Assert.Equal(JToken.Parse("""{"runAsGroup": 3000, "runAsUser": 1000}""").ToString(), Spec(result)["security"]!.ToString());
+        Assert.Equal(JsonNode.Parse("""{"runAsGroup": 3000, "runAsUser": 1000}""")!.ToString(), Spec(result)["security"]!.ToString());
         Assert.Empty(Imports.Validate(result).Diagnostics); // A non-root user is no weakening.
     }
 
@@ -261,8 +261,8 @@ public sealed class KubernetesImporterTests
             """));
 
         var spec = Spec(result);
-        Assert.Equal(["migrate"], spec["initContainers"]!.Select(c => (string)c["name"]!));
-        Assert.Equal(["proxy", "main"], spec["containers"]!.Select(c => (string)c["name"]!));
+        Assert.Equal(["migrate"], spec["initContainers"]!.AsArray().Select(c => (string)c!["name"]!));
+        Assert.Equal(["proxy", "main"], spec["containers"]!.AsArray().Select(c => (string)c!["name"]!));
         Assert.Contains(result.Of(NoteKind.Adjusted), n => n.Field == "spec.initContainers[1].restartPolicy");
     }
 

@@ -124,11 +124,24 @@ internal sealed class EtcdCluster : IAsyncDisposable
     private static string? FindEtcd() =>
         new[] { "/usr/bin/etcd", "/usr/local/bin/etcd", "/usr/sbin/etcd" }.FirstOrDefault(File.Exists);
 
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>A free loopback port not handed out before in this test run (the kernel may give the same free port twice in a row).</summary>
     private static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 
     private sealed class Member(string etcd, string name, string dataDir, string clientUrl, string peerUrl)

@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GitOrch.Agent.Native;
 using GitOrch.Agent.Runtimes;
 using GitOrch.Core.AgentApi;
@@ -450,7 +451,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     private void DeleteRecord(string container) => File.Delete(Path.Combine(_directory, container + ".json"));
 
     private static PodSpec Spec(PodAssignment assignment) =>
-        GitOrch.Core.Manifests.ManifestJson.ParseToken(assignment.Spec.GetRawText()).ToObject<PodSpec>(ManifestJson.Serializer)
+        GitOrch.Core.Manifests.ManifestJson.ParseToken(assignment.Spec.GetRawText()).Bind<PodSpec>()
             ?? throw new InvalidDataException($"pod {assignment.Pod} has no spec");
 
     /// <summary>"Pod/demo/web-0" → "Pod_demo_web-0": a folder name.</summary>

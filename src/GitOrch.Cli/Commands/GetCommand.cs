@@ -1,12 +1,12 @@
 using System.CommandLine;
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GitOrch.Cli.Client;
 using GitOrch.Cli.Output;
 using GitOrch.Controller.Api;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Rendering;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Cli.Commands;
 

@@ -1,8 +1,8 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.AgentApi;
 using GitOrch.Core.Diagnostics;
 using GitOrch.History.Store;
 using Microsoft.Extensions.Logging;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Agents;
 
@@ -47,9 +47,9 @@ public sealed partial class StatusIngestion : IDisposable
                 return []; // A report about an older definition or another node's copy: not this pod's state.
             }
 
-            if (current["status"] is not JObject status)
+            if (current["status"] is not JsonObject status)
             {
-                // Assign once: assigning a token that already has a parent stores a copy.
+                // Assign once: a node has one parent.
                 current["status"] = status = [];
             }
 
@@ -74,9 +74,9 @@ public sealed partial class StatusIngestion : IDisposable
 
     private void Handle(string node, PodReport report) => Write(node, report);
 
-    private static void Set(JObject status, string field, JToken value, List<string> changed)
+    private static void Set(JsonObject status, string field, JsonNode? value, List<string> changed)
     {
-        if (!JToken.DeepEquals(status[field], value))
+        if (!(status.TryGetPropertyValue(field, out var old) && JsonNode.DeepEquals(old, value)))
         {
             status[field] = value;
             changed.Add("status." + field);

@@ -1,13 +1,14 @@
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Rendering;
+using GitOrch.Core.Schema;
 using GitOrch.History;
 using GitOrch.History.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Api;
 
@@ -88,8 +89,7 @@ public static class ApiEndpoints
             {
                 var versions = store.History(obj);
                 var setter = Blame.LastSetter(versions, field);
-                var value = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson).SelectToken(field, errorWhenNoMatch: false);
-                if (value is null)
+                if (!JsonPath.TryFind(GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson), field, out var value))
                 {
                     return Results.NotFound(new ErrorModel($"{obj.Display} has no field {field} in its current version {stored.Version}; check the path (for example spec.containers[0].image)"));
                 }
@@ -100,7 +100,7 @@ public static class ApiEndpoints
                 }
 
                 return Results.Ok(new BlameModel(obj.Key, field, setter.Version, setter.Changer, setter.Kind.ToText(), setter.SourceCommit, setter.CreatedAt,
-                    JsonDocument.Parse(value.ToString(Newtonsoft.Json.Formatting.None)).RootElement.Clone()));
+                    JsonDocument.Parse(value.Write()).RootElement.Clone()));
             }));
 
         api.MapPost("/sync", async (ControllerService controller, CancellationToken ct) =>
@@ -203,14 +203,14 @@ public static class ApiEndpoints
         var json = GitOrch.Core.Manifests.ManifestJson.Parse(o.ObjectJson);
         return new ObjectSummaryModel(o.Ref.Kind, o.Ref.Namespace, o.Ref.Name, o.Version, o.LastChanger, o.UpdatedAt,
             json["status"]?["phase"]?.ToString(), json["status"]?["nodeName"]?.ToString(), o.File,
-            json["status"]?["restarts"] is JValue { Type: JTokenType.Integer } restarts ? (int)restarts : 0,
+            (int)(json["status"]?["restarts"].AsInteger() ?? 0),
             InitStep(json));
     }
 
     /// <summary>The init container a pod that is not running waits on (running, waiting or in its backoff), as its workflow step's name.</summary>
-    private static string? InitStep(JObject pod) =>
+    private static string? InitStep(JsonObject pod) =>
         pod["status"]?["phase"]?.ToString() is "Pending" or "CrashLoop" or "Failed" or null
-        && (pod["status"]?["initContainers"] as JArray)?.FirstOrDefault(i => i["state"]?.ToString() != "done")?["name"]?.ToString() is { } name
+        && (pod["status"]?["initContainers"] as JsonArray)?.FirstOrDefault(i => i?["state"]?.ToString() != "done")?["name"]?.ToString() is { } name
             ? Workflow.Planning.TransactionPlanner.InitStepName(name)
             : null;
 }

@@ -3,6 +3,7 @@ using GitOrch.Controller.Agents;
 using GitOrch.Controller.Replication;
 using GitOrch.Core.AgentApi;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Logs;
 using GitOrch.Core.Manifests;
@@ -13,7 +14,6 @@ using GitOrch.History.Store;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Api;
 
@@ -48,9 +48,9 @@ public static class WorkflowEndpoints
                 }
 
                 var phase = status?["phase"]?.ToString();
-                var restarts = status?["restarts"] is JValue { Type: JTokenType.Integer } r ? (int)r : 0;
-                var containers = status?["containers"] is JArray list
-                    ? JsonSerializer.Deserialize<List<ContainerReport>>(list.ToString(Newtonsoft.Json.Formatting.None), ContainerJson)
+                var restarts = (int)(status?["restarts"].AsInteger() ?? 0);
+                var containers = status?["containers"] is JsonArray list
+                    ? JsonSerializer.Deserialize<List<ContainerReport>>(list.Write(), ContainerJson)
                     : null;
                 var node = status?["nodeName"]?.ToString();
                 var podNetwork = node is null ? null : NetworkOf(agents, network, node, obj, status);
@@ -92,7 +92,7 @@ public static class WorkflowEndpoints
                 foreach (var version in store.History(pod.Ref).Reverse())
                 {
                     var json = store.Version(pod.Ref, version.Version)?.ObjectJson;
-                    var containerImages = json is null ? [] : (GitOrch.Core.Manifests.ManifestJson.Parse(json)["spec"]?["initContainers"] as JArray ?? []).Concat(GitOrch.Core.Manifests.ManifestJson.Parse(json)["spec"]?["containers"] as JArray ?? []).Select(c => c["image"]?.ToString()).OfType<string>().ToList();
+                    var containerImages = json is null ? [] : (GitOrch.Core.Manifests.ManifestJson.Parse(json)["spec"]?["initContainers"] as JsonArray ?? []).Concat(GitOrch.Core.Manifests.ManifestJson.Parse(json)["spec"]?["containers"] as JsonArray ?? []).Select(c => c?["image"]?.ToString()).OfType<string>().ToList();
                     if (containerImages.Count > 0 && (images.Count == 0 || !images[^1].Equals(string.Join(' ', containerImages), StringComparison.Ordinal)))
                     {
                         images.Add(string.Join(' ', containerImages));
@@ -134,7 +134,7 @@ public static class WorkflowEndpoints
 
             var json = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson);
             var node = json["status"]?["nodeName"]?.ToString();
-            var names = (json["spec"]?["containers"] as JArray ?? []).Concat(json["spec"]?["initContainers"] as JArray ?? []).Select(c => c["name"]?.ToString()).OfType<string>().ToList();
+            var names = (json["spec"]?["containers"] as JsonArray ?? []).Concat(json["spec"]?["initContainers"] as JsonArray ?? []).Select(c => c?["name"]?.ToString()).OfType<string>().ToList();
             var containerName = container ?? names.FirstOrDefault() ?? "main";
             if (!names.Contains(containerName))
             {
@@ -165,7 +165,7 @@ public static class WorkflowEndpoints
     }
 
     /// <summary>A pod's address and what its node sees of it (veth, route) and of its routes to other nodes.</summary>
-    private static PodNetworkModel? NetworkOf(AgentGateway agents, ClusterNetwork network, string node, ObjectRef obj, JToken? status)
+    private static PodNetworkModel? NetworkOf(AgentGateway agents, ClusterNetwork network, string node, ObjectRef obj, JsonNode? status)
     {
         var address = status?["podIP"]?.ToString();
         agents.Reports.TryGetValue(node, out var heartbeat);

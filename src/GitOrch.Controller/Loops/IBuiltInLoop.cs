@@ -1,7 +1,7 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Validation;
 using GitOrch.Workflow.Execution;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Loops;
 
@@ -18,10 +18,10 @@ public interface IBuiltInLoop
 }
 
 /// <summary>What a built-in loop gets: the object as it is now, the current config, and the invocation (for logs).</summary>
-public sealed record BuiltInStep(Core.Diagnostics.ObjectRef Ref, JObject Object, ValidationResult? Config, StepInvocation Invocation)
+public sealed record BuiltInStep(Core.Diagnostics.ObjectRef Ref, JsonObject Object, ValidationResult? Config, StepInvocation Invocation)
 {
-    public static LoopAnswer Set(string message, params (string Path, JToken Value)[] fields) =>
+    public static LoopAnswer Set(string message, params (string Path, JsonNode? Value)[] fields) =>
         new(fields.ToDictionary(f => f.Path, f => f.Value), message, null);
 
-    public static LoopAnswer Requeue(TimeSpan after, string message) => new(new Dictionary<string, JToken>(), message, after.TotalSeconds);
+    public static LoopAnswer Requeue(TimeSpan after, string message) => new(new Dictionary<string, JsonNode?>(), message, after.TotalSeconds);
 }

@@ -1,9 +1,9 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Agents;
 using GitOrch.Core.AgentApi;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Loops;
 
@@ -22,13 +22,13 @@ public sealed class ImagePull(AgentGateway agents) : IBuiltInLoop
     {
         var node = step.Object["status"]?["nodeName"]?.ToString()
             ?? throw new LoopCallException("the pod has no node yet (status.nodeName); the scheduler step must run first");
-        var spec = step.Object["spec"]!.ToObject<PodSpec>(ManifestJson.Serializer)!;
+        var spec = step.Object["spec"]!.Bind<PodSpec>()!;
         if (spec.Runtime == PodRuntime.Process)
         {
             return ValueTask.FromResult(BuiltInStep.Set("process runtime: no image to pull"));
         }
 
-        var images = new JObject();
+        var images = new JsonObject();
         foreach (var container in (spec.InitContainers ?? []).Concat(spec.Containers))
         {
             var image = container.Image!;

@@ -1,13 +1,13 @@
 using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Nodes;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Network;
 using GitOrch.Core.Ownership;
 using GitOrch.History.Store;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Loops;
 
@@ -31,12 +31,12 @@ public sealed class Ipam(HistoryStore store, PodIndex index) : IBuiltInLoop
     {
         var node = step.Object["status"]?["nodeName"]?.ToString()
             ?? throw new LoopCallException("the pod has no node yet (status.nodeName); the scheduler step must run first");
-        var spec = step.Object["spec"]!.ToObject<PodSpec>(ManifestJson.Serializer)!;
+        var spec = step.Object["spec"]!.Bind<PodSpec>()!;
         var ports = spec.Containers.Concat(spec.InitContainers ?? []).SelectMany(c => c.Ports ?? []).ToList();
 
         if (spec.Runtime == PodRuntime.Process)
         {
-            var current = step.Object["status"]?["ports"] as JObject;
+            var current = step.Object["status"]?["ports"] as JsonObject;
             // Chosen and claimed under the index's lock: two pods of a node never draw the same port.
             var assigned = index.Assign(step.Ref, node, (_, portTaken) =>
             {
@@ -45,7 +45,7 @@ public sealed class Ipam(HistoryStore store, PodIndex index) : IBuiltInLoop
                 var next = FirstHostPort;
                 foreach (var port in ports)
                 {
-                    if (current?[port.Name] is JValue { Type: JTokenType.Integer } kept && (int)kept is var keep && !portTaken(keep) && taken.Add(keep))
+                    if (current?[port.Name].AsInteger() is { } kept && (int)kept is var keep && !portTaken(keep) && taken.Add(keep))
                     {
                         picked.Add((port.Name, keep));
                         continue;
@@ -67,7 +67,7 @@ public sealed class Ipam(HistoryStore store, PodIndex index) : IBuiltInLoop
 
                 return picked;
             }, picked => (null, picked.Select(p => p.Port).ToList()));
-            var map = new JObject();
+            var map = new JsonObject();
             foreach (var (name, port) in assigned)
             {
                 map[name] = port;
@@ -87,7 +87,7 @@ public sealed class Ipam(HistoryStore store, PodIndex index) : IBuiltInLoop
             return kept is not null && InSubnet(kept, subnet) && !ipTaken(kept) ? kept : Allocate(subnet, ipTaken);
         }, ip => (ip, containerPorts.Select(p => p.Port!.Value).ToList()));
 
-        var portMap = new JObject();
+        var portMap = new JsonObject();
         foreach (var port in containerPorts)
         {
             portMap[port.Name] = port.Port!.Value;

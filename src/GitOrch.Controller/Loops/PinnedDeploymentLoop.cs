@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
@@ -7,8 +8,6 @@ using GitOrch.Core.Rollouts;
 using GitOrch.History;
 using GitOrch.History.Store;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Loops;
 
@@ -27,9 +26,9 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObj
 
     public ValueTask<LoopAnswer> RunAsync(BuiltInStep step, CancellationToken ct)
     {
-        var json = (JObject)step.Object.DeepClone();
+        var json = (JsonObject)step.Object.DeepClone();
         json.Remove("status");
-        var pd = json.ToObject<PinnedDeployment>(ManifestJson.Serializer)!;
+        var pd = json.Bind<PinnedDeployment>()!;
         var desired = PinnedPods.Desired(pd, json);
         var commit = step.Invocation.Transaction.Commit;
         var changed = new List<ObjectRef>();
@@ -45,9 +44,9 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObj
 
         // Pods this loop moved and whose new definition the runtime has not yet reported running:
         // their status still speaks of the old definition, so they count as unavailable.
-        var moving = (step.Object["status"]?["moving"] as JObject)?.Properties()
-            .Where(p => existing.TryGetValue(new ObjectRef(Kinds.Pod, pd.Namespace, p.Name), out var s) && !RunsVersion(s, (int)p.Value))
-            .ToDictionary(p => p.Name, p => (int)p.Value) ?? [];
+        var moving = (step.Object["status"]?["moving"] as JsonObject)?
+            .Where(p => existing.TryGetValue(new ObjectRef(Kinds.Pod, pd.Namespace, p.Key), out var s) && !RunsVersion(s, (int)p.Value!))
+            .ToDictionary(p => p.Key, p => (int)p.Value!) ?? [];
         foreach (var extra in existing.Keys.Where(r => !desired.Any(d => d.Ref == r)))
         {
             Admitted(writer.Write(Batch($"remove {extra.Display} (scaled to {pd.Spec.Replicas})", commit, new ObjectChange(extra, null, ["*"], null))));
@@ -59,7 +58,7 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObj
         foreach (var (podRef, track, pod) in desired.Where(d => !existing.ContainsKey(d.Ref)))
         {
             Admitted(writer.Write(Batch($"create {podRef.Display} on {PinnedPods.Describe(json, track)}", commit,
-                new ObjectChange(podRef, pod.ToString(Formatting.None), ["metadata", "spec"], null))));
+                new ObjectChange(podRef, pod.Write(), ["metadata", "spec"], null))));
             changed.Add(podRef);
             notes.Add($"created {podRef.Name}");
         }
@@ -92,16 +91,16 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObj
                 : $"move {podRef.Display}: {PinnedPods.Describe(json, from)} → {PinnedPods.Describe(json, track)}, in place";
             var batch = Admitted(writer.Update(podRef, Name, commit, $"{Name}: {what}", current =>
             {
-                var status = current["status"];
+                var hasStatus = current.TryGetPropertyValue("status", out var status);
                 current.Remove("status");
                 var fields = FieldDiff.Changed(current, pod);
-                current.RemoveAll();
-                foreach (var property in pod.Properties())
+                current.Clear();
+                foreach (var property in pod)
                 {
-                    current.Add(property.DeepClone());
+                    current[property.Key] = property.Value?.DeepClone();
                 }
 
-                if (status is not null)
+                if (hasStatus)
                 {
                     current["status"] = status;
                 }
@@ -125,31 +124,31 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObj
 
         var nextCount = PinnedPods.NextCount(pd.Spec.Replicas, pd.Spec.PercentNext, pd.Spec.Rounding);
         var running = desired.Count(d => existing.TryGetValue(d.Ref, out var s) && Matches(s, d.Pod) && Phase(s) == "Running" && !moving.ContainsKey(d.Ref.Name));
-        var status = new JObject
+        var status = new JsonObject
         {
             ["replicas"] = pd.Spec.Replicas,
             ["nextCount"] = nextCount,
             ["previousCount"] = pd.Spec.Replicas - nextCount,
             ["readyReplicas"] = running,
-            ["updating"] = new JArray(waiting.Select(w => (JToken)w)),
+            ["updating"] = new JsonArray(waiting.Select(w => (JsonNode?)w).ToArray()),
         };
         if (moving.Count > 0)
         {
-            status["moving"] = new JObject(moving.Select(m => new JProperty(m.Key, m.Value)));
+            status["moving"] = new JsonObject(moving.Select(m => KeyValuePair.Create(m.Key, (JsonNode?)m.Value)));
         }
         var summary = notes.Count > 0 ? string.Join("; ", notes) : $"{running}/{pd.Spec.Replicas} pods run their version ({nextCount} next, {pd.Spec.Replicas - nextCount} previous)";
-        var answer = new Dictionary<string, JToken> { ["status"] = status };
+        var answer = new Dictionary<string, JsonNode?> { ["status"] = status };
         return ValueTask.FromResult(waiting.Count == 0 && changed.Count == 0
             ? new LoopAnswer(answer, summary, null)
             : new LoopAnswer(answer, waiting.Count > 0 ? $"{summary}; waiting for {string.Join(", ", waiting)} to run" : summary, WaitForPods.TotalSeconds));
     }
 
     /// <summary>Whether a stored pod already is what the PinnedDeployment wants (its spec and labels; status aside).</summary>
-    private static bool Matches(StoredObject stored, JObject desired)
+    private static bool Matches(StoredObject stored, JsonObject desired)
     {
         var current = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson);
         current.Remove("status");
-        return JToken.DeepEquals(current, desired);
+        return JsonNode.DeepEquals(current, desired);
     }
 
     private static string? Phase(StoredObject stored) => GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson)["status"]?["phase"]?.ToString();

@@ -1,13 +1,13 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Agents;
 using GitOrch.Core.AgentApi;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Loops;
 using GitOrch.Workflow.Planning;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Loops;
 
@@ -25,7 +25,7 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
 
     public ValueTask<LoopAnswer> RunAsync(BuiltInStep step, CancellationToken ct)
     {
-        var status = step.Object["status"] as JObject ?? [];
+        var status = step.Object["status"] as JsonObject ?? [];
         var node = status["nodeName"]?.ToString()
             ?? throw new LoopCallException("the pod has no node yet (status.nodeName); the scheduler step must run first");
         var assignment = Assignment(step.Ref.Key, step.Object);
@@ -66,7 +66,7 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
                 : $"node {node} reports {report.Phase}: {report.Message}";
         return ValueTask.FromResult(status["phase"]?.ToString() == "Pending"
             ? BuiltInStep.Requeue(Poll, waiting)
-            : new LoopAnswer(new Dictionary<string, JToken> { ["status.phase"] = "Pending" }, waiting, Poll.TotalSeconds));
+            : new LoopAnswer(new Dictionary<string, JsonNode?> { ["status.phase"] = "Pending" }, waiting, Poll.TotalSeconds));
     }
 
     /// <summary>
@@ -75,7 +75,7 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
     /// when the container exited 0, still waiting while it runs or waits in its backoff (phase Pending
     /// or CrashLoop), failed when the agent gave up on it (restartPolicy Never).
     /// </summary>
-    private LoopAnswer InitStep(BuiltInStep step, string node, PodAssignment assignment, PodReport? report, JObject status)
+    private LoopAnswer InitStep(BuiltInStep step, string node, PodAssignment assignment, PodReport? report, JsonObject status)
     {
         var name = step.Invocation.Unit.Name[TransactionPlanner.InitStepPrefix.Length..];
         var init = report is not null && report.Generation == assignment.Generation ? report.InitContainers?.FirstOrDefault(i => i.Name == name) : null;
@@ -87,7 +87,7 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
                 : $"waiting for node {node} to start this definition (generation {assignment.Generation}; agent last seen {(time.GetUtcNow() - seen.Value).TotalSeconds:0}s ago)";
             return status["phase"]?.ToString() == "Pending"
                 ? BuiltInStep.Requeue(Poll, waiting)
-                : new LoopAnswer(new Dictionary<string, JToken> { ["status.phase"] = "Pending" }, waiting, Poll.TotalSeconds);
+                : new LoopAnswer(new Dictionary<string, JsonNode?> { ["status.phase"] = "Pending" }, waiting, Poll.TotalSeconds);
         }
 
         var output = init.LastLines.Count > 0 ? "; last output:\n  " + string.Join("\n  ", init.LastLines) : string.Empty;
@@ -105,15 +105,15 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
                 var phase = init.State == "retrying" ? "CrashLoop" : "Pending";
                 var message = init.State == "retrying" ? $"{summary}; {init.Message}{output}" : summary + output;
                 return new LoopAnswer(
-                    new Dictionary<string, JToken> { ["status.phase"] = phase, ["status.initContainers"] = InitContainersJson(report!.InitContainers!) },
+                    new Dictionary<string, JsonNode?> { ["status.phase"] = phase, ["status.initContainers"] = InitContainersJson(report!.InitContainers!) },
                     message, Poll.TotalSeconds);
         }
     }
 
     /// <summary>Init container reports as JSON for status.initContainers (times as ISO 8601 text).</summary>
-    public static JArray InitContainersJson(IReadOnlyList<InitContainerReport> inits)
+    public static JsonArray InitContainersJson(IReadOnlyList<InitContainerReport> inits)
     {
-        return (JArray)ManifestJson.ParseToken(JsonSerializer.Serialize(inits, Json));
+        return (JsonArray)ManifestJson.ParseToken(JsonSerializer.Serialize(inits, Json))!;
     }
 
     /// <summary>
@@ -122,21 +122,21 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
     /// keeps waiting (the node restarts the container; the pod becomes Running when it stays up).
     /// The message has no countdown in it, so repeated polls of one crash read the same.
     /// </summary>
-    private static LoopAnswer CrashLoop(string node, JObject status, PodReport report, JArray containers)
+    private static LoopAnswer CrashLoop(string node, JsonObject status, PodReport report, JsonArray containers)
     {
         var message = $"crash loop on {node}: {report.Message}";
-        var fields = new Dictionary<string, JToken>();
+        var fields = new Dictionary<string, JsonNode?>();
         if (status["phase"]?.ToString() != "CrashLoop")
         {
             fields["status.phase"] = "CrashLoop";
         }
 
-        if (!JToken.DeepEquals(status["containers"], containers))
+        if (!JsonNode.DeepEquals(status["containers"], containers))
         {
             fields["status.containers"] = containers;
         }
 
-        if (status["restarts"]?.Type != JTokenType.Integer || (int)status["restarts"]! != report.Restarts)
+        if (status["restarts"].AsInteger() != report.Restarts)
         {
             fields["status.restarts"] = report.Restarts;
         }
@@ -145,23 +145,23 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
     }
 
     /// <summary>The pod's definition for its node, with a generation that changes when anything the node runs changes.</summary>
-    public static PodAssignment Assignment(string pod, JObject obj)
+    public static PodAssignment Assignment(string pod, JsonObject obj)
     {
         var spec = obj["spec"]!;
         var status = obj["status"];
-        var ports = (status?["ports"] as JObject)?.Properties().ToDictionary(p => p.Name, p => (int)p.Value) ?? [];
+        var ports = (status?["ports"] as JsonObject)?.ToDictionary(p => p.Key, p => (int)p.Value!) ?? [];
         var podIp = status?["podIP"]?.ToString();
-        var canonical = new JObject { ["spec"] = spec.DeepClone(), ["podIP"] = podIp, ["ports"] = JObject.FromObject(ports) }.ToString(Newtonsoft.Json.Formatting.None);
+        var canonical = new JsonObject { ["spec"] = spec.DeepClone(), ["podIP"] = podIp, ["ports"] = ManifestJson.ObjectOf(ports) }.Write();
         var generation = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(canonical)))[..16];
-        var grace = spec.ToObject<PodSpec>(ManifestJson.Serializer)?.TerminationGracePeriodSeconds ?? 30;
-        return new PodAssignment(pod, generation, JsonDocument.Parse(spec.ToString(Newtonsoft.Json.Formatting.None)).RootElement.Clone(), podIp, ports, grace);
+        var grace = spec.Bind<PodSpec>()?.TerminationGracePeriodSeconds ?? 30;
+        return new PodAssignment(pod, generation, JsonDocument.Parse(spec.Write()).RootElement.Clone(), podIp, ports, grace);
     }
 
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
     /// <summary>Container reports as JSON for status, with times kept as ISO 8601 text (not re-parsed as dates).</summary>
-    public static JArray ContainersJson(IReadOnlyList<ContainerReport> containers)
+    public static JsonArray ContainersJson(IReadOnlyList<ContainerReport> containers)
     {
-        return (JArray)ManifestJson.ParseToken(JsonSerializer.Serialize(containers, Json));
+        return (JsonArray)ManifestJson.ParseToken(JsonSerializer.Serialize(containers, Json))!;
     }
 }

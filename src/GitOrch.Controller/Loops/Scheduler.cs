@@ -1,9 +1,9 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Loops;
 
@@ -34,16 +34,16 @@ public sealed class Scheduler(PodIndex index, NodeRegistry nodes) : IBuiltInLoop
     }
 
     /// <summary>Where the pod fits best now (null when nowhere), and why; the answer is claimed in the index.</summary>
-    public SchedulingResult Place(ObjectRef pod, JObject json) => Place(pod, json, null);
+    public SchedulingResult Place(ObjectRef pod, JsonObject json) => Place(pod, json, null);
 
     /// <summary>
     /// Where the pod goes: it stays on <paramref name="placed"/> while that node is schedulable and
     /// still has its labels and room (only resources or nodeSelector changes move a pod); otherwise
     /// the fullest node that fits.
     /// </summary>
-    private SchedulingResult Place(ObjectRef pod, JObject json, string? placed)
+    private SchedulingResult Place(ObjectRef pod, JsonObject json, string? placed)
     {
-        var spec = json["spec"]?.ToObject<PodSpec>(ManifestJson.Serializer)
+        var spec = json["spec"]?.Bind<PodSpec>()
             ?? throw new LoopCallException($"{pod.Display} has no spec");
         var (cpu, memory) = Requests(spec);
         var schedulable = nodes.Schedulable;

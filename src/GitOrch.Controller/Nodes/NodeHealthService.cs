@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Agents;
 using GitOrch.Controller.Workflows;
 using GitOrch.Core.Diagnostics;
@@ -5,7 +6,6 @@ using GitOrch.Core.Manifests;
 using GitOrch.History.Store;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Nodes;
 
@@ -97,7 +97,7 @@ public sealed partial class NodeHealthService(
         var commit = snapshots.Current.Commit;
         var written = writer.Update(pod, Core.Ownership.BuiltInLoops.Scheduler, commit, $"scheduler: {reason}: reschedule {pod.Display}", current =>
         {
-            if (current["status"] is not JObject status || status["nodeName"] is null)
+            if (current["status"] is not JsonObject status || status["nodeName"] is null)
             {
                 return [];
             }

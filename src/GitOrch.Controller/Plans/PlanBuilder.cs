@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
 using GitOrch.Core.Manifests;
@@ -7,7 +8,6 @@ using GitOrch.Core.Schema;
 using GitOrch.Core.Security;
 using GitOrch.Core.Validation;
 using GitOrch.Git;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Plans;
 
@@ -115,7 +115,7 @@ public static class PlanBuilder
         {
             old.TryGetValue(obj, out var a);
             now.TryGetValue(obj, out var b);
-            if (a is not null && b is not null && JToken.DeepEquals(a.Json, b.Json))
+            if (a is not null && b is not null && JsonNode.DeepEquals(a.Json, b.Json))
             {
                 continue;
             }
@@ -159,7 +159,7 @@ public static class PlanBuilder
             {
                 changes.Add(new PodChange(name, "~", $"{name}: {PinnedPods.Describe(before!.Json, o.Track)} → {PinnedPods.Describe(after!.Json, n.Track)}, in place"));
             }
-            else if (!JToken.DeepEquals(o.Pod, n.Pod))
+            else if (!JsonNode.DeepEquals(o.Pod, n.Pod))
             {
                 var changed = FieldDiff.Changed(o.Pod, n.Pod);
                 var what = changed.Select(f => $"{f} {Show(o.Pod, f) ?? "(none)"} → {Show(n.Pod, f) ?? "(none)"}");
@@ -193,8 +193,8 @@ public static class PlanBuilder
         _ => [],
     };
 
-    private static string? Show(JToken root, string path) => JsonPath.Find(root, path) is { } token
-        ? token is JValue v ? (v.Type == JTokenType.String ? (string?)v : v.ToString(Newtonsoft.Json.Formatting.None)) : token.ToString(Newtonsoft.Json.Formatting.None)
+    private static string? Show(JsonNode? root, string path) => JsonPath.TryFind(root, path, out var token)
+        ? token.ScalarKind() == JsonScalar.String ? token!.GetValue<string>() : token.Write()
         : null;
 
     private static string Folder(string? folder) =>

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Source;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
@@ -8,8 +9,6 @@ using GitOrch.Core.Validation;
 using GitOrch.History;
 using GitOrch.History.Store;
 using Microsoft.Extensions.Logging;
-using Newtonsoft.Json;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Reconcile;
 
@@ -344,7 +343,7 @@ public sealed partial class Reconciler(
             var stored = store.Get(obj.Ref);
             if (stored is null || stored.Deleted)
             {
-                changes.Add(new ObjectChange(obj.Ref, obj.Json.ToString(Formatting.None), obj.Json.Properties().Select(p => p.Name).ToList(), obj.File));
+                changes.Add(new ObjectChange(obj.Ref, obj.Json.Write(), obj.Json.Select(p => p.Key).ToList(), obj.File));
                 continue;
             }
 
@@ -354,7 +353,7 @@ public sealed partial class Reconciler(
             if (fields.Count > 0)
             {
                 // The store keeps the current status when it writes the version (atomically).
-                changes.Add(new ObjectChange(obj.Ref, obj.Json.ToString(Formatting.None), fields, obj.File));
+                changes.Add(new ObjectChange(obj.Ref, obj.Json.Write(), fields, obj.File));
             }
         }
 

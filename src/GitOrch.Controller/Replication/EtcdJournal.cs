@@ -69,7 +69,7 @@ public sealed class EtcdJournal : IStateJournal
         {
             var orphans = new TxnRequest();
             orphans.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = Key(Prefix + "parts/" + (last + 1).ToString("D20", CultureInfo.InvariantCulture)), RangeEnd = Key(Prefix + "parts0") } });
-            await _election.CommitAsync(orphans, ct);
+            await _election.CommitAsync(orphans, term, ct);
             Interlocked.Exchange(ref _next, last + 1);
             _termRevision = term.Revision;
             _broken = null;
@@ -117,10 +117,14 @@ public sealed class EtcdJournal : IStateJournal
     public JournalRefusedException Refused()
     {
         var state = _election.State;
+        // Unavailable: etcd does not answer. Leader without a term: its lease lapsed before etcd
+        // confirmed a renewal. Either way the leader it saw last may be itself or gone: not named.
         return new JournalRefusedException(
-            state.Leader is { } leader
-                ? $"this replica is not the leader; {leader} is"
-                : $"no replica leads now ({state.Reason ?? "election in progress"}); try again when one does");
+            state.Role is ReplicaRole.Unavailable or ReplicaRole.Leader
+                ? $"this replica cannot write: {state.Reason ?? "its leader lease lapsed before etcd confirmed a renewal"}"
+                : state.Leader is { } leader
+                    ? $"this replica is not the leader; {leader} is"
+                    : $"no replica leads now ({state.Reason ?? "election in progress"}); try again when one does");
     }
 
     /// <summary>Writes entry <paramref name="index"/> (parts first when large) under the term. Null when written; the reason otherwise.</summary>
@@ -142,7 +146,7 @@ public sealed class EtcdJournal : IStateJournal
                 {
                     var part = new TxnRequest();
                     part.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = Key(PartsPrefix(index) + i.ToString("D6", CultureInfo.InvariantCulture)), Value = ByteString.CopyFrom(payload, i * MaxPart, Math.Min(MaxPart, payload.Length - (i * MaxPart))) } });
-                    await _election.CommitAsync(part, timeout.Token);
+                    await _election.CommitAsync(part, term, timeout.Token);
                 }
 
                 header = ByteString.CopyFromUtf8(JsonSerializer.Serialize(new JournalParts(parts, Convert.ToHexStringLower(SHA256.HashData(payload)))));
@@ -150,12 +154,23 @@ public sealed class EtcdJournal : IStateJournal
 
             var txn = new TxnRequest();
             txn.Compare.Add(new Compare { Key = Key(LogKey(index)), Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Equal, Version = 0 });
+            if (!JournalEntry.IsInline(header.Span))
+            {
+                // Every part must still be there: a header that lands late (its first try timed out,
+                // and a new term removed the parts it found without a header) must not land alone.
+                var parts = (payload.Length + MaxPart - 1) / MaxPart;
+                for (var i = 0; i < parts; i++)
+                {
+                    txn.Compare.Add(new Compare { Key = Key(PartsPrefix(index) + i.ToString("D6", CultureInfo.InvariantCulture)), Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Greater, Version = 0 });
+                }
+            }
+
             txn.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = Key(LogKey(index)), Value = header } });
-            var response = await _election.CommitAsync(txn, timeout.Token);
+            var response = await _election.CommitAsync(txn, term, timeout.Token);
             if (!response.Succeeded)
             {
-                _broken = $"entry {index} of the journal was written by another replica";
-                return new JournalRefusedException($"{_broken}; this replica steps down");
+                _broken = $"entry {index} of the journal was written by another replica, or its parts are gone";
+                return new JournalRefusedException($"{_broken}; this replica catches up before it writes again");
             }
 
             return null;
@@ -168,11 +183,7 @@ public sealed class EtcdJournal : IStateJournal
         {
             // The outcome is unknown (etcd may have written the entry): no more writes in this term.
             _broken = $"etcd did not confirm entry {index} ({ex.Message})";
-            return new JournalRefusedException($"the write was not confirmed: {_broken}; nothing changed on this replica", null, ex);
-        }
-        finally
-        {
-            _ = term;
+            return new JournalRefusedException($"the write's outcome is unknown: {_broken}; it counts only if etcd kept it, which this replica learns when it catches up", null, ex);
         }
     }
 
@@ -197,7 +208,17 @@ public sealed class EtcdJournal : IStateJournal
         {
             // Called from SQLite's commit hook on the writer's thread: the store's lock is held and
             // the transaction waits; etcd's answer decides whether it commits.
-            Failure = Task.Run(() => journal.AppendAsync(index, term, database, statements)).GetAwaiter().GetResult();
+            try
+            {
+                Failure = Task.Run(() => journal.AppendAsync(index, term, database, statements)).GetAwaiter().GetResult();
+            }
+            catch (Exception ex)
+            {
+                // Nothing may escape into SQLite's native callback: the commit rolls back instead.
+                journal._broken = $"writing entry {index} failed ({ex.Message})";
+                Failure = new JournalRefusedException($"the write was refused: {journal._broken}", null, ex);
+            }
+
             return Failure is null;
         }
 

@@ -68,7 +68,7 @@ internal sealed partial class FollowerRefusal(RequestDelegate next, IReplicaRole
         context.Response.StatusCode = StatusCodes.Status503ServiceUnavailable;
         context.Response.Headers.RetryAfter = "1";
         context.Response.ContentType = "application/json; charset=utf-8";
-        await context.Response.WriteAsync(JsonSerializer.Serialize(new { error = $"nothing was written: {ex.Message}" }, Json), context.RequestAborted);
+        await context.Response.WriteAsync(JsonSerializer.Serialize(new { error = ex.Message }, Json), context.RequestAborted);
     }
 
     private async Task RefuseAsync(HttpContext context, ReplicaView view)

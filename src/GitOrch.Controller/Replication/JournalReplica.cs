@@ -49,8 +49,14 @@ public sealed partial class JournalReplica : IDisposable
 
     private string ClusterKey => _journal.Prefix + "cluster";
 
-    /// <summary>The index of the last entry every local database has (0 when none).</summary>
-    public long Applied() => Databases.Min(d => SqliteJournal.Applied(Connection(d)));
+    /// <summary>True when the state folder holds a copy of a cluster's state (it joined one before).</summary>
+    public bool HasCopy => File.Exists(ClusterPath);
+
+    /// <summary>
+    /// The index of the last entry this copy has processed (0 when none): entries are applied in
+    /// order and each marks only the database it changes, so the highest mark is how far the copy is.
+    /// </summary>
+    public long Applied() => Databases.Max(d => SqliteJournal.Applied(Connection(d)));
 
     /// <summary>
     /// Creates (or migrates) the stores' tables in the local databases, as every store does when it
@@ -124,6 +130,11 @@ public sealed partial class JournalReplica : IDisposable
             var entries = await ReadAsync(last, Page, ct);
             foreach (var entry in entries)
             {
+                if (!Databases.Contains(entry.Database))
+                {
+                    throw new InvalidDataException($"entry {entry.Index} of the journal names an unknown database {entry.Database}; this replica does not apply it");
+                }
+
                 if (SqliteJournal.Apply(Connection(entry.Database), entry.Index, entry.Statements))
                 {
                     AppliedEntries++;
@@ -250,14 +261,28 @@ public sealed partial class JournalReplica : IDisposable
     /// removal of the entries and parts it covers, in one guarded transaction; then etcd compacts
     /// its history so the space returns.
     /// </summary>
-    public async Task WriteSnapshotAsync(LeaderElection election, long index, CancellationToken ct)
+    public async Task WriteSnapshotAsync(LeaderElection election, long index, CancellationToken ct) =>
+        await PublishSnapshotAsync(election, TakeSnapshot(index), ct);
+
+    /// <summary>The local databases at entry <paramref name="index"/>, compressed (the caller holds the journal: no write runs meanwhile).</summary>
+    public SnapshotCopy TakeSnapshot(long index) =>
+        new(index, [.. Databases.Select(d => (d, Compress(Copy(d, index))))]);
+
+    /// <summary>A snapshot taken, not yet in etcd.</summary>
+    public sealed record SnapshotCopy(long Index, IReadOnlyList<(string Database, byte[] Bytes)> Files);
+
+    /// <summary>
+    /// Writes a snapshot taken by <see cref="TakeSnapshot"/> to etcd (writes may run meanwhile: the
+    /// entries after its index stay), then drops what it covers.
+    /// </summary>
+    public async Task PublishSnapshotAsync(LeaderElection election, SnapshotCopy copy, CancellationToken ct)
     {
+        var index = copy.Index;
         var cluster = await ClusterAsync(ct) ?? Guid.NewGuid().ToString("N");
         var previous = await SnapshotAsync(ct);
         var files = new List<SnapshotFile>();
-        foreach (var database in Databases)
+        foreach (var (database, bytes) in copy.Files)
         {
-            var bytes = Compress(Copy(database, index));
             var parts = Math.Max(1, (bytes.Length + EtcdJournal.MaxPart - 1) / EtcdJournal.MaxPart);
             for (var i = 0; i < parts; i++)
             {
@@ -279,13 +304,16 @@ public sealed partial class JournalReplica : IDisposable
             record.Success.Add(new RequestOp { RequestDeleteRange = new DeleteRangeRequest { Key = ByteString.CopyFromUtf8(SnapshotPrefix(previous.Index)), RangeEnd = ByteString.CopyFromUtf8(PrefixEnd(SnapshotPrefix(previous.Index))) } });
         }
 
-        var response = await election.CommitAsync(record, ct);
+        await election.CommitAsync(record, ct);
         await File.WriteAllTextAsync(ClusterPath, cluster, ct);
         StateFiles.PrivateFileAt(ClusterPath);
         LogSnapshot(_log, index, files.Sum(f => f.Bytes));
         try
         {
-            await Client.CompactAsync(new CompactionRequest { Revision = response.Header.Revision }, deadline: _journal.Deadline(), cancellationToken: ct);
+            // The revision now (after the record): etcd drops every older revision of every key, so
+            // the entries and snapshots just deleted leave its history too.
+            var now = await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(SnapshotKey), KeysOnly = true }, deadline: _journal.Deadline(), cancellationToken: ct);
+            await Client.CompactAsync(new CompactionRequest { Revision = now.Header.Revision }, deadline: _journal.Deadline(), cancellationToken: ct);
         }
         catch (Grpc.Core.RpcException ex)
         {

@@ -121,9 +121,20 @@ public sealed partial class LeaderElection
     /// this term's create revision, then runs <paramref name="txn"/> (with its own compares) as a
     /// nested transaction. Throws <see cref="NotLeaderException"/> and writes nothing otherwise.
     /// </summary>
-    public async Task<TxnResponse> CommitAsync(TxnRequest txn, CancellationToken ct)
+    public Task<TxnResponse> CommitAsync(TxnRequest txn, CancellationToken ct) => CommitAsync(txn, null, ct);
+
+    /// <summary>
+    /// As <see cref="CommitAsync(TxnRequest, CancellationToken)"/>, fenced on <paramref name="within"/>:
+    /// a write begun in one term never lands in a later one of the same replica.
+    /// </summary>
+    public async Task<TxnResponse> CommitAsync(TxnRequest txn, LeaderTerm? within, CancellationToken ct)
     {
         var term = Term ?? throw new NotLeaderException(NotLeaderMessage());
+        if (within is not null && within.Revision != term.Revision)
+        {
+            throw new NotLeaderException($"the term this write began in ({within.Revision}) has ended");
+        }
+
         var guarded = new TxnRequest();
         guarded.Compare.Add(new Compare
         {
@@ -251,7 +262,11 @@ public sealed partial class LeaderElection
     private void OnEtcdUnreachable(Exception e)
     {
         var reason = $"etcd does not answer ({Describe(e)}); writing nothing until it does";
-        LogUnreachable(_log, e, _self.Name);
+        if (State.Role != ReplicaRole.Unavailable)
+        {
+            LogUnreachable(_log, _self.Name, reason); // Once per outage, not on every tick.
+        }
+
         if (Interlocked.Read(ref _lease) != 0 && RemainingLease() <= TimeSpan.Zero)
         {
             Interlocked.Exchange(ref _lease, 0);
@@ -260,7 +275,8 @@ public sealed partial class LeaderElection
         // A leader keeps its term while its lease is surely alive (the term's token fires before
         // the lease can lapse on the server); the role shown becomes Unavailable either way.
         var leading = Term is not null;
-        Publish(new LeadershipState(leading ? ReplicaRole.Leader : ReplicaRole.Unavailable, leading ? _self.Name : State.Leader, reason, _time.GetUtcNow()));
+        // A follower cut off from etcd does not know who leads now: it names nobody.
+        Publish(new LeadershipState(leading ? ReplicaRole.Leader : ReplicaRole.Unavailable, leading ? _self.Name : null, reason, _time.GetUtcNow()));
     }
 
     private void BecomeLeader(long lease, long revision)
@@ -377,8 +393,8 @@ public sealed partial class LeaderElection
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} stepped down: {Reason}")]
     private static partial void LogSteppedDown(ILogger logger, string replica, string reason);
 
-    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} cannot reach etcd")]
-    private static partial void LogUnreachable(ILogger logger, Exception exception, string replica);
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} cannot reach etcd: {Reason}")]
+    private static partial void LogUnreachable(ILogger logger, string replica, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica {Replica} could not revoke its lease on stop; it lapses by itself")]
     private static partial void LogResignFailed(ILogger logger, Exception exception, string replica);

@@ -10,9 +10,10 @@ namespace GitOrch.Controller.Replication;
 /// The admin credentials each replica writes to <c>STATE/admin.credentials</c> for its local user.
 /// A follower cannot write a token, so each replica's admin token (<c>admin-NAME</c>) has a secret
 /// derived from the cluster CA's private key (which every replica holds, and nobody else): the
-/// leader creates the token for every replica it sees, and a follower's file works from then on.
-/// Revoking <c>admin-NAME</c> locks that replica's file out until the leader creates it again at
-/// its next check; rotating the CA changes every such secret.
+/// leader creates the token for every replica it sees (once: a token that was revoked is never
+/// created again), and a follower's file works from then on. Revoking <c>admin-NAME</c> locks that
+/// replica's file out for good; give its user another token (<c>gitorch token create</c>), or
+/// rotate the CA, which changes every such secret.
 /// </summary>
 public static class ReplicaAdmin
 {
@@ -40,14 +41,12 @@ public static class ReplicaAdmin
     /// <summary>On the leader: every replica's admin token exists with its derived secret.</summary>
     public static void Ensure(TokenStore tokens, ClusterPki pki, string replica)
     {
-        var secret = Secret(pki, replica);
-        if (tokens.Check(secret, TokenStore.ApiKind).Token is { Role: Identities.AdminRole })
+        var name = "admin-" + replica;
+        if (tokens.List().Any(t => t.Name == name))
         {
-            return;
+            return; // Created already (and perhaps revoked since: a revocation stands).
         }
 
-        var name = "admin-" + replica;
-        tokens.Revoke(name);
-        tokens.Create(name, TokenStore.ApiKind, Identities.AdminRole, ttl: null, createdBy: "replica " + replica, secret);
+        tokens.Create(name, TokenStore.ApiKind, Identities.AdminRole, ttl: null, createdBy: "replica " + replica, Secret(pki, replica));
     }
 }

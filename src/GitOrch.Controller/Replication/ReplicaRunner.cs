@@ -92,7 +92,16 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
                 {
                     break;
                 }
-                catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
+                catch (OperationCanceledException)
+                {
+                    // A term ended (its token was cancelled): campaign or follow again at once.
+                    await StopHostAsync();
+                }
+                catch (History.Store.StateException)
+                {
+                    throw; // The state folder is gone or unusable: the replica stops and says why.
+                }
+                catch (Exception ex)
                 {
                     LogRoleFailed(_log, ex.Message);
                     await StopHostAsync();
@@ -159,19 +168,37 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
         LogLeading(_log, _replica.Name, last.Value + 1);
         var host = await StartHostAsync(leads: true, lost.Token);
         var snapshotAt = last.Value;
-        while (!lost.IsCancellationRequested && !host.Completion.IsCompleted && Journal.Broken is null)
+        try
         {
-            await Delay(LeaderCheck, lost.Token);
-            if (Journal.Next - 1 - snapshotAt >= _replica.SnapshotEvery)
+            while (!lost.IsCancellationRequested && !host.Completion.IsCompleted && Journal.Broken is null)
             {
-                await Journal.ExclusiveAsync(async index =>
+                await Delay(LeaderCheck, lost.Token);
+                try
                 {
-                    await State.WriteSnapshotAsync(Election, index, lost.Token);
-                    snapshotAt = index;
-                }, lost.Token);
-            }
+                    if (Journal.Next - 1 - snapshotAt >= _replica.SnapshotEvery)
+                    {
+                        // The copy is taken with no write in flight; the upload runs while writes go on.
+                        JournalReplica.SnapshotCopy? copy = null;
+                        await Journal.ExclusiveAsync(index =>
+                        {
+                            copy = State.TakeSnapshot(index);
+                            return Task.CompletedTask;
+                        }, lost.Token);
+                        await State.PublishSnapshotAsync(Election, copy!, lost.Token);
+                        snapshotAt = copy!.Index;
+                    }
 
-            await EnsureAdminTokensAsync(host, lost.Token);
+                    await EnsureAdminTokensAsync(host, lost.Token);
+                }
+                catch (Exception ex) when (ex is Grpc.Core.RpcException or GitOrch.Core.State.JournalRefusedException or NotLeaderException or IOException)
+                {
+                    LogHousekeepingFailed(_log, ex.Message); // Tried again on the next check; the term goes on if it can.
+                }
+            }
+        }
+        catch (Exception ex) when (lost.IsCancellationRequested && !ct.IsCancellationRequested && ex is OperationCanceledException or NotLeaderException or Grpc.Core.RpcException)
+        {
+            // The term ended while waiting or writing: said below, with the reason.
         }
 
         LogTermEnded(_log, _replica.Name, Journal.Broken ?? Election.State.Reason ?? "the lease was lost");
@@ -185,19 +212,44 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
     private async Task FollowAsync(CancellationToken ct)
     {
         await StopHostAsync();
-        if (await State.CatchUpAsync(allowRestore: true, ct) is null)
+        try
         {
-            await Delay(TimeSpan.FromMilliseconds(500), ct); // No leader has created the cluster's state yet.
-            return;
+            if (await State.CatchUpAsync(allowRestore: true, ct) is null)
+            {
+                await Delay(TimeSpan.FromMilliseconds(500), ct); // No leader has created the cluster's state yet.
+                return;
+            }
+        }
+        catch (Exception ex) when (IsEtcdFailure(ex, ct) && State.HasCopy)
+        {
+            // etcd does not answer (this replica's members are down, or quorum is lost): serve reads
+            // from the copy this replica has, refusing writes with the reason, until it answers.
+            LogFollowingStale(_log, ex.Message);
         }
 
         await StartHostAsync(leads: false, ct);
+        var unreachable = false;
         while (!ct.IsCancellationRequested && Election.Term is null)
         {
             await Delay(_replica.FollowInterval, ct);
-            await State.CatchUpAsync(allowRestore: false, ct);
+            try
+            {
+                await State.CatchUpAsync(allowRestore: false, ct);
+                unreachable = false;
+            }
+            catch (Exception ex) when (IsEtcdFailure(ex, ct))
+            {
+                if (!unreachable)
+                {
+                    unreachable = true;
+                    LogFollowingStale(_log, ex.Message);
+                }
+            }
         }
     }
+
+    private static bool IsEtcdFailure(Exception ex, CancellationToken ct) =>
+        ex is Grpc.Core.RpcException or IOException or HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested);
 
     private DateTimeOffset _tokensChecked;
 
@@ -258,6 +310,12 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Writes still in memory when the term ended were not journaled (the next leader resumes from the journal): {Reason}")]
     private static partial void LogFlushRefused(ILogger log, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Leader housekeeping (snapshot, replicas' admin tokens) failed, trying again: {Reason}")]
+    private static partial void LogHousekeepingFailed(ILogger log, string reason);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "etcd does not answer ({Reason}): this replica serves reads from its copy as it is and refuses writes until etcd answers")]
+    private static partial void LogFollowingStale(ILogger log, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Replica role failed, retrying in 1 s: {Reason}")]
     private static partial void LogRoleFailed(ILogger log, string reason);

@@ -1,8 +1,8 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Editing;
 using GitOrch.Git;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Rollback;
 
@@ -14,7 +14,7 @@ namespace GitOrch.Controller.Rollback;
 /// </summary>
 public static class RollbackWriter
 {
-    public sealed record Request(string RepoPath, string RepoFile, ObjectRef Object, int ToVersion, int FromVersion, JObject Version, bool OnCurrentBranch);
+    public sealed record Request(string RepoPath, string RepoFile, ObjectRef Object, int ToVersion, int FromVersion, JsonObject Version, bool OnCurrentBranch);
 
     public sealed record Result(string Commit, string Branch, string RepoFile, bool CommentsKept);
 
@@ -34,7 +34,7 @@ public static class RollbackWriter
         var document = ManifestEditor.FindDocument(request.RepoFile, original, request.Object)
             ?? throw new RollbackException($"{request.RepoFile} at HEAD no longer defines {request.Object.Display}: the object has moved to another file; edit it where it lives now");
 
-        var target = (JObject)request.Version.DeepClone();
+        var target = (JsonObject)request.Version.DeepClone();
         target.Remove("status"); // Git never holds status: control loops own it.
         var edit = ManifestEditor.Rewrite(original, document, target);
         if (edit.Text == original)

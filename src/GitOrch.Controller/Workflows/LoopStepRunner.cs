@@ -1,12 +1,13 @@
 using System.Globalization;
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Loops;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Core.Validation;
 using GitOrch.History.Store;
 using GitOrch.Workflow.Execution;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Workflows;
 
@@ -49,7 +50,7 @@ public sealed class LoopStepRunner(HistoryStore store, IObjectWriter writer, IRe
         }
 
         // Whether the loop owns what it sets is admission's to judge (below), on the real difference.
-        var changes = new List<(string Path, IReadOnlyList<object> Segments, JToken Value)>();
+        var changes = new List<(string Path, IReadOnlyList<object> Segments, JsonNode? Value)>();
         foreach (var (path, value) in answer.Set)
         {
             var segments = FieldAccess.Parse(path);
@@ -89,9 +90,9 @@ public sealed class LoopStepRunner(HistoryStore store, IObjectWriter writer, IRe
             : StepOutcome.Done(message);
     }
 
-    private static async Task<LoopAnswer> CallAsync(LoopDeclaration loop, ObjectRef obj, JObject current, StepInvocation invocation, CancellationToken ct)
+    private static async Task<LoopAnswer> CallAsync(LoopDeclaration loop, ObjectRef obj, JsonObject current, StepInvocation invocation, CancellationToken ct)
     {
-        var input = FieldAccess.Project(current, obj.Kind, loop.Reads.Concat(loop.Owns)).ToString(Newtonsoft.Json.Formatting.None);
+        var input = FieldAccess.Project(current, obj.Kind, loop.Reads.Concat(loop.Owns)).Write();
         var spec = ((Core.Manifests.ControlLoop)loop.Source!.Object).Spec;
         string output;
         if (spec.Exec is { } exec)

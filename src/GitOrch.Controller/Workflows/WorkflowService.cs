@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Agents;
 using GitOrch.Core.AgentApi;
 using GitOrch.Controller.Loops;
@@ -10,7 +11,6 @@ using GitOrch.Workflow.Execution;
 using GitOrch.Workflow.Model;
 using GitOrch.Workflow.Planning;
 using GitOrch.Workflow.Store;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Workflows;
 
@@ -169,7 +169,7 @@ public sealed class WorkflowService : IAsyncDisposable
         var obj = GitOrch.Core.Manifests.ManifestJson.Parse(json);
         obj.Remove("status");
         var type = Kinds.RecordType(obj["kind"]?.ToString() ?? string.Empty);
-        if (type is null || obj.ToObject(type, ManifestJson.Serializer) is not ManifestObject typed)
+        if (type is null || obj.Bind(type) is not ManifestObject typed)
         {
             return null;
         }

@@ -1,12 +1,12 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Objects;
 using GitOrch.Core.Ownership;
 using GitOrch.Core.Rendering;
+using GitOrch.Core.Schema;
 using GitOrch.Core.Validation;
-using Newtonsoft.Json;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Core.Admission;
 
@@ -30,7 +30,7 @@ public static class ObjectAdmission
         var diagnostics = new List<Diagnostic>();
         // Creating or deleting an object changes every one of its fields.
         var changed = write.Before is null || write.After is null
-            ? (write.Before ?? write.After)?.Properties().Select(p => p.Name).ToList() ?? []
+            ? (write.Before ?? write.After)?.Select(p => p.Key).ToList() ?? []
             : FieldDiff.Changed(write.Before, write.After);
         if (changed.Count == 0)
         {
@@ -108,14 +108,15 @@ public static class ObjectAdmission
             }
         }
 
-        if (write.Before?["status"] is { } before && write.After is { } after && !JToken.DeepEquals(before, after["status"]))
+        if (write.Before is { } old && old.TryGetPropertyValue("status", out var before) && write.After is { } after
+            && !(after.TryGetPropertyValue("status", out var afterStatus) && JsonNode.DeepEquals(before, afterStatus)))
         {
             diagnostics.Add(Refusal(write, file, "status", "Git may not set status: control loops own it; remove it from the manifest", write.After));
         }
     }
 
     /// <summary>The object as it would be stored: schema, pod spec rules, limits, the namespace's security policy.</summary>
-    private static void CheckObject(ObjectRef obj, JObject after, AdmissionPolicy policy, string file, List<Diagnostic> diagnostics)
+    private static void CheckObject(ObjectRef obj, JsonObject after, AdmissionPolicy policy, string file, List<Diagnostic> diagnostics)
     {
         var errors = Limits(obj, after, policy, file);
         if (errors.Count > 0)
@@ -152,10 +153,10 @@ public static class ObjectAdmission
     /// size of the object's JSON against the ClusterPolicy's <c>limits.maxObjectBytes</c>
     /// (<see cref="DefaultMaxObjectBytes"/> without one), the same limit a commit is held to.
     /// </summary>
-    private static List<Diagnostic> Limits(ObjectRef obj, JObject after, AdmissionPolicy policy, string file)
+    private static List<Diagnostic> Limits(ObjectRef obj, JsonObject after, AdmissionPolicy policy, string file)
     {
         var limit = Loading.InputLimits.Of(policy.ClusterPolicy?.Object as Manifests.ClusterPolicy).MaxObjectBytes;
-        var bytes = System.Text.Encoding.UTF8.GetByteCount(after.ToString(Formatting.None));
+        var bytes = System.Text.Encoding.UTF8.GetByteCount(after.Write());
         return bytes <= limit
             ? []
             : [Diagnostic.Error(new SourceLocation(file, 1, 1), DiagnosticCodes.AdmittedObjectTooLarge,
@@ -177,14 +178,14 @@ public static class ObjectAdmission
 
         var before = At(write.Before, field);
         var after = At(write.After, field);
-        var inside = after as JObject ?? before as JObject;
-        if (inside is null || (before is not null and not JObject) || (after is not null and not JObject) || inside.Count == 0)
+        var inside = after as JsonObject ?? before as JsonObject;
+        if (inside is null || (before is not null and not JsonObject) || (after is not null and not JsonObject) || inside.Count == 0)
         {
             yield return field;
             yield break;
         }
 
-        var children = before is null || after is null ? inside.Properties().Select(p => p.Name).ToList() : FieldDiff.Changed(before, after);
+        var children = before is null || after is null ? inside.Select(p => p.Key).ToList() : FieldDiff.Changed(before, after);
         foreach (var child in children)
         {
             foreach (var leaf in Leaves($"{field}.{child}", write, fine))
@@ -194,17 +195,7 @@ public static class ObjectAdmission
         }
     }
 
-    private static JToken? At(JObject? obj, string field)
-    {
-        try
-        {
-            return obj?.SelectToken(field, errorWhenNoMatch: false);
-        }
-        catch (JsonException)
-        {
-            return null; // A key the path syntax cannot name: judged whole.
-        }
-    }
+    private static JsonNode? At(JsonObject? obj, string field) => JsonPath.Find(obj, field);
 
     /// <summary>The path of the object as the history mirror renders it.</summary>
     public static string RenderedPath(ObjectRef obj) =>
@@ -227,7 +218,7 @@ public static class ObjectAdmission
         return segments;
     }
 
-    private static Diagnostic Refusal(ObjectWrite write, string file, string field, string message, JObject? at = null)
+    private static Diagnostic Refusal(ObjectWrite write, string file, string field, string message, JsonObject? at = null)
     {
         var location = new SourceLocation(file, 1, 1);
         if (at is not null && YamlReader.Read(file, YamlRenderer.Render(at), new List<Diagnostic>()) is [var document, ..])

@@ -1,5 +1,5 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Core.Admission;
 
@@ -8,4 +8,4 @@ namespace GitOrch.Core.Admission;
 /// <c>control-loop/&lt;name&gt;</c>), the object before (null: created) and after (null: deleted),
 /// and whether the object is one the writer generated (no file in Git, made by that loop).
 /// </summary>
-public sealed record ObjectWrite(ObjectRef Object, string Changer, JObject? Before, JObject? After, bool GeneratedByWriter);
+public sealed record ObjectWrite(ObjectRef Object, string Changer, JsonObject? Before, JsonObject? After, bool GeneratedByWriter);

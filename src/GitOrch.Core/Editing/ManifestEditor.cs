@@ -1,8 +1,9 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
+using GitOrch.Core.Manifests;
 using GitOrch.Core.Rendering;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Core.Editing;
 
@@ -40,10 +41,10 @@ public static class ManifestEditor
     }
 
     /// <summary>Rewrites <paramref name="document"/> of <paramref name="text"/> so that it says <paramref name="target"/>.</summary>
-    public static Edit Rewrite(string text, SourceDocument document, JObject target)
+    public static Edit Rewrite(string text, SourceDocument document, JsonObject target)
     {
         var current = SourceJson.ToJson(document.Root);
-        var replacements = new List<(SourceNode Node, JToken Value)>();
+        var replacements = new List<(SourceNode Node, JsonNode? Value)>();
         if (SameShape(current, target, document.Root, replacements))
         {
             var lines = LineStarts(text);
@@ -86,26 +87,26 @@ public static class ManifestEditor
     }
 
     /// <summary>Whether two trees have the same keys and list lengths; collects the scalars whose values differ.</summary>
-    private static bool SameShape(JToken current, JToken target, SourceNode node, List<(SourceNode, JToken)> replacements)
+    private static bool SameShape(JsonNode? current, JsonNode? target, SourceNode node, List<(SourceNode, JsonNode?)> replacements)
     {
         switch (current, target, node)
         {
-            case (JObject a, JObject b, MappingNode m):
-                if (a.Count != b.Count || a.Properties().Any(p => b[p.Name] is null))
+            case (JsonObject a, JsonObject b, MappingNode m):
+                if (a.Count != b.Count || a.Any(p => !b.ContainsKey(p.Key)))
                 {
                     return false;
                 }
 
                 foreach (var (key, value) in m.Entries)
                 {
-                    if (!SameShape(a[key.Value]!, b[key.Value]!, value, replacements))
+                    if (!SameShape(a[key.Value], b[key.Value], value, replacements))
                     {
                         return false;
                     }
                 }
 
                 return true;
-            case (JArray a, JArray b, SequenceNode s):
+            case (JsonArray a, JsonArray b, SequenceNode s):
                 if (a.Count != b.Count)
                 {
                     return false;
@@ -120,28 +121,31 @@ public static class ManifestEditor
                 }
 
                 return true;
-            case (JValue a, JValue b, ScalarNode scalar):
-                if (!JToken.DeepEquals(a, b) && !SameText(scalar, b))
+            case (JsonValue or null, JsonValue or null, ScalarNode scalar):
+                // A JSON null is a null node: a scalar set to or from null is still a scalar.
+                if (!JsonNode.DeepEquals(current, target) && !SameText(scalar, target))
                 {
-                    replacements.Add((scalar, b));
+                    replacements.Add((scalar, target));
                 }
 
                 return true;
             default:
-                return JToken.DeepEquals(current, target);
+                return JsonNode.DeepEquals(current, target);
         }
     }
 
     /// <summary>A string value in the quotes its scalar had in the file ("..." or '...'); null when it had none or the value is no string.</summary>
-    private static string? KeepQuoting(ScalarNode scalar, JToken value) => (scalar.Quote, value) switch
+    private static string? KeepQuoting(ScalarNode scalar, JsonNode? value) => (scalar.Quote, StringOf(value)) switch
     {
-        ('"', JValue { Type: JTokenType.String } s) => YamlRenderer.Quote((string)s!),
-        ('\'', JValue { Type: JTokenType.String } s) when ((string)s!).All(c => c >= ' ' && c != '\u0085' && c != '\u2028' && c != '\u2029') => "'" + ((string)s!).Replace("'", "''", StringComparison.Ordinal) + "'",
-        ('\'', JValue { Type: JTokenType.String } s) => YamlRenderer.Quote((string)s!),
+        ('"', { } s) => YamlRenderer.Quote(s),
+        ('\'', { } s) when s.All(c => c >= ' ' && c != '\u0085' && c != '\u2028' && c != '\u2029') => "'" + s.Replace("'", "''", StringComparison.Ordinal) + "'",
+        ('\'', { } s) => YamlRenderer.Quote(s),
         _ => null,
     };
 
-    private static bool SameText(ScalarNode scalar, JValue value) => value.Type == JTokenType.String && scalar.Value == (string?)value;
+    private static string? StringOf(JsonNode? value) => value.ScalarKind() == JsonScalar.String ? value!.GetValue<string>() : null;
+
+    private static bool SameText(ScalarNode scalar, JsonNode? value) => StringOf(value) is { } s && scalar.Value == s;
 
     private static int[] LineStarts(string text)
     {

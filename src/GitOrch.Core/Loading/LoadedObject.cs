@@ -1,6 +1,6 @@
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
-using Newtonsoft.Json.Linq;
+using System.Text.Json.Nodes;
 
 namespace GitOrch.Core.Loading;
 
@@ -8,7 +8,7 @@ namespace GitOrch.Core.Loading;
 /// An object that passed the schema: its typed record, its JSON (for history, diff and ownership
 /// checks) and its YAML document (for positions).
 /// </summary>
-public sealed record LoadedObject(ManifestObject Object, JObject Json, SourceDocument Document)
+public sealed record LoadedObject(ManifestObject Object, JsonObject Json, SourceDocument Document)
 {
     public ObjectRef Ref => Object.Ref;
 

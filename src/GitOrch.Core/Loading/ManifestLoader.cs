@@ -1,8 +1,8 @@
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Schema;
-using Newtonsoft.Json;
-using Newtonsoft.Json.Linq;
+using System.Text.Json;
+using System.Text.Json.Nodes;
 
 namespace GitOrch.Core.Loading;
 
@@ -65,7 +65,7 @@ public static class ManifestLoader
         }
 
         var kind = kindNode.Value;
-        var json = (JObject)SourceJson.ToJson(root);
+        var json = (JsonObject)SourceJson.ToJson(root)!;
         var namespaced = Kinds.IsNamespaced(kind);
         var ns = (root["metadata"] as MappingNode)?["namespace"] as ScalarNode;
         var objRef = new ObjectRef(kind, namespaced ? ns?.Value ?? ManifestObject.DefaultNamespace : string.Empty, nameText);
@@ -84,10 +84,10 @@ public static class ManifestLoader
             return null;
         }
 
-        SourceJson.RestoreText(json, StringMaps);
+        SourceJson.RestoreText(json, root, StringMaps);
         try
         {
-            var typed = (ManifestObject)json.ToObject(type, ManifestJson.Serializer)!;
+            var typed = (ManifestObject)json.Bind(type)!;
             return new LoadedObject(typed, json, document);
         }
         catch (JsonException ex)

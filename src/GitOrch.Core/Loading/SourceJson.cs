@@ -1,22 +1,23 @@
-using System.Globalization;
-using Newtonsoft.Json.Linq;
+using System.Text.Json.Nodes;
+using GitOrch.Core.Manifests;
 
 namespace GitOrch.Core.Loading;
 
 /// <summary>Turns a <see cref="SourceNode"/> tree into JSON for schema validation and binding.</summary>
 public static class SourceJson
 {
-    public static JToken ToJson(SourceNode node) => node switch
+    /// <summary>The JSON of a node; null for a YAML null.</summary>
+    public static JsonNode? ToJson(SourceNode node) => node switch
     {
         MappingNode m => ToObject(m),
-        SequenceNode s => new JArray(s.Items.Select(ToJson)),
-        ScalarNode v => ToValue(v),
-        _ => JValue.CreateNull(),
+        SequenceNode s => new JsonArray(s.Items.Select(ToJson).ToArray()),
+        ScalarNode v => Typed(v),
+        _ => null,
     };
 
-    private static JObject ToObject(MappingNode mapping)
+    private static JsonObject ToObject(MappingNode mapping)
     {
-        var obj = new JObject();
+        var obj = new JsonObject();
         foreach (var (key, value) in mapping.Entries)
         {
             obj[key.Value] = ToJson(value);
@@ -25,82 +26,80 @@ public static class SourceJson
         return obj;
     }
 
-    /// <summary>The text a typed scalar was written with ("1.10", "010"), kept beside its parsed value.</summary>
-    public sealed record OriginalText(string Text);
-
     /// <summary>
     /// Turns the numbers and booleans of string-valued maps (env, sysctls) back into the text they
-    /// were written with: <c>V: 1.10</c> means "1.10", not 1.1.
+    /// were written with: <c>V: 1.10</c> means "1.10", not 1.1. <paramref name="source"/> is the
+    /// node <paramref name="json"/> was made from.
     /// </summary>
-    public static void RestoreText(JToken token, IReadOnlySet<string> stringMaps)
+    public static void RestoreText(JsonNode? json, SourceNode source, IReadOnlySet<string> stringMaps)
     {
-        foreach (var property in ((JContainer)token).Descendants().OfType<JProperty>().Where(p => stringMaps.Contains(p.Name) && p.Value is JObject).ToList())
+        switch (json, source)
         {
-            foreach (var entry in ((JObject)property.Value).Properties())
-            {
-                if (entry.Value is JValue { Type: not JTokenType.String and not JTokenType.Null } value)
+            case (JsonObject obj, MappingNode mapping):
+                foreach (var (key, value) in mapping.Entries)
                 {
-                    entry.Value = new JValue(value.Annotation<OriginalText>()?.Text ?? Show(value));
+                    if (!obj.TryGetPropertyValue(key.Value, out var child))
+                    {
+                        continue;
+                    }
+
+                    if (stringMaps.Contains(key.Value) && child is JsonObject map && value is MappingNode entries)
+                    {
+                        foreach (var (entryKey, entryValue) in entries.Entries)
+                        {
+                            if (entryValue is ScalarNode { Kind: ScalarKind.Integer or ScalarKind.Float or ScalarKind.Boolean } scalar
+                                && map.TryGetPropertyValue(entryKey.Value, out var typed) && typed is JsonValue)
+                            {
+                                map[entryKey.Value] = scalar.Value;
+                            }
+                        }
+                    }
+
+                    RestoreText(child, value, stringMaps);
                 }
-            }
+
+                break;
+            case (JsonArray array, SequenceNode sequence):
+                for (var i = 0; i < array.Count && i < sequence.Items.Count; i++)
+                {
+                    RestoreText(array[i], sequence.Items[i], stringMaps);
+                }
+
+                break;
         }
     }
 
-    private static JValue ToValue(ScalarNode scalar)
-    {
-        var value = Typed(scalar);
-        if (scalar.Kind is ScalarKind.Integer or ScalarKind.Float or ScalarKind.Boolean)
-        {
-            value.AddAnnotation(new OriginalText(scalar.Value));
-        }
-
-        return value;
-    }
-
-    private static JValue Typed(ScalarNode scalar)
+    private static JsonNode? Typed(ScalarNode scalar)
     {
         switch (scalar.Kind)
         {
             case ScalarKind.Null:
-                return JValue.CreateNull();
+                return null;
             case ScalarKind.Boolean:
-                return new JValue(YamlScalars.ParseBoolean(scalar.Value));
+                return JsonValue.Create(YamlScalars.ParseBoolean(scalar.Value));
             case ScalarKind.Integer:
                 var integer = YamlScalars.ParseInteger(scalar.Value);
-                return integer is { } i ? new JValue(i) : FloatOrString(scalar.Value);
+                return integer is { } i ? ManifestJson.Integer(i) : FloatOrString(scalar.Value);
             case ScalarKind.Float:
                 return FloatOrString(scalar.Value);
             default:
-                return new JValue(scalar.Value);
+                return JsonValue.Create(scalar.Value);
         }
     }
 
-    private static JValue FloatOrString(string text)
+    private static JsonValue FloatOrString(string text)
     {
         try
         {
-            return new JValue(YamlScalars.ParseFloat(text));
+            return ManifestJson.Float(YamlScalars.ParseFloat(text));
         }
         catch (FormatException)
         {
-            return new JValue(text);
+            return JsonValue.Create(text);
         }
         catch (OverflowException)
         {
-            return new JValue(text);
+            return JsonValue.Create(text);
         }
     }
-
-    /// <summary>Renders a scalar's value for messages: strings quoted, numbers bare.</summary>
-    public static string Show(JToken? token) => token switch
-    {
-        null => "nothing",
-        JValue { Type: JTokenType.String } s => $"\"{s.Value}\"",
-        JValue { Type: JTokenType.Null } => "null",
-        JValue { Type: JTokenType.Boolean } b => (bool)b! ? "true" : "false",
-        JValue v => Convert.ToString(v.Value, CultureInfo.InvariantCulture) ?? "null",
-        JArray => "a list",
-        JObject => "a mapping",
-        _ => token.ToString(),
-    };
 }

@@ -1,4 +1,4 @@
-using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
 
 namespace GitOrch.Core.Manifests;
 
@@ -45,9 +45,9 @@ public enum SeccompMode
 
 public enum ProcMountMode
 {
-    [EnumMember(Value = "Default")]
+    [JsonStringEnumMemberName("Default")]
     Default,
 
-    [EnumMember(Value = "Unmasked")]
+    [JsonStringEnumMemberName("Unmasked")]
     Unmasked,
 }

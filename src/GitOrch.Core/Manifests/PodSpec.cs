@@ -1,4 +1,4 @@
-using System.Runtime.Serialization;
+using System.Text.Json.Serialization;
 
 namespace GitOrch.Core.Manifests;
 
@@ -27,14 +27,14 @@ public sealed record PodSpec
 
 public enum PodRuntime
 {
-    [EnumMember(Value = "oci")]
+    [JsonStringEnumMemberName("oci")]
     Oci,
 
-    [EnumMember(Value = "process")]
+    [JsonStringEnumMemberName("process")]
     Process,
 
     /// <summary>The same OCI bundle under gVisor (runsc): a stronger sandbox than oci, needing no exception.</summary>
-    [EnumMember(Value = "gvisor")]
+    [JsonStringEnumMemberName("gvisor")]
     Gvisor,
 }
 
@@ -47,9 +47,9 @@ public enum RestartPolicy
 
 public enum Availability
 {
-    [EnumMember(Value = "best-effort")]
+    [JsonStringEnumMemberName("best-effort")]
     BestEffort,
 
-    [EnumMember(Value = "ha")]
+    [JsonStringEnumMemberName("ha")]
     Ha,
 }

@@ -1,5 +1,5 @@
 using System.Text;
-using Newtonsoft.Json.Linq;
+using System.Text.Json.Nodes;
 
 namespace GitOrch.Core.Objects;
 
@@ -9,7 +9,7 @@ namespace GitOrch.Core.Objects;
 /// </summary>
 public static class FieldDiff
 {
-    public static IReadOnlyList<string> Changed(JToken? before, JToken? after)
+    public static IReadOnlyList<string> Changed(JsonNode? before, JsonNode? after)
     {
         var changes = new List<string>();
         Walk(before, after, new StringBuilder(), changes);
@@ -24,24 +24,35 @@ public static class FieldDiff
         return IsPrefix(changed, field) || IsPrefix(field, changed);
     }
 
-    private static void Walk(JToken? a, JToken? b, StringBuilder path, List<string> changes)
+    private static void Walk(JsonNode? a, JsonNode? b, StringBuilder path, List<string> changes)
     {
-        if (a is JObject oa && b is JObject ob)
+        if (a is JsonObject oa && b is JsonObject ob)
         {
-            foreach (var property in oa.Properties())
+            // A field set to null is there: a field removed is a change even when its value was null.
+            foreach (var property in oa)
             {
-                Descend(path, property.Name, () => Walk(property.Value, ob[property.Name], path, changes));
+                Descend(path, property.Key, () =>
+                {
+                    if (ob.TryGetPropertyValue(property.Key, out var other))
+                    {
+                        Walk(property.Value, other, path, changes);
+                    }
+                    else
+                    {
+                        changes.Add(path.ToString());
+                    }
+                });
             }
 
-            foreach (var property in ob.Properties().Where(p => oa[p.Name] is null))
+            foreach (var property in ob.Where(p => !oa.ContainsKey(p.Key)))
             {
-                Descend(path, property.Name, () => changes.Add(path.ToString()));
+                Descend(path, property.Key, () => changes.Add(path.ToString()));
             }
 
             return;
         }
 
-        if (a is JArray aa && b is JArray ab)
+        if (a is JsonArray aa && b is JsonArray ab)
         {
             var length = path.Length;
             for (var i = 0; i < Math.Max(aa.Count, ab.Count); i++)
@@ -62,7 +73,7 @@ public static class FieldDiff
             return;
         }
 
-        if (!JToken.DeepEquals(a, b) && path.Length > 0)
+        if (!JsonNode.DeepEquals(a, b) && path.Length > 0)
         {
             changes.Add(path.ToString());
         }

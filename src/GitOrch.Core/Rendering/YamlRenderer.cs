@@ -1,7 +1,8 @@
 using System.Globalization;
 using System.Text;
 using System.Text.RegularExpressions;
-using Newtonsoft.Json.Linq;
+using System.Text.Json.Nodes;
+using GitOrch.Core.Manifests;
 
 namespace GitOrch.Core.Rendering;
 
@@ -11,15 +12,15 @@ namespace GitOrch.Core.Rendering;
 /// </summary>
 public static partial class YamlRenderer
 {
-    public static string Render(JToken token)
+    public static string Render(JsonNode? token)
     {
         var text = new StringBuilder();
         switch (token)
         {
-            case JObject o when o.Count > 0:
+            case JsonObject o when o.Count > 0:
                 WriteMapping(text, o, 0);
                 break;
-            case JArray a when a.Count > 0:
+            case JsonArray a when a.Count > 0:
                 WriteSequence(text, a, 0);
                 break;
             default:
@@ -30,34 +31,34 @@ public static partial class YamlRenderer
         return text.ToString();
     }
 
-    private static void WriteMapping(StringBuilder text, JObject obj, int indent)
+    private static void WriteMapping(StringBuilder text, JsonObject obj, int indent)
     {
-        foreach (var property in obj.Properties())
+        foreach (var property in obj)
         {
-            text.Append(' ', indent).Append(Key(property.Name)).Append(':');
+            text.Append(' ', indent).Append(Key(property.Key)).Append(':');
             WriteValue(text, property.Value, indent);
         }
     }
 
-    private static void WriteSequence(StringBuilder text, JArray array, int indent)
+    private static void WriteSequence(StringBuilder text, JsonArray array, int indent)
     {
         foreach (var item in array)
         {
             text.Append(' ', indent).Append('-');
-            if (item is JObject o && o.Count > 0)
+            if (item is JsonObject o && o.Count > 0)
             {
                 // "- first: x" then the other keys aligned under "first".
                 var first = true;
-                foreach (var property in o.Properties())
+                foreach (var property in o)
                 {
                     if (first)
                     {
-                        text.Append(' ').Append(Key(property.Name)).Append(':');
+                        text.Append(' ').Append(Key(property.Key)).Append(':');
                         first = false;
                     }
                     else
                     {
-                        text.Append(' ', indent + 2).Append(Key(property.Name)).Append(':');
+                        text.Append(' ', indent + 2).Append(Key(property.Key)).Append(':');
                     }
 
                     WriteValue(text, property.Value, indent + 2);
@@ -70,15 +71,15 @@ public static partial class YamlRenderer
         }
     }
 
-    private static void WriteValue(StringBuilder text, JToken value, int indent)
+    private static void WriteValue(StringBuilder text, JsonNode? value, int indent)
     {
         switch (value)
         {
-            case JObject o when o.Count > 0:
+            case JsonObject o when o.Count > 0:
                 text.Append('\n');
                 WriteMapping(text, o, indent + 2);
                 break;
-            case JArray a when a.Count > 0:
+            case JsonArray a when a.Count > 0:
                 text.Append('\n');
                 WriteSequence(text, a, indent + 2);
                 break;
@@ -91,22 +92,21 @@ public static partial class YamlRenderer
     private static string Key(string key) => NeedsQuotes(key) ? Quote(key) : key;
 
     /// <summary>One value as a YAML scalar (quoted when it would otherwise read back as another type).</summary>
-    public static string Scalar(JToken token) => Scalar(token, flowSafe: false);
+    public static string Scalar(JsonNode? token) => Scalar(token, flowSafe: false);
 
     /// <summary>
     /// One value as a YAML scalar. <paramref name="flowSafe"/> also quotes strings with the flow
     /// indicators <c>, [ ] { }</c>, for a value written inside <c>{...}</c> or <c>[...]</c>.
     /// </summary>
-    public static string Scalar(JToken token, bool flowSafe) => token switch
+    public static string Scalar(JsonNode? token, bool flowSafe) => token.ScalarKind() switch
     {
-        JObject => "{}",
-        JArray => "[]",
-        JValue { Type: JTokenType.Null } => "null",
-        JValue { Type: JTokenType.Boolean } b => (bool)b ? "true" : "false",
-        JValue { Type: JTokenType.Integer } i => Convert.ToString(i.Value, CultureInfo.InvariantCulture)!,
-        JValue { Type: JTokenType.Float } f => FormatFloat(Convert.ToDouble(f.Value, CultureInfo.InvariantCulture)),
-        JValue v => v.Value is string s ? (NeedsQuotes(s) || (flowSafe && s.AsSpan().IndexOfAny(",[]{}") >= 0) ? Quote(s) : s) : Quote(Convert.ToString(v.Value, CultureInfo.InvariantCulture) ?? string.Empty),
-        _ => Quote(token.ToString()),
+        JsonScalar.Object => "{}",
+        JsonScalar.Array => "[]",
+        JsonScalar.Null => "null",
+        JsonScalar.Boolean => token!.GetValue<bool>() ? "true" : "false",
+        JsonScalar.Integer => ManifestJson.NumberText((JsonValue)token!),
+        JsonScalar.Float => FormatFloat(token!.GetValue<double>()),
+        _ => token!.GetValue<string>() is var s && (NeedsQuotes(s) || (flowSafe && s.AsSpan().IndexOfAny(",[]{}") >= 0)) ? Quote(s) : token.GetValue<string>(),
     };
 
     private static string FormatFloat(double d) =>

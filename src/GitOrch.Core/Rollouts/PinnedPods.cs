@@ -1,6 +1,6 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Core.Rollouts;
 
@@ -35,32 +35,32 @@ public static class PinnedPods
         ordinal < NextCount(spec.Replicas, spec.PercentNext, spec.Rounding) ? Next : Previous;
 
     /// <summary>The pods a PinnedDeployment wants, in ordinal order, as full pod objects (no status).</summary>
-    public static IReadOnlyList<(ObjectRef Ref, string Track, JObject Pod)> Desired(PinnedDeployment pd, JObject pdJson)
+    public static IReadOnlyList<(ObjectRef Ref, string Track, JsonObject Pod)> Desired(PinnedDeployment pd, JsonObject pdJson)
     {
-        var pods = new List<(ObjectRef, string, JObject)>();
+        var pods = new List<(ObjectRef, string, JsonObject)>();
         for (var i = 0; i < pd.Spec.Replicas; i++)
         {
             var track = TrackOf(pd.Spec, i);
-            var template = (JObject)pdJson["spec"]![track]!;
-            var labels = new JObject();
+            var template = (JsonObject)pdJson["spec"]![track]!;
+            var labels = new JsonObject();
             foreach (var (key, value) in pd.Metadata.Labels ?? new Dictionary<string, string>())
             {
                 labels[key] = value;
             }
 
-            foreach (var property in (template["labels"] as JObject)?.Properties() ?? [])
+            foreach (var property in template["labels"] as JsonObject ?? [])
             {
-                labels[property.Name] = property.Value.DeepClone();
+                labels[property.Key] = property.Value?.DeepClone();
             }
 
             labels[DeploymentLabel] = pd.Metadata.Name;
             labels[TrackLabel] = track;
             var name = PodName(pd.Metadata.Name, i);
-            var pod = new JObject
+            var pod = new JsonObject
             {
                 ["apiVersion"] = ManifestObject.ApiVersionV1,
                 ["kind"] = Kinds.Pod,
-                ["metadata"] = new JObject { ["name"] = name, ["namespace"] = pd.Namespace, ["labels"] = labels },
+                ["metadata"] = new JsonObject { ["name"] = name, ["namespace"] = pd.Namespace, ["labels"] = labels },
                 ["spec"] = template["spec"]!.DeepClone(),
             };
             pods.Add((new ObjectRef(Kinds.Pod, pd.Namespace, name), track, pod));
@@ -70,6 +70,6 @@ public static class PinnedPods
     }
 
     /// <summary>How a track is named for people: its <c>version</c> label when it has one ("previous (1.16)").</summary>
-    public static string Describe(JObject pdJson, string track) =>
-        pdJson["spec"]?[track]?["labels"]?["version"]?.ToString() is { } version ? $"{track} ({version})" : track;
+    public static string Describe(JsonObject pdJson, string track) =>
+        pdJson["spec"]?[track]?["labels"]?["version"].Text() is { } version ? $"{track} ({version})" : track;
 }

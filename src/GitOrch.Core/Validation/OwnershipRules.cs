@@ -1,8 +1,8 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Core.Validation;
 
@@ -202,7 +202,7 @@ internal static class OwnershipRules
                 }
             }
 
-            if (obj.Json["status"] is not null && !statusOwnerFound)
+            if (obj.Json.ContainsKey("status") && !statusOwnerFound)
             {
                 context.Error(obj.At("status"), DiagnosticCodes.SetsLoopOwnedField,
                     "sets status, which only control loops write; remove the status block from the manifest", obj);
@@ -211,7 +211,7 @@ internal static class OwnershipRules
     }
 
     /// <summary>The concrete segments of the first value present at an owned path (list items for [*]), or null.</summary>
-    private static object[]? Find(JToken token, IReadOnlyList<string> path, int i, List<object> at)
+    private static object[]? Find(JsonNode? token, IReadOnlyList<string> path, int i, List<object> at)
     {
         if (i == path.Count)
         {
@@ -220,7 +220,7 @@ internal static class OwnershipRules
 
         if (path[i] == FieldPath.AnyItem)
         {
-            if (token is not JArray array)
+            if (token is not JsonArray array)
             {
                 return null;
             }
@@ -239,7 +239,7 @@ internal static class OwnershipRules
             return null;
         }
 
-        if (token is not JObject obj || obj[path[i]] is not { } next)
+        if (token is not JsonObject obj || !obj.TryGetPropertyValue(path[i], out var next))
         {
             return null;
         }
@@ -251,7 +251,7 @@ internal static class OwnershipRules
     }
 
     /// <summary>An empty mapping or list sets nothing (as the leaf-by-leaf reading had it).</summary>
-    private static bool IsEmpty(JToken token) => token is JObject { Count: 0 } or JArray { Count: 0 };
+    private static bool IsEmpty(JsonNode? token) => token is JsonObject { Count: 0 } or JsonArray { Count: 0 };
 
     /// <summary>Pods a PinnedDeployment generates are its own; a manifest in Git may not define one.</summary>
     private static void CheckGeneratedPods(ValidationContext context)

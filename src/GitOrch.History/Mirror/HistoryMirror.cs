@@ -4,7 +4,6 @@ using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Rendering;
 using GitOrch.Git;
 using GitOrch.History.Store;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.History.Mirror;
 

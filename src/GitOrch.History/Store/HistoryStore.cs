@@ -1,6 +1,8 @@
 using System.Globalization;
 using System.Text.Json;
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
 using GitOrch.Storage;
 using Microsoft.Data.Sqlite;
 
@@ -329,8 +331,8 @@ public sealed class HistoryStore : IDisposable
     /// written (and 0 returned) when the object is gone or no field changed; otherwise the batch id.
     /// </summary>
     internal long Update(
-        ObjectRef obj, string loop, string? sourceCommit, string message, Func<Newtonsoft.Json.Linq.JObject, IReadOnlyList<string>> mutate,
-        Func<Newtonsoft.Json.Linq.JObject, Newtonsoft.Json.Linq.JObject, string?, IReadOnlyList<Diagnostic>> admit, out IReadOnlyList<Diagnostic> refused)
+        ObjectRef obj, string loop, string? sourceCommit, string message, Func<JsonObject, IReadOnlyList<string>> mutate,
+        Func<JsonObject, JsonObject, string?, IReadOnlyList<Diagnostic>> admit, out IReadOnlyList<Diagnostic> refused)
     {
         refused = [];
         lock (_gate)
@@ -344,9 +346,9 @@ public sealed class HistoryStore : IDisposable
             }
 
             var before = GitOrch.Core.Manifests.ManifestJson.Parse(json);
-            var current = (Newtonsoft.Json.Linq.JObject)before.DeepClone();
+            var current = (JsonObject)before.DeepClone();
             var fields = mutate(current);
-            if (fields.Count == 0 || Newtonsoft.Json.Linq.JToken.DeepEquals(before, current))
+            if (fields.Count == 0 || JsonNode.DeepEquals(before, current))
             {
                 return 0; // Nothing changed: no version (a loop that reports the same state again writes nothing).
             }
@@ -358,7 +360,7 @@ public sealed class HistoryStore : IDisposable
             }
 
             var id = WriteBatch(new ChangeBatch(Changers.Loop(loop), ChangeKind.Mechanical, sourceCommit, message, loop, $"{loop}@control-loop.gitorch",
-                [new ObjectChange(obj, current.ToString(Newtonsoft.Json.Formatting.None), fields, null)]), tx);
+                [new ObjectChange(obj, current.Write(), fields, null)]), tx);
             tx.CommitDurably();
             Committed();
             return id;
@@ -367,15 +369,14 @@ public sealed class HistoryStore : IDisposable
 
     private static string KeepStatus(string next, string previous)
     {
-        var status = GitOrch.Core.Manifests.ManifestJson.Parse(previous)["status"];
         var result = GitOrch.Core.Manifests.ManifestJson.Parse(next);
-        if (status is null || result["status"] is not null)
+        if (!GitOrch.Core.Manifests.ManifestJson.Parse(previous).TryGetPropertyValue("status", out var status) || result.ContainsKey("status"))
         {
             return next;
         }
 
-        result["status"] = status;
-        return result.ToString(Newtonsoft.Json.Formatting.None);
+        result["status"] = status?.DeepClone(); // A node has one parent.
+        return result.Write();
     }
 
     /// <summary>

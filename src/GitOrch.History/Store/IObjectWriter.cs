@@ -1,6 +1,6 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Validation;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.History.Store;
 
@@ -16,7 +16,7 @@ public interface IObjectWriter
     /// A loop's change, read-modify-write: <paramref name="mutate"/> changes the current object in
     /// place and returns the fields it meant to change. Admission judges the real difference.
     /// </summary>
-    WriteOutcome Update(ObjectRef obj, string loop, string? sourceCommit, string message, Func<JObject, IReadOnlyList<string>> mutate);
+    WriteOutcome Update(ObjectRef obj, string loop, string? sourceCommit, string message, Func<JsonObject, IReadOnlyList<string>> mutate);
 
     /// <summary>A generating loop creates, replaces or deletes whole objects (one batch, all or nothing).</summary>
     WriteOutcome Write(ChangeBatch batch);

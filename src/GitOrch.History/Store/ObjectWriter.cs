@@ -1,10 +1,10 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Admission;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Core.Rollouts;
 using GitOrch.Core.Validation;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.History.Store;
 
@@ -15,7 +15,7 @@ namespace GitOrch.History.Store;
 /// </summary>
 public sealed class ObjectWriter(HistoryStore store, IAdmissionPolicySource policy) : IObjectWriter
 {
-    public WriteOutcome Update(ObjectRef obj, string loop, string? sourceCommit, string message, Func<JObject, IReadOnlyList<string>> mutate)
+    public WriteOutcome Update(ObjectRef obj, string loop, string? sourceCommit, string message, Func<JsonObject, IReadOnlyList<string>> mutate)
     {
         var changer = Changers.Loop(loop);
         var batch = store.Update(obj, loop, sourceCommit, message, mutate,
@@ -30,9 +30,9 @@ public sealed class ObjectWriter(HistoryStore store, IAdmissionPolicySource poli
         {
             var before = currentJson is null ? null : GitOrch.Core.Manifests.ManifestJson.Parse(currentJson);
             var after = change.ObjectJson is null ? null : GitOrch.Core.Manifests.ManifestJson.Parse(change.ObjectJson);
-            if (after is not null && before?["status"] is { } status && after["status"] is null)
+            if (after is not null && before is not null && before.TryGetPropertyValue("status", out var status) && !after.ContainsKey("status"))
             {
-                after["status"] = status.DeepClone(); // A replaced object keeps the status its loops wrote.
+                after["status"] = status?.DeepClone(); // A replaced object keeps the status its loops wrote.
             }
 
             return ObjectAdmission.Check(new ObjectWrite(change.Ref, batch.Changer, before, after, Generated(batch.Changer, change.Ref, before, after, file)), policy.Policy);
@@ -80,7 +80,7 @@ public sealed class ObjectWriter(HistoryStore store, IAdmissionPolicySource poli
     /// The one generating loop: pinned-deployment owns the pods it generated (no file in Git,
     /// labelled with their PinnedDeployment), whole.
     /// </summary>
-    private static bool Generated(string changer, ObjectRef obj, JObject? before, JObject? after, string? file) =>
+    private static bool Generated(string changer, ObjectRef obj, JsonObject? before, JsonObject? after, string? file) =>
         changer == Changers.Loop(BuiltInLoops.PinnedDeployment)
         && obj.Kind == Kinds.Pod
         && file is null

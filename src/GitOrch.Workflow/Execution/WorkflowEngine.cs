@@ -485,7 +485,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
             _store.Flush();
             LastFlushError = null;
         }
-        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException)
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or Core.State.JournalRefusedException)
         {
             LastFlushError = $"cannot write workflow state: {ex.Message}";
         }

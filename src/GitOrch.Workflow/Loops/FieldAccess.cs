@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using System.Text.Json.Nodes;
 using GitOrch.Core.Ownership;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Workflow.Loops;
 
@@ -13,14 +13,14 @@ namespace GitOrch.Workflow.Loops;
 public static partial class FieldAccess
 {
     /// <summary>The object as the loop may see it.</summary>
-    public static JObject Project(JObject obj, string kind, IEnumerable<FieldPath> visible)
+    public static JsonObject Project(JsonObject obj, string kind, IEnumerable<FieldPath> visible)
     {
-        var result = new JObject();
+        var result = new JsonObject();
         foreach (var key in new[] { "apiVersion", "kind", "metadata" })
         {
-            if (obj[key] is { } value)
+            if (obj.TryGetPropertyValue(key, out var value))
             {
-                result[key] = value.DeepClone();
+                result[key] = value?.DeepClone();
             }
         }
 
@@ -32,7 +32,7 @@ public static partial class FieldAccess
         return result;
     }
 
-    private static void Copy(JToken source, JToken target, IReadOnlyList<string> segments, int i)
+    private static void Copy(JsonNode? source, JsonNode? target, IReadOnlyList<string> segments, int i)
     {
         if (i == segments.Count)
         {
@@ -42,23 +42,23 @@ public static partial class FieldAccess
         var segment = segments[i];
         if (segment == FieldPath.AnyItem)
         {
-            if (source is not JArray items || target is not JArray copies)
+            if (source is not JsonArray items || target is not JsonArray copies)
             {
                 return;
             }
 
             while (copies.Count < items.Count)
             {
-                copies.Add(new JObject());
+                copies.Add(new JsonObject());
             }
 
             for (var n = 0; n < items.Count; n++)
             {
                 if (i + 1 == segments.Count)
                 {
-                    copies[n] = items[n].DeepClone();
+                    copies[n] = items[n]?.DeepClone();
                 }
-                else if (items[n] is JObject && copies[n] is JObject)
+                else if (items[n] is JsonObject && copies[n] is JsonObject)
                 {
                     Copy(items[n], copies[n], segments, i + 1);
                 }
@@ -67,19 +67,20 @@ public static partial class FieldAccess
             return;
         }
 
-        if (source is not JObject from || target is not JObject to || from[segment] is not { } value)
+        // A field set to null is there: it is copied as null (and a path below it finds nothing).
+        if (source is not JsonObject from || target is not JsonObject to || !from.TryGetPropertyValue(segment, out var value))
         {
             return;
         }
 
         if (i + 1 == segments.Count)
         {
-            to[segment] = value.DeepClone();
+            to[segment] = value?.DeepClone();
             return;
         }
 
-        var next = segments[i + 1] == FieldPath.AnyItem ? (JToken)new JArray() : new JObject();
-        if (to[segment] is { } existing && existing.Type == next.Type)
+        var next = segments[i + 1] == FieldPath.AnyItem ? (JsonNode)new JsonArray() : new JsonObject();
+        if (to[segment] is { } existing && (existing is JsonArray) == (next is JsonArray) && existing is JsonArray or JsonObject)
         {
             next = existing;
         }
@@ -118,44 +119,44 @@ public static partial class FieldAccess
         segments.Select(s => s is int ? FieldPath.AnyItem : (string)s).ToList();
 
     /// <summary>Sets a value at a path, creating mappings on the way. Returns whether anything changed.</summary>
-    public static bool Set(JObject obj, IReadOnlyList<object> segments, JToken value)
+    public static bool Set(JsonObject obj, IReadOnlyList<object> segments, JsonNode? value)
     {
-        JToken current = obj;
+        JsonNode? current = obj;
         for (var i = 0; i < segments.Count - 1; i++)
         {
-            var next = segments[i + 1] is int ? (JToken)new JArray() : new JObject();
+            var next = segments[i + 1] is int ? (JsonNode)new JsonArray() : new JsonObject();
             current = segments[i] switch
             {
-                string key when current is JObject o => o[key] ??= next,
-                int index when current is JArray a && index < a.Count => a[index],
-                int index when current is JArray a && index == a.Count => Append(a, next),
+                string key when current is JsonObject o => o.TryGetPropertyValue(key, out var existing) ? existing : o[key] = next,
+                int index when current is JsonArray a && index < a.Count => a[index],
+                int index when current is JsonArray a && index == a.Count => Append(a, next),
                 _ => throw new ArgumentException($"cannot set {string.Join('.', segments)}: the path crosses a value that is not a mapping or list"),
             };
         }
 
         switch (segments[^1], current)
         {
-            case (string key, JObject o):
-                if (JToken.DeepEquals(o[key], value))
+            case (string key, JsonObject o):
+                if (o.TryGetPropertyValue(key, out var old) && JsonNode.DeepEquals(old, value))
                 {
                     return false;
                 }
 
-                o[key] = value.DeepClone();
+                o[key] = value?.DeepClone();
                 return true;
-            case (int index, JArray a) when index <= a.Count:
-                if (index < a.Count && JToken.DeepEquals(a[index], value))
+            case (int index, JsonArray a) when index <= a.Count:
+                if (index < a.Count && JsonNode.DeepEquals(a[index], value))
                 {
                     return false;
                 }
 
                 if (index == a.Count)
                 {
-                    a.Add(value.DeepClone());
+                    a.Add(value?.DeepClone());
                 }
                 else
                 {
-                    a[index] = value.DeepClone();
+                    a[index] = value?.DeepClone();
                 }
 
                 return true;
@@ -164,7 +165,7 @@ public static partial class FieldAccess
         }
     }
 
-    private static JToken Append(JArray array, JToken item)
+    private static JsonNode Append(JsonArray array, JsonNode item)
     {
         array.Add(item);
         return item;

@@ -262,7 +262,18 @@ public sealed class WorkflowStore : IDisposable
 
     public void Dispose()
     {
-        Flush();
-        _db.Dispose();
+        try
+        {
+            Flush();
+        }
+        catch (Exception ex) when (ex is Microsoft.Data.Sqlite.SqliteException or IOException or Core.State.JournalRefusedException)
+        {
+            // What could not be written stays unwritten (a full disk, a term that ended); the
+            // connection still closes.
+        }
+        finally
+        {
+            _db.Dispose();
+        }
     }
 }

@@ -1,7 +1,6 @@
 using System.Text.Json.Nodes;
 using GitOrch.Agent.Runtimes;
 using GitOrch.Core.Manifests;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Agent.Tests.Runtimes;
 
@@ -15,13 +14,13 @@ public sealed class RuncDriverSpecTests
 
     private static ContainerLaunch Launch(string? securityJson = null, string? podIp = null)
     {
-        var spec = JObject.Parse($$"""
+        var spec = ManifestJson.Parse($$"""
             {
               "runtime": "oci",
               "containers": [{"name": "main", "image": "busybox:1.35", "command": ["/bin/sh", "-c", "sleep 300"]}]
               {{(securityJson is null ? string.Empty : ", \"security\": " + securityJson)}}
             }
-            """).ToObject<PodSpec>(ManifestJson.Serializer)!;
+            """).Bind<PodSpec>()!;
         return new ContainerLaunch("Pod/demo/worker", "/var/lib/gitorch/pods/Pod_demo_worker", spec, spec.Containers[0], podIp, new Dictionary<string, int>(), "/tmp/main.log", Rootfs);
     }
 

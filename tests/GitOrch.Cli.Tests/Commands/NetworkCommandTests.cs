@@ -1,6 +1,8 @@
+using System.Text.Json.Nodes;
 using GitOrch.Cli.Tests.Support;
 using GitOrch.Core.AgentApi;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
 
 namespace GitOrch.Cli.Tests.Commands;
 
@@ -45,7 +47,7 @@ public sealed class NetworkCommandTests : IAsyncLifetime
         }
     }
 
-    private string PodIp() => Newtonsoft.Json.Linq.JObject.Parse(Controller.Host.Controller.Store.Get(Web)!.ObjectJson)["status"]!["podIP"]!.ToString();
+    private string PodIp() => ManifestJson.Parse(Controller.Host.Controller.Store.Get(Web)!.ObjectJson)["status"]!["podIP"]!.ToString();
 
     private void Heartbeat(string node, string underlay, PodNetworkReport? pod, params PeerRouteReport[] peers) =>
         Controller.Host.Controller.Agents.Heartbeat(new NodeHeartbeat(node, new Dictionary<string, string>(), 4000, 4L << 30, ["busybox:1.35"],

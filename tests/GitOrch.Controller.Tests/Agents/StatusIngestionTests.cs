@@ -1,8 +1,10 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Loops;
 using GitOrch.Controller.Tests.Support;
 using GitOrch.Core.AgentApi;
 using GitOrch.Core.Diagnostics;
-using Newtonsoft.Json.Linq;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Schema;
 using static GitOrch.Controller.Tests.Support.Controllers;
 
 namespace GitOrch.Controller.Tests.Agents;
@@ -26,8 +28,8 @@ public sealed class StatusIngestionTests : IDisposable
         var controller = await OpenAsync(_repo.Root, _state.Path, Node("node-a"));
         await controller.SyncAsync();
         var pod = PodRef("web");
-        var json = JObject.Parse(controller.Store.Get(pod)!.ObjectJson);
-        Assert.Equal("node-a", (string?)json.SelectToken("status.nodeName"));
+        var json = ManifestJson.Parse(controller.Store.Get(pod)!.ObjectJson);
+        Assert.Equal("node-a", (string?)json.SelectPath("status.nodeName"));
         return (controller, pod, Runtime.Assignment(pod.Key, json).Generation);
     }
 
@@ -40,7 +42,7 @@ public sealed class StatusIngestionTests : IDisposable
         var outcome = controller.Ingestion.Write("node-a", new PodReport(pod.Key, generation, "Running", 0, null, [new ContainerReport("main", "running", 42, 0, null, null)]));
 
         Assert.False(outcome.IsRefused);
-        Assert.Equal("Running", (string?)JObject.Parse(controller.Store.Get(pod)!.ObjectJson).SelectToken("status.phase"));
+        Assert.Equal("Running", (string?)ManifestJson.Parse(controller.Store.Get(pod)!.ObjectJson).SelectPath("status.phase"));
         Assert.Equal("control-loop/runtime", controller.Store.Get(pod)!.LastChanger);
     }
 
@@ -56,7 +58,7 @@ public sealed class StatusIngestionTests : IDisposable
 
         Assert.Equal(DiagnosticCodes.AdmittedObjectTooLarge, Assert.Single(outcome.Refused).Code);
         Assert.Equal(before.Version, controller.Store.Get(pod)!.Version);
-        Assert.Null(JObject.Parse(controller.Store.Get(pod)!.ObjectJson).SelectToken("status.containers"));
+        Assert.Null(ManifestJson.Parse(controller.Store.Get(pod)!.ObjectJson).SelectPath("status.containers"));
     }
 
     [Fact]

@@ -1,7 +1,9 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Forge;
 using GitOrch.Controller.Tests.Support;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Schema;
 using GitOrch.History;
-using Newtonsoft.Json.Linq;
 using static GitOrch.Controller.Tests.Support.Controllers;
 
 namespace GitOrch.Controller.Tests.Forge;
@@ -67,7 +69,7 @@ public sealed class ApprovalTests : IAsyncLifetime
     }
 
     private static int PercentNext(ControllerService controller) =>
-        (int)JObject.Parse(controller.Store.Get(Deployment)!.ObjectJson).SelectToken("spec.percentNext")!;
+        (int)ManifestJson.Parse(controller.Store.Get(Deployment)!.ObjectJson).SelectPath("spec.percentNext")!;
 
     private void AssertRejected(ControllerService controller, string sha, string why, string approvers = "sre-team")
     {

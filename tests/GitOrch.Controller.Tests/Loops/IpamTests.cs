@@ -1,9 +1,10 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Loops;
 using GitOrch.Controller.Tests.Support;
+using GitOrch.Core.Manifests;
 using GitOrch.Core.Network;
 using GitOrch.Workflow.Execution;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json.Linq;
 using static GitOrch.Controller.Tests.Support.Controllers;
 
 namespace GitOrch.Controller.Tests.Loops;
@@ -48,12 +49,12 @@ public sealed class IpamTests : IAsyncLifetime
         _state.Dispose();
     }
 
-    private JObject Stored(string pod) => JObject.Parse(Controller.Store.Get(PodRef(pod))!.ObjectJson);
+    private JsonObject Stored(string pod) => ManifestJson.Parse(Controller.Store.Get(PodRef(pod))!.ObjectJson);
 
     private string PodIp(string pod) => Stored(pod)["status"]!["podIP"]!.ToString();
 
     /// <summary>Runs ipam for pod b as the engine would, on the object as given.</summary>
-    private async Task<LoopAnswer> RunIpamAsync(JObject podB)
+    private async Task<LoopAnswer> RunIpamAsync(JsonObject podB)
     {
         var transaction = Controller.Workflows.Engine.Current(PodRef("b"))!;
         var invocation = new StepInvocation(transaction, transaction.Find("ipam")!, 2, (_, _) => { });
@@ -76,7 +77,7 @@ public sealed class IpamTests : IAsyncLifetime
     {
         var answer = await RunIpamAsync(Stored("b"));
 
-        Assert.Equal(PodIp("b"), answer.Set["status.podIP"].ToString());
+        Assert.Equal(PodIp("b"), answer.Set["status.podIP"]!.ToString());
     }
 
     [Fact]
@@ -87,7 +88,7 @@ public sealed class IpamTests : IAsyncLifetime
 
         var answer = await RunIpamAsync(b);
 
-        var drawn = answer.Set["status.podIP"].ToString();
+        var drawn = answer.Set["status.podIP"]!.ToString();
         Assert.NotEqual(PodIp("a"), drawn);
         Assert.True(PodPrefix.In64(drawn, "fd12:3456:789a:1::/64"), drawn);
     }
@@ -102,6 +103,6 @@ public sealed class IpamTests : IAsyncLifetime
 
         var subnetB = Controller.Network.SubnetOf("node-b");
         Assert.NotEqual("fd12:3456:789a:1::/64", subnetB);
-        Assert.True(PodPrefix.In64(answer.Set["status.podIP"].ToString(), subnetB), answer.Set["status.podIP"].ToString());
+        Assert.True(PodPrefix.In64(answer.Set["status.podIP"]!.ToString(), subnetB), answer.Set["status.podIP"]!.ToString());
     }
 }

@@ -1,10 +1,12 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Loops;
 using GitOrch.Controller.Tests.Support;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Schema;
 using GitOrch.History;
 using GitOrch.Workflow.Model;
 using Microsoft.Extensions.Logging.Abstractions;
-using Newtonsoft.Json.Linq;
 using static GitOrch.Controller.Tests.Support.Controllers;
 
 namespace GitOrch.Controller.Tests.Loops;
@@ -80,7 +82,7 @@ public sealed class PinnedDeploymentLoopTests : IDisposable
     private static void MarkPhase(ControllerService controller, string pod, string phase) =>
         controller.Writer.Update(PodRef(pod), "runtime", null, $"runtime: test reports {phase}", current =>
         {
-            if (current["status"] is not JObject status)
+            if (current["status"] is not JsonObject status)
             {
                 status = [];
                 current["status"] = status;
@@ -103,22 +105,22 @@ public sealed class PinnedDeploymentLoopTests : IDisposable
         }
     }
 
-    private static JObject Pod(ControllerService controller, string name) => JObject.Parse(controller.Store.Get(PodRef(name))!.ObjectJson);
+    private static JsonObject Pod(ControllerService controller, string name) => ManifestJson.Parse(controller.Store.Get(PodRef(name))!.ObjectJson);
 
     private static string? Track(ControllerService controller, string name) => (string?)Pod(controller, name)["metadata"]!["labels"]!["gitorch.dev/track"];
 
-    private static string? Image(ControllerService controller, string name) => (string?)Pod(controller, name).SelectToken("spec.containers[0].image");
+    private static string? Image(ControllerService controller, string name) => (string?)Pod(controller, name).SelectPath("spec.containers[0].image");
 
     private static IReadOnlyList<string> PodNames(ControllerService controller) => controller.Store.List("Pod", "demo").Select(p => p.Ref.Name).ToList();
 
     private static Dictionary<string, int> VersionCounts(ControllerService controller) =>
         controller.Store.List("Pod", "demo", includeDeleted: true).ToDictionary(p => p.Ref.Name, p => controller.Store.History(p.Ref).Count);
 
-    private static JObject DeploymentStatus(ControllerService controller) =>
-        (JObject)JObject.Parse(controller.Store.Get(Deployment)!.ObjectJson)["status"]!;
+    private static JsonObject DeploymentStatus(ControllerService controller) =>
+        (JsonObject)ManifestJson.Parse(controller.Store.Get(Deployment)!.ObjectJson)["status"]!;
 
     private static string[] Updating(ControllerService controller) =>
-        DeploymentStatus(controller)["updating"]!.Select(t => (string)t!).ToArray();
+        DeploymentStatus(controller)["updating"]!.AsArray().Select(t => (string)t!).ToArray();
 
     [Fact]
     public async Task Creates_NameDashOrdinalPods_FirstNextCountOnNext_EachAMechanicalVersionOneWithNoFile()
@@ -151,8 +153,8 @@ public sealed class PinnedDeploymentLoopTests : IDisposable
     {
         await using var controller = await StartRunningAsync(Manifests.PinnedDeployment(replicas: 5, percentNext: 40));
 
-        var expected = JObject.Parse("""{"replicas": 5, "nextCount": 2, "previousCount": 3, "readyReplicas": 5, "updating": []}""");
-        Assert.True(JToken.DeepEquals(expected, DeploymentStatus(controller)), DeploymentStatus(controller).ToString());
+        var expected = ManifestJson.Parse("""{"replicas": 5, "nextCount": 2, "previousCount": 3, "readyReplicas": 5, "updating": []}""");
+        Assert.True(JsonNode.DeepEquals(expected, DeploymentStatus(controller)), DeploymentStatus(controller).ToString());
     }
 
     [Fact]

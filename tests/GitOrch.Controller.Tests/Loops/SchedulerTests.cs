@@ -1,8 +1,10 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Loops;
 using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Tests.Support;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Schema;
 using GitOrch.History;
-using Newtonsoft.Json.Linq;
 using static GitOrch.Controller.Tests.Support.Controllers;
 
 namespace GitOrch.Controller.Tests.Loops;
@@ -22,7 +24,7 @@ public sealed class SchedulerTests : IDisposable
     }
 
     private static string? NodeOf(ControllerService controller, string pod) =>
-        (string?)JObject.Parse(controller.Store.Get(PodRef(pod))!.ObjectJson).SelectToken("status.nodeName");
+        (string?)ManifestJson.Parse(controller.Store.Get(PodRef(pod))!.ObjectJson).SelectPath("status.nodeName");
 
     [Fact]
     public async Task PlacesAPodOnTheOnlyNodeWithRoom()
@@ -134,11 +136,11 @@ public sealed class SchedulerTests : IDisposable
         Assert.Equal(ChangeKind.Mechanical, placed.Kind);
         Assert.Equal(NodeNameField, placed.Fields);
         Assert.Equal(sha, placed.SourceCommit);
-        var before = JObject.Parse(controller.Store.Version(PodRef("worker"), 1)!.ObjectJson!);
-        var after = JObject.Parse(controller.Store.Version(PodRef("worker"), 2)!.ObjectJson!);
-        Assert.Equal("node-a", (string?)after.SelectToken("status.nodeName"));
+        var before = ManifestJson.Parse(controller.Store.Version(PodRef("worker"), 1)!.ObjectJson!);
+        var after = ManifestJson.Parse(controller.Store.Version(PodRef("worker"), 2)!.ObjectJson!);
+        Assert.Equal("node-a", (string?)after.SelectPath("status.nodeName"));
         after.Remove("status");
-        Assert.True(JToken.DeepEquals(before, after), $"the scheduler changed more than status:\n{before}\n{after}");
+        Assert.True(JsonNode.DeepEquals(before, after), $"the scheduler changed more than status:\n{before}\n{after}");
         Assert.Equal("control-loop/ipam", controller.Store.Get(PodRef("worker"))!.LastChanger); // ipam ran after it
     }
 
@@ -159,9 +161,9 @@ public sealed class SchedulerTests : IDisposable
         Assert.Equal([1, 2, 3, 4], history.Select(v => v.Version)); // Git, scheduler, ipam, Git.
         Assert.Equal((ChangeKind.External, "git/alice@example.com", change), (history[3].Kind, history[3].Changer, history[3].SourceCommit));
         Assert.Equal(["spec.containers[0].env.GREETING"], history[3].Fields);
-        var third = JObject.Parse(controller.Store.Version(PodRef("worker"), 4)!.ObjectJson!);
-        Assert.Equal("node-a", (string?)third.SelectToken("status.nodeName"));
-        Assert.Equal("bonjour", (string?)third.SelectToken("spec.containers[0].env.GREETING"));
+        var third = ManifestJson.Parse(controller.Store.Version(PodRef("worker"), 4)!.ObjectJson!);
+        Assert.Equal("node-a", (string?)third.SelectPath("status.nodeName"));
+        Assert.Equal("bonjour", (string?)third.SelectPath("spec.containers[0].env.GREETING"));
         Assert.Equal("node-a", NodeOf(controller, "worker"));
     }
     [Fact]
@@ -253,7 +255,7 @@ public sealed class SchedulerTests : IDisposable
         var registry = new NodeRegistry();
         registry.Register(Node("node-a", cpuMillis: 2000)); // Room for four.
         var scheduler = new Scheduler(index, registry);
-        var pods = Enumerable.Range(0, 12).Select(i => (Ref: PodRef($"p{i}"), Json: JObject.Parse(controller.Store.Get(PodRef($"p{i}"))!.ObjectJson))).ToList();
+        var pods = Enumerable.Range(0, 12).Select(i => (Ref: PodRef($"p{i}"), Json: ManifestJson.Parse(controller.Store.Get(PodRef($"p{i}"))!.ObjectJson))).ToList();
 
         var results = new SchedulingResult[pods.Count];
         using var start = new Barrier(pods.Count);

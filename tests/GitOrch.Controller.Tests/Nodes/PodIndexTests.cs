@@ -1,7 +1,8 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Loops;
 using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Tests.Support;
-using Newtonsoft.Json.Linq;
+using GitOrch.Core.Manifests;
 using static GitOrch.Controller.Tests.Support.Controllers;
 
 namespace GitOrch.Controller.Tests.Nodes;
@@ -49,14 +50,14 @@ public sealed class PodIndexTests : IAsyncLifetime
         return registry;
     }
 
-    private JObject Json(string pod) => JObject.Parse(Controller.Store.Get(PodRef(pod))!.ObjectJson);
+    private JsonObject Json(string pod) => ManifestJson.Parse(Controller.Store.Get(PodRef(pod))!.ObjectJson);
 
     private void WriteNode(string pod, string? node) =>
         Assert.False(Controller.Writer.Update(PodRef(pod), Core.Ownership.BuiltInLoops.Scheduler, null, "test", current =>
         {
-            if (current["status"] is not JObject status)
+            if (current["status"] is not JsonObject status)
             {
-                current["status"] = status = []; // Assigned once: a token that has a parent is stored as a copy.
+                current["status"] = status = []; // A node has one parent: assign the new object once.
             }
 
             if (node is null)

@@ -1,7 +1,9 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Tests.Support;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Schema;
 using GitOrch.History;
-using Newtonsoft.Json.Linq;
 using static GitOrch.Controller.Tests.Support.Controllers;
 
 namespace GitOrch.Controller.Tests.Reconcile;
@@ -24,7 +26,7 @@ public sealed class ReconcilerTests : IDisposable
     private Task<ControllerService> OpenAsync() => Controllers.OpenAsync(_repo.Root, _state.Path);
 
     private static string Greeting(ControllerService controller, string name) =>
-        (string)JObject.Parse(controller.Store.Get(PodRef(name))!.ObjectJson).SelectToken("spec.containers[0].env.GREETING")!;
+        (string)ManifestJson.Parse(controller.Store.Get(PodRef(name))!.ObjectJson).SelectPath("spec.containers[0].env.GREETING")!;
 
     [Fact]
     public async Task FirstCommit_AppliesEveryObject_AsVersionOneByItsAuthor()

@@ -1,7 +1,8 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Rollback;
 using GitOrch.Controller.Tests.Support;
 using GitOrch.Core.Loading;
-using Newtonsoft.Json.Linq;
+using GitOrch.Core.Manifests;
 using static GitOrch.Controller.Tests.Support.Controllers;
 
 namespace GitOrch.Controller.Tests.Rollback;
@@ -40,8 +41,8 @@ public sealed class RollbackWriterTests : IAsyncLifetime
 
     private readonly GitRepo _repo = GitRepo.Init();
     private readonly TempDir _state = new("gitorch-state");
-    private JObject _version1 = [];
-    private JObject _version3 = [];
+    private JsonObject _version1 = [];
+    private JsonObject _version3 = [];
     private string _head = string.Empty;
 
     public async Task InitializeAsync()
@@ -63,8 +64,8 @@ public sealed class RollbackWriterTests : IAsyncLifetime
 
         Assert.Equal(3, controller.Store.Get(PodRef("worker"))!.Version);
         Assert.Equal("apps/worker.yaml", controller.Store.Get(PodRef("worker"))!.File);
-        _version1 = JObject.Parse(controller.Store.Version(PodRef("worker"), 1)!.ObjectJson!);
-        _version3 = JObject.Parse(controller.Store.Version(PodRef("worker"), 3)!.ObjectJson!);
+        _version1 = ManifestJson.Parse(controller.Store.Version(PodRef("worker"), 1)!.ObjectJson!);
+        _version3 = ManifestJson.Parse(controller.Store.Version(PodRef("worker"), 3)!.ObjectJson!);
     }
 
     public Task DisposeAsync()
@@ -213,6 +214,6 @@ public sealed class RollbackWriterTests : IAsyncLifetime
         var loaded = ManifestLoader.LoadFile(new ManifestFile("apps/worker.yaml", text));
         Assert.Empty(loaded.Diagnostics);
         Assert.Equal(["worker", "api"], loaded.Objects.Select(o => o.Ref.Name));
-        Assert.True(JToken.DeepEquals(_version1, loaded.Objects[0].Json), $"expected version 1:\n{_version1}\ngot:\n{loaded.Objects[0].Json}");
+        Assert.True(JsonNode.DeepEquals(_version1, loaded.Objects[0].Json), $"expected version 1:\n{_version1}\ngot:\n{loaded.Objects[0].Json}");
     }
 }

@@ -1,5 +1,6 @@
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Ui;
-using Newtonsoft.Json.Linq;
+using GitOrch.Core.Schema;
 
 namespace GitOrch.Controller.Tests.Ui;
 
@@ -12,33 +13,33 @@ public sealed class SecretMaskTests
     [InlineData("""{"spec":{"exec":{"command":["x"],"env":{"TOKEN":"s3cret"}}}}""", "spec.exec.env.TOKEN")]
     public void Mask_HidesEveryEnvValue_KeepingItsName(string json, string path)
     {
-        var masked = SecretMask.Mask(JToken.Parse(json));
+        var masked = SecretMask.Mask(JsonNode.Parse(json)!);
 
-        Assert.Equal(SecretMask.Hidden, masked.SelectToken(path)!.ToString());
+        Assert.Equal(SecretMask.Hidden, masked.SelectPath(path)!.ToString());
         Assert.DoesNotContain("s3cret", masked.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]
     public void Mask_LeavesTheOriginalAlone()
     {
-        var original = JToken.Parse("""{"spec":{"containers":[{"env":{"A":"1"}}]}}""");
+        var original = JsonNode.Parse("""{"spec":{"containers":[{"env":{"A":"1"}}]}}""")!;
 
         SecretMask.Mask(original);
 
-        Assert.Equal("1", original.SelectToken("spec.containers[0].env.A")!.ToString());
+        Assert.Equal("1", original.SelectPath("spec.containers[0].env.A")!.ToString());
     }
 
     [Fact]
     public void Mask_AgainstAnEarlierVersion_MarksChangedValues()
     {
-        var before = JToken.Parse("""{"spec":{"containers":[{"env":{"A":"1","B":"2"}}]}}""");
-        var after = JToken.Parse("""{"spec":{"containers":[{"env":{"A":"1","B":"3","C":"4"}}]}}""");
+        var before = JsonNode.Parse("""{"spec":{"containers":[{"env":{"A":"1","B":"2"}}]}}""");
+        var after = JsonNode.Parse("""{"spec":{"containers":[{"env":{"A":"1","B":"3","C":"4"}}]}}""")!;
 
         var masked = SecretMask.Mask(after, before);
 
-        Assert.Equal(SecretMask.Hidden, masked.SelectToken("spec.containers[0].env.A")!.ToString());
-        Assert.Equal(SecretMask.HiddenChanged, masked.SelectToken("spec.containers[0].env.B")!.ToString());
-        Assert.Equal(SecretMask.HiddenChanged, masked.SelectToken("spec.containers[0].env.C")!.ToString());
+        Assert.Equal(SecretMask.Hidden, masked.SelectPath("spec.containers[0].env.A")!.ToString());
+        Assert.Equal(SecretMask.HiddenChanged, masked.SelectPath("spec.containers[0].env.B")!.ToString());
+        Assert.Equal(SecretMask.HiddenChanged, masked.SelectPath("spec.containers[0].env.C")!.ToString());
     }
 
     [Theory]

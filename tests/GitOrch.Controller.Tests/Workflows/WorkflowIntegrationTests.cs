@@ -1,13 +1,15 @@
 using System.Net;
 using System.Net.Sockets;
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Tests.Support;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Schema;
 using GitOrch.History;
 using GitOrch.History.Mirror;
 using GitOrch.Workflow.Execution;
 using GitOrch.Workflow.Model;
 using Microsoft.Extensions.Logging.Abstractions;
-using Newtonsoft.Json.Linq;
 using static GitOrch.Controller.Tests.Support.Controllers;
 
 namespace GitOrch.Controller.Tests.Workflows;
@@ -118,7 +120,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
     private static IReadOnlyList<string> LogsOf(ControllerService controller, ObjectRef pod, string step) =>
         controller.Workflows.Engine.Logs(pod).Where(l => l.Step == step).Select(l => $"{l.Level} {l.Message}").ToList();
 
-    private static JObject Stored(ControllerService controller, ObjectRef pod) => JObject.Parse(controller.Store.Get(pod)!.ObjectJson);
+    private static JsonObject Stored(ControllerService controller, ObjectRef pod) => ManifestJson.Parse(controller.Store.Get(pod)!.ObjectJson);
 
     /// <summary>Commits the worker pod and a loop with this handler, syncs, and returns the loop's finished step.</summary>
     private async Task<(ControllerService Controller, Unit Step)> RunLoopAsync(string handler, int timeoutSeconds = 30, string owns = "Pod:status.volumes")
@@ -196,7 +198,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
         var version = Assert.Single(controller.Store.History(Worker, changer: "control-loop/" + LoopName));
         Assert.Equal(ChangeKind.Mechanical, version.Kind);
         Assert.Equal(["status.volumes"], version.Fields);
-        Assert.True(JToken.DeepEquals(JArray.Parse("""[{"name": "scratch", "ready": true}]"""), Stored(controller, Worker).SelectToken("status.volumes")));
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"name": "scratch", "ready": true}]"""), Stored(controller, Worker).SelectPath("status.volumes")));
         Assert.Equal("control-loop/scheduler", controller.Store.History(Worker).Single(v => v.Fields.Contains("status.nodeName")).Changer);
         Assert.Contains("info mounting for Pod/demo/worker", LogsOf(controller, Worker, LoopName));
 
@@ -221,15 +223,15 @@ public sealed class WorkflowIntegrationTests : IDisposable
         await using var _ = controller;
 
         Assert.Equal((UnitState.Done, "looked"), (step.State, step.Message));
-        var seen = JObject.Parse(await File.ReadAllTextAsync(input));
-        Assert.Equal(["apiVersion", "kind", "metadata", "spec", "status"], seen.Properties().Select(p => p.Name).Order(StringComparer.Ordinal));
-        Assert.Equal("worker", (string?)seen.SelectToken("metadata.name"));
-        Assert.Equal("nfs", (string?)seen.SelectToken("metadata.labels.storage"));
-        Assert.Equal(["volumes"], ((JObject)seen["spec"]!).Properties().Select(p => p.Name));
-        Assert.Null(seen.SelectToken("spec.containers"));
-        Assert.Equal("scratch", (string?)seen.SelectToken("spec.volumes[0].name"));
-        Assert.Equal(["nodeName"], ((JObject)seen["status"]!).Properties().Select(p => p.Name));
-        Assert.Equal("node-a", (string?)seen.SelectToken("status.nodeName"));
+        var seen = ManifestJson.Parse(await File.ReadAllTextAsync(input));
+        Assert.Equal(["apiVersion", "kind", "metadata", "spec", "status"], seen.Select(p => p.Key).Order(StringComparer.Ordinal));
+        Assert.Equal("worker", (string?)seen.SelectPath("metadata.name"));
+        Assert.Equal("nfs", (string?)seen.SelectPath("metadata.labels.storage"));
+        Assert.Equal(["volumes"], ((JsonObject)seen["spec"]!).Select(p => p.Key));
+        Assert.Null(seen.SelectPath("spec.containers"));
+        Assert.Equal("scratch", (string?)seen.SelectPath("spec.volumes[0].name"));
+        Assert.Equal(["nodeName"], ((JsonObject)seen["status"]!).Select(p => p.Key));
+        Assert.Equal("node-a", (string?)seen.SelectPath("status.nodeName"));
     }
 
     // ---- bad loops ---------------------------------------------------------------------------
@@ -316,7 +318,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
         Assert.Matches(
             @"^admission refused the answer: objects/Pod/demo/worker\.yaml:\d+:\d+: error GO3008: Pod demo/worker: control-loop/nfs-mounts tried to set status\.nodeName, which it does not own \(control loop scheduler owns it\); it owns only \[Pod:status\.volumes\]$",
             step.Message);
-        Assert.Equal("node-a", (string?)Stored(controller, Worker).SelectToken("status.nodeName"));
+        Assert.Equal("node-a", (string?)Stored(controller, Worker).SelectPath("status.nodeName"));
         Assert.Empty(controller.Store.History(Worker, changer: "control-loop/" + LoopName));
     }
 
@@ -333,8 +335,8 @@ public sealed class WorkflowIntegrationTests : IDisposable
             @"^admission refused the answer: objects/Pod/demo/worker\.yaml:\d+:\d+: error GO3008: Pod demo/worker: control-loop/nfs-mounts tried to set spec\.nodeSelector\.zone, which it does not own \(no control loop owns it: it belongs to Git\); it owns only \[Pod:status\.volumes\]$",
             step.Message);
         var stored = Stored(controller, Worker);
-        Assert.Null(stored.SelectToken("spec.nodeSelector"));
-        Assert.Null(stored.SelectToken("status.volumes"));
+        Assert.Null(stored.SelectPath("spec.nodeSelector"));
+        Assert.Null(stored.SelectPath("status.volumes"));
     }
 
     /// <summary>(what the loop answers, the weakening admission names).</summary>
@@ -357,7 +359,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
         Assert.Equal(UnitState.Failed, step.State);
         Assert.Matches(@"^admission refused the answer: objects/Pod/demo/worker\.yaml:\d+:\d+: error GO2001: Pod demo/worker: spec\.security\.", step.Message);
         Assert.Contains($"needs a ClusterPolicy exception \"{exception}\" for namespace demo", step.Message, StringComparison.Ordinal);
-        Assert.Null(Stored(controller, Worker).SelectToken("spec.security"));
+        Assert.Null(Stored(controller, Worker).SelectPath("spec.security"));
         Assert.Empty(controller.Store.History(Worker, changer: "control-loop/" + LoopName));
     }
 
@@ -371,7 +373,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
 
         Assert.Equal(UnitState.Failed, step.State);
         Assert.Contains("error GO3008: Pod demo/worker: control-loop/nfs-mounts tried to set spec.security", step.Message, StringComparison.Ordinal);
-        Assert.Null(Stored(controller, Worker).SelectToken("spec.security"));
+        Assert.Null(Stored(controller, Worker).SelectPath("spec.security"));
     }
 
     [Fact]

@@ -1,8 +1,9 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Admission;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
+using GitOrch.Core.Manifests;
 using GitOrch.Core.Validation;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Core.Tests.Admission;
 
@@ -46,20 +47,20 @@ public class ObjectAdmissionTests
         return AdmissionPolicy.From(result);
     }
 
-    private static JObject Pod(string ns = "demo") => JObject.Parse($$$"""
+    private static JsonObject Pod(string ns = "demo") => ManifestJson.Parse($$$"""
         {"apiVersion": "gitorch.dev/v1", "kind": "Pod", "metadata": {"name": "web", "namespace": "{{{ns}}}"},
          "spec": {"containers": [{"name": "main", "image": "busybox:1.36", "command": ["sleep", "3600"]}]},
          "status": {"nodeName": "n1"}}
         """);
 
-    private static JObject With(JObject obj, string path, JToken value)
+    private static JsonObject With(JsonObject obj, string path, JsonNode? value)
     {
-        var copy = (JObject)obj.DeepClone();
+        var copy = (JsonObject)obj.DeepClone();
         var parts = path.Split('.');
         var at = copy;
         foreach (var part in parts[..^1])
         {
-            at = (JObject)(at[part] ??= new JObject());
+            at = (JsonObject)(at[part] ??= new JsonObject());
         }
 
         at[parts[^1]] = value;
@@ -81,7 +82,7 @@ public class ObjectAdmissionTests
     public void Refuses_OwningLoopThatWeakensSecurityWithoutException(string field, string value, string code)
     {
         var before = Pod();
-        var after = With(before, field, JToken.Parse(value));
+        var after = With(before, field, JsonNode.Parse(value));
 
         var refused = ObjectAdmission.Check(new ObjectWrite(Web, "control-loop/hardener", before, after, false), Policy());
 
@@ -118,7 +119,7 @@ public class ObjectAdmissionTests
     public void Refuses_WriterThatSetsAFieldItDoesNotOwn(string changer, string field, string value)
     {
         var before = Pod();
-        var after = With(before, field, JToken.Parse(value));
+        var after = With(before, field, JsonNode.Parse(value));
 
         var refused = ObjectAdmission.Check(new ObjectWrite(Web, changer, before, after, false), Policy());
 
@@ -137,7 +138,7 @@ public class ObjectAdmissionTests
     public void Admits_GeneratingLoopReplacingItsOwnPod()
     {
         var before = Pod();
-        var after = With(before, "spec.containers", JArray.Parse("""[{"name": "main", "image": "busybox:1.37"}]"""));
+        var after = With(before, "spec.containers", JsonNode.Parse("""[{"name": "main", "image": "busybox:1.37"}]"""));
 
         Assert.Empty(ObjectAdmission.Check(new ObjectWrite(Web, "control-loop/pinned-deployment", before, after, true), Policy()));
     }
@@ -156,7 +157,7 @@ public class ObjectAdmissionTests
     public void Admits_OwnerWritingItsField()
     {
         var before = Pod();
-        var after = With(before, "status.volumes", JArray.Parse("""[{"name": "data", "ready": true}]"""));
+        var after = With(before, "status.volumes", JsonNode.Parse("""[{"name": "data", "ready": true}]"""));
 
         Assert.Empty(ObjectAdmission.Check(new ObjectWrite(Web, "control-loop/volumes", before, after, false), Policy()));
     }
@@ -176,7 +177,7 @@ public class ObjectAdmissionTests
     public void Refuses_ObjectOverTheSizeLimit()
     {
         var before = Pod();
-        var after = With(before, "status.volumes", new JArray(Enumerable.Range(0, 20_000).Select(i => (JToken)$"volume-{i:D8}")));
+        var after = With(before, "status.volumes", new JsonArray(Enumerable.Range(0, 20_000).Select(i => (JsonNode?)$"volume-{i:D8}").ToArray()));
 
         var refused = ObjectAdmission.Check(new ObjectWrite(Web, "control-loop/volumes", before, after, false), Policy());
 
@@ -199,8 +200,8 @@ public class ObjectAdmissionTests
     {
         var before = Pod();
         before.Remove("status");
-        var after = (JObject)before.DeepClone();
-        after["status"] = new JObject { ["nodeName"] = "n1" };
+        var after = (JsonObject)before.DeepClone();
+        after["status"] = new JsonObject { ["nodeName"] = "n1" };
 
         Assert.Empty(ObjectAdmission.Check(new ObjectWrite(Web, "control-loop/scheduler", before, after, false), Policy()));
     }
@@ -210,8 +211,8 @@ public class ObjectAdmissionTests
     {
         var before = Pod();
         before.Remove("status");
-        var after = (JObject)before.DeepClone();
-        after["status"] = new JObject { ["nodeName"] = "n1", ["phase"] = "Running" };
+        var after = (JsonObject)before.DeepClone();
+        after["status"] = new JsonObject { ["nodeName"] = "n1", ["phase"] = "Running" };
 
         var refused = ObjectAdmission.Check(new ObjectWrite(Web, "control-loop/scheduler", before, after, false), Policy());
 

@@ -1,7 +1,7 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Editing;
 using GitOrch.Core.Loading;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Core.Tests.Editing;
 
@@ -62,26 +62,35 @@ public class ManifestEditorTests
 
         """;
 
-    private static (SourceDocument Document, JObject Json) Find(string text, ObjectRef obj)
+    private static (SourceDocument Document, JsonObject Json) Find(string text, ObjectRef obj)
     {
         var document = ManifestEditor.FindDocument("apps/web.yaml", text, obj);
         Assert.NotNull(document);
-        return (document, (JObject)SourceJson.ToJson(document.Root));
+        return (document, (JsonObject)SourceJson.ToJson(document.Root)!);
     }
 
     /// <summary>Rewrites <paramref name="obj"/> with <paramref name="edit"/> applied, and checks that the result reads back as the target.</summary>
-    private static ManifestEditor.Edit Rewrite(string text, ObjectRef obj, Action<JObject> edit)
+    private static ManifestEditor.Edit Rewrite(string text, ObjectRef obj, Action<JsonObject> edit)
     {
         var (document, json) = Find(text, obj);
-        var target = (JObject)json.DeepClone();
+        var target = (JsonObject)json.DeepClone();
         edit(target);
 
         var result = ManifestEditor.Rewrite(text, document, target);
 
         var reread = ManifestEditor.FindDocument("apps/web.yaml", result.Text, obj);
         Assert.True(reread is not null, $"the object is gone from the rewritten text:\n{result.Text}");
-        Assert.True(JToken.DeepEquals(target, SourceJson.ToJson(reread.Root)), $"the rewritten text does not say the target:\n{result.Text}\nit says:\n{SourceJson.ToJson(reread.Root)}");
+        Assert.True(JsonNode.DeepEquals(target, SourceJson.ToJson(reread.Root)), $"the rewritten text does not say the target:\n{result.Text}\nit says:\n{SourceJson.ToJson(reread.Root)}");
         return result;
+    }
+
+    [Fact]
+    public void AValueSetToNull_IsStillAValueChange_AndKeepsTheComments()
+    {
+        var result = Rewrite(SingleDocument, Web0, o => o["spec"]!["terminationGracePeriodSeconds"] = null);
+
+        Assert.True(result.CommentsKept);
+        Assert.Contains("  terminationGracePeriodSeconds: null # seconds\n", result.Text, StringComparison.Ordinal);
     }
 
     [Fact]
@@ -199,7 +208,7 @@ public class ManifestEditorTests
     [Fact]
     public void StructuralChange_RendersOnlyThatDocument_OfAMultiDocumentFile()
     {
-        var result = Rewrite(ThreeDocuments, Web0, o => o["metadata"]!["labels"] = new JObject { ["app"] = "web" });
+        var result = Rewrite(ThreeDocuments, Web0, o => o["metadata"]!["labels"] = new JsonObject { ["app"] = "web" });
 
         Assert.False(result.CommentsKept);
         Assert.Equal(
@@ -242,7 +251,7 @@ public class ManifestEditorTests
     [Fact]
     public void StructuralChange_OfTheLastDocument_KeepsTheDocumentsBefore()
     {
-        var result = Rewrite(ThreeDocuments, Api0, o => ((JArray)o["spec"]!["containers"]!).Add(new JObject { ["name"] = "sidecar", ["image"] = "envoy:1" }));
+        var result = Rewrite(ThreeDocuments, Api0, o => ((JsonArray)o["spec"]!["containers"]!).Add(new JsonObject { ["name"] = "sidecar", ["image"] = "envoy:1" }));
 
         Assert.False(result.CommentsKept);
         var cut = ThreeDocuments.LastIndexOf("---\n", StringComparison.Ordinal) + 4;

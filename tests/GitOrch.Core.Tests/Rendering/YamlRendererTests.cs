@@ -1,13 +1,14 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
+using GitOrch.Core.Manifests;
 using GitOrch.Core.Rendering;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Core.Tests.Rendering;
 
 public class YamlRendererTests
 {
-    private static JToken ReadBack(string yaml)
+    private static JsonNode? ReadBack(string yaml)
     {
         var diagnostics = new List<Diagnostic>();
         var documents = YamlReader.Read("rendered.yaml", yaml, diagnostics);
@@ -15,11 +16,11 @@ public class YamlRendererTests
         return SourceJson.ToJson(Assert.Single(documents).Root);
     }
 
-    private static void AssertRoundTrips(JToken input)
+    private static void AssertRoundTrips(JsonNode input)
     {
         var yaml = YamlRenderer.Render(input);
         var back = ReadBack(yaml);
-        Assert.True(JToken.DeepEquals(input, back), $"rendered:\n{yaml}\nread back:\n{back}\nexpected:\n{input}");
+        Assert.True(JsonNode.DeepEquals(input, back), $"rendered:\n{yaml}\nread back:\n{back}\nexpected:\n{input}");
     }
 
     [Theory]
@@ -61,27 +62,27 @@ public class YamlRendererTests
     [InlineData("ünï cödé", "ünï cödé")]
     [InlineData("hello world", "hello world")]
     public void Scalar_QuotesStrings_OnlyWhenTheyWouldReadBackAsSomethingElse(string value, string expected) =>
-        Assert.Equal(expected, YamlRenderer.Scalar(new JValue(value)));
+        Assert.Equal(expected, YamlRenderer.Scalar(JsonValue.Create(value)));
 
     [Fact]
     public void Scalar_WritesNumbersBooleansAndNullBare()
     {
-        Assert.Equal("3", YamlRenderer.Scalar(new JValue(3)));
-        Assert.Equal("-42", YamlRenderer.Scalar(new JValue(-42L)));
-        Assert.Equal("0.5", YamlRenderer.Scalar(new JValue(0.5)));
-        Assert.Equal("2.0", YamlRenderer.Scalar(new JValue(2.0)));
-        Assert.Equal("1E+20", YamlRenderer.Scalar(new JValue(1e20)));
-        Assert.Equal("true", YamlRenderer.Scalar(new JValue(true)));
-        Assert.Equal("false", YamlRenderer.Scalar(new JValue(false)));
-        Assert.Equal("null", YamlRenderer.Scalar(JValue.CreateNull()));
-        Assert.Equal("{}", YamlRenderer.Scalar(new JObject()));
-        Assert.Equal("[]", YamlRenderer.Scalar(new JArray()));
+        Assert.Equal("3", YamlRenderer.Scalar(JsonValue.Create(3)));
+        Assert.Equal("-42", YamlRenderer.Scalar(JsonValue.Create(-42L)));
+        Assert.Equal("0.5", YamlRenderer.Scalar(JsonValue.Create(0.5)));
+        Assert.Equal("2.0", YamlRenderer.Scalar(JsonValue.Create(2.0)));
+        Assert.Equal("1E+20", YamlRenderer.Scalar(JsonValue.Create(1e20)));
+        Assert.Equal("true", YamlRenderer.Scalar(JsonValue.Create(true)));
+        Assert.Equal("false", YamlRenderer.Scalar(JsonValue.Create(false)));
+        Assert.Equal("null", YamlRenderer.Scalar((JsonNode?)null));
+        Assert.Equal("{}", YamlRenderer.Scalar(new JsonObject()));
+        Assert.Equal("[]", YamlRenderer.Scalar(new JsonArray()));
     }
 
     [Fact]
     public void Render_WritesNestedListsOfMappings_InBlockStyle()
     {
-        var pod = JObject.Parse("""
+        var pod = ManifestJson.Parse("""
             {"apiVersion": "gitorch.dev/v1", "kind": "Pod",
              "metadata": {"name": "web-0", "labels": {"app": "web", "on": "yes"}},
              "spec": {
@@ -132,7 +133,7 @@ public class YamlRendererTests
     [Fact]
     public void Render_IsDeterministic_AndKeepsKeyOrder()
     {
-        var obj = JObject.Parse("""{"b": 1, "a": {"z": [1], "c": "x"}}""");
+        var obj = ManifestJson.Parse("""{"b": 1, "a": {"z": [1], "c": "x"}}""");
 
         Assert.Equal("b: 1\na:\n  z:\n    - 1\n  c: x\n", YamlRenderer.Render(obj));
         Assert.Equal(YamlRenderer.Render(obj), YamlRenderer.Render(obj.DeepClone()));
@@ -169,7 +170,7 @@ public class YamlRendererTests
 
     [Theory]
     [MemberData(nameof(RealisticObjects))]
-    public void Render_ReadsBackAsTheSameJson(string json) => AssertRoundTrips(JObject.Parse(json));
+    public void Render_ReadsBackAsTheSameJson(string json) => AssertRoundTrips(ManifestJson.Parse(json));
 
     [Theory]
     [InlineData("a\tb")]
@@ -197,7 +198,7 @@ public class YamlRendererTests
     [InlineData("<<")]
     public void Render_ReadsBackTrickyStrings_AsTheSameString(string value)
     {
-        AssertRoundTrips(new JObject { ["value"] = value, ["list"] = new JArray(value), [value] = "as a key" });
+        AssertRoundTrips(new JsonObject { ["value"] = value, ["list"] = new JsonArray(value), [value] = "as a key" });
     }
 
     [Theory]
@@ -205,7 +206,7 @@ public class YamlRendererTests
     [InlineData("colon:\tthen tab")]
     public void Render_ReadsBackStrings_WithATabBeforeHashOrAfterColon(string value)
     {
-        AssertRoundTrips(new JObject { ["value"] = value, ["list"] = new JArray(value), [value] = "as a key" });
+        AssertRoundTrips(new JsonObject { ["value"] = value, ["list"] = new JsonArray(value), [value] = "as a key" });
     }
 
     [Theory]
@@ -217,7 +218,7 @@ public class YamlRendererTests
     [InlineData("quoted\nand\u0085next line")]
     public void Render_ReadsBackStrings_WithLineBreaksOtherThanLineFeed(string value)
     {
-        AssertRoundTrips(new JObject { ["value"] = value, ["list"] = new JArray(value), [value] = "as a key" });
+        AssertRoundTrips(new JsonObject { ["value"] = value, ["list"] = new JsonArray(value), [value] = "as a key" });
     }
 
     [Theory]
@@ -225,7 +226,7 @@ public class YamlRendererTests
     [InlineData("a\n")]
     public void Render_ReadsBackStrings_EndingInANewline(string value)
     {
-        Assert.StartsWith("\"", YamlRenderer.Scalar(new JValue(value)), StringComparison.Ordinal);
-        AssertRoundTrips(new JObject { ["value"] = value, ["list"] = new JArray(value) });
+        Assert.StartsWith("\"", YamlRenderer.Scalar(JsonValue.Create(value)), StringComparison.Ordinal);
+        AssertRoundTrips(new JsonObject { ["value"] = value, ["list"] = new JsonArray(value) });
     }
 }

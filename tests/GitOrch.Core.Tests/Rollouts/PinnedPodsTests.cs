@@ -1,9 +1,10 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Rollouts;
+using GitOrch.Core.Schema;
 using GitOrch.Core.Tests.Support;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Core.Tests.Rollouts;
 
@@ -36,7 +37,7 @@ public sealed class PinnedPodsTests
         return Assert.Single(result.Objects);
     }
 
-    private static IReadOnlyList<(ObjectRef Ref, string Track, JObject Pod)> Desired(LoadedObject obj) =>
+    private static IReadOnlyList<(ObjectRef Ref, string Track, JsonObject Pod)> Desired(LoadedObject obj) =>
         PinnedPods.Desired((PinnedDeployment)obj.Object, obj.Json);
 
     // Expected values worked out by hand: exact = replicas × percent / 100; Up = ceiling, Down = floor,
@@ -120,7 +121,7 @@ public sealed class PinnedPodsTests
 
         Assert.Equal(["next", "next", "previous", "previous", "previous"], pods.Select(p => p.Track));
         Assert.Equal(["busybox:1.36", "busybox:1.36", "busybox:1.35", "busybox:1.35", "busybox:1.35"],
-            pods.Select(p => (string?)p.Pod.SelectToken("spec.containers[0].image")));
+            pods.Select(p => (string?)p.Pod.SelectPath("spec.containers[0].image")));
     }
 
     [Fact]
@@ -138,14 +139,14 @@ public sealed class PinnedPodsTests
     {
         var pods = Desired(Load(Deployment(2, 50)));
 
-        var next = (JObject)pods[0].Pod["metadata"]!["labels"]!;
+        var next = (JsonObject)pods[0].Pod["metadata"]!["labels"]!;
         Assert.Equal(
             [("app", "web"), ("tier", "front"), ("version", "1.17"), ("gitorch.dev/pinned-deployment", "web"), ("gitorch.dev/track", "next")],
-            next.Properties().Select(p => (p.Name, (string)p.Value!)));
-        var previous = (JObject)pods[1].Pod["metadata"]!["labels"]!;
+            next.Select(p => (p.Key, (string)p.Value!)));
+        var previous = (JsonObject)pods[1].Pod["metadata"]!["labels"]!;
         Assert.Equal(
             [("app", "web"), ("tier", "front"), ("version", "1.16"), ("gitorch.dev/pinned-deployment", "web"), ("gitorch.dev/track", "previous")],
-            previous.Properties().Select(p => (p.Name, (string)p.Value!)));
+            previous.Select(p => (p.Key, (string)p.Value!)));
     }
 
     [Fact]
@@ -153,7 +154,7 @@ public sealed class PinnedPodsTests
     {
         var pods = Desired(Load(Deployment(1, 100, nextLabels: "{tier: canary}", metadataLabels: "{app: web, tier: front}")));
 
-        var labels = (JObject)pods[0].Pod["metadata"]!["labels"]!;
+        var labels = (JsonObject)pods[0].Pod["metadata"]!["labels"]!;
         Assert.Equal("canary", (string?)labels["tier"]);
         Assert.Equal("web", (string?)labels["gitorch.dev/pinned-deployment"]);
         Assert.Equal("next", (string?)labels["gitorch.dev/track"]);
@@ -165,9 +166,9 @@ public sealed class PinnedPodsTests
         var obj = Load(Deployment(1, 0));
         var pod = Desired(obj)[0].Pod;
 
-        Assert.Equal(["apiVersion", "kind", "metadata", "spec"], pod.Properties().Select(p => p.Name));
-        Assert.Equal(["name", "namespace", "labels"], ((JObject)pod["metadata"]!).Properties().Select(p => p.Name));
-        Assert.True(JToken.DeepEquals(obj.Json.SelectToken("spec.previous.spec"), pod["spec"]), pod["spec"]!.ToString());
+        Assert.Equal(["apiVersion", "kind", "metadata", "spec"], pod.Select(p => p.Key));
+        Assert.Equal(["name", "namespace", "labels"], ((JsonObject)pod["metadata"]!).Select(p => p.Key));
+        Assert.True(JsonNode.DeepEquals(obj.Json.SelectPath("spec.previous.spec"), pod["spec"]), pod["spec"]!.ToString());
     }
 
     [Fact]
@@ -176,9 +177,9 @@ public sealed class PinnedPodsTests
         var obj = Load(Deployment(1, 0));
         var pod = Desired(obj)[0].Pod;
 
-        pod.SelectToken("spec.containers[0]")!["image"] = "changed:1";
+        pod.SelectPath("spec.containers[0]")!["image"] = "changed:1";
 
-        Assert.Equal("busybox:1.35", (string?)obj.Json.SelectToken("spec.previous.spec.containers[0].image"));
+        Assert.Equal("busybox:1.35", (string?)obj.Json.SelectPath("spec.previous.spec.containers[0].image"));
     }
 
     [Fact]

@@ -1,43 +1,43 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Schema;
 using GitOrch.Core.Tests.Support;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Core.Tests.Schema;
 
 /// <summary>The schemas in schema/ are the ones shipped, strict, and consistent with each other.</summary>
 public class SchemaFilesTests
 {
-    private static JObject FromDisk(string kind) =>
-        JObject.Parse(File.ReadAllText(Path.Combine(TestManifests.Root(), "schema", $"{kind.ToLowerInvariant()}.schema.json")));
+    private static JsonObject FromDisk(string kind) =>
+        ManifestJson.Parse(File.ReadAllText(Path.Combine(TestManifests.Root(), "schema", $"{kind.ToLowerInvariant()}.schema.json")));
 
     [Fact]
     public void EveryKind_HasAnEmbeddedSchema_EqualToTheFileInSchemaFolder()
     {
         foreach (var kind in Kinds.All)
         {
-            Assert.True(JToken.DeepEquals(FromDisk(kind), JObject.Parse(SchemaRegistry.Text(kind))), kind);
+            Assert.True(JsonNode.DeepEquals(FromDisk(kind), ManifestJson.Parse(SchemaRegistry.Text(kind))), kind);
         }
     }
 
     [Fact]
     public void SharedDefinitions_LiveOnce_InThePodSchema_AndEveryReferenceResolves()
     {
-        var pod = (JObject)FromDisk(Kinds.Pod)["definitions"]!;
+        var pod = (JsonObject)FromDisk(Kinds.Pod)["definitions"]!;
         foreach (var kind in Kinds.All)
         {
             var schema = FromDisk(kind);
-            foreach (var definition in ((JObject?)schema["definitions"])?.Properties() ?? [])
+            foreach (var definition in (JsonObject?)schema["definitions"] ?? [])
             {
-                Assert.False(kind != Kinds.Pod && pod[definition.Name] is { } shared && JToken.DeepEquals(shared, definition.Value),
-                    $"{kind}: definitions.{definition.Name} copies the Pod schema's; reference pod.schema.json#/definitions/{definition.Name}");
+                Assert.False(kind != Kinds.Pod && pod[definition.Key] is { } shared && JsonNode.DeepEquals(shared, definition.Value),
+                    $"{kind}: definitions.{definition.Key} copies the Pod schema's; reference pod.schema.json#/definitions/{definition.Key}");
             }
 
-            foreach (var reference in schema.Descendants().OfType<JProperty>().Where(p => p.Name == "$ref").Select(p => (string)p.Value!))
+            foreach (var reference in schema.DescendantsAndSelf().OfType<JsonObject>().Where(o => o["$ref"] is JsonValue).Select(o => (string)o["$ref"]!))
             {
                 var hash = reference.IndexOf('#', StringComparison.Ordinal);
-                var file = hash == 0 ? schema : JObject.Parse(File.ReadAllText(Path.Combine(TestManifests.Root(), "schema", reference[..hash])));
-                Assert.True(file.SelectToken(reference[(hash + 2)..].Replace('/', '.')) is JObject, $"{kind}: $ref {reference} resolves to nothing");
+                var file = hash == 0 ? schema : ManifestJson.Parse(File.ReadAllText(Path.Combine(TestManifests.Root(), "schema", reference[..hash])));
+                Assert.True(file.SelectPath(reference[(hash + 2)..].Replace('/', '.')) is JsonObject, $"{kind}: $ref {reference} resolves to nothing");
             }
         }
     }
@@ -47,11 +47,11 @@ public class SchemaFilesTests
     {
         foreach (var kind in Kinds.All)
         {
-            foreach (var node in FromDisk(kind).DescendantsAndSelf().OfType<JObject>())
+            foreach (var node in FromDisk(kind).DescendantsAndSelf().OfType<JsonObject>())
             {
-                if (node["properties"] is JObject && node["type"] is JValue { Value: "object" })
+                if (node["properties"] is JsonObject && (string?)(node["type"] as JsonValue) == "object")
                 {
-                    Assert.True(node["additionalProperties"] is JValue { Value: false }, $"{kind}: {node.Path} is not strict");
+                    Assert.True(node["additionalProperties"] is JsonValue strict && strict.GetValueKind() == System.Text.Json.JsonValueKind.False, $"{kind}: {node.GetPath()} is not strict");
                 }
             }
         }

@@ -74,7 +74,9 @@ internal sealed class GitorchProcess : IAsyncDisposable
     /// <summary>Starts a controller with extra environment variables.</summary>
     public static GitorchProcess Start(string workDir, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var server = $"https://127.0.0.1:{FreePort()}";
+        // A replica keeps its ports across restarts (the others and the agents find it there): it passes --listen.
+        var listenIndex = Array.IndexOf(args, "--listen");
+        var server = listenIndex >= 0 ? args[listenIndex + 1] : $"https://127.0.0.1:{FreePort()}";
         string? agentServer = null;
         if (!args.Contains("--agent-listen"))
         {
@@ -101,8 +103,12 @@ internal sealed class GitorchProcess : IAsyncDisposable
             info.ArgumentList.Add(arg);
         }
 
-        info.ArgumentList.Add("--listen");
-        info.ArgumentList.Add(server);
+        if (listenIndex < 0)
+        {
+            info.ArgumentList.Add("--listen");
+            info.ArgumentList.Add(server);
+        }
+
         info.Environment["NO_COLOR"] = "1";
         info.Environment["GITORCH_CONFIG"] = config;
         foreach (var (key, value) in environment)
@@ -226,11 +232,24 @@ internal sealed class GitorchProcess : IAsyncDisposable
         }
     }
 
-    private static int FreePort()
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>A loopback port free now and not handed out before in this run (for a process that must keep its port across restarts).</summary>
+    public static int FreePort()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
+        while (true)
+        {
+            using var listener = new TcpListener(IPAddress.Loopback, 0);
+            listener.Start();
+            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
+            lock (HandedOut)
+            {
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 
     public ValueTask DisposeAsync()

@@ -1,10 +1,12 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Admission;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
+using GitOrch.Core.Manifests;
+using GitOrch.Core.Schema;
 using GitOrch.Core.Validation;
 using GitOrch.History.Store;
 using GitOrch.History.Tests.Support;
-using Newtonsoft.Json.Linq;
 using static GitOrch.History.Tests.Support.Objects;
 
 namespace GitOrch.History.Tests.Store;
@@ -42,13 +44,13 @@ public sealed class ObjectWriterTests : IDisposable
     private static ValidationResult Valid(params ObjectRef[] objects) =>
         ManifestValidator.Validate(objects.Select(o => new ManifestFile($"apps/{o.Name}.yaml", Pod(o, "nginx:1.25"))).ToList());
 
-    private static IReadOnlyList<string> Set(JObject pod, string path, JToken value)
+    private static IReadOnlyList<string> Set(JsonObject pod, string path, JsonNode? value)
     {
         var parts = path.Split('.');
         var at = pod;
         foreach (var part in parts[..^1])
         {
-            at = (JObject)(at[part] ??= new JObject());
+            at = (JsonObject)(at[part] ??= new JsonObject());
         }
 
         at[parts[^1]] = value;
@@ -69,7 +71,7 @@ public sealed class ObjectWriterTests : IDisposable
     [MemberData(nameof(BuiltInsOutsideTheirFields))]
     public void Update_RefusesABuiltInLoopOrNodeReport_ThatSetsAFieldItDoesNotOwn_AndWritesNothing(string loop, string field, string value)
     {
-        var outcome = _writer.Update(Web0, loop, C1, $"{loop}: test", current => Set(current, field, JToken.Parse(value)));
+        var outcome = _writer.Update(Web0, loop, C1, $"{loop}: test", current => Set(current, field, JsonNode.Parse(value)));
 
         Assert.True(outcome.IsRefused);
         Assert.Equal(0, outcome.Batch);
@@ -87,7 +89,7 @@ public sealed class ObjectWriterTests : IDisposable
 
         Assert.False(outcome.IsRefused);
         Assert.Equal(2, _store.Get(Web0)!.Version);
-        Assert.Equal("node-a", (string?)JObject.Parse(_store.Get(Web0)!.ObjectJson).SelectToken("status.nodeName"));
+        Assert.Equal("node-a", (string?)ManifestJson.Parse(_store.Get(Web0)!.ObjectJson).SelectPath("status.nodeName"));
     }
 
     [Fact]
@@ -125,8 +127,8 @@ public sealed class ObjectWriterTests : IDisposable
     [Fact]
     public void Write_AdmitsThePinnedDeploymentLoopCreatingAndDeletingItsOwnPod_ButNotAnotherLoop()
     {
-        var pod = JObject.Parse(Pod(Generated, "nginx:1.25"));
-        pod["metadata"]!["labels"] = new JObject { [Core.Rollouts.PinnedPods.DeploymentLabel] = "web" };
+        var pod = ManifestJson.Parse(Pod(Generated, "nginx:1.25"));
+        pod["metadata"]!["labels"] = new JsonObject { [Core.Rollouts.PinnedPods.DeploymentLabel] = "web" };
         var create = new ObjectChange(Generated, pod.ToString(), ["metadata", "spec"], null);
 
         Assert.True(_writer.Write(Mechanical("scheduler", C1, "scheduler: create", create)).IsRefused);
@@ -138,8 +140,8 @@ public sealed class ObjectWriterTests : IDisposable
     [Fact]
     public void Write_IsAllOrNothing_WhenOneChangeOfTheBatchIsRefused()
     {
-        var pod = JObject.Parse(Pod(Generated, "nginx:1.25"));
-        pod["metadata"]!["labels"] = new JObject { [Core.Rollouts.PinnedPods.DeploymentLabel] = "web" };
+        var pod = ManifestJson.Parse(Pod(Generated, "nginx:1.25"));
+        pod["metadata"]!["labels"] = new JsonObject { [Core.Rollouts.PinnedPods.DeploymentLabel] = "web" };
 
         var outcome = _writer.Write(Mechanical("pinned-deployment", C1, "pinned-deployment: two",
             new ObjectChange(Generated, pod.ToString(), ["metadata", "spec"], null), new ObjectChange(Web0, null, ["*"], null)));

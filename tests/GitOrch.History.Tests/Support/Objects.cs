@@ -1,6 +1,6 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
-using Newtonsoft.Json;
-using Newtonsoft.Json.Linq;
+using GitOrch.Core.Manifests;
 
 namespace GitOrch.History.Tests.Support;
 
@@ -17,31 +17,31 @@ public static class Objects
 
     public static string Pod(ObjectRef pod, string image, string? node = null)
     {
-        var obj = new JObject
+        var obj = new JsonObject
         {
             ["apiVersion"] = "gitorch.dev/v1",
             ["kind"] = "Pod",
-            ["metadata"] = new JObject { ["name"] = pod.Name, ["namespace"] = pod.Namespace },
-            ["spec"] = new JObject
+            ["metadata"] = new JsonObject { ["name"] = pod.Name, ["namespace"] = pod.Namespace },
+            ["spec"] = new JsonObject
             {
-                ["containers"] = new JArray(new JObject { ["name"] = "web", ["image"] = image }),
+                ["containers"] = new JsonArray(new JsonObject { ["name"] = "web", ["image"] = image }),
             },
         };
         if (node is not null)
         {
-            obj["status"] = new JObject { ["nodeName"] = node };
+            obj["status"] = new JsonObject { ["nodeName"] = node };
         }
 
-        return obj.ToString(Formatting.None);
+        return obj.Write();
     }
 
-    public static string ClusterPolicy(int keepVersions) => new JObject
+    public static string ClusterPolicy(int keepVersions) => new JsonObject
     {
         ["apiVersion"] = "gitorch.dev/v1",
         ["kind"] = "ClusterPolicy",
-        ["metadata"] = new JObject { ["name"] = "cluster" },
-        ["spec"] = new JObject { ["history"] = new JObject { ["keepVersions"] = keepVersions } },
-    }.ToString(Formatting.None);
+        ["metadata"] = new JsonObject { ["name"] = "cluster" },
+        ["spec"] = new JsonObject { ["history"] = new JsonObject { ["keepVersions"] = keepVersions } },
+    }.Write();
 
     public static CommitRecord Applied(string sha, string email = "ada@example.com", string subject = "a change") =>
         new(sha, CommitRecord.Applied, "Someone", email, subject, DateTimeOffset.FromUnixTimeSeconds(1_700_000_000), DateTimeOffset.FromUnixTimeSeconds(1_700_000_100), [], 0, null);

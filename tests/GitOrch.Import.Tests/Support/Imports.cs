@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
 using GitOrch.Core.Validation;
@@ -33,12 +34,12 @@ internal static class Imports
     }
 
     /// <summary>An imported object's YAML read back as JSON (by GitOrch's reader, as validate reads it).</summary>
-    public static Newtonsoft.Json.Linq.JObject Json(ImportedObject obj)
+    public static JsonObject Json(ImportedObject obj)
     {
         var diagnostics = new List<Diagnostic>();
         var document = Assert.Single(YamlReader.Read(obj.RelativePath, obj.Yaml, diagnostics));
         Assert.Empty(diagnostics);
-        return (Newtonsoft.Json.Linq.JObject)SourceJson.ToJson(document.Root);
+        return (JsonObject)SourceJson.ToJson(document.Root)!;
     }
 
     public static string Dump(ImportResult result) => string.Join('\n', result.Notes.Select(n => $"{n.Kind}: {n}"));

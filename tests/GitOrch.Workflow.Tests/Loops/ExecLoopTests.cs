@@ -1,3 +1,4 @@
+using GitOrch.Core.Schema;
 using GitOrch.Workflow.Loops;
 using GitOrch.Workflow.Tests.Support;
 
@@ -29,7 +30,7 @@ public sealed class ExecLoopTests : IDisposable
         Assert.Equal($$"""{"set": {"status.seen": {{input}}}, "message": "read {{input.Length}} bytes"}""", stdout);
         var answer = LoopAnswer.TryParse(stdout, out var error);
         Assert.Null(error);
-        Assert.Equal("web", (string?)answer!.Set["status.seen"].SelectToken("metadata.name"));
+        Assert.Equal("web", (string?)answer!.Set["status.seen"]!.SelectPath("metadata.name"));
     }
 
     [Fact]

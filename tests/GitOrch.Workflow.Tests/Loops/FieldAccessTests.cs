@@ -1,6 +1,8 @@
+using System.Text.Json.Nodes;
+using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
+using GitOrch.Core.Schema;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Workflow.Tests.Loops;
 
@@ -24,10 +26,10 @@ public sealed class FieldAccessTests
         }
         """;
 
-    private static void AssertJson(string expected, JToken actual)
+    private static void AssertJson(string expected, JsonNode actual)
     {
-        var want = JToken.Parse(expected);
-        Assert.True(JToken.DeepEquals(want, actual), $"expected {want.ToString(Newtonsoft.Json.Formatting.None)}\n  actual {actual.ToString(Newtonsoft.Json.Formatting.None)}");
+        var want = JsonNode.Parse(expected);
+        Assert.True(JsonNode.DeepEquals(want, actual), $"expected {want.Write()}\n  actual {actual.Write()}");
     }
 
     private static IEnumerable<FieldPath> Paths(params string[] paths) => paths.Select(FieldPath.Parse);
@@ -35,7 +37,7 @@ public sealed class FieldAccessTests
     [Fact]
     public void Project_KeepsMetadataAndOnlyTheReadPaths()
     {
-        var projected = FieldAccess.Project(JObject.Parse(PodJson), "Pod", Paths("Pod:spec.volumes", "Pod:status.nodeName"));
+        var projected = FieldAccess.Project(ManifestJson.Parse(PodJson), "Pod", Paths("Pod:spec.volumes", "Pod:status.nodeName"));
 
         AssertJson("""
             {"apiVersion": "gitorch.dev/v1", "kind": "Pod",
@@ -49,7 +51,7 @@ public sealed class FieldAccessTests
     public void Project_WithListItemPaths_KeepsOnlyTheReadFieldsOfEveryItem()
     {
         var projected = FieldAccess.Project(
-            JObject.Parse(PodJson), "Pod", Paths("Pod:spec.containers[*].image", "Pod:spec.containers[*].name", "Pod:spec.containers[*].ports"));
+            ManifestJson.Parse(PodJson), "Pod", Paths("Pod:spec.containers[*].image", "Pod:spec.containers[*].name", "Pod:spec.containers[*].ports"));
 
         AssertJson("""
             {"apiVersion": "gitorch.dev/v1", "kind": "Pod",
@@ -63,24 +65,24 @@ public sealed class FieldAccessTests
     [Fact]
     public void Project_IgnoresPathsOfOtherKinds_AndNeverCopiesUnreadFields()
     {
-        var projected = FieldAccess.Project(JObject.Parse(PodJson), "Pod", Paths("PinnedDeployment:spec", "Pod:status.nodeName"));
+        var projected = FieldAccess.Project(ManifestJson.Parse(PodJson), "Pod", Paths("PinnedDeployment:spec", "Pod:status.nodeName"));
 
         Assert.Null(projected["spec"]);
-        Assert.Equal("node-a", (string?)projected.SelectToken("status.nodeName"));
-        Assert.Null(projected.SelectToken("status.podIP"));
+        Assert.Equal("node-a", (string?)projected.SelectPath("status.nodeName"));
+        Assert.Null(projected.SelectPath("status.podIP"));
     }
 
     [Fact]
     public void Project_DoesNotAliasTheOriginal()
     {
-        var original = JObject.Parse(PodJson);
+        var original = ManifestJson.Parse(PodJson);
         var projected = FieldAccess.Project(original, "Pod", Paths("Pod:spec.volumes"));
 
         projected["metadata"]!["name"] = "changed";
-        ((JArray)projected["spec"]!["volumes"]!).Clear();
+        ((JsonArray)projected["spec"]!["volumes"]!).Clear();
 
         Assert.Equal("web", (string?)original["metadata"]!["name"]);
-        Assert.Single((JArray)original["spec"]!["volumes"]!);
+        Assert.Single((JsonArray)original["spec"]!["volumes"]!);
     }
 
     [Theory]
@@ -114,7 +116,7 @@ public sealed class FieldAccessTests
     [Fact]
     public void Set_CreatesIntermediateMappings()
     {
-        var obj = JObject.Parse("""{"metadata": {"name": "web"}}""");
+        var obj = ManifestJson.Parse("""{"metadata": {"name": "web"}}""");
 
         var changed = FieldAccess.Set(obj, FieldAccess.Parse("status.volumes.data.ready")!, true);
 
@@ -125,10 +127,10 @@ public sealed class FieldAccessTests
     [Fact]
     public void Set_CreatesAListForAnIndexedPath_AndAppendsAtTheEnd()
     {
-        var obj = new JObject();
+        var obj = new JsonObject();
 
         Assert.True(FieldAccess.Set(obj, FieldAccess.Parse("status.volumes[0].name")!, "data"));
-        Assert.True(FieldAccess.Set(obj, FieldAccess.Parse("status.volumes[1]")!, new JObject { ["name"] = "logs" }));
+        Assert.True(FieldAccess.Set(obj, FieldAccess.Parse("status.volumes[1]")!, new JsonObject { ["name"] = "logs" }));
 
         AssertJson("""{"status": {"volumes": [{"name": "data"}, {"name": "logs"}]}}""", obj);
     }
@@ -136,31 +138,52 @@ public sealed class FieldAccessTests
     [Fact]
     public void Set_ReportsNoChange_ForAnEqualValue_AndAChangeForADifferentOne()
     {
-        var obj = JObject.Parse("""{"status": {"volumes": [{"name": "data", "ready": true}]}}""");
+        var obj = ManifestJson.Parse("""{"status": {"volumes": [{"name": "data", "ready": true}]}}""");
         var path = FieldAccess.Parse("status.volumes")!;
 
-        Assert.False(FieldAccess.Set(obj, path, JArray.Parse("""[{"name": "data", "ready": true}]""")));
+        Assert.False(FieldAccess.Set(obj, path, JsonNode.Parse("""[{"name": "data", "ready": true}]""")));
         Assert.False(FieldAccess.Set(obj, FieldAccess.Parse("status.volumes[0].ready")!, true));
-        Assert.True(FieldAccess.Set(obj, path, JArray.Parse("""[{"name": "data", "ready": false}]""")));
+        Assert.True(FieldAccess.Set(obj, path, JsonNode.Parse("""[{"name": "data", "ready": false}]""")));
         AssertJson("""{"status": {"volumes": [{"name": "data", "ready": false}]}}""", obj);
+    }
+
+    [Fact]
+    public void Set_Null_OnAMissingField_IsAChange_AndOnAFieldAlreadyNull_IsNone()
+    {
+        var obj = ManifestJson.Parse("""{"status": {"phase": null}}""");
+
+        Assert.True(FieldAccess.Set(obj, FieldAccess.Parse("status.nodeName")!, null));
+        Assert.False(FieldAccess.Set(obj, FieldAccess.Parse("status.phase")!, null));
+        AssertJson("""{"status": {"phase": null, "nodeName": null}}""", obj);
+    }
+
+    [Fact]
+    public void Project_CopiesAReadFieldSetToNull()
+    {
+        var obj = ManifestJson.Parse("""{"kind": "Pod", "metadata": {"name": "web"}, "status": {"volumes": null}, "spec": {"x": 1}}""");
+
+        var seen = FieldAccess.Project(obj, "Pod", Paths("Pod:status.volumes"));
+
+        Assert.True(((JsonObject)seen["status"]!).ContainsKey("volumes"));
+        Assert.False(seen.ContainsKey("spec"));
     }
 
     [Fact]
     public void Set_StoresACopy_NotTheCallersToken()
     {
-        var obj = new JObject();
-        var value = JObject.Parse("""{"name": "data"}""");
+        var obj = new JsonObject();
+        var value = ManifestJson.Parse("""{"name": "data"}""");
 
         FieldAccess.Set(obj, FieldAccess.Parse("status.volume")!, value);
         value["name"] = "changed";
 
-        Assert.Equal("data", (string?)obj.SelectToken("status.volume.name"));
+        Assert.Equal("data", (string?)obj.SelectPath("status.volume.name"));
     }
 
     [Fact]
     public void Set_ThroughAScalar_FailsNamingThePath()
     {
-        var obj = JObject.Parse("""{"status": {"volumes": "none"}}""");
+        var obj = ManifestJson.Parse("""{"status": {"volumes": "none"}}""");
 
         var error = Assert.Throws<ArgumentException>(() => FieldAccess.Set(obj, FieldAccess.Parse("status.volumes.data")!, true));
 

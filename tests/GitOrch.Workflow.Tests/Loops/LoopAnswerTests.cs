@@ -1,5 +1,6 @@
+using System.Text.Json.Nodes;
+using GitOrch.Core.Manifests;
 using GitOrch.Workflow.Loops;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Workflow.Tests.Loops;
 
@@ -14,8 +15,8 @@ public sealed class LoopAnswerTests
         Assert.Null(error);
         Assert.NotNull(answer);
         Assert.Equal(["status.volumes", "status.mounted"], answer.Set.Keys);
-        Assert.True(JToken.DeepEquals(JArray.Parse("""[{"name": "data"}]"""), answer.Set["status.volumes"]));
-        Assert.Equal(JTokenType.Boolean, answer.Set["status.mounted"].Type);
+        Assert.True(JsonNode.DeepEquals(JsonNode.Parse("""[{"name": "data"}]"""), answer.Set["status.volumes"]));
+        Assert.Equal(JsonScalar.Boolean, answer.Set["status.mounted"]!.ScalarKind());
         Assert.Equal("mounted data", answer.Message);
         Assert.Equal(2.5, answer.RequeueAfterSeconds);
     }
@@ -65,7 +66,29 @@ public sealed class LoopAnswerTests
     }
 
     [Theory]
+    [InlineData("""{"set": {"status.a": 1}, "set": {"status.b": 2}}""")]
+    [InlineData("""{"set": {"status.a": 1, "status.a": 2}}""")]
+    public void ADuplicateKey_IsAnError_NotACrash(string text)
+    {
+        var answer = LoopAnswer.TryParse(text, out var error);
+
+        Assert.Null(answer);
+        Assert.StartsWith("answered with invalid JSON (", error, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void ASetValueOfNull_IsKept_AsAFieldToClear()
+    {
+        var answer = LoopAnswer.TryParse("""{"set": {"status.podIP": null}}""", out var error);
+
+        Assert.Null(error);
+        Assert.True(answer!.Set.ContainsKey("status.podIP"));
+        Assert.Null(answer.Set["status.podIP"]);
+    }
+
+    [Theory]
     [InlineData("[1, 2]", "Array", "[1, 2]")]
+    [InlineData("null", "Null", "null")]
     [InlineData("\"done\"", "String", "\"done\"")]
     [InlineData("42", "Integer", "42")]
     public void AnAnswerThatIsNotAnObject_IsAnError_NamingWhatItIs(string text, string type, string quoted)
@@ -79,6 +102,7 @@ public sealed class LoopAnswerTests
     [Theory]
     [InlineData("""{"set": ["status.volumes"]}""")]
     [InlineData("""{"set": "status.volumes=1"}""")]
+    [InlineData("""{"set": null}""")]
     public void SetThatIsNotAnObject_IsAnError(string text)
     {
         var answer = LoopAnswer.TryParse(text, out var error);

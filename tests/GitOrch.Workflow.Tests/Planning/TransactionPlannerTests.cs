@@ -1,9 +1,9 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
 using GitOrch.Core.Workflow;
 using GitOrch.Workflow.Model;
 using GitOrch.Workflow.Planning;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Workflow.Tests.Planning;
 
@@ -12,20 +12,20 @@ public sealed class TransactionPlannerTests
 {
     private static Pod PodIn(string ns, Dictionary<string, string>? labels = null)
     {
-        var metadata = new JObject { ["name"] = "web", ["namespace"] = ns };
+        var metadata = new JsonObject { ["name"] = "web", ["namespace"] = ns };
         if (labels is not null)
         {
-            metadata["labels"] = JObject.FromObject(labels);
+            metadata["labels"] = ManifestJson.ObjectOf(labels);
         }
 
-        var json = new JObject
+        var json = new JsonObject
         {
             ["apiVersion"] = ManifestObject.ApiVersionV1,
             ["kind"] = Kinds.Pod,
             ["metadata"] = metadata,
-            ["spec"] = new JObject { ["containers"] = new JArray(new JObject { ["name"] = "main", ["image"] = "busybox:1.35" }) },
+            ["spec"] = new JsonObject { ["containers"] = new JsonArray(new JsonObject { ["name"] = "main", ["image"] = "busybox:1.35" }) },
         };
-        return json.ToObject<Pod>(ManifestJson.Serializer)!;
+        return json.Bind<Pod>()!;
     }
 
     private static LoopDeclaration Loop(
@@ -68,11 +68,11 @@ public sealed class TransactionPlannerTests
     [Fact]
     public void APodsInitContainers_AreOneStepEach_InOrder_AfterNetworkAndStorage_BeforeTheRuntimeStep()
     {
-        var json = JObject.FromObject(PodIn("demo"), ManifestJson.Serializer);
-        json["spec"]!["initContainers"] = new JArray(
-            new JObject { ["name"] = "migrate", ["image"] = "busybox:1.35" },
-            new JObject { ["name"] = "seed", ["image"] = "busybox:1.35" });
-        var pod = json.ToObject<Pod>(ManifestJson.Serializer)!;
+        var json = ManifestJson.ObjectOf(PodIn("demo"));
+        json["spec"]!["initContainers"] = new JsonArray(
+            new JsonObject { ["name"] = "migrate", ["image"] = "busybox:1.35" },
+            new JsonObject { ["name"] = "seed", ["image"] = "busybox:1.35" });
+        var pod = json.Bind<Pod>()!;
 
         var units = new TransactionPlanner(BuiltInLoops.All, BuiltInTargets.All).Plan(pod).ToDictionary(u => u.Name);
 
@@ -183,12 +183,12 @@ public sealed class TransactionPlannerTests
     [Fact]
     public void APinnedDeployment_HasNoPodTargets_OnlyTheStepsOfLoopsForItsKind()
     {
-        var json = JObject.Parse("""
+        var json = ManifestJson.Parse("""
             {"apiVersion": "gitorch.dev/v1", "kind": "PinnedDeployment", "metadata": {"name": "web", "namespace": "demo"},
              "spec": {"replicas": 1, "percentNext": 0, "previous": {"spec": {"containers": [{"name": "main", "image": "a:1"}]}},
                       "next": {"spec": {"containers": [{"name": "main", "image": "a:2"}]}}}}
             """);
-        var deployment = json.ToObject<PinnedDeployment>(ManifestJson.Serializer)!;
+        var deployment = json.Bind<PinnedDeployment>()!;
 
         var units = new TransactionPlanner(BuiltInLoops.All, BuiltInTargets.All).Plan(deployment);
 

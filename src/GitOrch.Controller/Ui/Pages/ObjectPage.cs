@@ -1,10 +1,10 @@
 using System.Text;
+using System.Text.Json.Nodes;
 using GitOrch.Controller.Api;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Rendering;
 using GitOrch.History;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Ui.Pages;
 
@@ -156,7 +156,7 @@ internal static class ObjectPage
         html.Add($"</pre>\n</section>\n");
     }
 
-    private static void RenderBlame(Html html, ObjectRef obj, IReadOnlyList<VersionRecord> all, JObject current, bool mask)
+    private static void RenderBlame(Html html, ObjectRef obj, IReadOnlyList<VersionRecord> all, JsonObject current, bool mask)
     {
         html.Add($"""
             <section class="card" aria-labelledby="blame-h">
@@ -218,12 +218,12 @@ internal static class ObjectPage
             ? arg
             : "'" + arg.Replace("'", "'\\''", StringComparison.Ordinal) + "'";
 
-    private static IEnumerable<(string Path, JToken Value)> Leaves(JToken token, StringBuilder path)
+    private static IEnumerable<(string Path, JsonNode? Value)> Leaves(JsonNode? token, StringBuilder path)
     {
         switch (token)
         {
-            case JObject o:
-                foreach (var p in o.Properties())
+            case JsonObject o:
+                foreach (var p in o)
                 {
                     var length = path.Length;
                     if (path.Length > 0)
@@ -231,7 +231,7 @@ internal static class ObjectPage
                         path.Append('.');
                     }
 
-                    path.Append(p.Name);
+                    path.Append(p.Key);
                     foreach (var leaf in Leaves(p.Value, path))
                     {
                         yield return leaf;
@@ -241,7 +241,7 @@ internal static class ObjectPage
                 }
 
                 break;
-            case JArray a:
+            case JsonArray a:
                 for (var i = 0; i < a.Count; i++)
                 {
                     var length = path.Length;

@@ -1,6 +1,6 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Manifests;
 using GitOrch.History;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Ui.Pages;
 

@@ -1,7 +1,7 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Workflow.Analysis;
-using Newtonsoft.Json.Linq;
 
 namespace GitOrch.Controller.Ui.Pages;
 
@@ -34,11 +34,11 @@ internal static class WhyPage
 
         var logs = controller.Workflows.Engine.Logs(obj, 2000, transaction.Id);
         var report = WorkflowAnalysis.Report(transaction, step => logs.Where(l => l.Step == step).TakeLast(5).ToList());
-        var status = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson)["status"] as JObject;
+        var status = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson)["status"] as JsonObject;
         var phase = status?["phase"]?.ToString() ?? (obj.Kind == Kinds.Pod ? "Pending" : null);
         var running = obj.Kind == Kinds.Pod ? phase == "Running" : report.State == "done";
         var node = status?["nodeName"]?.ToString();
-        var restarts = status?["restarts"] is JValue { Type: JTokenType.Integer } r ? (int)r : 0;
+        var restarts = (int)(status?["restarts"].AsInteger() ?? 0);
         var now = time.GetUtcNow();
 
         var headline = obj.Kind != Kinds.Pod
@@ -124,9 +124,9 @@ internal static class WhyPage
         return html;
     }
 
-    private static async Task RenderContainersAsync(Html html, ControllerService controller, ObjectRef obj, JObject? status, string? phase, int restarts, CancellationToken ct)
+    private static async Task RenderContainersAsync(Html html, ControllerService controller, ObjectRef obj, JsonObject? status, string? phase, int restarts, CancellationToken ct)
     {
-        var containers = status?["containers"] as JArray ?? [];
+        var containers = status?["containers"] as JsonArray ?? [];
         if (containers.Count == 0 && phase is not ("CrashLoop" or "Failed"))
         {
             return;
@@ -139,7 +139,7 @@ internal static class WhyPage
             <thead><tr><th scope="col">Container</th><th scope="col">State</th><th scope="col">Restarts</th><th scope="col">Last exit code</th></tr></thead>
             <tbody>
             """);
-        foreach (var c in containers.OfType<JObject>())
+        foreach (var c in containers.OfType<JsonObject>())
         {
             html.Add($"<tr><td data-label=\"Container\">{c["name"]?.ToString()}</td><td data-label=\"State\">{c["state"]?.ToString()}</td><td data-label=\"Restarts\">{c["restarts"]?.ToString()}</td><td data-label=\"Last exit code\">{c["exitCode"]?.ToString() ?? "-"}</td></tr>\n");
         }
@@ -147,7 +147,7 @@ internal static class WhyPage
         html.Add($"</tbody>\n</table>\n");
         if (phase is "CrashLoop" or "Failed" || restarts > 0)
         {
-            foreach (var c in containers.OfType<JObject>())
+            foreach (var c in containers.OfType<JsonObject>())
             {
                 var name = c["name"]?.ToString();
                 if (name is null)
@@ -155,7 +155,7 @@ internal static class WhyPage
                     continue;
                 }
 
-                var output = c["lastOutput"] is JArray lines ? string.Join('\n', lines.Select(l => l.ToString())) : await ContainerOutput.TailAsync(controller, obj, name, 20, ct);
+                var output = c["lastOutput"] is JsonArray lines ? string.Join('\n', lines.Select(l => l?.ToString())) : await ContainerOutput.TailAsync(controller, obj, name, 20, ct);
                 html.Add($"<h3>Last output of {name}</h3>\n<pre class=\"wrap\" id=\"output-{name}\">{output ?? "(the node did not send any output)"}</pre>\n");
             }
         }
