@@ -23,7 +23,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using YamlDotNet.RepresentationModel;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
-string[] allCases = ["load", "history", "engine", "restart", "validate", "controller"];
+string[] allCases = ["load", "history", "engine", "restart", "validate", "controller", "ha"];
 if (args.Contains("--help") || args.Contains("-h"))
 {
     Console.WriteLine($"""
@@ -36,9 +36,10 @@ if (args.Contains("--help") || args.Contains("-h"))
                           load = full load, floors, stages and the incremental apply; history = store size and mirror
                           throughput; engine = workflow engine; restart = in-place restart vs delete + create through a
                           controller and an agent; validate = gitorch validate vs ajv-cli; controller = a gitorch
-                          controller process following a repo. A subset is printed, never written to --out.
+                          controller process following a repo; ha = replicated controllers on etcd against one
+                          controller. A subset is printed, never written to --out.
           --out FILE      rewrite the results block of the profile in FILE (docs/benchmarks.md)
-          --gitorch PATH  the published gitorch (validate and controller cases)
+          --gitorch PATH  the published gitorch (validate, controller and ha cases)
           --ajv PATH      ajv-cli (validate case)
 
         Cases that run alone:
@@ -302,6 +303,12 @@ if (selected.Contains("validate"))
 if (selected.Contains("controller"))
 {
     rows.AddRange(await ProcessCases.ControllerAsync(Arg("--gitorch"), work, sizes.MemoryObjects, 5));
+}
+
+// 8. The replicated control plane (3 etcd members, 3 replicas) against the embedded store, and takeover after kill -9.
+if (selected.Contains("ha"))
+{
+    rows.AddRange(await HaCase.RunAsync(Arg("--gitorch"), Path.Combine(work, "ha"), full ? 1_000 : 200, 5, 5));
 }
 
 report.Append("| Case | Measured | Target | |\n|---|---|---|---|\n");
