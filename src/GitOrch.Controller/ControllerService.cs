@@ -54,7 +54,7 @@ public sealed class ControllerService : IAsyncDisposable
         Workflows = new WorkflowService(options.StateDir, store, Writer, Nodes, Agents, Snapshots, time, engine, replica?.Journal);
         Starter = new WorkflowStarter(Workflows, time, logs.CreateLogger<WorkflowStarter>());
         MirrorService = new MirrorService(Mirror, source, store, Snapshots, logs.CreateLogger<MirrorService>());
-        NodeHealth = new NodeHealthService(options, Nodes, Agents, store, Writer, Snapshots, Workflows, time, logs.CreateLogger<NodeHealthService>());
+        NodeHealth = new NodeHealthService(options, Nodes, Agents, Writer, Snapshots, Workflows, time, logs.CreateLogger<NodeHealthService>());
         Ingestion = new StatusIngestion(Agents, Writer, Snapshots, logs.CreateLogger<StatusIngestion>());
         Sync = new SyncLoop(options, Reconciler, Workflows, Starter, MirrorService, Guard, time, logs.CreateLogger<SyncLoop>());
         GuardService = new StateGuardService(Guard, Sync, time);

@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net;
 using System.Security.Cryptography;
 using System.Text.Json.Nodes;
+using GitOrch.Controller.Nodes;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Network;
 using GitOrch.Core.Ownership;
@@ -15,9 +16,10 @@ namespace GitOrch.Controller.Loops;
 /// prefix (ClusterPolicy <c>network.podPrefix</c>, a /48), in its node's /64, with a random
 /// interface id checked against the node's other pods; kept for the pod's life on that node. On
 /// the process runtime: a free host port per named port, Borg-style. Writes <c>status.podIP</c>
-/// and <c>status.ports</c>.
+/// and <c>status.ports</c>. What the node's other pods hold comes from the <see cref="PodIndex"/>,
+/// and what is chosen is claimed there at once.
 /// </summary>
-public sealed class Ipam(HistoryStore store) : IBuiltInLoop
+public sealed class Ipam(HistoryStore store, PodIndex index) : IBuiltInLoop
 {
     public const string DefaultPrefix = PodPrefix.Default;
     public const int FirstHostPort = 30000;
@@ -31,54 +33,67 @@ public sealed class Ipam(HistoryStore store) : IBuiltInLoop
             ?? throw new LoopCallException("the pod has no node yet (status.nodeName); the scheduler step must run first");
         var spec = step.Object["spec"]!.Bind<PodSpec>()!;
         var ports = spec.Containers.Concat(spec.InitContainers ?? []).SelectMany(c => c.Ports ?? []).ToList();
-        var others = store.List(Kinds.Pod).Where(p => p.Ref != step.Ref).Select(p => GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson))
-            .Where(p => p["status"]?["nodeName"]?.ToString() == node).ToList();
 
         if (spec.Runtime == PodRuntime.Process)
         {
             var current = step.Object["status"]?["ports"] as JsonObject;
-            var taken = others.SelectMany(p => (p["status"]?["ports"] as JsonObject)?.Select(x => (int)x.Value!) ?? []).ToHashSet();
-            var assigned = new JsonObject();
-            foreach (var port in ports)
+            // Chosen and claimed under the index's lock: two pods of a node never draw the same port.
+            var assigned = index.Assign(step.Ref, node, (_, portTaken) =>
             {
-                if (current?[port.Name].AsInteger() is { } kept && !taken.Contains((int)kept))
+                var picked = new List<(string Name, int Port)>();
+                var taken = new HashSet<int>();
+                var next = FirstHostPort;
+                foreach (var port in ports)
                 {
-                    assigned[port.Name] = (int)kept;
-                    taken.Add((int)kept);
-                    continue;
+                    if (current?[port.Name].AsInteger() is { } kept && (int)kept is var keep && !portTaken(keep) && taken.Add(keep))
+                    {
+                        picked.Add((port.Name, keep));
+                        continue;
+                    }
+
+                    while (next <= LastHostPort && (portTaken(next) || taken.Contains(next)))
+                    {
+                        next++;
+                    }
+
+                    if (next > LastHostPort)
+                    {
+                        throw new LoopCallException($"node {node} has no free host port left in {FirstHostPort}-{LastHostPort}");
+                    }
+
+                    picked.Add((port.Name, next));
+                    taken.Add(next);
                 }
 
-                var free = Enumerable.Range(FirstHostPort, LastHostPort - FirstHostPort + 1).FirstOrDefault(p => !taken.Contains(p));
-                if (free == 0)
-                {
-                    throw new LoopCallException($"node {node} has no free host port left in {FirstHostPort}-{LastHostPort}");
-                }
-
-                assigned[port.Name] = free;
-                taken.Add(free);
+                return picked;
+            }, picked => (null, picked.Select(p => p.Port).ToList()));
+            var map = new JsonObject();
+            foreach (var (name, port) in assigned)
+            {
+                map[name] = port;
             }
 
             return ValueTask.FromResult(BuiltInStep.Set(
-                ports.Count == 0 ? "process runtime: no ports" : $"host ports {string.Join(", ", assigned.Select(p => $"{p.Key}={p.Value}"))} on {node}",
-                ("status.ports", assigned)));
+                ports.Count == 0 ? "process runtime: no ports" : $"host ports {string.Join(", ", assigned.Select(p => $"{p.Name}={p.Port}"))} on {node}",
+                ("status.ports", map)));
         }
 
         var prefix = (step.Config?.Objects.Select(o => o.Object).OfType<ClusterPolicy>().FirstOrDefault()?.Spec.Network?.PodPrefix) ?? DefaultPrefix;
-        var subnet = NodeSubnet(prefix, node);
-        var ip = step.Object["status"]?["podIP"]?.ToString();
-        var used = others.Select(p => p["status"]?["podIP"]?.ToString()).OfType<string>().ToHashSet(StringComparer.Ordinal);
-        if (ip is null || !InSubnet(ip, subnet) || used.Contains(ip))
+        var subnet = NodeSubnet(prefix, node); // Before the index's lock: the store is never called under it.
+        var containerPorts = ports.Where(p => p.Port is not null).ToList();
+        var ip = index.Assign(step.Ref, node, (ipTaken, _) =>
         {
-            ip = Allocate(subnet, used);
+            var kept = step.Object["status"]?["podIP"]?.ToString();
+            return kept is not null && InSubnet(kept, subnet) && !ipTaken(kept) ? kept : Allocate(subnet, ipTaken);
+        }, ip => (ip, containerPorts.Select(p => p.Port!.Value).ToList()));
+
+        var portMap = new JsonObject();
+        foreach (var port in containerPorts)
+        {
+            portMap[port.Name] = port.Port!.Value;
         }
 
-        var containerPorts = new JsonObject();
-        foreach (var port in ports.Where(p => p.Port is not null))
-        {
-            containerPorts[port.Name] = port.Port!.Value;
-        }
-
-        return ValueTask.FromResult(BuiltInStep.Set($"address {ip} in {Format(subnet)}/64 of {node}", ("status.podIP", ip), ("status.ports", containerPorts)));
+        return ValueTask.FromResult(BuiltInStep.Set($"address {ip} in {Format(subnet)}/64 of {node}", ("status.podIP", ip), ("status.ports", portMap)));
     }
 
     /// <summary>The node's /64: the cluster /48 plus a 16-bit subnet id, allocated once per node (in order of first need) and kept in the store.</summary>
@@ -106,7 +121,7 @@ public sealed class Ipam(HistoryStore store) : IBuiltInLoop
         }
     }
 
-    private static string Allocate(byte[] subnet, HashSet<string> used)
+    private static string Allocate(byte[] subnet, Func<string, bool> used)
     {
         for (var attempt = 0; attempt < 64; attempt++)
         {
@@ -118,7 +133,7 @@ public sealed class Ipam(HistoryStore store) : IBuiltInLoop
             }
 
             var text = new IPAddress(address).ToString();
-            if (!used.Contains(text))
+            if (!used(text))
             {
                 return text;
             }

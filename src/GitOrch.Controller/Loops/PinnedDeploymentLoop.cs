@@ -1,4 +1,5 @@
 using System.Text.Json.Nodes;
+using GitOrch.Controller.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Objects;
@@ -17,7 +18,7 @@ namespace GitOrch.Controller.Loops;
 /// for each to run before the next. Every change is a new version of the same pod by
 /// <c>control-loop/pinned-deployment</c>. It writes the PinnedDeployment's <c>status</c>.
 /// </summary>
-public sealed class PinnedDeploymentLoop(HistoryStore store, IObjectWriter writer, Action<IReadOnlyList<ObjectRef>, string?> podsChanged) : IBuiltInLoop
+public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObjectWriter writer, Action<IReadOnlyList<ObjectRef>, string?> podsChanged) : IBuiltInLoop
 {
     public static readonly TimeSpan WaitForPods = TimeSpan.FromSeconds(1);
 
@@ -35,9 +36,11 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, IObjectWriter write
 
         // Scale down: ordinals at or above replicas go (the highest ordinals).
         // Its own pods only: generated (no file in Git) and labelled with its name.
-        var existing = store.List(Kinds.Pod, pd.Namespace)
-            .Where(p => p.File is null && (string?)GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson)["metadata"]?["labels"]?[PinnedPods.DeploymentLabel] == pd.Metadata.Name)
-            .ToDictionary(p => p.Ref);
+        // The index names the labelled pods (its own, not every pod of the namespace); the store says which have no file.
+        var existing = pods.PodsOf(pd.Namespace, pd.Metadata.Name)
+            .Select(store.Get)
+            .Where(p => p is { Deleted: false, File: null })
+            .ToDictionary(p => p!.Ref, p => p!);
 
         // Pods this loop moved and whose new definition the runtime has not yet reported running:
         // their status still speaks of the old definition, so they count as unavailable.

@@ -3,7 +3,6 @@ using GitOrch.Controller.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
-using GitOrch.History.Store;
 using GitOrch.Workflow.Loops;
 
 namespace GitOrch.Controller.Loops;
@@ -12,8 +11,10 @@ namespace GitOrch.Controller.Loops;
 /// The built-in <c>scheduler</c> loop: places a pod on a node that has its nodeSelector labels and
 /// room for its cpu and memory, preferring the fullest such node (bin-packing). It writes only
 /// <c>status.nodeName</c>. When no node fits it says why for every node, and tries again later.
+/// What each node holds comes from the <see cref="PodIndex"/>, which counts a placement the moment
+/// it is decided: one placement costs the nodes, not the pods, and two never share a last slot.
 /// </summary>
-public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltInLoop
+public sealed class Scheduler(PodIndex index, NodeRegistry nodes) : IBuiltInLoop
 {
     public const string Field = "status.nodeName";
 
@@ -23,70 +24,46 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
 
     public ValueTask<LoopAnswer> RunAsync(BuiltInStep step, CancellationToken ct)
     {
-        if (step.Object["status"]?["nodeName"]?.ToString() is { } placed && nodes.Schedulable.Any(n => n.Name == placed) && StillFits(step.Ref, step.Object, placed))
-        {
-            return ValueTask.FromResult(BuiltInStep.Set($"stays on {placed}"));
-        }
-
-        var result = Place(step.Ref, step.Object);
+        var placed = step.Object["status"]?["nodeName"]?.ToString();
+        var result = Place(step.Ref, step.Object, placed);
         return ValueTask.FromResult(result.Node is null
             ? BuiltInStep.Requeue(RetryUnschedulable, result.Message)
+            : result.Node == placed
+            ? BuiltInStep.Set($"stays on {placed}")
             : BuiltInStep.Set($"place {step.Ref.Display} on {result.Node}", (Field, result.Node)));
     }
 
-    /// <summary>Where the pod fits best now (null when nowhere), and why.</summary>
-    public SchedulingResult Place(ObjectRef pod, JsonObject json)
+    /// <summary>Where the pod fits best now (null when nowhere), and why; the answer is claimed in the index.</summary>
+    public SchedulingResult Place(ObjectRef pod, JsonObject json) => Place(pod, json, null);
+
+    /// <summary>
+    /// Where the pod goes: it stays on <paramref name="placed"/> while that node is schedulable and
+    /// still has its labels and room (only resources or nodeSelector changes move a pod); otherwise
+    /// the fullest node that fits.
+    /// </summary>
+    private SchedulingResult Place(ObjectRef pod, JsonObject json, string? placed)
     {
         var spec = json["spec"]?.Bind<PodSpec>()
             ?? throw new LoopCallException($"{pod.Display} has no spec");
-        // With no node at all there is nothing to count (reading every pod per pod is the cost of
-        // an unplaced 10,000-pod cluster otherwise).
-        var used = nodes.All.Count == 0 ? [] : Allocations(pod);
         var (cpu, memory) = Requests(spec);
-        var fitting = nodes.Schedulable
-            .Where(n => Matches(n, spec.NodeSelector))
-            .Where(n => used.GetValueOrDefault(n.Name).Cpu + cpu <= n.CpuMillis && used.GetValueOrDefault(n.Name).Memory + memory <= n.MemoryBytes)
-            .OrderByDescending(n => Fullness(n, used.GetValueOrDefault(n.Name), cpu, memory))
-            .ThenBy(n => n.Name, StringComparer.Ordinal)
-            .FirstOrDefault();
-        return fitting is null
-            ? new SchedulingResult(pod, null, Explain(spec, cpu, memory, used))
-            : new SchedulingResult(pod, fitting.Name, $"placed on {fitting.Name} ({cpu}m cpu, {memory} bytes)");
-    }
-
-    /// <summary>Whether a placed pod may stay: its node still has its labels and room (only resources or nodeSelector changes move a pod).</summary>
-    private bool StillFits(ObjectRef pod, JsonObject json, string node)
-    {
-        var spec = json["spec"]?.Bind<PodSpec>();
-        var info = nodes.Schedulable.First(n => n.Name == node);
-        if (spec is null || !Matches(info, spec.NodeSelector))
+        var schedulable = nodes.Schedulable;
+        return index.Place(pod, used =>
         {
-            return false;
-        }
-
-        var used = Allocations(pod).GetValueOrDefault(node);
-        var (cpu, memory) = Requests(spec);
-        return used.Cpu + cpu <= info.CpuMillis && used.Memory + memory <= info.MemoryBytes;
-    }
-
-    /// <summary>What is already reserved on each node by the other placed pods.</summary>
-    private Dictionary<string, (long Cpu, long Memory)> Allocations(ObjectRef except)
-    {
-        var used = new Dictionary<string, (long Cpu, long Memory)>(StringComparer.Ordinal);
-        foreach (var pod in store.List(Kinds.Pod).Where(p => p.Ref != except))
-        {
-            var json = GitOrch.Core.Manifests.ManifestJson.Parse(pod.ObjectJson);
-            if (json["status"]?["nodeName"]?.ToString() is not { } node || json["spec"]?.Bind<PodSpec>() is not { } spec)
+            bool Fits(NodeInfo n) => Matches(n, spec.NodeSelector) && used(n.Name).CpuMillis + cpu <= n.CpuMillis && used(n.Name).MemoryBytes + memory <= n.MemoryBytes;
+            if (schedulable.FirstOrDefault(n => n.Name == placed) is { } current && Fits(current))
             {
-                continue;
+                return new SchedulingResult(pod, current.Name, $"stays on {current.Name}");
             }
 
-            var (cpu, memory) = Requests(spec);
-            var before = used.GetValueOrDefault(node);
-            used[node] = (before.Cpu + cpu, before.Memory + memory);
-        }
-
-        return used;
+            var fitting = schedulable
+                .Where(Fits)
+                .OrderByDescending(n => Fullness(n, used(n.Name), cpu, memory))
+                .ThenBy(n => n.Name, StringComparer.Ordinal)
+                .FirstOrDefault();
+            return fitting is null
+                ? new SchedulingResult(pod, null, Explain(spec, cpu, memory, used))
+                : new SchedulingResult(pod, fitting.Name, $"placed on {fitting.Name} ({cpu}m cpu, {memory} bytes)");
+        }, result => result.Node);
     }
 
     /// <summary>What the pod reserves: its containers together, or its largest init container if that is more (they run one at a time, before them).</summary>
@@ -97,10 +74,10 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
     private static bool Matches(NodeInfo node, IReadOnlyDictionary<string, string>? selector) =>
         selector is null || selector.All(kv => node.Labels.TryGetValue(kv.Key, out var v) && v == kv.Value);
 
-    private static double Fullness(NodeInfo node, (long Cpu, long Memory) used, long cpu, long memory) =>
-        ((double)(used.Cpu + cpu) / Math.Max(1, node.CpuMillis)) + ((double)(used.Memory + memory) / Math.Max(1, node.MemoryBytes));
+    private static double Fullness(NodeInfo node, NodeUsage used, long cpu, long memory) =>
+        ((double)(used.CpuMillis + cpu) / Math.Max(1, node.CpuMillis)) + ((double)(used.MemoryBytes + memory) / Math.Max(1, node.MemoryBytes));
 
-    private string Explain(PodSpec spec, long cpu, long memory, Dictionary<string, (long Cpu, long Memory)> used)
+    private string Explain(PodSpec spec, long cpu, long memory, Func<string, NodeUsage> used)
     {
         if (nodes.All.Count == 0)
         {
@@ -111,7 +88,7 @@ public sealed class Scheduler(HistoryStore store, NodeRegistry nodes) : IBuiltIn
             ? $"{n.Name}: {condition}"
             : !Matches(n, spec.NodeSelector)
             ? $"{n.Name}: lacks nodeSelector labels"
-            : $"{n.Name}: {n.CpuMillis - used.GetValueOrDefault(n.Name).Cpu}m cpu and {n.MemoryBytes - used.GetValueOrDefault(n.Name).Memory} bytes free");
+            : $"{n.Name}: {n.CpuMillis - used(n.Name).CpuMillis}m cpu and {n.MemoryBytes - used(n.Name).MemoryBytes} bytes free");
         return $"no node fits {cpu}m cpu and {memory} bytes of memory with nodeSelector {{{string.Join(", ", spec.NodeSelector?.Select(kv => $"{kv.Key}: {kv.Value}") ?? [])}}} ({string.Join("; ", reasons)})";
     }
 }

@@ -15,7 +15,7 @@ namespace GitOrch.Controller.Nodes;
 /// the scheduler's write (<c>status.nodeName</c> cleared) through the admission gate.
 /// </summary>
 public sealed partial class NodeHealthService(
-    ControllerOptions options, NodeRegistry nodes, AgentGateway agents, HistoryStore store, IObjectWriter writer,
+    ControllerOptions options, NodeRegistry nodes, AgentGateway agents, IObjectWriter writer,
     Snapshots.ConfigSnapshotProvider snapshots, WorkflowService workflows, TimeProvider time, ILogger<NodeHealthService> log) : BackgroundService
 {
     private readonly DateTimeOffset _startedAt = time.GetUtcNow();
@@ -88,10 +88,8 @@ public sealed partial class NodeHealthService(
     }
 
     private List<(ObjectRef Ref, Availability Availability)> PodsOn(string node) =>
-        store.List(Kinds.Pod)
-            .Select(p => (p.Ref, Json: GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson)))
-            .Where(p => p.Json["status"]?["nodeName"]?.ToString() == node)
-            .Select(p => (p.Ref, p.Json["spec"]?["availability"]?.ToString() == "ha" ? Availability.Ha : Availability.BestEffort))
+        workflows.Pods.PodsOn(node)
+            .Select(p => (p, workflows.Pods.Of(p)?.Ha == true ? Availability.Ha : Availability.BestEffort))
             .ToList();
 
     private void Reschedule(ObjectRef pod, string reason)

@@ -33,8 +33,9 @@ public sealed class WorkflowService : IAsyncDisposable
         _snapshots = snapshots;
         _agents = agents;
         Store = new WorkflowStore(Path.Combine(stateDir, HistoryStore.FileName), journal);
-        Scheduler = new Scheduler(history, nodes);
-        IBuiltInLoop[] builtIns = [Scheduler, new Ipam(history), new ImagePull(agents), new Runtime(agents, time), new PinnedDeploymentLoop(history, writer, OnChanged)];
+        Pods = new PodIndex(history);
+        Scheduler = new Scheduler(Pods, nodes);
+        IBuiltInLoop[] builtIns = [Scheduler, new Ipam(history, Pods), new ImagePull(agents), new Runtime(agents, time), new PinnedDeploymentLoop(history, Pods, writer, OnChanged)];
         Engine = new WorkflowEngine(Store, new LoopStepRunner(history, writer, builtIns.ToDictionary(b => b.Name), snapshots), time, options);
     }
 
@@ -43,6 +44,9 @@ public sealed class WorkflowService : IAsyncDisposable
     public WorkflowEngine Engine { get; }
 
     public Scheduler Scheduler { get; }
+
+    /// <summary>Every pod's placement and each node's reservations, kept from the store's writes.</summary>
+    public PodIndex Pods { get; }
 
     /// <summary>Kinds whose objects get workflows.</summary>
     public static bool HasWorkflow(string kind) => kind is Kinds.Pod or Kinds.PinnedDeployment;
@@ -94,9 +98,8 @@ public sealed class WorkflowService : IAsyncDisposable
             return;
         }
 
-        var pods = _history.List(Kinds.Pod, obj.Namespace)
-            .Where(p => p.File is null && (string?)GitOrch.Core.Manifests.ManifestJson.Parse(p.ObjectJson)["metadata"]?["labels"]?[Core.Rollouts.PinnedPods.DeploymentLabel] == obj.Name)
-            .Select(p => p.Ref)
+        var pods = Pods.PodsOf(obj.Namespace, obj.Name)
+            .Where(p => _history.Get(p) is { Deleted: false, File: null })
             .ToList();
         foreach (var pod in pods)
         {
@@ -179,5 +182,6 @@ public sealed class WorkflowService : IAsyncDisposable
     {
         await Engine.DisposeAsync();
         Store.Dispose();
+        Pods.Dispose();
     }
 }

@@ -24,6 +24,8 @@ public sealed class HistoryStore : IDisposable
     private readonly SqliteConnection _db;
     private readonly Lock _gate = new();
     private readonly TimeProvider _time;
+    private readonly List<WrittenObject> _written = [];
+    private Action<IReadOnlyList<WrittenObject>>? _watchers;
 
     private HistoryStore(SqliteConnection db, TimeProvider time)
     {
@@ -201,6 +203,7 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
+            _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
             InsertCommit(commit with { ObjectsChanged = batch?.Changes.Count ?? 0 }, tx);
             var id = batch is { Changes.Count: > 0 } ? WriteBatch(batch, tx) : 0;
             foreach (var (obj, file) in moved)
@@ -211,6 +214,7 @@ public sealed class HistoryStore : IDisposable
             }
 
             tx.CommitDurably();
+            Committed();
             return id;
         }
     }
@@ -225,6 +229,7 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
+            _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
             var all = new List<Diagnostic>();
             foreach (var change in batch.Changes)
             {
@@ -240,6 +245,7 @@ public sealed class HistoryStore : IDisposable
 
             var id = WriteBatch(batch, tx);
             tx.CommitDurably();
+            Committed();
             return id;
         }
     }
@@ -308,6 +314,7 @@ public sealed class HistoryStore : IDisposable
                 """, tx, ("$k", kind), ("$n", ns), ("$m", name), ("$v", version), ("$d", deleted ? 1 : 0),
                 ("$file", change.File ?? previousFile), ("$o", objectJson ?? previousObject ?? "{}"), ("$c", batch.Changer), ("$at", now));
             upsert.ExecuteNonQuery();
+            _written.Add(new WrittenObject(change.Ref, deleted ? null : objectJson));
         }
 
         using (var list = _db.Command("UPDATE batches SET versions = $v WHERE id = $id", tx, ("$v", VersionTables.EncodeBatchVersions(written)), ("$id", id)))
@@ -331,6 +338,7 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             using var tx = _db.BeginTransaction();
+            _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
             var (json, file) = ReadCurrent(obj, tx);
             if (json is null)
             {
@@ -354,6 +362,7 @@ public sealed class HistoryStore : IDisposable
             var id = WriteBatch(new ChangeBatch(Changers.Loop(loop), ChangeKind.Mechanical, sourceCommit, message, loop, $"{loop}@control-loop.gitorch",
                 [new ObjectChange(obj, current.Write(), fields, null)]), tx);
             tx.CommitDurably();
+            Committed();
             return id;
         }
     }
@@ -368,6 +377,41 @@ public sealed class HistoryStore : IDisposable
 
         result["status"] = status?.DeepClone(); // A node has one parent.
         return result.Write();
+    }
+
+    /// <summary>
+    /// The live objects of <paramref name="kind"/> now, and from then on every committed write of an
+    /// object (any kind) to <paramref name="onCommit"/>, in commit order, with nothing missed or seen
+    /// twice between the two. <paramref name="onCommit"/> runs under the store's lock: it must be
+    /// quick and must not call the store.
+    /// </summary>
+    public IReadOnlyList<StoredObject> ListAndWatch(string kind, Action<IReadOnlyList<WrittenObject>> onCommit)
+    {
+        lock (_gate)
+        {
+            _watchers += onCommit;
+            return ReadObjects("WHERE deleted = 0 AND kind = $k", ("$k", kind));
+        }
+    }
+
+    /// <summary>Stops the calls that <see cref="ListAndWatch"/> started.</summary>
+    public void Unwatch(Action<IReadOnlyList<WrittenObject>> onCommit)
+    {
+        lock (_gate)
+        {
+            _watchers -= onCommit;
+        }
+    }
+
+    /// <summary>Tells the watchers what the transaction just committed wrote (called under the lock, after the commit).</summary>
+    private void Committed()
+    {
+        if (_written.Count > 0 && _watchers is { } watchers)
+        {
+            watchers([.. _written]);
+        }
+
+        _written.Clear();
     }
 
     // ---- objects and versions ---------------------------------------------------------------

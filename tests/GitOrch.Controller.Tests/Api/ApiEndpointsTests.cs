@@ -44,6 +44,17 @@ public sealed class ApiEndpointsTests(ApiFixture api) : IClassFixture<ApiFixture
     }
 
     [Fact]
+    public async Task ImageRoots_AreTheImagesOfThePodsOnTheNode_AndNoneForANodeWithoutPods()
+    {
+        var (status, json) = await GetAsync("/api/v1/nodes/node-a/image-roots");
+        var (_, other) = await GetAsync("/api/v1/nodes/node-b/image-roots");
+
+        Assert.Equal(HttpStatusCode.OK, status);
+        Assert.Equal(["busybox:1.35"], json.GetProperty("roots").EnumerateArray().Select(r => r.GetString()));
+        Assert.Empty(other.GetProperty("roots").EnumerateArray());
+    }
+
+    [Fact]
     public async Task Objects_FilteredByKindAndNamespace()
     {
         var (status, json) = await GetAsync("/api/v1/objects?kind=pod&namespace=demo");

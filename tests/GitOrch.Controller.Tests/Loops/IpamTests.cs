@@ -58,7 +58,7 @@ public sealed class IpamTests : IAsyncLifetime
     {
         var transaction = Controller.Workflows.Engine.Current(PodRef("b"))!;
         var invocation = new StepInvocation(transaction, transaction.Find("ipam")!, 2, (_, _) => { });
-        return await new Ipam(Controller.Store).RunAsync(new BuiltInStep(PodRef("b"), podB, Controller.Reconciler.Current, invocation), CancellationToken.None);
+        return await new Ipam(Controller.Store, Controller.Workflows.Pods).RunAsync(new BuiltInStep(PodRef("b"), podB, Controller.Reconciler.Current, invocation), CancellationToken.None);
     }
 
     [Fact]

@@ -1,5 +1,6 @@
 using System.Text.Json.Nodes;
 using GitOrch.Controller.Loops;
+using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Tests.Support;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Schema;
@@ -164,5 +165,110 @@ public sealed class SchedulerTests : IDisposable
         Assert.Equal("node-a", (string?)third.SelectPath("status.nodeName"));
         Assert.Equal("bonjour", (string?)third.SelectPath("spec.containers[0].env.GREETING"));
         Assert.Equal("node-a", NodeOf(controller, "worker"));
+    }
+    [Fact]
+    public async Task DeletingAPod_FreesItsRoom_SoAWaitingPodIsPlacedThere()
+    {
+        _repo.Write("apps/one.yaml", Manifests.Pod("one", cpu: "800m")).Write("apps/two.yaml", Manifests.Pod("two", cpu: "800m"));
+        _repo.Commit("Two pods for room for one");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a", cpuMillis: 1000));
+        await controller.SyncAsync();
+        Assert.Equal("node-a", NodeOf(controller, "one"));
+        Assert.Null(NodeOf(controller, "two"));
+        Assert.Equal(
+            "no node fits 800m cpu and 67108864 bytes of memory with nodeSelector {} (node-a: 200m cpu and 1006632960 bytes free)",
+            controller.SchedulerMessage(PodRef("two")));
+
+        _repo.Delete("apps/one.yaml");
+        _repo.Commit("One goes");
+        await controller.SyncAsync();
+        _repo.Write("apps/two.yaml", Manifests.Pod("two", cpu: "800m", greeting: "again"));
+        _repo.Commit("Two again");
+        await controller.SyncAsync();
+
+        Assert.Equal("node-a", NodeOf(controller, "two"));
+        Assert.Equal(new NodeUsage(800, 64L << 20, 1), controller.Workflows.Pods.Usage("node-a"));
+    }
+
+    [Fact]
+    public async Task MovingAPod_FreesItsRoomOnTheNodeItLeft()
+    {
+        var zoneA = new Dictionary<string, string> { ["zone"] = "a" };
+        var zoneB = new Dictionary<string, string> { ["zone"] = "b" };
+        _repo.Write("apps/one.yaml", Manifests.Pod("one", cpu: "800m", nodeSelector: "{zone: b}"))
+            .Write("apps/two.yaml", Manifests.Pod("two", cpu: "800m", nodeSelector: "{zone: b}"));
+        _repo.Commit("Two pods for zone b, room for one");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a", cpuMillis: 1000, labels: zoneA), Node("node-b", cpuMillis: 1000, labels: zoneB));
+        await controller.SyncAsync();
+        var first = NodeOf(controller, "one") is null ? "two" : "one";
+        var second = first == "one" ? "two" : "one";
+        Assert.Equal("node-b", NodeOf(controller, first));
+        Assert.Null(NodeOf(controller, second));
+
+        _repo.Write($"apps/{first}.yaml", Manifests.Pod(first, cpu: "800m", nodeSelector: "{zone: a}"));
+        _repo.Commit("The placed pod moves to zone a");
+        await controller.SyncAsync();
+        Assert.Equal("node-a", NodeOf(controller, first));
+        _repo.Write($"apps/{second}.yaml", Manifests.Pod(second, cpu: "800m", nodeSelector: "{zone: b}", greeting: "again"));
+        _repo.Commit("The waiting pod again");
+        await controller.SyncAsync();
+
+        Assert.Equal("node-b", NodeOf(controller, second));
+        Assert.Equal(1, controller.Workflows.Pods.Usage("node-a").Pods);
+        Assert.Equal(1, controller.Workflows.Pods.Usage("node-b").Pods);
+    }
+
+    [Fact]
+    public async Task AfterARestart_PlacementsCountThePodsPlacedBefore()
+    {
+        _repo.Write("apps/one.yaml", Manifests.Pod("one", cpu: "1500m"));
+        _repo.Commit("One");
+        await using (var before = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a"), Node("node-b", cpuMillis: 1600)))
+        {
+            await before.SyncAsync();
+            Assert.Equal("node-b", NodeOf(before, "one"));
+        }
+
+        _repo.Write("apps/two.yaml", Manifests.Pod("two", cpu: "500m"));
+        _repo.Commit("Two");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path, Node("node-a"), Node("node-b", cpuMillis: 1600));
+        Assert.Equal(new NodeUsage(1500, 64L << 20, 1), controller.Workflows.Pods.Usage("node-b")); // Rebuilt from the store alone.
+        await controller.SyncAsync();
+
+        Assert.Equal("node-a", NodeOf(controller, "two"));
+        Assert.Equal("node-b", NodeOf(controller, "one"));
+    }
+
+    [Fact]
+    public async Task ConcurrentPlacements_NeverShareANodesLastRoom()
+    {
+        for (var i = 0; i < 12; i++)
+        {
+            _repo.Write($"apps/p{i}.yaml", Manifests.Pod($"p{i}", cpu: "500m"));
+        }
+
+        _repo.Commit("Twelve pods, no node yet");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path);
+        await controller.SyncAsync();
+        // A scheduler of its own on the same store (the controller's own steps wait for a node that never joins it).
+        using var index = new PodIndex(controller.Store);
+        var registry = new NodeRegistry();
+        registry.Register(Node("node-a", cpuMillis: 2000)); // Room for four.
+        var scheduler = new Scheduler(index, registry);
+        var pods = Enumerable.Range(0, 12).Select(i => (Ref: PodRef($"p{i}"), Json: ManifestJson.Parse(controller.Store.Get(PodRef($"p{i}"))!.ObjectJson))).ToList();
+
+        var results = new SchedulingResult[pods.Count];
+        using var start = new Barrier(pods.Count);
+        var threads = pods.Select((p, i) => new Thread(() =>
+        {
+            start.SignalAndWait();
+            results[i] = scheduler.Place(p.Ref, p.Json);
+        })).ToList();
+        threads.ForEach(t => t.Start());
+        threads.ForEach(t => t.Join());
+
+        Assert.Equal(4, results.Count(r => r.Node == "node-a"));
+        Assert.Equal(8, results.Count(r => r.Node is null));
+        Assert.Equal(new NodeUsage(2000, 4 * (64L << 20), 4), index.Usage("node-a"));
     }
 }

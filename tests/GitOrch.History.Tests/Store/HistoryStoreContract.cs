@@ -74,6 +74,39 @@ public abstract class HistoryStoreContract : IDisposable
     }
 
     [Fact]
+    public void ListAndWatch_GivesTheLiveObjectsOfAKind_ThenEveryCommittedWriteInOrder()
+    {
+        Assert.Equal(1, Store.ApplyCommit(Applied(C1), External(C1, "ada@example.com", "Add web", Change(Web0, Pod(Web0, "nginx:1.25"), "*"), Change(Policy, ClusterPolicy(5), "*"))));
+        var seen = new List<(ObjectRef Ref, string? Json)>();
+
+        var live = Store.ListAndWatch("Pod", written => seen.AddRange(written.Select(w => (w.Ref, w.ObjectJson))));
+        Store.Write(Mechanical("scheduler", C1, "place", Change(Web0, Pod(Web0, "nginx:1.25", "node-a"), "status.nodeName")));
+        Store.ApplyCommit(Applied(C2), External(C2, "ada@example.com", "Web 1, web 0 goes", Change(Web1, Pod(Web1, "nginx:1.25"), "*"), Change(Web0, null, "*")));
+
+        Assert.Equal([Web0], live.Select(o => o.Ref));
+        Assert.Equal([(Web0, Pod(Web0, "nginx:1.25", "node-a")), (Web1, Pod(Web1, "nginx:1.25")), (Web0, (string?)null)], seen);
+    }
+
+    [Fact]
+    public void ARefusedWrite_TellsTheWatchersNothing_AndUnwatchStopsTheCalls()
+    {
+        Store.ApplyCommit(Applied(C1), External(C1, "ada@example.com", "Add web", Change(Web0, Pod(Web0, "nginx:1.25"), "*")));
+        var calls = 0;
+        void Count(IReadOnlyList<WrittenObject> written) => calls++;
+        Store.ListAndWatch("Pod", Count);
+
+        var refusal = Diagnostic.Error(new SourceLocation("objects/Pod/demo/web-0.yaml", 1, 1), "GO2001", "refused", Web0);
+        Assert.Equal(0, Store.Write(Mechanical("scheduler", C1, "place", Change(Web0, Pod(Web0, "nginx:1.25", "node-a"), "status.nodeName")), (_, _, _) => [refusal], out _));
+        Assert.Equal(0, calls);
+        Store.Write(Mechanical("scheduler", C1, "place", Change(Web0, Pod(Web0, "nginx:1.25", "node-a"), "status.nodeName")));
+        Assert.Equal(1, calls);
+        Store.Unwatch(Count);
+        Store.Write(Mechanical("scheduler", C1, "place", Change(Web0, Pod(Web0, "nginx:1.25", "node-b"), "status.nodeName")));
+
+        Assert.Equal(1, calls);
+    }
+
+    [Fact]
     public void ApplyCommit_AndWrite_RecordVersions_WithChangerKindSourceAndFields()
     {
         WriteThreeVersions();
