@@ -68,7 +68,11 @@ public static class ProcessCases
         RepoGenerator.Git(repo, "remote", "add", "origin", remote);
         var port = FreePort();
         var state = Path.Combine(work, "controller-state");
-        var info = new ProcessStartInfo(gitorch, ["controller", "--repo", "file://" + remote, "--state", state, "--listen", $"https://127.0.0.1:{port}", "--poll", "1"])
+        // Started through perl, which gives SIGINT back its default action first: a bench run in the
+        // background of a shell ignores SIGINT, and its children would inherit that, so the SIGINT
+        // case below would time a signal the controller never sees.
+        var info = new ProcessStartInfo("/usr/bin/perl", ["-e", "$SIG{INT} = 'DEFAULT'; exec { $ARGV[0] } @ARGV or die \"cannot run $ARGV[0]: $!\\n\";", gitorch,
+            "controller", "--repo", "file://" + remote, "--state", state, "--listen", $"https://127.0.0.1:{port}", "--poll", "1"])
         {
             RedirectStandardOutput = true,
             RedirectStandardError = true,
