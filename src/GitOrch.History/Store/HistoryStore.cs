@@ -23,13 +23,19 @@ public sealed class HistoryStore : IDisposable
 
     private readonly SqliteConnection _db;
     private readonly Lock _gate = new();
+
+    // Reads go through a connection of their own: in WAL mode it sees every committed write and
+    // never waits behind a write in progress (a 10,000-object apply), so status and lists stay fast.
+    private readonly SqliteConnection _read;
+    private readonly Lock _readGate = new();
     private readonly TimeProvider _time;
     private readonly List<WrittenObject> _written = [];
     private Action<IReadOnlyList<WrittenObject>>? _watchers;
 
-    private HistoryStore(SqliteConnection db, TimeProvider time)
+    private HistoryStore(SqliteConnection db, SqliteConnection read, TimeProvider time)
     {
         _db = db;
+        _read = read;
         _time = time;
     }
 
@@ -65,7 +71,19 @@ public sealed class HistoryStore : IDisposable
                 SqliteJournal.Attach(db, journal, FileName);
             }
 
-            return new HistoryStore(db, time ?? TimeProvider.System);
+            var read = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadWrite }.ToString());
+            try
+            {
+                read.Open();
+                read.Exec("PRAGMA query_only=1");
+            }
+            catch
+            {
+                read.Dispose();
+                throw;
+            }
+
+            return new HistoryStore(db, read, time ?? TimeProvider.System);
         }
         catch (SqliteException ex)
         {
@@ -159,27 +177,27 @@ public sealed class HistoryStore : IDisposable
     {
         get
         {
-            lock (_gate)
+            lock (_readGate)
             {
-                return Scalar(_db, "SELECT sha FROM commits WHERE state = 'applied' ORDER BY seq DESC LIMIT 1");
+                return Scalar(_read, "SELECT sha FROM commits WHERE state = 'applied' ORDER BY seq DESC LIMIT 1");
             }
         }
     }
 
     public CommitRecord? FindCommit(string sha)
     {
-        lock (_gate)
+        lock (_readGate)
         {
-            return ReadCommits("WHERE sha = $sha", 1, ("$sha", sha)).FirstOrDefault();
+            return ReadCommits(_read, "WHERE sha = $sha", 1, ("$sha", sha)).FirstOrDefault();
         }
     }
 
     /// <summary>The newest commits first.</summary>
     public IReadOnlyList<CommitRecord> Commits(int limit = 50)
     {
-        lock (_gate)
+        lock (_readGate)
         {
-            return ReadCommits(string.Empty, limit);
+            return ReadCommits(_read, string.Empty, limit);
         }
     }
 
@@ -390,7 +408,7 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             _watchers += onCommit;
-            return ReadObjects("WHERE deleted = 0 AND kind = $k", ("$k", kind));
+            return ReadObjects(_db, "WHERE deleted = 0 AND kind = $k", ("$k", kind));
         }
     }
 
@@ -418,9 +436,9 @@ public sealed class HistoryStore : IDisposable
 
     public StoredObject? Get(ObjectRef obj)
     {
-        lock (_gate)
+        lock (_readGate)
         {
-            return ReadObjects("WHERE kind=$k AND namespace=$n AND name=$m", ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name)).FirstOrDefault();
+            return ReadObjects(_read, "WHERE kind=$k AND namespace=$n AND name=$m", ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name)).FirstOrDefault();
         }
     }
 
@@ -446,18 +464,18 @@ public sealed class HistoryStore : IDisposable
             args.Add(("$n", ns));
         }
 
-        lock (_gate)
+        lock (_readGate)
         {
-            return ReadObjects(where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where), [.. args]);
+            return ReadObjects(_read, where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where), [.. args]);
         }
     }
 
     /// <summary>How many live objects of each kind (one query; no object is read).</summary>
     public IReadOnlyDictionary<string, int> CountByKind()
     {
-        lock (_gate)
+        lock (_readGate)
         {
-            using var cmd = _db.Command("SELECT kind, COUNT(*) FROM objects WHERE deleted = 0 GROUP BY kind ORDER BY kind", null);
+            using var cmd = _read.Command("SELECT kind, COUNT(*) FROM objects WHERE deleted = 0 GROUP BY kind ORDER BY kind", null);
             using var reader = cmd.ExecuteReader();
             var counts = new Dictionary<string, int>(StringComparer.Ordinal);
             while (reader.Read())
@@ -472,14 +490,14 @@ public sealed class HistoryStore : IDisposable
     /// <summary>Versions of one object, oldest first, optionally only (or all but) one changer.</summary>
     public IReadOnlyList<VersionRecord> History(ObjectRef obj, string? changer = null, string? excludeChanger = null)
     {
-        lock (_gate)
+        lock (_readGate)
         {
-            if (VersionTables.FindKey(_db, null, obj) is not { } key)
+            if (VersionTables.FindKey(_read, null, obj) is not { } key)
             {
                 return [];
             }
 
-            using var cmd = _db.Command("SELECT data FROM chunks WHERE object = $o ORDER BY chunk", null, ("$o", key));
+            using var cmd = _read.Command("SELECT data FROM chunks WHERE object = $o ORDER BY chunk", null, ("$o", key));
             var entries = new List<(VersionChunk, VersionChunk.Entry)>();
             using (var reader = cmd.ExecuteReader())
             {
@@ -490,22 +508,22 @@ public sealed class HistoryStore : IDisposable
                 }
             }
 
-            return [.. ToRecords(obj, entries, withObject: false)
+            return [.. ToRecords(_read, obj, entries, withObject: false)
                 .Where(v => (changer is null || v.Changer == changer) && (excludeChanger is null || v.Changer != excludeChanger))];
         }
     }
 
     public VersionRecord? Version(ObjectRef obj, int version)
     {
-        lock (_gate)
+        lock (_readGate)
         {
-            if (VersionTables.FindKey(_db, null, obj) is not { } key || VersionTables.ReadChunk(_db, null, key, VersionChunk.NumberOf(version)) is not { } chunk
+            if (VersionTables.FindKey(_read, null, obj) is not { } key || VersionTables.ReadChunk(_read, null, key, VersionChunk.NumberOf(version)) is not { } chunk
                 || chunk.Entries.FirstOrDefault(e => e.Version == version) is not { } entry)
             {
                 return null;
             }
 
-            return ToRecords(obj, [(chunk, entry)], withObject: true).FirstOrDefault();
+            return ToRecords(_read, obj, [(chunk, entry)], withObject: true).FirstOrDefault();
         }
     }
 
@@ -522,10 +540,10 @@ public sealed class HistoryStore : IDisposable
     }
 
     /// <summary>Version records for chunk entries: batch metadata and field lists looked up once per call.</summary>
-    private List<VersionRecord> ToRecords(ObjectRef obj, IReadOnlyList<(VersionChunk Chunk, VersionChunk.Entry Entry)> entries, bool withObject)
+    private static List<VersionRecord> ToRecords(SqliteConnection db, ObjectRef obj, IReadOnlyList<(VersionChunk Chunk, VersionChunk.Entry Entry)> entries, bool withObject)
     {
-        var batches = VersionTables.BatchMeta(_db, entries.Select(e => e.Entry.Batch));
-        var fields = VersionTables.Strings(_db, entries.Select(e => e.Entry.Fields));
+        var batches = VersionTables.BatchMeta(db, entries.Select(e => e.Entry.Batch));
+        var fields = VersionTables.Strings(db, entries.Select(e => e.Entry.Fields));
         return [.. entries.Where(e => batches.ContainsKey(e.Entry.Batch)).Select(e =>
         {
             var b = batches[e.Entry.Batch];
@@ -539,9 +557,9 @@ public sealed class HistoryStore : IDisposable
     /// <summary>Batches with an id above <paramref name="after"/>, oldest first.</summary>
     public IReadOnlyList<BatchRecord> BatchesAfter(long after, int limit = 1000)
     {
-        lock (_gate)
+        lock (_readGate)
         {
-            using var cmd = _db.Command("SELECT id, changer, change_kind, source_commit, message, author_name, author_email, created_at FROM batches WHERE id > $a ORDER BY id LIMIT $l", null, ("$a", after), ("$l", limit));
+            using var cmd = _read.Command("SELECT id, changer, change_kind, source_commit, message, author_name, author_email, created_at FROM batches WHERE id > $a ORDER BY id LIMIT $l", null, ("$a", after), ("$l", limit));
             using var reader = cmd.ExecuteReader();
             var list = new List<BatchRecord>();
             while (reader.Read())
@@ -557,9 +575,9 @@ public sealed class HistoryStore : IDisposable
     /// <summary>The versions a batch wrote (with objects), in the order written. Pruned versions are absent.</summary>
     public IReadOnlyList<VersionRecord> VersionsOfBatch(long batch)
     {
-        lock (_gate)
+        lock (_readGate)
         {
-            using var cmd = _db.Command("SELECT versions FROM batches WHERE id = $b", null, ("$b", batch));
+            using var cmd = _read.Command("SELECT versions FROM batches WHERE id = $b", null, ("$b", batch));
             if (cmd.ExecuteScalar() is not byte[] list)
             {
                 return [];
@@ -572,12 +590,12 @@ public sealed class HistoryStore : IDisposable
                 var number = VersionChunk.NumberOf(version);
                 if (!chunks.TryGetValue((key, number), out var chunk))
                 {
-                    chunk = chunks[(key, number)] = VersionTables.ReadChunk(_db, null, key, number);
+                    chunk = chunks[(key, number)] = VersionTables.ReadChunk(_read, null, key, number);
                 }
 
-                if (chunk?.Entries.FirstOrDefault(e => e.Version == version) is { } entry && VersionTables.RefOf(_db, key) is { } obj)
+                if (chunk?.Entries.FirstOrDefault(e => e.Version == version) is { } entry && VersionTables.RefOf(_read, key) is { } obj)
                 {
-                    result.AddRange(ToRecords(obj, [(chunk, entry)], withObject: true));
+                    result.AddRange(ToRecords(_read, obj, [(chunk, entry)], withObject: true));
                 }
             }
 
@@ -610,9 +628,9 @@ public sealed class HistoryStore : IDisposable
 
     public string? GetMeta(string key)
     {
-        lock (_gate)
+        lock (_readGate)
         {
-            using var cmd = _db.Command("SELECT value FROM meta WHERE key = $k", null, ("$k", key));
+            using var cmd = _read.Command("SELECT value FROM meta WHERE key = $k", null, ("$k", key));
             return cmd.ExecuteScalar() as string;
         }
     }
@@ -649,9 +667,9 @@ public sealed class HistoryStore : IDisposable
         cmd.ExecuteNonQuery();
     }
 
-    private List<CommitRecord> ReadCommits(string where, int limit, params (string, object?)[] args)
+    private static List<CommitRecord> ReadCommits(SqliteConnection db, string where, int limit, params (string, object?)[] args)
     {
-        using var cmd = _db.Command($"SELECT sha, state, author_name, author_email, subject, committed_at, processed_at, diagnostics, objects_changed, note FROM commits {where} ORDER BY seq DESC LIMIT {limit}", null, args);
+        using var cmd = db.Command($"SELECT sha, state, author_name, author_email, subject, committed_at, processed_at, diagnostics, objects_changed, note FROM commits {where} ORDER BY seq DESC LIMIT {limit}", null, args);
         using var reader = cmd.ExecuteReader();
         var list = new List<CommitRecord>();
         while (reader.Read())
@@ -664,9 +682,9 @@ public sealed class HistoryStore : IDisposable
         return list;
     }
 
-    private List<StoredObject> ReadObjects(string where, params (string, object?)[] args)
+    private static List<StoredObject> ReadObjects(SqliteConnection db, string where, params (string, object?)[] args)
     {
-        using var cmd = _db.Command($"SELECT kind, namespace, name, version, deleted, file, object, last_changer, updated_at FROM objects {where} ORDER BY kind, namespace, name", null, args);
+        using var cmd = db.Command($"SELECT kind, namespace, name, version, deleted, file, object, last_changer, updated_at FROM objects {where} ORDER BY kind, namespace, name", null, args);
         using var reader = cmd.ExecuteReader();
         var list = new List<StoredObject>();
         while (reader.Read())
@@ -695,6 +713,11 @@ public sealed class HistoryStore : IDisposable
         lock (_gate)
         {
             _db.Dispose();
+        }
+
+        lock (_readGate)
+        {
+            _read.Dispose();
         }
     }
 }
