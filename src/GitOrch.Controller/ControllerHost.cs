@@ -71,6 +71,12 @@ public sealed class ControllerHost : IAsyncDisposable
     {
         var listen = ListenAddress.Parse(options.Listen, "--listen");
         var agentListen = options.AgentListen is { } a ? ListenAddress.Parse(a, "--agent-listen") : null;
+
+        // Steps that write the store block their thread for a durable commit; with thousands of
+        // them in flight the pool would grow one thread at a time while API requests wait behind
+        // them. Enough threads from the start keep the API answering during a large apply.
+        ThreadPool.GetMinThreads(out var workers, out var io);
+        ThreadPool.SetMinThreads(Math.Max(workers, 64), io);
         var builder = WebApplication.CreateSlimBuilder();
         builder.Logging.ClearProviders();
         logging?.Invoke(builder.Logging);
