@@ -188,7 +188,9 @@ internal static class OwnershipRules
             var statusOwnerFound = false;
             foreach (var (loop, path) in owned)
             {
-                if (path.Kind != obj.Object.Kind || !loop.Selects(obj.Object))
+                // Cheapest test first: most objects from Git have no status at all, so most owned
+                // paths are absent and the loop's selector need not be matched.
+                if (path.Kind != obj.Object.Kind || !obj.Json.ContainsKey(path.Segments[0]) || !loop.Selects(obj.Object))
                 {
                     continue;
                 }
