@@ -184,84 +184,138 @@ internal sealed class ReplicaSet : IAsyncDisposable
     /// <summary>
     /// Waits until every running replica's copy is at the same journal entry and reads them all at
     /// that entry (each database read in one transaction, so the rows and the index agree); returns
-    /// the rows of every table of every database, by replica.
+    /// the rows of every table of every database, by replica. The leader keeps writing (step logs,
+    /// retries), so every database of every replica is first opened in a read transaction and its
+    /// index read within a moment (which fixes each one's snapshot); only when the indexes agree are
+    /// the rows read, from those same snapshots.
     /// </summary>
     public async Task<(string Applied, IReadOnlyList<string> Copies)> ConvergedCopiesAsync(int seconds = 30)
     {
+        var limit = TimeSpan.FromSeconds(Math.Max(seconds, 60));
         var deadline = Stopwatch.StartNew();
         var seen = string.Empty;
-        while (deadline.Elapsed < TimeSpan.FromSeconds(seconds))
+        while (deadline.Elapsed < limit)
         {
-            var reads = Enumerable.Range(0, Count).Select(i => ReadCopy(StateDir(i))).ToList();
-            var indexes = reads.Select(r => r.Applied).Distinct().ToList();
-            seen = string.Join(", ", reads.Select(r => r.Applied));
-            if (indexes.Count == 1 && !indexes[0].StartsWith("0/", StringComparison.Ordinal))
+            var snapshots = Enumerable.Range(0, Count).Select(i => new CopySnapshot(StateDir(i))).ToList();
+            try
             {
-                return (indexes[0], reads.Select(r => r.Rows).ToList());
+                var indexes = snapshots.Select(c => c.Applied).ToList();
+                seen = string.Join(", ", indexes);
+                if (indexes.Distinct().Count() == 1 && !indexes[0].StartsWith("0/", StringComparison.Ordinal))
+                {
+                    return (indexes[0], snapshots.Select(c => c.Rows()).ToList());
+                }
+            }
+            finally
+            {
+                foreach (var snapshot in snapshots)
+                {
+                    snapshot.Dispose();
+                }
             }
 
-            await Task.Delay(50);
+            await Task.Delay(10);
         }
 
-        Assert.Fail($"the replicas' copies did not reach one journal entry within {seconds} s (applied: {seen})\n{Outputs()}");
+        Assert.Fail($"the replicas' copies did not reach one journal entry within {limit.TotalSeconds:0} s (applied: {seen})\n{Outputs()}");
         return default;
     }
 
     /// <summary>Every row of every table of state.db and trust.db of a state folder, as text, with each database's journal index ("STATE/TRUST").</summary>
     public static (string Applied, string Rows) ReadCopy(string stateDir)
     {
-        var text = new StringBuilder();
-        var applied = new List<long>();
-        foreach (var database in new[] { "state.db", "trust.db" })
+        using var snapshot = new CopySnapshot(stateDir);
+        return (snapshot.Applied, snapshot.Rows());
+    }
+
+    /// <summary>A replica's state.db and trust.db, each held in one read transaction from the moment its journal index is read.</summary>
+    private sealed class CopySnapshot : IDisposable
+    {
+        private readonly List<(string Name, SqliteConnection Db, SqliteTransaction Tx)> _databases = [];
+
+        public CopySnapshot(string stateDir)
         {
-            using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(stateDir, database), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
-            db.Open();
-            using var tx = db.BeginTransaction(deferred: true);
-            var tables = new List<string>();
-            using (var list = db.CreateCommand())
+            var applied = new List<long>();
+            foreach (var database in new[] { "state.db", "trust.db" })
             {
-                list.Transaction = tx;
-                list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
-                using var reader = list.ExecuteReader();
-                while (reader.Read())
+                var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = Path.Combine(stateDir, database), Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
+                db.Open();
+                var tx = db.BeginTransaction(deferred: true);
+                _databases.Add((database, db, tx));
+                using var read = db.CreateCommand();
+                read.Transaction = tx;
+                read.CommandText = "SELECT applied FROM replica_journal WHERE id = 1";
+                try
                 {
-                    tables.Add(reader.GetString(0));
+                    applied.Add(read.ExecuteScalar() is long a ? a : 0);
+                }
+                catch (SqliteException)
+                {
+                    applied.Add(0); // No journal table yet.
                 }
             }
 
-            foreach (var table in tables)
-            {
-                using var select = db.CreateCommand();
-                select.Transaction = tx;
-                select.CommandText = $"SELECT * FROM \"{table}\"";
-                using var reader = select.ExecuteReader();
-                var rows = new List<string>();
-                while (reader.Read())
-                {
-                    var row = new StringBuilder();
-                    for (var c = 0; c < reader.FieldCount; c++)
-                    {
-                        var value = reader.GetValue(c);
-                        row.Append(reader.GetName(c)).Append('=').Append(value is byte[] bytes ? Convert.ToHexString(bytes) : Convert.ToString(value, CultureInfo.InvariantCulture)).Append('|');
-                    }
-
-                    rows.Add(row.ToString());
-                    if (table == "replica_journal")
-                    {
-                        applied.Add(reader.GetInt64(reader.GetOrdinal("applied")));
-                    }
-                }
-
-                rows.Sort(StringComparer.Ordinal);
-                text.Append("== ").Append(database).Append(' ').Append(table).Append(" (").Append(rows.Count).Append(" rows)\n");
-                foreach (var row in rows)
-                {
-                    text.Append(row).Append('\n');
-                }
-            }
+            Applied = string.Join('/', applied);
         }
 
-        return (applied.Count == 2 ? string.Join('/', applied) : "0/0", text.ToString());
+        public string Applied { get; }
+
+        public string Rows()
+        {
+            var text = new StringBuilder();
+            foreach (var (database, db, tx) in _databases)
+            {
+                var tables = new List<string>();
+                using (var list = db.CreateCommand())
+                {
+                    list.Transaction = tx;
+                    list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
+                    using var reader = list.ExecuteReader();
+                    while (reader.Read())
+                    {
+                        tables.Add(reader.GetString(0));
+                    }
+                }
+
+                foreach (var table in tables)
+                {
+                    using var select = db.CreateCommand();
+                    select.Transaction = tx;
+                    select.CommandText = $"SELECT * FROM \"{table}\"";
+                    using var reader = select.ExecuteReader();
+                    var rows = new List<string>();
+                    while (reader.Read())
+                    {
+                        var row = new StringBuilder();
+                        for (var c = 0; c < reader.FieldCount; c++)
+                        {
+                            var value = reader.GetValue(c);
+                            row.Append(reader.GetName(c)).Append('=').Append(value is byte[] bytes ? Convert.ToHexString(bytes) : Convert.ToString(value, CultureInfo.InvariantCulture)).Append('|');
+                        }
+
+                        rows.Add(row.ToString());
+                    }
+
+                    rows.Sort(StringComparer.Ordinal);
+                    text.Append("== ").Append(database).Append(' ').Append(table).Append(" (").Append(rows.Count).Append(" rows)\n");
+                    foreach (var row in rows)
+                    {
+                        text.Append(row).Append('\n');
+                    }
+                }
+            }
+
+            return text.ToString();
+        }
+
+        public void Dispose()
+        {
+            foreach (var (_, db, tx) in _databases)
+            {
+                tx.Dispose();
+                db.Dispose();
+            }
+        }
     }
 
     /// <summary>Every replica's output, for a failure message.</summary>
