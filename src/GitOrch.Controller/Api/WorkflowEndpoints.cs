@@ -114,8 +114,15 @@ public static class WorkflowEndpoints
                 ? Results.Ok(new { node, warning = health.AliveWarning(node), rescheduled = health.DeclareDead(node).Select(p => p.Key).ToList() })
                 : Results.NotFound(new ErrorModel($"no node {node}; list nodes with `gitorch nodes`")));
 
-        api.MapPost("/nodes/{node}/revoke", (Trust.TokenStore tokens, System.Security.Claims.ClaimsPrincipal user, string node) =>
+        api.MapPost("/nodes/{node}/revoke", (Trust.TokenStore tokens, Nodes.NodeRegistry nodes, System.Security.Claims.ClaimsPrincipal user, string node) =>
         {
+            if (!nodes.All.Any(n => n.Name == node) && !tokens.HasNodeCertificates(node))
+            {
+                // A typo would revoke nothing and say it did: only a node the cluster knows is revoked.
+                var known = nodes.All.Select(n => n.Name).OrderBy(n => n, StringComparer.Ordinal).ToList();
+                return Results.NotFound(new ErrorModel($"no node {node} has joined this cluster{(known.Count > 0 ? $" (nodes: {string.Join(", ", known)})" : string.Empty)}; list nodes with `gitorch nodes`"));
+            }
+
             var certificates = tokens.RevokeNode(node, user.Identity?.Name ?? "unknown");
             return Results.Ok(new { node, certificates, message = $"node {node}'s certificates are revoked: its agent is refused from its next call; it joins again only with a new join token" });
         });

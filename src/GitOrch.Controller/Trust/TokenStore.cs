@@ -171,6 +171,16 @@ public sealed class TokenStore : IDisposable
         }
     }
 
+    /// <summary>Whether a join ever issued a certificate for <paramref name="node"/>.</summary>
+    public bool HasNodeCertificates(string node)
+    {
+        lock (_gate)
+        {
+            using var cmd = _db.Command("SELECT 1 FROM node_certificates WHERE node = $n LIMIT 1", null, ("$n", node));
+            return cmd.ExecuteScalar() is not null;
+        }
+    }
+
     /// <summary>
     /// Why a node certificate is refused, or null: its node was revoked, and the certificate was
     /// not issued (recorded) after that revocation.

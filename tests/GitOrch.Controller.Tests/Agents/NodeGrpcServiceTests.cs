@@ -200,6 +200,17 @@ public sealed class NodeGrpcServiceTests(TrustFixture fixture) : IClassFixture<T
         await HeartbeatAsync(again, "node-r");
     }
 
+    [Fact]
+    public async Task RevokingANodeThatNeverJoined_IsRefused_NamingTheKnownNodes_AndRecordsNothing()
+    {
+        using var admin = fixture.Host.AdminCredentials.CreateHttpClient();
+        using var response = await admin.PostAsync(new Uri("/api/v1/nodes/nodee-a/revoke", UriKind.Relative), content: null);
+
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, response.StatusCode);
+        Assert.Contains("no node nodee-a has joined this cluster", await response.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+        await HeartbeatAsync(fixture.Host.Pki.IssueNodeCertificate("nodee-a"), "nodee-a"); // Nothing was revoked under that name.
+    }
+
     private async Task<X509Certificate2> JoinAsync(string node, string tokenName)
     {
         var token = new JoinToken(fixture.Host.Pki.CaHash, fixture.Host.Tokens.Create(tokenName, TokenStore.JoinKind, TokenStore.JoinRole, TimeSpan.FromHours(1), "test"));
