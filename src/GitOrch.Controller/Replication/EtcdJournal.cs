@@ -141,11 +141,11 @@ public sealed class EtcdJournal : IStateJournal
             }
             else
             {
-                var parts = (payload.Length + MaxPart - 1) / MaxPart;
+                var parts = EtcdParts.Count(payload.Length);
                 for (var i = 0; i < parts; i++)
                 {
                     var part = new TxnRequest();
-                    part.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = Key(PartsPrefix(index) + i.ToString("D6", CultureInfo.InvariantCulture)), Value = ByteString.CopyFrom(payload, i * MaxPart, Math.Min(MaxPart, payload.Length - (i * MaxPart))) } });
+                    part.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = Key(EtcdParts.Key(PartsPrefix(index), i)), Value = EtcdParts.Slice(payload, i) } });
                     await CommitRetryingAsync(part, term, timeout.Token); // A put: the same again is harmless.
                 }
 
@@ -158,10 +158,9 @@ public sealed class EtcdJournal : IStateJournal
             {
                 // Every part must still be there: a header that lands late (its first try timed out,
                 // and a new term removed the parts it found without a header) must not land alone.
-                var parts = (payload.Length + MaxPart - 1) / MaxPart;
-                for (var i = 0; i < parts; i++)
+                for (var i = 0; i < EtcdParts.Count(payload.Length); i++)
                 {
-                    txn.Compare.Add(new Compare { Key = Key(PartsPrefix(index) + i.ToString("D6", CultureInfo.InvariantCulture)), Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Greater, Version = 0 });
+                    txn.Compare.Add(new Compare { Key = Key(EtcdParts.Key(PartsPrefix(index), i)), Target = Compare.Types.CompareTarget.Version, Result = Compare.Types.CompareResult.Greater, Version = 0 });
                 }
             }
 
@@ -184,7 +183,7 @@ public sealed class EtcdJournal : IStateJournal
         {
             return new JournalRefusedException(ex.Message, null, ex);
         }
-        catch (Exception ex) when (ex is RpcException or OperationCanceledException or IOException or HttpRequestException)
+        catch (Exception ex) when (EtcdParts.IsUnreachable(ex))
         {
             // The outcome is unknown (etcd may have written the entry): no more writes in this term.
             _broken = $"etcd did not confirm entry {index} ({ex.Message})";

@@ -227,7 +227,7 @@ public sealed partial class JournalReplica : IDisposable
         using var buffer = new MemoryStream();
         for (var i = 0; i < count; i++)
         {
-            var key = prefix + i.ToString("D6", CultureInfo.InvariantCulture);
+            var key = EtcdParts.Key(prefix, i);
             var response = await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, deadline: _journal.Deadline(), cancellationToken: ct);
             if (response.Kvs.Count != 1)
             {
@@ -283,11 +283,11 @@ public sealed partial class JournalReplica : IDisposable
         var files = new List<SnapshotFile>();
         foreach (var (database, bytes) in copy.Files)
         {
-            var parts = Math.Max(1, (bytes.Length + EtcdJournal.MaxPart - 1) / EtcdJournal.MaxPart);
+            var parts = EtcdParts.Count(bytes.Length);
             for (var i = 0; i < parts; i++)
             {
                 var put = new TxnRequest();
-                put.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(SnapshotPrefix(index) + database + "/" + i.ToString("D6", CultureInfo.InvariantCulture)), Value = ByteString.CopyFrom(bytes, i * EtcdJournal.MaxPart, Math.Min(EtcdJournal.MaxPart, bytes.Length - (i * EtcdJournal.MaxPart))) } });
+                put.Success.Add(new RequestOp { RequestPut = new PutRequest { Key = ByteString.CopyFromUtf8(EtcdParts.Key(SnapshotPrefix(index) + database + "/", i)), Value = EtcdParts.Slice(bytes, i) } });
                 await election.CommitAsync(put, ct);
             }
 

@@ -95,7 +95,7 @@ public sealed partial class LeaderElection
                 {
                     break;
                 }
-                catch (Exception e) when (e is RpcException or OperationCanceledException or IOException or HttpRequestException)
+                catch (Exception e) when (EtcdParts.IsUnreachable(e))
                 {
                     OnEtcdUnreachable(e);
                 }

@@ -220,7 +220,7 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
                 return;
             }
         }
-        catch (Exception ex) when (IsEtcdFailure(ex, ct) && State.HasCopy)
+        catch (Exception ex) when (EtcdParts.IsUnreachable(ex, ct) && State.HasCopy)
         {
             // etcd does not answer (this replica's members are down, or quorum is lost): serve reads
             // from the copy this replica has, refusing writes with the reason, until it answers.
@@ -237,7 +237,7 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
                 await State.CatchUpAsync(allowRestore: false, ct);
                 unreachable = false;
             }
-            catch (Exception ex) when (IsEtcdFailure(ex, ct))
+            catch (Exception ex) when (EtcdParts.IsUnreachable(ex, ct))
             {
                 if (!unreachable)
                 {
@@ -247,9 +247,6 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
             }
         }
     }
-
-    private static bool IsEtcdFailure(Exception ex, CancellationToken ct) =>
-        ex is Grpc.Core.RpcException or IOException or HttpRequestException || (ex is OperationCanceledException && !ct.IsCancellationRequested);
 
     private DateTimeOffset _tokensChecked;
 
