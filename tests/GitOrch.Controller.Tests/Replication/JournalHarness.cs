@@ -82,51 +82,12 @@ internal sealed class JournalHarness : IDisposable
         }
     }
 
-    /// <summary>Every row of every table, in rowid order, as text.</summary>
+    /// <summary>Every row of every table but the journal's bookkeeping (a copy restored from a snapshot marks every database with the snapshot's entry).</summary>
     internal static string Dump(string path)
     {
         using var db = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Mode = SqliteOpenMode.ReadOnly, Pooling = false }.ToString());
         db.Open();
-        var tables = new List<string>();
-        using (var list = db.CreateCommand())
-        {
-            // replica_journal is bookkeeping: a copy restored from a snapshot marks every database with the snapshot's entry.
-            list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' AND name <> 'replica_journal' ORDER BY name";
-            using var reader = list.ExecuteReader();
-            while (reader.Read())
-            {
-                tables.Add(reader.GetString(0));
-            }
-        }
-
-        var text = new StringBuilder();
-        foreach (var table in tables)
-        {
-            text.Append("## ").Append(table).Append('\n');
-            using var rows = db.CreateCommand();
-            // Ordered by every column: a copy restored from a snapshot (VACUUM INTO) may number the
-            // implicit rowids of tables without an INTEGER PRIMARY KEY differently; the rows must match.
-            using (var columns = db.CreateCommand())
-            {
-                columns.CommandText = $"SELECT COUNT(*) FROM pragma_table_info('{table}')";
-                var n = (long)columns.ExecuteScalar()!;
-                rows.CommandText = $"SELECT * FROM \"{table}\" ORDER BY {string.Join(", ", Enumerable.Range(1, (int)n))}";
-            }
-
-            using var reader = rows.ExecuteReader();
-            while (reader.Read())
-            {
-                for (var i = 0; i < reader.FieldCount; i++)
-                {
-                    var value = reader.GetValue(i);
-                    text.Append(value is byte[] bytes ? Convert.ToHexString(bytes) : Convert.ToString(value, System.Globalization.CultureInfo.InvariantCulture)).Append('|');
-                }
-
-                text.Append('\n');
-            }
-        }
-
-        return text.ToString();
+        return SqliteRows.Dump(db, null, Path.GetFileName(path), table => table != "replica_journal");
     }
 
     public void Dispose()

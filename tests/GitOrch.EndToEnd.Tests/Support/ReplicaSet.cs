@@ -260,53 +260,7 @@ internal sealed class ReplicaSet : IAsyncDisposable
 
         public string Applied { get; }
 
-        public string Rows()
-        {
-            var text = new StringBuilder();
-            foreach (var (database, db, tx) in _databases)
-            {
-                var tables = new List<string>();
-                using (var list = db.CreateCommand())
-                {
-                    list.Transaction = tx;
-                    list.CommandText = "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name";
-                    using var reader = list.ExecuteReader();
-                    while (reader.Read())
-                    {
-                        tables.Add(reader.GetString(0));
-                    }
-                }
-
-                foreach (var table in tables)
-                {
-                    using var select = db.CreateCommand();
-                    select.Transaction = tx;
-                    select.CommandText = $"SELECT * FROM \"{table}\"";
-                    using var reader = select.ExecuteReader();
-                    var rows = new List<string>();
-                    while (reader.Read())
-                    {
-                        var row = new StringBuilder();
-                        for (var c = 0; c < reader.FieldCount; c++)
-                        {
-                            var value = reader.GetValue(c);
-                            row.Append(reader.GetName(c)).Append('=').Append(value is byte[] bytes ? Convert.ToHexString(bytes) : Convert.ToString(value, CultureInfo.InvariantCulture)).Append('|');
-                        }
-
-                        rows.Add(row.ToString());
-                    }
-
-                    rows.Sort(StringComparer.Ordinal);
-                    text.Append("== ").Append(database).Append(' ').Append(table).Append(" (").Append(rows.Count).Append(" rows)\n");
-                    foreach (var row in rows)
-                    {
-                        text.Append(row).Append('\n');
-                    }
-                }
-            }
-
-            return text.ToString();
-        }
+        public string Rows() => string.Concat(_databases.Select(d => SqliteRows.Dump(d.Db, d.Tx, d.Name)));
 
         public void Dispose()
         {
