@@ -93,7 +93,7 @@ public sealed partial class JournalReplica : IDisposable
     /// <summary>The cluster id in etcd, or null before the first leader created the cluster's state.</summary>
     public async Task<string?> ClusterAsync(CancellationToken ct)
     {
-        var response = await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(ClusterKey) }, deadline: _journal.Deadline(), cancellationToken: ct);
+        var response = await GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(ClusterKey) }, ct);
         return response.Kvs.Count == 0 ? null : response.Kvs[0].Value.ToStringUtf8();
     }
 
@@ -153,7 +153,7 @@ public sealed partial class JournalReplica : IDisposable
     /// <summary>The last entry in etcd (0 when none).</summary>
     public async Task<long> LastIndexAsync(CancellationToken ct)
     {
-        var response = await Client.GetAsync(new RangeRequest
+        var response = await GetAsync(new RangeRequest
         {
             Key = ByteString.CopyFromUtf8(_journal.LogPrefix),
             RangeEnd = ByteString.CopyFromUtf8(PrefixEnd(_journal.LogPrefix)),
@@ -161,19 +161,19 @@ public sealed partial class JournalReplica : IDisposable
             SortTarget = RangeRequest.Types.SortTarget.Key,
             Limit = 1,
             KeysOnly = true,
-        }, deadline: _journal.Deadline(), cancellationToken: ct);
+        }, ct);
         return response.Kvs.Count == 0 ? await SnapshotIndexAsync(ct) : IndexOf(response.Kvs[0].Key.ToStringUtf8());
     }
 
     private async Task<long?> FirstIndexAsync(CancellationToken ct)
     {
-        var response = await Client.GetAsync(new RangeRequest
+        var response = await GetAsync(new RangeRequest
         {
             Key = ByteString.CopyFromUtf8(_journal.LogPrefix),
             RangeEnd = ByteString.CopyFromUtf8(PrefixEnd(_journal.LogPrefix)),
             Limit = 1,
             KeysOnly = true,
-        }, deadline: _journal.Deadline(), cancellationToken: ct);
+        }, ct);
         return response.Kvs.Count == 0 ? null : IndexOf(response.Kvs[0].Key.ToStringUtf8());
     }
 
@@ -183,12 +183,12 @@ public sealed partial class JournalReplica : IDisposable
     /// <summary>The entries after <paramref name="after"/>, oldest first (at most <paramref name="limit"/>).</summary>
     public async Task<IReadOnlyList<JournalEntry>> ReadAsync(long after, int limit, CancellationToken ct)
     {
-        var response = await Client.GetAsync(new RangeRequest
+        var response = await GetAsync(new RangeRequest
         {
             Key = ByteString.CopyFromUtf8(_journal.LogKey(after + 1)),
             RangeEnd = ByteString.CopyFromUtf8(PrefixEnd(_journal.LogPrefix)),
             Limit = limit,
-        }, deadline: _journal.Deadline(), cancellationToken: ct);
+        }, ct);
         var entries = new List<JournalEntry>(response.Kvs.Count);
         var expected = after + 1;
         foreach (var kv in response.Kvs)
@@ -228,7 +228,7 @@ public sealed partial class JournalReplica : IDisposable
         for (var i = 0; i < count; i++)
         {
             var key = EtcdParts.Key(prefix, i);
-            var response = await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, deadline: _journal.Deadline(), cancellationToken: ct);
+            var response = await GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(key) }, ct);
             if (response.Kvs.Count != 1)
             {
                 throw new InvalidDataException($"{key} is missing ({count} parts expected)");
@@ -248,7 +248,7 @@ public sealed partial class JournalReplica : IDisposable
 
     private async Task<Snapshot?> SnapshotAsync(CancellationToken ct)
     {
-        var response = await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(SnapshotKey) }, deadline: _journal.Deadline(), cancellationToken: ct);
+        var response = await GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(SnapshotKey) }, ct);
         return response.Kvs.Count == 0 ? null : JsonSerializer.Deserialize<Snapshot>(response.Kvs[0].Value.Span);
     }
 
@@ -312,7 +312,7 @@ public sealed partial class JournalReplica : IDisposable
         {
             // The revision now (after the record): etcd drops every older revision of every key, so
             // the entries and snapshots just deleted leave its history too.
-            var now = await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(SnapshotKey), KeysOnly = true }, deadline: _journal.Deadline(), cancellationToken: ct);
+            var now = await GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(SnapshotKey), KeysOnly = true }, ct);
             await Client.CompactAsync(new CompactionRequest { Revision = now.Header.Revision }, deadline: _journal.Deadline(), cancellationToken: ct);
         }
         catch (Grpc.Core.RpcException ex)
@@ -428,6 +428,25 @@ public sealed partial class JournalReplica : IDisposable
         }
 
         _open.Clear();
+    }
+
+    /// <summary>
+    /// A read, tried again while an etcd member does not answer: the client moves to another
+    /// member after a failed call, so a follower is not stuck on one that is down while quorum holds.
+    /// </summary>
+    private async Task<RangeResponse> GetAsync(RangeRequest request, CancellationToken ct)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                return await Client.GetAsync(request, deadline: _journal.Deadline(), cancellationToken: ct);
+            }
+            catch (Grpc.Core.RpcException ex) when (attempt < 5 && !ct.IsCancellationRequested && ex.StatusCode is Grpc.Core.StatusCode.Unavailable)
+            {
+                await Task.Delay(TimeSpan.FromMilliseconds(100), ct);
+            }
+        }
     }
 
     private static long IndexOf(string key) => long.Parse(key.AsSpan(key.LastIndexOf('/') + 1), NumberStyles.None, CultureInfo.InvariantCulture);
