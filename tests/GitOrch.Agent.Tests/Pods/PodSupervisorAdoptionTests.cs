@@ -47,7 +47,7 @@ public sealed class PodSupervisorAdoptionTests : IAsyncLifetime
         var pid = (await TestPods.RunningAsync(first)).Pid();
         await _scope.AbandonAsync(first);
         var second = await _scope.StartAsync(Assignment(pod, "g1"));
-        await Eventually.Until(second.Report, r => r.Phase == "Running" && r.Pid() == pid, "the adopted process to be reported");
+        await Eventually.Until(second.Report, r => r.Phase == "Running" && r.Containers.SingleOrDefault()?.Pid == pid, "the adopted process to be reported");
 
         await _scope.StopAsync(second);
 
