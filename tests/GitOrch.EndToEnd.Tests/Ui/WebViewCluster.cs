@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using System.Text.RegularExpressions;
 using GitOrch.EndToEnd.Tests.Support;
 using Microsoft.Playwright;
 
@@ -155,7 +156,28 @@ public sealed class WebViewCluster : IAsyncLifetime
     {
         var context = await NewContextAsync(viewport);
         var page = await context.NewPageAsync();
-        await page.GotoStableAsync(LoginUrl(asAdmin));
+
+        // A login link works once. The browser retries a GET by itself when the host's network changes
+        // under it (the network tests running beside these add and remove interfaces), and the retry
+        // then finds the link used: such an attempt starts again with a fresh link.
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await page.GotoAsync(LoginUrl(asAdmin));
+            }
+            catch (PlaywrightException e) when (attempt < 3 && e.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(new Regex("^(Overview|Login link not valid)$"));
+            if (attempt >= 3 || await page.Locator("h1").TextContentAsync() == "Overview")
+            {
+                break;
+            }
+        }
+
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Overview");
         Assert.Equal(Up.Server + "/ui/", page.Url);
         return page;
