@@ -91,12 +91,18 @@ internal sealed class GitorchProcess : IAsyncDisposable
         var stateIndex = Array.IndexOf(args, "--state");
         var state = stateIndex >= 0 ? args[stateIndex + 1] : Path.Combine(workDir, ".gitorch");
         var config = Path.Combine(Path.GetTempPath(), "gitorch-e2e-config-" + Guid.NewGuid().ToString("N"), "config");
-        var info = new ProcessStartInfo("dotnet")
+        // SIGINT as a terminal's Ctrl+C delivers it, whatever started the tests: a shell's background
+        // job is started with SIGINT ignored, its children inherit that, and the runtime keeps an
+        // ignored SIGINT ignored. perl restores the default and execs (same pid) the CLI.
+        var info = new ProcessStartInfo("/usr/bin/perl")
         {
             WorkingDirectory = workDir,
             RedirectStandardOutput = true,
             RedirectStandardError = true,
         };
+        info.ArgumentList.Add("-e");
+        info.ArgumentList.Add("$SIG{INT} = 'DEFAULT'; exec { $ARGV[0] } @ARGV or die \"cannot run $ARGV[0]: $!\\n\";");
+        info.ArgumentList.Add("dotnet");
         info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gitorch.dll"));
         foreach (var arg in args)
         {
