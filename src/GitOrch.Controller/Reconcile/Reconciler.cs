@@ -22,12 +22,19 @@ public sealed partial class Reconciler(
     ConfigSource source, HistoryStore store, IObjectWriter writer, Snapshots.ConfigSnapshotProvider snapshots, TimeProvider time, ILogger<Reconciler> log, Forge.GitHubClient? forge = null)
 {
     private Dictionary<string, CachedFile> _files = new(StringComparer.Ordinal);
+    private readonly ObjectRuleCache _rules = new();
     private IgnoreRules _ignore = IgnoreRules.Empty;
     private string? _lastGood;
     private bool _initialized;
 
     /// <summary>Files read from Git since start (parsed, not served from the cache): for tests and benchmarks.</summary>
     public int FilesParsed { get; private set; }
+
+    /// <summary>Objects whose own rules the last validation ran (the others' findings were unchanged): for tests and benchmarks.</summary>
+    public int ObjectsChecked => _rules.Checked;
+
+    /// <summary>Objects whose own rules' findings the last validation reused.</summary>
+    public int ObjectsReused => _rules.Reused;
 
     /// <summary>The result of validating the last applied commit (the cluster's declared state).</summary>
     public ValidationResult? Current => snapshots.Current.Result;
@@ -56,7 +63,7 @@ public sealed partial class Reconciler(
         {
             (_files, _ignore) = await LoadTreeAsync(_lastGood, ct);
             _files = await ManifestBlobs.ResolveAsync(_files, source.Repository.Objects, ct);
-            snapshots.Publish(_lastGood, ManifestValidator.Validate(_files.Values.Select(f => f.Result).ToList()));
+            snapshots.Publish(_lastGood, ManifestValidator.Validate(_files.Values.Select(f => f.Result).ToList(), cache: _rules));
         }
 
         _initialized = true;
@@ -133,10 +140,13 @@ public sealed partial class Reconciler(
     private async Task<ApplyOutcome> ApplyAsync(string sha, string? note, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
+        var profile = Profiling ? Stopwatch.StartNew() : null;
         var info = await source.Repository.ReadCommitAsync(sha, ct);
         var (files, ignore, changedFiles) = await NextFilesAsync(sha, ct);
         files = await ManifestBlobs.ResolveAsync(files, source.Repository.Objects, ct);
-        var result = ManifestValidator.Validate(files.Values.Select(f => f.Result).ToList());
+        Profile(profile, "read the commit and its changed files");
+        var result = ManifestValidator.Validate(files.Values.Select(f => f.Result).ToList(), cache: _rules);
+        Profile(profile, "validate");
         var record = new CommitRecord(sha, CommitRecord.Applied, info.AuthorName, info.AuthorEmail, info.Subject, info.AuthorTime,
             time.GetUtcNow(), result.Diagnostics, 0, note);
 
@@ -157,11 +167,14 @@ public sealed partial class Reconciler(
             return new ApplyOutcome(sha, false, [], result.Diagnostics);
         }
 
+        Profile(profile, "approvals");
         var changes = Changes(result, files, changedFiles);
+        Profile(profile, "changed objects");
         var batch = changes.Count == 0
             ? null
             : new ChangeBatch(Changers.Git(info.AuthorEmail), ChangeKind.External, sha, $"Apply {sha[..12]}: {info.Subject}", info.AuthorName, info.AuthorEmail, changes);
         var written = writer.ApplyCommit(record, batch, result, MovedFiles(result, changedFiles).ToList());
+        Profile(profile, "durable write");
         if (written.IsRefused)
         {
             var refused = result with { Diagnostics = [.. result.Diagnostics, .. written.Refused] };
@@ -357,7 +370,10 @@ public sealed partial class Reconciler(
             }
         }
 
-        var everywhere = result.Objects.Select(o => o.Ref).ToHashSet();
+        // After a full read every object counts. After a diff, an object of a changed file can only
+        // have gone to another changed file: the last applied commit had no duplicates, so no
+        // unchanged file defines it.
+        var everywhere = changedFiles is null ? result.Objects.Select(o => o.Ref).ToHashSet() : desired.Keys.ToHashSet();
         foreach (var gone in previous.Distinct().Where(r => !everywhere.Contains(r)))
         {
             if (store.Get(gone) is { Deleted: false, File: not null })
@@ -377,6 +393,18 @@ public sealed partial class Reconciler(
             {
                 yield return (obj.Ref, obj.File);
             }
+        }
+    }
+
+    private static readonly bool Profiling = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null;
+
+    /// <summary>With GITORCH_PROFILE set, prints how long each stage of an apply took (for bench/ and docs/benchmarks.md).</summary>
+    private static void Profile(Stopwatch? watch, string stage)
+    {
+        if (watch is not null)
+        {
+            Console.Error.WriteLine($"apply: {stage}: {watch.Elapsed.TotalMilliseconds:0.00} ms");
+            watch.Restart();
         }
     }
 

@@ -143,8 +143,9 @@ public static class ObjectAdmission
         List<LoadedObject> objects = policy.ClusterPolicy is { } clusterPolicy && obj.Kind != Kinds.ClusterPolicy ? [written, clusterPolicy] : [written];
         var found = new List<Diagnostic>();
         var context = new ValidationContext(objects, found);
-        PodSpecRules.Check(context);
-        SecurityRules.Check(context);
+        SecurityRules.CheckPolicy(context);
+        PodSpecRules.CheckObject(context, written);
+        SecurityRules.CheckObject(context, written);
         diagnostics.AddRange(found.Where(d => d.IsError && d.Object == obj));
     }
 

@@ -11,17 +11,15 @@ namespace GitOrch.Core.Validation;
 /// </summary>
 internal static class LimitRules
 {
-    public static void Check(ValidationContext context)
+    /// <summary>One object against the limits of the commit's ClusterPolicy (<see cref="ValidationContext.Policy"/>).</summary>
+    public static void CheckObject(ValidationContext context, LoadedObject obj)
     {
-        var limits = InputLimits.Of(context.OfKind(Kinds.ClusterPolicy).Select(o => o.Object).OfType<ClusterPolicy>().FirstOrDefault());
-        foreach (var obj in context.Objects)
+        var limits = context.Limits;
+        if (obj.Document.JsonBytes > limits.MaxObjectBytes)
         {
-            if (obj.Document.JsonBytes > limits.MaxObjectBytes)
-            {
-                context.Error(obj.Location, DiagnosticCodes.ObjectTooLarge,
-                    $"the object is {obj.Document.JsonBytes} bytes as JSON, over the limit of {limits.MaxObjectBytes} bytes (ClusterPolicy spec.limits.maxObjectBytes); make it smaller (long env maps belong in a file the pod reads), or raise the limit in a reviewed change",
-                    obj);
-            }
+            context.Error(obj.Location, DiagnosticCodes.ObjectTooLarge,
+                $"the object is {obj.Document.JsonBytes} bytes as JSON, over the limit of {limits.MaxObjectBytes} bytes (ClusterPolicy spec.limits.maxObjectBytes); make it smaller (long env maps belong in a file the pod reads), or raise the limit in a reviewed change",
+                obj);
         }
     }
 }

@@ -27,8 +27,12 @@ public static class ManifestValidator
     public static IReadOnlyList<FileLoadResult> LoadAll(IReadOnlyList<ManifestFile> files) =>
         files.Count < 8 ? files.Select(ManifestLoader.LoadFile).ToList() : files.AsParallel().AsOrdered().Select(ManifestLoader.LoadFile).ToList();
 
-    /// <summary>Validates already-loaded files (the controller caches <see cref="FileLoadResult"/> per blob).</summary>
-    public static ValidationResult Validate(IReadOnlyList<FileLoadResult> loaded, IEnumerable<Diagnostic>? earlier = null)
+    /// <summary>
+    /// Validates already-loaded files (the controller caches <see cref="FileLoadResult"/> per blob).
+    /// With a <paramref name="cache"/>, the rules of one object run only for objects it has not seen
+    /// under the same ClusterPolicy and ControlLoops; the rules across objects always run.
+    /// </summary>
+    public static ValidationResult Validate(IReadOnlyList<FileLoadResult> loaded, IEnumerable<Diagnostic>? earlier = null, ObjectRuleCache? cache = null)
     {
         var diagnostics = new List<Diagnostic>(earlier ?? []);
         var objects = new List<LoadedObject>();
@@ -41,21 +45,47 @@ public static class ManifestValidator
         var context = new ValidationContext(objects, diagnostics);
         var profile = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null ? System.Diagnostics.Stopwatch.StartNew() : null;
         DuplicateRules.Check(context);
-        Profile(profile, "duplicates");
-        LimitRules.Check(context);
-        PodSpecRules.Check(context);
-        Profile(profile, "pod specs");
-        SecurityRules.Check(context);
-        Profile(profile, "security");
+        SecurityRules.CheckPolicy(context);
         NetworkRules.Check(context);
-        OwnershipRules.Check(context);
-        Profile(profile, "ownership");
+        OwnershipRules.CheckLoops(context);
+        Profile(profile, "duplicates, policy, loops");
+
+        cache?.Begin(objects);
+        foreach (var obj in objects)
+        {
+            if (cache is not null && cache.TryGet(obj, out var known))
+            {
+                diagnostics.AddRange(known.Diagnostics);
+                context.UsedExceptions.UnionWith(known.UsedExceptions);
+                continue;
+            }
+
+            var found = new List<Diagnostic>();
+            var one = context.ForObject(found);
+            CheckObject(one, obj);
+            diagnostics.AddRange(found);
+            context.UsedExceptions.UnionWith(one.UsedExceptions);
+            cache?.Add(obj, found.Count == 0 && one.UsedExceptions.Count == 0 ? ObjectRuleCache.Findings.None : new ObjectRuleCache.Findings([.. found], [.. one.UsedExceptions]));
+        }
+
+        Profile(profile, cache is null ? "rules of each object" : $"rules of each object ({cache.Checked} checked, {cache.Reused} unchanged)");
+        SecurityRules.ReportUnused(context);
+        OwnershipRules.CheckGeneratedPods(context);
         WorkflowRules.Check(context);
-        Profile(profile, "workflow");
+        Profile(profile, "unused exceptions, generated pods, workflow");
 
         var unique = diagnostics.Distinct().ToList();
-        Profile(profile, "sorting diagnostics");
         unique.Sort(DiagnosticOrder.Instance);
+        Profile(profile, "sorting diagnostics");
         return new ValidationResult(objects, unique, context.Loops, [.. context.Units().Where(u => u.Type == Workflow.UnitType.Target)]);
+    }
+
+    /// <summary>The rules that read one object (and the commit's ClusterPolicy and loops), nothing else.</summary>
+    private static void CheckObject(ValidationContext context, LoadedObject obj)
+    {
+        LimitRules.CheckObject(context, obj);
+        PodSpecRules.CheckObject(context, obj);
+        SecurityRules.CheckObject(context, obj);
+        OwnershipRules.CheckObject(context, obj);
     }
 }

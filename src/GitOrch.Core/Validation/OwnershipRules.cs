@@ -12,13 +12,12 @@ namespace GitOrch.Core.Validation;
 /// </summary>
 internal static class OwnershipRules
 {
-    public static void Check(ValidationContext context)
+    /// <summary>The loops themselves: declarations, one owner per field, no read-write cycle.</summary>
+    public static void CheckLoops(ValidationContext context)
     {
         RegisterLoops(context);
         CheckOverlaps(context);
         CheckCycles(context);
-        CheckGitWrites(context);
-        CheckGeneratedPods(context);
     }
 
     /// <summary>Turns each ControlLoop into a declaration; malformed paths are reported and left out.</summary>
@@ -180,35 +179,32 @@ internal static class OwnershipRules
     /// loops that select the object is followed into the object (its cost is the number of owned
     /// paths, not the size of the object); the first field found under a path is the error.
     /// </summary>
-    private static void CheckGitWrites(ValidationContext context)
+    public static void CheckObject(ValidationContext context, LoadedObject obj)
     {
-        var owned = context.Loops.SelectMany(l => l.Owns.Select(p => (Loop: l, Path: p))).ToList();
-        foreach (var obj in context.Objects)
+        var owned = context.OwnedPaths;
+        var statusOwnerFound = false;
+        foreach (var (loop, path) in owned)
         {
-            var statusOwnerFound = false;
-            foreach (var (loop, path) in owned)
+            // Cheapest test first: most objects from Git have no status at all, so most owned
+            // paths are absent and the loop's selector need not be matched.
+            if (path.Kind != obj.Object.Kind || !obj.Json.ContainsKey(path.Segments[0]) || !loop.Selects(obj.Object))
             {
-                // Cheapest test first: most objects from Git have no status at all, so most owned
-                // paths are absent and the loop's selector need not be matched.
-                if (path.Kind != obj.Object.Kind || !obj.Json.ContainsKey(path.Segments[0]) || !loop.Selects(obj.Object))
-                {
-                    continue;
-                }
-
-                if (Find(obj.Json, path.Segments, 0, []) is { } segments)
-                {
-                    statusOwnerFound |= path.Segments[0] == "status";
-                    context.Error(obj.At(segments), DiagnosticCodes.SetsLoopOwnedField,
-                        $"sets {ValidationContext.Render(segments)}, which control loop {loop.Name} owns ({path}); remove it from the manifest: Git may not write a loop's field",
-                        obj);
-                }
+                continue;
             }
 
-            if (obj.Json.ContainsKey("status") && !statusOwnerFound)
+            if (Find(obj.Json, path.Segments, 0, []) is { } segments)
             {
-                context.Error(obj.At("status"), DiagnosticCodes.SetsLoopOwnedField,
-                    "sets status, which only control loops write; remove the status block from the manifest", obj);
+                statusOwnerFound |= path.Segments[0] == "status";
+                context.Error(obj.At(segments), DiagnosticCodes.SetsLoopOwnedField,
+                    $"sets {ValidationContext.Render(segments)}, which control loop {loop.Name} owns ({path}); remove it from the manifest: Git may not write a loop's field",
+                    obj);
             }
+        }
+
+        if (obj.Json.ContainsKey("status") && !statusOwnerFound)
+        {
+            context.Error(obj.At("status"), DiagnosticCodes.SetsLoopOwnedField,
+                "sets status, which only control loops write; remove the status block from the manifest", obj);
         }
     }
 
@@ -256,7 +252,7 @@ internal static class OwnershipRules
     private static bool IsEmpty(JsonNode? token) => token is JsonObject { Count: 0 } or JsonArray { Count: 0 };
 
     /// <summary>Pods a PinnedDeployment generates are its own; a manifest in Git may not define one.</summary>
-    private static void CheckGeneratedPods(ValidationContext context)
+    public static void CheckGeneratedPods(ValidationContext context)
     {
         var generated = new Dictionary<ObjectRef, LoadedObject>();
         foreach (var obj in context.OfKind(Kinds.PinnedDeployment))

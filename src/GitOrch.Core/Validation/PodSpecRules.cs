@@ -8,19 +8,17 @@ namespace GitOrch.Core.Validation;
 /// <summary>Checks inside one pod spec that a schema cannot express: unique names, references, runtime needs.</summary>
 internal static class PodSpecRules
 {
-    public static void Check(ValidationContext context)
+    /// <summary>One object's pod specs; what it reports depends on the object alone.</summary>
+    public static void CheckObject(ValidationContext context, LoadedObject obj)
     {
-        foreach (var obj in context.Objects)
+        foreach (var (spec, prefix) in ValidationContext.PodSpecs(obj))
         {
-            foreach (var (spec, prefix) in ValidationContext.PodSpecs(obj))
-            {
-                CheckSpec(context, obj, spec, prefix);
-            }
+            CheckSpec(context, obj, spec, prefix);
+        }
 
-            if (obj.Object is PinnedDeployment pd)
-            {
-                CheckPinnedDeployment(context, obj, pd);
-            }
+        if (obj.Object is PinnedDeployment pd)
+        {
+            CheckPinnedDeployment(context, obj, pd);
         }
     }
 

@@ -13,7 +13,8 @@ namespace GitOrch.Core.Validation;
 /// </summary>
 internal static class SecurityRules
 {
-    public static void Check(ValidationContext context)
+    /// <summary>The ClusterPolicy itself: one per cluster, and exceptions that name something known.</summary>
+    public static void CheckPolicy(ValidationContext context)
     {
         var policies = context.OfKind(Kinds.ClusterPolicy).ToList();
         for (var i = 1; i < policies.Count; i++)
@@ -22,9 +23,9 @@ internal static class SecurityRules
                 $"a cluster has one ClusterPolicy, and {policies[0].Ref.Display} is already defined at {policies[0].At("metadata", "name")}; merge them", policies[i]);
         }
 
-        var policyObj = policies.FirstOrDefault();
-        var exceptions = (policyObj?.Object as ClusterPolicy)?.Spec.Security?.Exceptions ?? [];
-        var used = new HashSet<(int Exception, int Allow)>();
+        var policyObj = context.Policy;
+        var exceptions = Exceptions(context);
+        var used = context.UsedExceptions;
 
         for (var e = 0; e < exceptions.Count; e++)
         {
@@ -44,46 +45,60 @@ internal static class SecurityRules
                 }
             }
         }
+    }
 
-        foreach (var obj in context.Objects)
+    /// <summary>
+    /// One object's weakenings against the policy's exceptions; the exceptions it uses go into
+    /// <see cref="ValidationContext.UsedExceptions"/>.
+    /// </summary>
+    public static void CheckObject(ValidationContext context, LoadedObject obj)
+    {
+        var policyObj = context.Policy;
+        var exceptions = Exceptions(context);
+        var used = context.UsedExceptions;
+        foreach (var (spec, prefix) in ValidationContext.PodSpecs(obj))
         {
-            foreach (var (spec, prefix) in ValidationContext.PodSpecs(obj))
+            foreach (var weakening in Weakenings.Of(spec))
             {
-                foreach (var weakening in Weakenings.Of(spec))
+                if (!Permitted(exceptions, e => AppliesTo(e, obj.Object.Namespace), weakening, used))
                 {
-                    if (!Permitted(exceptions, e => AppliesTo(e, obj.Object.Namespace), weakening, used))
-                    {
-                        object[] field = [.. prefix, .. weakening.Field];
-                        var fix = policyObj is null
-                            ? $"which needs a ClusterPolicy exception \"{weakening.Exception}\" for namespace {obj.Object.Namespace} (there is no ClusterPolicy yet: add one with spec.security.exceptions in a reviewed change), or remove the request"
-                            : $"which needs the exception \"{weakening.Exception}\" for namespace {obj.Object.Namespace} in ClusterPolicy {policyObj.Object.Metadata.Name} (spec.security.exceptions); add it in a reviewed change, or remove the request";
-                        context.Error(obj.At(field), DiagnosticCodes.WeakeningWithoutException,
-                            $"{ValidationContext.Render(field)} {weakening.What}, {fix}",
-                            obj);
-                    }
-                }
-            }
-
-            if (obj.Object is ControlLoop { Spec.Security: { } loopSecurity } loop)
-            {
-                var name = loop.Metadata.Name;
-                foreach (var weakening in Weakenings.Of(loopSecurity))
-                {
-                    if (!Permitted(exceptions, e => e.Loops?.Contains(name) == true, weakening, used))
-                    {
-                        object[] field = ["spec", .. weakening.Field];
-                        var wanted = $"{{loops: [{name}], allow: [\"{weakening.Exception}\"]}}";
-                        var fix = policyObj is null
-                            ? $"which needs a ClusterPolicy exception {wanted} in spec.security.exceptions (there is no ClusterPolicy yet: add one in a reviewed change), or remove the request"
-                            : $"which needs the exception {wanted} in ClusterPolicy {policyObj.Object.Metadata.Name} (spec.security.exceptions); add it in a reviewed change, or remove the request";
-                        context.Error(obj.At(field), DiagnosticCodes.WeakeningWithoutException,
-                            $"{ValidationContext.Render(field)}: the loop's exec sandbox {weakening.What}, {fix}",
-                            obj);
-                    }
+                    object[] field = [.. prefix, .. weakening.Field];
+                    var fix = policyObj is null
+                        ? $"which needs a ClusterPolicy exception \"{weakening.Exception}\" for namespace {obj.Object.Namespace} (there is no ClusterPolicy yet: add one with spec.security.exceptions in a reviewed change), or remove the request"
+                        : $"which needs the exception \"{weakening.Exception}\" for namespace {obj.Object.Namespace} in ClusterPolicy {policyObj.Object.Metadata.Name} (spec.security.exceptions); add it in a reviewed change, or remove the request";
+                    context.Error(obj.At(field), DiagnosticCodes.WeakeningWithoutException,
+                        $"{ValidationContext.Render(field)} {weakening.What}, {fix}",
+                        obj);
                 }
             }
         }
 
+        if (obj.Object is ControlLoop { Spec.Security: { } loopSecurity } loop)
+        {
+            var name = loop.Metadata.Name;
+            foreach (var weakening in Weakenings.Of(loopSecurity))
+            {
+                if (!Permitted(exceptions, e => e.Loops?.Contains(name) == true, weakening, used))
+                {
+                    object[] field = ["spec", .. weakening.Field];
+                    var wanted = $"{{loops: [{name}], allow: [\"{weakening.Exception}\"]}}";
+                    var fix = policyObj is null
+                        ? $"which needs a ClusterPolicy exception {wanted} in spec.security.exceptions (there is no ClusterPolicy yet: add one in a reviewed change), or remove the request"
+                        : $"which needs the exception {wanted} in ClusterPolicy {policyObj.Object.Metadata.Name} (spec.security.exceptions); add it in a reviewed change, or remove the request";
+                    context.Error(obj.At(field), DiagnosticCodes.WeakeningWithoutException,
+                        $"{ValidationContext.Render(field)}: the loop's exec sandbox {weakening.What}, {fix}",
+                        obj);
+                }
+            }
+        }
+    }
+
+    /// <summary>Warns of each exception no pod or loop used (after every object's <see cref="CheckObject"/>).</summary>
+    public static void ReportUnused(ValidationContext context)
+    {
+        var policyObj = context.Policy;
+        var exceptions = Exceptions(context);
+        var used = context.UsedExceptions;
         for (var e = 0; e < exceptions.Count; e++)
         {
             for (var a = 0; a < exceptions[e].Allow.Count; a++)
@@ -97,6 +112,9 @@ internal static class SecurityRules
             }
         }
     }
+
+    private static IReadOnlyList<SecurityException> Exceptions(ValidationContext context) =>
+        (context.Policy?.Object as ClusterPolicy)?.Spec.Security?.Exceptions ?? [];
 
     private static bool Permitted(IReadOnlyList<SecurityException> exceptions, Func<SecurityException, bool> applies, Weakening weakening, HashSet<(int, int)> used)
     {

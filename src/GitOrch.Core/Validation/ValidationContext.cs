@@ -7,14 +7,69 @@ using GitOrch.Core.Workflow;
 namespace GitOrch.Core.Validation;
 
 /// <summary>What the cross-object rules see: every object that passed its schema, and where to report.</summary>
-internal sealed class ValidationContext(IReadOnlyList<LoadedObject> objects, ICollection<Diagnostic> diagnostics)
+internal sealed class ValidationContext
 {
-    public IReadOnlyList<LoadedObject> Objects { get; } = objects;
+    private LoadedObject? _policy;
+    private bool _policyFound;
+    private InputLimits? _limits;
+    private readonly ValidationContext? _parent;
+    private IReadOnlyList<(LoopDeclaration Loop, FieldPath Path)>? _owned;
 
-    public ICollection<Diagnostic> Diagnostics { get; } = diagnostics;
+    public ValidationContext(IReadOnlyList<LoadedObject> objects, ICollection<Diagnostic> diagnostics)
+    {
+        Objects = objects;
+        Diagnostics = diagnostics;
+        Loops = [.. BuiltInLoops.All];
+    }
+
+    private ValidationContext(ValidationContext parent, ICollection<Diagnostic> diagnostics)
+    {
+        _parent = parent;
+        Objects = parent.Objects;
+        Diagnostics = diagnostics;
+        Loops = parent.Loops;
+        _policy = parent.Policy;
+        _policyFound = true;
+        _limits = parent.Limits;
+    }
+
+    public IReadOnlyList<LoadedObject> Objects { get; }
+
+    public ICollection<Diagnostic> Diagnostics { get; }
 
     /// <summary>Built-in loops plus the ControlLoops whose declarations are well-formed (filled by OwnershipRules).</summary>
-    public List<LoopDeclaration> Loops { get; } = [.. BuiltInLoops.All];
+    public List<LoopDeclaration> Loops { get; }
+
+    /// <summary>The commit's ClusterPolicy (the first one; a second is an error), or null.</summary>
+    public LoadedObject? Policy
+    {
+        get
+        {
+            if (!_policyFound)
+            {
+                _policy = OfKind(Kinds.ClusterPolicy).FirstOrDefault();
+                _policyFound = true;
+            }
+
+            return _policy;
+        }
+    }
+
+    /// <summary>The input limits of <see cref="Policy"/> (defaults without one).</summary>
+    public InputLimits Limits => _limits ??= InputLimits.Of(Policy?.Object as ClusterPolicy);
+
+    /// <summary>Every field path a loop owns, with its loop (once <see cref="Loops"/> is complete).</summary>
+    public IReadOnlyList<(LoopDeclaration Loop, FieldPath Path)> OwnedPaths =>
+        _owned ??= _parent?.OwnedPaths ?? [.. Loops.SelectMany(l => l.Owns.Select(p => (l, p)))];
+
+    /// <summary>The ClusterPolicy's security exceptions used so far, as (exception, allow) indexes.</summary>
+    public HashSet<(int Exception, int Allow)> UsedExceptions { get; } = [];
+
+    /// <summary>
+    /// A context for the rules of one object: the same objects, loops and policy, its own
+    /// diagnostics and used exceptions (what <see cref="ObjectRuleCache"/> keeps per object).
+    /// </summary>
+    public ValidationContext ForObject(ICollection<Diagnostic> diagnostics) => new(this, diagnostics);
 
     public IEnumerable<LoadedObject> OfKind(string kind) => Objects.Where(o => o.Object.Kind == kind);
 

@@ -73,6 +73,7 @@ public sealed class ReconcilerTests : IDisposable
         await controller.SyncAsync();
 
         Assert.Equal(4, controller.Reconciler.FilesParsed);
+        Assert.Equal((1, 2), (controller.Reconciler.ObjectsChecked, controller.Reconciler.ObjectsReused)); // the rules of one object ran for worker alone
         var history = controller.Store.History(PodRef("worker"));
         Assert.Equal([1, 2], history.Select(v => v.Version));
         Assert.Equal(GreetingField, history[1].Fields);

@@ -1,0 +1,187 @@
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Loading;
+using GitOrch.Core.Tests.Support;
+using GitOrch.Core.Validation;
+
+namespace GitOrch.Core.Tests.Validation;
+
+/// <summary>
+/// Successive commits validated with one <see cref="ObjectRuleCache"/>, as the controller does:
+/// unchanged objects are not checked again, and the result is always what a validation from
+/// scratch gives, whatever changed (an object, the ClusterPolicy, a ControlLoop).
+/// </summary>
+public class ObjectRuleCacheTests
+{
+    private static string Policy(string allow) => $$"""
+        apiVersion: gitorch.dev/v1
+        kind: ClusterPolicy
+        metadata: {name: cluster}
+        spec:
+          security:
+            exceptions:
+              - namespaces: [demo]
+                allow: {{allow}}
+        """;
+
+    private static string Pod(string name, string extra = "", string labels = "{}") => $$"""
+        apiVersion: gitorch.dev/v1
+        kind: Pod
+        metadata: {name: {{name}}, namespace: demo, labels: {{labels}}}
+        spec:
+        {{extra}}
+          containers:
+            - name: main
+              image: busybox:1.35
+              command: [sleep, "1"]
+        """;
+
+    private static string Loop(string owns) => $$$"""
+        apiVersion: gitorch.dev/v1
+        kind: ControlLoop
+        metadata: {name: pinner}
+        spec:
+          objectKinds: [Pod]
+          step: {after: [scheduled.target], before: [running.target]}
+          owns: {{{owns}}}
+          selector: {labels: {pin: "yes"}}
+          exec: {command: [/bin/true]}
+        """;
+
+    /// <summary>The files of one commit, loaded; a file whose text did not change keeps its loaded instance, as the controller's blob cache does.</summary>
+    private sealed class Commits
+    {
+        private readonly Dictionary<string, (string Text, FileLoadResult Loaded)> _files = new(StringComparer.Ordinal);
+
+        public IReadOnlyList<FileLoadResult> Next(params (string Path, string? Text)[] changes)
+        {
+            foreach (var (path, text) in changes)
+            {
+                if (text is null)
+                {
+                    _files.Remove(path);
+                }
+                else if (!_files.TryGetValue(path, out var known) || known.Text != text)
+                {
+                    _files[path] = (text, ManifestLoader.LoadFile(new ManifestFile(path, text)));
+                }
+            }
+
+            return [.. _files.OrderBy(f => f.Key, StringComparer.Ordinal).Select(f => f.Value.Loaded)];
+        }
+    }
+
+    /// <summary>Validates with the cache and from scratch; both must give the same diagnostics.</summary>
+    private static ValidationResult Both(IReadOnlyList<FileLoadResult> files, ObjectRuleCache cache)
+    {
+        var cached = ManifestValidator.Validate(files, cache: cache);
+        var scratch = ManifestValidator.Validate(files);
+        Assert.Equal(scratch.Diagnostics.Select(d => d.ToString()), cached.Diagnostics.Select(d => d.ToString()));
+        return cached;
+    }
+
+    [Fact]
+    public void AOneFileChange_ChecksOnlyThatFilesObjects_AndKeepsTheOthersFindings()
+    {
+        var commits = new Commits();
+        var cache = new ObjectRuleCache();
+        var pods = Enumerable.Range(0, 20).Select(i => ($"pods/p{i:D2}.yaml", (string?)Pod($"p{i}"))).ToList();
+        pods[3] = (pods[3].Item1, Pod("p3", "  security: {runAsUser: 0}"));
+        var first = Both(commits.Next([.. pods]), cache);
+        Assert.Equal((20, 0), (cache.Checked, cache.Reused));
+        Assert.Equal("pods/p03.yaml", first.Single(DiagnosticCodes.WeakeningWithoutException).File);
+
+        var second = Both(commits.Next(("pods/p07.yaml", Pod("p7", "  security: {hostNetwork: true}"))), cache);
+        Assert.Equal((1, 19), (cache.Checked, cache.Reused));
+        Assert.Equal(["pods/p03.yaml", "pods/p07.yaml"], second.Diagnostics.Where(d => d.Code == DiagnosticCodes.WeakeningWithoutException).Select(d => d.File));
+    }
+
+    [Fact]
+    public void AChangedClusterPolicy_ChecksEveryObjectAgain()
+    {
+        var commits = new Commits();
+        var cache = new ObjectRuleCache();
+        var root = Pod("root", "  security: {runAsUser: 0}");
+        Both(commits.Next(("a.yaml", root), ("b.yaml", Pod("plain")), ("policy.yaml", Policy("[hostNetwork]"))), cache).Single(DiagnosticCodes.WeakeningWithoutException);
+
+        // Only the policy's file changes; the pod's error goes away because the new policy allows it.
+        var allowed = Both(commits.Next(("policy.yaml", Policy("[runAsRoot]"))), cache);
+        Assert.Equal((3, 0), (cache.Checked, cache.Reused));
+        allowed.NoErrors();
+        Assert.DoesNotContain(allowed.Diagnostics, d => d.Code == DiagnosticCodes.UnusedException);
+    }
+
+    [Fact]
+    public void AChangedControlLoop_ChecksEveryObjectAgain()
+    {
+        var commits = new Commits();
+        var cache = new ObjectRuleCache();
+        var pinned = Pod("a", labels: "{pin: \"yes\"}");
+        Both(commits.Next(("a.yaml", pinned), ("loop.yaml", Loop("[\"Pod:status.pinned\"]"))), cache).NoErrors();
+
+        // The loop now owns the image, which the selected pod sets: an error on an unchanged pod.
+        var owned = Both(commits.Next(("loop.yaml", Loop("[\"Pod:spec.containers[*].image\"]"))), cache);
+        Assert.Equal("a.yaml", owned.Single(DiagnosticCodes.SetsLoopOwnedField).File);
+        Assert.Equal(0, cache.Reused);
+    }
+
+    [Fact]
+    public void AnExceptionUsedOnlyByAnUnchangedPod_IsNotCalledUnused()
+    {
+        var commits = new Commits();
+        var cache = new ObjectRuleCache();
+        Both(commits.Next(("a.yaml", Pod("root", "  security: {runAsUser: 0}")), ("b.yaml", Pod("plain")), ("policy.yaml", Policy("[runAsRoot]"))), cache).NoErrors();
+
+        var next = Both(commits.Next(("b.yaml", Pod("plain", "  security: {readOnlyRootFilesystem: true}"))), cache);
+        Assert.Equal(1, cache.Checked);
+        Assert.DoesNotContain(next.Diagnostics, d => d.Code == DiagnosticCodes.UnusedException);
+
+        // The pod that used it goes: now it is unused.
+        Both(commits.Next(("a.yaml", null)), cache).Single(DiagnosticCodes.UnusedException);
+    }
+
+    /// <summary>
+    /// Random commits over a pool of variants of each file (pods with and without weakenings and
+    /// owned fields, two policies, two loops, duplicates, files removed): the cached validation
+    /// equals a validation from scratch after every commit. The seed is printed on failure;
+    /// GITORCH_CACHE_SEED replays one.
+    /// </summary>
+    [Fact]
+    public void RandomCommits_GiveWhatAValidationFromScratchGives()
+    {
+        var seed = int.TryParse(Environment.GetEnvironmentVariable("GITORCH_CACHE_SEED"), out var s) ? s : Random.Shared.Next();
+        var random = new Random(seed);
+        string?[] podVariants(string name) =>
+        [
+            Pod(name), Pod(name, "  security: {runAsUser: 0}"), Pod(name, "  security: {hostNetwork: true}"),
+            Pod(name, labels: "{pin: \"yes\"}"), Pod(name, "  security: {runAsUser: 0}", "{pin: \"yes\"}"),
+            Pod(name) + "status: {phase: Running}\n", Pod("dup"), null,
+        ];
+        var pools = new Dictionary<string, string?[]>(StringComparer.Ordinal)
+        {
+            ["policy.yaml"] = [Policy("[runAsRoot]"), Policy("[hostNetwork, runAsRoot]"), Policy("[capability:NET_ADMIN]"), null],
+            ["loop.yaml"] = [Loop("[\"Pod:status.pinned\"]"), Loop("[\"Pod:spec.containers[*].image\"]"), null],
+        };
+        for (var i = 0; i < 8; i++)
+        {
+            pools[$"pods/p{i}.yaml"] = podVariants($"p{i}");
+        }
+
+        var commits = new Commits();
+        var cache = new ObjectRuleCache();
+        try
+        {
+            for (var commit = 0; commit < 60; commit++)
+            {
+                var changes = Enumerable.Range(0, random.Next(1, 4))
+                    .Select(_ => pools.ElementAt(random.Next(pools.Count)))
+                    .Select(p => (p.Key, p.Value[random.Next(p.Value.Length)]))
+                    .ToArray();
+                Both(commits.Next(changes), cache);
+            }
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new Xunit.Sdk.XunitException($"seed {seed} (replay with GITORCH_CACHE_SEED={seed}): {e.Message}");
+        }
+    }
+}
