@@ -125,6 +125,28 @@ public sealed class GitRepository : IAsyncDisposable
         }));
     }
 
+    /// <summary>A file with its size, or every file under a folder (as <c>git ls-tree -r -l</c> lists them).</summary>
+    private static void AddSized(Repository repo, LibGit2Sharp.TreeEntry entry, string path, List<SizedTreeEntry> into)
+    {
+        switch (entry.TargetType)
+        {
+            case TreeEntryTargetType.Tree:
+                foreach (var child in (Tree)entry.Target)
+                {
+                    AddSized(repo, child, path.TrimEnd('/') + "/" + child.Name, into);
+                }
+
+                break;
+            case TreeEntryTargetType.GitLink:
+                into.Add(new SizedTreeEntry(Convert.ToString((int)entry.Mode, 8).PadLeft(6, '0'), "commit", entry.Target.Sha, 0, path));
+                break;
+            default:
+                into.Add(new SizedTreeEntry(Convert.ToString((int)entry.Mode, 8).PadLeft(6, '0'), "blob", entry.Target.Sha,
+                    repo.ObjectDatabase.RetrieveObjectMetadata(entry.Target.Id).Size, path));
+                break;
+        }
+    }
+
     private static void Walk(Tree tree, List<TreeEntry> into)
     {
         foreach (var entry in tree)
@@ -205,17 +227,29 @@ public sealed class GitRepository : IAsyncDisposable
     /// </summary>
     public async Task<IReadOnlyList<SizedTreeEntry>> ListTreeSizedAsync(string commit, string? under, IReadOnlyList<string>? paths, CancellationToken ct)
     {
-        var args = new List<string> { "ls-tree", "-r", "-l", "-z", "--full-tree", commit, "--" };
         if (paths is not null)
         {
-            if (paths.Count == 0)
+            // A few named paths (the files a commit changed): looked up in-process, sizes from the
+            // object headers, with no process to start.
+            ct.ThrowIfCancellationRequested();
+            return paths.Count == 0 ? [] : _lib.Use(repo =>
             {
-                return [];
-            }
+                var tree = CommitOf(repo, commit).Tree;
+                var found = new List<SizedTreeEntry>();
+                foreach (var path in paths)
+                {
+                    if (tree[path] is { } entry)
+                    {
+                        AddSized(repo, entry, path, found);
+                    }
+                }
 
-            args.AddRange(paths.Select(p => ":(literal)" + p));
+                return (IReadOnlyList<SizedTreeEntry>)found;
+            });
         }
-        else if (!string.IsNullOrEmpty(under))
+
+        var args = new List<string> { "ls-tree", "-r", "-l", "-z", "--full-tree", commit, "--" };
+        if (!string.IsNullOrEmpty(under))
         {
             args.Add(under);
         }

@@ -32,6 +32,31 @@ public sealed class GitRepositoryTreeTests : IDisposable
     private string Blob(string commit, string path) => _repo.Git("rev-parse", $"{commit}:{path}").Trim();
 
     [Fact]
+    public async Task ListTreeSized_OfNamedPaths_IsWhatAFullListingSaysOfThem_WithoutAProcess()
+    {
+        File.CreateSymbolicLink(System.IO.Path.Combine(_repo.Path, "link"), "a.txt");
+        _repo.Write("big.txt", new string('x', 70_000));
+        var head = _repo.Commit("a link and a larger file");
+        await using var git = new GitRepository(_repo.Path);
+        var all = (await git.ListTreeSizedAsync(head, null, null, CancellationToken.None)).ToDictionary(e => e.Path, StringComparer.Ordinal);
+
+        string[] named = ["a.txt", "link", "big.txt", Unicode, "dir/d e.txt", "missing.txt"];
+        var found = await git.ListTreeSizedAsync(head, null, named, CancellationToken.None);
+        Assert.Equal(["a.txt", "link", "big.txt", Unicode, "dir/d e.txt"], found.Select(e => e.Path));
+        foreach (var entry in found)
+        {
+            Assert.Equal(all[entry.Path], entry);
+        }
+
+        Assert.True(found.Single(e => e.Path == "link").IsSymlink);
+        Assert.Equal(70_000, found.Single(e => e.Path == "big.txt").Size);
+
+        // A folder named: every file under it, as `git ls-tree -r` lists them.
+        var folder = await git.ListTreeSizedAsync(head, null, ["dir"], CancellationToken.None);
+        Assert.Equal(all.Values.Where(e => e.Path.StartsWith("dir/", StringComparison.Ordinal)).OrderBy(e => e.Path, StringComparer.Ordinal), folder.OrderBy(e => e.Path, StringComparer.Ordinal));
+    }
+
+    [Fact]
     public async Task DiffTree_ReportsAddedModifiedAndDeleted_WithBlobIds()
     {
         await using var git = new GitRepository(_repo.Path);

@@ -22,7 +22,7 @@ public sealed partial class Reconciler(
     ConfigSource source, HistoryStore store, IObjectWriter writer, Snapshots.ConfigSnapshotProvider snapshots, TimeProvider time, ILogger<Reconciler> log, Forge.GitHubClient? forge = null)
 {
     private Dictionary<string, CachedFile> _files = new(StringComparer.Ordinal);
-    private readonly ObjectRuleCache _rules = new();
+    private readonly ValidationCache _rules = new();
     private IgnoreRules _ignore = IgnoreRules.Empty;
     private string? _lastGood;
     private bool _initialized;
@@ -168,12 +168,13 @@ public sealed partial class Reconciler(
         }
 
         Profile(profile, "approvals");
-        var changes = Changes(result, files, changedFiles);
+        var inScope = InScope(result, files, changedFiles);
+        var changes = Changes(result, inScope, changedFiles);
         Profile(profile, "changed objects");
         var batch = changes.Count == 0
             ? null
             : new ChangeBatch(Changers.Git(info.AuthorEmail), ChangeKind.External, sha, $"Apply {sha[..12]}: {info.Subject}", info.AuthorName, info.AuthorEmail, changes);
-        var written = writer.ApplyCommit(record, batch, result, MovedFiles(result, changedFiles).ToList());
+        var written = writer.ApplyCommit(record, batch, result, MovedFiles(inScope).ToList());
         Profile(profile, "durable write");
         if (written.IsRefused)
         {
@@ -199,7 +200,7 @@ public sealed partial class Reconciler(
     private async Task<List<Diagnostic>> ApprovalRefusalsAsync(string sha, ValidationResult result, CancellationToken ct)
     {
         var refusals = new List<Diagnostic>();
-        foreach (var need in Core.Rollouts.RolloutApprovals.Needed(Current?.Objects ?? [], result.Objects))
+        foreach (var need in Core.Rollouts.RolloutApprovals.Needed(Current?.NotPods ?? [], result.NotPods))
         {
             string why;
             if (forge is null)
@@ -339,11 +340,17 @@ public sealed partial class Reconciler(
     /// Versions to write: objects of the changed files (all objects after a full read) that differ
     /// from what is stored, and Git objects that disappeared. Status is kept: Git never writes it.
     /// </summary>
-    private List<ObjectChange> Changes(ValidationResult result, Dictionary<string, CachedFile> files, HashSet<string>? changedFiles)
-    {
-        var inScope = changedFiles is null
+    /// <summary>
+    /// The objects a commit may have changed: all of them after a full read, else those of the
+    /// changed files (taken from the files themselves, in path order: no walk over every object).
+    /// </summary>
+    private static IReadOnlyList<LoadedObject> InScope(ValidationResult result, Dictionary<string, CachedFile> files, HashSet<string>? changedFiles) =>
+        changedFiles is null
             ? result.Objects
-            : result.Objects.Where(o => changedFiles.Contains(o.File)).ToList();
+            : [.. changedFiles.Order(StringComparer.Ordinal).SelectMany(f => files.TryGetValue(f, out var file) ? file.Result.Objects : [])];
+
+    private List<ObjectChange> Changes(ValidationResult result, IReadOnlyList<LoadedObject> inScope, HashSet<string>? changedFiles)
+    {
         var desired = inScope.ToDictionary(o => o.Ref);
 
         var previous = changedFiles is null
@@ -385,9 +392,9 @@ public sealed partial class Reconciler(
         return changes;
     }
 
-    private IEnumerable<(ObjectRef, string)> MovedFiles(ValidationResult result, HashSet<string>? changedFiles)
+    private IEnumerable<(ObjectRef, string)> MovedFiles(IReadOnlyList<LoadedObject> inScope)
     {
-        foreach (var obj in changedFiles is null ? result.Objects : result.Objects.Where(o => changedFiles.Contains(o.File)))
+        foreach (var obj in inScope)
         {
             if (store.Get(obj.Ref) is { File: { } file } && file != obj.File)
             {

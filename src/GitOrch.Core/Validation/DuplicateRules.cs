@@ -8,9 +8,20 @@ internal static class DuplicateRules
 {
     public static void Check(ValidationContext context)
     {
+        var duplicated = context.Refs.Duplicated;
+        if (duplicated.Count == 0)
+        {
+            return; // Most commits: the counts say so without looking at each object.
+        }
+
         var first = new Dictionary<ObjectRef, LoadedObject>();
         foreach (var obj in context.Objects)
         {
+            if (!duplicated.Contains(obj.Ref))
+            {
+                continue;
+            }
+
             if (first.TryGetValue(obj.Ref, out var earlier))
             {
                 context.Error(obj.At("metadata", "name"), DiagnosticCodes.DuplicateObject,

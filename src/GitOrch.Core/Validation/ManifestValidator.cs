@@ -1,5 +1,6 @@
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
+using GitOrch.Core.Manifests;
 
 namespace GitOrch.Core.Validation;
 
@@ -29,11 +30,13 @@ public static class ManifestValidator
 
     /// <summary>
     /// Validates already-loaded files (the controller caches <see cref="FileLoadResult"/> per blob).
-    /// With a <paramref name="cache"/>, the rules of one object run only for objects it has not seen
-    /// under the same ClusterPolicy and ControlLoops; the rules across objects always run.
+    /// With a <paramref name="cache"/>, the work done for files it saw before under the same
+    /// ClusterPolicy and ControlLoops is not done again (see <see cref="ValidationCache"/>); what it
+    /// finds is exactly what a validation without one finds.
     /// </summary>
-    public static ValidationResult Validate(IReadOnlyList<FileLoadResult> loaded, IEnumerable<Diagnostic>? earlier = null, ObjectRuleCache? cache = null)
+    public static ValidationResult Validate(IReadOnlyList<FileLoadResult> loaded, IEnumerable<Diagnostic>? earlier = null, ValidationCache? cache = null)
     {
+        var profile = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null ? System.Diagnostics.Stopwatch.StartNew() : null;
         var diagnostics = new List<Diagnostic>(earlier ?? []);
         var objects = new List<LoadedObject>();
         foreach (var file in loaded)
@@ -42,18 +45,21 @@ public static class ManifestValidator
             objects.AddRange(file.Objects);
         }
 
-        var context = new ValidationContext(objects, diagnostics);
-        var profile = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null ? System.Diagnostics.Stopwatch.StartNew() : null;
+        var context = cache is null
+            ? new ValidationContext(objects, diagnostics)
+            : new ValidationContext(objects, diagnostics, cache.NotPods(loaded), cache.Refs(loaded));
+        Profile(profile, "objects and their counts");
         DuplicateRules.Check(context);
         SecurityRules.CheckPolicy(context);
         NetworkRules.Check(context);
+        Profile(profile, "duplicates and policy");
         OwnershipRules.CheckLoops(context);
-        Profile(profile, "duplicates, policy, loops");
+        Profile(profile, "loops");
 
-        cache?.Begin(objects);
-        foreach (var obj in objects)
+        cache?.Begin(context.OfKind(Kinds.ClusterPolicy).Concat(context.OfKind(Kinds.ControlLoop)));
+        foreach (var file in loaded)
         {
-            if (cache is not null && cache.TryGet(obj, out var known))
+            if (cache is not null && cache.TryGet(file, out var known))
             {
                 diagnostics.AddRange(known.Diagnostics);
                 context.UsedExceptions.UnionWith(known.UsedExceptions);
@@ -62,10 +68,14 @@ public static class ManifestValidator
 
             var found = new List<Diagnostic>();
             var one = context.ForObject(found);
-            CheckObject(one, obj);
+            foreach (var obj in file.Objects)
+            {
+                CheckObject(one, obj);
+            }
+
             diagnostics.AddRange(found);
             context.UsedExceptions.UnionWith(one.UsedExceptions);
-            cache?.Add(obj, found.Count == 0 && one.UsedExceptions.Count == 0 ? ObjectRuleCache.Findings.None : new ObjectRuleCache.Findings([.. found], [.. one.UsedExceptions]));
+            cache?.Add(file, found.Count == 0 && one.UsedExceptions.Count == 0 ? ValidationCache.Findings.None : new ValidationCache.Findings([.. found], [.. one.UsedExceptions]));
         }
 
         Profile(profile, cache is null ? "rules of each object" : $"rules of each object ({cache.Checked} checked, {cache.Reused} unchanged)");
@@ -76,8 +86,9 @@ public static class ManifestValidator
 
         var unique = diagnostics.Distinct().ToList();
         unique.Sort(DiagnosticOrder.Instance);
+        var result = new ValidationResult(objects, unique, context.Loops, [.. context.Units().Where(u => u.Type == Workflow.UnitType.Target)]) { NotPods = context.NotPods };
         Profile(profile, "sorting diagnostics");
-        return new ValidationResult(objects, unique, context.Loops, [.. context.Units().Where(u => u.Type == Workflow.UnitType.Target)]);
+        return result;
     }
 
     /// <summary>The rules that read one object (and the commit's ClusterPolicy and loops), nothing else.</summary>

@@ -264,6 +264,11 @@ internal static class OwnershipRules
             }
         }
 
+        if (!generated.Keys.Any(context.Refs.Contains))
+        {
+            return; // No manifest defines a generated pod: nothing to look for among the pods.
+        }
+
         foreach (var pod in context.OfKind(Kinds.Pod))
         {
             if (generated.TryGetValue(pod.Ref, out var owner))

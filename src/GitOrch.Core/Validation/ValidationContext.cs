@@ -14,17 +14,28 @@ internal sealed class ValidationContext
     private InputLimits? _limits;
     private readonly ValidationContext? _parent;
     private IReadOnlyList<(LoopDeclaration Loop, FieldPath Path)>? _owned;
+    private RefIndex? _refs;
 
-    public ValidationContext(IReadOnlyList<LoadedObject> objects, ICollection<Diagnostic> diagnostics)
+    private readonly IReadOnlyList<LoadedObject> _notPods;
+
+    /// <param name="objects">Every object of the commit, in file order.</param>
+    /// <param name="diagnostics">Where the rules report.</param>
+    /// <param name="notPods">The objects that are not pods, in the same order (worked out from <paramref name="objects"/> when not given).</param>
+    /// <param name="refs">How often each object is defined (counted from <paramref name="objects"/> when not given).</param>
+    public ValidationContext(IReadOnlyList<LoadedObject> objects, ICollection<Diagnostic> diagnostics, IReadOnlyList<LoadedObject>? notPods = null, RefIndex? refs = null)
     {
         Objects = objects;
         Diagnostics = diagnostics;
         Loops = [.. BuiltInLoops.All];
+        _notPods = notPods ?? [.. objects.Where(o => o.Object.Kind != Kinds.Pod)];
+        _refs = refs;
     }
 
     private ValidationContext(ValidationContext parent, ICollection<Diagnostic> diagnostics)
     {
         _parent = parent;
+        _notPods = parent._notPods;
+        _refs = parent.Refs;
         Objects = parent.Objects;
         Diagnostics = diagnostics;
         Loops = parent.Loops;
@@ -67,11 +78,18 @@ internal sealed class ValidationContext
 
     /// <summary>
     /// A context for the rules of one object: the same objects, loops and policy, its own
-    /// diagnostics and used exceptions (what <see cref="ObjectRuleCache"/> keeps per object).
+    /// diagnostics and used exceptions (what <see cref="ValidationCache"/> keeps per object).
     /// </summary>
     public ValidationContext ForObject(ICollection<Diagnostic> diagnostics) => new(this, diagnostics);
 
-    public IEnumerable<LoadedObject> OfKind(string kind) => Objects.Where(o => o.Object.Kind == kind);
+    /// <summary>The objects that are not pods, in file order.</summary>
+    public IReadOnlyList<LoadedObject> NotPods => _notPods;
+
+    /// <summary>The objects of one kind, in file order (pods are most objects; the other kinds are kept apart).</summary>
+    public IEnumerable<LoadedObject> OfKind(string kind) => (kind == Kinds.Pod ? Objects : _notPods).Where(o => o.Object.Kind == kind);
+
+    /// <summary>How often each object is defined in the commit.</summary>
+    public RefIndex Refs => _refs ??= RefIndex.Of(Objects);
 
     public void Error(SourceLocation at, string code, string message, LoadedObject? about) =>
         Diagnostics.Add(Diagnostic.Error(at, code, Prefix(about) + message, about?.Ref));

@@ -6,11 +6,11 @@ using GitOrch.Core.Validation;
 namespace GitOrch.Core.Tests.Validation;
 
 /// <summary>
-/// Successive commits validated with one <see cref="ObjectRuleCache"/>, as the controller does:
+/// Successive commits validated with one <see cref="ValidationCache"/>, as the controller does:
 /// unchanged objects are not checked again, and the result is always what a validation from
 /// scratch gives, whatever changed (an object, the ClusterPolicy, a ControlLoop).
 /// </summary>
-public class ObjectRuleCacheTests
+public class ValidationCacheTests
 {
     private static string Policy(string allow) => $$"""
         apiVersion: gitorch.dev/v1
@@ -47,6 +47,17 @@ public class ObjectRuleCacheTests
           exec: {command: [/bin/true]}
         """;
 
+    private static string Deployment(int replicas) => $$$"""
+        apiVersion: gitorch.dev/v1
+        kind: PinnedDeployment
+        metadata: {name: web, namespace: demo}
+        spec:
+          replicas: {{{replicas}}}
+          percentNext: 0
+          previous: {spec: {containers: [{name: main, image: busybox:1.35}]}}
+          next: {spec: {containers: [{name: main, image: busybox:1.35}]}}
+        """;
+
     /// <summary>The files of one commit, loaded; a file whose text did not change keeps its loaded instance, as the controller's blob cache does.</summary>
     private sealed class Commits
     {
@@ -71,7 +82,7 @@ public class ObjectRuleCacheTests
     }
 
     /// <summary>Validates with the cache and from scratch; both must give the same diagnostics.</summary>
-    private static ValidationResult Both(IReadOnlyList<FileLoadResult> files, ObjectRuleCache cache)
+    private static ValidationResult Both(IReadOnlyList<FileLoadResult> files, ValidationCache cache)
     {
         var cached = ManifestValidator.Validate(files, cache: cache);
         var scratch = ManifestValidator.Validate(files);
@@ -83,7 +94,7 @@ public class ObjectRuleCacheTests
     public void AOneFileChange_ChecksOnlyThatFilesObjects_AndKeepsTheOthersFindings()
     {
         var commits = new Commits();
-        var cache = new ObjectRuleCache();
+        var cache = new ValidationCache();
         var pods = Enumerable.Range(0, 20).Select(i => ($"pods/p{i:D2}.yaml", (string?)Pod($"p{i}"))).ToList();
         pods[3] = (pods[3].Item1, Pod("p3", "  security: {runAsUser: 0}"));
         var first = Both(commits.Next([.. pods]), cache);
@@ -96,10 +107,33 @@ public class ObjectRuleCacheTests
     }
 
     [Fact]
+    public void ADuplicate_IsFoundWhenItsSecondFileArrives_AndForgottenWhenItGoes()
+    {
+        var commits = new Commits();
+        var cache = new ValidationCache();
+        Both(commits.Next(("a.yaml", Pod("web")), ("b.yaml", Pod("api"))), cache).NoErrors();
+
+        var twice = Both(commits.Next(("c.yaml", Pod("web"))), cache).Single(DiagnosticCodes.DuplicateObject);
+        Assert.Equal("c.yaml", twice.File);
+        Assert.Contains("a.yaml", twice.Message, StringComparison.Ordinal);
+
+        Both(commits.Next(("a.yaml", null)), cache).NoErrors();
+    }
+
+    [Fact]
+    public void APodInGitNamedAsAGeneratedPod_IsFound_WhenOnlyTheDeploymentChanges()
+    {
+        var commits = new Commits();
+        var cache = new ValidationCache();
+        Both(commits.Next(("pd.yaml", Deployment(2)), ("pod.yaml", Pod("web-3"))), cache).NoErrors();
+        Assert.Equal("pod.yaml", Both(commits.Next(("pd.yaml", Deployment(4))), cache).Single(DiagnosticCodes.GeneratedObjectInGit).File);
+    }
+
+    [Fact]
     public void AChangedClusterPolicy_ChecksEveryObjectAgain()
     {
         var commits = new Commits();
-        var cache = new ObjectRuleCache();
+        var cache = new ValidationCache();
         var root = Pod("root", "  security: {runAsUser: 0}");
         Both(commits.Next(("a.yaml", root), ("b.yaml", Pod("plain")), ("policy.yaml", Policy("[hostNetwork]"))), cache).Single(DiagnosticCodes.WeakeningWithoutException);
 
@@ -114,7 +148,7 @@ public class ObjectRuleCacheTests
     public void AChangedControlLoop_ChecksEveryObjectAgain()
     {
         var commits = new Commits();
-        var cache = new ObjectRuleCache();
+        var cache = new ValidationCache();
         var pinned = Pod("a", labels: "{pin: \"yes\"}");
         Both(commits.Next(("a.yaml", pinned), ("loop.yaml", Loop("[\"Pod:status.pinned\"]"))), cache).NoErrors();
 
@@ -128,7 +162,7 @@ public class ObjectRuleCacheTests
     public void AnExceptionUsedOnlyByAnUnchangedPod_IsNotCalledUnused()
     {
         var commits = new Commits();
-        var cache = new ObjectRuleCache();
+        var cache = new ValidationCache();
         Both(commits.Next(("a.yaml", Pod("root", "  security: {runAsUser: 0}")), ("b.yaml", Pod("plain")), ("policy.yaml", Policy("[runAsRoot]"))), cache).NoErrors();
 
         var next = Both(commits.Next(("b.yaml", Pod("plain", "  security: {readOnlyRootFilesystem: true}"))), cache);
@@ -154,12 +188,13 @@ public class ObjectRuleCacheTests
         [
             Pod(name), Pod(name, "  security: {runAsUser: 0}"), Pod(name, "  security: {hostNetwork: true}"),
             Pod(name, labels: "{pin: \"yes\"}"), Pod(name, "  security: {runAsUser: 0}", "{pin: \"yes\"}"),
-            Pod(name) + "status: {phase: Running}\n", Pod("dup"), null,
+            Pod(name) + "status: {phase: Running}\n", Pod("dup"), Pod("web-1"), Pod("web-3"), null,
         ];
         var pools = new Dictionary<string, string?[]>(StringComparer.Ordinal)
         {
             ["policy.yaml"] = [Policy("[runAsRoot]"), Policy("[hostNetwork, runAsRoot]"), Policy("[capability:NET_ADMIN]"), null],
             ["loop.yaml"] = [Loop("[\"Pod:status.pinned\"]"), Loop("[\"Pod:spec.containers[*].image\"]"), null],
+            ["pd.yaml"] = [Deployment(2), Deployment(4), null],
         };
         for (var i = 0; i < 8; i++)
         {
@@ -167,7 +202,7 @@ public class ObjectRuleCacheTests
         }
 
         var commits = new Commits();
-        var cache = new ObjectRuleCache();
+        var cache = new ValidationCache();
         try
         {
             for (var commit = 0; commit < 60; commit++)

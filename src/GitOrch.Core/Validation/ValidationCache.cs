@@ -1,0 +1,207 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
+using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Loading;
+using GitOrch.Core.Manifests;
+
+namespace GitOrch.Core.Validation;
+
+/// <summary>
+/// What one validation keeps for the next, so that validating a commit costs what it changed.
+/// An unchanged file is the same <see cref="FileLoadResult"/> instance (the controller keeps loaded
+/// files by blob), which gives two things:
+/// <list type="bullet">
+/// <item>The rules of one object (its limits, pod specs, security requests and loop-owned fields)
+/// read the object and the commit's ClusterPolicy and ControlLoops, nothing else. While those are
+/// the same instances too, an unchanged file's findings still hold and are not worked out again. A
+/// change to the ClusterPolicy or to any ControlLoop starts over.</item>
+/// <item>Which objects the commit defines, and how often (duplicates, generated pods defined in
+/// Git), is kept as counts and updated with the files that came and went.</item>
+/// </list>
+/// One validation at a time.
+/// </summary>
+public sealed class ValidationCache
+{
+    private readonly ConditionalWeakTable<FileLoadResult, FileEntry> _entries = [];
+    private readonly RefIndex _refs = new();
+    private HashSet<FileLoadResult> _files = new(ReferenceEqualityComparer.Instance);
+    private LoadedObject[] _inputs = [];
+    private int _generation;
+
+    /// <summary>Objects whose own rules the last validation ran.</summary>
+    public int Checked { get; private set; }
+
+    /// <summary>Objects whose own rules' findings the last validation took from the cache.</summary>
+    public int Reused { get; private set; }
+
+    /// <summary>Brings the object counts to <paramref name="files"/> (only the files that came or went are read).</summary>
+    internal RefIndex Refs(IReadOnlyList<FileLoadResult> files)
+    {
+        var now = new HashSet<FileLoadResult>(files, ReferenceEqualityComparer.Instance);
+        if (now.Count != files.Count)
+        {
+            // The same loaded file twice: count from scratch, and forget the files so the next one does too.
+            _refs.Clear();
+            foreach (var file in files)
+            {
+                _refs.Add(RefsOf(file));
+            }
+
+            _files = new HashSet<FileLoadResult>(ReferenceEqualityComparer.Instance);
+            return _refs;
+        }
+
+        foreach (var gone in _files.Where(f => !now.Contains(f)))
+        {
+            _refs.Remove(RefsOf(gone));
+        }
+
+        foreach (var came in files.Where(f => !_files.Contains(f)))
+        {
+            _refs.Add(RefsOf(came));
+        }
+
+        _files = now;
+        return _refs;
+    }
+
+    /// <summary>Starts the rules of each object: findings made under another ClusterPolicy or other ControlLoops no longer count.</summary>
+    internal void Begin(IEnumerable<LoadedObject> inputs)
+    {
+        var current = inputs.ToArray();
+        if (!current.SequenceEqual(_inputs, ReferenceEqualityComparer.Instance))
+        {
+            _generation++;
+            _inputs = current;
+        }
+
+        Reused = 0;
+        Checked = 0;
+    }
+
+    /// <summary>The findings of a file's objects, if worked out under the current ClusterPolicy and ControlLoops.</summary>
+    internal bool TryGet(FileLoadResult file, out Findings findings)
+    {
+        if (_entries.TryGetValue(file, out var entry) && entry.Findings is { } known && entry.Generation == _generation)
+        {
+            Reused += file.Objects.Count;
+            findings = known;
+            return true;
+        }
+
+        findings = Findings.None;
+        return false;
+    }
+
+    internal void Add(FileLoadResult file, Findings findings)
+    {
+        Checked += file.Objects.Count;
+        var entry = Entry(file);
+        entry.Findings = findings;
+        entry.Generation = _generation;
+    }
+
+    /// <summary>The objects of <paramref name="files"/> that are not pods, in file order (kept per file).</summary>
+    internal List<LoadedObject> NotPods(IReadOnlyList<FileLoadResult> files)
+    {
+        var all = new List<LoadedObject>();
+        foreach (var file in files)
+        {
+            all.AddRange(Entry(file).NotPods);
+        }
+
+        return all;
+    }
+
+    private ObjectRef[] RefsOf(FileLoadResult file) => Entry(file).Refs;
+
+    private FileEntry Entry(FileLoadResult file) => _entries.GetValue(file, f => new FileEntry(
+        [.. f.Objects.Select(o => o.Ref)],
+        [.. f.Objects.Where(o => o.Object.Kind != Kinds.Pod)]));
+
+    private sealed class FileEntry(ObjectRef[] refs, LoadedObject[] notPods)
+    {
+        public ObjectRef[] Refs { get; } = refs;
+
+        public LoadedObject[] NotPods { get; } = notPods;
+
+        public Findings? Findings { get; set; }
+
+        public int Generation { get; set; }
+    }
+
+    /// <summary>The diagnostics of a file's objects and the ClusterPolicy exceptions they used.</summary>
+    internal sealed record Findings(Diagnostic[] Diagnostics, (int Exception, int Allow)[] UsedExceptions)
+    {
+        /// <summary>Nothing found and no exception used: most files, sharing one instance.</summary>
+        public static readonly Findings None = new([], []);
+    }
+}
+
+/// <summary>How many times a commit defines each object, and which objects it defines more than once.</summary>
+internal sealed class RefIndex
+{
+    private readonly Dictionary<ObjectRef, int> _counts = [];
+    private readonly HashSet<ObjectRef> _duplicated = [];
+
+    /// <summary>Objects defined more than once.</summary>
+    public IReadOnlySet<ObjectRef> Duplicated => _duplicated;
+
+    public bool Contains(ObjectRef obj) => _counts.ContainsKey(obj);
+
+    /// <summary>Counts every object of <paramref name="objects"/> (a commit validated without a cache).</summary>
+    public static RefIndex Of(IEnumerable<LoadedObject> objects)
+    {
+        var index = new RefIndex();
+        foreach (var obj in objects)
+        {
+            index.Add(obj.Ref);
+        }
+
+        return index;
+    }
+
+    public void Add(ObjectRef[] refs)
+    {
+        foreach (var obj in refs)
+        {
+            Add(obj);
+        }
+    }
+
+    public void Remove(ObjectRef[] refs)
+    {
+        foreach (var obj in refs)
+        {
+            var count = _counts[obj] - 1;
+            if (count == 0)
+            {
+                _counts.Remove(obj);
+            }
+            else
+            {
+                _counts[obj] = count;
+            }
+
+            if (count <= 1)
+            {
+                _duplicated.Remove(obj);
+            }
+        }
+    }
+
+    public void Clear()
+    {
+        _counts.Clear();
+        _duplicated.Clear();
+    }
+
+    private void Add(ObjectRef obj)
+    {
+        ref var count = ref CollectionsMarshal.GetValueRefOrAddDefault(_counts, obj, out _);
+        if (++count > 1)
+        {
+            _duplicated.Add(obj);
+        }
+    }
+}
