@@ -23,6 +23,7 @@ public sealed class HistoryStore : IDisposable
 
     private readonly SqliteConnection _db;
     private readonly Lock _gate = new();
+    private int _commitsWaiting;
 
     // Reads go through a connection of their own: in WAL mode it sees every committed write and
     // never waits behind a write in progress (a 10,000-object apply), so status and lists stay fast.
@@ -204,7 +205,7 @@ public sealed class HistoryStore : IDisposable
     /// <summary>Records a rejected commit. Nothing else changes: the cluster stays on the last good commit.</summary>
     internal void RecordRejected(CommitRecord commit)
     {
-        lock (_gate)
+        using (CommitWrite())
         {
             using var tx = _db.BeginTransaction();
             InsertCommit(commit, tx);
@@ -218,7 +219,7 @@ public sealed class HistoryStore : IDisposable
     /// </summary>
     internal long ApplyCommit(CommitRecord commit, ChangeBatch? batch, IReadOnlyList<(ObjectRef Object, string File)> moved)
     {
-        lock (_gate)
+        using (CommitWrite())
         {
             using var tx = _db.BeginTransaction();
             _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
@@ -244,7 +245,7 @@ public sealed class HistoryStore : IDisposable
     /// </summary>
     internal long Write(ChangeBatch batch, Func<ObjectChange, string?, string?, IReadOnlyList<Diagnostic>> admit, out IReadOnlyList<Diagnostic> refused)
     {
-        lock (_gate)
+        using (BackgroundWrite())
         {
             using var tx = _db.BeginTransaction();
             _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
@@ -353,7 +354,7 @@ public sealed class HistoryStore : IDisposable
         Func<JsonObject, JsonObject, string?, IReadOnlyList<Diagnostic>> admit, out IReadOnlyList<Diagnostic> refused)
     {
         refused = [];
-        lock (_gate)
+        using (BackgroundWrite())
         {
             using var tx = _db.BeginTransaction();
             _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
@@ -530,7 +531,7 @@ public sealed class HistoryStore : IDisposable
     /// <summary>Drops versions beyond the newest <paramref name="keep"/> of one object (the current one is always kept).</summary>
     public int Prune(ObjectRef obj, int keep)
     {
-        lock (_gate)
+        using (BackgroundWrite())
         {
             using var tx = _db.BeginTransaction();
             var n = VersionTables.FindKey(_db, tx, obj) is { } key ? VersionTables.Prune(_db, tx, key, Math.Max(1, keep)) : 0;
@@ -708,6 +709,35 @@ public sealed class HistoryStore : IDisposable
     private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 
     /// <summary>Closes the database after any write in flight (a stopping host never cuts a transaction in half).</summary>
+    /// <summary>
+    /// The writer for a config commit (applied or rejected). It goes first: background writers
+    /// (workflow starts, loops, pruning) let it pass, so a one-file commit does not queue behind
+    /// thousands of mechanical writes after a large apply.
+    /// </summary>
+    private Lock.Scope CommitWrite()
+    {
+        Interlocked.Increment(ref _commitsWaiting);
+        try
+        {
+            return _gate.EnterScope();
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _commitsWaiting);
+        }
+    }
+
+    /// <summary>A background writer: it waits while a commit waits for the store (the commit holds it for milliseconds).</summary>
+    private Lock.Scope BackgroundWrite()
+    {
+        while (Volatile.Read(ref _commitsWaiting) > 0)
+        {
+            Thread.Sleep(1);
+        }
+
+        return _gate.EnterScope();
+    }
+
     public void Dispose()
     {
         lock (_gate)
