@@ -240,11 +240,12 @@ public sealed class GitRepository : IAsyncDisposable
                 {
                     if (tree[path] is { } entry)
                     {
-                        AddSized(repo, entry, path, found);
+                        AddSized(repo, entry, path.TrimEnd('/'), found);
                     }
                 }
 
-                return (IReadOnlyList<SizedTreeEntry>)found;
+                // As ls-tree lists them: each file once, in path order.
+                return (IReadOnlyList<SizedTreeEntry>)[.. found.DistinctBy(e => e.Path, StringComparer.Ordinal).OrderBy(e => e.Path, StringComparer.Ordinal)];
             });
         }
 

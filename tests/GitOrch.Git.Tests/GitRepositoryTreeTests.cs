@@ -42,7 +42,7 @@ public sealed class GitRepositoryTreeTests : IDisposable
 
         string[] named = ["a.txt", "link", "big.txt", Unicode, "dir/d e.txt", "missing.txt"];
         var found = await git.ListTreeSizedAsync(head, null, named, CancellationToken.None);
-        Assert.Equal(["a.txt", "link", "big.txt", Unicode, "dir/d e.txt"], found.Select(e => e.Path));
+        Assert.Equal(new[] { "a.txt", "link", "big.txt", Unicode, "dir/d e.txt" }.Order(StringComparer.Ordinal), found.Select(e => e.Path));
         foreach (var entry in found)
         {
             Assert.Equal(all[entry.Path], entry);
@@ -50,6 +50,10 @@ public sealed class GitRepositoryTreeTests : IDisposable
 
         Assert.True(found.Single(e => e.Path == "link").IsSymlink);
         Assert.Equal(70_000, found.Single(e => e.Path == "big.txt").Size);
+
+        // A path named twice, and a file inside a folder also named, are listed once.
+        Assert.Single(await git.ListTreeSizedAsync(head, null, ["a.txt", "a.txt"], CancellationToken.None));
+        Assert.Equal(3, (await git.ListTreeSizedAsync(head, null, ["dir", "dir/d e.txt", "dir/"], CancellationToken.None)).Count);
 
         // A folder named: every file under it, as `git ls-tree -r` lists them.
         var folder = await git.ListTreeSizedAsync(head, null, ["dir"], CancellationToken.None);

@@ -26,6 +26,7 @@ public sealed partial class Reconciler(
     private IgnoreRules _ignore = IgnoreRules.Empty;
     private string? _lastGood;
     private bool _initialized;
+    private bool _fullReadNext;
 
     /// <summary>Files read from Git since start (parsed, not served from the cache): for tests and benchmarks.</summary>
     public int FilesParsed { get; private set; }
@@ -63,7 +64,13 @@ public sealed partial class Reconciler(
         {
             (_files, _ignore) = await LoadTreeAsync(_lastGood, ct);
             _files = await ManifestBlobs.ResolveAsync(_files, source.Repository.Objects, ct);
-            snapshots.Publish(_lastGood, ManifestValidator.Validate(_files.Values.Select(f => f.Result).ToList(), cache: _rules));
+            var current = ManifestValidator.Validate(_files.Values.Select(f => f.Result).ToList(), cache: _rules);
+            snapshots.Publish(_lastGood, current);
+
+            // Read again as this version reads it, the last applied commit is not valid (a rule or
+            // a file type it did not know then): a diff against it could miss what it defined
+            // twice, so the next commit is read whole.
+            _fullReadNext = !current.IsValid;
         }
 
         _initialized = true;
@@ -187,6 +194,7 @@ public sealed partial class Reconciler(
         _files = files;
         _ignore = ignore;
         _lastGood = sha;
+        _fullReadNext = false;
         snapshots.Publish(sha, result);
         LogApplied(log, sha[..12], info.Subject, changes.Count, changedFiles?.Count ?? files.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new ApplyOutcome(sha, true, changes.Select(c => c.Ref).ToList(), result.Diagnostics);
@@ -234,7 +242,7 @@ public sealed partial class Reconciler(
     /// </summary>
     private async Task<(Dictionary<string, CachedFile> Files, IgnoreRules Ignore, HashSet<string>? Changed)> NextFilesAsync(string sha, CancellationToken ct)
     {
-        if (_lastGood is null)
+        if (_lastGood is null || _fullReadNext)
         {
             var (all, ignore) = await LoadTreeAsync(sha, ct);
             return (all, ignore, null);
@@ -269,7 +277,13 @@ public sealed partial class Reconciler(
             {
                 files.Remove(relative);
             }
-            else if (sized.TryGetValue(change.Path, out var entry) && ManifestBlobs.Refuse(entry, relative) is { } refused)
+            else if (!sized.TryGetValue(change.Path, out var entry))
+            {
+                // The diff named a file the commit's tree does not hold under that name: its size
+                // and type are unknown, so it is not read.
+                files[relative] = new CachedFile(change.NewBlob!, new FileLoadResult(relative, [], [BoundedFiles.NotRegular(relative, "not found under this name in the commit's tree")]));
+            }
+            else if (ManifestBlobs.Refuse(entry, relative) is { } refused)
             {
                 files[relative] = new CachedFile(entry.Blob, refused);
             }
@@ -337,10 +351,6 @@ public sealed partial class Reconciler(
     }
 
     /// <summary>
-    /// Versions to write: objects of the changed files (all objects after a full read) that differ
-    /// from what is stored, and Git objects that disappeared. Status is kept: Git never writes it.
-    /// </summary>
-    /// <summary>
     /// The objects a commit may have changed: all of them after a full read, else those of the
     /// changed files (taken from the files themselves, in path order: no walk over every object).
     /// </summary>
@@ -349,6 +359,10 @@ public sealed partial class Reconciler(
             ? result.Objects
             : [.. changedFiles.Order(StringComparer.Ordinal).SelectMany(f => files.TryGetValue(f, out var file) ? file.Result.Objects : [])];
 
+    /// <summary>
+    /// Versions to write: objects of the changed files (all objects after a full read) that differ
+    /// from what is stored, and Git objects that disappeared. Status is kept: Git never writes it.
+    /// </summary>
     private List<ObjectChange> Changes(ValidationResult result, IReadOnlyList<LoadedObject> inScope, HashSet<string>? changedFiles)
     {
         var desired = inScope.ToDictionary(o => o.Ref);

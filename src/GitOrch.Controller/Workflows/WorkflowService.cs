@@ -32,7 +32,7 @@ public sealed class WorkflowService : IAsyncDisposable
         _writer = writer;
         _snapshots = snapshots;
         _agents = agents;
-        Store = new WorkflowStore(Path.Combine(stateDir, HistoryStore.FileName), journal);
+        Store = new WorkflowStore(Path.Combine(stateDir, HistoryStore.FileName), journal, history.Gate);
         Pods = new PodIndex(history);
         Scheduler = new Scheduler(Pods, nodes);
         IBuiltInLoop[] builtIns = [Scheduler, new Ipam(history, Pods), new ImagePull(agents), new Runtime(agents, time), new PinnedDeploymentLoop(history, Pods, writer, OnChanged)];

@@ -27,6 +27,7 @@ public sealed class ValidationCache
     private HashSet<FileLoadResult> _files = new(ReferenceEqualityComparer.Instance);
     private LoadedObject[] _inputs = [];
     private int _generation;
+    private bool _recount;
 
     /// <summary>Objects whose own rules the last validation ran.</summary>
     public int Checked { get; private set; }
@@ -38,16 +39,18 @@ public sealed class ValidationCache
     internal RefIndex Refs(IReadOnlyList<FileLoadResult> files)
     {
         var now = new HashSet<FileLoadResult>(files, ReferenceEqualityComparer.Instance);
-        if (now.Count != files.Count)
+        if (now.Count != files.Count || _recount)
         {
-            // The same loaded file twice: count from scratch, and forget the files so the next one does too.
+            // The same loaded file twice (or after that): count from scratch. Counts by the set of
+            // files would miss the second instance, so the next validation counts from scratch too.
             _refs.Clear();
             foreach (var file in files)
             {
                 _refs.Add(RefsOf(file));
             }
 
-            _files = new HashSet<FileLoadResult>(ReferenceEqualityComparer.Instance);
+            _recount = now.Count != files.Count;
+            _files = now;
             return _refs;
         }
 

@@ -1,7 +1,9 @@
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.State;
 using GitOrch.Core.Manifests;
 using GitOrch.Storage;
 using Microsoft.Data.Sqlite;
@@ -22,22 +24,94 @@ public sealed class HistoryStore : IDisposable
     private const int SchemaVersion = 2;
 
     private readonly SqliteConnection _db;
-    private readonly Lock _gate = new();
-    private int _commitsWaiting;
+    private readonly WriteGate _gate = new();
 
-    // Reads go through a connection of their own: in WAL mode it sees every committed write and
-    // never waits behind a write in progress (a 10,000-object apply), so status and lists stay fast.
-    private readonly SqliteConnection _read;
-    private readonly Lock _readGate = new();
+    // Reads go through connections of their own: in WAL mode they see every committed write and
+    // never wait behind a write in progress (a 10,000-object apply). There are a few, so that a
+    // short read (status) does not wait behind a long one (a list of every object).
+    private const int Readers = 4;
+    private readonly string _path;
+    private readonly ConcurrentBag<SqliteConnection> _idleReaders = [];
+    private readonly List<SqliteConnection> _readers = [];
+    private readonly SemaphoreSlim _readerSlots = new(Readers, Readers);
+    private bool _disposed;
     private readonly TimeProvider _time;
     private readonly List<WrittenObject> _written = [];
     private Action<IReadOnlyList<WrittenObject>>? _watchers;
 
-    private HistoryStore(SqliteConnection db, SqliteConnection read, TimeProvider time)
+    private HistoryStore(SqliteConnection db, string path, TimeProvider time)
     {
         _db = db;
-        _read = read;
+        _path = path;
         _time = time;
+        Return(OpenReader(path)); // Fails here, at open, rather than at the first read.
+    }
+
+    /// <summary>A read-only connection to the store's file.</summary>
+    private static SqliteConnection OpenReader(string path)
+    {
+        var read = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadWrite }.ToString());
+        try
+        {
+            read.Open();
+            read.Exec("PRAGMA query_only=1");
+            return read;
+        }
+        catch
+        {
+            read.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>A read connection for one read (at most <see cref="Readers"/> at once; a caller waits for a free one).</summary>
+    private ReadLease Read()
+    {
+        _readerSlots.Wait();
+        try
+        {
+            if (_idleReaders.TryTake(out var idle))
+            {
+                return new ReadLease(this, idle);
+            }
+
+            lock (_readers)
+            {
+                ObjectDisposedException.ThrowIf(_disposed, this);
+                var opened = OpenReader(_path);
+                _readers.Add(opened);
+                return new ReadLease(this, opened);
+            }
+        }
+        catch
+        {
+            _readerSlots.Release();
+            throw;
+        }
+    }
+
+    private void Return(SqliteConnection connection)
+    {
+        lock (_readers)
+        {
+            if (!_readers.Contains(connection))
+            {
+                _readers.Add(connection);
+            }
+        }
+
+        _idleReaders.Add(connection);
+    }
+
+    private readonly struct ReadLease(HistoryStore store, SqliteConnection connection) : IDisposable
+    {
+        public SqliteConnection Connection => connection;
+
+        public void Dispose()
+        {
+            store._idleReaders.Add(connection);
+            store._readerSlots.Release();
+        }
     }
 
     /// <summary>
@@ -72,19 +146,7 @@ public sealed class HistoryStore : IDisposable
                 SqliteJournal.Attach(db, journal, FileName);
             }
 
-            var read = new SqliteConnection(new SqliteConnectionStringBuilder { DataSource = path, Pooling = false, Mode = SqliteOpenMode.ReadWrite }.ToString());
-            try
-            {
-                read.Open();
-                read.Exec("PRAGMA query_only=1");
-            }
-            catch
-            {
-                read.Dispose();
-                throw;
-            }
-
-            return new HistoryStore(db, read, time ?? TimeProvider.System);
+            return new HistoryStore(db, path, time ?? TimeProvider.System);
         }
         catch (SqliteException ex)
         {
@@ -178,34 +240,34 @@ public sealed class HistoryStore : IDisposable
     {
         get
         {
-            lock (_readGate)
+            using (var lease = Read())
             {
-                return Scalar(_read, "SELECT sha FROM commits WHERE state = 'applied' ORDER BY seq DESC LIMIT 1");
+                return Scalar(lease.Connection, "SELECT sha FROM commits WHERE state = 'applied' ORDER BY seq DESC LIMIT 1");
             }
         }
     }
 
     public CommitRecord? FindCommit(string sha)
     {
-        lock (_readGate)
+        using (var lease = Read())
         {
-            return ReadCommits(_read, "WHERE sha = $sha", 1, ("$sha", sha)).FirstOrDefault();
+            return ReadCommits(lease.Connection, "WHERE sha = $sha", 1, ("$sha", sha)).FirstOrDefault();
         }
     }
 
     /// <summary>The newest commits first.</summary>
     public IReadOnlyList<CommitRecord> Commits(int limit = 50)
     {
-        lock (_readGate)
+        using (var lease = Read())
         {
-            return ReadCommits(_read, string.Empty, limit);
+            return ReadCommits(lease.Connection, string.Empty, limit);
         }
     }
 
     /// <summary>Records a rejected commit. Nothing else changes: the cluster stays on the last good commit.</summary>
     internal void RecordRejected(CommitRecord commit)
     {
-        using (CommitWrite())
+        using (_gate.Commit())
         {
             using var tx = _db.BeginTransaction();
             InsertCommit(commit, tx);
@@ -219,7 +281,7 @@ public sealed class HistoryStore : IDisposable
     /// </summary>
     internal long ApplyCommit(CommitRecord commit, ChangeBatch? batch, IReadOnlyList<(ObjectRef Object, string File)> moved)
     {
-        using (CommitWrite())
+        using (_gate.Commit())
         {
             using var tx = _db.BeginTransaction();
             _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
@@ -245,7 +307,7 @@ public sealed class HistoryStore : IDisposable
     /// </summary>
     internal long Write(ChangeBatch batch, Func<ObjectChange, string?, string?, IReadOnlyList<Diagnostic>> admit, out IReadOnlyList<Diagnostic> refused)
     {
-        using (BackgroundWrite())
+        using (_gate.Background())
         {
             using var tx = _db.BeginTransaction();
             _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
@@ -354,7 +416,7 @@ public sealed class HistoryStore : IDisposable
         Func<JsonObject, JsonObject, string?, IReadOnlyList<Diagnostic>> admit, out IReadOnlyList<Diagnostic> refused)
     {
         refused = [];
-        using (BackgroundWrite())
+        using (_gate.Background())
         {
             using var tx = _db.BeginTransaction();
             _written.Clear(); // What a failed transaction wrote was never committed: no watcher hears of it.
@@ -406,7 +468,7 @@ public sealed class HistoryStore : IDisposable
     /// </summary>
     public IReadOnlyList<StoredObject> ListAndWatch(string kind, Action<IReadOnlyList<WrittenObject>> onCommit)
     {
-        lock (_gate)
+        using (_gate.Background())
         {
             _watchers += onCommit;
             return ReadObjects(_db, "WHERE deleted = 0 AND kind = $k", ("$k", kind));
@@ -416,7 +478,7 @@ public sealed class HistoryStore : IDisposable
     /// <summary>Stops the calls that <see cref="ListAndWatch"/> started.</summary>
     public void Unwatch(Action<IReadOnlyList<WrittenObject>> onCommit)
     {
-        lock (_gate)
+        using (_gate.Background())
         {
             _watchers -= onCommit;
         }
@@ -437,9 +499,9 @@ public sealed class HistoryStore : IDisposable
 
     public StoredObject? Get(ObjectRef obj)
     {
-        lock (_readGate)
+        using (var lease = Read())
         {
-            return ReadObjects(_read, "WHERE kind=$k AND namespace=$n AND name=$m", ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name)).FirstOrDefault();
+            return ReadObjects(lease.Connection, "WHERE kind=$k AND namespace=$n AND name=$m", ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name)).FirstOrDefault();
         }
     }
 
@@ -465,18 +527,18 @@ public sealed class HistoryStore : IDisposable
             args.Add(("$n", ns));
         }
 
-        lock (_readGate)
+        using (var lease = Read())
         {
-            return ReadObjects(_read, where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where), [.. args]);
+            return ReadObjects(lease.Connection, where.Count == 0 ? string.Empty : "WHERE " + string.Join(" AND ", where), [.. args]);
         }
     }
 
     /// <summary>How many live objects of each kind (one query; no object is read).</summary>
     public IReadOnlyDictionary<string, int> CountByKind()
     {
-        lock (_readGate)
+        using (var lease = Read())
         {
-            using var cmd = _read.Command("SELECT kind, COUNT(*) FROM objects WHERE deleted = 0 GROUP BY kind ORDER BY kind", null);
+            using var cmd = lease.Connection.Command("SELECT kind, COUNT(*) FROM objects WHERE deleted = 0 GROUP BY kind ORDER BY kind", null);
             using var reader = cmd.ExecuteReader();
             var counts = new Dictionary<string, int>(StringComparer.Ordinal);
             while (reader.Read())
@@ -491,14 +553,14 @@ public sealed class HistoryStore : IDisposable
     /// <summary>Versions of one object, oldest first, optionally only (or all but) one changer.</summary>
     public IReadOnlyList<VersionRecord> History(ObjectRef obj, string? changer = null, string? excludeChanger = null)
     {
-        lock (_readGate)
+        using (var lease = Read())
         {
-            if (VersionTables.FindKey(_read, null, obj) is not { } key)
+            if (VersionTables.FindKey(lease.Connection, null, obj) is not { } key)
             {
                 return [];
             }
 
-            using var cmd = _read.Command("SELECT data FROM chunks WHERE object = $o ORDER BY chunk", null, ("$o", key));
+            using var cmd = lease.Connection.Command("SELECT data FROM chunks WHERE object = $o ORDER BY chunk", null, ("$o", key));
             var entries = new List<(VersionChunk, VersionChunk.Entry)>();
             using (var reader = cmd.ExecuteReader())
             {
@@ -509,29 +571,29 @@ public sealed class HistoryStore : IDisposable
                 }
             }
 
-            return [.. ToRecords(_read, obj, entries, withObject: false)
+            return [.. ToRecords(lease.Connection, obj, entries, withObject: false)
                 .Where(v => (changer is null || v.Changer == changer) && (excludeChanger is null || v.Changer != excludeChanger))];
         }
     }
 
     public VersionRecord? Version(ObjectRef obj, int version)
     {
-        lock (_readGate)
+        using (var lease = Read())
         {
-            if (VersionTables.FindKey(_read, null, obj) is not { } key || VersionTables.ReadChunk(_read, null, key, VersionChunk.NumberOf(version)) is not { } chunk
+            if (VersionTables.FindKey(lease.Connection, null, obj) is not { } key || VersionTables.ReadChunk(lease.Connection, null, key, VersionChunk.NumberOf(version)) is not { } chunk
                 || chunk.Entries.FirstOrDefault(e => e.Version == version) is not { } entry)
             {
                 return null;
             }
 
-            return ToRecords(_read, obj, [(chunk, entry)], withObject: true).FirstOrDefault();
+            return ToRecords(lease.Connection, obj, [(chunk, entry)], withObject: true).FirstOrDefault();
         }
     }
 
     /// <summary>Drops versions beyond the newest <paramref name="keep"/> of one object (the current one is always kept).</summary>
     public int Prune(ObjectRef obj, int keep)
     {
-        using (BackgroundWrite())
+        using (_gate.Background())
         {
             using var tx = _db.BeginTransaction();
             var n = VersionTables.FindKey(_db, tx, obj) is { } key ? VersionTables.Prune(_db, tx, key, Math.Max(1, keep)) : 0;
@@ -558,9 +620,9 @@ public sealed class HistoryStore : IDisposable
     /// <summary>Batches with an id above <paramref name="after"/>, oldest first.</summary>
     public IReadOnlyList<BatchRecord> BatchesAfter(long after, int limit = 1000)
     {
-        lock (_readGate)
+        using (var lease = Read())
         {
-            using var cmd = _read.Command("SELECT id, changer, change_kind, source_commit, message, author_name, author_email, created_at FROM batches WHERE id > $a ORDER BY id LIMIT $l", null, ("$a", after), ("$l", limit));
+            using var cmd = lease.Connection.Command("SELECT id, changer, change_kind, source_commit, message, author_name, author_email, created_at FROM batches WHERE id > $a ORDER BY id LIMIT $l", null, ("$a", after), ("$l", limit));
             using var reader = cmd.ExecuteReader();
             var list = new List<BatchRecord>();
             while (reader.Read())
@@ -576,9 +638,9 @@ public sealed class HistoryStore : IDisposable
     /// <summary>The versions a batch wrote (with objects), in the order written. Pruned versions are absent.</summary>
     public IReadOnlyList<VersionRecord> VersionsOfBatch(long batch)
     {
-        lock (_readGate)
+        using (var lease = Read())
         {
-            using var cmd = _read.Command("SELECT versions FROM batches WHERE id = $b", null, ("$b", batch));
+            using var cmd = lease.Connection.Command("SELECT versions FROM batches WHERE id = $b", null, ("$b", batch));
             if (cmd.ExecuteScalar() is not byte[] list)
             {
                 return [];
@@ -591,12 +653,12 @@ public sealed class HistoryStore : IDisposable
                 var number = VersionChunk.NumberOf(version);
                 if (!chunks.TryGetValue((key, number), out var chunk))
                 {
-                    chunk = chunks[(key, number)] = VersionTables.ReadChunk(_read, null, key, number);
+                    chunk = chunks[(key, number)] = VersionTables.ReadChunk(lease.Connection, null, key, number);
                 }
 
-                if (chunk?.Entries.FirstOrDefault(e => e.Version == version) is { } entry && VersionTables.RefOf(_read, key) is { } obj)
+                if (chunk?.Entries.FirstOrDefault(e => e.Version == version) is { } entry && VersionTables.RefOf(lease.Connection, key) is { } obj)
                 {
-                    result.AddRange(ToRecords(_read, obj, [(chunk, entry)], withObject: true));
+                    result.AddRange(ToRecords(lease.Connection, obj, [(chunk, entry)], withObject: true));
                 }
             }
 
@@ -610,7 +672,7 @@ public sealed class HistoryStore : IDisposable
     /// </summary>
     internal void ReserveBatchIds(long above)
     {
-        lock (_gate)
+        using (_gate.Background())
         {
             using var tx = _db.BeginTransaction();
             using var read = _db.Command("SELECT seq FROM sqlite_sequence WHERE name = 'batches'", tx);
@@ -629,16 +691,16 @@ public sealed class HistoryStore : IDisposable
 
     public string? GetMeta(string key)
     {
-        lock (_readGate)
+        using (var lease = Read())
         {
-            using var cmd = _read.Command("SELECT value FROM meta WHERE key = $k", null, ("$k", key));
+            using var cmd = lease.Connection.Command("SELECT value FROM meta WHERE key = $k", null, ("$k", key));
             return cmd.ExecuteScalar() as string;
         }
     }
 
     public void SetMeta(string key, string value)
     {
-        lock (_gate)
+        using (_gate.Background())
         {
             using var tx = _db.BeginTransaction();
             using var cmd = _db.Command("INSERT INTO meta(key, value) VALUES($k, $v) ON CONFLICT(key) DO UPDATE SET value = excluded.value", tx, ("$k", key), ("$v", value));
@@ -708,46 +770,30 @@ public sealed class HistoryStore : IDisposable
 
     private static DateTimeOffset Parse(string s) => DateTimeOffset.Parse(s, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 
+    /// <summary>The gate of the state file's writers: the workflow store shares it.</summary>
+    public WriteGate Gate => _gate;
+
     /// <summary>Closes the database after any write in flight (a stopping host never cuts a transaction in half).</summary>
-    /// <summary>
-    /// The writer for a config commit (applied or rejected). It goes first: background writers
-    /// (workflow starts, loops, pruning) let it pass, so a one-file commit does not queue behind
-    /// thousands of mechanical writes after a large apply.
-    /// </summary>
-    private Lock.Scope CommitWrite()
-    {
-        Interlocked.Increment(ref _commitsWaiting);
-        try
-        {
-            return _gate.EnterScope();
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _commitsWaiting);
-        }
-    }
-
-    /// <summary>A background writer: it waits while a commit waits for the store (the commit holds it for milliseconds).</summary>
-    private Lock.Scope BackgroundWrite()
-    {
-        while (Volatile.Read(ref _commitsWaiting) > 0)
-        {
-            Thread.Sleep(1);
-        }
-
-        return _gate.EnterScope();
-    }
-
     public void Dispose()
     {
-        lock (_gate)
+        using (_gate.Background())
         {
             _db.Dispose();
         }
 
-        lock (_readGate)
+        // Reads in progress finish first (each holds a slot), as the single read lock made them before.
+        for (var i = 0; i < Readers; i++)
         {
-            _read.Dispose();
+            _readerSlots.Wait(TimeSpan.FromSeconds(10));
+        }
+
+        lock (_readers)
+        {
+            _disposed = true;
+            foreach (var reader in _readers)
+            {
+                reader.Dispose();
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+using GitOrch.Core.State;
 using GitOrch.Storage;
 using System.Globalization;
 using System.Text.Json;
@@ -18,12 +19,16 @@ namespace GitOrch.Workflow.Store;
 public sealed class WorkflowStore : IDisposable
 {
     private readonly SqliteConnection _db;
-    private readonly Lock _gate = new();
+    private readonly WriteGate _gate;
     private readonly Dictionary<long, Transaction> _dirty = [];
     private readonly List<StepLog> _logs = [];
 
-    public WorkflowStore(string databasePath, GitOrch.Core.State.IStateJournal? journal = null)
+    /// <param name="databasePath">The state file.</param>
+    /// <param name="journal">Journals every write (a replica of the control plane).</param>
+    /// <param name="gate">The gate of the state file's writers, shared with the history store (a gate of its own when alone).</param>
+    public WorkflowStore(string databasePath, GitOrch.Core.State.IStateJournal? journal = null, WriteGate? gate = null)
     {
+        _gate = gate ?? new WriteGate();
         _db = SqliteDb.OpenDurable(databasePath);
         _db.Exec("""
             CREATE TABLE IF NOT EXISTS wf_transactions(
@@ -56,7 +61,7 @@ public sealed class WorkflowStore : IDisposable
     /// <summary>Creates many transactions in one store transaction (one sync to disk for a whole commit's objects).</summary>
     public IReadOnlyList<long> CreateMany(IReadOnlyList<(ObjectRef Object, string? Commit, IReadOnlyList<Unit> Units)> starts, DateTimeOffset at)
     {
-        lock (_gate)
+        using (_gate.Background())
         {
             using var tx = _db.BeginTransaction();
             var ids = new List<long>(starts.Count);
@@ -88,7 +93,7 @@ public sealed class WorkflowStore : IDisposable
     /// <summary>Notes that a transaction changed; it is written on the next flush.</summary>
     public void MarkDirty(Transaction transaction)
     {
-        lock (_gate)
+        using (_gate.Background())
         {
             _dirty[transaction.Id] = transaction;
         }
@@ -96,7 +101,7 @@ public sealed class WorkflowStore : IDisposable
 
     public void Append(StepLog log)
     {
-        lock (_gate)
+        using (_gate.Background())
         {
             _logs.Add(log);
         }
@@ -105,7 +110,7 @@ public sealed class WorkflowStore : IDisposable
     /// <summary>Writes pending unit states and log lines in one database transaction.</summary>
     public void Flush()
     {
-        lock (_gate)
+        using (_gate.Background())
         {
             if (_dirty.Count == 0 && _logs.Count == 0)
             {
@@ -142,7 +147,7 @@ public sealed class WorkflowStore : IDisposable
     public IReadOnlyList<Transaction> LoadActive()
     {
         Flush();
-        lock (_gate)
+        using (_gate.Background())
         {
             return LoadTransactions("WHERE state = 'active'");
         }
@@ -152,7 +157,7 @@ public sealed class WorkflowStore : IDisposable
     public Transaction? Latest(ObjectRef obj)
     {
         Flush();
-        lock (_gate)
+        using (_gate.Background())
         {
             return LoadTransactions("WHERE kind=$k AND namespace=$n AND name=$m ORDER BY id DESC LIMIT 1", ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name)).FirstOrDefault();
         }
@@ -162,7 +167,7 @@ public sealed class WorkflowStore : IDisposable
     public IReadOnlyList<StepLog> Logs(ObjectRef obj, int limit = 1000, long? transaction = null)
     {
         Flush();
-        lock (_gate)
+        using (_gate.Background())
         {
             var filter = transaction is null ? string.Empty : " AND txn = $t";
             using var cmd = _db.Command($"SELECT time, step, source_commit, txn, attempt, level, message FROM wf_logs WHERE kind=$k AND namespace=$n AND name=$m{filter} ORDER BY id DESC LIMIT $l", null,
