@@ -49,7 +49,10 @@ public sealed class ControllerService : IAsyncDisposable
 
         Forge = options.GitHub is { } github ? new Forge.GitHubClient(github) : null;
         Reconciler = new Reconciler(source, store, Writer, Snapshots, time, logs.CreateLogger<Reconciler>(), Forge);
-        Mirror = new HistoryMirror(source.Repository, store);
+        // The mirror writes through a libgit2 handle of its own: a burst of thousands of mirror
+        // commits then never holds the handle the sync loop reads commits through.
+        _mirrorRepository = new GitOrch.Git.GitRepository(source.Repository.Path);
+        Mirror = new HistoryMirror(_mirrorRepository, store);
         Agents = new AgentGateway(Path.Combine(options.StateDir, HistoryStore.FileName), Nodes, time, replica?.Journal);
         Workflows = new WorkflowService(options.StateDir, store, Writer, Nodes, Agents, Snapshots, time, engine, replica?.Journal);
         Starter = new WorkflowStarter(Workflows, time, logs.CreateLogger<WorkflowStarter>());
@@ -60,6 +63,8 @@ public sealed class ControllerService : IAsyncDisposable
         GuardService = new StateGuardService(Guard, Sync, time);
         Network = new ClusterNetwork(store, Nodes, Agents, () => Snapshots.Current.Result);
     }
+
+    private readonly GitOrch.Git.GitRepository _mirrorRepository;
 
     /// <summary>Reads only: objects, versions, commits. Writes go through <see cref="Writer"/>.</summary>
     public HistoryStore Store { get; }
@@ -259,6 +264,7 @@ public sealed class ControllerService : IAsyncDisposable
         await Close(() => { Forge?.Dispose(); return ValueTask.CompletedTask; });
         await Close(() => { Agents.Dispose(); return ValueTask.CompletedTask; });
         await Close(() => _source.DisposeAsync());
+        await Close(() => _mirrorRepository.DisposeAsync());
         await Close(() => { Sync.Dispose(); return ValueTask.CompletedTask; });
         await Close(() => { Starter.Dispose(); return ValueTask.CompletedTask; });
         await Close(() => { MirrorService.Dispose(); return ValueTask.CompletedTask; });

@@ -272,9 +272,18 @@ public sealed class GitRepository : IAsyncDisposable
     /// <summary>Fetches a branch from a remote into a local ref; the result is the fetched commit.</summary>
     public async Task<string> FetchAsync(string remote, string branch, string intoRef, CancellationToken ct)
     {
-        await RunAsync(ct, "fetch", "--quiet", "--no-tags", "--force", remote, $"+refs/heads/{branch}:{intoRef}");
+        // No housekeeping on the way: a fetch runs `git maintenance run --auto`, which repacks in the
+        // foreground once loose objects pile up (the mirror writes thousands after a large apply),
+        // and the next commit would wait for it. The mirror packs in its own pass (MaintainAsync).
+        await RunAsync(ct, "-c", "maintenance.auto=false", "-c", "gc.auto=0", "fetch", "--quiet", "--no-tags", "--force", remote, $"+refs/heads/{branch}:{intoRef}");
         return await ResolveAsync(intoRef, ct) ?? throw new GitException($"fetch of {branch} from {remote} gave no commit", 128, string.Empty);
     }
+
+    /// <summary>
+    /// Packs loose objects and refs when git's own thresholds say so (<c>git gc --auto</c>, in the
+    /// foreground of the caller: a background pass, never the sync loop).
+    /// </summary>
+    public Task MaintainAsync(CancellationToken ct) => RunAsync(ct, "-c", "gc.autoDetach=false", "gc", "--auto", "--quiet");
 
     public ValueTask DisposeAsync()
     {

@@ -43,7 +43,7 @@ public static class GitRunner
         if (process.ExitCode != 0)
         {
             var err = (await readErr).Trim();
-            throw new GitException($"git {string.Join(' ', argList.Take(3))} failed (exit {process.ExitCode}): {FirstLines(err)}", process.ExitCode, err);
+            throw new GitException($"git {string.Join(' ', Command(argList).Take(3))} failed (exit {process.ExitCode}): {FirstLines(err)}", process.ExitCode, err);
         }
 
         return output.ToArray();
@@ -51,6 +51,18 @@ public static class GitRunner
 
     public static async Task<string> RunAsync(string workDir, IEnumerable<string> args, CancellationToken ct, string? stdin = null, IReadOnlyDictionary<string, string>? env = null) =>
         Encoding.UTF8.GetString(await RunBytesAsync(workDir, args, ct, stdin is null ? null : Encoding.UTF8.GetBytes(stdin), env));
+
+    /// <summary>The command as a user knows it: without the <c>-c key=value</c> settings in front.</summary>
+    private static IEnumerable<string> Command(IReadOnlyList<string> args)
+    {
+        var i = 0;
+        while (i + 1 < args.Count && args[i] == "-c")
+        {
+            i += 2;
+        }
+
+        return args.Skip(i);
+    }
 
     internal static ProcessStartInfo StartInfo(string workDir, IEnumerable<string> args, IReadOnlyDictionary<string, string>? env = null)
     {

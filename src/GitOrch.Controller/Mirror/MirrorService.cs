@@ -22,6 +22,7 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
     private readonly SemaphoreSlim _running = new(1, 1);
     private readonly ConcurrentQueue<ObjectRef> _touched = new();
     private bool _prepared;
+    private long? _lastMaintenance;
     private long _requested;
     private long _completed;
 
@@ -90,6 +91,7 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
                 {
                     await source.PushMirrorAsync(HistoryMirror.Ref, ct);
                     LogMirrored(log, written, HistoryMirror.Ref);
+                    await MaintainAsync(ct);
                 }
 
                 LastError = null;
@@ -109,6 +111,21 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
             InterlockedMax(ref _completed, cycle);
             _running.Release();
         }
+    }
+
+    /// <summary>
+    /// Every mirrored batch is a few loose objects; the repository's housekeeping (packing them) runs
+    /// here, at most once a minute, so that fetches in the sync loop never do it.
+    /// </summary>
+    private async Task MaintainAsync(CancellationToken ct)
+    {
+        if (_lastMaintenance is { } last && System.Diagnostics.Stopwatch.GetElapsedTime(last) < TimeSpan.FromMinutes(1))
+        {
+            return;
+        }
+
+        _lastMaintenance = System.Diagnostics.Stopwatch.GetTimestamp();
+        await source.Repository.MaintainAsync(ct);
     }
 
     private static void InterlockedMax(ref long field, long value)
