@@ -70,7 +70,18 @@ public static class ManifestDirectory
             }
         }
 
+        var profile = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null ? System.Diagnostics.Stopwatch.StartNew() : null;
+        if (profile is not null)
+        {
+            Console.Error.WriteLine($"validate: found and read {readable.Count} file(s); process up {(DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds:0} ms");
+        }
+
         var loaded = ManifestValidator.LoadAll([.. readable.Select(r => r.File)]);
+        if (profile is not null)
+        {
+            Console.Error.WriteLine($"validate: loaded in parallel: {profile.Elapsed.TotalMilliseconds:0} ms");
+        }
+
         for (var i = 0; i < readable.Count; i++)
         {
             results[readable[i].Index] = loaded[i];
