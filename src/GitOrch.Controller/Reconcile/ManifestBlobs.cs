@@ -19,11 +19,12 @@ internal static class ManifestBlobs
 
     /// <summary>
     /// Reads the oversized files that the commit's ClusterPolicy allows (or keeps their diagnostic
-    /// with the effective limit). Every other file is returned as it is.
+    /// with the effective limit), and checks again the large files an earlier policy allowed: a
+    /// policy that lowers the limit makes them errors. Every other file is returned as it is.
     /// </summary>
     public static async Task<Dictionary<string, CachedFile>> ResolveAsync(Dictionary<string, CachedFile> files, ObjectReader objects, CancellationToken ct)
     {
-        if (!files.Values.Any(f => f.Result.OversizeBytes is not null))
+        if (!files.Values.Any(f => f.Result.OversizeBytes is not null || f.LargeBytes is not null))
         {
             return files;
         }
@@ -32,14 +33,19 @@ internal static class ManifestBlobs
         var resolved = new Dictionary<string, CachedFile>(files, StringComparer.Ordinal);
         foreach (var (path, file) in files)
         {
-            if (file.Result.OversizeBytes is not { } size)
+            if ((file.Result.OversizeBytes ?? file.LargeBytes) is not { } size)
             {
                 continue;
             }
 
-            resolved[path] = size <= limits.MaxFileBytes
-                ? new CachedFile(file.Blob, ManifestLoader.LoadFile(new ManifestFile(path, await objects.ReadTextAsync(file.Blob, ct) ?? string.Empty)))
-                : new CachedFile(file.Blob, new FileLoadResult(path, [], [BoundedFiles.TooLarge(path, size, limits.MaxFileBytes)]) { OversizeBytes = size });
+            if (size > limits.MaxFileBytes)
+            {
+                resolved[path] = new CachedFile(file.Blob, new FileLoadResult(path, [], [BoundedFiles.TooLarge(path, size, limits.MaxFileBytes)]) { OversizeBytes = size });
+            }
+            else if (file.Result.OversizeBytes is not null)
+            {
+                resolved[path] = new CachedFile(file.Blob, ManifestLoader.LoadFile(new ManifestFile(path, await objects.ReadTextAsync(file.Blob, ct) ?? string.Empty))) { LargeBytes = size };
+            }
         }
 
         return resolved;

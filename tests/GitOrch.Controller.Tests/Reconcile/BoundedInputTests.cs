@@ -99,4 +99,32 @@ public sealed class BoundedInputTests : IDisposable
         var d = Assert.Single(controller.Store.FindCommit(bad)!.Diagnostics, x => x.IsError);
         Assert.Equal(("apps/huge.yaml", DiagnosticCodes.FileTooLarge), (d.File, d.Code));
     }
+
+    private static string Limits(string maxFileBytes) => $$"""
+        apiVersion: gitorch.dev/v1
+        kind: ClusterPolicy
+        metadata: {name: cluster}
+        spec:
+          limits: {maxFileBytes: {{maxFileBytes}}}
+        """;
+
+    [Fact]
+    public async Task ALargeFileThePolicyAllowed_IsRejected_WhenALaterCommitLowersTheLimit_AndNothingElseChanges()
+    {
+        var (controller, _) = await StartAsync();
+        await using var __ = controller;
+        _repo.Write("policy.yaml", Limits("4194304")).Write("apps/large.yaml", Manifests.Pod("large") + "# " + new string('x', 2 * 1024 * 1024) + "\n");
+        var allowed = _repo.Commit("A large file the policy allows");
+        await controller.SyncAsync();
+        Assert.Equal(CommitRecord.Applied, controller.Store.FindCommit(allowed)!.State);
+
+        // Only the policy changes: the large file is the same blob, read before.
+        _repo.Write("policy.yaml", Limits("1048576"));
+        var lowered = _repo.Commit("Lower the limit");
+        await controller.SyncAsync();
+        var commit = controller.Store.FindCommit(lowered)!;
+        Assert.Equal(CommitRecord.Rejected, commit.State);
+        var d = Assert.Single(commit.Diagnostics, x => x.IsError);
+        Assert.Equal(("apps/large.yaml", DiagnosticCodes.FileTooLarge), (d.File, d.Code));
+    }
 }
