@@ -50,11 +50,30 @@ public static class ManifestValidator
             : new ValidationContext(objects, diagnostics, cache.NotPods(loaded), cache.Refs(loaded));
         Profile(profile, "objects and their counts");
         DuplicateRules.Check(context);
-        SecurityRules.CheckPolicy(context);
-        NetworkRules.Check(context);
-        Profile(profile, "duplicates and policy");
-        OwnershipRules.CheckLoops(context);
-        Profile(profile, "loops");
+
+        // The policy, the loops and the workflow graph read only the objects that are not pods: the
+        // same instances as last time, their findings are the same too.
+        var globals = cache?.GlobalsFor(context.NotPods);
+        Diagnostic[] policyFound = [];
+        (int, int)[] usedByPolicy = [];
+        if (globals is not null)
+        {
+            diagnostics.AddRange(globals.Policy);
+            context.Loops.Clear();
+            context.Loops.AddRange(globals.Loops);
+            context.UsedExceptions.UnionWith(globals.UsedByPolicy);
+        }
+        else
+        {
+            var mark = diagnostics.Count;
+            SecurityRules.CheckPolicy(context);
+            NetworkRules.Check(context);
+            OwnershipRules.CheckLoops(context);
+            policyFound = [.. diagnostics.Skip(mark)];
+            usedByPolicy = [.. context.UsedExceptions];
+        }
+
+        Profile(profile, globals is null ? "duplicates, policy and loops" : "duplicates (policy and loops unchanged)");
 
         cache?.Begin(context.OfKind(Kinds.ClusterPolicy).Concat(context.OfKind(Kinds.ControlLoop)));
         foreach (var file in loaded)
@@ -81,12 +100,25 @@ public static class ManifestValidator
         Profile(profile, cache is null ? "rules of each object" : $"rules of each object ({cache.Checked} checked, {cache.Reused} unchanged)");
         SecurityRules.ReportUnused(context);
         OwnershipRules.CheckGeneratedPods(context);
-        WorkflowRules.Check(context);
+        IReadOnlyList<Workflow.UnitDeclaration> targets;
+        if (globals is not null)
+        {
+            diagnostics.AddRange(globals.Workflow);
+            targets = globals.Targets;
+        }
+        else
+        {
+            var mark = diagnostics.Count;
+            WorkflowRules.Check(context);
+            targets = [.. context.Units().Where(u => u.Type == Workflow.UnitType.Target)];
+            cache?.Keep(new ValidationCache.Globals([.. context.NotPods], [.. context.Loops], policyFound, usedByPolicy, [.. diagnostics.Skip(mark)], targets));
+        }
+
         Profile(profile, "unused exceptions, generated pods, workflow");
 
         var unique = diagnostics.Distinct().ToList();
         unique.Sort(DiagnosticOrder.Instance);
-        var result = new ValidationResult(objects, unique, context.Loops, [.. context.Units().Where(u => u.Type == Workflow.UnitType.Target)]) { NotPods = context.NotPods };
+        var result = new ValidationResult(objects, unique, context.Loops, targets) { NotPods = context.NotPods };
         Profile(profile, "sorting diagnostics");
         return result;
     }

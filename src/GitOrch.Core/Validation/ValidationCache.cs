@@ -3,6 +3,7 @@ using System.Runtime.InteropServices;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
 using GitOrch.Core.Manifests;
+using GitOrch.Core.Ownership;
 
 namespace GitOrch.Core.Validation;
 
@@ -28,6 +29,7 @@ public sealed class ValidationCache
     private LoadedObject[] _inputs = [];
     private int _generation;
     private bool _recount;
+    private Globals? _globals;
 
     /// <summary>Objects whose own rules the last validation ran.</summary>
     public int Checked { get; private set; }
@@ -104,6 +106,12 @@ public sealed class ValidationCache
         entry.Generation = _generation;
     }
 
+    /// <summary>What the policy, loop and workflow rules found for these objects that are not pods, if they are the same instances as last time.</summary>
+    internal Globals? GlobalsFor(IReadOnlyList<LoadedObject> notPods) =>
+        _globals is { } known && known.NotPods.SequenceEqual(notPods, ReferenceEqualityComparer.Instance) ? known : null;
+
+    internal void Keep(Globals globals) => _globals = globals;
+
     /// <summary>The objects of <paramref name="files"/> that are not pods, in file order (kept per file).</summary>
     internal List<LoadedObject> NotPods(IReadOnlyList<FileLoadResult> files)
     {
@@ -132,6 +140,19 @@ public sealed class ValidationCache
 
         public int Generation { get; set; }
     }
+
+    /// <summary>
+    /// The findings of the rules that read only the objects that are not pods (the ClusterPolicy,
+    /// ControlLoops, Targets): the policy's own checks, the loop registry and its checks, the workflow
+    /// graph's checks and the targets, with the exceptions the policy's checks mark as used.
+    /// </summary>
+    internal sealed record Globals(
+        LoadedObject[] NotPods,
+        LoopDeclaration[] Loops,
+        Diagnostic[] Policy,
+        (int Exception, int Allow)[] UsedByPolicy,
+        Diagnostic[] Workflow,
+        IReadOnlyList<Workflow.UnitDeclaration> Targets);
 
     /// <summary>The diagnostics of a file's objects and the ClusterPolicy exceptions they used.</summary>
     internal sealed record Findings(Diagnostic[] Diagnostics, (int Exception, int Allow)[] UsedExceptions)

@@ -58,6 +58,15 @@ public class ValidationCacheTests
           next: {spec: {containers: [{name: main, image: busybox:1.35}]}}
         """;
 
+    private static string Target(string name, string after) => $$"""
+        apiVersion: gitorch.dev/v1
+        kind: Target
+        metadata: {name: {{name}}}
+        spec:
+          after: {{after}}
+          before: [running.target]
+        """;
+
     /// <summary>The files of one commit, loaded; a file whose text did not change keeps its loaded instance, as the controller's blob cache does.</summary>
     private sealed class Commits
     {
@@ -87,6 +96,11 @@ public class ValidationCacheTests
         var cached = ManifestValidator.Validate(files, cache: cache);
         var scratch = ManifestValidator.Validate(files);
         Assert.Equal(scratch.Diagnostics.Select(d => d.ToString()), cached.Diagnostics.Select(d => d.ToString()));
+        Assert.Equal(scratch.Diagnostics.Select(d => d.Object), cached.Diagnostics.Select(d => d.Object));
+        Assert.Equal(scratch.Loops.Select(l => l.Name), cached.Loops.Select(l => l.Name));
+        Assert.Equal(scratch.Targets.Select(t => (t.Name, t.Ordering.After.Count)), cached.Targets.Select(t => (t.Name, t.Ordering.After.Count)));
+        Assert.Equal(scratch.Objects.Count, cached.Objects.Count);
+        Assert.Equal(scratch.NotPods.Count, cached.NotPods.Count);
         return cached;
     }
 
@@ -195,6 +209,7 @@ public class ValidationCacheTests
             ["policy.yaml"] = [Policy("[runAsRoot]"), Policy("[hostNetwork, runAsRoot]"), Policy("[capability:NET_ADMIN]"), null],
             ["loop.yaml"] = [Loop("[\"Pod:status.pinned\"]"), Loop("[\"Pod:spec.containers[*].image\"]"), null],
             ["pd.yaml"] = [Deployment(2), Deployment(4), null],
+            ["target.yaml"] = [Target("secrets.target", "[scheduled.target]"), Target("secrets.target", "[nothing.target]"), Target("scheduled.target", "[network.target]"), null],
         };
         for (var i = 0; i < 8; i++)
         {
@@ -205,7 +220,7 @@ public class ValidationCacheTests
         var cache = new ValidationCache();
         try
         {
-            for (var commit = 0; commit < 60; commit++)
+            for (var commit = 0; commit < 150; commit++)
             {
                 var changes = Enumerable.Range(0, random.Next(1, 4))
                     .Select(_ => pools.ElementAt(random.Next(pools.Count)))
