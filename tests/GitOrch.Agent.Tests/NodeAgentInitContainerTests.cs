@@ -149,9 +149,11 @@ public sealed class NodeAgentInitContainerTests : IAsyncLifetime
     {
         await StartAsync(PodYaml("Never", "echo main; sleep 300", ("migrate", "echo schema version 7 is newer than this binary; exit 4")));
 
+        // The engine marks the steps after a failed one as it runs them, a moment after the failure.
         var why = await Eventually.UntilAsync(WhyAsync,
-            w => w.ValueKind == JsonValueKind.Object && Str(w, "phase") == "Failed" && Str(Unit(w, "init:migrate"), "state") == "failed",
-            "the pod and its init step to fail");
+            w => w.ValueKind == JsonValueKind.Object && Str(w, "phase") == "Failed" && Str(Unit(w, "init:migrate"), "state") == "failed"
+                && Str(Unit(w, "runtime"), "state") != "waiting",
+            "the pod and its init step to fail, and the runtime step to be marked");
 
         var step = Unit(why, "init:migrate");
         Assert.Contains("exit code 4: init container migrate exited with code 4 (restartPolicy Never: the pod fails); last output:\n  schema version 7 is newer than this binary",
