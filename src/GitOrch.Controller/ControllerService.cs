@@ -53,7 +53,7 @@ public sealed class ControllerService : IAsyncDisposable
         // commits then never holds the handle the sync loop reads commits through.
         _mirrorRepository = new GitOrch.Git.GitRepository(source.Repository.Path);
         Mirror = new HistoryMirror(_mirrorRepository, store);
-        Agents = new AgentGateway(Path.Combine(options.StateDir, HistoryStore.FileName), Nodes, time, replica?.Journal);
+        Agents = new AgentGateway(Path.Combine(options.StateDir, HistoryStore.FileName), Nodes, time, replica?.Journal, store.Gate);
         Workflows = new WorkflowService(options.StateDir, store, Writer, Nodes, Agents, Snapshots, time, engine, replica?.Journal);
         Starter = new WorkflowStarter(Workflows, time, logs.CreateLogger<WorkflowStarter>());
         MirrorService = new MirrorService(Mirror, source, store, Snapshots, logs.CreateLogger<MirrorService>());

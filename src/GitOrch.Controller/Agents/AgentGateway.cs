@@ -15,14 +15,21 @@ public sealed class AgentGateway : IDisposable
 {
     private readonly SqliteConnection _db;
     private readonly Lock _gate = new();
+    private readonly GitOrch.Core.State.WriteGate _writes;
     private readonly NodeRegistry _nodes;
     private readonly TimeProvider _time;
     private readonly Dictionary<string, NodeHeartbeat> _reports = new(StringComparer.Ordinal);
     private readonly Dictionary<string, DateTimeOffset> _lastSeen = new(StringComparer.Ordinal);
     private readonly Dictionary<string, TaskCompletionSource> _changed = new(StringComparer.Ordinal);
 
-    public AgentGateway(string databasePath, NodeRegistry nodes, TimeProvider time, GitOrch.Core.State.IStateJournal? journal = null)
+    /// <param name="databasePath">The state file.</param>
+    /// <param name="nodes">The node registry.</param>
+    /// <param name="time">The clock.</param>
+    /// <param name="journal">Journals every write (a replica of the control plane).</param>
+    /// <param name="writes">The gate of the state file's writers, shared with the other stores (its own when alone).</param>
+    public AgentGateway(string databasePath, NodeRegistry nodes, TimeProvider time, GitOrch.Core.State.IStateJournal? journal = null, GitOrch.Core.State.WriteGate? writes = null)
     {
+        _writes = writes ?? new GitOrch.Core.State.WriteGate();
         _nodes = nodes;
         _time = time;
         _db = SqliteDb.OpenDurable(databasePath);
@@ -46,6 +53,7 @@ public sealed class AgentGateway : IDisposable
     {
         lock (_gate)
         {
+            using var writing = _writes.Background(); // After the gateway's own lock: nothing takes them the other way round.
             using var tx = _db.BeginTransaction();
             using (var read = _db.Command("SELECT generation FROM assignments WHERE node=$n AND pod=$p", tx, ("$n", node), ("$p", pod.Pod)))
             {
@@ -72,6 +80,7 @@ public sealed class AgentGateway : IDisposable
     {
         lock (_gate)
         {
+            using var writing = _writes.Background(); // After the gateway's own lock: nothing takes them the other way round.
             using var tx = _db.BeginTransaction();
             using var delete = _db.Command("DELETE FROM assignments WHERE node=$n AND pod=$p", tx, ("$n", node), ("$p", pod));
             if (delete.ExecuteNonQuery() > 0)

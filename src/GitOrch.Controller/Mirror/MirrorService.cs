@@ -68,6 +68,7 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
             {
                 await _poke.WaitAsync(stoppingToken);
                 await RunOnceAsync(stoppingToken);
+                await HousekeepAsync();
             }
         }
         catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
@@ -91,7 +92,6 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
                 {
                     await source.PushMirrorAsync(HistoryMirror.Ref, ct);
                     LogMirrored(log, written, HistoryMirror.Ref);
-                    await MaintainAsync(ct);
                 }
 
                 LastError = null;
@@ -114,18 +114,30 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
     }
 
     /// <summary>
-    /// Every mirrored batch is a few loose objects; the repository's housekeeping (packing them) runs
-    /// here, at most once a minute, so that fetches in the sync loop never do it.
+    /// The housekeeping of the clone of a remote config repo (STATE/source.git, GitOrch's own):
+    /// packing what fetches and mirror commits left loose, when git's thresholds say so, at most
+    /// once a minute and after the pass (fetches in the sync loop do none, so a repack never delays
+    /// a commit). Never in a local repository, which belongs to its user and their git. Not
+    /// cancelled: git is never killed halfway through, leaving lock files; on Ctrl+C it gets the
+    /// signal with the rest of the terminal's process group and cleans up itself. A failure is
+    /// logged and tried again later; the mirror itself is not affected.
     /// </summary>
-    private async Task MaintainAsync(CancellationToken ct)
+    private async Task HousekeepAsync()
     {
-        if (_lastMaintenance is { } last && System.Diagnostics.Stopwatch.GetElapsedTime(last) < TimeSpan.FromMinutes(1))
+        if (!source.IsRemote || _lastMaintenance is { } last && System.Diagnostics.Stopwatch.GetElapsedTime(last) < TimeSpan.FromMinutes(1))
         {
             return;
         }
 
         _lastMaintenance = System.Diagnostics.Stopwatch.GetTimestamp();
-        await source.Repository.MaintainAsync(ct);
+        try
+        {
+            await source.Repository.MaintainAsync(CancellationToken.None);
+        }
+        catch (GitException ex)
+        {
+            LogHousekeepingFailed(log, ex, ex.Message);
+        }
     }
 
     private static void InterlockedMax(ref long field, long value)
@@ -164,6 +176,9 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mirrored {Count} version batch(es) to {Ref}")]
     private static partial void LogMirrored(ILogger logger, int count, string @ref);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot pack the config repo's clone (git gc --auto; tried again in a minute): {Reason}")]
+    private static partial void LogHousekeepingFailed(ILogger logger, Exception ex, string reason);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot write the history mirror yet (will retry): {Reason}")]
     private static partial void LogMirrorError(ILogger logger, Exception ex, string reason);

@@ -67,9 +67,11 @@ public sealed class HistoryStore : IDisposable
     /// <summary>A read connection for one read (at most <see cref="Readers"/> at once; a caller waits for a free one).</summary>
     private ReadLease Read()
     {
+        ObjectDisposedException.ThrowIf(_disposed, this);
         _readerSlots.Wait();
         try
         {
+            ObjectDisposedException.ThrowIf(_disposed, this);
             if (_idleReaders.TryTake(out var idle))
             {
                 return new ReadLease(this, idle);
@@ -109,7 +111,18 @@ public sealed class HistoryStore : IDisposable
 
         public void Dispose()
         {
-            store._idleReaders.Add(connection);
+            lock (store._readers)
+            {
+                if (store._disposed)
+                {
+                    connection.Dispose(); // The store closed while this read ran.
+                }
+                else
+                {
+                    store._idleReaders.Add(connection);
+                }
+            }
+
             store._readerSlots.Release();
         }
     }
@@ -781,19 +794,35 @@ public sealed class HistoryStore : IDisposable
             _db.Dispose();
         }
 
-        // Reads in progress finish first (each holds a slot), as the single read lock made them before.
-        for (var i = 0; i < Readers; i++)
+        lock (_readers)
         {
-            _readerSlots.Wait(TimeSpan.FromSeconds(10));
+            if (_disposed)
+            {
+                return;
+            }
+
+            _disposed = true; // New reads are refused from here on.
+        }
+
+        // Reads in progress finish first (each holds a slot); one still running after the wait
+        // closes its own connection when it ends.
+        var held = 0;
+        for (var i = 0; i < Readers && _readerSlots.Wait(TimeSpan.FromSeconds(10)); i++)
+        {
+            held++;
         }
 
         lock (_readers)
         {
-            _disposed = true;
-            foreach (var reader in _readers)
+            while (_idleReaders.TryTake(out var idle))
             {
-                reader.Dispose();
+                idle.Dispose();
             }
+        }
+
+        if (held > 0)
+        {
+            _readerSlots.Release(held); // A read that waited for a slot wakes and is refused.
         }
     }
 }

@@ -20,6 +20,18 @@ public sealed class HistoryStoreFileTests : IDisposable
     }
 
     [Fact]
+    public void AReadAfterDispose_IsRefused_NotLeftWaitingForAReadConnection()
+    {
+        HistoryStoreContract.WriteThreeVersions(_store);
+        Assert.NotEmpty(_store.List());
+        _store.Dispose();
+        _store.Dispose(); // Twice is harmless.
+
+        Assert.Throws<ObjectDisposedException>(() => _store.List());
+        Assert.Throws<ObjectDisposedException>(() => _store.Commits(1));
+    }
+
+    [Fact]
     public void Open_ThrowsStateException_NamingBackupAndDocs_WhenTheFileIsNotADatabase()
     {
         using var broken = new TempFolder();
