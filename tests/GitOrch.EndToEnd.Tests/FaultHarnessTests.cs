@@ -24,9 +24,7 @@ public sealed class FaultHarnessTests(ITestOutputHelper output)
         using var repo = new GitRepo(GitRepo.ExampleRepo());
 
         // "Nothing lost" is checked against the full history: no retention limit here.
-        var policy = repo.Read("cluster/policy.yaml");
-        var keep = policy.Split('\n').First(l => l.Contains("keepVersions", StringComparison.Ordinal));
-        repo.Replace("cluster/policy.yaml", keep + "\n", string.Empty);
+        repo.KeepEveryVersion();
         var valid = new List<string> { repo.Commit("Initial config") };
         var rejected = new List<string>();
         var state = Path.Combine(repo.Root, "state");

@@ -1,6 +1,4 @@
 using System.Diagnostics;
-using System.Net;
-using System.Net.Sockets;
 
 namespace GitOrch.Tests.Shared;
 
@@ -33,7 +31,7 @@ internal sealed class EtcdCluster : IAsyncDisposable
         var root = Directory.CreateTempSubdirectory("gitorch-etcd-").FullName;
         var token = "gitorch-test-" + Guid.NewGuid().ToString("N")[..12];
         var list = Enumerable.Range(0, members)
-            .Select(i => new Member(etcd, $"m{i}", Path.Combine(root, $"m{i}"), $"http://127.0.0.1:{FreePort()}", $"http://127.0.0.1:{FreePort()}"))
+            .Select(i => new Member(etcd, $"m{i}", Path.Combine(root, $"m{i}"), $"http://127.0.0.1:{LoopbackPorts.Free()}", $"http://127.0.0.1:{LoopbackPorts.Free()}"))
             .ToArray();
         var initial = string.Join(',', list.Select(m => $"{m.Name}={m.PeerUrl}"));
         var cluster = new EtcdCluster(root, list);
@@ -123,26 +121,6 @@ internal sealed class EtcdCluster : IAsyncDisposable
 
     private static string? FindEtcd() =>
         new[] { "/usr/bin/etcd", "/usr/local/bin/etcd", "/usr/sbin/etcd" }.FirstOrDefault(File.Exists);
-
-    private static readonly HashSet<int> HandedOut = [];
-
-    /// <summary>A free loopback port not handed out before in this test run (the kernel may give the same free port twice in a row).</summary>
-    private static int FreePort()
-    {
-        while (true)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            lock (HandedOut)
-            {
-                if (HandedOut.Add(port))
-                {
-                    return port;
-                }
-            }
-        }
-    }
 
     private sealed class Member(string etcd, string name, string dataDir, string clientUrl, string peerUrl)
     {

@@ -39,15 +39,12 @@ internal static class ValidateCommand
         }
 
         // The schemas compile on another core while the files are found and read.
-        var profile = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null ? System.Diagnostics.Stopwatch.StartNew() : null;
+        var profile = StageTimer.Start("validate");
         var schemas = Task.Run(SchemaRegistry.CompileAll);
         var readDiagnostics = new List<Diagnostic>();
         var files = ManifestDirectory.Load(path, readDiagnostics); // files load in parallel (LoadAll)
         schemas.Wait();
-        if (profile is not null)
-        {
-            error.WriteLine($"validate: read and loaded: {profile.Elapsed.TotalMilliseconds:0} ms (process up {(DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds:0} ms)");
-        }
+        profile?.Stage("files read and loaded, schemas compiled");
 
         var result = ManifestValidator.Validate(files, readDiagnostics);
 

@@ -37,35 +37,24 @@ public static class PlanBuilder
             throw new PlanException($"the folder {prefix.TrimEnd('/')} holds nothing at base or head; check --path (or --repo)");
         }
 
-        var watch = System.Diagnostics.Stopwatch.StartNew();
+        var profile = StageTimer.Start("plan");
         var schemas = Task.Run(SchemaRegistry.CompileAll, ct);
         var loadBase = Task.Run(() => LoadAsync(repo, baseSha, prefix, ct), ct);
         var after = await LoadAsync(repo, headSha, prefix, ct);
         var before = await loadBase;
         await schemas;
-        Profile("load base and head", watch);
+        profile?.Stage("load base and head");
         if (!after.IsValid)
         {
             return new Plan(baseSha, headSha, false, after.Diagnostics, [], [], []);
         }
 
         var objects = Objects(before, after);
-        Profile("object diff", watch);
+        profile?.Stage("object diff");
         var security = Security(before, after);
-        Profile("security verdict", watch);
+        profile?.Stage("security verdict");
         return new Plan(baseSha, headSha, true, after.Diagnostics, objects, security,
             RolloutApprovals.Needed(before.Objects, after.Objects).Select(n => new ApprovalNote(n.Object.Ref.Display, n.From, n.To, n.Step, n.Limit, n.Approvers, n.Describe())).ToList());
-    }
-
-    /// <summary>With GITORCH_PROFILE set, prints how long each stage of a plan took (for bench/ and docs/benchmarks.md).</summary>
-    private static void Profile(string stage, System.Diagnostics.Stopwatch watch)
-    {
-        if (Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null)
-        {
-            Console.Error.WriteLine($"plan: {stage}: {watch.Elapsed.TotalMilliseconds:0} ms");
-        }
-
-        watch.Restart();
     }
 
     /// <summary>Reads and validates the manifests of one commit.</summary>

@@ -147,13 +147,13 @@ public sealed partial class Reconciler(
     private async Task<ApplyOutcome> ApplyAsync(string sha, string? note, CancellationToken ct)
     {
         var started = Stopwatch.GetTimestamp();
-        var profile = Profiling ? Stopwatch.StartNew() : null;
+        var profile = StageTimer.Start("apply");
         var info = await source.Repository.ReadCommitAsync(sha, ct);
         var (files, ignore, changedFiles) = await NextFilesAsync(sha, ct);
         files = await ManifestBlobs.ResolveAsync(files, source.Repository.Objects, ct);
-        Profile(profile, "read the commit and its changed files");
+        profile?.Stage("read the commit and its changed files");
         var result = ManifestValidator.Validate(files.Values.Select(f => f.Result).ToList(), cache: _rules);
-        Profile(profile, "validate");
+        profile?.Stage("validate");
         var record = new CommitRecord(sha, CommitRecord.Applied, info.AuthorName, info.AuthorEmail, info.Subject, info.AuthorTime,
             time.GetUtcNow(), result.Diagnostics, 0, note);
 
@@ -174,15 +174,15 @@ public sealed partial class Reconciler(
             return new ApplyOutcome(sha, false, [], result.Diagnostics);
         }
 
-        Profile(profile, "approvals");
+        profile?.Stage("approvals");
         var inScope = InScope(result, files, changedFiles);
         var changes = Changes(result, inScope, changedFiles);
-        Profile(profile, "changed objects");
+        profile?.Stage("changed objects");
         var batch = changes.Count == 0
             ? null
             : new ChangeBatch(Changers.Git(info.AuthorEmail), ChangeKind.External, sha, $"Apply {sha[..12]}: {info.Subject}", info.AuthorName, info.AuthorEmail, changes);
         var written = writer.ApplyCommit(record, batch, result, MovedFiles(inScope).ToList());
-        Profile(profile, "durable write");
+        profile?.Stage("durable write");
         if (written.IsRefused)
         {
             var refused = result with { Diagnostics = [.. result.Diagnostics, .. written.Refused] };
@@ -414,18 +414,6 @@ public sealed partial class Reconciler(
             {
                 yield return (obj.Ref, obj.File);
             }
-        }
-    }
-
-    private static readonly bool Profiling = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null;
-
-    /// <summary>With GITORCH_PROFILE set, prints how long each stage of an apply took (for bench/ and docs/benchmarks.md).</summary>
-    private static void Profile(Stopwatch? watch, string stage)
-    {
-        if (watch is not null)
-        {
-            Console.Error.WriteLine($"apply: {stage}: {watch.Elapsed.TotalMilliseconds:0.00} ms");
-            watch.Restart();
         }
     }
 

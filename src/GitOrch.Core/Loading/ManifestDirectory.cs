@@ -45,6 +45,7 @@ public static class ManifestDirectory
     /// </summary>
     public static IReadOnlyList<FileLoadResult> Load(string root, ICollection<Diagnostic> diagnostics)
     {
+        var profile = StageTimer.Start("validate");
         var results = new List<FileLoadResult?>();
         var readable = new List<(int Index, ManifestFile File)>();
         var oversized = new Dictionary<string, string>(StringComparer.Ordinal);
@@ -70,17 +71,9 @@ public static class ManifestDirectory
             }
         }
 
-        var profile = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null ? System.Diagnostics.Stopwatch.StartNew() : null;
-        if (profile is not null)
-        {
-            Console.Error.WriteLine($"validate: found and read {readable.Count} file(s); process up {(DateTime.Now - System.Diagnostics.Process.GetCurrentProcess().StartTime).TotalMilliseconds:0} ms");
-        }
-
+        profile?.Stage($"found and read {readable.Count} file(s)");
         var loaded = ManifestValidator.LoadAll([.. readable.Select(r => r.File)]);
-        if (profile is not null)
-        {
-            Console.Error.WriteLine($"validate: loaded in parallel: {profile.Elapsed.TotalMilliseconds:0} ms");
-        }
+        profile?.Stage("loaded in parallel");
 
         for (var i = 0; i < readable.Count; i++)
         {

@@ -11,15 +11,6 @@ namespace GitOrch.Core.Validation;
 /// </summary>
 public static class ManifestValidator
 {
-    private static void Profile(System.Diagnostics.Stopwatch? watch, string stage)
-    {
-        if (watch is not null)
-        {
-            Console.Error.WriteLine($"validate: {stage}: {watch.Elapsed.TotalMilliseconds:0.0} ms");
-            watch.Restart();
-        }
-    }
-
     /// <summary>Reads and validates files; the result holds every object that loaded and every diagnostic, sorted.</summary>
     public static ValidationResult Validate(IEnumerable<ManifestFile> files) =>
         Validate(LoadAll(files.ToList()));
@@ -36,7 +27,7 @@ public static class ManifestValidator
     /// </summary>
     public static ValidationResult Validate(IReadOnlyList<FileLoadResult> loaded, IEnumerable<Diagnostic>? earlier = null, ValidationCache? cache = null)
     {
-        var profile = Environment.GetEnvironmentVariable("GITORCH_PROFILE") is not null ? System.Diagnostics.Stopwatch.StartNew() : null;
+        var profile = StageTimer.Start("validate");
         var diagnostics = new List<Diagnostic>(earlier ?? []);
         var objects = new List<LoadedObject>();
         foreach (var file in loaded)
@@ -48,7 +39,7 @@ public static class ManifestValidator
         var context = cache is null
             ? new ValidationContext(objects, diagnostics)
             : new ValidationContext(objects, diagnostics, cache.NotPods(loaded), cache.Refs(loaded));
-        Profile(profile, "objects and their counts");
+        profile?.Stage("objects and their counts");
         DuplicateRules.Check(context);
 
         // The policy, the loops and the workflow graph read only the objects that are not pods: the
@@ -73,7 +64,7 @@ public static class ManifestValidator
             usedByPolicy = [.. context.UsedExceptions];
         }
 
-        Profile(profile, globals is null ? "duplicates, policy and loops" : "duplicates (policy and loops unchanged)");
+        profile?.Stage(globals is null ? "duplicates, policy and loops" : "duplicates (policy and loops unchanged)");
 
         cache?.Begin(context.OfKind(Kinds.ClusterPolicy).Concat(context.OfKind(Kinds.ControlLoop)));
         foreach (var file in loaded)
@@ -97,7 +88,7 @@ public static class ManifestValidator
             cache?.Add(file, found.Count == 0 && one.UsedExceptions.Count == 0 ? ValidationCache.Findings.None : new ValidationCache.Findings([.. found], [.. one.UsedExceptions]));
         }
 
-        Profile(profile, cache is null ? "rules of each object" : $"rules of each object ({cache.Checked} checked, {cache.Reused} unchanged)");
+        profile?.Stage(cache is null ? "rules of each object" : $"rules of each object ({cache.Checked} checked, {cache.Reused} unchanged)");
         SecurityRules.ReportUnused(context);
         OwnershipRules.CheckGeneratedPods(context);
         IReadOnlyList<Workflow.UnitDeclaration> targets;
@@ -114,12 +105,12 @@ public static class ManifestValidator
             cache?.Keep(new ValidationCache.Globals([.. context.NotPods], [.. context.Loops], policyFound, usedByPolicy, [.. diagnostics.Skip(mark)], targets));
         }
 
-        Profile(profile, "unused exceptions, generated pods, workflow");
+        profile?.Stage("unused exceptions, generated pods, workflow");
 
         var unique = diagnostics.Distinct().ToList();
         unique.Sort(DiagnosticOrder.Instance);
         var result = new ValidationResult(objects, unique, context.Loops, targets) { NotPods = context.NotPods };
-        Profile(profile, "sorting diagnostics");
+        profile?.Stage("sorting diagnostics");
         return result;
     }
 

@@ -11,14 +11,8 @@ public sealed record ValidationResult(
     IReadOnlyList<LoopDeclaration> Loops,
     IReadOnlyList<Workflow.UnitDeclaration> Targets)
 {
-    private readonly IReadOnlyList<LoadedObject>? _notPods;
-
     /// <summary>The objects that are not pods, in order: the few that policy, loops, targets and rollouts read.</summary>
-    public IReadOnlyList<LoadedObject> NotPods
-    {
-        get => _notPods ?? [.. Objects.Where(o => o.Object.Kind != Manifests.Kinds.Pod)];
-        init => _notPods = value;
-    }
+    public required IReadOnlyList<LoadedObject> NotPods { get; init; }
 
     public bool IsValid => !Diagnostics.Any(d => d.IsError);
 

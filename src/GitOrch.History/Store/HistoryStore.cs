@@ -32,7 +32,7 @@ public sealed class HistoryStore : IDisposable
     private const int Readers = 4;
     private readonly string _path;
     private readonly ConcurrentBag<SqliteConnection> _idleReaders = [];
-    private readonly List<SqliteConnection> _readers = [];
+    private readonly Lock _readersGate = new();
     private readonly SemaphoreSlim _readerSlots = new(Readers, Readers);
     private bool _disposed;
     private readonly TimeProvider _time;
@@ -44,7 +44,7 @@ public sealed class HistoryStore : IDisposable
         _db = db;
         _path = path;
         _time = time;
-        Return(OpenReader(path)); // Fails here, at open, rather than at the first read.
+        _idleReaders.Add(OpenReader(path)); // Fails here, at open, rather than at the first read.
     }
 
     /// <summary>A read-only connection to the store's file.</summary>
@@ -77,13 +77,7 @@ public sealed class HistoryStore : IDisposable
                 return new ReadLease(this, idle);
             }
 
-            lock (_readers)
-            {
-                ObjectDisposedException.ThrowIf(_disposed, this);
-                var opened = OpenReader(_path);
-                _readers.Add(opened);
-                return new ReadLease(this, opened);
-            }
+            return new ReadLease(this, OpenReader(_path));
         }
         catch
         {
@@ -92,26 +86,13 @@ public sealed class HistoryStore : IDisposable
         }
     }
 
-    private void Return(SqliteConnection connection)
-    {
-        lock (_readers)
-        {
-            if (!_readers.Contains(connection))
-            {
-                _readers.Add(connection);
-            }
-        }
-
-        _idleReaders.Add(connection);
-    }
-
     private readonly struct ReadLease(HistoryStore store, SqliteConnection connection) : IDisposable
     {
         public SqliteConnection Connection => connection;
 
         public void Dispose()
         {
-            lock (store._readers)
+            lock (store._readersGate)
             {
                 if (store._disposed)
                 {
@@ -794,7 +775,7 @@ public sealed class HistoryStore : IDisposable
             _db.Dispose();
         }
 
-        lock (_readers)
+        lock (_readersGate)
         {
             if (_disposed)
             {
@@ -812,7 +793,7 @@ public sealed class HistoryStore : IDisposable
             held++;
         }
 
-        lock (_readers)
+        lock (_readersGate)
         {
             while (_idleReaders.TryTake(out var idle))
             {

@@ -32,6 +32,13 @@ internal sealed class GitRepo : IDisposable
 
     public string Read(string relative) => File.ReadAllText(System.IO.Path.Combine(Path, relative));
 
+    /// <summary>Drops the example repo's <c>history.keepVersions</c>, so that every version stays in the store (for "nothing lost" checks).</summary>
+    public void KeepEveryVersion()
+    {
+        var keep = Read("cluster/policy.yaml").Split('\n').First(l => l.Contains("keepVersions", StringComparison.Ordinal));
+        Replace("cluster/policy.yaml", keep + "\n", string.Empty);
+    }
+
     public void Replace(string relative, string from, string to)
     {
         var text = Read(relative);

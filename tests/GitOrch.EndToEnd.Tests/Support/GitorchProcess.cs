@@ -1,11 +1,10 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
-using System.Net;
 using System.Net.Http.Json;
-using System.Net.Sockets;
 using System.Text;
 using GitOrch.Contracts.Trust;
 using GitOrch.Controller.Api;
+using GitOrch.Tests.Shared;
 
 namespace GitOrch.EndToEnd.Tests.Support;
 
@@ -76,11 +75,11 @@ internal sealed class GitorchProcess : IAsyncDisposable
     {
         // A replica keeps its ports across restarts (the others and the agents find it there): it passes --listen.
         var listenIndex = Array.IndexOf(args, "--listen");
-        var server = listenIndex >= 0 ? args[listenIndex + 1] : $"https://127.0.0.1:{FreePort()}";
+        var server = listenIndex >= 0 ? args[listenIndex + 1] : $"https://127.0.0.1:{LoopbackPorts.Free()}";
         string? agentServer = null;
         if (!args.Contains("--agent-listen"))
         {
-            agentServer = $"https://127.0.0.1:{FreePort()}";
+            agentServer = $"https://127.0.0.1:{LoopbackPorts.Free()}";
             args = [.. args, "--agent-listen", agentServer];
         }
         else
@@ -234,26 +233,6 @@ internal sealed class GitorchProcess : IAsyncDisposable
             lock (_output)
             {
                 _output.AppendLine(line);
-            }
-        }
-    }
-
-    private static readonly HashSet<int> HandedOut = [];
-
-    /// <summary>A loopback port free now and not handed out before in this run (for a process that must keep its port across restarts).</summary>
-    public static int FreePort()
-    {
-        while (true)
-        {
-            using var listener = new TcpListener(IPAddress.Loopback, 0);
-            listener.Start();
-            var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-            lock (HandedOut)
-            {
-                if (HandedOut.Add(port))
-                {
-                    return port;
-                }
             }
         }
     }

@@ -5,6 +5,7 @@ using System.Text;
 using dotnet_etcd;
 using Etcdserverpb;
 using GitOrch.Controller.Api;
+using GitOrch.Tests.Shared;
 using Google.Protobuf;
 using Microsoft.Data.Sqlite;
 
@@ -48,8 +49,8 @@ internal sealed class ReplicaSet : IAsyncDisposable
         var replicas = Enumerable.Range(0, count).Select(i => new Replica(
             $"r{i}",
             Path.Combine(root, $"r{i}"),
-            $"https://127.0.0.1:{GitorchProcess.FreePort()}",
-            $"https://127.0.0.1:{GitorchProcess.FreePort()}",
+            $"https://127.0.0.1:{LoopbackPorts.Free()}",
+            $"https://127.0.0.1:{LoopbackPorts.Free()}",
             endpoints?.Invoke(etcd, i) ?? etcd.Endpoints)).ToArray();
         var set = new ReplicaSet(etcd, repo, root, leaseTtl, replicas);
         for (var i = 0; i < count; i++)
