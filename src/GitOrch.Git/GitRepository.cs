@@ -147,6 +147,12 @@ public sealed class GitRepository : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// A path as git stores it ('/'-separated). LibGit2Sharp gives native separators, so only on
+    /// Windows is a '\\' a separator; elsewhere it is part of a file's name and stays.
+    /// </summary>
+    private static string GitPath(string path) => System.IO.Path.DirectorySeparatorChar == '\\' ? path.Replace('\\', '/') : path;
+
     private static void Walk(Tree tree, List<TreeEntry> into)
     {
         foreach (var entry in tree)
@@ -166,7 +172,7 @@ public sealed class GitRepository : IAsyncDisposable
         Convert.ToString((int)entry.Mode, 8).PadLeft(6, '0'),
         entry.TargetType == TreeEntryTargetType.GitLink ? "commit" : "blob",
         entry.Target.Sha,
-        entry.Path.Replace('\\', '/'));
+        GitPath(entry.Path));
 
     /// <summary>Reads a commit's author, time, subject, message and parents.</summary>
     public Task<CommitInfo> ReadCommitAsync(string sha, CancellationToken ct)
@@ -214,7 +220,7 @@ public sealed class GitRepository : IAsyncDisposable
                 ChangeKind.Deleted => ChangeType.Deleted,
                 _ => ChangeType.Modified,
             };
-            list.Add(new TreeChange(type, prefix + change.Path.Replace('\\', '/'),
+            list.Add(new TreeChange(type, prefix + GitPath(change.Path),
                 type == ChangeType.Added ? null : change.OldOid.Sha, type == ChangeType.Deleted ? null : change.Oid.Sha));
         }
 

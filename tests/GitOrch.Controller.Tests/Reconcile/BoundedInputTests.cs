@@ -100,6 +100,19 @@ public sealed class BoundedInputTests : IDisposable
         Assert.Equal(("apps/huge.yaml", DiagnosticCodes.FileTooLarge), (d.File, d.Code));
     }
 
+    [Fact]
+    public async Task AFileWhoseNameHasABackslash_IsReadUnderItsOwnName_InAOneFileCommit()
+    {
+        var (controller, _) = await StartAsync();
+        await using var __ = controller;
+        _repo.Write("apps/odd\\name.yaml", Manifests.Pod("odd"));
+        var odd = _repo.Commit("A file whose name has a backslash");
+        await controller.SyncAsync();
+
+        Assert.Equal(CommitRecord.Applied, controller.Store.FindCommit(odd)!.State);
+        Assert.Equal("apps/odd\\name.yaml", controller.Store.Get(new ObjectRef("Pod", "demo", "odd"))!.File);
+    }
+
     private static string Limits(string maxFileBytes) => $$"""
         apiVersion: gitorch.dev/v1
         kind: ClusterPolicy

@@ -163,6 +163,12 @@ public sealed class ObjectWriterTests : IDisposable
         Assert.Contains("only git/<email> applies commits", Assert.Single(asLoop.Refused).Message, StringComparison.Ordinal);
         Assert.Contains("is not an object of commit", Assert.Single(foreign.Refused).Message, StringComparison.Ordinal);
         Assert.Contains(invalid.Refused, d => d.Code == DiagnosticCodes.MissingField);
+
+        // The same name in another namespace is another object: the commit does not declare it.
+        var elsewhere = new ObjectRef("Pod", "kube-system", Web0.Name);
+        var sameName = _writer.ApplyCommit(Applied(c2), External(c2, "ada@example.com", "same name elsewhere", Change(elsewhere, Pod(elsewhere, "evil:1"), "*")), Valid(Web0), []);
+        Assert.Contains("is not an object of commit", Assert.Single(sameName.Refused).Message, StringComparison.Ordinal);
+        Assert.Null(_store.Get(elsewhere));
         Assert.Null(_store.FindCommit(c2));
         Assert.Null(_store.Get(Web1));
         Assert.Equal(1, _store.Get(Web0)!.Version);
