@@ -30,7 +30,6 @@ public sealed class HistoryStore : IDisposable
     // never wait behind a write in progress (a 10,000-object apply). There are a few, so that a
     // short read (status) does not wait behind a long one (a list of every object).
     private const int Readers = 4;
-    private readonly string _path;
     private readonly ConcurrentBag<SqliteConnection> _idleReaders = [];
     private readonly Lock _readersGate = new();
     private readonly SemaphoreSlim _readerSlots = new(Readers, Readers);
@@ -42,9 +41,13 @@ public sealed class HistoryStore : IDisposable
     private HistoryStore(SqliteConnection db, string path, TimeProvider time)
     {
         _db = db;
-        _path = path;
         _time = time;
-        _idleReaders.Add(OpenReader(path)); // Fails here, at open, rather than at the first read.
+        // All opened here: a read never opens the file later (after the state folder was removed,
+        // say), and a problem with it shows at open.
+        for (var i = 0; i < Readers; i++)
+        {
+            _idleReaders.Add(OpenReader(path));
+        }
     }
 
     /// <summary>A read-only connection to the store's file.</summary>
@@ -72,12 +75,8 @@ public sealed class HistoryStore : IDisposable
         try
         {
             ObjectDisposedException.ThrowIf(_disposed, this);
-            if (_idleReaders.TryTake(out var idle))
-            {
-                return new ReadLease(this, idle);
-            }
-
-            return new ReadLease(this, OpenReader(_path));
+            // A slot held means a connection is idle: there are as many slots as connections.
+            return _idleReaders.TryTake(out var idle) ? new ReadLease(this, idle) : throw new InvalidOperationException("no idle read connection while holding a read slot");
         }
         catch
         {
