@@ -122,6 +122,7 @@ public sealed class ControllerHost : IAsyncDisposable
             builder.Services.AddSingleton(new ControllerRef { Value = controller });
             TrustSetup.AddServices(builder.Services, pki, tokens);
             ReplicaEndpoints.AddServices(builder.Services, role);
+            builder.Services.AddGrpc(o => o.Interceptors.Add<State.StateGoneGrpcRefusal>());
             builder.Services.ConfigureHttpJsonOptions(o =>
             {
                 o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
@@ -131,6 +132,7 @@ public sealed class ControllerHost : IAsyncDisposable
             app = builder.Build();
             TrustSetup.UsePipeline(app);
             ReplicaEndpoints.UsePipeline(app);
+            app.UseMiddleware<State.StateGoneRefusal>();
             var secured = TrustSetup.Secured(app).LeaderOnlyWrites();
             ApiEndpoints.Map(secured, options.WebhookSecret);
             WorkflowEndpoints.Map(secured);
@@ -197,7 +199,7 @@ public sealed class ControllerHost : IAsyncDisposable
     /// Completes only when the controller must stop on its own: faulted with a
     /// <see cref="History.Store.StateException"/> when the state folder was removed or replaced.
     /// </summary>
-    public Task Completion => Controller.Sync.Fatal;
+    public Task Completion => Controller.Guard.Stopped;
 
     public async ValueTask DisposeAsync()
     {

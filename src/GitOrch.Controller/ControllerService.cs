@@ -40,7 +40,7 @@ public sealed class ControllerService : IAsyncDisposable
         Store = store;
         Snapshots = new ConfigSnapshotProvider();
         Writer = new ObjectWriter(store, Snapshots);
-        Guard = new StateGuard(options.StateDir, stateLock);
+        Guard = new StateGuard(options.StateDir, stateLock, logs.CreateLogger<StateGuard>());
         Nodes = new NodeRegistry();
         foreach (var node in options.Nodes)
         {
@@ -55,12 +55,12 @@ public sealed class ControllerService : IAsyncDisposable
         Mirror = new HistoryMirror(_mirrorRepository, store);
         Agents = new AgentGateway(Path.Combine(options.StateDir, HistoryStore.FileName), Nodes, time, replica?.Journal, store.Gate);
         Workflows = new WorkflowService(options.StateDir, store, Writer, Nodes, Agents, Snapshots, time, engine, replica?.Journal);
-        Starter = new WorkflowStarter(Workflows, time, logs.CreateLogger<WorkflowStarter>());
-        MirrorService = new MirrorService(Mirror, source, store, Snapshots, logs.CreateLogger<MirrorService>());
-        NodeHealth = new NodeHealthService(options, Nodes, Agents, Writer, Snapshots, Workflows, time, logs.CreateLogger<NodeHealthService>());
+        Starter = new WorkflowStarter(Workflows, Guard, time, logs.CreateLogger<WorkflowStarter>());
+        MirrorService = new MirrorService(Mirror, source, store, Snapshots, Guard, logs.CreateLogger<MirrorService>());
+        NodeHealth = new NodeHealthService(options, Nodes, Agents, Writer, Snapshots, Workflows, Guard, time, logs.CreateLogger<NodeHealthService>());
         Ingestion = new StatusIngestion(Agents, Writer, Snapshots, logs.CreateLogger<StatusIngestion>());
         Sync = new SyncLoop(options, Reconciler, Workflows, Starter, MirrorService, Guard, time, logs.CreateLogger<SyncLoop>());
-        GuardService = new StateGuardService(Guard, Sync, time);
+        GuardService = new StateGuardService(Guard, time);
         Network = new ClusterNetwork(store, Nodes, Agents, () => Snapshots.Current.Result);
     }
 
@@ -155,6 +155,7 @@ public sealed class ControllerService : IAsyncDisposable
         services.AddSingleton(Sync);
         services.AddSingleton(Agents);
         services.AddSingleton(Nodes);
+        services.AddSingleton(Guard);
         foreach (var hosted in HostedServices)
         {
             services.AddSingleton(hosted);
@@ -215,7 +216,7 @@ public sealed class ControllerService : IAsyncDisposable
 
         try
         {
-            await Task.WhenAny(Task.Delay(Timeout.Infinite, ct), Sync.Fatal);
+            await Task.WhenAny(Task.Delay(Timeout.Infinite, ct), Guard.Stopped);
         }
         finally
         {
@@ -225,9 +226,9 @@ public sealed class ControllerService : IAsyncDisposable
             }
         }
 
-        if (Sync.Fatal.IsFaulted)
+        if (Guard.Stopped.IsFaulted)
         {
-            await Sync.Fatal;
+            await Guard.Stopped;
         }
     }
 

@@ -16,7 +16,7 @@ namespace GitOrch.Controller.Mirror;
 /// shown in status (<c>mirrorError</c>) and retried on the next poke; nothing is pruned that the
 /// mirror has not written.
 /// </summary>
-public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource source, HistoryStore store, ConfigSnapshotProvider snapshots, ILogger<MirrorService> log) : BackgroundService
+public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource source, HistoryStore store, ConfigSnapshotProvider snapshots, State.StateGuard guard, ILogger<MirrorService> log) : BackgroundService
 {
     private readonly SemaphoreSlim _poke = new(0, 1);
     private readonly SemaphoreSlim _running = new(1, 1);
@@ -95,16 +95,20 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
                 }
 
                 LastError = null;
+                Prune();
+            }
+            catch (Exception ex) when (ex is not OperationCanceledException && guard.StopIfGone())
+            {
+                // The state folder is gone: the guard stops the controller and says why.
+                LastError = guard.StopReason;
+                return;
             }
             catch (Exception ex) when (ex is GitException or StateException or IOException or Microsoft.Data.Sqlite.SqliteException)
             {
                 // The store is the source of truth; the mirror catches up on a later pass.
                 LastError = ex.Message;
                 LogMirrorError(log, ex, ex.Message);
-                return;
             }
-
-            Prune();
         }
         finally
         {

@@ -16,7 +16,7 @@ namespace GitOrch.Controller.Nodes;
 /// </summary>
 public sealed partial class NodeHealthService(
     ControllerOptions options, NodeRegistry nodes, AgentGateway agents, IObjectWriter writer,
-    Snapshots.ConfigSnapshotProvider snapshots, WorkflowService workflows, TimeProvider time, ILogger<NodeHealthService> log) : BackgroundService
+    Snapshots.ConfigSnapshotProvider snapshots, WorkflowService workflows, State.StateGuard guard, TimeProvider time, ILogger<NodeHealthService> log) : BackgroundService
 {
     private readonly DateTimeOffset _startedAt = time.GetUtcNow();
 
@@ -31,6 +31,10 @@ public sealed partial class NodeHealthService(
                 try
                 {
                     CheckNodes();
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && guard.StopIfGone())
+                {
+                    return; // The state folder is gone: the guard stops the controller and says why.
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)
                 {

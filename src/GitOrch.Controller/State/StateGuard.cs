@@ -1,4 +1,6 @@
 using GitOrch.History.Store;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace GitOrch.Controller.State;
 
@@ -6,14 +8,25 @@ namespace GitOrch.Controller.State;
 /// Notices when the state folder under a running controller is removed, moved or replaced: the
 /// lock file this process holds open must still be the file at its path, and the database must
 /// still be there. Writing on would write into a deleted database (lost on exit) or let a second
-/// controller start on the same folder, so the controller stops instead.
+/// controller start on the same folder, so the controller stops instead (<see cref="Stopped"/>).
+/// Every service that meets a storage error asks <see cref="StopIfGone"/> first: the error is then
+/// only a symptom, and the operator reads one message saying what happened and what to do, not a
+/// stack trace from whichever service noticed first.
 /// </summary>
-public sealed class StateGuard(string stateDir, StateLock held)
+public sealed partial class StateGuard(string stateDir, StateLock held, ILogger<StateGuard>? log = null)
 {
     private readonly string? _lockPath = held.OpenPath(); // As the kernel names it (symlinks resolved).
     private readonly string _dbPath = Path.GetFullPath(Path.Combine(stateDir, HistoryStore.FileName));
+    private readonly TaskCompletionSource _stopped = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private readonly ILogger _log = log ?? NullLogger<StateGuard>.Instance;
 
     public string StateDir { get; } = Path.GetFullPath(stateDir);
+
+    /// <summary>Faults (with a <see cref="StateException"/>) once the state folder is found gone: the process must stop.</summary>
+    public Task Stopped => _stopped.Task;
+
+    /// <summary>The message the controller stopped with, or null while it runs.</summary>
+    public string? StopReason => _stopped.Task.Exception?.InnerException?.Message;
 
     /// <summary>Null while the folder is the one this process opened; otherwise what happened to it.</summary>
     public string? Problem()
@@ -38,7 +51,38 @@ public sealed class StateGuard(string stateDir, StateLock held)
     {
         if (Problem() is { } problem)
         {
-            throw new StateException($"{problem}; the controller stops rather than write into a deleted database. Restore the folder (or start with an empty one: objects are re-applied from Git, earlier versions stay in refs/gitorch/history) and start the controller again");
+            throw Explain(problem);
         }
     }
+
+    /// <summary>
+    /// Stops the controller when the state folder is gone, and says so once; returns whether it
+    /// did. A caller holding a storage error (a disk I/O error from the deleted database) asks this
+    /// before reporting it as its own failure.
+    /// </summary>
+    public bool StopIfGone()
+    {
+        if (Problem() is not { } problem)
+        {
+            return false;
+        }
+
+        Stop(Explain(problem));
+        return true;
+    }
+
+    /// <summary>Stops the controller with <paramref name="why"/> (logged once, without a stack trace: the message is complete).</summary>
+    public void Stop(StateException why)
+    {
+        if (_stopped.TrySetException(why))
+        {
+            LogStateGone(_log, why.Message);
+        }
+    }
+
+    private static StateException Explain(string problem) =>
+        new($"{problem}; the controller stops rather than write into a deleted database. Restore the folder (or start with an empty one: objects are re-applied from Git, earlier versions stay in refs/gitorch/history) and start the controller again");
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "{Reason}")]
+    private static partial void LogStateGone(ILogger logger, string reason);
 }

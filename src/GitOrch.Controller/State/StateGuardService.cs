@@ -1,11 +1,10 @@
-using GitOrch.Controller.Sync;
 using GitOrch.History.Store;
 using Microsoft.Extensions.Hosting;
 
 namespace GitOrch.Controller.State;
 
 /// <summary>Checks the state folder every second between cycles, so a removed folder stops the controller even while it is idle.</summary>
-public sealed class StateGuardService(StateGuard guard, SyncLoop sync, TimeProvider time) : BackgroundService
+public sealed class StateGuardService(StateGuard guard, TimeProvider time) : BackgroundService
 {
     public static readonly TimeSpan Every = TimeSpan.FromSeconds(1);
 
@@ -16,13 +15,8 @@ public sealed class StateGuardService(StateGuard guard, SyncLoop sync, TimeProvi
         {
             while (await timer.WaitForNextTickAsync(stoppingToken))
             {
-                try
+                if (guard.StopIfGone())
                 {
-                    guard.Check();
-                }
-                catch (StateException ex)
-                {
-                    sync.Fail(ex);
                     return;
                 }
             }

@@ -17,7 +17,7 @@ namespace GitOrch.Controller.Sync;
 /// waits for workflows or the mirror. Any failure (the source cannot be read, the state disk is
 /// full) is logged with its exception, shown by <c>status</c> as <c>lastError</c>, and retried with
 /// jittered backoff: polling never stops, and the backlog applies once the cause goes away. Only a
-/// removed or replaced state folder stops it (<see cref="Fatal"/>).
+/// removed or replaced state folder stops it (<see cref="StateGuard.Stopped"/>).
 /// </summary>
 public sealed partial class SyncLoop(
     ControllerOptions options, Reconciler reconciler, WorkflowService workflows, WorkflowStarter starter,
@@ -25,7 +25,6 @@ public sealed partial class SyncLoop(
 {
     private readonly SemaphoreSlim _trigger = new(0, 1);
     private readonly SemaphoreSlim _cycle = new(1, 1);
-    private readonly TaskCompletionSource _fatal = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private readonly Backoff _backoff = backoff ?? new Backoff(options.Poll, TimeSpan.FromMinutes(5));
     private bool _firstCycle = true;
     private bool _recheckApprovals;
@@ -36,13 +35,17 @@ public sealed partial class SyncLoop(
 
     public DateTimeOffset? LastSync { get; private set; }
 
-    public string? LastError { get; private set; }
+    /// <summary>Why the last cycle failed, or why the controller stopped; null after a cycle that worked.</summary>
+    public string? LastError
+    {
+        get => guard.StopReason ?? _lastError;
+        private set => _lastError = value;
+    }
+
+    private string? _lastError;
 
     /// <summary>Cycles run (applied or failed); <see cref="MirrorService.CompletedCycles"/> counts those whose mirror pass also finished.</summary>
     public long Cycles => Interlocked.Read(ref _cycles);
-
-    /// <summary>Faults (with a <see cref="StateException"/>) when the state folder is gone: the process must stop.</summary>
-    public Task Fatal => _fatal.Task;
 
     /// <summary>Asks for a sync now (a push webhook arrived).</summary>
     public void Trigger()
@@ -67,7 +70,7 @@ public sealed partial class SyncLoop(
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
         var failures = 0;
-        while (!stoppingToken.IsCancellationRequested && !_fatal.Task.IsCompleted)
+        while (!stoppingToken.IsCancellationRequested && !guard.Stopped.IsCompleted)
         {
             bool ok;
             try
@@ -156,11 +159,11 @@ public sealed partial class SyncLoop(
 
             return true;
         }
-        catch (StateException ex) when (guard.Problem() is not null)
+        catch (Exception ex) when (ex is not OperationCanceledException && guard.StopIfGone())
         {
-            LastError = ex.Message;
-            LogStateGone(log, ex.Message);
-            _fatal.TrySetException(ex);
+            // The state folder is gone: whatever failed (a disk I/O error from the deleted
+            // database) is its symptom, and the guard says what happened, once.
+            LastError = guard.StopReason;
             return false;
         }
         catch (Exception ex) when (ex is SourceException or GitOrch.Git.GitException or Forge.ForgeException)
@@ -185,14 +188,6 @@ public sealed partial class SyncLoop(
         }
     }
 
-    /// <summary>Stops the loop from outside (the guard found the state folder gone between cycles).</summary>
-    public void Fail(StateException ex)
-    {
-        LastError = ex.Message;
-        LogStateGone(log, ex.Message);
-        _fatal.TrySetException(ex);
-    }
-
     public override void Dispose()
     {
         _trigger.Dispose();
@@ -205,10 +200,6 @@ public sealed partial class SyncLoop(
 
     [LoggerMessage(Level = LogLevel.Error, Message = "Cannot apply new commits: {Reason}; retrying with backoff")]
     private static partial void LogApplyFailed(ILogger logger, Exception ex, string reason);
-
-    // Our own complete message: a stack trace would only bury it.
-    [LoggerMessage(Level = LogLevel.Critical, Message = "{Reason}")]
-    private static partial void LogStateGone(ILogger logger, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Resumed {Count} workflow transaction(s) interrupted by the last stop")]
     private static partial void LogResumed(ILogger logger, int count);

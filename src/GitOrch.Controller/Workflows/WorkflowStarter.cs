@@ -12,7 +12,7 @@ namespace GitOrch.Controller.Workflows;
 /// (<see cref="WorkflowService.StartMissing"/>) runs here too. A failure (the state disk is full)
 /// is logged and retried with backoff; the request is never dropped.
 /// </summary>
-public sealed partial class WorkflowStarter(WorkflowService workflows, TimeProvider time, ILogger<WorkflowStarter> log) : BackgroundService
+public sealed partial class WorkflowStarter(WorkflowService workflows, State.StateGuard guard, TimeProvider time, ILogger<WorkflowStarter> log) : BackgroundService
 {
     public const int Capacity = 256;
     public const int Chunk = 500;
@@ -90,6 +90,12 @@ public sealed partial class WorkflowStarter(WorkflowService workflows, TimeProvi
                 {
                     await RunAsync(start, ct);
                     LastError = null;
+                    break;
+                }
+                catch (Exception ex) when (ex is not OperationCanceledException && guard.StopIfGone())
+                {
+                    // The state folder is gone: the guard stops the controller and says why.
+                    LastError = guard.StopReason;
                     break;
                 }
                 catch (Exception ex) when (ex is not OperationCanceledException)

@@ -20,6 +20,20 @@ internal sealed class ListLogger : ILoggerProvider
 
     public string Text => string.Join('\n', Lines);
 
+    /// <summary>The lines logged with an exception attached (whose stack trace a console would print).</summary>
+    public IReadOnlyList<string> WithExceptions
+    {
+        get
+        {
+            lock (_lines)
+            {
+                return [.. _withExceptions];
+            }
+        }
+    }
+
+    private readonly List<string> _withExceptions = [];
+
     public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
 
     public void Dispose()
@@ -42,7 +56,12 @@ internal sealed class ListLogger : ILoggerProvider
 
             lock (owner._lines)
             {
-                owner._lines.Add($"{logLevel} {category}: {formatter(state, exception)}");
+                var line = $"{logLevel} {category}: {formatter(state, exception)}";
+                owner._lines.Add(line);
+                if (exception is not null)
+                {
+                    owner._withExceptions.Add($"{line} ({exception.GetType().Name}: {exception.Message})");
+                }
             }
         }
     }
