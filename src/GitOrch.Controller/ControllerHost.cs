@@ -162,15 +162,41 @@ public sealed class ControllerHost : IAsyncDisposable
         single?.Serve(address, agentAddress);
         var adminPath = Path.Combine(options.StateDir, AdminCredentialsFile);
         var admin = AdminCredentialsFor(adminPath, address, pki, tokens, replica);
+        if (replica is null || replica.Leads)
+        {
+            await WarmUpAsync(admin, ct); // A follower's token may not be replicated yet.
+        }
+
+        admin.Save(adminPath);
         return new ControllerHost(app, controller, logs, pki, tokens, address, agentAddress, admin, adminPath, role);
     }
 
-    /// <summary>Keeps the admin token of <c>STATE/admin.credentials</c> while it is valid (updating the address); otherwise issues a new one.</summary>
+    /// <summary>
+    /// One request to the API's own address before the controller says it listens (and before it
+    /// writes <c>admin.credentials</c>): the first TLS handshake, routing, authentication and the
+    /// status answer carry about 100 ms of one-time costs on an idle machine, and several times
+    /// that while the first apply holds the cores, which the first user's call would otherwise pay.
+    /// A read (nothing is written or audited); a failure only leaves the path cold.
+    /// </summary>
+    private static async Task WarmUpAsync(ClusterCredentials admin, CancellationToken ct)
+    {
+        try
+        {
+            using var client = admin.CreateHttpClient(TimeSpan.FromSeconds(10));
+            using var answer = await client.GetAsync("api/v1/status?limit=1", ct);
+        }
+        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        {
+            // Cold, not broken: the API answers anyway.
+        }
+    }
+
+    /// <summary>Keeps the admin token of <c>STATE/admin.credentials</c> while it is valid (updating the address); otherwise issues a new one. The caller saves it.</summary>
     private static ClusterCredentials AdminCredentialsFor(string path, string address, ClusterPki pki, TokenStore tokens, Replication.ReplicaContext? replica)
     {
         if (replica is not null)
         {
-            return Replication.ReplicaAdmin.Credentials(path, address, pki, tokens, replica);
+            return Replication.ReplicaAdmin.Credentials(address, pki, tokens, replica);
         }
 
         ClusterCredentials? existing = null;
@@ -191,7 +217,6 @@ public sealed class ControllerHost : IAsyncDisposable
             credentials = new ClusterCredentials { Server = address, CaCertificate = pki.CaPem, Token = secret };
         }
 
-        credentials.Save(path);
         return credentials;
     }
 

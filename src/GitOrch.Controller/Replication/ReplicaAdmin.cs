@@ -24,8 +24,8 @@ public static class ReplicaAdmin
         return Convert.ToBase64String(mac).TrimEnd('=').Replace('+', '-').Replace('/', '_');
     }
 
-    /// <summary>Writes this replica's credentials (creating its token when it leads and the token is missing).</summary>
-    public static ClusterCredentials Credentials(string path, string address, ClusterPki pki, TokenStore tokens, ReplicaContext replica)
+    /// <summary>This replica's credentials, for the caller to write (creating its token when it leads and the token is missing).</summary>
+    public static ClusterCredentials Credentials(string address, ClusterPki pki, TokenStore tokens, ReplicaContext replica)
     {
         var secret = Secret(pki, replica.Name);
         if (replica.Leads)
@@ -33,9 +33,7 @@ public static class ReplicaAdmin
             Ensure(tokens, pki, replica.Name);
         }
 
-        var credentials = new ClusterCredentials { Server = address, CaCertificate = pki.CaPem, Token = secret };
-        credentials.Save(path);
-        return credentials;
+        return new ClusterCredentials { Server = address, CaCertificate = pki.CaPem, Token = secret };
     }
 
     /// <summary>On the leader: every replica's admin token exists with its derived secret.</summary>
