@@ -17,8 +17,17 @@ namespace GitOrch.Core.Schema;
 public static class SchemaValidator
 {
     // Most documents are valid: a pass/fail evaluation first, the detailed one only for a failure.
-    private static readonly EvaluationOptions Quick = new() { OutputFormat = OutputFormat.Flag };
+    // Pass/fail needs no annotations (draft-07 has no keyword that reads them), and collecting
+    // them is most of what an evaluation allocates.
+    private static readonly EvaluationOptions Quick = QuickOptions();
     private static readonly EvaluationOptions Detailed = new() { OutputFormat = OutputFormat.List };
+
+    private static EvaluationOptions QuickOptions()
+    {
+        var options = new EvaluationOptions { OutputFormat = OutputFormat.Flag };
+        options.IgnoreAllAnnotations();
+        return options;
+    }
 
     public static void Validate(string kind, SourceDocument document, ObjectRef? obj, ICollection<Diagnostic> diagnostics)
     {
