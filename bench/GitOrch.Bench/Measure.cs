@@ -28,6 +28,20 @@ public static class Measure
         return Stats.Of(times);
     }
 
+    /// <summary>
+    /// One timed run (for cases that interleave rounds of several measurements), from a collected
+    /// heap: no run pays for the garbage of the one before it.
+    /// </summary>
+    public static async Task<TimeSpan> OnceAsync(Func<Task> action)
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+        var watch = Stopwatch.StartNew();
+        await action();
+        return watch.Elapsed;
+    }
+
     public static Stats Sync(int runs, Action action, bool warmUp = true) =>
         StatsAsync(runs, () => { action(); return Task.CompletedTask; }, warmUp).GetAwaiter().GetResult();
 

@@ -120,31 +120,63 @@ if (selected.Contains("load"))
         }
 
         // Floors with the same threads as the measured path: the load reads blobs on one thread and
-        // parses and validates files on every core, so the parse floor is given both ways.
-        var readFloor = await Measure.StatsAsync(Measure.Runs, async () =>
-        {
-            foreach (var b in blobs)
-            {
-                await git.Objects.ReadAsync(b.Blob, CancellationToken.None);
-            }
-        });
-        var parseOne = Measure.Sync(Measure.Runs, () =>
-        {
-            foreach (var text in texts)
-            {
-                new YamlStream().Load(new StringReader(text));
-            }
-        });
-        var parseAll = Measure.Sync(Measure.Runs, () => texts.AsParallel().ForAll(text => new YamlStream().Load(new StringReader(text))));
+        // parses and validates files on every core, so the parse floor is given both ways. Each
+        // round times the floors and the load back to back (after a warm-up round), and the ratio is
+        // the median of the rounds' ratios: a noisy moment weighs on both sides of it, never on one.
         var emptyBase = RepoGenerator.Git(repo, "commit-tree", RepoGenerator.Git(repo, "hash-object", "-t", "tree", "/dev/null").Trim(), "-m", "empty").Trim();
-        var load = await Measure.StatsAsync(Measure.Runs, async () => await PlanBuilder.BuildAsync(repo, emptyBase, head, null, CancellationToken.None));
-        var floor = readFloor.Median + parseAll.Median;
-        Console.WriteLine($"full load of {sizes.Objects} objects: {load}; read floor {readFloor}; parse floor one thread {parseOne}, {Environment.ProcessorCount} threads {parseAll}");
+        var readTimes = new List<TimeSpan>();
+        var parseOneTimes = new List<TimeSpan>();
+        var parseAllTimes = new List<TimeSpan>();
+        var loadTimes = new List<TimeSpan>();
+        var loadRatios = new List<double>();
+        for (var round = -1; round < Measure.Runs; round++)
+        {
+            var readOnce = await Measure.OnceAsync(async () =>
+            {
+                foreach (var b in blobs)
+                {
+                    await git.Objects.ReadAsync(b.Blob, CancellationToken.None);
+                }
+            });
+            var one = await Measure.OnceAsync(() =>
+            {
+                foreach (var text in texts)
+                {
+                    new YamlStream().Load(new StringReader(text));
+                }
+
+                return Task.CompletedTask;
+            });
+            var all = await Measure.OnceAsync(() =>
+            {
+                texts.AsParallel().ForAll(text => new YamlStream().Load(new StringReader(text)));
+                return Task.CompletedTask;
+            });
+            var loadOnce = await Measure.OnceAsync(() => PlanBuilder.BuildAsync(repo, emptyBase, head, null, CancellationToken.None));
+            if (round < 0)
+            {
+                continue; // Warm-up.
+            }
+
+            readTimes.Add(readOnce);
+            parseOneTimes.Add(one);
+            parseAllTimes.Add(all);
+            loadTimes.Add(loadOnce);
+            loadRatios.Add(loadOnce / (readOnce + all));
+        }
+
+        var readFloor = Stats.Of(readTimes);
+        var parseOne = Stats.Of(parseOneTimes);
+        var parseAll = Stats.Of(parseAllTimes);
+        var load = Stats.Of(loadTimes);
+        loadRatios.Sort();
+        var loadRatio = loadRatios[loadRatios.Count / 2];
+        Console.WriteLine($"full load of {sizes.Objects} objects: {load}; read floor {readFloor}; parse floor one thread {parseOne}, {Environment.ProcessorCount} threads {parseAll}; ratios per round {string.Join(", ", loadRatios.Select(r => r.ToString("0.00", CultureInfo.InvariantCulture)))}");
         rows.Add(($"Full load (validate + plan) of {sizes.Objects:N0} objects in {blobs.Count:N0} files, all cores", load.ToString(), "-", "-"));
         rows.Add(("  floor: libgit2 reads the same blobs (one thread, as the load does)", readFloor.ToString(), "-", "-"));
         rows.Add(("  floor: YamlDotNet parses the same bytes, one thread", parseOne.ToString(), "-", "-"));
         rows.Add(($"  floor: YamlDotNet parses the same bytes, all {Environment.ProcessorCount} cores (as the load does)", parseAll.ToString(), "-", "-"));
-        rows.Add(("  ratio full load / (read floor + all-core parse floor), same threads", $"{load.Median / floor:0.00}×", "≤ 3×", load.Median <= floor * 3 ? "met" : "missed"));
+        rows.Add(("  ratio full load / (read floor + all-core parse floor), same threads, each round timed back to back (median; min, max)", string.Create(CultureInfo.InvariantCulture, $"{loadRatio:0.00}× ({loadRatios[0]:0.00}×, {loadRatios[^1]:0.00}×)"), "≤ 3×", loadRatio <= 3 ? "met" : "missed"));
         rows.Add(("  ratio full load / one-thread parse floor (for comparison only)", $"{load.Median / parseOne.Median:0.00}×", "-", "-"));
 
         // Where the time goes: the stages of the load, each measured alone on the same texts.
