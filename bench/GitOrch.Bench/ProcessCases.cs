@@ -43,11 +43,32 @@ public static class ProcessCases
             """);
         var schema = Path.Combine(work, "pod.schema.json");
         File.WriteAllText(schema, GitOrch.Core.Schema.SchemaRegistry.Text("Pod"));
-        var ours = Measure.Sync(Measure.Runs, () => Run(gitorch, ["validate", dir], expectExit: 0));
-        var theirs = Measure.Sync(Measure.Runs, () => Run(ajv, ["validate", "--spec=draft7", "--strict=false", "--errors=text", "-s", schema, "-d", Path.Combine(dir, "pod-*.yaml")], expectExit: 0));
-        rows.Add(($"`gitorch validate` of {count:N0} one-pod YAML files, as a process", ours.ToString(), "-", "-"));
-        rows.Add(("  `ajv-cli` (draft-07) on the same files, as a process", theirs.ToString(), "-", "-"));
-        rows.Add(("  ratio gitorch / ajv-cli", $"{ours.Median / theirs.Median:0.00}×", "≤ 2×", ours.Median <= theirs.Median * 2 ? "met" : "missed"));
+        // Rounds alternate the two (after a warm-up round), and the ratio is the median of the
+        // rounds' ratios: a noisy moment weighs on both sides.
+        var ourTimes = new List<TimeSpan>();
+        var theirTimes = new List<TimeSpan>();
+        var ratios = new List<double>();
+        for (var round = -1; round < Measure.Runs; round++)
+        {
+            var mine = Stopwatch.StartNew();
+            Run(gitorch, ["validate", dir], expectExit: 0);
+            var ourTime = mine.Elapsed;
+            var other = Stopwatch.StartNew();
+            Run(ajv, ["validate", "--spec=draft7", "--strict=false", "--errors=text", "-s", schema, "-d", Path.Combine(dir, "pod-*.yaml")], expectExit: 0);
+            var theirTime = other.Elapsed;
+            if (round >= 0)
+            {
+                ourTimes.Add(ourTime);
+                theirTimes.Add(theirTime);
+                ratios.Add(ourTime / theirTime);
+            }
+        }
+
+        ratios.Sort();
+        var ratio = ratios[ratios.Count / 2];
+        rows.Add(($"`gitorch validate` of {count:N0} one-pod YAML files, as a process", Stats.Of(ourTimes).ToString(), "-", "-"));
+        rows.Add(("  `ajv-cli` (draft-07) on the same files, as a process", Stats.Of(theirTimes).ToString(), "-", "-"));
+        rows.Add(("  ratio gitorch / ajv-cli, each round run back to back (median; min, max)", string.Create(CultureInfo.InvariantCulture, $"{ratio:0.00}× ({ratios[0]:0.00}×, {ratios[^1]:0.00}×)"), "≤ 2×", ratio <= 2 ? "met" : "missed"));
         return rows;
     }
 
