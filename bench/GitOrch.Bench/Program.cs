@@ -323,7 +323,18 @@ if (selected.Contains("engine"))
 // 6. In-place restart vs delete + create, both through a real controller and a real node agent.
 if (selected.Contains("restart"))
 {
-    rows.AddRange(await RestartCase.RunAsync(Path.Combine(work, "restart"), Measure.Runs));
+    // An oci pod (what restarting in place keeps: its sandbox, network namespace and address), then
+    // a process pod (no sandbox: both paths are the same workflow and agent round trip).
+    if (RestartCase.OciUnavailable() is { } why)
+    {
+        rows.Add(("In-place restart of an oci pod", $"not run: {why}", "≤ 0.5", "-"));
+    }
+    else
+    {
+        rows.AddRange(await RestartCase.RunAsync(Path.Combine(work, "restart-oci"), Measure.Runs, "oci"));
+    }
+
+    rows.AddRange(await RestartCase.RunAsync(Path.Combine(work, "restart"), Measure.Runs, "process"));
 }
 
 // 7. Processes: `gitorch validate` against ajv-cli, and a real `gitorch controller` following the repo.

@@ -12,12 +12,14 @@ namespace GitOrch.Bench;
 
 /// <summary>
 /// In-place restart against delete + create, through one path: a real controller (ControllerHost,
-/// its sync loop, workflows and node gateway) and a real node agent running a process pod. Each
+/// its sync loop, workflows and node gateway) and a real node agent running one pod: an oci pod
+/// (a busybox container under runc, in its own network namespace; as root, where runc is) or a
+/// process pod. Each
 /// round commits a change to the pod's file and times commit → the controller's store showing the
 /// pod Running again, written by the runtime loop from the agent's report after that commit's
 /// version. The in-place change is an env value (a new definition of the same pod: the agent
 /// restarts it in place); the delete + create change renames the pod (the old one is deleted and
-/// a new one is scheduled, addressed, pulled and started). Nothing else differs.
+/// a new one is scheduled, addressed, given its sandbox and started). Nothing else differs.
 /// </summary>
 public static class RestartCase
 {
@@ -25,8 +27,21 @@ public static class RestartCase
     private const string Namespace = "bench";
     private const string File = "apps/pod.yaml";
 
-    public static async Task<List<(string, string, string, string)>> RunAsync(string work, int runs)
+    /// <summary>Whether oci pods can run here: runc, and root (network namespaces, the container's user namespace).</summary>
+    public static string? OciUnavailable() =>
+        Environment.UserName != "root" ? "oci pods need root (network namespaces, runc)"
+        : GitOrch.Agent.Runtimes.RuncDriver.RuncPath is null ? "runc is not installed"
+        : !System.IO.File.Exists("/usr/bin/busybox") ? "no /usr/bin/busybox to build the image from (apt-get install busybox-static)"
+        : null;
+
+    public static async Task<List<(string, string, string, string)>> RunAsync(string work, int runs, string runtime)
     {
+        Directory.CreateDirectory(work);
+        if (OperatingSystem.IsLinux())
+        {
+            System.IO.File.SetUnixFileMode(work, (UnixFileMode)0x1ED); // 0755: the container's root (uid 100000 on the host) reads the image below it.
+        }
+
         var repo = Path.Combine(work, "restart-repo");
         Directory.CreateDirectory(Path.Combine(repo, "apps"));
         RepoGenerator.Git(repo, "init", "-q", "-b", "main");
@@ -42,8 +57,8 @@ public static class RestartCase
             """);
         var name = "restart-0";
         var value = 0;
-        System.IO.File.WriteAllText(Path.Combine(repo, File), Pod(name, value));
-        var first = RepoGenerator.Commit(repo, "A process pod");
+        System.IO.File.WriteAllText(Path.Combine(repo, File), Pod(name, value, runtime));
+        var first = RepoGenerator.Commit(repo, $"One {runtime} pod");
 
         var options = new ControllerOptions
         {
@@ -56,6 +71,11 @@ public static class RestartCase
         };
         await using var host = await ControllerHost.StartAsync(options, null, TimeProvider.System, CancellationToken.None);
         var agentState = Path.Combine(work, "restart-agent");
+        if (runtime == "oci")
+        {
+            await new GitOrch.Agent.Images.ImageStore(Path.Combine(agentState, "images")).ImportAsync("busybox:1.35", BusyboxRootfs(work), CancellationToken.None);
+        }
+
         using (var certificate = host.Pki.IssueNodeCertificate(Node))
         {
             GitOrch.Agent.Trust.AgentIdentity.Save(agentState, host.Pki.CaPem, certificate);
@@ -77,7 +97,7 @@ public static class RestartCase
             var recreate = new List<(TimeSpan Applied, TimeSpan Running)>();
             for (var round = 0; round <= runs; round++)
             {
-                System.IO.File.WriteAllText(Path.Combine(repo, File), Pod(name, ++value));
+                System.IO.File.WriteAllText(Path.Combine(repo, File), Pod(name, ++value, runtime));
                 var time = await TimeAsync(host, store, repo, name, $"In place ({round})");
                 if (round > 0)
                 {
@@ -85,7 +105,7 @@ public static class RestartCase
                 }
 
                 name = $"restart-{round + 1}";
-                System.IO.File.WriteAllText(Path.Combine(repo, File), Pod(name, value));
+                System.IO.File.WriteAllText(Path.Combine(repo, File), Pod(name, value, runtime));
                 time = await TimeAsync(host, store, repo, name, $"Rename ({round})");
                 if (round > 0)
                 {
@@ -95,10 +115,10 @@ public static class RestartCase
 
             var a = Stats.Of(inPlace.Select(t => t.Running));
             var b = Stats.Of(recreate.Select(t => t.Running));
-            Console.WriteLine($"restart through controller + agent: in place {a}, delete + create {b}");
+            Console.WriteLine($"restart of {(runtime == "oci" ? "an" : "a")} {runtime} pod through controller + agent: in place {a}, delete + create {b}");
             return
             [
-                ("In-place restart: commit an env change to a process pod → Running again (controller, workflow, agent)", a.ToString(), "-", "-"),
+                ($"In-place restart: commit an env change to {(runtime == "oci" ? "an" : "a")} {runtime} pod → Running again (controller, workflow, agent)", a.ToString(), "-", "-"),
                 ("    of which commit → its version in the store (sync cycle, validation, durable write)", Stats.Of(inPlace.Select(t => t.Applied)).ToString(), "-", "-"),
                 ("  delete + create: commit a rename of the same pod → the new pod Running (same path)", b.ToString(), "-", "-"),
                 ("    of which commit → its version in the store", Stats.Of(recreate.Select(t => t.Applied)).ToString(), "-", "-"),
@@ -164,18 +184,36 @@ public static class RestartCase
         return doc.RootElement.TryGetProperty("status", out var status) && status.TryGetProperty("phase", out var phase) ? phase.GetString() : null;
     }
 
-    private static string Pod(string name, int value) => string.Create(CultureInfo.InvariantCulture, $$"""
+    /// <summary>A busybox root filesystem from the host's static busybox (the applets linked in a chroot).</summary>
+    private static string BusyboxRootfs(string parent)
+    {
+        var rootfs = Path.Combine(parent, "busybox-rootfs");
+        Directory.CreateDirectory(Path.Combine(rootfs, "bin"));
+        var busybox = Path.Combine(rootfs, "bin", "busybox");
+        System.IO.File.Copy("/usr/bin/busybox", busybox, overwrite: true);
+        if (OperatingSystem.IsLinux())
+        {
+            System.IO.File.SetUnixFileMode(busybox, (UnixFileMode)0x1ED);
+        }
+
+        using var chroot = Process.Start(new ProcessStartInfo("chroot", [rootfs, "/bin/busybox", "--install", "-s", "/bin"]) { UseShellExecute = false })!;
+        chroot.WaitForExit();
+        return chroot.ExitCode == 0 ? rootfs : throw new InvalidOperationException($"chroot {rootfs} busybox --install exited {chroot.ExitCode}");
+    }
+
+    private static string Pod(string name, int value, string runtime) => string.Create(CultureInfo.InvariantCulture, $$"""
         apiVersion: gitorch.dev/v1
         kind: Pod
         metadata:
           name: {{name}}
           namespace: {{Namespace}}
         spec:
-          runtime: process
+          runtime: {{runtime}}
           restartPolicy: Always
           terminationGracePeriodSeconds: 5
           containers:
             - name: main
+              image: busybox:1.35
               command: ["/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.05; done"]
               env: {V: "{{value}}"}
               resources: {cpu: 10m, memory: 16Mi}
