@@ -102,6 +102,11 @@ public sealed class ControllerHost : IAsyncDisposable
         WebApplication? app = null;
         List<ListenOptions> api = [];
         List<ListenOptions> agents = [];
+        string address;
+        string? agentAddress;
+        string adminPath;
+        ClusterCredentials admin;
+        var started = false;
         try
         {
             pki = ClusterPki.LoadOrCreate(options.StateDir, TrustSetup.HostNames(listen, agentListen), time);
@@ -142,11 +147,29 @@ public sealed class ControllerHost : IAsyncDisposable
             // The web view: its pages need a UiSession; minting a login code needs a viewer credential (a POST, yet no write).
             UiEndpoints.Map(app, controller, time).RequireAuthorization(Identities.ViewerPolicy);
             await app.StartAsync(ct);
+            started = true;
+
+            address = listen.ClientUrl(api[0].IPEndPoint!.Port);
+            agentAddress = agents.Count > 0 ? agentListen!.ClientUrl(agents[0].IPEndPoint!.Port) : null;
+            single?.Serve(address, agentAddress);
+            adminPath = Path.Combine(options.StateDir, AdminCredentialsFile);
+            admin = AdminCredentialsFor(adminPath, address, pki, tokens, replica);
+            if (replica is null || replica.Leads)
+            {
+                await WarmUpAsync(admin, ct); // A follower's token may not be replicated yet.
+            }
+
+            admin.Save(adminPath);
         }
         catch
         {
             if (app is not null)
             {
+                if (started)
+                {
+                    await app.StopAsync(CancellationToken.None);
+                }
+
                 await app.DisposeAsync();
             }
 
@@ -157,17 +180,6 @@ public sealed class ControllerHost : IAsyncDisposable
             throw;
         }
 
-        var address = listen.ClientUrl(api[0].IPEndPoint!.Port);
-        var agentAddress = agents.Count > 0 ? agentListen!.ClientUrl(agents[0].IPEndPoint!.Port) : null;
-        single?.Serve(address, agentAddress);
-        var adminPath = Path.Combine(options.StateDir, AdminCredentialsFile);
-        var admin = AdminCredentialsFor(adminPath, address, pki, tokens, replica);
-        if (replica is null || replica.Leads)
-        {
-            await WarmUpAsync(admin, ct); // A follower's token may not be replicated yet.
-        }
-
-        admin.Save(adminPath);
         return new ControllerHost(app, controller, logs, pki, tokens, address, agentAddress, admin, adminPath, role);
     }
 
@@ -185,7 +197,7 @@ public sealed class ControllerHost : IAsyncDisposable
             using var client = admin.CreateHttpClient(TimeSpan.FromSeconds(10));
             using var answer = await client.GetAsync("api/v1/status?limit=1", ct);
         }
-        catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException)
+        catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
         {
             // Cold, not broken: the API answers anyway.
         }

@@ -151,6 +151,27 @@ public sealed class ReplicaFaultTests(ITestOutputHelper output)
 
     private sealed record CreateTokenRequestBody(string Role, string Name, double? TtlSeconds);
 
+    [Fact]
+    public async Task AFollowersRemovedStateFolder_StopsThatReplicaWithTheReason_WhileTheLeaderGoesOn()
+    {
+        using var repo = NewRepo(out var initial);
+        await using var set = await ReplicaSet.StartAsync(repo.Path, repo.Root, count: 2, leaseTtl: 2);
+        var leader = await set.WaitForLeaderAsync(_ => true, "the first election", 90);
+        await AllHaveAsync(set, initial);
+        var follower = 1 - leader;
+
+        // A follower runs none of the leader's background services; it still notices.
+        Directory.Delete(set.StateDir(follower), recursive: true);
+        Assert.Equal(1, await set.Running(follower).WaitForExitAsync());
+        var said = set.Output(follower);
+        Assert.Contains($"the state folder {Path.GetFullPath(set.StateDir(follower))} was removed", said, StringComparison.Ordinal);
+        Assert.Contains("the controller stops rather than write into a deleted database", said, StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", said, StringComparison.Ordinal);
+
+        var after = Change(repo, "after the follower stopped");
+        await set.WaitForCommitAsync(leader, after, "applied", 30);
+    }
+
     private static GitRepo NewRepo(out string initial)
     {
         var repo = new GitRepo(GitRepo.ExampleRepo());

@@ -165,9 +165,24 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
             return; // Keep everything by default.
         }
 
-        foreach (var obj in touched)
+        var left = new Queue<ObjectRef>(touched);
+        try
         {
-            store.Prune(obj, limit);
+            while (left.TryPeek(out var obj))
+            {
+                store.Prune(obj, limit);
+                left.Dequeue();
+            }
+        }
+        catch (Exception ex) when (ex is StateException or IOException or Microsoft.Data.Sqlite.SqliteException && !guard.StopIfGone())
+        {
+            // What is not pruned yet is pruned after the next pass; the versions stay until then.
+            foreach (var obj in left)
+            {
+                _touched.Enqueue(obj);
+            }
+
+            LogPruneError(log, ex, ex.Message);
         }
     }
 
@@ -177,6 +192,9 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
         _running.Dispose();
         base.Dispose();
     }
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Cannot prune the store to history.keepVersions yet (will retry after the next mirror pass): {Reason}")]
+    private static partial void LogPruneError(ILogger logger, Exception ex, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Mirrored {Count} version batch(es) to {Ref}")]
     private static partial void LogMirrored(ILogger logger, int count, string @ref);

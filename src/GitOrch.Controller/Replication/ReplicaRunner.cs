@@ -227,11 +227,20 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
             LogFollowingStale(_log, ex.Message);
         }
 
-        await StartHostAsync(leads: false, ct);
+        var host = await StartHostAsync(leads: false, ct);
+        var guard = host.Controller.Guard;
         var unreachable = false;
-        while (!ct.IsCancellationRequested && Election.Term is null)
+        while (!ct.IsCancellationRequested && Election.Term is null && !host.Completion.IsCompleted)
         {
             await Delay(_replica.FollowInterval, ct);
+
+            // A follower runs no hosted services, so its state folder is checked here, as the
+            // leader's guard service does every second.
+            if (guard.StopIfGone())
+            {
+                break;
+            }
+
             try
             {
                 await State.CatchUpAsync(allowRestore: false, ct);
@@ -245,6 +254,16 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
                     LogFollowingStale(_log, ex.Message);
                 }
             }
+            catch (Exception ex) when (ex is not OperationCanceledException && guard.StopIfGone())
+            {
+                break; // The copy met the deleted database: the guard says what happened.
+            }
+        }
+
+        if (host.Completion.IsFaulted)
+        {
+            await StopHostAsync();
+            await host.Completion; // The state folder is gone: stop the replica with the reason.
         }
     }
 

@@ -159,7 +159,7 @@ public sealed partial class SyncLoop(
 
             return true;
         }
-        catch (Exception ex) when (ex is not OperationCanceledException && guard.StopIfGone())
+        catch (Exception ex) when ((ex is not OperationCanceledException || !ct.IsCancellationRequested) && guard.StopIfGone())
         {
             // The state folder is gone: whatever failed (a disk I/O error from the deleted
             // database) is its symptom, and the guard says what happened, once.

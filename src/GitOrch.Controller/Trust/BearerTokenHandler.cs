@@ -7,7 +7,7 @@ using Microsoft.Extensions.Options;
 namespace GitOrch.Controller.Trust;
 
 /// <summary>The <c>Bearer</c> scheme: <c>Authorization: Bearer TOKEN</c>, checked against the token store (hash, expiry, revocation).</summary>
-internal sealed partial class BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TokenStore tokens)
+internal sealed partial class BearerTokenHandler(IOptionsMonitor<AuthenticationSchemeOptions> options, ILoggerFactory logger, UrlEncoder encoder, TokenStore tokens, State.StateGuard guard)
     : AuthenticationHandler<AuthenticationSchemeOptions>(options, logger, encoder)
 {
     /// <summary>Where a refusal's reason is kept for the 401 answer.</summary>
@@ -26,7 +26,18 @@ internal sealed partial class BearerTokenHandler(IOptionsMonitor<AuthenticationS
             return Task.FromResult(Fail("the Authorization header must be `Bearer TOKEN`"));
         }
 
-        var check = tokens.Check(header["Bearer ".Length..].Trim(), TokenStore.ApiKind);
+        TokenCheck check;
+        try
+        {
+            check = tokens.Check(header["Bearer ".Length..].Trim(), TokenStore.ApiKind);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException && guard.StopIfGone())
+        {
+            // The token store lives in the state folder, which is gone: the guard stops the
+            // controller and logs what happened; the caller learns no path.
+            return Task.FromResult(Fail("the controller's state folder is gone and the controller is stopping"));
+        }
+
         if (check.Token is not { } token)
         {
             return Task.FromResult(Fail(check.Refusal!));

@@ -17,8 +17,9 @@ namespace GitOrch.Core.Schema;
 public static class SchemaValidator
 {
     // Most documents are valid: a pass/fail evaluation first, the detailed one only for a failure.
-    // Pass/fail needs no annotations (draft-07 has no keyword that reads them), and collecting
-    // them is most of what an evaluation allocates.
+    // Pass/fail needs no annotations: of the keywords our draft-07 schemas use, none depends on
+    // them (additionalProperties takes its sibling properties' names from the schema itself), and
+    // collecting them is much of what an evaluation allocates.
     private static readonly EvaluationOptions Quick = QuickOptions();
     private static readonly EvaluationOptions Detailed = new() { OutputFormat = OutputFormat.List };
 
@@ -27,6 +28,14 @@ public static class SchemaValidator
         var options = new EvaluationOptions { OutputFormat = OutputFormat.Flag };
         options.IgnoreAllAnnotations();
         return options;
+    }
+
+    /// <summary>Both evaluations' verdicts on one document (they must agree; the quick one decides whether the detailed one runs).</summary>
+    internal static (bool Quick, bool Detailed) Verdicts(string kind, SourceDocument document)
+    {
+        var schema = SchemaRegistry.Schema(kind);
+        using var instance = ToJsonDocument(document.Root);
+        return (schema.Evaluate(instance.RootElement, Quick).IsValid, schema.Evaluate(instance.RootElement, Detailed).IsValid);
     }
 
     public static void Validate(string kind, SourceDocument document, ObjectRef? obj, ICollection<Diagnostic> diagnostics)

@@ -66,6 +66,25 @@ public sealed class StateGoneTests : IDisposable
     }
 
     [Fact]
+    public async Task AWorkflowStartMeetingTheDeletedDatabase_StopsTheController_InsteadOfRetryingWithAStackTrace()
+    {
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
+        var commit = _repo.Commit("Add worker");
+        var state = Path.Combine(_root.Path, "state");
+        await using var controller = await OpenAsync(state);
+        await controller.SyncAsync();
+
+        Directory.Delete(state, recursive: true);
+        controller.Store.Dispose(); // Reads fail now, as some reads of a deleted database do.
+        await controller.Starter.EnqueueAsync(new GitOrch.Controller.Workflows.WorkflowStart(GitOrch.Controller.Workflows.WorkflowStartKind.StartMissing, [], commit), CancellationToken.None);
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        await controller.Starter.DrainAsync(limit.Token); // Would retry with backoff, logging each failure, if the guard were not asked.
+
+        AssertStoppedOnce(controller, state);
+        Assert.Equal(controller.Guard.StopReason, controller.Starter.LastError);
+    }
+
+    [Fact]
     public async Task EveryServiceMeetingTheDeletedDatabase_AddsNoSecondMessage()
     {
         _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));

@@ -57,6 +57,46 @@ public class SchemaValidatorTests
     [Fact]
     public void Accepts_TheBase() => TestManifests.Validate(Base).NoErrors();
 
+    /// <summary>
+    /// The pass/fail evaluation (no annotations collected) and the detailed one give the same
+    /// verdict on every document of the example repo, its broken files and this table's cases: a
+    /// quick pass too lenient would let an invalid object through, one too strict would only cost
+    /// time, and a new JsonSchema.Net could bring either.
+    /// </summary>
+    [Fact]
+    public void TheQuickAndTheDetailedEvaluation_AgreeOnEveryDocument()
+    {
+        var root = Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", "..", "example-repo");
+        var texts = Directory.EnumerateFiles(root, "*.yaml", SearchOption.AllDirectories).Select(File.ReadAllText)
+            .Append(Base)
+            .Concat(typeof(SchemaValidatorTests).GetMethod(nameof(Reports_SchemaErrors_AtTheField))!
+                .GetCustomAttributes(typeof(InlineDataAttribute), false).Cast<InlineDataAttribute>()
+                .Select(d => d.GetData(null!).Single()).Select(row => Replace((string)row[0], (string)row[1])))
+            .ToList();
+        var checkedDocuments = 0;
+        var invalid = 0;
+        foreach (var text in texts)
+        {
+            foreach (var document in GitOrch.Core.Loading.YamlReader.Read("f.yaml", text, new List<Diagnostic>()))
+            {
+                if (document.Root is not GitOrch.Core.Loading.MappingNode map
+                    || map.Entries.FirstOrDefault(e => e.Key.Value == "kind").Value is not GitOrch.Core.Loading.ScalarNode { Value: { } kind }
+                    || !GitOrch.Core.Schema.SchemaRegistry.EmbeddedKinds().Contains(kind.ToLowerInvariant()))
+                {
+                    continue;
+                }
+
+                var (quick, detailed) = GitOrch.Core.Schema.SchemaValidator.Verdicts(kind, document);
+                Assert.True(quick == detailed, $"quick {quick}, detailed {detailed} for:\n{text}");
+                checkedDocuments++;
+                invalid += detailed ? 0 : 1;
+            }
+        }
+
+        Assert.True(checkedDocuments > 20, $"only {checkedDocuments} documents checked");
+        Assert.True(invalid >= 14, $"only {invalid} invalid documents among {checkedDocuments}: the comparison must see failures too");
+    }
+
     [Fact]
     public void Reports_EveryError_NotJustTheFirst()
     {
