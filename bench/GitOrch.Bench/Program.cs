@@ -162,7 +162,9 @@ if (selected.Contains("load"))
             parseOneTimes.Add(one);
             parseAllTimes.Add(all);
             loadTimes.Add(loadOnce);
-            loadRatios.Add(loadOnce / (readOnce + all));
+            // The parse floor is the faster of the two ways (on a busy machine two threads can take
+            // longer than one): the load may use every core, so its floor is the best it could do.
+            loadRatios.Add(loadOnce / (readOnce + (one < all ? one : all)));
         }
 
         var readFloor = Stats.Of(readTimes);
@@ -176,7 +178,7 @@ if (selected.Contains("load"))
         rows.Add(("  floor: libgit2 reads the same blobs (one thread, as the load does)", readFloor.ToString(), "-", "-"));
         rows.Add(("  floor: YamlDotNet parses the same bytes, one thread", parseOne.ToString(), "-", "-"));
         rows.Add(($"  floor: YamlDotNet parses the same bytes, all {Environment.ProcessorCount} cores (as the load does)", parseAll.ToString(), "-", "-"));
-        rows.Add(("  ratio full load / (read floor + all-core parse floor), same threads, each round timed back to back (median; min, max)", string.Create(CultureInfo.InvariantCulture, $"{loadRatio:0.00}× ({loadRatios[0]:0.00}×, {loadRatios[^1]:0.00}×)"), "≤ 3×", loadRatio <= 3 ? "met" : "missed"));
+        rows.Add(("  ratio full load / (read floor + the faster parse floor), at most the same threads, each round timed back to back (median; min, max)", string.Create(CultureInfo.InvariantCulture, $"{loadRatio:0.00}× ({loadRatios[0]:0.00}×, {loadRatios[^1]:0.00}×)"), "≤ 3×", loadRatio <= 3 ? "met" : "missed"));
         rows.Add(("  ratio full load / one-thread parse floor (for comparison only)", $"{load.Median / parseOne.Median:0.00}×", "-", "-"));
 
         // Where the time goes: the stages of the load, each measured alone on the same texts.
