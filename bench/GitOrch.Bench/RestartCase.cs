@@ -91,6 +91,7 @@ public static class RestartCase
         {
             host.Controller.Sync.Trigger();
             await RunningAfterAsync(store, name, first, TimeSpan.FromMinutes(2));
+            await ReadyAsync(agentState, name, value);
 
             // Rounds alternate the two changes; the first round of each is a warm-up.
             var inPlace = new List<(TimeSpan Applied, TimeSpan Running)>();
@@ -99,6 +100,7 @@ public static class RestartCase
             {
                 System.IO.File.WriteAllText(Path.Combine(repo, File), Pod(name, ++value, runtime));
                 var time = await TimeAsync(host, store, repo, name, $"In place ({round})");
+                await ReadyAsync(agentState, name, value);
                 if (round > 0)
                 {
                     inPlace.Add(time);
@@ -107,6 +109,7 @@ public static class RestartCase
                 name = $"restart-{round + 1}";
                 System.IO.File.WriteAllText(Path.Combine(repo, File), Pod(name, value, runtime));
                 time = await TimeAsync(host, store, repo, name, $"Rename ({round})");
+                await ReadyAsync(agentState, name, value);
                 if (round > 0)
                 {
                     recreate.Add(time);
@@ -138,6 +141,26 @@ public static class RestartCase
     }
 
     /// <summary>Commits what is in the work tree (outside the clock), then times trigger → the commit's version → Running.</summary>
+    /// <summary>
+    /// Waits (outside the clock) until the pod's shell says it has set its TERM trap: a change that
+    /// came sooner would find the shell before its trap, and as a container's first process it
+    /// would ignore TERM and sit out its grace period, which times the race, not the restart.
+    /// </summary>
+    private static async Task ReadyAsync(string agentState, string pod, int value)
+    {
+        var log = Path.Combine(agentState, "pods", $"Pod_{Namespace}_{pod}", "main.log");
+        var deadline = Stopwatch.StartNew();
+        while (!(System.IO.File.Exists(log) && System.IO.File.ReadAllText(log).Contains($"ready-{value}\n", StringComparison.Ordinal)))
+        {
+            if (deadline.Elapsed > TimeSpan.FromSeconds(60))
+            {
+                throw new TimeoutException($"Pod {Namespace}/{pod} did not write ready-{value} to {log} within 60 s");
+            }
+
+            await Task.Delay(5);
+        }
+    }
+
     private static async Task<(TimeSpan Applied, TimeSpan Running)> TimeAsync(ControllerHost host, HistoryStore store, string repo, string pod, string message)
     {
         var sha = RepoGenerator.Commit(repo, message);
@@ -214,7 +237,7 @@ public static class RestartCase
           containers:
             - name: main
               image: busybox:1.35
-              command: ["/bin/sh", "-c", "trap 'exit 0' TERM; while true; do sleep 0.05; done"]
+              command: ["/bin/sh", "-c", "trap 'exit 0' TERM; echo ready-{{value}}; while true; do sleep 0.05; done"]
               env: {V: "{{value}}"}
               resources: {cpu: 10m, memory: 16Mi}
 
