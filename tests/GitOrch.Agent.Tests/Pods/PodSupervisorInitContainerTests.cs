@@ -193,6 +193,7 @@ public sealed class PodSupervisorInitContainerTests : IAsyncLifetime
         var pod = TestPods.Key("init-reboot");
         var agent1 = await _scope.StartAsync(TestPods.Assignment(pod, "g1", spec));
         var pid = (await TestPods.RunningAsync(agent1)).Pid();
+        await Eventually.Until(() => Lines($"{dir}/order"), l => l == "setup\nmain\n", "the container's first line"); // Running comes before its shell writes.
 
         // A reboot: the agent and every process are gone, and the kernel has a new boot id.
         await _scope.AbandonAsync(agent1);
@@ -218,6 +219,8 @@ public sealed class PodSupervisorInitContainerTests : IAsyncLifetime
         var pod = TestPods.Key("init-corrupt");
         var agent1 = await _scope.StartAsync(TestPods.Assignment(pod, "g1", spec));
         var pid = (await TestPods.RunningAsync(agent1)).Pid();
+        // Running is reported once the process exists; its shell writes a moment later.
+        await Eventually.Until(() => Lines($"{dir}/order"), l => l == "setup\nmain\n", "the container's first line");
         await _scope.AbandonAsync(agent1);
         Posix.SignalGroup(pid, Posix.SigKill);
         await Eventually.True(() => !Procs.GroupAlive(pid), "the container to die");

@@ -5,13 +5,17 @@ namespace GitOrch.EndToEnd.Tests.Ui;
 /// <summary>
 /// Navigation that rides out chromium's "network changed" abort: other tests on the machine add
 /// and remove network interfaces (pod veths, namespaces), and chromium cancels a navigation in
-/// flight when it sees one, or (seen once in CI) leaves it waiting for a load that never comes.
-/// The page under test is loaded again, at most twice after a timeout; any other failure stands.
+/// flight when it sees one, or (seen twice in CI) leaves it waiting for a load event that never
+/// comes. A navigation waits for the document (DOMContentLoaded, after the deferred app script has
+/// run), not for every subresource, and is loaded again after a network-changed abort or, at most
+/// twice, after a timeout; any other failure stands.
 /// </summary>
 internal static class PageNavigation
 {
     public static async Task<IResponse?> GotoStableAsync(this IPage page, string url, PageGotoOptions? options = null)
     {
+        options ??= new PageGotoOptions();
+        options.WaitUntil ??= WaitUntilState.DOMContentLoaded;
         for (var attempt = 1; ; attempt++)
         {
             try

@@ -164,11 +164,15 @@ public sealed class WebViewCluster : IAsyncLifetime
         {
             try
             {
-                await page.GotoAsync(LoginUrl(asAdmin));
+                await page.GotoAsync(LoginUrl(asAdmin), new() { WaitUntil = WaitUntilState.DOMContentLoaded });
             }
             catch (PlaywrightException e) when (attempt < 3 && e.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal))
             {
                 continue;
+            }
+            catch (TimeoutException) when (attempt < 3)
+            {
+                continue; // No answer, or a load that never came: a fresh link.
             }
 
             await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync(new Regex("^(Overview|Login link not valid)$"));

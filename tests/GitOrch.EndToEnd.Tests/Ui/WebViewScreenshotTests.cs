@@ -27,7 +27,8 @@ public sealed class WebViewScreenshotTests(WebViewCluster cluster)
     public async Task Page_Renders_AndFitsTheScreen(string name, string path, int width)
     {
         var page = await cluster.LoggedInPageAsync(new ViewportSize { Width = width, Height = 900 });
-        var response = await page.GotoStableAsync(cluster.Up.Server + path.Replace("{rejected}", cluster.RejectedCommit, StringComparison.Ordinal));
+        // Every subresource (the stylesheet): the layout and contrast checks below need it.
+        var response = await page.GotoStableAsync(cluster.Up.Server + path.Replace("{rejected}", cluster.RejectedCommit, StringComparison.Ordinal), new() { WaitUntil = WaitUntilState.Load });
         Assert.Equal(200, response!.Status);
         await Assertions.Expect(page.Locator("main h1")).ToBeVisibleAsync();
         if (width < 600)

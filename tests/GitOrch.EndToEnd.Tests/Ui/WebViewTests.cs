@@ -85,7 +85,7 @@ public sealed class WebViewTests(WebViewCluster cluster)
         await page.GetByRole(AriaRole.Link, new() { Name = "Objects" }).ClickAsync();
         await page.Locator("select[name=kind]").SelectOptionAsync("Pod");
         await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
-        await page.WaitForURLAsync("**/ui/objects?kind=Pod*");
+        await page.WaitForURLAsync("**/ui/objects?kind=Pod*", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
         await page.Locator("tr[data-object='Pod/demo/worker']").GetByRole(AriaRole.Link, new() { Name = "why" }).ClickAsync();
 
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Why: Pod demo/worker");
