@@ -3,7 +3,7 @@ using GitOrch.Testing;
 
 namespace GitOrch.Git.Tests;
 
-public sealed class CommitWriterTests : IAsyncDisposable
+public sealed class CommitWriterTests : IAsyncLifetime
 {
     private const string Branch = "refs/heads/written";
     private static readonly DateTimeOffset T1 = DateTimeOffset.FromUnixTimeSeconds(1_700_000_000);
@@ -14,7 +14,10 @@ public sealed class CommitWriterTests : IAsyncDisposable
 
     public CommitWriterTests() => _git = new GitRepository(_repo.Path);
 
-    public async ValueTask DisposeAsync()
+    public Task InitializeAsync() => Task.CompletedTask;
+
+    // xUnit calls IAsyncLifetime.DisposeAsync on a test class, not IAsyncDisposable's.
+    public async Task DisposeAsync()
     {
         await _git.DisposeAsync();
         _repo.Dispose();
