@@ -28,6 +28,13 @@ public static class Measure
         return Stats.Of(times);
     }
 
+    /// <summary>Sorts ratios taken one per round (min first, max last) and returns their median.</summary>
+    public static double SortedMedian(List<double> ratios)
+    {
+        ratios.Sort();
+        return ratios[ratios.Count / 2];
+    }
+
     /// <summary>
     /// One timed run (for cases that interleave rounds of several measurements), from a collected
     /// heap: no run pays for the garbage of the one before it.

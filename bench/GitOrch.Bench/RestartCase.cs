@@ -73,7 +73,7 @@ public static class RestartCase
         var agentState = Path.Combine(work, "restart-agent");
         if (runtime == "oci")
         {
-            await new GitOrch.Agent.Images.ImageStore(Path.Combine(agentState, "images")).ImportAsync("busybox:1.35", BusyboxRootfs(work), CancellationToken.None);
+            await new GitOrch.Agent.Images.ImageStore(Path.Combine(agentState, "images")).ImportAsync("busybox:1.35", GitOrch.Tests.Shared.BusyboxRootfs.Build(work), CancellationToken.None);
         }
 
         using (var certificate = host.Pki.IssueNodeCertificate(Node))
@@ -205,23 +205,6 @@ public static class RestartCase
 
         using var doc = JsonDocument.Parse(json);
         return doc.RootElement.TryGetProperty("status", out var status) && status.TryGetProperty("phase", out var phase) ? phase.GetString() : null;
-    }
-
-    /// <summary>A busybox root filesystem from the host's static busybox (the applets linked in a chroot).</summary>
-    private static string BusyboxRootfs(string parent)
-    {
-        var rootfs = Path.Combine(parent, "busybox-rootfs");
-        Directory.CreateDirectory(Path.Combine(rootfs, "bin"));
-        var busybox = Path.Combine(rootfs, "bin", "busybox");
-        System.IO.File.Copy("/usr/bin/busybox", busybox, overwrite: true);
-        if (OperatingSystem.IsLinux())
-        {
-            System.IO.File.SetUnixFileMode(busybox, (UnixFileMode)0x1ED);
-        }
-
-        using var chroot = Process.Start(new ProcessStartInfo("chroot", [rootfs, "/bin/busybox", "--install", "-s", "/bin"]) { UseShellExecute = false })!;
-        chroot.WaitForExit();
-        return chroot.ExitCode == 0 ? rootfs : throw new InvalidOperationException($"chroot {rootfs} busybox --install exited {chroot.ExitCode}");
     }
 
     private static string Pod(string name, int value, string runtime) => string.Create(CultureInfo.InvariantCulture, $$"""

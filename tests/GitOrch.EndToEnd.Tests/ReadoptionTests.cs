@@ -50,7 +50,7 @@ public sealed class ReadoptionTests
         File.SetUnixFileMode(repo.Root, (UnixFileMode)0x1ED); // 0755
         var state = Path.Combine(repo.Root, "state");
         var agentState = Path.GetFullPath(Path.Combine(state, "agent"));
-        var (imported, _, importError) = Command.Run("image", "import", "busybox:1.35", Busybox.Rootfs(repo.Root), "--state", agentState);
+        var (imported, _, importError) = Command.Run("image", "import", "busybox:1.35", BusyboxRootfs.Build(repo.Root), "--state", agentState);
         Assert.True(imported == 0, importError);
         var box = RuncDriver.ContainerId("Pod/demo/box", "main", agentState);
         var boxLog = Path.Combine(agentState, "pods", "Pod_demo_box", "main.log");

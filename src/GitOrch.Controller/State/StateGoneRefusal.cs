@@ -43,7 +43,7 @@ internal sealed class StateGoneGrpcRefusal(StateGuard guard) : Interceptor
         {
             return await continuation(request, context);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && guard.StopIfGone())
+        catch (Exception ex) when (StopsTheController(ex))
         {
             throw Refusal();
         }
@@ -55,7 +55,7 @@ internal sealed class StateGoneGrpcRefusal(StateGuard guard) : Interceptor
         {
             return await continuation(requestStream, context);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && guard.StopIfGone())
+        catch (Exception ex) when (StopsTheController(ex))
         {
             throw Refusal();
         }
@@ -67,7 +67,7 @@ internal sealed class StateGoneGrpcRefusal(StateGuard guard) : Interceptor
         {
             await continuation(request, responseStream, context);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && guard.StopIfGone())
+        catch (Exception ex) when (StopsTheController(ex))
         {
             throw Refusal();
         }
@@ -79,11 +79,14 @@ internal sealed class StateGoneGrpcRefusal(StateGuard guard) : Interceptor
         {
             await continuation(requestStream, responseStream, context);
         }
-        catch (Exception ex) when (ex is not OperationCanceledException and not RpcException && guard.StopIfGone())
+        catch (Exception ex) when (StopsTheController(ex))
         {
             throw Refusal();
         }
     }
+
+    /// <summary>Whether <paramref name="ex"/> is the symptom of a state folder that is gone (the guard then stops the controller).</summary>
+    private bool StopsTheController(Exception ex) => ex is not OperationCanceledException and not RpcException && guard.StopIfGone();
 
     private RpcException Refusal() => new(new Status(StatusCode.Unavailable, guard.StopReason ?? "the controller's state folder is gone"));
 }

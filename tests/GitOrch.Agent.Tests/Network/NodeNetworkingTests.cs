@@ -36,7 +36,7 @@ public sealed class NodeNetworkingTests : IAsyncLifetime
         {
             using var source = new TempDir("gitorch-busybox");
             _images = new ImageStore(_scope.State.Combine("images"));
-            await _images.ImportAsync("busybox:1.35", Shell.BusyboxRootfs(source.Path), CancellationToken.None);
+            await _images.ImportAsync("busybox:1.35", BusyboxRootfs.Build(source.Path), CancellationToken.None);
             _node = _netns.Create("n");
             Shell.Run("ip", "-n", _node, "link", "add", "under0", "type", "veth", "peer", "name", "under1");
             Shell.Run("ip", "-n", _node, "link", "set", "under1", "up");

@@ -130,7 +130,7 @@ public sealed class TwoNodeNetworkTests : IAsyncLifetime
         var agent = new NodeAgent(options, _log.Factory(), TimeProvider.System);
         using (var source = new TempDir("gitorch-busybox"))
         {
-            await agent.Images.ImportAsync("busybox:1.35", Shell.BusyboxRootfs(source.Path), CancellationToken.None);
+            await agent.Images.ImportAsync("busybox:1.35", BusyboxRootfs.Build(source.Path), CancellationToken.None);
         }
 
         var stop = new CancellationTokenSource();

@@ -30,7 +30,7 @@ public sealed class RuncInitContainerTests : IAsyncLifetime
         {
             using var source = new TempDir("gitorch-busybox");
             _images = new ImageStore(_scope.State.Combine("images"));
-            await _images.ImportAsync("busybox:1.35", Shell.BusyboxRootfs(source.Path), CancellationToken.None);
+            await _images.ImportAsync("busybox:1.35", BusyboxRootfs.Build(source.Path), CancellationToken.None);
         }
         catch
         {

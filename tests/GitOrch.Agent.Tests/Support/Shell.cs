@@ -35,18 +35,4 @@ internal static class Shell
         process.WaitForExit();
         return (process.ExitCode, output.Result, error);
     }
-
-    /// <summary>
-    /// A busybox root filesystem: <c>mkdir -p rootfs/bin &amp;&amp; cp /usr/bin/busybox rootfs/bin/ &amp;&amp;
-    /// chroot rootfs /bin/busybox --install -s /bin</c> (the chroot needs root).
-    /// </summary>
-    public static string BusyboxRootfs(string parent)
-    {
-        var rootfs = Path.Combine(parent, "rootfs");
-        Directory.CreateDirectory(Path.Combine(rootfs, "bin"));
-        File.Copy("/usr/bin/busybox", Path.Combine(rootfs, "bin", "busybox"));
-        File.SetUnixFileMode(Path.Combine(rootfs, "bin", "busybox"), (UnixFileMode)0x1ED); // 0755
-        Run("chroot", rootfs, "/bin/busybox", "--install", "-s", "/bin");
-        return rootfs;
-    }
 }

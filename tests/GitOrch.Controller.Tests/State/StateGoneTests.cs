@@ -29,6 +29,15 @@ public sealed class StateGoneTests : IDisposable
         _log.Dispose();
     }
 
+    private string State => Path.Combine(_root.Path, "state");
+
+    /// <summary>Commits one pod for the controller to apply; returns the commit.</summary>
+    private string CommitWorker()
+    {
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
+        return _repo.Commit("Add worker");
+    }
+
     private async Task<ControllerService> OpenAsync(string state)
     {
         var logs = LoggerFactory.Create(b => b.AddProvider(_log));
@@ -47,9 +56,8 @@ public sealed class StateGoneTests : IDisposable
     [Fact]
     public async Task TheMirrorMeetingTheDeletedDatabase_StopsTheController_WithTheGuardsMessage_AndNoStackTrace()
     {
-        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
-        _repo.Commit("Add worker");
-        var state = Path.Combine(_root.Path, "state");
+        CommitWorker();
+        var state = State;
         await using var controller = await OpenAsync(state);
         Assert.True(await controller.Sync.CycleAsync(CancellationToken.None), controller.Status.LastError);
         await controller.Starter.DrainAsync(CancellationToken.None);
@@ -68,9 +76,8 @@ public sealed class StateGoneTests : IDisposable
     [Fact]
     public async Task AWorkflowStartMeetingTheDeletedDatabase_StopsTheController_InsteadOfRetryingWithAStackTrace()
     {
-        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
-        var commit = _repo.Commit("Add worker");
-        var state = Path.Combine(_root.Path, "state");
+        var commit = CommitWorker();
+        var state = State;
         await using var controller = await OpenAsync(state);
         await controller.SyncAsync();
 
@@ -87,9 +94,8 @@ public sealed class StateGoneTests : IDisposable
     [Fact]
     public async Task EveryServiceMeetingTheDeletedDatabase_AddsNoSecondMessage()
     {
-        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
-        _repo.Commit("Add worker");
-        var state = Path.Combine(_root.Path, "state");
+        CommitWorker();
+        var state = State;
         await using var controller = await OpenAsync(state);
         await controller.SyncAsync();
 
@@ -107,9 +113,8 @@ public sealed class StateGoneTests : IDisposable
     [Fact]
     public async Task ARequestMeetingTheDeletedDatabase_Gets503WithTheGuardsMessage_AndANodeCallUnavailable_AndTheControllerStops()
     {
-        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
-        _repo.Commit("Add worker");
-        var state = Path.Combine(_root.Path, "state");
+        CommitWorker();
+        var state = State;
         var options = Options(_repo.Root, state, Node("node-a")) with { AgentListen = "https://127.0.0.1:0" };
         await using var host = await ControllerHost.StartAsync(options, b => b.AddProvider(_log), TimeProvider.System, CancellationToken.None);
         using var api = host.AdminCredentials.CreateHttpClient();

@@ -2,21 +2,9 @@ using System.Diagnostics;
 
 namespace GitOrch.EndToEnd.Tests.Support;
 
-/// <summary>A busybox root filesystem built from the host's static busybox (needs root for the chroot), for oci pods.</summary>
+/// <summary>runc as the agent runs it, for tests of oci pods (their image: <see cref="BusyboxRootfs"/>).</summary>
 internal static class Busybox
 {
-    public static string Rootfs(string parent)
-    {
-        var rootfs = Path.Combine(parent, "busybox-rootfs");
-        Directory.CreateDirectory(Path.Combine(rootfs, "bin"));
-        File.Copy("/usr/bin/busybox", Path.Combine(rootfs, "bin", "busybox"));
-        File.SetUnixFileMode(Path.Combine(rootfs, "bin", "busybox"), (UnixFileMode)0x1ED); // 0755
-        using var chroot = Process.Start(new ProcessStartInfo("chroot", [rootfs, "/bin/busybox", "--install", "-s", "/bin"]) { UseShellExecute = false })!;
-        chroot.WaitForExit();
-        Assert.Equal(0, chroot.ExitCode);
-        return rootfs;
-    }
-
     /// <summary>Runs <c>runc --root /run/gitorch-runc ARGS</c> (the agent's runc root); returns the exit code and stdout.</summary>
     public static (int Code, string Output) Runc(params string[] args)
     {
