@@ -51,6 +51,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private long _revision = -1;
     private bool _controllerReachable = true;
     private bool _reaped;
+    private volatile TaskCompletionSource _podChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
     private string? _underlay;
 
     public NodeAgent(AgentOptions options, ILoggerFactory logs, TimeProvider time, IEnumerable<IRuntimeDriver>? drivers = null)
@@ -349,7 +350,37 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 LogBadAnswer(_log, ex);
             }
 
-            await Delay(_options.Heartbeat, ct);
+            await NextHeartbeatAsync(ct);
+        }
+    }
+
+    /// <summary>How long a report waits after a pod's change, so that the changes of one moment (a pod's containers starting) go in one report.</summary>
+    public static readonly TimeSpan ReportGather = TimeSpan.FromMilliseconds(10);
+
+    /// <summary>Asks for a heartbeat now: a pod's state changed (the controller learns of it at once, not at the next beat).</summary>
+    private void ReportSoon() => _podChanged.TrySetResult();
+
+    /// <summary>Waits for the heartbeat period, or less when a pod's state changes (then <see cref="ReportGather"/>, to take the whole change).</summary>
+    private async Task NextHeartbeatAsync(CancellationToken ct)
+    {
+        var changed = _podChanged.Task;
+        using var beat = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var delay = Task.Delay(_options.Heartbeat, _time, beat.Token);
+        try
+        {
+            if (await Task.WhenAny(delay, changed) != changed)
+            {
+                await delay; // The period is over (or the agent stops).
+                return;
+            }
+
+            await beat.CancelAsync();
+            _podChanged = new(TaskCreationOptions.RunContinuationsAsynchronously); // A change from here on asks for the next report.
+            await Task.Delay(ReportGather, _time, ct);
+        }
+        catch (OperationCanceledException) when (ct.IsCancellationRequested)
+        {
+            // Stopping.
         }
     }
 
@@ -525,7 +556,10 @@ public sealed partial class NodeAgent : IAsyncDisposable
                     continue;
                 }
 
-                var supervisor = new PodSupervisor(assignment, _options.StateDir, name => _drivers.GetValueOrDefault(name), Images.Rootfs, _time, _logs.CreateLogger("GitOrch.Agent.Pods"));
+                var supervisor = new PodSupervisor(assignment, _options.StateDir, name => _drivers.GetValueOrDefault(name), Images.Rootfs, _time, _logs.CreateLogger("GitOrch.Agent.Pods"))
+                {
+                    Changed = ReportSoon,
+                };
                 lock (_pods)
                 {
                     _pods[assignment.Pod] = supervisor;

@@ -160,4 +160,24 @@ public sealed class NodeAgentTests : IAsyncLifetime
         Assert.Equal([newPid], Procs.GroupLeadersWith(_cluster.Marker));
         await Eventually.Until(ContainerLog, l => l == $"greeting=hello port={port}\ngreeting=bonjour port={port}\n", "the restarted pod's output");
     }
+
+    [Fact]
+    public async Task APodsChange_IsReportedWhenItHappens_NotAtTheNextHeartbeat()
+    {
+        // A heartbeat far longer than the test, and a controller that waits as long before it counts
+        // the node lost: only the report that a pod's change sends can bring these to the store.
+        _cluster.Repo.Write("cluster/policy.yaml", Policy).Write("apps/worker.yaml", PodYaml("hello"));
+        _cluster.Repo.Commit("A process pod");
+        await _cluster.StartControllerAsync(nodeGrace: TimeSpan.FromHours(3));
+        _cluster.StartAgent(heartbeat: TimeSpan.FromHours(1));
+        var first = Pid(await RunningInTheStoreAsync());
+
+        _cluster.Repo.Write("apps/worker.yaml", PodYaml("bonjour"));
+        _cluster.Repo.Commit("French");
+        Assert.True(await _cluster.Host!.Controller.SyncOnceAsync(CancellationToken.None));
+        var restarted = Pid(await RunningInTheStoreAsync(p => Pid(p) != first));
+
+        await File.WriteAllTextAsync(_trigger, "crash now");
+        await RunningInTheStoreAsync(p => Pid(p) != restarted && p.GetProperty("status").TryGetProperty("restarts", out var restarts) && restarts.GetInt32() == 1);
+    }
 }

@@ -96,6 +96,7 @@ public sealed partial class PodSupervisor
                     init.Message = ex.Message;
                     init.FinishedAt = _time.GetUtcNow();
                     LogCannotRun(_log, _assignment.Pod, ex.Message);
+                    Notify();
                     return false;
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -107,6 +108,7 @@ public sealed partial class PodSupervisor
                 init.Handle = handle;
                 WriteRecord(init.Container.Name, new ContainerRecord(handle.Pid, handle.StartTime, _assignment.Generation, init.StartedAt.Value, init.Attempts - 1));
                 LogInitStarted(_log, _assignment.Pod, init.Container.Name, init.Attempts, handle.Pid);
+                Notify();
                 int exitCode;
                 try
                 {
@@ -128,6 +130,7 @@ public sealed partial class PodSupervisor
                     init.Message = $"exited with code 0 after {(init.FinishedAt - init.StartedAt).Value.TotalSeconds:0.###}s";
                     SaveInitProgress();
                     LogInitDone(_log, _assignment.Pod, init.Container.Name);
+                    Notify();
                     continue;
                 }
 
@@ -136,6 +139,7 @@ public sealed partial class PodSupervisor
                     init.State = "failed";
                     init.Message = $"init container {init.Container.Name} exited with code {exitCode} (restartPolicy Never: the pod fails)";
                     LogInitFailed(_log, _assignment.Pod, init.Container.Name, exitCode, "the pod fails (restartPolicy Never)");
+                    Notify();
                     return false;
                 }
 
@@ -144,6 +148,7 @@ public sealed partial class PodSupervisor
                 init.Message = $"init container {init.Container.Name} exited with code {exitCode}; running it again in {delay.TotalSeconds:0.#}s";
                 init.State = "retrying";
                 LogInitFailed(_log, _assignment.Pod, init.Container.Name, exitCode, $"again in {delay.TotalSeconds:0.#}s");
+                Notify();
                 try
                 {
                     await Task.Delay(delay, _time, ct);

@@ -45,6 +45,15 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
     public string Pod => _assignment.Pod;
 
+    /// <summary>
+    /// Called when what <see cref="Report"/> says changes (a container started, exited or could not
+    /// start; an init container started or ended), so the agent reports it now instead of at its
+    /// next heartbeat.
+    /// </summary>
+    public Action? Changed { get; set; }
+
+    private void Notify() => Changed?.Invoke();
+
     public string Generation => _assignment.Generation;
 
     /// <summary>What the pod runs now (its address among it).</summary>
@@ -53,7 +62,12 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     /// <summary>Starts the pod, re-adopting containers an earlier agent left running with this generation.</summary>
     public Task StartAsync(CancellationToken ct) => ApplyAsync(_assignment, adopt: true, ct);
 
-    /// <summary>Applies a new definition: nothing when the generation is the same, an in-place restart otherwise.</summary>
+    /// <summary>
+    /// Applies a new definition: nothing when the generation is the same, an in-place restart
+    /// otherwise. The containers stop (SIGTERM, grace period, SIGKILL) and start again with the new
+    /// definition; the pod's sandbox (its network namespace, veth and address) stays when the new
+    /// definition keeps the runtime, the address and the network mode, so only the containers change.
+    /// </summary>
     public async Task UpdateAsync(PodAssignment assignment, CancellationToken ct)
     {
         if (assignment.Generation == _assignment.Generation)
@@ -62,11 +76,21 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         }
 
         LogRestartInPlace(_log, assignment.Pod, _assignment.Generation, assignment.Generation);
-        await StopAsync(ct);
-        await ApplyAsync(assignment, adopt: false, ct);
+        var keepSandbox = KeepsSandbox(_assignment, assignment);
+        await StopAsync(releaseSandbox: !keepSandbox, ct);
+        await ApplyAsync(assignment, adopt: false, ct, keepSandbox);
     }
 
-    private async Task ApplyAsync(PodAssignment assignment, bool adopt, CancellationToken ct)
+    /// <summary>Whether an in-place change can keep the pod's sandbox: the same runtime, address and network mode.</summary>
+    internal static bool KeepsSandbox(PodAssignment from, PodAssignment to)
+    {
+        var (fromSpec, toSpec) = (Spec(from), Spec(to));
+        return string.Equals(from.PodIP, to.PodIP, StringComparison.Ordinal)
+            && RuntimeName(fromSpec) == RuntimeName(toSpec)
+            && (fromSpec.Security?.HostNetwork == true) == (toSpec.Security?.HostNetwork == true);
+    }
+
+    private async Task ApplyAsync(PodAssignment assignment, bool adopt, CancellationToken ct, bool keepSandbox = false)
     {
         await _applying.WaitAsync(ct);
         try
@@ -106,7 +130,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
             // Init containers run first, unless this generation's containers are already up (re-adopted).
             var initDone = PrepareInitContainers(adopt, handles.Any(h => h.Adopted is not null));
-            if (!handles.Any(h => h.Adopted is not null) && !initDone)
+            if (!handles.Any(h => h.Adopted is not null) && !initDone && !keepSandbox)
             {
                 await driver.ReleasePodAsync(assignment.Pod, ct); // A fresh start: no namespace left from an earlier run.
             }
@@ -266,6 +290,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
                     state.Message = ex.Message;
                     state.Failed = true;
                     LogCannotRun(_log, _assignment.Pod, ex.Message);
+                    Notify();
                     return;
                 }
             }
@@ -273,6 +298,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             state.Handle = handle;
             state.NextAttemptAt = null; // Cleared only now: between the backoff's end and the start, the pod is still in its crash loop.
             state.Running = true;
+            Notify();
             int exitCode;
             try
             {
@@ -302,6 +328,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             state.ExitCode = exitCode;
             state.FinishedAt = now;
             state.Running = false;
+            Notify();
             if (!restart)
             {
                 LogExited(_log, _assignment.Pod, state.Container.Name, exitCode, "not restarted (restartPolicy " + _spec.RestartPolicy + ")");
@@ -323,8 +350,10 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         }
     }
 
-    /// <summary>Stops every container (SIGTERM, grace period, SIGKILL) and waits for the supervision loops.</summary>
-    public async Task StopAsync(CancellationToken ct)
+    /// <summary>Stops every container (SIGTERM, grace period, SIGKILL), waits for the supervision loops and removes the pod's sandbox.</summary>
+    public Task StopAsync(CancellationToken ct) => StopAsync(releaseSandbox: true, ct);
+
+    private async Task StopAsync(bool releaseSandbox, CancellationToken ct)
     {
         await _run.CancelAsync();
         await _podLoop;
@@ -352,7 +381,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
             DeleteRecord(s.Container.Name);
         }));
-        if (driver is not null)
+        if (driver is not null && releaseSandbox)
         {
             await driver.ReleasePodAsync(_assignment.Pod, ct);
         }

@@ -73,7 +73,7 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
         var bundle = Path.Combine(launch.PodDirectory, launch.Container.Name, "bundle");
         Storage.StateFiles.Folder(Path.GetDirectoryName(bundle)!, Storage.StateFiles.TraversableFolder);
         Storage.StateFiles.Folder(bundle); // config.json holds the env values: 0700/0600
-        await ExecAsync(["delete", "--force", id], ct); // A leftover of a crashed agent.
+        await DeleteAsync(id, ct); // A leftover of a crashed agent.
         _pods[id] = launch.Pod;
         var network = await NetworkNamespace.SetUpAsync(_network, launch, ct); // The pod's, found in place when an earlier container (an init container) set it up.
         var spec = Spec(launch, network, id);
@@ -150,7 +150,7 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
         }
 
         // Clean-up always runs to the end: a half-deleted container would outlive us. The pod's namespace goes in ReleasePodAsync.
-        await ExecAsync(["delete", "--force", id], CancellationToken.None);
+        await DeleteAsync(id, CancellationToken.None);
         if (_pods.TryRemove(id, out _))
         {
             // The pod's namespace outlives its containers until ReleasePodAsync: its init containers
@@ -160,6 +160,23 @@ public sealed class RuncDriver(string scope = "", NodeNetworking? network = null
         {
             await _network.TearDownNamespaceAsync(podNamespace, CancellationToken.None);
         }
+    }
+
+    /// <summary>
+    /// Deletes the container's runtime state. <c>runc run</c> deletes its container when the
+    /// container's first process exits, so runc has nothing left to delete unless that run was cut
+    /// short (a killed agent): runc keeps each container's state in a folder of its root, named by
+    /// the id, and only a container with that folder costs a <c>runc delete</c>. runsc's state is
+    /// laid out its own way, so it is always asked.
+    /// </summary>
+    private async Task DeleteAsync(string id, CancellationToken ct)
+    {
+        if (!gvisor && !Directory.Exists(Path.Combine(RuncRoot, id)))
+        {
+            return;
+        }
+
+        await ExecAsync(["delete", "--force", id], ct);
     }
 
     /// <summary>Removes the pod's network namespace and veth once no process of the pod runs in it (the pod stopped, or starts afresh).</summary>

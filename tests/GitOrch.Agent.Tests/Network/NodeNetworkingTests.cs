@@ -136,6 +136,46 @@ public sealed class NodeNetworkingTests : IAsyncLifetime
         Assert.False(File.Exists("/var/run/netns/" + _network.PodNamespace(pod.Pod)), "the pod's network namespace is removed");
     }
 
+    /// <summary>The network namespace's identity: the inode of the namespace its bind mount holds.</summary>
+    private static string NamespaceId(string ns) => Shell.Run("stat", "-L", "-c", "%i", "/var/run/netns/" + ns).Trim();
+
+    [RuncFact]
+    public async Task AnInPlaceRestart_KeepsThePodsNetworkNamespace_AndANewAddressGetsAFreshOne()
+    {
+        var address = Address("d1");
+        var pod = await StartPodAsync(address, "nc -ll -p 8080 -e echo pong");
+        var ns = _network!.PodNamespace(pod.Pod);
+        var before = NamespaceId(ns);
+
+        await pod.UpdateAsync(pod.Assignment with { Generation = "g2" }, CancellationToken.None);
+        await Eventually.Until(pod.Report, r => r.Phase == "Running" && r.Generation == "g2", "the in-place restart");
+        Assert.Equal(before, NamespaceId(ns));
+        Assert.Equal("pong\n", await AskAsync(_node, address, 8080));
+
+        var moved = Address("d2");
+        await pod.UpdateAsync(pod.Assignment with { Generation = "g3", PodIP = moved }, CancellationToken.None);
+        await Eventually.Until(pod.Report, r => r.Phase == "Running" && r.Generation == "g3", "the restart on a new address");
+        Assert.NotEqual(before, NamespaceId(ns));
+        Assert.Equal("pong\n", await AskAsync(_node, moved, 8080));
+        Assert.Equal(string.Empty, Ip("-n", _node, "-6", "route", "show", address + "/128").Trim());
+    }
+
+    [Fact]
+    public void TheSandboxIsKept_OnlyForTheSameRuntimeAddressAndNetworkMode()
+    {
+        var pod = TestPods.Key("keep");
+        var oci = TestPods.Assignment(pod, "g1", TestPods.OciSpec("sleep 1")) with { PodIP = Address("e1") };
+        var hostNetwork = TestPods.Assignment(pod, "g2", TestPods.OciSpec("sleep 1", new JsonObject { ["hostNetwork"] = true })) with { PodIP = Address("e1") };
+        var gvisorSpec = TestPods.OciSpec("sleep 1");
+        gvisorSpec["runtime"] = "gvisor";
+        var gvisor = TestPods.Assignment(pod, "g3", gvisorSpec) with { PodIP = Address("e1") };
+
+        Assert.True(PodSupervisor.KeepsSandbox(oci, oci with { Generation = "g9" }));
+        Assert.False(PodSupervisor.KeepsSandbox(oci, oci with { Generation = "g9", PodIP = Address("e2") }));
+        Assert.False(PodSupervisor.KeepsSandbox(oci, hostNetwork));
+        Assert.False(PodSupervisor.KeepsSandbox(oci, gvisor));
+    }
+
     [RuncFact]
     public async Task AnAddressAlreadyRoutedOnTheNode_FailsThePod_NamingTheRoute_InsteadOfStealingIt()
     {

@@ -92,6 +92,26 @@ public sealed class RuncDriverTests : IAsyncLifetime
     }
 
     [RuncFact]
+    public async Task AContainerLeftByAKilledRuncRun_IsDeletedBeforeThePodStartsAgain()
+    {
+        // As after a crashed agent: `runc run` is killed, its container keeps running and runc keeps its state.
+        var (first, id, init) = await StartAsync("echo ready; sleep 300");
+        var runcRun = first.Report().Pid();
+        Shell.Run("kill", "-KILL", runcRun.ToString(System.Globalization.CultureInfo.InvariantCulture));
+        await Eventually.True(() => !Procs.IsAlive(runcRun), "runc run to be gone");
+        Assert.True(Procs.IsAlive(init), "the container outlives its runc run");
+        Assert.True(Directory.Exists(Path.Combine("/run/gitorch-runc", id)), "runc keeps the container's state");
+
+        var again = await _scope.StartAsync(first.Assignment with { Generation = "g2" }, _images!.Rootfs);
+        await TestPods.RunningAsync(again);
+
+        var newInit = await Eventually.UntilAsync(() => RuncDriver.InitPidAsync(id, CancellationToken.None), p => p is not null && p != init, "runc state to show the new container's init");
+        await Eventually.True(() => !Procs.IsAlive(init), $"the old container's init (pid {init}) to be gone");
+        await LogAsync(again, "ready");
+        Assert.True(Procs.IsAlive(newInit!.Value));
+    }
+
+    [RuncFact]
     public async Task AnOciPod_RunsInTheMaximumSandbox()
     {
         var (supervisor, _, init) = await StartAsync("id -u; touch /x 2>&1 && echo root-writable || echo root-readonly; echo ready; sleep 300");

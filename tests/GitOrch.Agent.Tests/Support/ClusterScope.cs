@@ -37,7 +37,8 @@ internal sealed class ClusterScope : IAsyncDisposable
     /// <summary>The HTTPS API of the (last) controller.</summary>
     public string? Api { get; private set; }
 
-    public async Task<ControllerHost> StartControllerAsync()
+    /// <param name="nodeGrace">How long a node may go without a heartbeat before the controller counts it lost (5 s unless told).</param>
+    public async Task<ControllerHost> StartControllerAsync(TimeSpan? nodeGrace = null)
     {
         var options = new ControllerOptions
         {
@@ -46,7 +47,7 @@ internal sealed class ClusterScope : IAsyncDisposable
             Listen = "https://127.0.0.1:0",
             AgentListen = "https://127.0.0.1:0",
             Poll = TimeSpan.FromHours(1),
-            NodeGrace = TimeSpan.FromSeconds(5),
+            NodeGrace = nodeGrace ?? TimeSpan.FromSeconds(5),
             Nodes = [new NodeInfo(Node, new Dictionary<string, string>(), 4000, 4L << 30)],
         };
         Host = await ControllerHost.StartAsync(options, b => b.AddProvider(Log), TimeProvider.System, CancellationToken.None);
@@ -74,14 +75,15 @@ internal sealed class ClusterScope : IAsyncDisposable
         }
     }
 
-    public NodeAgent StartAgent()
+    /// <param name="heartbeat">The agent's heartbeat period (200 ms unless told).</param>
+    public NodeAgent StartAgent(TimeSpan? heartbeat = null)
     {
         var options = new AgentOptions
         {
             Server = Server ?? throw new InvalidOperationException("start the controller first"),
             Node = Node,
             StateDir = AgentState.Path,
-            Heartbeat = TimeSpan.FromMilliseconds(200),
+            Heartbeat = heartbeat ?? TimeSpan.FromMilliseconds(200),
             CpuMillis = 4000,
             MemoryBytes = 4L << 30,
         };
