@@ -84,12 +84,12 @@ public sealed class TransactionPlanner(IReadOnlyList<LoopDeclaration> loops, IRe
             .OrderBy(d => d.Key, StringComparer.Ordinal)
             .Select(d => new Unit
             {
-                Name = d.Key,
+                Name = UnitText.Name(d.Key),
                 Type = d.Value.Type,
-                Owner = d.Value.Loop?.Name ?? "target",
-                After = [.. after[d.Key]],
-                Requires = [.. d.Value.Ordering.Requires.Concat(extraRequires.GetValueOrDefault(d.Key) ?? []).Where(declared.ContainsKey).Where(r => r != d.Key).Distinct()],
-                Wants = [.. d.Value.Ordering.Wants.Where(declared.ContainsKey).Where(w => w != d.Key).Distinct()],
+                Owner = UnitText.Name(d.Value.Loop?.Name ?? "target"),
+                After = UnitText.List(after[d.Key]),
+                Requires = UnitText.List(d.Value.Ordering.Requires.Concat(extraRequires.GetValueOrDefault(d.Key) ?? []).Where(declared.ContainsKey).Where(r => r != d.Key).Distinct()),
+                Wants = UnitText.List(d.Value.Ordering.Wants.Where(declared.ContainsKey).Where(w => w != d.Key).Distinct()),
                 TimeoutSeconds = d.Value.Loop?.Step.TimeoutSeconds ?? 0,
                 MaxAttempts = d.Value.Loop?.Step.MaxAttempts ?? 1,
             })

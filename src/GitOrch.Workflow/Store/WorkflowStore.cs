@@ -225,12 +225,12 @@ public sealed class WorkflowStore : IDisposable
         {
             units.Add(new Unit
             {
-                Name = reader.GetString(0),
+                Name = UnitText.Name(reader.GetString(0)),
                 Type = reader.GetString(1) == "target" ? UnitType.Target : UnitType.Step,
-                Owner = reader.GetString(2),
-                After = JsonSerializer.Deserialize<List<string>>(reader.GetString(3)) ?? [],
-                Requires = JsonSerializer.Deserialize<List<string>>(reader.GetString(4)) ?? [],
-                Wants = JsonSerializer.Deserialize<List<string>>(reader.GetString(5)) ?? [],
+                Owner = UnitText.Name(reader.GetString(2)),
+                After = UnitText.List(JsonSerializer.Deserialize<List<string>>(reader.GetString(3)) ?? []),
+                Requires = UnitText.List(JsonSerializer.Deserialize<List<string>>(reader.GetString(4)) ?? []),
+                Wants = UnitText.List(JsonSerializer.Deserialize<List<string>>(reader.GetString(5)) ?? []),
                 TimeoutSeconds = reader.GetInt32(6),
                 MaxAttempts = reader.GetInt32(7),
                 State = UnitStates.Parse(reader.GetString(8)),

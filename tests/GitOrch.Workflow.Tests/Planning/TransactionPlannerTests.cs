@@ -66,6 +66,25 @@ public sealed class TransactionPlannerTests
     }
 
     [Fact]
+    public void TwoPodsUnits_ShareTheirNameLists_AndNothingElse()
+    {
+        // 10,000 pods' transactions hold one copy of each ordering list, not one per unit.
+        var planner = new TransactionPlanner(BuiltInLoops.All, BuiltInTargets.All);
+        var first = planner.Plan(PodIn("demo")).ToDictionary(u => u.Name);
+        var second = planner.Plan(PodIn("other")).ToDictionary(u => u.Name);
+
+        Assert.Equal(first.Keys, second.Keys);
+        foreach (var (name, unit) in first)
+        {
+            Assert.Same(unit.After, second[name].After);
+            Assert.Same(unit.Requires, second[name].Requires);
+            Assert.NotSame(unit, second[name]);
+        }
+
+        Assert.Throws<NotSupportedException>(() => ((IList<string>)first["runtime"].After).Add("x"));
+    }
+
+    [Fact]
     public void APodsInitContainers_AreOneStepEach_InOrder_AfterNetworkAndStorage_BeforeTheRuntimeStep()
     {
         var json = ManifestJson.ObjectOf(PodIn("demo"));
