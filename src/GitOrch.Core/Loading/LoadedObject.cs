@@ -6,16 +6,71 @@ namespace GitOrch.Core.Loading;
 
 /// <summary>
 /// An object that passed the schema: its typed record, its JSON (for history, diff and ownership
-/// checks) and its YAML document (for positions).
+/// checks) and its YAML document (for positions). A long-lived holder (the controller's cache of a
+/// commit's files) may release the document: it is most of what an object holds, and is read
+/// again from the file's text only when a position in it is asked for.
 /// </summary>
-public sealed record LoadedObject(ManifestObject Object, JsonObject Json, SourceDocument Document)
+public sealed class LoadedObject(ManifestObject obj, JsonObject json, SourceDocument document, DocumentSource? source = null)
 {
+    private SourceDocument? _document = document;
+    private WeakReference<SourceDocument>? _released;
+
+    public ManifestObject Object { get; } = obj;
+
+    public JsonObject Json { get; } = json;
+
+    /// <summary>The YAML document, read again from the file's text when it was released and collected.</summary>
+    public SourceDocument Document
+    {
+        get
+        {
+            if (Volatile.Read(ref _document) is { } held)
+            {
+                return held;
+            }
+
+            if (_released!.TryGetTarget(out var kept))
+            {
+                return kept;
+            }
+
+            var again = source!.Document(Index);
+            _released.SetTarget(again);
+            return again;
+        }
+    }
+
     public ObjectRef Ref => Object.Ref;
 
-    public string File => Document.File;
+    public string File { get; } = document.File;
+
+    /// <summary>The document's index in its file.</summary>
+    public int Index { get; } = document.Index;
+
+    /// <summary>The size of the document as compact JSON (aliases expanded), counted while it was read.</summary>
+    public long JsonBytes { get; } = document.JsonBytes;
 
     /// <summary>Where the document starts (its first key).</summary>
-    public SourceLocation Location => new(File, Document.Root.Line, Document.Root.Column);
+    public SourceLocation Location { get; } = new(document.File, document.Root.Line, document.Root.Column);
+
+    /// <summary>Whether the document is held (not released, or released and not yet collected).</summary>
+    public bool HoldsDocument => Volatile.Read(ref _document) is not null || (_released?.TryGetTarget(out _) ?? false);
+
+    /// <summary>
+    /// Lets the document go when nothing else holds it; the next position asked for reads it again.
+    /// Nothing happens for an object loaded without its file's text.
+    /// </summary>
+    public void ReleaseDocument()
+    {
+        if (source is null || Volatile.Read(ref _document) is not { } held)
+        {
+            return;
+        }
+
+        source.Compact();
+        _released = new WeakReference<SourceDocument>(held);
+        Volatile.Write(ref _document, null);
+    }
 
     /// <summary>
     /// The position of a field given by explicit segments (string keys, int indexes): the key's
@@ -23,9 +78,10 @@ public sealed record LoadedObject(ManifestObject Object, JsonObject Json, Source
     /// </summary>
     public SourceLocation At(params object[] segments)
     {
+        var root = Document.Root;
         for (var n = segments.Length; n >= 0; n--)
         {
-            if (NodeLocator.Find(Document.Root, segments.Take(n)) is { } found)
+            if (NodeLocator.Find(root, segments.Take(n)) is { } found)
             {
                 var (line, column) = found.Position;
                 return new SourceLocation(File, line, column);

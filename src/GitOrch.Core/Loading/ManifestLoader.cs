@@ -20,9 +20,10 @@ public static class ManifestLoader
     {
         var diagnostics = new List<Diagnostic>();
         var objects = new List<LoadedObject>();
+        var source = new DocumentSource(file.Path, file.Text);
         foreach (var document in YamlReader.Read(file.Path, file.Text, diagnostics))
         {
-            if (LoadDocument(document, diagnostics) is { } loaded)
+            if (LoadDocument(document, source, diagnostics) is { } loaded)
             {
                 objects.Add(loaded);
             }
@@ -31,7 +32,7 @@ public static class ManifestLoader
         return new FileLoadResult(file.Path, objects, diagnostics);
     }
 
-    private static LoadedObject? LoadDocument(SourceDocument document, List<Diagnostic> diagnostics)
+    private static LoadedObject? LoadDocument(SourceDocument document, DocumentSource source, List<Diagnostic> diagnostics)
     {
         var start = new SourceLocation(document.File, document.Root.Line, document.Root.Column);
         if (document.Root is not MappingNode root)
@@ -88,7 +89,7 @@ public static class ManifestLoader
         try
         {
             var typed = (ManifestObject)json.Bind(type)!;
-            return new LoadedObject(typed, json, document);
+            return new LoadedObject(typed, json, document, source);
         }
         catch (JsonException ex)
         {
@@ -103,6 +104,15 @@ public static class ManifestLoader
 /// <summary>What one file yielded: its objects and its diagnostics.</summary>
 public sealed record FileLoadResult(string File, IReadOnlyList<LoadedObject> Objects, IReadOnlyList<Diagnostic> Diagnostics)
 {
+    /// <summary>Releases the objects' documents (see <see cref="LoadedObject.ReleaseDocument"/>): for results kept across commits.</summary>
+    public void ReleaseDocuments()
+    {
+        foreach (var obj in Objects)
+        {
+            obj.ReleaseDocument();
+        }
+    }
+
     /// <summary>Set when the file was not read because of its size (see <see cref="BoundedFiles"/>).</summary>
     public long? OversizeBytes { get; init; }
 }

@@ -15,10 +15,10 @@ internal static class LimitRules
     public static void CheckObject(ValidationContext context, LoadedObject obj)
     {
         var limits = context.Limits;
-        if (obj.Document.JsonBytes > limits.MaxObjectBytes)
+        if (obj.JsonBytes > limits.MaxObjectBytes)
         {
             context.Error(obj.Location, DiagnosticCodes.ObjectTooLarge,
-                $"the object is {obj.Document.JsonBytes} bytes as JSON, over the limit of {limits.MaxObjectBytes} bytes (ClusterPolicy spec.limits.maxObjectBytes); make it smaller (long env maps belong in a file the pod reads), or raise the limit in a reviewed change",
+                $"the object is {obj.JsonBytes} bytes as JSON, over the limit of {limits.MaxObjectBytes} bytes (ClusterPolicy spec.limits.maxObjectBytes); make it smaller (long env maps belong in a file the pod reads), or raise the limit in a reviewed change",
                 obj);
         }
     }

@@ -128,6 +128,35 @@ public sealed class ReconcilerTests : IDisposable
     }
 
     [Fact]
+    public async Task TheKeptFilesTreesAreReleased_AndAPositionInAnUnchangedFile_IsReadAgainFromItsText()
+    {
+        var worker = "# The worker.\n\n" + Manifests.Pod("worker");
+        _repo.Write("apps/worker.yaml", worker);
+        _repo.Commit("Worker");
+        await using var controller = await OpenAsync();
+        await controller.SyncAsync();
+        CollectGarbage();
+        Assert.All(controller.Reconciler.CachedObjects, o => Assert.False(o.HoldsDocument, $"{o.Ref.Display}'s positioned tree is still held"));
+
+        _repo.Write("apps/copy.yaml", Manifests.Pod("worker"));
+        var bad = _repo.Commit("The worker again");
+        await controller.SyncAsync();
+
+        var expected = GitOrch.Core.Loading.ManifestLoader.LoadFile(new GitOrch.Core.Loading.ManifestFile("apps/worker.yaml", worker)).Objects[0].At("metadata", "name");
+        Assert.Equal(("apps/worker.yaml", 6), (expected.File, expected.Line));
+        var record = controller.Store.FindCommit(bad)!;
+        Assert.Equal(CommitRecord.Rejected, record.State);
+        Assert.Contains(record.Diagnostics, d => d.Code == DiagnosticCodes.DuplicateObject && (d.Message.Contains($"at {expected}", StringComparison.Ordinal) || (d.File, d.Line, d.Column) == (expected.File, expected.Line, expected.Column)));
+    }
+
+    private static void CollectGarbage()
+    {
+        GC.Collect();
+        GC.WaitForPendingFinalizers();
+        GC.Collect();
+    }
+
+    [Fact]
     public async Task GoodCommitAfterARejectedOne_AppliesOnTopOfTheLastGoodCommit()
     {
         _repo.Write("apps/worker.yaml", Manifests.Pod("worker")).Write("apps/api.yaml", Manifests.Pod("api"));
