@@ -107,7 +107,10 @@ public sealed class CommitWriter
     }
 }
 
-/// <summary>One commit to write. A file with null content is deleted.</summary>
+/// <summary>
+/// One commit to write. A file with null content is deleted. The files are read once, in order,
+/// as the commit is written: a lazy sequence keeps only one file's content in memory at a time.
+/// </summary>
 public sealed record NewCommit(
     string AuthorName,
     string AuthorEmail,
@@ -118,4 +121,4 @@ public sealed record NewCommit(
     string Message,
     string? From,
     IReadOnlyList<string> Merges,
-    IReadOnlyList<KeyValuePair<string, byte[]?>> Files);
+    IEnumerable<KeyValuePair<string, byte[]?>> Files);

@@ -69,16 +69,15 @@ public sealed class HistoryMirror(GitRepository repo, HistoryStore store)
 
             foreach (var batch in batches)
             {
-                var versions = store.VersionsOfBatch(batch.Id);
+                var versions = store.VersionsOfBatch(batch.Id, withObjects: false); // For the message; the objects come one by one below.
                 var merges = new List<string>();
                 if (batch.Kind == ChangeKind.External && batch.SourceCommit is { } source && await repo.ExistsAsync(source, ct))
                 {
                     merges.Add(source);
                 }
 
-                var files = versions
-                    .Select(v => new KeyValuePair<string, byte[]?>(PathOf(v.Ref), v.Deleted || v.ObjectJson is null ? null : Encoding.UTF8.GetBytes(YamlRenderer.Render(GitOrch.Core.Manifests.ManifestJson.ParseToken(v.ObjectJson)))))
-                    .ToList();
+                var files = store.StreamVersionsOfBatch(batch.Id)
+                    .Select(v => new KeyValuePair<string, byte[]?>(PathOf(v.Ref), v.Deleted || v.ObjectJson is null ? null : Encoding.UTF8.GetBytes(YamlRenderer.Render(GitOrch.Core.Manifests.ManifestJson.ParseToken(v.ObjectJson)))));
                 writer.Commit(new NewCommit(
                     batch.Kind == ChangeKind.External ? batch.AuthorName : batch.Changer,
                     batch.AuthorEmail,

@@ -628,34 +628,44 @@ public sealed class HistoryStore : IDisposable
         }
     }
 
-    /// <summary>The versions a batch wrote (with objects), in the order written. Pruned versions are absent.</summary>
-    public IReadOnlyList<VersionRecord> VersionsOfBatch(long batch)
+    /// <summary>The versions a batch wrote (with their objects unless told), in the order written. Pruned versions are absent.</summary>
+    public IReadOnlyList<VersionRecord> VersionsOfBatch(long batch, bool withObjects = true) => [.. BatchVersions(batch, withObjects)];
+
+    /// <summary>
+    /// The versions a batch wrote, with their objects, one at a time as they are read: the mirror
+    /// renders and writes each before the next is read, so a first apply's 10,000 objects are
+    /// never in memory at once. A read connection is held until the enumeration ends.
+    /// </summary>
+    public IEnumerable<VersionRecord> StreamVersionsOfBatch(long batch) => BatchVersions(batch, withObjects: true);
+
+    private IEnumerable<VersionRecord> BatchVersions(long batch, bool withObjects)
     {
-        using (var lease = Read())
+        using var lease = Read();
+        using var cmd = lease.Connection.Command("SELECT versions FROM batches WHERE id = $b", null, ("$b", batch));
+        if (cmd.ExecuteScalar() is not byte[] list)
         {
-            using var cmd = lease.Connection.Command("SELECT versions FROM batches WHERE id = $b", null, ("$b", batch));
-            if (cmd.ExecuteScalar() is not byte[] list)
+            yield break;
+        }
+
+        // A batch lists each object's versions together: one chunk at a time is kept.
+        (long Key, long Number)? at = null;
+        VersionChunk? chunk = null;
+        foreach (var (key, version) in VersionTables.DecodeBatchVersions(list))
+        {
+            var number = VersionChunk.NumberOf(version);
+            if (at != (key, number))
             {
-                return [];
+                chunk = VersionTables.ReadChunk(lease.Connection, null, key, number);
+                at = (key, number);
             }
 
-            var chunks = new Dictionary<(long, long), VersionChunk?>();
-            var result = new List<VersionRecord>();
-            foreach (var (key, version) in VersionTables.DecodeBatchVersions(list))
+            if (chunk?.Entries.FirstOrDefault(e => e.Version == version) is { } entry && VersionTables.RefOf(lease.Connection, key) is { } obj)
             {
-                var number = VersionChunk.NumberOf(version);
-                if (!chunks.TryGetValue((key, number), out var chunk))
+                foreach (var record in ToRecords(lease.Connection, obj, [(chunk, entry)], withObjects))
                 {
-                    chunk = chunks[(key, number)] = VersionTables.ReadChunk(lease.Connection, null, key, number);
-                }
-
-                if (chunk?.Entries.FirstOrDefault(e => e.Version == version) is { } entry && VersionTables.RefOf(lease.Connection, key) is { } obj)
-                {
-                    result.AddRange(ToRecords(lease.Connection, obj, [(chunk, entry)], withObject: true));
+                    yield return record;
                 }
             }
-
-            return result;
         }
     }
 

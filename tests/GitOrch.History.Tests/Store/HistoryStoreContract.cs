@@ -315,6 +315,13 @@ public abstract class HistoryStoreContract : IDisposable
         Assert.Equal([Web1, Policy], Store.VersionsOfBatch(4).Select(v => v.Ref));
         Assert.Equal(ClusterPolicy(5), Store.VersionsOfBatch(4)[1].ObjectJson);
         Assert.Equal([1L], Store.BatchesAfter(0, limit: 1).Select(b => b.Id));
+
+        // Without objects (the mirror's commit message), and streamed one by one (its files): the same versions.
+        var listed = Store.VersionsOfBatch(4, withObjects: false);
+        Assert.Equal(Store.VersionsOfBatch(4).Select(v => (v.Ref, v.Version, v.Batch, v.Deleted, string.Join(',', v.Fields))), listed.Select(v => (v.Ref, v.Version, v.Batch, v.Deleted, string.Join(',', v.Fields))));
+        Assert.All(listed, v => Assert.Null(v.ObjectJson));
+        Assert.Equal(Store.VersionsOfBatch(4).Select(v => v.ObjectJson), Store.StreamVersionsOfBatch(4).Select(v => v.ObjectJson));
+        Assert.Empty(Store.StreamVersionsOfBatch(99));
     }
 
 }
