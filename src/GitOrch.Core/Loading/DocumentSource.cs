@@ -18,6 +18,9 @@ public sealed class DocumentSource(string file, string text)
 
     public string File => file;
 
+    /// <summary>How many times the text was read again (a position asked for in a released document).</summary>
+    public int Rereads { get; private set; }
+
     /// <summary>Keeps the text as UTF-8 from now on.</summary>
     public void Compact()
     {
@@ -38,6 +41,7 @@ public sealed class DocumentSource(string file, string text)
         {
             if (_read is null || !_read.TryGetTarget(out var documents))
             {
+                Rereads++;
                 documents = YamlReader.Read(file, _text ?? Encoding.UTF8.GetString(_utf8!), new List<Diagnostics.Diagnostic>());
                 _read = new WeakReference<IReadOnlyList<SourceDocument>>(documents);
             }

@@ -53,6 +53,9 @@ public sealed class LoadedObject(ManifestObject obj, JsonObject json, SourceDocu
     /// <summary>Where the document starts (its first key).</summary>
     public SourceLocation Location { get; } = new(document.File, document.Root.Line, document.Root.Column);
 
+    /// <summary>How many times this object's file was read again for a position (see <see cref="ReleaseDocument"/>).</summary>
+    public int Rereads => source?.Rereads ?? 0;
+
     /// <summary>Whether the document is held (not released, or released and not yet collected).</summary>
     public bool HoldsDocument => Volatile.Read(ref _document) is not null || (_released?.TryGetTarget(out _) ?? false);
 

@@ -60,23 +60,24 @@ internal static class OwnershipRules
         var paths = new List<FieldPath>();
         for (var i = 0; texts is not null && i < texts.Count; i++)
         {
-            var at = obj.ValueAt("spec", list, i);
+            var index = i;
+            SourceLocation At() => obj.ValueAt("spec", list, index); // Only for a finding: a kept file's tree is read again for it.
             if (!FieldPath.TryParse(texts[i], out var path, out var error))
             {
-                context.Error(at, DiagnosticCodes.BadFieldPath, $"spec.{list}[{i}] \"{texts[i]}\": {error}", obj);
+                context.Error(At(), DiagnosticCodes.BadFieldPath, $"spec.{list}[{i}] \"{texts[i]}\": {error}", obj);
                 continue;
             }
 
             if (!Kinds.All.Contains(path!.Kind))
             {
-                context.Error(at, DiagnosticCodes.BadFieldPath,
+                context.Error(At(), DiagnosticCodes.BadFieldPath,
                     $"spec.{list}[{i}] \"{texts[i]}\" names the kind \"{path.Kind}\", which does not exist; use one of {string.Join(", ", Kinds.All)}", obj);
                 continue;
             }
 
             if (mustBeHandled && !loop.Spec.ObjectKinds.Contains(path.Kind))
             {
-                context.Error(at, DiagnosticCodes.BadFieldPath,
+                context.Error(At(), DiagnosticCodes.BadFieldPath,
                     $"spec.owns[{i}] \"{texts[i]}\" is a field of {path.Kind}, but the loop handles only [{string.Join(", ", loop.Spec.ObjectKinds)}]; add {path.Kind} to objectKinds or drop the field", obj);
                 continue;
             }

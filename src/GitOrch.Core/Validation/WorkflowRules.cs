@@ -61,17 +61,18 @@ internal static class WorkflowRules
             var names = Get(written, relation);
             for (var i = 0; i < names.Count; i++)
             {
-                var at = unit.Source!.ValueAt([.. basePath, relation, i]);
+                var index = i;
+                SourceLocation At() => unit.Source!.ValueAt([.. basePath, relation, index]); // Only for a finding (see OwnershipRules).
                 var field = ValidationContext.Render([.. basePath, relation, i]);
                 if (names[i] == unit.Name)
                 {
-                    context.Error(at, DiagnosticCodes.SelfReference, $"{field} names the unit itself; remove it", unit.Source);
+                    context.Error(At(), DiagnosticCodes.SelfReference, $"{field} names the unit itself; remove it", unit.Source);
                 }
                 else if (!byName.ContainsKey(names[i]))
                 {
                     var suggestion = Schema.SchemaValidator.Suggest(names[i], byName.Keys.ToList());
                     var hint = suggestion is not null ? $"did you mean \"{suggestion}\"?" : "define a Target with that name or fix the reference";
-                    context.Error(at, DiagnosticCodes.MissingUnit,
+                    context.Error(At(), DiagnosticCodes.MissingUnit,
                         $"{field} names \"{names[i]}\", which is neither a target nor a control loop; {hint}", unit.Source);
                 }
             }

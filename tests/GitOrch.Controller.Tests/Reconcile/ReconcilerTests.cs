@@ -149,6 +149,43 @@ public sealed class ReconcilerTests : IDisposable
         Assert.Contains(record.Diagnostics, d => d.Code == DiagnosticCodes.DuplicateObject && (d.Message.Contains($"at {expected}", StringComparison.Ordinal) || (d.File, d.Line, d.Column) == (expected.File, expected.Line, expected.Column)));
     }
 
+    [Fact]
+    public async Task AOneFileCommit_ReadsNoKeptFileAgain_WhenTheRulesOverLoopsAndTargetsRunAgain()
+    {
+        // Every commit registers the repo's loops and checks its targets' orderings; positions are
+        // only looked up for a finding, so the kept files' texts are not read again.
+        _repo.Write("cluster/loops.yaml", """
+            apiVersion: gitorch.dev/v1
+            kind: ControlLoop
+            metadata: {name: nfs-mounts}
+            spec:
+              objectKinds: [Pod]
+              step: {after: [scheduled.target], before: [storage.target], wants: [secrets.target]}
+              owns: ["Pod:status.volumes"]
+              reads: ["Pod:spec.volumes", "Pod:status.nodeName"]
+              exec: {command: ["/usr/local/bin/nfs-loop"]}
+            ---
+            apiVersion: gitorch.dev/v1
+            kind: Target
+            metadata: {name: secrets.target}
+            spec: {after: [scheduled.target], before: [running.target]}
+            """);
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker")).Write("apps/web.yaml", Manifests.PinnedDeployment(replicas: 2, percentNext: 0));
+        _repo.Commit("Cluster, a pod and a rollout");
+        await using var controller = await OpenAsync();
+        await controller.SyncAsync();
+        Assert.Contains(controller.Reconciler.CachedObjects, o => o.Object is ControlLoop);
+        CollectGarbage(); // The released trees are gone: a position asked for now reads its file again.
+
+        // Not a pod: the rules over loops, targets and rollouts run again.
+        _repo.Write("apps/web.yaml", Manifests.PinnedDeployment(replicas: 3, percentNext: 0));
+        var sha = _repo.Commit("Three replicas");
+        await controller.SyncAsync();
+
+        Assert.Equal(sha, controller.Status.LastApplied);
+        Assert.Equal([], controller.Reconciler.CachedObjects.Where(o => o.Rereads > 0).Select(o => o.File).Distinct());
+    }
+
     private static void CollectGarbage()
     {
         GC.Collect();
