@@ -203,7 +203,7 @@ if (selected.Contains("load"))
         var loadOnly = await Measure.StatsAsync(Measure.Runs, async () => await PlanBuilder.LoadAsync(git, head, string.Empty, CancellationToken.None));
         Console.WriteLine($"stage: read + load + validate at head (PlanBuilder.LoadAsync) {loadOnly}");
         rows.Add(("  stage: read, load and validate head (no diff)", loadOnly.ToString(), "-", "-"));
-        var loaded = files.Select(GitOrch.Core.Loading.ManifestLoader.LoadFile).ToList();
+        var loaded = files.Select(f => GitOrch.Core.Loading.ManifestLoader.LoadFile(f)).ToList();
         var cross = await Measure.StatsAsync(Measure.Runs, () =>
         {
             GitOrch.Core.Validation.ManifestValidator.Validate(loaded);

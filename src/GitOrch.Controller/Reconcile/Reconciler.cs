@@ -333,7 +333,7 @@ public sealed partial class Reconciler(
             }
         }
 
-        var parsed = ManifestValidator.LoadAll(toParse.Select(p => p.File).ToList());
+        var parsed = ManifestValidator.LoadAll(toParse.Select(p => p.File).ToList(), keepText: true);
         for (var i = 0; i < toParse.Count; i++)
         {
             files[toParse[i].Relative] = new CachedFile(toParse[i].Blob, parsed[i]);
@@ -369,7 +369,7 @@ public sealed partial class Reconciler(
 
         var text = await source.Repository.Objects.ReadTextAsync(blob, ct) ?? string.Empty;
         FilesParsed++;
-        return new CachedFile(blob, ManifestLoader.LoadFile(new ManifestFile(relative, text)));
+        return new CachedFile(blob, ManifestLoader.LoadFile(new ManifestFile(relative, text), keepText: true));
     }
 
     /// <summary>

@@ -15,12 +15,17 @@ public static class ManifestLoader
     /// <summary>Maps whose values are strings even when written as numbers or booleans.</summary>
     private static readonly HashSet<string> StringMaps = new(StringComparer.Ordinal) { "env", "sysctls" };
 
-    /// <summary>Loads one file's documents. Pure: the same text gives the same result (cacheable by blob id).</summary>
-    public static FileLoadResult LoadFile(ManifestFile file)
+    /// <summary>
+    /// Loads one file's documents. Pure: the same text gives the same result (cacheable by blob id).
+    /// With <paramref name="keepText"/> the objects keep the file's text, so that a holder that keeps
+    /// them across commits can release their documents (see <see cref="FileLoadResult.ReleaseDocuments"/>);
+    /// one-shot loads (validate, plan) do not keep it.
+    /// </summary>
+    public static FileLoadResult LoadFile(ManifestFile file, bool keepText = false)
     {
         var diagnostics = new List<Diagnostic>();
         var objects = new List<LoadedObject>();
-        var source = new DocumentSource(file.Path, file.Text);
+        var source = keepText ? new DocumentSource(file.Path, file.Text) : null;
         foreach (var document in YamlReader.Read(file.Path, file.Text, diagnostics))
         {
             if (LoadDocument(document, source, diagnostics) is { } loaded)
@@ -32,7 +37,7 @@ public static class ManifestLoader
         return new FileLoadResult(file.Path, objects, diagnostics);
     }
 
-    private static LoadedObject? LoadDocument(SourceDocument document, DocumentSource source, List<Diagnostic> diagnostics)
+    private static LoadedObject? LoadDocument(SourceDocument document, DocumentSource? source, List<Diagnostic> diagnostics)
     {
         var start = new SourceLocation(document.File, document.Root.Line, document.Root.Column);
         if (document.Root is not MappingNode root)

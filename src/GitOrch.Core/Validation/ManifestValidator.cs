@@ -16,8 +16,9 @@ public static class ManifestValidator
         Validate(LoadAll(files.ToList()));
 
     /// <summary>Loads files in parallel (each file is independent until the cross-object rules), keeping their order.</summary>
-    public static IReadOnlyList<FileLoadResult> LoadAll(IReadOnlyList<ManifestFile> files) =>
-        files.Count < 8 ? files.Select(ManifestLoader.LoadFile).ToList() : files.AsParallel().AsOrdered().Select(ManifestLoader.LoadFile).ToList();
+    /// <param name="keepText">Whether the results keep their files' texts, to release their documents later (see <see cref="FileLoadResult.ReleaseDocuments"/>).</param>
+    public static IReadOnlyList<FileLoadResult> LoadAll(IReadOnlyList<ManifestFile> files, bool keepText = false) =>
+        files.Count < 8 ? files.Select(f => ManifestLoader.LoadFile(f, keepText)).ToList() : files.AsParallel().AsOrdered().Select(f => ManifestLoader.LoadFile(f, keepText)).ToList();
 
     /// <summary>
     /// Validates already-loaded files (the controller caches <see cref="FileLoadResult"/> per blob).

@@ -12,7 +12,7 @@ public class ExampleRepoTests
     {
         var diagnostics = new List<Diagnostic>();
         var files = ManifestDirectory.Read(path, diagnostics);
-        return ManifestValidator.Validate(files.Select(ManifestLoader.LoadFile).ToList(), diagnostics);
+        return ManifestValidator.Validate(files.Select(f => ManifestLoader.LoadFile(f)).ToList(), diagnostics);
     }
 
     [Fact]
