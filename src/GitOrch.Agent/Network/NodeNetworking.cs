@@ -314,9 +314,13 @@ public sealed partial class NodeNetworking
             return false;
         }
 
-        var (code, addresses, _) = await HostCommands.PodIpAsync(ns, ["-6", "-o", "addr", "show", "dev", "eth0"], ct);
-        var (linkCode, _, _) = await Host.IpAsync(["link", "show", "dev", veth], ct);
-        var (_, route, _) = await Host.IpAsync(["-6", "route", "show", address + "/128"], ct);
+        // Three reads, asked at once: an in-place restart waits for them before its container starts.
+        var inPod = HostCommands.PodIpAsync(ns, ["-6", "-o", "addr", "show", "dev", "eth0"], ct);
+        var link = Host.IpAsync(["link", "show", "dev", veth], ct);
+        var routed = Host.IpAsync(["-6", "route", "show", address + "/128"], ct);
+        var (code, addresses, _) = await inPod;
+        var (linkCode, _, _) = await link;
+        var (_, route, _) = await routed;
         return code == 0 && linkCode == 0 && addresses.Contains(" " + address + "/128", StringComparison.Ordinal) && route.Contains("dev " + veth, StringComparison.Ordinal);
     }
 
