@@ -629,28 +629,50 @@ public sealed class HistoryStore : IDisposable
     }
 
     /// <summary>The versions a batch wrote (with their objects unless told), in the order written. Pruned versions are absent.</summary>
-    public IReadOnlyList<VersionRecord> VersionsOfBatch(long batch, bool withObjects = true) => [.. BatchVersions(batch, withObjects)];
+    public IReadOnlyList<VersionRecord> VersionsOfBatch(long batch, bool withObjects = true) => [.. BatchVersions(batch, withObjects, int.MaxValue)];
+
+    /// <summary>How many versions a stream reads at a time.</summary>
+    public const int StreamPage = 200;
 
     /// <summary>
-    /// The versions a batch wrote, with their objects, one at a time as they are read: the mirror
-    /// renders and writes each before the next is read, so a first apply's 10,000 objects are
-    /// never in memory at once. A read connection is held until the enumeration ends.
+    /// The versions a batch wrote, with their objects, read <see cref="StreamPage"/> at a time as
+    /// the enumeration goes on: the mirror renders and writes each page before the next is read, so
+    /// a first apply's 10,000 objects are never in memory at once. A read connection is held only
+    /// while a page is read, never while the caller works on it.
     /// </summary>
-    public IEnumerable<VersionRecord> StreamVersionsOfBatch(long batch) => BatchVersions(batch, withObjects: true);
+    public IEnumerable<VersionRecord> StreamVersionsOfBatch(long batch) => BatchVersions(batch, withObjects: true, StreamPage);
 
-    private IEnumerable<VersionRecord> BatchVersions(long batch, bool withObjects)
+    private IEnumerable<VersionRecord> BatchVersions(long batch, bool withObjects, int page)
     {
-        using var lease = Read();
-        using var cmd = lease.Connection.Command("SELECT versions FROM batches WHERE id = $b", null, ("$b", batch));
-        if (cmd.ExecuteScalar() is not byte[] list)
+        List<(long Key, int Version)> listed;
+        using (var lease = Read())
         {
-            yield break;
+            using var cmd = lease.Connection.Command("SELECT versions FROM batches WHERE id = $b", null, ("$b", batch));
+            if (cmd.ExecuteScalar() is not byte[] list)
+            {
+                yield break;
+            }
+
+            listed = [.. VersionTables.DecodeBatchVersions(list)];
         }
 
-        // A batch lists each object's versions together: one chunk at a time is kept.
+        for (var from = 0; from < listed.Count; from += page)
+        {
+            foreach (var record in ReadBatchPage(listed.Skip(from).Take(page), withObjects))
+            {
+                yield return record;
+            }
+        }
+    }
+
+    /// <summary>One page of a batch's versions. A batch lists each object's versions together: one chunk at a time is kept.</summary>
+    private List<VersionRecord> ReadBatchPage(IEnumerable<(long Key, int Version)> versions, bool withObjects)
+    {
+        using var lease = Read();
+        var records = new List<VersionRecord>();
         (long Key, long Number)? at = null;
         VersionChunk? chunk = null;
-        foreach (var (key, version) in VersionTables.DecodeBatchVersions(list))
+        foreach (var (key, version) in versions)
         {
             var number = VersionChunk.NumberOf(version);
             if (at != (key, number))
@@ -661,12 +683,11 @@ public sealed class HistoryStore : IDisposable
 
             if (chunk?.Entries.FirstOrDefault(e => e.Version == version) is { } entry && VersionTables.RefOf(lease.Connection, key) is { } obj)
             {
-                foreach (var record in ToRecords(lease.Connection, obj, [(chunk, entry)], withObjects))
-                {
-                    yield return record;
-                }
+                records.AddRange(ToRecords(lease.Connection, obj, [(chunk, entry)], withObjects));
             }
         }
+
+        return records;
     }
 
     /// <summary>

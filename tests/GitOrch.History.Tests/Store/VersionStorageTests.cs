@@ -187,6 +187,21 @@ public sealed class VersionStorageTests
     }
 
     [Fact]
+    public void ABatchOfMoreVersionsThanAPage_StreamsAsItLists()
+    {
+        using var state = new TempFolder();
+        using var store = HistoryStore.Open(state.Path);
+        var pods = Enumerable.Range(0, HistoryStore.StreamPage * 2 + 7).Select(i => new GitOrch.Core.Diagnostics.ObjectRef("Pod", "demo", $"web-{i}")).ToList();
+        store.Write(Mechanical("scheduler", C1, "many", [.. pods.Select(p => Change(p, Pod(p, "x", "node-a"), "*"))]));
+
+        var listed = store.VersionsOfBatch(1);
+        var streamed = store.StreamVersionsOfBatch(1).ToList();
+
+        Assert.Equal(pods, listed.Select(v => v.Ref));
+        Assert.Equal(listed.Select(v => (v.Ref, v.Version, v.ObjectJson)), streamed.Select(v => (v.Ref, v.Version, v.ObjectJson)));
+    }
+
+    [Fact]
     public void Store_KeepsRepeatedVersions_InAFractionOfTheirFullSize()
     {
         using var state = new TempFolder();
