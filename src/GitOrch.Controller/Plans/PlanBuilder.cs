@@ -104,13 +104,20 @@ public static class PlanBuilder
         {
             old.TryGetValue(obj, out var a);
             now.TryGetValue(obj, out var b);
-            if (a is not null && b is not null && JsonNode.DeepEquals(a.Json, b.Json))
+            // The same bytes are the same object; other bytes may still say the same (keys in another order).
+            if (a is not null && b is not null && (a.Utf8Json.Span.SequenceEqual(b.Utf8Json.Span) || JsonNode.DeepEquals(a.Json, b.Json)))
             {
                 continue;
             }
 
             var action = a is null ? "+" : b is null ? "-" : "~";
-            var fields = a is null || b is null ? [] : FieldDiff.Changed(a.Json, b.Json).Select(f => new FieldChange(f, Show(a.Json, f), Show(b.Json, f))).ToList();
+            List<FieldChange> fields = [];
+            if (a is not null && b is not null)
+            {
+                var (aJson, bJson) = (a.Json, b.Json);
+                fields = [.. FieldDiff.Changed(aJson, bJson).Select(f => new FieldChange(f, Show(aJson, f), Show(bJson, f)))];
+            }
+
             var pods = Pods(a, b);
             if (obj.Kind == Kinds.Pod && fields.Any(f => MayMove(f.Path)))
             {

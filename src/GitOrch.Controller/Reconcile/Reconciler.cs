@@ -333,7 +333,7 @@ public sealed partial class Reconciler(
             }
         }
 
-        var parsed = ManifestValidator.LoadAll(toParse.Select(p => p.File).ToList(), keepText: true);
+        var parsed = ManifestValidator.LoadAll(toParse.Select(p => p.File).ToList());
         for (var i = 0; i < toParse.Count; i++)
         {
             files[toParse[i].Relative] = new CachedFile(toParse[i].Blob, parsed[i]);
@@ -399,7 +399,7 @@ public sealed partial class Reconciler(
             var stored = store.Get(obj.Ref);
             if (stored is null || stored.Deleted)
             {
-                changes.Add(new ObjectChange(obj.Ref, obj.Json.Write(), obj.Json.Select(p => p.Key).ToList(), obj.File));
+                changes.Add(new ObjectChange(obj.Ref, obj.JsonText, [.. obj.Fields], obj.File));
                 continue;
             }
 
@@ -409,7 +409,7 @@ public sealed partial class Reconciler(
             if (fields.Count > 0)
             {
                 // The store keeps the current status when it writes the version (atomically).
-                changes.Add(new ObjectChange(obj.Ref, obj.Json.Write(), fields, obj.File));
+                changes.Add(new ObjectChange(obj.Ref, obj.JsonText, fields, obj.File));
             }
         }
 

@@ -2,7 +2,6 @@ using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Schema;
 using System.Text.Json;
-using System.Text.Json.Nodes;
 
 namespace GitOrch.Core.Loading;
 
@@ -35,6 +34,17 @@ public static class ManifestLoader
         }
 
         return new FileLoadResult(file.Path, objects, diagnostics);
+    }
+
+    /// <summary>
+    /// Loads one file and releases its documents at once (see <see cref="FileLoadResult.ReleaseDocuments"/>):
+    /// for loads of many files, whose rules need a position only for a finding.
+    /// </summary>
+    public static FileLoadResult LoadFileReleased(ManifestFile file)
+    {
+        var result = LoadFile(file, keepText: true);
+        result.ReleaseDocuments();
+        return result;
     }
 
     private static LoadedObject? LoadDocument(SourceDocument document, DocumentSource? source, List<Diagnostic> diagnostics)
@@ -71,7 +81,6 @@ public static class ManifestLoader
         }
 
         var kind = kindNode.Value;
-        var json = (JsonObject)SourceJson.ToJson(root)!;
         var namespaced = Kinds.IsNamespaced(kind);
         var ns = (root["metadata"] as MappingNode)?["namespace"] as ScalarNode;
         var objRef = new ObjectRef(kind, namespaced ? ns?.Value ?? ManifestObject.DefaultNamespace : string.Empty, nameText);
@@ -90,10 +99,10 @@ public static class ManifestLoader
             return null;
         }
 
-        SourceJson.RestoreText(json, root, StringMaps);
+        var json = SourceJson.WriteStored(root, StringMaps);
         try
         {
-            var typed = (ManifestObject)json.Bind(type)!;
+            var typed = (ManifestObject)JsonSerializer.Deserialize(json, type, ManifestJson.Options)!;
             return new LoadedObject(typed, json, document, source);
         }
         catch (JsonException ex)

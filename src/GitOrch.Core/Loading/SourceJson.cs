@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Text.Json;
 using System.Text.Json.Nodes;
 using GitOrch.Core.Manifests;
 
@@ -27,48 +29,94 @@ public static class SourceJson
     }
 
     /// <summary>
-    /// Turns the numbers and booleans of string-valued maps (env, sysctls) back into the text they
-    /// were written with: <c>V: 1.10</c> means "1.10", not 1.1. <paramref name="source"/> is the
-    /// node <paramref name="json"/> was made from.
+    /// A document as the compact JSON a loaded object keeps and the store writes (UTF-8), in one
+    /// pass over the tree: what <see cref="ToJson"/> gives, written with
+    /// <see cref="ManifestJson.Options"/>, except that the numbers and booleans of string-valued
+    /// maps (<paramref name="stringMaps"/>: env, sysctls) keep the text they were written with:
+    /// <c>V: 1.10</c> means "1.10", not 1.1.
     /// </summary>
-    public static void RestoreText(JsonNode? json, SourceNode source, IReadOnlySet<string> stringMaps)
+    public static byte[] WriteStored(SourceNode root, IReadOnlySet<string> stringMaps)
     {
-        switch (json, source)
+        var buffer = new ArrayBufferWriter<byte>(1024);
+        using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            case (JsonObject obj, MappingNode mapping):
+            WriteStored(writer, root, stringMaps, textValues: false);
+        }
+
+        return buffer.WrittenSpan.ToArray();
+    }
+
+    private static readonly JsonWriterOptions WriterOptions = new() { Encoder = ManifestJson.Options.Encoder };
+
+    /// <param name="textValues">Whether <paramref name="node"/> is a string-valued map: its scalar values are written as their text.</param>
+    private static void WriteStored(Utf8JsonWriter writer, SourceNode node, IReadOnlySet<string> stringMaps, bool textValues)
+    {
+        switch (node)
+        {
+            case MappingNode mapping:
+                writer.WriteStartObject();
                 foreach (var (key, value) in mapping.Entries)
                 {
-                    if (!obj.TryGetPropertyValue(key.Value, out var child))
+                    writer.WritePropertyName(key.Value);
+                    if (textValues && value is ScalarNode { Kind: ScalarKind.Integer or ScalarKind.Float or ScalarKind.Boolean } scalar)
                     {
-                        continue;
+                        writer.WriteStringValue(scalar.Value);
                     }
-
-                    if (stringMaps.Contains(key.Value) && child is JsonObject map && value is MappingNode entries)
+                    else
                     {
-                        foreach (var (entryKey, entryValue) in entries.Entries)
-                        {
-                            if (entryValue is ScalarNode { Kind: ScalarKind.Integer or ScalarKind.Float or ScalarKind.Boolean } scalar
-                                && map.TryGetPropertyValue(entryKey.Value, out var typed) && typed is JsonValue)
-                            {
-                                map[entryKey.Value] = scalar.Value;
-                            }
-                        }
+                        WriteStored(writer, value, stringMaps, textValues: value is MappingNode && stringMaps.Contains(key.Value));
                     }
-
-                    RestoreText(child, value, stringMaps);
                 }
 
+                writer.WriteEndObject();
                 break;
-            case (JsonArray array, SequenceNode sequence):
-                for (var i = 0; i < array.Count && i < sequence.Items.Count; i++)
+            case SequenceNode sequence:
+                writer.WriteStartArray();
+                foreach (var item in sequence.Items)
                 {
-                    RestoreText(array[i], sequence.Items[i], stringMaps);
+                    WriteStored(writer, item, stringMaps, textValues: false);
                 }
 
+                writer.WriteEndArray();
+                break;
+            case ScalarNode scalar:
+                WriteTyped(writer, scalar);
+                break;
+            default:
+                writer.WriteNullValue();
                 break;
         }
     }
 
+    private static void WriteTyped(Utf8JsonWriter writer, ScalarNode scalar)
+    {
+        switch (scalar.Kind)
+        {
+            case ScalarKind.Null:
+                writer.WriteNullValue();
+                break;
+            case ScalarKind.Boolean:
+                writer.WriteBooleanValue(YamlScalars.ParseBoolean(scalar.Value));
+                break;
+            case ScalarKind.Integer when YamlScalars.ParseInteger(scalar.Value) is { } integer:
+                writer.WriteNumberValue(integer);
+                break;
+            case ScalarKind.Integer or ScalarKind.Float when ParsedFloat(scalar.Value) is { } number:
+                if (ManifestJson.FiniteFloatText(number) is { } text)
+                {
+                    writer.WriteRawValue(text, skipInputValidation: true);
+                }
+                else
+                {
+                    writer.WriteStringValue(ManifestJson.NonFiniteText(number));
+                }
+
+                break;
+            default:
+                writer.WriteStringValue(scalar.Value);
+                break;
+        }
+    }
     private static JsonNode? Typed(ScalarNode scalar)
     {
         switch (scalar.Kind)
@@ -87,19 +135,23 @@ public static class SourceJson
         }
     }
 
-    private static JsonValue FloatOrString(string text)
+    private static JsonValue FloatOrString(string text) =>
+        ParsedFloat(text) is { } number ? ManifestJson.Float(number) : JsonValue.Create(text);
+
+    /// <summary>A float scalar's value; null for text that does not read as one (it stays a string).</summary>
+    private static double? ParsedFloat(string text)
     {
         try
         {
-            return ManifestJson.Float(YamlScalars.ParseFloat(text));
+            return YamlScalars.ParseFloat(text);
         }
         catch (FormatException)
         {
-            return JsonValue.Create(text);
+            return null;
         }
         catch (OverflowException)
         {
-            return JsonValue.Create(text);
+            return null;
         }
     }
 }

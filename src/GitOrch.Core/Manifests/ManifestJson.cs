@@ -25,7 +25,11 @@ public static class ManifestJson
     public static JsonObject Parse(string json) =>
         ParseToken(json) as JsonObject ?? throw new JsonException("expected a JSON object");
 
-    /// <summary>As <see cref="Parse"/>, for any JSON value (null for the JSON literal null).</summary>
+    /// <summary>As <see cref="Parse(string)"/>, from UTF-8.</summary>
+    public static JsonObject Parse(ReadOnlySpan<byte> utf8Json) =>
+        JsonNode.Parse(utf8Json, documentOptions: DocumentOptions) as JsonObject ?? throw new JsonException("expected a JSON object");
+
+    /// <summary>As <see cref="Parse(string)"/>, for any JSON value (null for the JSON literal null).</summary>
     public static JsonNode? ParseToken(string json) => JsonNode.Parse(json, documentOptions: DocumentOptions);
 
     /// <summary>A node as compact JSON, written as stored versions are.</summary>
@@ -50,20 +54,29 @@ public static class ManifestJson
     /// </summary>
     public static JsonValue Float(double value)
     {
-        if (double.IsNaN(value) || double.IsInfinity(value))
+        if (FiniteFloatText(value) is not { } text)
         {
-            return JsonValue.Create(double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
-        }
-
-        var text = value.ToString("R", CultureInfo.InvariantCulture);
-        if (text.IndexOfAny(['.', 'E', 'e']) < 0)
-        {
-            text += ".0";
+            return JsonValue.Create(NonFiniteText(value));
         }
 
         using var document = JsonDocument.Parse(text);
         return JsonValue.Create(document.RootElement.Clone())!;
     }
+
+    /// <summary>The JSON number text of a finite float as stored (see <see cref="Float"/>); null for NaN and infinities.</summary>
+    public static string? FiniteFloatText(double value)
+    {
+        if (!double.IsFinite(value))
+        {
+            return null;
+        }
+
+        var text = value.ToString("R", CultureInfo.InvariantCulture);
+        return text.IndexOfAny(['.', 'E', 'e']) < 0 ? text + ".0" : text;
+    }
+
+    /// <summary>The string NaN and the infinities are stored as.</summary>
+    public static string NonFiniteText(double value) => double.IsNaN(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity";
 
     /// <summary>
     /// An integer as parsed JSON holds it, so it reads back as any numeric type (<c>(int)</c>,

@@ -15,10 +15,15 @@ public static class ManifestValidator
     public static ValidationResult Validate(IEnumerable<ManifestFile> files) =>
         Validate(LoadAll(files.ToList()));
 
-    /// <summary>Loads files in parallel (each file is independent until the cross-object rules), keeping their order.</summary>
-    /// <param name="keepText">Whether the results keep their files' texts, to release their documents later (see <see cref="FileLoadResult.ReleaseDocuments"/>).</param>
-    public static IReadOnlyList<FileLoadResult> LoadAll(IReadOnlyList<ManifestFile> files, bool keepText = false) =>
-        files.Count < 8 ? files.Select(f => ManifestLoader.LoadFile(f, keepText)).ToList() : files.AsParallel().AsOrdered().Select(f => ManifestLoader.LoadFile(f, keepText)).ToList();
+    /// <summary>
+    /// Loads files in parallel (each file is independent until the cross-object rules), keeping
+    /// their order. Each file's positioned trees are released as soon as it is loaded (see
+    /// <see cref="FileLoadResult.ReleaseDocuments"/>): the rules need a position only for a
+    /// finding, and a tree held per object until then is most of what a load keeps (and most of
+    /// what the collector has to copy while thousands of files load).
+    /// </summary>
+    public static IReadOnlyList<FileLoadResult> LoadAll(IReadOnlyList<ManifestFile> files) =>
+        files.Count < 8 ? files.Select(ManifestLoader.LoadFileReleased).ToList() : files.AsParallel().AsOrdered().Select(ManifestLoader.LoadFileReleased).ToList();
 
     /// <summary>
     /// Validates already-loaded files (the controller caches <see cref="FileLoadResult"/> per blob).

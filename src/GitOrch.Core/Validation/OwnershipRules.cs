@@ -184,16 +184,17 @@ internal static class OwnershipRules
     {
         var owned = context.OwnedPaths;
         var statusOwnerFound = false;
+        JsonObject? json = null; // parsed once, and only for an object that has an owned path's top-level field
         foreach (var (loop, path) in owned)
         {
             // Cheapest test first: most objects from Git have no status at all, so most owned
             // paths are absent and the loop's selector need not be matched.
-            if (path.Kind != obj.Object.Kind || !obj.Json.ContainsKey(path.Segments[0]) || !loop.Selects(obj.Object))
+            if (path.Kind != obj.Object.Kind || !obj.Has(path.Segments[0]) || !loop.Selects(obj.Object))
             {
                 continue;
             }
 
-            if (Find(obj.Json, path.Segments, 0, []) is { } segments)
+            if (Find(json ??= obj.Json, path.Segments, 0, []) is { } segments)
             {
                 statusOwnerFound |= path.Segments[0] == "status";
                 context.Error(obj.At(segments), DiagnosticCodes.SetsLoopOwnedField,
@@ -202,7 +203,7 @@ internal static class OwnershipRules
             }
         }
 
-        if (obj.Json.ContainsKey("status") && !statusOwnerFound)
+        if (obj.Has("status") && !statusOwnerFound)
         {
             context.Error(obj.At("status"), DiagnosticCodes.SetsLoopOwnedField,
                 "sets status, which only control loops write; remove the status block from the manifest", obj);

@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Loading;
 using GitOrch.Core.Manifests;
@@ -159,7 +160,31 @@ internal static class PodSpecRules
 
     private static object[] Path(object[] prefix, params object[] rest) => [.. prefix, .. rest];
 
-    /// <summary>"emptyDir:" with no value is an empty emptyDir, not a missing one.</summary>
-    private static bool IsExplicitNull(LoadedObject obj, object[] path) =>
-        Loading.NodeLocator.Find(obj.Document.Root, path) is { Node: Loading.ScalarNode { Kind: Loading.ScalarKind.Null } };
+    /// <summary>"emptyDir:" with no value is an empty emptyDir, not a missing one (read from the JSON: no rule reads the YAML tree but for a finding's position).</summary>
+    private static bool IsExplicitNull(LoadedObject obj, object[] path)
+    {
+        JsonNode? node = obj.Json;
+        for (var i = 0; i < path.Length; i++)
+        {
+            var last = i == path.Length - 1;
+            switch (path[i], node)
+            {
+                case (string key, JsonObject map) when map.TryGetPropertyValue(key, out var child):
+                    if (last)
+                    {
+                        return child is null;
+                    }
+
+                    node = child;
+                    break;
+                case (int index, JsonArray list) when index < list.Count && !last:
+                    node = list[index];
+                    break;
+                default:
+                    return false;
+            }
+        }
+
+        return false;
+    }
 }
