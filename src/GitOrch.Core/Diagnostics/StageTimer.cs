@@ -22,7 +22,8 @@ public sealed class StageTimer
     /// <summary>Prints the time since the last stage (or the start) and starts the next one.</summary>
     public void Stage(string stage)
     {
-        Console.Error.WriteLine($"{_scope}: {stage}: {_watch.Elapsed.TotalMilliseconds:0.00} ms");
+        Console.Error.WriteLine(
+            $"{_scope}: {stage}: {_watch.Elapsed.TotalMilliseconds:0.00} ms (process so far: {System.Runtime.JitInfo.GetCompiledMethodCount()} methods compiled by the JIT in {System.Runtime.JitInfo.GetCompilationTime().TotalMilliseconds:0} ms, {GC.CollectionCount(0)} collections, {GC.GetTotalPauseDuration().TotalMilliseconds:0} ms paused)");
         _watch.Restart();
     }
 }

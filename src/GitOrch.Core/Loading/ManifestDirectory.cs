@@ -46,45 +46,62 @@ public static class ManifestDirectory
     public static IReadOnlyList<FileLoadResult> Load(string root, ICollection<Diagnostic> diagnostics)
     {
         var profile = StageTimer.Start("validate");
-        var results = new List<FileLoadResult?>();
-        var readable = new List<(int Index, ManifestFile File)>();
+        var found = Find(root, diagnostics);
+        profile?.Stage($"found {found.Count} file(s)");
+
+        // Each file is checked, read and loaded on whichever core is free: the reading is as much
+        // per-file work as the rest (a few system calls each), and nothing is shared until the
+        // results are put back in the files' order.
+        var each = found.Count < 8
+            ? found.Select(ReadAndLoad).ToList()
+            : found.AsParallel().AsOrdered().Select(ReadAndLoad).ToList();
+        profile?.Stage("read and loaded in parallel");
+
+        var results = new List<FileLoadResult>();
         var oversized = new Dictionary<string, string>(StringComparer.Ordinal);
-        foreach (var (full, shown) in Find(root, diagnostics))
+        for (var i = 0; i < found.Count; i++)
         {
-            if (Check(full, shown, diagnostics) is not { } size)
+            var (result, fileDiagnostics) = each[i];
+            foreach (var diagnostic in fileDiagnostics)
             {
-                continue;
+                diagnostics.Add(diagnostic);
             }
 
-            if (!BoundedFiles.WithinDefault(size))
+            if (result is not null)
             {
-                results.Add(BoundedFiles.Oversized(shown, size));
-                oversized[shown] = full;
-                continue;
-            }
-
-            var read = new List<ManifestFile>();
-            if (TryRead(full, shown, size, read, diagnostics))
-            {
-                readable.Add((results.Count, read[0]));
-                results.Add(null); // Filled in below, keeping the files' order.
+                results.Add(result);
+                if (result.OversizeBytes is not null)
+                {
+                    oversized[found[i].Shown] = found[i].Full;
+                }
             }
         }
 
-        profile?.Stage($"found and read {readable.Count} file(s)");
-        var loaded = ManifestValidator.LoadAll([.. readable.Select(r => r.File)]);
-        profile?.Stage("loaded in parallel");
-
-        for (var i = 0; i < readable.Count; i++)
-        {
-            results[readable[i].Index] = loaded[i];
-        }
-
-        return BoundedFiles.Resolve([.. results.Select(r => r!)], shown =>
+        return BoundedFiles.Resolve(results, shown =>
         {
             var read = new List<ManifestFile>();
             return TryRead(oversized[shown], shown, InputLimits.FileBytesCeiling, read, diagnostics) ? read[0].Text : string.Empty;
         });
+    }
+
+    /// <summary>One file checked, read and loaded (with its trees released, as <see cref="ManifestValidator.LoadAll"/> does); or an oversized file's placeholder; or nothing, with the diagnostics that say why.</summary>
+    private static (FileLoadResult? Result, List<Diagnostic> Diagnostics) ReadAndLoad((string Full, string Shown) file)
+    {
+        var diagnostics = new List<Diagnostic>();
+        if (Check(file.Full, file.Shown, diagnostics) is not { } size)
+        {
+            return (null, diagnostics);
+        }
+
+        if (!BoundedFiles.WithinDefault(size))
+        {
+            return (BoundedFiles.Oversized(file.Shown, size), diagnostics);
+        }
+
+        var read = new List<ManifestFile>(1);
+        return TryRead(file.Full, file.Shown, size, read, diagnostics)
+            ? (ManifestLoader.LoadFileReleased(read[0]), diagnostics)
+            : (null, diagnostics);
     }
 
     /// <summary>The manifest paths to read: (full path, path shown in diagnostics), sorted.</summary>
