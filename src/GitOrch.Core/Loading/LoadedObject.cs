@@ -15,7 +15,6 @@ namespace GitOrch.Core.Loading;
 public sealed class LoadedObject(ManifestObject obj, byte[] json, SourceDocument document, DocumentSource? source = null)
 {
     private SourceDocument? _document = document;
-    private WeakReference<SourceDocument>? _released;
 
     public ManifestObject Object { get; } = obj;
 
@@ -37,26 +36,11 @@ public sealed class LoadedObject(ManifestObject obj, byte[] json, SourceDocument
     /// <summary>Whether the object sets this top-level field.</summary>
     public bool Has(string field) => Fields.Contains(field);
 
-    /// <summary>The YAML document, read again from the file's text when it was released and collected.</summary>
-    public SourceDocument Document
-    {
-        get
-        {
-            if (Volatile.Read(ref _document) is { } held)
-            {
-                return held;
-            }
-
-            if (_released!.TryGetTarget(out var kept))
-            {
-                return kept;
-            }
-
-            var again = source!.Document(Index);
-            _released.SetTarget(again);
-            return again;
-        }
-    }
+    /// <summary>
+    /// The YAML document, read again from the file's text when it was released (the file keeps the
+    /// documents it read again while anything holds them, so several positions read it once).
+    /// </summary>
+    public SourceDocument Document => Volatile.Read(ref _document) ?? source!.Document(Index);
 
     public ObjectRef Ref => Object.Ref;
 
@@ -74,22 +58,22 @@ public sealed class LoadedObject(ManifestObject obj, byte[] json, SourceDocument
     /// <summary>How many times this object's file was read again for a position (see <see cref="ReleaseDocument"/>).</summary>
     public int Rereads => source?.Rereads ?? 0;
 
-    /// <summary>Whether the document is held (not released, or released and not yet collected).</summary>
-    public bool HoldsDocument => Volatile.Read(ref _document) is not null || (_released?.TryGetTarget(out _) ?? false);
+    /// <summary>Whether the document is held (not released).</summary>
+    public bool HoldsDocument => Volatile.Read(ref _document) is not null;
 
     /// <summary>
-    /// Lets the document go when nothing else holds it; the next position asked for reads it again.
-    /// Nothing happens for an object loaded without its file's text.
+    /// Lets the document go (no weak reference: thousands of them would cost every collection a
+    /// walk over their handles); the next position asked for reads it again. Nothing happens for
+    /// an object loaded without its file's text.
     /// </summary>
     public void ReleaseDocument()
     {
-        if (source is null || Volatile.Read(ref _document) is not { } held)
+        if (source is null || Volatile.Read(ref _document) is null)
         {
             return;
         }
 
         source.Compact();
-        _released = new WeakReference<SourceDocument>(held);
         Volatile.Write(ref _document, null);
     }
 

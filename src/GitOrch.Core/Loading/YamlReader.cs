@@ -18,6 +18,9 @@ public static class YamlReader
     /// <summary>The deepest nesting accepted; deeper input is reported, not followed (no stack overflow).</summary>
     public const int MaxDepth = 64;
 
+    /// <summary>Up to this many keys, a mapping's keys are checked for duplicates by a walk over its entries (no dictionary per mapping).</summary>
+    private const int SmallMapping = 16;
+
     public static IReadOnlyList<SourceDocument> Read(string file, string text, ICollection<Diagnostic> diagnostics)
     {
         var documents = new List<SourceDocument>();
@@ -167,12 +170,12 @@ public static class YamlReader
                 var (nodes, bytes) = (budget.Nodes, budget.Bytes);
                 Begin(start.Anchor, node, anchors);
                 budget.Add(1, 2, line, column); // { }
-                var seen = new Dictionary<string, ScalarNode>(StringComparer.Ordinal);
+                Dictionary<string, ScalarNode>? seen = null; // for a large mapping; a small one is searched in place
                 while (!parser.TryConsume<MappingEnd>(out _))
                 {
                     var keyNode = ReadNode(parser, file, anchors, diagnostics, depth + 1, budget);
                     var value = ReadNode(parser, file, anchors, diagnostics, depth + 1, budget);
-                    budget.Add(0, seen.Count > 0 ? 2 : 1, line, column); // : and ,
+                    budget.Add(0, node.Entries.Count > 0 ? 2 : 1, line, column); // : and ,
                     if (keyNode is not ScalarNode key)
                     {
                         diagnostics.Add(Diagnostic.Error(
@@ -182,7 +185,16 @@ public static class YamlReader
                         continue;
                     }
 
-                    if (seen.TryGetValue(key.Value, out var first))
+                    if (seen is null && node.Entries.Count >= SmallMapping)
+                    {
+                        seen = new Dictionary<string, ScalarNode>(StringComparer.Ordinal);
+                        foreach (var (k, _) in node.Entries)
+                        {
+                            seen.Add(k.Value, k);
+                        }
+                    }
+
+                    if ((seen is not null ? seen.GetValueOrDefault(key.Value) : node.Entry(key.Value)?.Key) is { } first)
                     {
                         diagnostics.Add(Diagnostic.Error(
                             new SourceLocation(file, key.Line, key.Column),
@@ -191,9 +203,9 @@ public static class YamlReader
                         continue;
                     }
 
-                    seen.Add(key.Value, key);
                     if (value is not null)
                     {
+                        seen?.Add(key.Value, key);
                         node.Add(key, value);
                     }
                 }

@@ -57,6 +57,22 @@ public class YamlReaderTests
     }
 
     [Theory]
+    [InlineData(3, 1)] // a small mapping: its keys are searched in place
+    [InlineData(40, 3)] // a large one: its keys go in a dictionary once it has 16
+    [InlineData(40, 39)]
+    public void Reports_DuplicateKey_InAMappingOfAnySize(int keys, int repeated)
+    {
+        var yaml = string.Concat(Enumerable.Range(1, keys).Select(i => $"k{i}: {i}\n")) + $"k{repeated}: again\n";
+        var (docs, diagnostics) = Read(yaml);
+
+        var d = Assert.Single(diagnostics);
+        Assert.Equal(DiagnosticCodes.DuplicateKey, d.Code);
+        Assert.Equal((keys + 1, 1), (d.Line, d.Column));
+        Assert.Contains($"line {repeated}, column 1", d.Message, StringComparison.Ordinal);
+        Assert.Equal(keys, ((MappingNode)Assert.Single(docs).Root).Entries.Count);
+    }
+
+    [Theory]
     [InlineData("42", ScalarKind.Integer)]
     [InlineData("-0x1F", ScalarKind.Integer)]
     [InlineData("0o17", ScalarKind.Integer)]
