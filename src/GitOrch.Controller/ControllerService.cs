@@ -212,6 +212,13 @@ public sealed class ControllerService : IAsyncDisposable
         foreach (var service in HostedServices)
         {
             await service.StartAsync(ct);
+            if (service is BackgroundService { ExecuteTask: { } running })
+            {
+                // A service that ends on an error it did not handle stops the controller, visibly.
+                _ = running.ContinueWith(
+                    t => Guard.Crashed(ServiceName(service), t.Exception!.GetBaseException()),
+                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+            }
         }
 
         try
@@ -231,6 +238,14 @@ public sealed class ControllerService : IAsyncDisposable
             await Guard.Stopped;
         }
     }
+
+    private static string ServiceName(IHostedService service) => service switch
+    {
+        SyncLoop => "sync loop",
+        GitOrch.Controller.Mirror.MirrorService => "history mirror",
+        WorkflowStarter => "workflow starter",
+        _ => service.GetType().Name,
+    };
 
     /// <summary>See <see cref="NodeHealthService.CheckNodes"/>.</summary>
     public void CheckNodes() => NodeHealth.CheckNodes();

@@ -86,17 +86,62 @@ public sealed class CommitWriter
                 throw new GitException($"{_ref} moved to {tip ?? "nothing"} while commits were written after {_expectedTip ?? "nothing"}; not moving it", 1, string.Empty);
             }
 
-            if (current is null)
+            RemoveStaleLocks(repo.Info.Path, _ref, DateTime.UtcNow);
+            try
             {
-                repo.Refs.Add(_ref, _last.Id, "gitorch: mirror", allowOverwrite: false);
+                if (current is null)
+                {
+                    repo.Refs.Add(_ref, _last.Id, "gitorch: mirror", allowOverwrite: false);
+                }
+                else
+                {
+                    repo.Refs.UpdateTarget(current, _last.Id, "gitorch: mirror");
+                }
             }
-            else
+            catch (LibGit2SharpException ex)
             {
-                repo.Refs.UpdateTarget(current, _last.Id, "gitorch: mirror");
+                throw new GitException(
+                    $"cannot move {_ref}: {ex.Message.TrimEnd('.')}. If a git process is updating the ref, this is retried; a lock file a stopped writer left behind is removed once it is {StaleLockAge.TotalSeconds:0} s old",
+                    1, string.Empty);
             }
 
             return true;
         });
+    }
+
+    /// <summary>How old a ref's lock file must be before it is taken for one a stopped writer left behind.</summary>
+    public static readonly TimeSpan StaleLockAge = TimeSpan.FromSeconds(5);
+
+    /// <summary>
+    /// Removes the lock files of <paramref name="refName"/> (the ref's and its reflog's) that are
+    /// older than <see cref="StaleLockAge"/>. Git holds such a lock for the few milliseconds of an
+    /// update; one that old was left by a writer killed in the middle of an update (a controller
+    /// stopped with SIGKILL, a power cut), and libgit2, like git, refuses to move the ref while it
+    /// exists, so the mirror would stop for good. A younger one may belong to a live git process
+    /// and is left alone: the update fails and is retried on the next pass. Returns the files removed.
+    /// </summary>
+    public static IReadOnlyList<string> RemoveStaleLocks(string gitDir, string refName, DateTime nowUtc)
+    {
+        var removed = new List<string>();
+        foreach (var relative in new[] { refName, "logs/" + refName })
+        {
+            var lockFile = Path.Combine(gitDir, relative + ".lock");
+            var info = new FileInfo(lockFile);
+            if (info.Exists && info.LinkTarget is null && nowUtc - info.LastWriteTimeUtc >= StaleLockAge)
+            {
+                try
+                {
+                    info.Delete();
+                    removed.Add(lockFile);
+                }
+                catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+                {
+                    // Gone meanwhile, or not ours to remove: the update below reports it.
+                }
+            }
+        }
+
+        return removed;
     }
 
     /// <summary>An identity part git accepts: no angle brackets or newlines, never empty.</summary>

@@ -70,6 +70,37 @@ public sealed class ControllerServiceTests : IDisposable
     }
 
     [Fact]
+    public async Task Mirror_ALockFileLeftByAKilledController_StopsItOnlyUntilTheLockIsStale_AndTheWaitIsShown()
+    {
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
+        _repo.Commit("Add worker");
+        await using (var first = await Controllers.OpenAsync(_repo.Root, _state.Path))
+        {
+            await first.SyncAsync();
+        }
+
+        // The controller was killed while it moved the mirror's ref: libgit2 had made the lock file.
+        var lockFile = Path.Combine(_repo.Root, ".git", HistoryMirror.Ref + ".lock");
+        File.WriteAllText(lockFile, "0000000000000000000000000000000000000000\n");
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker", greeting: "changed"));
+        var changed = _repo.Commit("Change worker");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path);
+
+        // Younger than a git process would hold it: left alone, and the status says why the mirror waits.
+        await controller.SyncAsync();
+        Assert.Contains($"cannot move {HistoryMirror.Ref}", controller.Status.MirrorError, StringComparison.Ordinal);
+        Assert.True(File.Exists(lockFile));
+        Assert.DoesNotContain(changed, _repo.Git("log", "--format=%P", HistoryMirror.Ref));
+
+        // Once it is older than that, it was left by a writer that stopped: removed, and the mirror catches up.
+        File.SetLastWriteTimeUtc(lockFile, DateTime.UtcNow - GitOrch.Git.CommitWriter.StaleLockAge - TimeSpan.FromSeconds(1));
+        await controller.SyncAsync();
+        Assert.Null(controller.Status.MirrorError);
+        Assert.False(File.Exists(lockFile));
+        Assert.Contains(changed, _repo.Git("log", "-1", "--format=%P", HistoryMirror.Ref));
+    }
+
+    [Fact]
     public async Task Mirror_ALaterConfigCommitIsTheSecondParentOfItsExternalCommit()
     {
         _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));

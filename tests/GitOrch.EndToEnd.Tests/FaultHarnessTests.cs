@@ -65,7 +65,12 @@ public sealed class FaultHarnessTests(ITestOutputHelper output)
         }
 
         await using var final = GitorchProcess.Start(repo.Root, "controller", "--repo", repo.Path, "--state", state, "--poll", "0.05");
-        await final.WaitForSettledAsync(s => s.Controller.LastApplied == valid[^1], "the last commit to apply after the kills");
+        var settledAt = (await final.WaitForSettledAsync(s => s.Controller.LastApplied == valid[^1], "the last commit to apply after the kills")).Controller.CompletedCycles;
+        // A kill while the mirror moved its ref leaves the ref's lock file: the mirror says so and
+        // waits until the lock is older than any git process holds one, then catches up.
+        await final.WaitForAsync(
+            s => s.Controller.MirrorError is null && s.Controller.CompletedCycles > settledAt,
+            "a mirror pass without an error after the kills");
 
         var (_, json, _) = Command.Run("history", "pod/worker", "-n", "demo", "--server", final.Server, "--output", "json");
         var versions = JsonDocument.Parse(json).RootElement.EnumerateArray().ToList();

@@ -120,7 +120,12 @@ public sealed class ReplicaFailoverHarnessTests(ITestOutputHelper output)
         set.Start(leader);
         leader = heir;
         var lead = set.Running(leader);
-        await lead.WaitForSettledAsync(s => s.Controller.LastApplied == last, "the last commit applied and the mirror following on the last leader");
+        var settledAt = (await lead.WaitForSettledAsync(s => s.Controller.LastApplied == last, "the last commit applied and the mirror following on the last leader")).Controller.CompletedCycles;
+        // A kill while the mirror moved its ref leaves the ref's lock file: the mirror says so and
+        // waits until the lock is older than any git process holds one, then catches up.
+        await lead.WaitForAsync(
+            s => s.Controller.MirrorError is null && s.Controller.CompletedCycles > settledAt,
+            "a mirror pass without an error on the last leader");
 
         // Every valid commit applied once, in order; versions numbered without gap or duplicate; no trace of the rejected ones.
         var (_, json, _) = Command.Run("history", "pod/worker", "-n", "demo", "--server", lead.Server, "--output", "json");

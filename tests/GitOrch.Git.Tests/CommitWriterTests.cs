@@ -82,6 +82,54 @@ public sealed class CommitWriterTests : IAsyncLifetime
         Assert.Equal(string.Empty, _repo.Git("for-each-ref", Branch));
     }
 
+    /// <summary>A writer killed halfway through moving a ref leaves its lock file, which libgit2 (like git) will not move the ref past.</summary>
+    private string LeaveLock(string refName, TimeSpan age)
+    {
+        var lockFile = System.IO.Path.Combine(_repo.Path, ".git", refName + ".lock");
+        Directory.CreateDirectory(System.IO.Path.GetDirectoryName(lockFile)!);
+        System.IO.File.WriteAllText(lockFile, "0000000000000000000000000000000000000000\n");
+        System.IO.File.SetLastWriteTimeUtc(lockFile, DateTime.UtcNow - age);
+        return lockFile;
+    }
+
+    [Fact]
+    public void Complete_RemovesALockFileAStoppedWriterLeft_AndMovesTheRef()
+    {
+        var writer = CommitWriter.Start(_git, Branch, null);
+        writer.Commit(Commit("one\n", null, [], File("a.txt", "1\n")));
+        writer.Complete();
+        var tip = _repo.Git("rev-parse", Branch).Trim();
+        var refLock = LeaveLock(Branch, CommitWriter.StaleLockAge + TimeSpan.FromSeconds(1));
+        var logLock = LeaveLock("logs/" + Branch, TimeSpan.FromMinutes(10));
+
+        writer = CommitWriter.Start(_git, Branch, tip);
+        var second = writer.Commit(Commit("two\n", tip, [], File("b.txt", "2\n")));
+        writer.Complete();
+
+        Assert.Equal(second, _repo.Git("rev-parse", Branch).Trim());
+        Assert.False(System.IO.File.Exists(refLock));
+        Assert.False(System.IO.File.Exists(logLock));
+    }
+
+    [Fact]
+    public void Complete_LeavesAFreshLockFileAlone_AndSaysWhatHoldsTheRef()
+    {
+        var writer = CommitWriter.Start(_git, Branch, null);
+        writer.Commit(Commit("one\n", null, [], File("a.txt", "1\n")));
+        writer.Complete();
+        var tip = _repo.Git("rev-parse", Branch).Trim();
+        var refLock = LeaveLock(Branch, TimeSpan.Zero); // a git process updating the ref right now
+
+        writer = CommitWriter.Start(_git, Branch, tip);
+        writer.Commit(Commit("two\n", tip, [], File("b.txt", "2\n")));
+        var ex = Assert.Throws<GitException>(writer.Complete);
+
+        Assert.Contains($"cannot move {Branch}", ex.Message, StringComparison.Ordinal);
+        Assert.Contains("removed once it is 5 s old", ex.Message, StringComparison.Ordinal);
+        Assert.True(System.IO.File.Exists(refLock));
+        Assert.Equal(tip, _repo.Git("rev-parse", Branch).Trim());
+    }
+
     [Fact]
     public void Complete_Refuses_WhenTheRefMovedMeanwhile()
     {

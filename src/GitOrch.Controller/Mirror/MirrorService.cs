@@ -109,6 +109,13 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
                 LastError = ex.Message;
                 LogMirrorError(log, ex, ex.Message);
             }
+            catch (Exception ex) when (ex is not OperationCanceledException)
+            {
+                // None of the failures above: shown and logged all the same, and tried again on the
+                // next pass. Escaping would end the service, and the mirror would stop without a word.
+                LastError = ex.Message;
+                LogMirrorError(log, ex, ex.Message);
+            }
         }
         finally
         {

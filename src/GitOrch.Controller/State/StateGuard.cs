@@ -80,9 +80,27 @@ public sealed partial class StateGuard(string stateDir, StateLock held, ILogger<
         }
     }
 
+    /// <summary>
+    /// Stops the controller because one of its services ended on an error it did not handle (a
+    /// bug): logged with its stack trace, since the message alone does not say where. Running on
+    /// without the service would hide it: no commit applied, no mirror written, and nothing said.
+    /// </summary>
+    public void Crashed(string service, Exception error)
+    {
+        var why = new StateException(
+            $"the controller's {service} stopped on an unexpected error ({error.Message}); the controller stops rather than run without it. Start it again; the log above has the details");
+        if (_stopped.TrySetException(why))
+        {
+            LogCrashed(_log, error, service);
+        }
+    }
+
     private static StateException Explain(string problem) =>
         new($"{problem}; the controller stops rather than write into a deleted database. Restore the folder (or start with an empty one: objects are re-applied from Git, earlier versions stay in refs/gitorch/history) and start the controller again");
 
     [LoggerMessage(Level = LogLevel.Critical, Message = "{Reason}")]
     private static partial void LogStateGone(ILogger logger, string reason);
+
+    [LoggerMessage(Level = LogLevel.Critical, Message = "The controller's {Service} stopped on an unexpected error; the controller stops")]
+    private static partial void LogCrashed(ILogger logger, Exception ex, string service);
 }
