@@ -34,6 +34,18 @@ public sealed class DocumentSource(string file, string text)
         }
     }
 
+    /// <summary>The file's text.</summary>
+    public string Text
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _text ?? Encoding.UTF8.GetString(_utf8!);
+            }
+        }
+    }
+
     /// <summary>The document with this index, read again from the text.</summary>
     public SourceDocument Document(int index)
     {

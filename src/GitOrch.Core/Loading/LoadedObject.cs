@@ -55,6 +55,33 @@ public sealed class LoadedObject(ManifestObject obj, byte[] json, SourceDocument
     /// <summary>Where the document starts (its first key).</summary>
     public SourceLocation Location { get; } = new(document.File, document.Root.Line, document.Root.Column);
 
+    /// <summary>
+    /// Whether <paramref name="other"/> is this object written the same way at the same place: the
+    /// same file, the same document index and start, and the same text from its first character
+    /// to its last, so that every finding about it, with its positions, is the same. Known only
+    /// for objects loaded with their file's text (false otherwise, unless it is this instance).
+    /// </summary>
+    public bool SameTextAs(LoadedObject other)
+    {
+        if (ReferenceEquals(this, other))
+        {
+            return true;
+        }
+
+        if (source is null || other.Source is null || File != other.File || Index != other.Index || Location != other.Location
+            || _textEnd - _textStart != other._textEnd - other._textStart)
+        {
+            return false;
+        }
+
+        return source.Text.AsSpan(_textStart, _textEnd - _textStart).SequenceEqual(other.Source.Text.AsSpan(other._textStart, other._textEnd - other._textStart));
+    }
+
+    private DocumentSource? Source => source;
+
+    private readonly int _textStart = document.TextStart;
+    private readonly int _textEnd = document.TextEnd;
+
     /// <summary>How many times this object's file was read again for a position (see <see cref="ReleaseDocument"/>).</summary>
     public int Rereads => source?.Rereads ?? 0;
 
@@ -62,9 +89,9 @@ public sealed class LoadedObject(ManifestObject obj, byte[] json, SourceDocument
     public bool HoldsDocument => Volatile.Read(ref _document) is not null;
 
     /// <summary>
-    /// Lets the document go (no weak reference: thousands of them would cost every collection a
-    /// walk over their handles); the next position asked for reads it again. Nothing happens for
-    /// an object loaded without its file's text.
+    /// Lets the document go; the next position asked for reads it again (the file, not each object,
+    /// keeps what it read again while anything holds it). Nothing happens for an object loaded
+    /// without its file's text.
     /// </summary>
     public void ReleaseDocument()
     {

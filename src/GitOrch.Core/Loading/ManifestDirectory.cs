@@ -49,9 +49,9 @@ public static class ManifestDirectory
         var found = Find(root, diagnostics);
         profile?.Stage($"found {found.Count} file(s)");
 
-        // Each file is checked, read and loaded on whichever core is free: the reading is as much
-        // per-file work as the rest (a few system calls each), and nothing is shared until the
-        // results are put back in the files' order.
+        // Each file is checked, read and loaded on whichever core is free: reading a file is a few
+        // system calls, which then overlap with loading others instead of all going first on one
+        // thread. Nothing is shared until the results are put back in the files' order.
         var each = found.Count < 8
             ? found.Select(ReadAndLoad).ToList()
             : found.AsParallel().AsOrdered().Select(ReadAndLoad).ToList();

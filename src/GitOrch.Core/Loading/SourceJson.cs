@@ -117,6 +117,7 @@ public static class SourceJson
                 break;
         }
     }
+
     private static JsonNode? Typed(ScalarNode scalar)
     {
         switch (scalar.Kind)

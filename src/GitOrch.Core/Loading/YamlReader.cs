@@ -30,15 +30,20 @@ public static class YamlReader
         {
             parser.Consume<StreamStart>();
             var index = 0;
-            while (parser.TryConsume<DocumentStart>(out _))
+            while (parser.TryConsume<DocumentStart>(out var start))
             {
                 anchors.Clear();
                 var budget = new Budget();
                 var root = ReadNode(parser, file, anchors, diagnostics, 0, budget);
-                parser.Consume<DocumentEnd>();
+                var end = parser.Consume<DocumentEnd>();
                 if (root is not null and not ScalarNode { Kind: ScalarKind.Null })
                 {
-                    documents.Add(new SourceDocument(file, index, root) { JsonBytes = budget.Bytes });
+                    documents.Add(new SourceDocument(file, index, root)
+                    {
+                        JsonBytes = budget.Bytes,
+                        TextStart = (int)start.Start.Index,
+                        TextEnd = (int)Math.Max(start.Start.Index, end.End.Index),
+                    });
                 }
 
                 index++;

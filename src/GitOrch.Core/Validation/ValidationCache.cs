@@ -14,8 +14,9 @@ namespace GitOrch.Core.Validation;
 /// <list type="bullet">
 /// <item>The rules of one object (its limits, pod specs, security requests and loop-owned fields)
 /// read the object and the commit's ClusterPolicy and ControlLoops, nothing else. While those are
-/// the same instances too, an unchanged file's findings still hold and are not worked out again. A
-/// change to the ClusterPolicy or to any ControlLoop starts over.</item>
+/// the same too, an unchanged file's findings still hold and are not worked out again. A change to
+/// the ClusterPolicy or to any ControlLoop starts over; a ClusterPolicy or ControlLoop in a changed
+/// file whose own text and place did not change is the same (see <see cref="LoadedObject.SameTextAs"/>).</item>
 /// <item>Which objects the commit defines, and how often (duplicates, generated pods defined in
 /// Git), is kept as counts and updated with the files that came and went.</item>
 /// </list>
@@ -74,11 +75,12 @@ public sealed class ValidationCache
     internal void Begin(IEnumerable<LoadedObject> inputs)
     {
         var current = inputs.ToArray();
-        if (!current.SequenceEqual(_inputs, ReferenceEqualityComparer.Instance))
+        if (!current.SequenceEqual(_inputs, SameText.Instance))
         {
             _generation++;
-            _inputs = current;
         }
+
+        _inputs = current;
 
         Reused = 0;
         Checked = 0;
@@ -106,9 +108,27 @@ public sealed class ValidationCache
         entry.Generation = _generation;
     }
 
-    /// <summary>What the policy, loop and workflow rules found for these objects that are not pods, if they are the same instances as last time.</summary>
-    internal Globals? GlobalsFor(IReadOnlyList<LoadedObject> notPods) =>
-        _globals is { } known && known.NotPods.SequenceEqual(notPods, ReferenceEqualityComparer.Instance) ? known : null;
+    /// <summary>
+    /// What the policy, loop and workflow rules found for these objects that are not pods, if they
+    /// are the objects of last time. An object of a changed file counts as the same when its text
+    /// and place are (see <see cref="LoadedObject.SameTextAs"/>): a commit that changes a pod in a
+    /// file that also holds a PinnedDeployment or a Target does not check them all again.
+    /// </summary>
+    internal Globals? GlobalsFor(IReadOnlyList<LoadedObject> notPods)
+    {
+        ReusedGlobals = _globals is { } known && known.NotPods.SequenceEqual(notPods, SameText.Instance);
+        if (!ReusedGlobals)
+        {
+            return null;
+        }
+
+        var reused = _globals!;
+        _globals = reused with { NotPods = [.. notPods] }; // Later commits compare with these instances.
+        return reused;
+    }
+
+    /// <summary>Whether the last validation took the policy, loop and workflow findings from the cache.</summary>
+    public bool ReusedGlobals { get; private set; }
 
     internal void Keep(Globals globals) => _globals = globals;
 
@@ -125,6 +145,16 @@ public sealed class ValidationCache
     }
 
     private ObjectRef[] RefsOf(FileLoadResult file) => Entry(file).Refs;
+
+    /// <summary>Objects compared as <see cref="LoadedObject.SameTextAs"/> does.</summary>
+    private sealed class SameText : IEqualityComparer<LoadedObject>
+    {
+        public static readonly SameText Instance = new();
+
+        public bool Equals(LoadedObject? x, LoadedObject? y) => ReferenceEquals(x, y) || x is not null && y is not null && x.SameTextAs(y);
+
+        public int GetHashCode(LoadedObject obj) => obj.Ref.GetHashCode();
+    }
 
     private FileEntry Entry(FileLoadResult file) => _entries.GetValue(file, f => new FileEntry(
         [.. f.Objects.Select(o => o.Ref)],

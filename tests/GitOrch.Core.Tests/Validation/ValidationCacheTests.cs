@@ -82,7 +82,7 @@ public class ValidationCacheTests
                 }
                 else if (!_files.TryGetValue(path, out var known) || known.Text != text)
                 {
-                    _files[path] = (text, ManifestLoader.LoadFile(new ManifestFile(path, text)));
+                    _files[path] = (text, ManifestLoader.LoadFileReleased(new ManifestFile(path, text)));
                 }
             }
 
@@ -194,6 +194,26 @@ public class ValidationCacheTests
     /// GITORCH_CACHE_SEED replays one.
     /// </summary>
     [Fact]
+    public void APodChangedBesideATarget_KeepsTheTargetsFindings_UnlessTheTargetMovedOrChanged()
+    {
+        var commits = new Commits();
+        var cache = new ValidationCache();
+        string Mixed(string pod, string before = "") => before + Target("mixed.target", "[nothing.target]") + "\n---\n" + pod;
+        var first = Both(commits.Next(("mixed.yaml", Mixed(Pod("m1"))), ("pods/p.yaml", Pod("p"))), cache);
+        var finding = Assert.Single(first.Diagnostics, d => d.File == "mixed.yaml");
+
+        // The pod after the target changes: the target is the same text at the same place.
+        var second = Both(commits.Next(("mixed.yaml", Mixed(Pod("m1", "  security: {runAsUser: 0}")))), cache);
+        Assert.True(cache.ReusedGlobals);
+        Assert.Contains(second.Diagnostics, d => d.ToString() == finding.ToString());
+
+        // A line above it moves it down: its finding is worked out again, one line lower.
+        var third = Both(commits.Next(("mixed.yaml", Mixed(Pod("m1"), "# moved\n"))), cache);
+        Assert.False(cache.ReusedGlobals);
+        Assert.Equal(finding.Line + 1, Assert.Single(third.Diagnostics, d => d.Code == finding.Code).Line);
+    }
+
+    [Fact]
     public void RandomCommits_GiveWhatAValidationFromScratchGives()
     {
         var seed = int.TryParse(Environment.GetEnvironmentVariable("GITORCH_CACHE_SEED"), out var s) ? s : Random.Shared.Next();
@@ -210,6 +230,19 @@ public class ValidationCacheTests
             ["loop.yaml"] = [Loop("[\"Pod:status.pinned\"]"), Loop("[\"Pod:spec.containers[*].image\"]"), null],
             ["pd.yaml"] = [Deployment(2), Deployment(4), null],
             ["target.yaml"] = [Target("secrets.target", "[scheduled.target]"), Target("secrets.target", "[nothing.target]"), Target("scheduled.target", "[network.target]"), null],
+            // Objects that are not pods beside pods, edited around them: unchanged, moved down a line, or changed.
+            ["mixed.yaml"] =
+            [
+                Target("mixed.target", "[nothing.target]") + "\n---\n" + Pod("m1"),
+                Target("mixed.target", "[nothing.target]") + "\n---\n" + Pod("m1", "  security: {runAsUser: 0}"),
+                "# moved\n" + Target("mixed.target", "[nothing.target]") + "\n---\n" + Pod("m1"),
+                Target("mixed.target", "[scheduled.target]") + "\n---\n" + Pod("m1"),
+                Pod("m1") + "\n---\n" + Target("mixed.target", "[nothing.target]"),
+                Pod("m1", "  security: {hostNetwork: true}") + "\n---\n" + Target("mixed.target", "[nothing.target]"),
+                Deployment(2).Replace("name: web,", "name: mixed,", StringComparison.Ordinal) + "\n---\n" + Pod("m2"),
+                Deployment(2).Replace("name: web,", "name: mixed,", StringComparison.Ordinal) + "\n---\n" + Pod("m2", "  security: {runAsUser: 0}"),
+                null,
+            ],
         };
         for (var i = 0; i < 8; i++)
         {
