@@ -84,8 +84,10 @@ public sealed partial class Reconciler(
     public async Task<IReadOnlyList<ApplyOutcome>> SyncAsync(CancellationToken ct)
     {
         await InitializeAsync(ct);
+        var profile = StageTimer.Start("sync");
         var head = await source.HeadAsync(ct);
         Head = head;
+        profile?.Stage("the branch head");
         if (head == _lastGood)
         {
             return [];
@@ -113,6 +115,7 @@ public sealed partial class Reconciler(
             forced = true;
         }
 
+        profile?.Stage($"{commits.Count} commit(s) since the last applied one");
         var outcomes = new List<ApplyOutcome>();
         foreach (var commit in commits)
         {
@@ -201,6 +204,7 @@ public sealed partial class Reconciler(
         _lastGood = sha;
         _fullReadNext = false;
         snapshots.Publish(sha, result);
+        profile?.Stage("kept files and published snapshot");
         LogApplied(log, sha[..12], info.Subject, changes.Count, changedFiles?.Count ?? files.Count, Stopwatch.GetElapsedTime(started).TotalMilliseconds);
         return new ApplyOutcome(sha, true, changes.Select(c => c.Ref).ToList(), result.Diagnostics);
     }

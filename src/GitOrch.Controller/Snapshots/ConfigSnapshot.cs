@@ -14,7 +14,7 @@ public sealed record ConfigSnapshot(string? Commit, ValidationResult? Result, IC
     /// <summary>The loops and ClusterPolicy that admission judges writes by.</summary>
     public AdmissionPolicy Admission { get; } = AdmissionPolicy.From(Result);
 
-    public ClusterPolicy? ClusterPolicy => Result?.Objects.Select(o => o.Object).OfType<ClusterPolicy>().FirstOrDefault();
+    public ClusterPolicy? ClusterPolicy => Admission.ClusterPolicy?.Object as ClusterPolicy;
 
     public IReadOnlyList<Core.Ownership.LoopDeclaration> Loops => Result?.Loops ?? Core.Ownership.BuiltInLoops.All;
 }

@@ -18,5 +18,5 @@ public sealed record AdmissionPolicy(IReadOnlyList<LoopDeclaration> Loops, Loade
     public static AdmissionPolicy From(ValidationResult? applied) =>
         applied is null
             ? Default
-            : new(applied.Loops, applied.Objects.FirstOrDefault(o => o.Object is ClusterPolicy));
+            : new(applied.Loops, applied.NotPods.FirstOrDefault(o => o.Object is ClusterPolicy)); // not a walk over every pod
 }
