@@ -40,7 +40,7 @@ public static class SourceJson
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var writer = new Utf8JsonWriter(buffer, WriterOptions))
         {
-            WriteStored(writer, root, stringMaps, textValues: false);
+            Write(writer, root, WriteTyped, stringMaps);
         }
 
         return buffer.WrittenSpan.ToArray();
@@ -48,8 +48,16 @@ public static class SourceJson
 
     private static readonly JsonWriterOptions WriterOptions = new() { Encoder = ManifestJson.Options.Encoder };
 
+    /// <summary>
+    /// Writes a tree as JSON, each scalar as <paramref name="scalar"/> types it, except that the
+    /// numbers and booleans of the maps under a key in <paramref name="stringMaps"/> are written as
+    /// their text. The one walk for the stored JSON and the JSON Schema instance.
+    /// </summary>
+    internal static void Write(Utf8JsonWriter writer, SourceNode node, Action<Utf8JsonWriter, ScalarNode> scalar, IReadOnlySet<string>? stringMaps = null) =>
+        Write(writer, node, scalar, stringMaps, textValues: false);
+
     /// <param name="textValues">Whether <paramref name="node"/> is a string-valued map: its scalar values are written as their text.</param>
-    private static void WriteStored(Utf8JsonWriter writer, SourceNode node, IReadOnlySet<string> stringMaps, bool textValues)
+    private static void Write(Utf8JsonWriter writer, SourceNode node, Action<Utf8JsonWriter, ScalarNode> scalar, IReadOnlySet<string>? stringMaps, bool textValues)
     {
         switch (node)
         {
@@ -58,13 +66,13 @@ public static class SourceJson
                 foreach (var (key, value) in mapping.Entries)
                 {
                     writer.WritePropertyName(key.Value);
-                    if (textValues && value is ScalarNode { Kind: ScalarKind.Integer or ScalarKind.Float or ScalarKind.Boolean } scalar)
+                    if (textValues && value is ScalarNode { Kind: ScalarKind.Integer or ScalarKind.Float or ScalarKind.Boolean } text)
                     {
-                        writer.WriteStringValue(scalar.Value);
+                        writer.WriteStringValue(text.Value);
                     }
                     else
                     {
-                        WriteStored(writer, value, stringMaps, textValues: value is MappingNode && stringMaps.Contains(key.Value));
+                        Write(writer, value, scalar, stringMaps, textValues: value is MappingNode && stringMaps is not null && stringMaps.Contains(key.Value));
                     }
                 }
 
@@ -74,13 +82,13 @@ public static class SourceJson
                 writer.WriteStartArray();
                 foreach (var item in sequence.Items)
                 {
-                    WriteStored(writer, item, stringMaps, textValues: false);
+                    Write(writer, item, scalar, stringMaps, textValues: false);
                 }
 
                 writer.WriteEndArray();
                 break;
-            case ScalarNode scalar:
-                WriteTyped(writer, scalar);
+            case ScalarNode value:
+                scalar(writer, value);
                 break;
             default:
                 writer.WriteNullValue();

@@ -90,42 +90,10 @@ public static class SchemaValidator
         var buffer = new ArrayBufferWriter<byte>(1024);
         using (var writer = new Utf8JsonWriter(buffer))
         {
-            Write(writer, root);
+            SourceJson.Write(writer, root, WriteScalar);
         }
 
         return JsonDocument.Parse(buffer.WrittenMemory);
-    }
-
-    private static void Write(Utf8JsonWriter writer, SourceNode node)
-    {
-        switch (node)
-        {
-            case MappingNode mapping:
-                writer.WriteStartObject();
-                foreach (var (key, value) in mapping.Entries)
-                {
-                    writer.WritePropertyName(key.Value);
-                    Write(writer, value);
-                }
-
-                writer.WriteEndObject();
-                break;
-            case SequenceNode sequence:
-                writer.WriteStartArray();
-                foreach (var item in sequence.Items)
-                {
-                    Write(writer, item);
-                }
-
-                writer.WriteEndArray();
-                break;
-            case ScalarNode scalar:
-                WriteScalar(writer, scalar);
-                break;
-            default:
-                writer.WriteNullValue();
-                break;
-        }
     }
 
     private static void WriteScalar(Utf8JsonWriter writer, ScalarNode scalar)
