@@ -101,7 +101,7 @@ public sealed class CommitWriter
             catch (LibGit2SharpException ex)
             {
                 throw new GitException(
-                    $"cannot move {_ref}: {ex.Message.TrimEnd('.')}. If a git process is updating the ref, this is retried; a lock file a stopped writer left behind is removed once it is {StaleLockAge.TotalSeconds:0} s old",
+                    $"cannot move {_ref}: {ex.Message.TrimEnd('.', ':', ' ')}. If a git process is updating the ref, this is retried; a lock file a stopped writer left behind is removed once it is {StaleLockAge.TotalSeconds:0} s old",
                     1, string.Empty);
             }
 
