@@ -77,7 +77,7 @@ internal static class UpCommand
                 StateDir = parse.GetRequiredValue(state),
                 Listen = Urls.Require(parse.GetRequiredValue(listen), "--listen"),
                 AgentListen = Urls.Require(parse.GetRequiredValue(agentListen), "--agent-listen"),
-                Poll = TimeSpan.FromSeconds(Math.Max(0.1, parse.GetValue(poll))),
+                Poll = PollInterval(parse.GetValue(poll)),
                 WebhookSecret = ReadSecret(parse.GetValue(secretFile)),
                 Nodes = withLocalNode ? [NodeInfo.Local(parse.GetValue(node))] : [],
                 GitHub = forge.Read(parse),
@@ -92,6 +92,12 @@ internal static class UpCommand
         });
         return command;
     }
+
+    /// <summary>The seconds between polls: more than 0 (a value below 0.1 s polls every 0.1 s).</summary>
+    private static TimeSpan PollInterval(double seconds) =>
+        double.IsFinite(seconds) && seconds > 0
+            ? TimeSpan.FromSeconds(Math.Max(0.1, seconds))
+            : throw new CliException($"--poll {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}: give the seconds between polls of the branch as a number greater than 0 (for example 5, or 0.5)");
 
     internal static async Task<int> RunAsync(ControllerOptions options, TextWriter output, CancellationToken ct, bool stopPods = false)
     {

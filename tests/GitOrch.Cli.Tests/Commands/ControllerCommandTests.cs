@@ -32,6 +32,21 @@ public sealed class ControllerCommandTests
         Assert.False(Directory.Exists(state));
     }
 
+    [Theory]
+    [InlineData("controller", "-3")]
+    [InlineData("controller", "0")]
+    [InlineData("up", "NaN")]
+    public void APollIntervalThatIsNotAPositiveNumberOfSeconds_IsRefused_AndNoStateIsCreated(string verb, string value)
+    {
+        var state = Path.Combine(Path.GetTempPath(), "gitorch-poll-refused-" + Guid.NewGuid().ToString("N"));
+
+        var (exit, _, stderr) = CliRunner.Run(verb, "--repo", ".", "--state", state, "--poll", value, "--listen", "https://127.0.0.1:17783", "--agent-listen", "https://127.0.0.1:17784");
+
+        Assert.Equal(1, exit);
+        Assert.Contains($"--poll {value}: give the seconds between polls of the branch as a number greater than 0", stderr, StringComparison.Ordinal);
+        Assert.False(Directory.Exists(state));
+    }
+
     [Fact]
     public void AnEtcdThatDoesNotAnswer_StopsTheReplicaWithExit1_NamingTheEndpoints()
     {
