@@ -148,6 +148,7 @@ public sealed class ControllerHost : IAsyncDisposable
             UiEndpoints.Map(app, controller, time).RequireAuthorization(Identities.ViewerPolicy);
             await app.StartAsync(ct);
             started = true;
+            controller.WatchServices(); // The host started them; a service that dies stops the controller (Completion), not only the host.
 
             address = listen.ClientUrl(api[0].IPEndPoint!.Port);
             agentAddress = agents.Count > 0 ? agentListen!.ClientUrl(agents[0].IPEndPoint!.Port) : null;

@@ -212,13 +212,7 @@ public sealed class ControllerService : IAsyncDisposable
         foreach (var service in HostedServices)
         {
             await service.StartAsync(ct);
-            if (service is BackgroundService { ExecuteTask: { } running })
-            {
-                // A service that ends on an error it did not handle stops the controller, visibly.
-                _ = running.ContinueWith(
-                    t => Guard.Crashed(ServiceName(service), t.Exception!.GetBaseException()),
-                    CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
-            }
+            Watch(service);
         }
 
         try
@@ -239,11 +233,37 @@ public sealed class ControllerService : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Stops the controller, visibly, when a started service ends on an error it did not handle
+    /// (see <see cref="StateGuard.Crashed"/>); whoever started the services calls this (the host in
+    /// <see cref="ControllerHost"/>, or <see cref="RunAsync"/>).
+    /// </summary>
+    internal void Watch(IHostedService service)
+    {
+        if (service is BackgroundService { ExecuteTask: { } running })
+        {
+            _ = running.ContinueWith(
+                t => Guard.Crashed(ServiceName(service), t.Exception!.GetBaseException()),
+                CancellationToken.None, TaskContinuationOptions.OnlyOnFaulted, TaskScheduler.Default);
+        }
+    }
+
+    /// <summary>See <see cref="Watch"/>, for every hosted service.</summary>
+    internal void WatchServices()
+    {
+        foreach (var service in HostedServices)
+        {
+            Watch(service);
+        }
+    }
+
     private static string ServiceName(IHostedService service) => service switch
     {
         SyncLoop => "sync loop",
         GitOrch.Controller.Mirror.MirrorService => "history mirror",
         WorkflowStarter => "workflow starter",
+        NodeHealthService => "node health check",
+        StateGuardService => "state folder check",
         _ => service.GetType().Name,
     };
 

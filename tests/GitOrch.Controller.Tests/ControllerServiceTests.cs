@@ -100,6 +100,31 @@ public sealed class ControllerServiceTests : IDisposable
         Assert.Contains(changed, _repo.Git("log", "-1", "--format=%P", HistoryMirror.Ref));
     }
 
+    /// <summary>A hosted service whose loop ends on an error it did not handle.</summary>
+    private sealed class FailingService : Microsoft.Extensions.Hosting.BackgroundService
+    {
+        protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+        {
+            await Task.Yield();
+            throw new InvalidOperationException("a bug in the loop");
+        }
+    }
+
+    [Fact]
+    public async Task AServiceThatDiesOnAnUnhandledError_StopsTheController_NamingItAndTheError()
+    {
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
+        _repo.Commit("Add worker");
+        await using var controller = await Controllers.OpenAsync(_repo.Root, _state.Path);
+        using var failing = new FailingService();
+
+        await failing.StartAsync(CancellationToken.None);
+        controller.Watch(failing);
+
+        var stopped = await Assert.ThrowsAsync<GitOrch.History.Store.StateException>(() => controller.Guard.Stopped.WaitAsync(TimeSpan.FromSeconds(30)));
+        Assert.Contains("the controller's FailingService stopped on an unexpected error (a bug in the loop)", stopped.Message, StringComparison.Ordinal);
+    }
+
     [Fact]
     public async Task Mirror_ALaterConfigCommitIsTheSecondParentOfItsExternalCommit()
     {

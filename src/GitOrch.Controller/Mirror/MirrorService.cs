@@ -103,16 +103,11 @@ public sealed partial class MirrorService(HistoryMirror mirror, ConfigSource sou
                 LastError = guard.StopReason;
                 return;
             }
-            catch (Exception ex) when (ex is GitException or StateException or IOException or Microsoft.Data.Sqlite.SqliteException)
+            catch (Exception ex) when (ex is not OperationCanceledException || !ct.IsCancellationRequested)
             {
-                // The store is the source of truth; the mirror catches up on a later pass.
-                LastError = ex.Message;
-                LogMirrorError(log, ex, ex.Message);
-            }
-            catch (Exception ex) when (ex is not OperationCanceledException)
-            {
-                // None of the failures above: shown and logged all the same, and tried again on the
-                // next pass. Escaping would end the service, and the mirror would stop without a word.
+                // The store is the source of truth; the mirror catches up on a later pass. Whatever
+                // failed is shown and logged: escaping would end the service, and the mirror would
+                // stop without a word.
                 LastError = ex.Message;
                 LogMirrorError(log, ex, ex.Message);
             }
