@@ -81,13 +81,18 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         await ApplyAsync(assignment, adopt: false, ct, keepSandbox);
     }
 
-    /// <summary>Whether an in-place change can keep the pod's sandbox: the same runtime, address and network mode.</summary>
+    /// <summary>
+    /// Whether an in-place change can keep the pod's sandbox: the same runtime, address and
+    /// security settings (network mode, sysctls, capabilities, privileges). What the old generation
+    /// was allowed to set inside the namespace (a net.* sysctl, a route added with NET_ADMIN) must
+    /// not outlive a definition that takes the permission away: then the pod gets a fresh sandbox.
+    /// </summary>
     internal static bool KeepsSandbox(PodAssignment from, PodAssignment to)
     {
         var (fromSpec, toSpec) = (Spec(from), Spec(to));
         return string.Equals(from.PodIP, to.PodIP, StringComparison.Ordinal)
             && RuntimeName(fromSpec) == RuntimeName(toSpec)
-            && (fromSpec.Security?.HostNetwork == true) == (toSpec.Security?.HostNetwork == true);
+            && JsonSerializer.Serialize(fromSpec.Security, ManifestJson.Options) == JsonSerializer.Serialize(toSpec.Security, ManifestJson.Options);
     }
 
     private async Task ApplyAsync(PodAssignment assignment, bool adopt, CancellationToken ct, bool keepSandbox = false)

@@ -166,7 +166,7 @@ public sealed class NodeNetworkingTests : IAsyncLifetime
     }
 
     [Fact]
-    public void TheSandboxIsKept_OnlyForTheSameRuntimeAddressAndNetworkMode()
+    public void TheSandboxIsKept_OnlyForTheSameRuntimeAddressAndSecuritySettings()
     {
         var pod = TestPods.Key("keep");
         var oci = TestPods.Assignment(pod, "g1", TestPods.OciSpec("sleep 1")) with { PodIP = Address("e1") };
@@ -179,6 +179,14 @@ public sealed class NodeNetworkingTests : IAsyncLifetime
         Assert.False(PodSupervisor.KeepsSandbox(oci, oci with { Generation = "g9", PodIP = Address("e2") }));
         Assert.False(PodSupervisor.KeepsSandbox(oci, hostNetwork));
         Assert.False(PodSupervisor.KeepsSandbox(oci, gvisor));
+
+        // A definition that takes a permission away gets a fresh namespace: what the old generation
+        // set inside it (a net.* sysctl, a route added with NET_ADMIN) must not outlive the permission.
+        var sysctl = TestPods.Assignment(pod, "g4", TestPods.OciSpec("sleep 1", new JsonObject { ["sysctls"] = new JsonObject { ["net.ipv4.ip_unprivileged_port_start"] = "80" } })) with { PodIP = Address("e1") };
+        var netAdmin = TestPods.Assignment(pod, "g5", TestPods.OciSpec("sleep 1", new JsonObject { ["capabilities"] = new JsonArray("NET_ADMIN") })) with { PodIP = Address("e1") };
+        Assert.False(PodSupervisor.KeepsSandbox(sysctl, oci));
+        Assert.False(PodSupervisor.KeepsSandbox(netAdmin, oci));
+        Assert.True(PodSupervisor.KeepsSandbox(sysctl, sysctl with { Generation = "g9" }));
     }
 
     [RuncFact]
