@@ -118,11 +118,10 @@ public sealed class CommitWriter
     /// update; one that old was left by a writer killed in the middle of an update (a controller
     /// stopped with SIGKILL, a power cut), and libgit2, like git, refuses to move the ref while it
     /// exists, so the mirror would stop for good. A younger one may belong to a live git process
-    /// and is left alone: the update fails and is retried on the next pass. Returns the files removed.
+    /// and is left alone: the update fails and is retried on the next pass.
     /// </summary>
-    public static IReadOnlyList<string> RemoveStaleLocks(string gitDir, string refName, DateTime nowUtc)
+    private static void RemoveStaleLocks(string gitDir, string refName, DateTime nowUtc)
     {
-        var removed = new List<string>();
         foreach (var relative in new[] { refName, "logs/" + refName })
         {
             var lockFile = Path.Combine(gitDir, relative + ".lock");
@@ -132,7 +131,6 @@ public sealed class CommitWriter
                 try
                 {
                     info.Delete();
-                    removed.Add(lockFile);
                 }
                 catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
                 {
@@ -140,8 +138,6 @@ public sealed class CommitWriter
                 }
             }
         }
-
-        return removed;
     }
 
     /// <summary>An identity part git accepts: no angle brackets or newlines, never empty.</summary>

@@ -105,20 +105,23 @@ public static class PlanBuilder
             old.TryGetValue(obj, out var a);
             now.TryGetValue(obj, out var b);
             // The same bytes are the same object; other bytes may still say the same (keys in another order).
-            if (a is not null && b is not null && (a.Utf8Json.Span.SequenceEqual(b.Utf8Json.Span) || JsonNode.DeepEquals(a.Json, b.Json)))
+            if (a is not null && b is not null && a.Utf8Json.Span.SequenceEqual(b.Utf8Json.Span))
+            {
+                continue;
+            }
+
+            var (aJson, bJson) = (a?.Json, b?.Json); // Each parsed once for everything below.
+            if (aJson is not null && bJson is not null && JsonNode.DeepEquals(aJson, bJson))
             {
                 continue;
             }
 
             var action = a is null ? "+" : b is null ? "-" : "~";
-            List<FieldChange> fields = [];
-            if (a is not null && b is not null)
-            {
-                var (aJson, bJson) = (a.Json, b.Json);
-                fields = [.. FieldDiff.Changed(aJson, bJson).Select(f => new FieldChange(f, Show(aJson, f), Show(bJson, f)))];
-            }
+            List<FieldChange> fields = aJson is null || bJson is null
+                ? []
+                : [.. FieldDiff.Changed(aJson, bJson).Select(f => new FieldChange(f, Show(aJson, f), Show(bJson, f)))];
 
-            var pods = Pods(a, b);
+            var pods = Pods(a?.Object, aJson, b?.Object, bJson);
             if (obj.Kind == Kinds.Pod && fields.Any(f => MayMove(f.Path)))
             {
                 pods = [new PodChange(obj.Name, "~", $"{obj.Name}: resources or nodeSelector change: restarted in place, or moved if its node no longer fits")];
@@ -131,36 +134,36 @@ public static class PlanBuilder
     }
 
     /// <summary>The generated pods that change when a PinnedDeployment changes.</summary>
-    private static List<PodChange> Pods(LoadedObject? before, LoadedObject? after)
+    private static List<PodChange> Pods(ManifestObject? beforeObject, JsonObject? before, ManifestObject? afterObject, JsonObject? after)
     {
-        if (before?.Object is not PinnedDeployment && after?.Object is not PinnedDeployment)
+        if (beforeObject is not PinnedDeployment && afterObject is not PinnedDeployment)
         {
             return [];
         }
 
-        var old = before?.Object is PinnedDeployment pa ? PinnedPods.Desired(pa, before.Json).ToDictionary(p => p.Ref.Name) : [];
-        var now = after?.Object is PinnedDeployment pb ? PinnedPods.Desired(pb, after.Json).ToDictionary(p => p.Ref.Name) : [];
+        var old = beforeObject is PinnedDeployment pa ? PinnedPods.Desired(pa, before!).ToDictionary(p => p.Ref.Name) : [];
+        var now = afterObject is PinnedDeployment pb ? PinnedPods.Desired(pb, after!).ToDictionary(p => p.Ref.Name) : [];
         var changes = new List<PodChange>();
         foreach (var name in now.Keys.Union(old.Keys).OrderBy(Ordinal))
         {
             if (!old.TryGetValue(name, out var o))
             {
-                changes.Add(new PodChange(name, "+", $"{name}: {PinnedPods.Describe(after!.Json, now[name].Track)}, created"));
+                changes.Add(new PodChange(name, "+", $"{name}: {PinnedPods.Describe(after!, now[name].Track)}, created"));
             }
             else if (!now.TryGetValue(name, out var n))
             {
-                changes.Add(new PodChange(name, "-", $"{name}: {PinnedPods.Describe(before!.Json, o.Track)}, removed"));
+                changes.Add(new PodChange(name, "-", $"{name}: {PinnedPods.Describe(before!, o.Track)}, removed"));
             }
             else if (o.Track != n.Track)
             {
-                changes.Add(new PodChange(name, "~", $"{name}: {PinnedPods.Describe(before!.Json, o.Track)} → {PinnedPods.Describe(after!.Json, n.Track)}, in place"));
+                changes.Add(new PodChange(name, "~", $"{name}: {PinnedPods.Describe(before!, o.Track)} → {PinnedPods.Describe(after!, n.Track)}, in place"));
             }
             else if (!JsonNode.DeepEquals(o.Pod, n.Pod))
             {
                 var changed = FieldDiff.Changed(o.Pod, n.Pod);
                 var what = changed.Select(f => $"{f} {Show(o.Pod, f) ?? "(none)"} → {Show(n.Pod, f) ?? "(none)"}");
                 var how = changed.Any(MayMove) ? "in place, or moved if its node no longer fits" : "in place";
-                changes.Add(new PodChange(name, "~", $"{name}: {PinnedPods.Describe(after!.Json, n.Track)} template changed ({string.Join(", ", what)}), {how}"));
+                changes.Add(new PodChange(name, "~", $"{name}: {PinnedPods.Describe(after!, n.Track)} template changed ({string.Join(", ", what)}), {how}"));
             }
         }
 

@@ -44,7 +44,7 @@ internal static class ManifestBlobs
             }
             else if (file.Result.OversizeBytes is not null)
             {
-                resolved[path] = new CachedFile(file.Blob, ManifestLoader.LoadFile(new ManifestFile(path, await objects.ReadTextAsync(file.Blob, ct) ?? string.Empty), keepText: true)) { LargeBytes = size };
+                resolved[path] = new CachedFile(file.Blob, ManifestLoader.LoadFileReleased(new ManifestFile(path, await objects.ReadTextAsync(file.Blob, ct) ?? string.Empty))) { LargeBytes = size };
             }
         }
 

@@ -69,7 +69,6 @@ public sealed partial class Reconciler(
             _files = await ManifestBlobs.ResolveAsync(_files, source.Repository.Objects, ct);
             var current = ManifestValidator.Validate(_files.Values.Select(f => f.Result).ToList(), cache: _rules);
             snapshots.Publish(_lastGood, current);
-            ReleaseDocuments(_files, null);
 
             // Read again as this version reads it, the last applied commit is not valid (a rule or
             // a file type it did not know then): a diff against it could miss what it defined
@@ -199,7 +198,6 @@ public sealed partial class Reconciler(
         }
 
         _files = files;
-        ReleaseDocuments(files, changedFiles);
         _ignore = ignore;
         _lastGood = sha;
         _fullReadNext = false;
@@ -347,23 +345,6 @@ public sealed partial class Reconciler(
         return (files, ignore);
     }
 
-    /// <summary>
-    /// Lets the positioned trees of the files kept for the next commit go (<paramref name="changed"/>,
-    /// or all after a full read): they are most of what a loaded object holds, and a later commit
-    /// needs a position in an unchanged file only when a rule finds something there; that file is
-    /// then read again from its text.
-    /// </summary>
-    private static void ReleaseDocuments(Dictionary<string, CachedFile> files, HashSet<string>? changed)
-    {
-        foreach (var path in changed ?? (IEnumerable<string>)files.Keys)
-        {
-            if (files.TryGetValue(path, out var file))
-            {
-                file.Result.ReleaseDocuments();
-            }
-        }
-    }
-
     private async Task<CachedFile> LoadAsync(string relative, string blob, CancellationToken ct)
     {
         if (_files.TryGetValue(relative, out var cached) && cached.Blob == blob)
@@ -373,7 +354,7 @@ public sealed partial class Reconciler(
 
         var text = await source.Repository.Objects.ReadTextAsync(blob, ct) ?? string.Empty;
         FilesParsed++;
-        return new CachedFile(blob, ManifestLoader.LoadFile(new ManifestFile(relative, text), keepText: true));
+        return new CachedFile(blob, ManifestLoader.LoadFileReleased(new ManifestFile(relative, text)));
     }
 
     /// <summary>

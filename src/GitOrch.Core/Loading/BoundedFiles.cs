@@ -42,7 +42,7 @@ public static class BoundedFiles
         return files.Select(f => f.OversizeBytes is not { } size
             ? f
             : size <= limits.MaxFileBytes
-                ? ManifestLoader.LoadFile(new ManifestFile(f.File, read(f.File)))
+                ? ManifestLoader.LoadFileReleased(new ManifestFile(f.File, read(f.File)))
                 : new FileLoadResult(f.File, [], [TooLarge(f.File, size, limits.MaxFileBytes)]) { OversizeBytes = size }).ToList();
     }
 }

@@ -16,8 +16,6 @@ public sealed class DocumentSource(string file, string text)
     private byte[]? _utf8;
     private WeakReference<IReadOnlyList<SourceDocument>>? _read;
 
-    public string File => file;
-
     /// <summary>How many times the text was read again (a position asked for in a released document).</summary>
     public int Rereads { get; private set; }
 
@@ -30,18 +28,6 @@ public sealed class DocumentSource(string file, string text)
             {
                 _utf8 = Encoding.UTF8.GetBytes(t);
                 _text = null;
-            }
-        }
-    }
-
-    /// <summary>The file's text.</summary>
-    public string Text
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _text ?? Encoding.UTF8.GetString(_utf8!);
             }
         }
     }

@@ -12,7 +12,7 @@ namespace GitOrch.Core.Loading;
 /// (the controller's cache of a commit's files) may release the document: it is most of what an
 /// object holds, and is read again from the file's text only when a position in it is asked for.
 /// </summary>
-public sealed class LoadedObject(ManifestObject obj, byte[] json, SourceDocument document, DocumentSource? source = null)
+public sealed class LoadedObject(ManifestObject obj, byte[] json, SourceDocument document, DocumentSource? source = null, byte[]? textHash = null)
 {
     private SourceDocument? _document = document;
 
@@ -58,29 +58,16 @@ public sealed class LoadedObject(ManifestObject obj, byte[] json, SourceDocument
     /// <summary>
     /// Whether <paramref name="other"/> is this object written the same way at the same place: the
     /// same file, the same document index and start, and the same text from its first character
-    /// to its last, so that every finding about it, with its positions, is the same. Known only
-    /// for objects loaded with their file's text (false otherwise, unless it is this instance).
+    /// to its last (compared by a SHA-256 of it, taken while the file was read), so that every
+    /// finding about it, with its positions, is the same. Known for objects that are not pods
+    /// (false otherwise, unless it is this instance).
     /// </summary>
-    public bool SameTextAs(LoadedObject other)
-    {
-        if (ReferenceEquals(this, other))
-        {
-            return true;
-        }
+    public bool SameTextAs(LoadedObject other) =>
+        ReferenceEquals(this, other)
+        || _textHash is not null && other._textHash is not null && File == other.File && Index == other.Index && Location == other.Location
+            && _textHash.AsSpan().SequenceEqual(other._textHash);
 
-        if (source is null || other.Source is null || File != other.File || Index != other.Index || Location != other.Location
-            || _textEnd - _textStart != other._textEnd - other._textStart)
-        {
-            return false;
-        }
-
-        return source.Text.AsSpan(_textStart, _textEnd - _textStart).SequenceEqual(other.Source.Text.AsSpan(other._textStart, other._textEnd - other._textStart));
-    }
-
-    private DocumentSource? Source => source;
-
-    private readonly int _textStart = document.TextStart;
-    private readonly int _textEnd = document.TextEnd;
+    private readonly byte[]? _textHash = textHash;
 
     /// <summary>How many times this object's file was read again for a position (see <see cref="ReleaseDocument"/>).</summary>
     public int Rereads => source?.Rereads ?? 0;

@@ -52,9 +52,7 @@ public static class ManifestDirectory
         // Each file is checked, read and loaded on whichever core is free: reading a file is a few
         // system calls, which then overlap with loading others instead of all going first on one
         // thread. Nothing is shared until the results are put back in the files' order.
-        var each = found.Count < 8
-            ? found.Select(ReadAndLoad).ToList()
-            : found.AsParallel().AsOrdered().Select(ReadAndLoad).ToList();
+        var each = ManifestValidator.InOrder(found, ReadAndLoad);
         profile?.Stage("read and loaded in parallel");
 
         var results = new List<FileLoadResult>();

@@ -1,6 +1,8 @@
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Schema;
+using System.Runtime.InteropServices;
+using System.Security.Cryptography;
 using System.Text.Json;
 
 namespace GitOrch.Core.Loading;
@@ -16,9 +18,10 @@ public static class ManifestLoader
 
     /// <summary>
     /// Loads one file's documents. Pure: the same text gives the same result (cacheable by blob id).
-    /// With <paramref name="keepText"/> the objects keep the file's text, so that a holder that keeps
-    /// them across commits can release their documents (see <see cref="FileLoadResult.ReleaseDocuments"/>);
-    /// one-shot loads (validate, plan) do not keep it.
+    /// With <paramref name="keepText"/> the objects keep the file's text, so that their documents can
+    /// be released (see <see cref="FileLoadResult.ReleaseDocuments"/>, and <see cref="LoadFileReleased"/>,
+    /// which every load of many files uses); without it (a single written object in admission) the
+    /// documents stay.
     /// </summary>
     public static FileLoadResult LoadFile(ManifestFile file, bool keepText = false)
     {
@@ -27,7 +30,7 @@ public static class ManifestLoader
         var source = keepText ? new DocumentSource(file.Path, file.Text) : null;
         foreach (var document in YamlReader.Read(file.Path, file.Text, diagnostics))
         {
-            if (LoadDocument(document, source, diagnostics) is { } loaded)
+            if (LoadDocument(document, file.Text, source, diagnostics) is { } loaded)
             {
                 objects.Add(loaded);
             }
@@ -47,7 +50,7 @@ public static class ManifestLoader
         return result;
     }
 
-    private static LoadedObject? LoadDocument(SourceDocument document, DocumentSource? source, List<Diagnostic> diagnostics)
+    private static LoadedObject? LoadDocument(SourceDocument document, string text, DocumentSource? source, List<Diagnostic> diagnostics)
     {
         var start = new SourceLocation(document.File, document.Root.Line, document.Root.Column);
         if (document.Root is not MappingNode root)
@@ -103,7 +106,9 @@ public static class ManifestLoader
         try
         {
             var typed = (ManifestObject)JsonSerializer.Deserialize(json, type, ManifestJson.Options)!;
-            return new LoadedObject(typed, json, document, source);
+            // Objects that are not pods are compared by their text across commits (see LoadedObject.SameTextAs).
+            var textHash = kind == Kinds.Pod ? null : SHA256.HashData(MemoryMarshal.AsBytes(text.AsSpan(document.TextStart, document.TextEnd - document.TextStart)));
+            return new LoadedObject(typed, json, document, source, textHash);
         }
         catch (JsonException ex)
         {

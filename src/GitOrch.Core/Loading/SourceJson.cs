@@ -98,69 +98,35 @@ public static class SourceJson
 
     private static void WriteTyped(Utf8JsonWriter writer, ScalarNode scalar)
     {
-        switch (scalar.Kind)
+        switch (YamlScalars.Typed(scalar))
         {
-            case ScalarKind.Null:
+            case null:
                 writer.WriteNullValue();
                 break;
-            case ScalarKind.Boolean:
-                writer.WriteBooleanValue(YamlScalars.ParseBoolean(scalar.Value));
+            case bool b:
+                writer.WriteBooleanValue(b);
                 break;
-            case ScalarKind.Integer when YamlScalars.ParseInteger(scalar.Value) is { } integer:
-                writer.WriteNumberValue(integer);
+            case long l:
+                writer.WriteNumberValue(l);
                 break;
-            case ScalarKind.Integer or ScalarKind.Float when ParsedFloat(scalar.Value) is { } number:
-                if (ManifestJson.FiniteFloatText(number) is { } text)
-                {
-                    writer.WriteRawValue(text, skipInputValidation: true);
-                }
-                else
-                {
-                    writer.WriteStringValue(ManifestJson.NonFiniteText(number));
-                }
-
+            case double d when ManifestJson.FiniteFloatText(d) is { } text:
+                writer.WriteRawValue(text, skipInputValidation: true);
                 break;
-            default:
-                writer.WriteStringValue(scalar.Value);
+            case double d:
+                writer.WriteStringValue(ManifestJson.NonFiniteText(d));
+                break;
+            case var text:
+                writer.WriteStringValue((string)text);
                 break;
         }
     }
 
-    private static JsonNode? Typed(ScalarNode scalar)
+    private static JsonNode? Typed(ScalarNode scalar) => YamlScalars.Typed(scalar) switch
     {
-        switch (scalar.Kind)
-        {
-            case ScalarKind.Null:
-                return null;
-            case ScalarKind.Boolean:
-                return JsonValue.Create(YamlScalars.ParseBoolean(scalar.Value));
-            case ScalarKind.Integer:
-                var integer = YamlScalars.ParseInteger(scalar.Value);
-                return integer is { } i ? ManifestJson.Integer(i) : FloatOrString(scalar.Value);
-            case ScalarKind.Float:
-                return FloatOrString(scalar.Value);
-            default:
-                return JsonValue.Create(scalar.Value);
-        }
-    }
-
-    private static JsonValue FloatOrString(string text) =>
-        ParsedFloat(text) is { } number ? ManifestJson.Float(number) : JsonValue.Create(text);
-
-    /// <summary>A float scalar's value; null for text that does not read as one (it stays a string).</summary>
-    private static double? ParsedFloat(string text)
-    {
-        try
-        {
-            return YamlScalars.ParseFloat(text);
-        }
-        catch (FormatException)
-        {
-            return null;
-        }
-        catch (OverflowException)
-        {
-            return null;
-        }
-    }
+        null => null,
+        bool b => JsonValue.Create(b),
+        long l => ManifestJson.Integer(l),
+        double d => ManifestJson.Float(d),
+        var text => JsonValue.Create((string)text),
+    };
 }

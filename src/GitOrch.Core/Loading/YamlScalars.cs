@@ -80,6 +80,32 @@ public static partial class YamlScalars
         return true;
     }
 
+    /// <summary>A scalar's typed value as YAML 1.2 core reads it: null, bool, long, double or string (a number too large or malformed stays its text).</summary>
+    public static object? Typed(ScalarNode scalar)
+    {
+        switch (scalar.Kind)
+        {
+            case ScalarKind.Null:
+                return null;
+            case ScalarKind.Boolean:
+                return ParseBoolean(scalar.Value);
+            case ScalarKind.Integer when ParseInteger(scalar.Value) is { } i:
+                return i;
+            case ScalarKind.Integer or ScalarKind.Float:
+                try
+                {
+                    return ParseFloat(scalar.Value);
+                }
+                catch (Exception ex) when (ex is FormatException or OverflowException)
+                {
+                    return scalar.Value;
+                }
+
+            default:
+                return scalar.Value;
+        }
+    }
+
     [GeneratedRegex("^[-+]?([0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")]
     private static partial Regex IntPattern();
 

@@ -98,7 +98,7 @@ public static class SchemaValidator
 
     private static void WriteScalar(Utf8JsonWriter writer, ScalarNode scalar)
     {
-        switch (Typed(scalar))
+        switch (YamlScalars.Typed(scalar))
         {
             case null:
                 writer.WriteNullValue();
@@ -115,32 +115,6 @@ public static class SchemaValidator
             default:
                 writer.WriteStringValue(scalar.Value);
                 break;
-        }
-    }
-
-    /// <summary>A scalar's typed value as YAML 1.2 core reads it: null, bool, long, double or string.</summary>
-    internal static object? Typed(ScalarNode scalar)
-    {
-        switch (scalar.Kind)
-        {
-            case ScalarKind.Null:
-                return null;
-            case ScalarKind.Boolean:
-                return YamlScalars.ParseBoolean(scalar.Value);
-            case ScalarKind.Integer when YamlScalars.ParseInteger(scalar.Value) is { } i:
-                return i;
-            case ScalarKind.Integer or ScalarKind.Float:
-                try
-                {
-                    return YamlScalars.ParseFloat(scalar.Value);
-                }
-                catch (Exception ex) when (ex is FormatException or OverflowException)
-                {
-                    return scalar.Value;
-                }
-
-            default:
-                return scalar.Value;
         }
     }
 
@@ -345,7 +319,7 @@ public static class SchemaValidator
     internal static string Show(SourceNode? node) => node switch
     {
         null => "nothing",
-        ScalarNode scalar => Typed(scalar) switch
+        ScalarNode scalar => YamlScalars.Typed(scalar) switch
         {
             null => "null",
             bool b => b ? "true" : "false",
@@ -359,7 +333,7 @@ public static class SchemaValidator
 
     private static string DescribeValue(SourceNode? node) => node switch
     {
-        ScalarNode scalar => Typed(scalar) switch
+        ScalarNode scalar => YamlScalars.Typed(scalar) switch
         {
             null => "empty (null)",
             bool => $"the boolean {Show(node)}",

@@ -22,8 +22,11 @@ public static class ManifestValidator
     /// finding, and a tree held per object until then is most of what a load keeps (and most of
     /// what the collector has to copy while thousands of files load).
     /// </summary>
-    public static IReadOnlyList<FileLoadResult> LoadAll(IReadOnlyList<ManifestFile> files) =>
-        files.Count < 8 ? files.Select(ManifestLoader.LoadFileReleased).ToList() : files.AsParallel().AsOrdered().Select(ManifestLoader.LoadFileReleased).ToList();
+    public static IReadOnlyList<FileLoadResult> LoadAll(IReadOnlyList<ManifestFile> files) => InOrder(files, ManifestLoader.LoadFileReleased);
+
+    /// <summary>Maps files (or anything per file) on every core, from 8 of them, keeping their order.</summary>
+    internal static List<TOut> InOrder<TIn, TOut>(IReadOnlyList<TIn> items, Func<TIn, TOut> map) =>
+        items.Count < 8 ? items.Select(map).ToList() : items.AsParallel().AsOrdered().Select(map).ToList();
 
     /// <summary>
     /// Validates already-loaded files (the controller caches <see cref="FileLoadResult"/> per blob).

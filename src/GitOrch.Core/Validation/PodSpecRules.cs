@@ -28,6 +28,7 @@ internal static class PodSpecRules
         var containerNames = new HashSet<string>(StringComparer.Ordinal);
         var portNames = new HashSet<string>(StringComparer.Ordinal);
         var volumeNames = new HashSet<string>(StringComparer.Ordinal);
+        JsonObject? json = null; // parsed once, and only for a volume without an emptyDir value
 
         for (var v = 0; spec.Volumes is not null && v < spec.Volumes.Count; v++)
         {
@@ -45,7 +46,7 @@ internal static class PodSpecRules
                     $"{ValidationContext.Render(at)}: hostPath \"{hostPath}\" is not a plain absolute path; write it without '.', '..' or '//' segments", obj);
             }
 
-            var sources = (volume.EmptyDir is not null || IsExplicitNull(obj, [.. at, "emptyDir"]) ? 1 : 0) + (volume.HostPath is not null ? 1 : 0);
+            var sources = (volume.EmptyDir is not null || IsExplicitNull(json ??= obj.Json, [.. at, "emptyDir"]) ? 1 : 0) + (volume.HostPath is not null ? 1 : 0);
             if (sources != 1)
             {
                 context.Error(obj.At(at), DiagnosticCodes.Inconsistent,
@@ -161,9 +162,9 @@ internal static class PodSpecRules
     private static object[] Path(object[] prefix, params object[] rest) => [.. prefix, .. rest];
 
     /// <summary>"emptyDir:" with no value is an empty emptyDir, not a missing one (read from the JSON: no rule reads the YAML tree but for a finding's position).</summary>
-    private static bool IsExplicitNull(LoadedObject obj, object[] path)
+    private static bool IsExplicitNull(JsonObject json, object[] path)
     {
-        JsonNode? node = obj.Json;
+        JsonNode? node = json;
         for (var i = 0; i < path.Length; i++)
         {
             var last = i == path.Length - 1;

@@ -17,7 +17,7 @@ public static class UnitText
     /// <summary>The shared read-only list with these names, in this order.</summary>
     public static IReadOnlyList<string> List(IEnumerable<string> names)
     {
-        var items = names as string[] ?? names.ToArray();
+        var items = names.ToArray(); // Its own copy: the names are interned into it, and it may become the shared list.
         if (items.Length == 0)
         {
             return Array.Empty<string>();

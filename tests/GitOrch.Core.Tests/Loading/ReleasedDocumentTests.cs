@@ -70,7 +70,7 @@ public class ReleasedDocumentTests
     [Fact]
     public void AnObjectLoadedWithoutItsText_KeepsItsDocument()
     {
-        // One-shot loads (validate, plan) keep no text: releasing does nothing.
+        // A load without the file's text (admission's single written object): releasing does nothing.
         var kept = ManifestLoader.LoadFile(new ManifestFile("apps/pods.yaml", Text)).Objects[0];
         var document = kept.Document;
 
