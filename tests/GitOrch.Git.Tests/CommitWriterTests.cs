@@ -132,6 +132,42 @@ public sealed class CommitWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Complete_NeverRemovesALockThatIsASymbolicLink_NorWhatItPointsAt()
+    {
+        var writer = CommitWriter.Start(_git, Branch, null);
+        writer.Commit(Commit("one\n", null, [], File("a.txt", "1\n")));
+        writer.Complete();
+        var tip = _repo.Git("rev-parse", Branch).Trim();
+        // Someone who can write the git folder plants the lock as a link to a file of someone else's, made to look stale.
+        var outside = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gitorch-precious-" + Guid.NewGuid().ToString("N"));
+        System.IO.File.WriteAllText(outside, "keep me\n");
+        var lockFile = System.IO.Path.Combine(_repo.Path, ".git", Branch + ".lock");
+        try
+        {
+            System.IO.File.CreateSymbolicLink(lockFile, outside);
+            System.IO.File.SetLastWriteTimeUtc(outside, DateTime.UtcNow - TimeSpan.FromHours(1));
+            using (var touch = System.Diagnostics.Process.Start("touch", ["-h", "-d", "1 hour ago", lockFile])) // the link itself, too
+            {
+                touch.WaitForExit();
+            }
+
+            writer = CommitWriter.Start(_git, Branch, tip);
+            writer.Commit(Commit("two\n", tip, [], File("b.txt", "2\n")));
+            var ex = Assert.Throws<GitException>(writer.Complete);
+
+            Assert.Contains($"cannot move {Branch}", ex.Message, StringComparison.Ordinal);
+            Assert.NotNull(new FileInfo(lockFile).LinkTarget);
+            Assert.Equal("keep me\n", System.IO.File.ReadAllText(outside));
+            Assert.Equal(tip, _repo.Git("rev-parse", Branch).Trim());
+        }
+        finally
+        {
+            System.IO.File.Delete(lockFile);
+            System.IO.File.Delete(outside);
+        }
+    }
+
+    [Fact]
     public void Complete_Refuses_WhenTheRefMovedMeanwhile()
     {
         _repo.Write("config.yaml", "kind: Pod\n");
