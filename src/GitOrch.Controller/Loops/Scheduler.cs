@@ -10,7 +10,8 @@ namespace GitOrch.Controller.Loops;
 /// <summary>
 /// The built-in <c>scheduler</c> loop: places a pod on a node that has its nodeSelector labels and
 /// room for its cpu and memory, preferring the fullest such node (bin-packing). It writes only
-/// <c>status.nodeName</c>. When no node fits it says why for every node, and tries again later.
+/// <c>status.nodeName</c>. When no node fits it says why for every node, and tries again when a
+/// node joins or room is freed (or, failing that, after a delay that grows to 5 min).
 /// What each node holds comes from the <see cref="PodIndex"/>, which counts a placement the moment
 /// it is decided: one placement costs the nodes, not the pods, and two never share a last slot.
 /// </summary>
@@ -18,7 +19,15 @@ public sealed class Scheduler(PodIndex index, NodeRegistry nodes) : IBuiltInLoop
 {
     public const string Field = "status.nodeName";
 
-    public static readonly TimeSpan RetryUnschedulable = TimeSpan.FromSeconds(10);
+    /// <summary>
+    /// How long a pod that fits nowhere waits before it is tried again: 10 s after the first try,
+    /// doubling to at most 5 min. A node joining or changing, or room freed on one, wakes it at once
+    /// (the workflow service wires <see cref="NodeRegistry.Changed"/> and <see cref="PodIndex.RoomFreed"/>
+    /// to the engine), so the delay only bounds how long a change nobody announced goes unseen.
+    /// 10,000 unplaced pods polled every 10 s would be a step a millisecond, for nothing.
+    /// </summary>
+    public static TimeSpan RetryUnschedulable(int attempt) =>
+        TimeSpan.FromSeconds(Math.Min(300, 10 * Math.Pow(2, Math.Clamp(attempt - 1, 0, 5))));
 
     public string Name => BuiltInLoops.Scheduler;
 
@@ -27,7 +36,7 @@ public sealed class Scheduler(PodIndex index, NodeRegistry nodes) : IBuiltInLoop
         var placed = step.Object["status"]?["nodeName"]?.ToString();
         var result = Place(step.Ref, step.Object, placed);
         return ValueTask.FromResult(result.Node is null
-            ? BuiltInStep.Requeue(RetryUnschedulable, result.Message)
+            ? BuiltInStep.Requeue(RetryUnschedulable(step.Invocation.Attempt), result.Message)
             : result.Node == placed
             ? BuiltInStep.Set($"stays on {placed}")
             : BuiltInStep.Set($"place {step.Ref.Display} on {result.Node}", (Field, result.Node)));

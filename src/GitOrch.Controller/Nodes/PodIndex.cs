@@ -26,6 +26,7 @@ public sealed class PodIndex : IDisposable
     private readonly Dictionary<ObjectRef, PodPlacement> _claims = [];
     private readonly Dictionary<string, NodeLoad> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<(string Namespace, string Deployment), HashSet<ObjectRef>> _deployments = [];
+    private bool _freed;
 
     public PodIndex(HistoryStore store)
     {
@@ -38,6 +39,12 @@ public sealed class PodIndex : IDisposable
             }
         }
     }
+
+    /// <summary>
+    /// Raised, outside the index's lock, when a node has more room than before: a pod on it was
+    /// deleted, moved away or asks for less. A pod that found no room may fit now.
+    /// </summary>
+    public event Action? RoomFreed;
 
     /// <summary>How many pods the index holds (placed or not).</summary>
     public int Count
@@ -94,18 +101,20 @@ public sealed class PodIndex : IDisposable
     /// </summary>
     public T Place<T>(ObjectRef pod, Func<Func<string, NodeUsage>, T> decide, Func<T, string?> chosen)
     {
+        T result;
         lock (_gate)
         {
-            var result = decide(node => UsageLocked(node, pod));
+            result = decide(node => UsageLocked(node, pod));
             var node = chosen(result);
             if (_stored.TryGetValue(pod, out var stored))
             {
                 // A move frees the old node's address and ports: ipam gives new ones on the new node.
                 Claim(pod, node is null || node == stored.Node ? null : stored with { Node = node, PodIp = null, Ports = [] });
             }
-
-            return result;
         }
+
+        RaiseFreed();
+        return result;
     }
 
     /// <summary>
@@ -141,6 +150,23 @@ public sealed class PodIndex : IDisposable
             {
                 Apply(change.Ref, change.ObjectJson is null ? null : Read(change.ObjectJson));
             }
+        }
+
+        RaiseFreed();
+    }
+
+    private void RaiseFreed()
+    {
+        bool freed;
+        lock (_gate)
+        {
+            freed = _freed;
+            _freed = false;
+        }
+
+        if (freed)
+        {
+            RoomFreed?.Invoke();
         }
     }
 
@@ -194,6 +220,11 @@ public sealed class PodIndex : IDisposable
     /// <summary>Moves the pod's share of its node (and its deployment membership) from <paramref name="before"/> to <paramref name="after"/>.</summary>
     private void Recount(ObjectRef pod, PodPlacement? before, PodPlacement? after)
     {
+        if (before?.Node is { } left && (after?.Node != left || after.CpuMillis < before.CpuMillis || after.MemoryBytes < before.MemoryBytes))
+        {
+            _freed = true;
+        }
+
         if (before?.Node is { } oldNode && _nodes.TryGetValue(oldNode, out var oldLoad))
         {
             oldLoad.Remove(pod, before);

@@ -25,6 +25,7 @@ public sealed class WorkflowService : IAsyncDisposable
     private readonly IObjectWriter _writer;
     private readonly Snapshots.ConfigSnapshotProvider _snapshots;
     private readonly AgentGateway _agents;
+    private readonly NodeRegistry _nodes;
 
     public WorkflowService(string stateDir, HistoryStore history, IObjectWriter writer, NodeRegistry nodes, AgentGateway agents, Snapshots.ConfigSnapshotProvider snapshots, TimeProvider time, EngineOptions? options = null, GitOrch.Core.State.IStateJournal? journal = null)
     {
@@ -37,6 +38,9 @@ public sealed class WorkflowService : IAsyncDisposable
         Scheduler = new Scheduler(Pods, nodes);
         IBuiltInLoop[] builtIns = [Scheduler, new Ipam(history, Pods), new ImagePull(agents), new Runtime(agents, time), new PinnedDeploymentLoop(history, Pods, writer, OnChanged)];
         Engine = new WorkflowEngine(Store, new LoopStepRunner(history, writer, builtIns.ToDictionary(b => b.Name), snapshots), time, options);
+        _nodes = nodes;
+        nodes.Changed += WakeScheduler;
+        Pods.RoomFreed += WakeScheduler;
     }
 
     public WorkflowStore Store { get; }
@@ -178,8 +182,13 @@ public sealed class WorkflowService : IAsyncDisposable
         return planner.Plan(typed);
     }
 
+    /// <summary>Pods that found no node are tried again now: a node joined or changed, or room was freed.</summary>
+    private void WakeScheduler() => Engine.WakeWaiting(Core.Ownership.BuiltInLoops.Scheduler);
+
     public async ValueTask DisposeAsync()
     {
+        _nodes.Changed -= WakeScheduler;
+        Pods.RoomFreed -= WakeScheduler;
         await Engine.DisposeAsync();
         Store.Dispose();
         Pods.Dispose();

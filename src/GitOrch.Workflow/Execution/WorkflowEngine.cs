@@ -24,6 +24,8 @@ public sealed class WorkflowEngine : IAsyncDisposable
     private readonly Dictionary<ObjectRef, Transaction> _active = [];
     private readonly Dictionary<(long, string), CancellationTokenSource> _running = [];
     private readonly HashSet<(long, string)> _wakes = [];
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _wakeOwners = new(StringComparer.Ordinal);
+    private int _wakeQueued;
     private readonly Channel<(Transaction, Unit)> _ready = Channel.CreateUnbounded<(Transaction, Unit)>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _workers = [];
@@ -150,6 +152,61 @@ public sealed class WorkflowEngine : IAsyncDisposable
         }
 
         return _store.Latest(obj);
+    }
+
+    /// <summary>
+    /// Runs now every waiting step of <paramref name="owner"/> whose retry or requeue is pending:
+    /// something it waits for changed (a node joined, room was freed), so it need not wait out its
+    /// delay. Requests that arrive before the pass runs are served by it: a burst costs one pass over
+    /// the active transactions. Never blocks the caller, which may hold locks of its own.
+    /// </summary>
+    public void WakeWaiting(string owner)
+    {
+        _wakeOwners.TryAdd(owner, 0);
+        if (Interlocked.Exchange(ref _wakeQueued, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_ => WakeNow(), null);
+        }
+    }
+
+    private void WakeNow()
+    {
+        Volatile.Write(ref _wakeQueued, 0);
+        var owners = new HashSet<string>(StringComparer.Ordinal);
+        foreach (var owner in _wakeOwners.Keys)
+        {
+            if (_wakeOwners.TryRemove(owner, out _))
+            {
+                owners.Add(owner);
+            }
+        }
+
+        lock (_gate)
+        {
+            if (_stopping.IsCancellationRequested)
+            {
+                return;
+            }
+
+            foreach (var t in _active.Values.ToList())
+            {
+                var woken = false;
+                foreach (var unit in t.Units)
+                {
+                    if (unit.State == UnitState.Waiting && unit.NextAttemptAt is not null && owners.Contains(unit.Owner))
+                    {
+                        unit.NextAttemptAt = null;
+                        _wakes.Remove((t.Id, unit.Name)); // Its timer still fires, harmlessly; a new delay may get its own.
+                        woken = true;
+                    }
+                }
+
+                if (woken)
+                {
+                    Pump(t);
+                }
+            }
+        }
     }
 
     public IReadOnlyList<StepLog> Logs(ObjectRef obj, int limit = 1000, long? transaction = null) => _store.Logs(obj, limit, transaction);
@@ -325,10 +382,17 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 Finish(t, unit, UnitState.Done, outcome.Message);
                 break;
             case StepOutcomeKind.Requeue:
+                // A step that keeps saying the same "not yet" logs it once: its message, attempts and
+                // next attempt show it is still waiting, and the log does not grow by a line per poll.
+                var repeated = unit.Attempts > 1 && unit.Message == outcome.Message;
                 unit.State = UnitState.Waiting;
                 unit.Message = outcome.Message;
                 unit.NextAttemptAt = now + outcome.RequeueAfter!.Value;
-                Log(t, unit.Name, unit.Attempts, "info", $"not yet: {outcome.Message}; again in {outcome.RequeueAfter.Value.TotalSeconds:0.#}s");
+                if (!repeated)
+                {
+                    Log(t, unit.Name, unit.Attempts, "info", $"not yet: {outcome.Message}; again in {outcome.RequeueAfter.Value.TotalSeconds:0.#}s");
+                }
+
                 Wake(t, unit, outcome.RequeueAfter.Value);
                 break;
             default:

@@ -5,6 +5,7 @@ using GitOrch.Controller.Tests.Support;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Schema;
 using GitOrch.History;
+using Microsoft.Extensions.Logging.Abstractions;
 using static GitOrch.Controller.Tests.Support.Controllers;
 
 namespace GitOrch.Controller.Tests.Loops;
@@ -192,6 +193,52 @@ public sealed class SchedulerTests : IDisposable
 
         Assert.Equal("node-a", NodeOf(controller, waiting));
         Assert.Equal(new NodeUsage(800, 64L << 20, 1), controller.Workflows.Pods.Usage("node-a"));
+    }
+
+    [Fact]
+    public async Task APodThatFitsNowhere_IsPlacedAsSoonAsANodeJoins_WithoutWaitingOutItsDelay()
+    {
+        _repo.Write("apps/worker.yaml", Manifests.Pod("worker"));
+        _repo.Commit("A pod before any node");
+        var time = new ManualTime(); // The clock never moves: only the node's arrival can run the step again.
+        await using var controller = await ControllerService.OpenAsync(Options(_repo.Root, _state.Path), NullLoggerFactory.Instance, time, CancellationToken.None);
+        await controller.SyncAsync();
+        Assert.Null(NodeOf(controller, "worker"));
+        var waiting = controller.Workflows.Engine.Current(PodRef("worker"))!.Find("scheduler")!;
+        Assert.Equal(time.GetUtcNow() + Scheduler.RetryUnschedulable(1), waiting.NextAttemptAt);
+
+        controller.Nodes.Register(Node("node-a"));
+
+        await UntilAsync(() => NodeOf(controller, "worker") == "node-a", "the pod is placed on the node that joined");
+        Assert.Equal("place Pod demo/worker on node-a", controller.SchedulerMessage(PodRef("worker")));
+    }
+
+    [Fact]
+    public async Task DeletingAPod_WakesAPodWaitingForRoom_WithoutAChangeOfItsOwn()
+    {
+        _repo.Write("apps/one.yaml", Manifests.Pod("one", cpu: "800m")).Write("apps/two.yaml", Manifests.Pod("two", cpu: "800m"));
+        _repo.Commit("Two pods for room for one");
+        var time = new ManualTime();
+        await using var controller = await ControllerService.OpenAsync(Options(_repo.Root, _state.Path, Node("node-a", cpuMillis: 1000)), NullLoggerFactory.Instance, time, CancellationToken.None);
+        await controller.SyncAsync();
+        var placed = NodeOf(controller, "one") is null ? "two" : "one";
+        var waiting = placed == "one" ? "two" : "one";
+        Assert.Null(NodeOf(controller, waiting));
+
+        _repo.Delete($"apps/{placed}.yaml");
+        _repo.Commit("The placed pod goes");
+        await controller.SyncAsync();
+
+        await UntilAsync(() => NodeOf(controller, waiting) == "node-a", "the waiting pod is placed in the room freed");
+        Assert.Equal(new NodeUsage(800, 64L << 20, 1), controller.Workflows.Pods.Usage("node-a"));
+    }
+
+    [Fact]
+    public void TheDelayOfAPodThatFitsNowhere_DoublesFrom10SecondsTo5Minutes()
+    {
+        Assert.Equal(
+            [10, 20, 40, 80, 160, 300, 300],
+            new[] { 1, 2, 3, 4, 5, 6, 50 }.Select(a => Scheduler.RetryUnschedulable(a).TotalSeconds));
     }
 
     [Fact]

@@ -157,6 +157,62 @@ public sealed class PodIndexTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task SaysRoomWasFreed_WhenAPlacedPodLeavesOrShrinks_AndOnlyThen()
+    {
+        using var index = new PodIndex(Controller.Store);
+        var freed = 0;
+        index.RoomFreed += () => Interlocked.Increment(ref freed);
+
+        WriteNode("one", "node-a"); // Placed: takes room, frees none.
+        _repo.Write("apps/one.yaml", Manifests.Pod("one", cpu: "900m"));
+        _repo.Commit("One grows");
+        await Controller.SyncAsync();
+        Assert.Equal(0, freed);
+
+        _repo.Write("apps/one.yaml", Manifests.Pod("one", cpu: "100m"));
+        _repo.Commit("One shrinks");
+        await Controller.SyncAsync();
+        Assert.Equal(1, freed);
+
+        WriteNode("one", "node-b"); // Moved: node-a has room again.
+        Assert.Equal(2, freed);
+
+        _repo.Delete("apps/one.yaml");
+        _repo.Commit("One goes");
+        await Controller.SyncAsync();
+        Assert.Equal(3, freed);
+
+        _repo.Delete("apps/two.yaml");
+        _repo.Commit("Two, never placed, goes");
+        await Controller.SyncAsync();
+        Assert.Equal(3, freed);
+    }
+
+    [Fact]
+    public void TheRegistrySaysANodeChanged_WhenItJoinsChangesOrComesBack_NotForAHeartbeatThatChangesNothing()
+    {
+        var registry = new NodeRegistry();
+        var changed = 0;
+        registry.Changed += () => changed++;
+
+        registry.Register(Node("node-a", labels: new Dictionary<string, string> { ["zone"] = "a" }));
+        Assert.Equal(1, changed);
+        registry.Register(Node("node-a", labels: new Dictionary<string, string> { ["zone"] = "a" })); // The same heartbeat again.
+        registry.MarkSchedulable("node-a"); // Already schedulable.
+        Assert.Equal(1, changed);
+
+        registry.Register(Node("node-a", labels: new Dictionary<string, string> { ["zone"] = "b" }));
+        registry.Register(Node("node-a", cpuMillis: 4000, labels: new Dictionary<string, string> { ["zone"] = "b" }));
+        registry.Register(Node("node-a", cpuMillis: 4000, memoryBytes: 2L << 30, labels: new Dictionary<string, string> { ["zone"] = "b" }));
+        Assert.Equal(4, changed);
+
+        registry.MarkUnschedulable("node-a", "not ready: no heartbeat for 30s");
+        Assert.Equal(4, changed);
+        registry.MarkSchedulable("node-a");
+        Assert.Equal(5, changed);
+    }
+
+    [Fact]
     public void ConcurrentAssignments_NeverDrawTheSamePort()
     {
         using var index = new PodIndex(Controller.Store);

@@ -35,6 +35,17 @@ internal static class Controllers
         await controller.MirrorService.RunOnceAsync(limit.Token);
     }
 
+    /// <summary>Waits (up to 20 s) for something the controller does on its own, such as a step the test woke.</summary>
+    public static async Task UntilAsync(Func<bool> condition, string what)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"timed out waiting until {what}");
+            await Task.Delay(20);
+        }
+    }
+
     /// <summary>The scheduler step's message for a pod (why it is placed, or why it is not).</summary>
     public static string? SchedulerMessage(this ControllerService controller, ObjectRef pod) =>
         controller.Workflows.Engine.Current(pod)?.Find("scheduler")?.Message;

@@ -293,7 +293,7 @@ public sealed class WorkflowIntegrationTests : IDisposable
 
         Assert.Equal((UnitState.TimedOut, "did not finish within 1s (timeoutSeconds); the attempt was cancelled"), (step.State, step.Message));
         var pid = int.Parse((await File.ReadAllTextAsync(pidFile)).Trim(), System.Globalization.CultureInfo.InvariantCulture);
-        await WaitUntilAsync(() => !IsRunning(pid), $"the hanging loop's process {pid} is killed");
+        await UntilAsync(() => !IsRunning(pid), $"the hanging loop's process {pid} is killed");
 
         // The controller is not stuck: the next commit applies and gets a new transaction.
         var first = controller.Workflows.Engine.Current(Worker)!.Id;
@@ -443,19 +443,5 @@ public sealed class WorkflowIntegrationTests : IDisposable
 
         var state = stat[(stat.LastIndexOf(')') + 2)..][0];
         return state is not ('Z' or 'X');
-    }
-
-    private static async Task WaitUntilAsync(Func<bool> condition, string what)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        while (!condition())
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                Assert.Fail($"timed out waiting until {what}");
-            }
-
-            await Task.Delay(20);
-        }
     }
 }

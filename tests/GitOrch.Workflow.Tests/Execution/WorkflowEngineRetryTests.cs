@@ -84,23 +84,52 @@ public sealed class WorkflowEngineRetryTests
     }
 
     [Fact]
-    public async Task Requeue_CallsTheStepAgain_WithoutCountingAFailure()
+    public async Task Requeue_CallsTheStepAgain_WithoutCountingAFailure_AndLogsARepeatedMessageOnce()
     {
         var calls = 0;
-        var runner = new ScriptedRunner().On("poll", () =>
-            Interlocked.Increment(ref calls) < 3 ? StepOutcome.Requeue(TimeSpan.FromMilliseconds(10), "image not there yet") : StepOutcome.Done("image present"));
+        var runner = new ScriptedRunner().On("poll", () => Interlocked.Increment(ref calls) switch
+        {
+            1 or 2 or 3 => StepOutcome.Requeue(TimeSpan.FromMilliseconds(10), "image not there yet"),
+            4 => StepOutcome.Requeue(TimeSpan.FromMilliseconds(10), "image half there"),
+            _ => StepOutcome.Done("image present"),
+        });
         await using var h = new EngineHarness(runner);
 
-        // One attempt allowed: two requeues must not use it up.
+        // One attempt allowed: the requeues must not use it up.
         var t = h.Start(Step("poll", maxAttempts: 1));
         await h.IdleAsync();
 
         var poll = t.Find("poll")!;
         Assert.Equal((UnitState.Done, "image present"), (poll.State, poll.Message));
-        Assert.Equal((3, 0), (poll.Attempts, poll.Failures));
+        Assert.Equal((5, 0), (poll.Attempts, poll.Failures));
+
+        // A step that polls says "not yet" once per change of its message, not once per poll:
+        // 10,000 waiting pods would otherwise write a line each per poll, for ever.
         Assert.Equal(
-            ["info not yet: image not there yet; again in 0s", "info not yet: image not there yet; again in 0s", "info done: image present"],
+            ["info not yet: image not there yet; again in 0s", "info not yet: image half there; again in 0s", "info done: image present"],
             LogsOf(h, "poll"));
+    }
+
+    [Fact]
+    public async Task WakeWaiting_RunsAStepsPendingRequeueNow_AndOnlyThatOwnersSteps()
+    {
+        var calls = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        StepOutcome Poll(string step) => calls.AddOrUpdate(step, 1, (_, n) => n + 1) == 1
+            ? StepOutcome.Requeue(TimeSpan.FromHours(1), "no room yet")
+            : StepOutcome.Done("placed");
+        var runner = new ScriptedRunner().On("place", () => Poll("place")).On("other", () => Poll("other"));
+        await using var h = new EngineHarness(runner);
+        var t = h.Start(Step("place"), Step("other"));
+        await Wait.ForAsync(h.Engine.WhenQuietAsync(CancellationToken.None), "both steps to requeue", Wait.Idle);
+        Assert.Equal((UnitState.Waiting, UnitState.Waiting), (t.Find("place")!.State, t.Find("other")!.State));
+
+        // Without the wake "place" would wait an hour.
+        h.Engine.WakeWaiting("place");
+        await Wait.UntilAsync(() => t.Find("place")!.State == UnitState.Done, "the woken step to run again");
+
+        Assert.Equal((2, "placed"), (t.Find("place")!.Attempts, t.Find("place")!.Message));
+        Assert.Equal((UnitState.Waiting, 1), (t.Find("other")!.State, t.Find("other")!.Attempts));
+        Assert.Equal(1, h.Engine.ActiveCount);
     }
 
     [Fact]
