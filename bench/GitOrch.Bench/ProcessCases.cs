@@ -185,6 +185,18 @@ public static class ProcessCases
                 return rows;
             }
 
+            // Idle: nothing changes while the pods wait for a node that never joins. After 30 s for the
+            // first apply's workflows to finish starting, 30 s are measured: what the controller does
+            // then is the git fetch of --poll 1 and the scheduler's retries of the waiting pods; the
+            // log lines it writes meanwhile are counted from its state database.
+            await Task.Delay(TimeSpan.FromSeconds(30));
+            var cpuBefore = CpuTime(process.Id);
+            var logsBefore = LogLines(state);
+            var idle = Stopwatch.StartNew();
+            await Task.Delay(TimeSpan.FromSeconds(30));
+            var cpu = (CpuTime(process.Id) - cpuBefore) / idle.Elapsed;
+            rows.Add(("  idle, 30 s measured from 30 s after the last commit, the pods waiting for a node: CPU used (share of one core; `--poll 1` fetches included)", $"{cpu:P1}", "-", "-"));
+            rows.Add(("  idle, the same 30 s: workflow log lines written", (LogLines(state) - logsBefore).ToString(CultureInfo.InvariantCulture), "-", "-"));
             var peak = PeakRss(process.Id);
             rows.Add(("  controller peak RSS (VmHWM of the process)", $"{peak / 1e6:0} MB", "≤ 200 MB", peak <= 200_000_000 ? "met" : "missed"));
             var stop = Stopwatch.StartNew();
@@ -240,6 +252,25 @@ public static class ProcessCases
     {
         var line = File.ReadAllLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
         return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
+    }
+
+    /// <summary>The process's user and system CPU time so far (/proc/PID/stat, in clock ticks of 10 ms).</summary>
+    private static TimeSpan CpuTime(int pid)
+    {
+        var stat = File.ReadAllText($"/proc/{pid}/stat");
+        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
+        var ticks = long.Parse(fields[11], CultureInfo.InvariantCulture) + long.Parse(fields[12], CultureInfo.InvariantCulture);
+        return TimeSpan.FromMilliseconds(ticks * 10);
+    }
+
+    /// <summary>How many workflow log lines the controller's state database holds (read beside the running controller).</summary>
+    private static long LogLines(string state)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(state, "state.db")};Mode=ReadOnly");
+        db.Open();
+        using var count = db.CreateCommand();
+        count.CommandText = "SELECT count(*) FROM wf_logs";
+        return (long)count.ExecuteScalar()!;
     }
 
     private static void Run(string file, string[] args, int expectExit)
