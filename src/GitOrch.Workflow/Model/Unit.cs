@@ -47,4 +47,14 @@ public sealed class Unit
 
     /// <summary>When a pending retry or requeue is due.</summary>
     public DateTimeOffset? NextAttemptAt { get; set; }
+
+    /// <summary>The state as the store last wrote it (null: never written), so that a flush writes only the units that changed.</summary>
+    internal UnitRow? Saved { get; set; }
+
+    /// <summary>The state the store keeps of this unit, as it is now.</summary>
+    internal UnitRow Row => new(State, StartedAt, EndedAt, Since, Attempts, Failures, Message, NextAttemptAt);
 }
+
+/// <summary>The changing part of a unit's stored row.</summary>
+internal readonly record struct UnitRow(
+    UnitState State, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, DateTimeOffset? Since, int Attempts, int Failures, string? Message, DateTimeOffset? NextAttemptAt);

@@ -22,6 +22,7 @@ public sealed class WorkflowStore : IDisposable
     private readonly WriteGate _gate;
     private readonly Dictionary<long, Transaction> _dirty = [];
     private readonly List<StepLog> _logs = [];
+    private readonly Dictionary<IReadOnlyList<string>, string> _listJson = new(ReferenceEqualityComparer.Instance);
 
     /// <param name="databasePath">The state file.</param>
     /// <param name="journal">Journals every write (a replica of the control plane).</param>
@@ -64,29 +65,27 @@ public sealed class WorkflowStore : IDisposable
         using (_gate.Background())
         {
             using var tx = _db.BeginTransaction();
+            using var insert = _db.Prepare("INSERT INTO wf_transactions(kind, namespace, name, source_commit, created_at, state, superseded) VALUES($k,$n,$m,$c,$at,'active',0) RETURNING id", tx,
+                "$k", "$n", "$m", "$c", "$at");
+            using var units = PrepareUnits(tx);
+            var created = Format(at);
             var ids = new List<long>(starts.Count);
-            foreach (var (obj, commit, units) in starts)
+            var written = new List<(Unit, UnitRow)>();
+            foreach (var (obj, commit, planned) in starts)
             {
-                ids.Add(Insert(obj, commit, at, units, tx));
+                insert.Bind(obj.Kind, obj.Namespace, obj.Name, commit, created);
+                var id = (long)insert.ExecuteScalar()!;
+                foreach (var unit in planned)
+                {
+                    SaveUnit(units, id, unit, written);
+                }
+
+                ids.Add(id);
             }
 
             tx.CommitDurably();
+            MarkSaved(written);
             return ids;
-        }
-    }
-
-    private long Insert(ObjectRef obj, string? commit, DateTimeOffset at, IReadOnlyList<Unit> units, SqliteTransaction tx)
-    {
-        {
-            using var insert = _db.Command("INSERT INTO wf_transactions(kind, namespace, name, source_commit, created_at, state, superseded) VALUES($k,$n,$m,$c,$at,'active',0) RETURNING id", tx,
-                ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name), ("$c", commit), ("$at", Format(at)));
-            var id = (long)insert.ExecuteScalar()!;
-            foreach (var unit in units)
-            {
-                SaveUnit(id, unit, tx);
-            }
-
-            return id;
         }
     }
 
@@ -118,26 +117,27 @@ public sealed class WorkflowStore : IDisposable
             }
 
             using var tx = _db.BeginTransaction();
+            using var update = _db.Prepare("UPDATE wf_transactions SET state=$s, superseded=$x WHERE id=$id", tx, "$s", "$x", "$id");
+            using var units = PrepareUnits(tx);
+            var written = new List<(Unit, UnitRow)>();
             foreach (var transaction in _dirty.Values)
             {
-                using var update = _db.Command("UPDATE wf_transactions SET state=$s, superseded=$x WHERE id=$id", tx,
-                    ("$s", transaction.State), ("$x", transaction.Superseded ? 1 : 0), ("$id", transaction.Id));
-                update.ExecuteNonQuery();
+                update.Run(transaction.State, transaction.Superseded ? 1 : 0, transaction.Id);
                 foreach (var unit in transaction.Units)
                 {
-                    SaveUnit(transaction.Id, unit, tx);
+                    SaveUnit(units, transaction.Id, unit, written);
                 }
             }
 
+            using var insert = _db.Prepare("INSERT INTO wf_logs(txn, kind, namespace, name, step, source_commit, attempt, time, level, message) VALUES($t,$k,$n,$m,$s,$c,$a,$at,$l,$msg)", tx,
+                "$t", "$k", "$n", "$m", "$s", "$c", "$a", "$at", "$l", "$msg");
             foreach (var log in _logs)
             {
-                using var insert = _db.Command("INSERT INTO wf_logs(txn, kind, namespace, name, step, source_commit, attempt, time, level, message) VALUES($t,$k,$n,$m,$s,$c,$a,$at,$l,$msg)", tx,
-                    ("$t", log.Transaction), ("$k", log.Object.Kind), ("$n", log.Object.Namespace), ("$m", log.Object.Name), ("$s", log.Step), ("$c", log.Commit),
-                    ("$a", log.Attempt), ("$at", Format(log.Time)), ("$l", log.Level), ("$msg", log.Message));
-                insert.ExecuteNonQuery();
+                insert.Run(log.Transaction, log.Object.Kind, log.Object.Namespace, log.Object.Name, log.Step, log.Commit, log.Attempt, Format(log.Time), log.Level, log.Message);
             }
 
             tx.CommitDurably();
+            MarkSaved(written);
             _dirty.Clear();
             _logs.Clear();
         }
@@ -242,23 +242,68 @@ public sealed class WorkflowStore : IDisposable
                 Message = reader.IsDBNull(14) ? null : reader.GetString(14),
                 NextAttemptAt = Parse(reader.IsDBNull(15) ? null : reader.GetString(15)),
             });
+            units[^1].Saved = units[^1].Row;
         }
 
         return units;
     }
 
-    private void SaveUnit(long txn, Unit u, SqliteTransaction tx)
+    /// <summary>The upsert of a unit's row, prepared once for a batch of units.</summary>
+    private SqliteCommand PrepareUnits(SqliteTransaction tx) => _db.Prepare("""
+        INSERT INTO wf_units(txn, name, type, owner, after, requires, wants, timeout, max_attempts, state, started_at, ended_at, since, attempts, failures, message, next_attempt_at)
+        VALUES($t,$n,$ty,$o,$af,$rq,$w,$to,$ma,$s,$sa,$ea,$si,$a,$f,$m,$na)
+        ON CONFLICT(txn, name) DO UPDATE SET state=excluded.state, started_at=excluded.started_at, ended_at=excluded.ended_at, since=excluded.since,
+          attempts=excluded.attempts, failures=excluded.failures, message=excluded.message, next_attempt_at=excluded.next_attempt_at
+        """, tx, "$t", "$n", "$ty", "$o", "$af", "$rq", "$w", "$to", "$ma", "$s", "$sa", "$ea", "$si", "$a", "$f", "$m", "$na");
+
+    /// <summary>
+    /// Writes a unit's row unless it is as the store last wrote it: a transaction is written whenever
+    /// one of its units changes, and most of its units have not. What was written is noted in
+    /// <paramref name="written"/>, to be marked saved once the database transaction commits.
+    /// </summary>
+    private void SaveUnit(SqliteCommand upsert, long txn, Unit u, List<(Unit, UnitRow)> written)
     {
-        using var cmd = _db.Command("""
-            INSERT INTO wf_units(txn, name, type, owner, after, requires, wants, timeout, max_attempts, state, started_at, ended_at, since, attempts, failures, message, next_attempt_at)
-            VALUES($t,$n,$ty,$o,$af,$rq,$w,$to,$ma,$s,$sa,$ea,$si,$a,$f,$m,$na)
-            ON CONFLICT(txn, name) DO UPDATE SET state=excluded.state, started_at=excluded.started_at, ended_at=excluded.ended_at, since=excluded.since,
-              attempts=excluded.attempts, failures=excluded.failures, message=excluded.message, next_attempt_at=excluded.next_attempt_at
-            """, tx, ("$t", txn), ("$n", u.Name), ("$ty", u.Type == UnitType.Target ? "target" : "step"), ("$o", u.Owner),
-            ("$af", JsonSerializer.Serialize(u.After)), ("$rq", JsonSerializer.Serialize(u.Requires)), ("$w", JsonSerializer.Serialize(u.Wants)),
-            ("$to", u.TimeoutSeconds), ("$ma", u.MaxAttempts), ("$s", u.State.ToText()), ("$sa", Format(u.StartedAt)), ("$ea", Format(u.EndedAt)),
-            ("$si", Format(u.Since)), ("$a", u.Attempts), ("$f", u.Failures), ("$m", u.Message), ("$na", Format(u.NextAttemptAt)));
-        cmd.ExecuteNonQuery();
+        var row = u.Row;
+        if (u.Saved == row)
+        {
+            return;
+        }
+
+        upsert.Run(txn, u.Name, u.Type == UnitType.Target ? "target" : "step", u.Owner, ListJson(u.After), ListJson(u.Requires), ListJson(u.Wants),
+            u.TimeoutSeconds, u.MaxAttempts, row.State.ToText(), Format(row.StartedAt), Format(row.EndedAt), Format(row.Since), row.Attempts, row.Failures, row.Message, Format(row.NextAttemptAt));
+        written.Add((u, row));
+    }
+
+    private static void MarkSaved(List<(Unit Unit, UnitRow Row)> written)
+    {
+        foreach (var (unit, row) in written)
+        {
+            unit.Saved = row;
+        }
+    }
+
+    /// <summary>
+    /// A unit's name list as stored (JSON). Units share their lists (<see cref="UnitText"/>), so the
+    /// text is made once per list, not once per unit each time its state is written.
+    /// </summary>
+    private string ListJson(IReadOnlyList<string> names)
+    {
+        if (names.Count == 0)
+        {
+            return "[]";
+        }
+
+        if (!_listJson.TryGetValue(names, out var json))
+        {
+            if (_listJson.Count >= 4096)
+            {
+                _listJson.Clear();
+            }
+
+            _listJson[names] = json = JsonSerializer.Serialize(names);
+        }
+
+        return json;
     }
 
     private static string? Format(DateTimeOffset? t) => t?.UtcDateTime.ToString("O", CultureInfo.InvariantCulture);

@@ -148,4 +148,99 @@ public sealed class WorkflowStoreTests : IDisposable
         Assert.Equal(["line 0", "line 1", "line 2"], store.Logs(Web, transaction: 1).Select(l => l.Message));
         Assert.Equal(["line 2"], store.Logs(Web, limit: 1, transaction: 1).Select(l => l.Message));
     }
+
+    /// <summary>Runs SQL on the store's file beside the store (a trigger or a table the test watches with).</summary>
+    private void Sql(string sql)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Db};Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private List<string> Column(string sql)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Db};Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = sql;
+        using var reader = cmd.ExecuteReader();
+        var values = new List<string>();
+        while (reader.Read())
+        {
+            values.Add(reader.GetString(0));
+        }
+
+        return values;
+    }
+
+    [Fact]
+    public void Flush_WritesOnlyTheUnitsThatChanged()
+    {
+        // 10,000 waiting pods have 8 units each; a change of one unit must not write all eight again.
+        using var store = new WorkflowStore(Db);
+        var units = new[] { Step("scheduler"), Step("ipam", after: ["scheduler"]), Target("running.target") };
+        var id = store.Create(Web, null, T0, units);
+        var t = new Transaction { Id = id, Object = Web, CreatedAt = T0, Units = units };
+        Sql("CREATE TABLE unit_writes(name TEXT); CREATE TRIGGER unit_written AFTER UPDATE ON wf_units BEGIN INSERT INTO unit_writes VALUES(new.name); END;");
+
+        units[0].State = UnitState.Running;
+        units[0].Attempts = 1;
+        store.MarkDirty(t);
+        store.Flush();
+        store.MarkDirty(t); // Marked again with nothing changed: nothing to write.
+        store.Flush();
+        units[0].State = UnitState.Done;
+        units[1].State = UnitState.Running;
+        store.MarkDirty(t);
+        store.Flush();
+
+        Assert.Equal(["scheduler", "scheduler", "ipam"], Column("SELECT name FROM unit_writes ORDER BY rowid"));
+    }
+
+    [Fact]
+    public void AUnitWhoseWriteFailed_IsWrittenByTheNextFlush()
+    {
+        // A flush that fails (a full disk) writes nothing; its units are still to be written.
+        var units = new[] { Step("scheduler") };
+        using (var store = new WorkflowStore(Db))
+        {
+            var id = store.Create(Web, null, T0, units);
+            var t = new Transaction { Id = id, Object = Web, CreatedAt = T0, Units = units };
+            // The unit's row is written, then the log line after it is refused: the whole flush rolls back.
+            Sql("CREATE TABLE refuse(yes INTEGER); INSERT INTO refuse VALUES(1); CREATE TRIGGER refused BEFORE INSERT ON wf_logs WHEN (SELECT yes FROM refuse) = 1 BEGIN SELECT RAISE(ABORT, 'refused by the test'); END;");
+            units[0].State = UnitState.Done;
+            units[0].Message = "placed";
+            store.MarkDirty(t);
+            store.Append(Log(Web, id, 1, "scheduler", "done: placed"));
+            Assert.Throws<Microsoft.Data.Sqlite.SqliteException>(store.Flush);
+
+            Sql("UPDATE refuse SET yes = 0");
+            store.Flush();
+        }
+
+        using var reopened = new WorkflowStore(Db);
+        Assert.Equal((UnitState.Done, "placed"), (reopened.Latest(Web)!.Find("scheduler")!.State, reopened.Latest(Web)!.Find("scheduler")!.Message));
+        Assert.Equal(["done: placed"], reopened.Logs(Web).Select(l => l.Message));
+    }
+
+    [Fact]
+    public void ALogLineWithANul_IsStoredWithTheReplacementCharacter_AndAPreparedRowRefusesAReal()
+    {
+        // A replicated store replays statements as SQLite prints them, which would cut the text at the NUL.
+        using (var store = new WorkflowStore(Db))
+        {
+            store.Append(Log(Web, 1, 0, "scheduler", "before\0after"));
+        }
+
+        using var reopened = new WorkflowStore(Db);
+        Assert.Equal(["before\uFFFDafter"], reopened.Logs(Web).Select(l => l.Message));
+
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Db};Pooling=False");
+        db.Open();
+        using var insert = GitOrch.Storage.SqliteDb.Prepare(db, "SELECT $v", null, "$v");
+        var refused = Assert.Throws<ArgumentException>(() => GitOrch.Storage.SqliteDb.Run(insert, 1.5));
+        Assert.StartsWith("$v: the stores bind no REAL values", refused.Message, StringComparison.Ordinal);
+    }
 }
