@@ -28,33 +28,29 @@ public sealed class Unit
 
     public int MaxAttempts { get; init; } = 3;
 
-    public UnitState State { get; set; } = UnitState.Waiting;
+    public UnitState State { get; set { field = value; Version++; } } = UnitState.Waiting;
 
-    public DateTimeOffset? StartedAt { get; set; }
+    public DateTimeOffset? StartedAt { get; set { field = value; Version++; } }
 
-    public DateTimeOffset? EndedAt { get; set; }
+    public DateTimeOffset? EndedAt { get; set { field = value; Version++; } }
 
     /// <summary>When the state last changed (for "how long has it been like this").</summary>
-    public DateTimeOffset? Since { get; set; }
+    public DateTimeOffset? Since { get; set { field = value; Version++; } }
 
     /// <summary>How many times the step ran (requeues included).</summary>
-    public int Attempts { get; set; }
+    public int Attempts { get; set { field = value; Version++; } }
 
     /// <summary>How many of those runs failed or timed out (bounded by <see cref="MaxAttempts"/>).</summary>
-    public int Failures { get; set; }
+    public int Failures { get; set { field = value; Version++; } }
 
-    public string? Message { get; set; }
+    public string? Message { get; set { field = value; Version++; } }
 
     /// <summary>When a pending retry or requeue is due.</summary>
-    public DateTimeOffset? NextAttemptAt { get; set; }
+    public DateTimeOffset? NextAttemptAt { get; set { field = value; Version++; } }
 
-    /// <summary>The state as the store last wrote it (null: never written), so that a flush writes only the units that changed.</summary>
-    internal UnitRow? Saved { get; set; }
+    /// <summary>Counts changes to the unit's state (any set of a property above), so the store can tell whether it has written the latest.</summary>
+    internal int Version { get; private set; }
 
-    /// <summary>The state the store keeps of this unit, as it is now.</summary>
-    internal UnitRow Row => new(State, StartedAt, EndedAt, Since, Attempts, Failures, Message, NextAttemptAt);
+    /// <summary>The <see cref="Version"/> the store last wrote (-1: never written), so that a flush writes only the units that changed.</summary>
+    internal int SavedVersion { get; set; } = -1;
 }
-
-/// <summary>The changing part of a unit's stored row.</summary>
-internal readonly record struct UnitRow(
-    UnitState State, DateTimeOffset? StartedAt, DateTimeOffset? EndedAt, DateTimeOffset? Since, int Attempts, int Failures, string? Message, DateTimeOffset? NextAttemptAt);

@@ -70,7 +70,7 @@ public sealed class WorkflowStore : IDisposable
             using var units = PrepareUnits(tx);
             var created = Format(at);
             var ids = new List<long>(starts.Count);
-            var written = new List<(Unit, UnitRow)>();
+            var written = new List<(Unit, int)>();
             foreach (var (obj, commit, planned) in starts)
             {
                 insert.Bind(obj.Kind, obj.Namespace, obj.Name, commit, created);
@@ -119,7 +119,7 @@ public sealed class WorkflowStore : IDisposable
             using var tx = _db.BeginTransaction();
             using var update = _db.Prepare("UPDATE wf_transactions SET state=$s, superseded=$x WHERE id=$id", tx, "$s", "$x", "$id");
             using var units = PrepareUnits(tx);
-            var written = new List<(Unit, UnitRow)>();
+            var written = new List<(Unit, int)>();
             foreach (var transaction in _dirty.Values)
             {
                 update.Run(transaction.State, transaction.Superseded ? 1 : 0, transaction.Id);
@@ -242,7 +242,7 @@ public sealed class WorkflowStore : IDisposable
                 Message = reader.IsDBNull(14) ? null : reader.GetString(14),
                 NextAttemptAt = Parse(reader.IsDBNull(15) ? null : reader.GetString(15)),
             });
-            units[^1].Saved = units[^1].Row;
+            units[^1].SavedVersion = units[^1].Version;
         }
 
         return units;
@@ -261,24 +261,24 @@ public sealed class WorkflowStore : IDisposable
     /// one of its units changes, and most of its units have not. What was written is noted in
     /// <paramref name="written"/>, to be marked saved once the database transaction commits.
     /// </summary>
-    private void SaveUnit(SqliteCommand upsert, long txn, Unit u, List<(Unit, UnitRow)> written)
+    private void SaveUnit(SqliteCommand upsert, long txn, Unit u, List<(Unit, int)> written)
     {
-        var row = u.Row;
-        if (u.Saved == row)
+        var version = u.Version; // Read first: a change made while the row is written is written next time.
+        if (u.SavedVersion == version)
         {
             return;
         }
 
         upsert.Run(txn, u.Name, u.Type == UnitType.Target ? "target" : "step", u.Owner, ListJson(u.After), ListJson(u.Requires), ListJson(u.Wants),
-            u.TimeoutSeconds, u.MaxAttempts, row.State.ToText(), Format(row.StartedAt), Format(row.EndedAt), Format(row.Since), row.Attempts, row.Failures, row.Message, Format(row.NextAttemptAt));
-        written.Add((u, row));
+            u.TimeoutSeconds, u.MaxAttempts, u.State.ToText(), Format(u.StartedAt), Format(u.EndedAt), Format(u.Since), u.Attempts, u.Failures, u.Message, Format(u.NextAttemptAt));
+        written.Add((u, version));
     }
 
-    private static void MarkSaved(List<(Unit Unit, UnitRow Row)> written)
+    private static void MarkSaved(List<(Unit Unit, int Version)> written)
     {
-        foreach (var (unit, row) in written)
+        foreach (var (unit, version) in written)
         {
-            unit.Saved = row;
+            unit.SavedVersion = version;
         }
     }
 
