@@ -379,23 +379,26 @@ public sealed class WorkflowEngine : IAsyncDisposable
         switch (outcome.Kind)
         {
             case StepOutcomeKind.Done:
+                unit.WaitLogged = null;
                 Finish(t, unit, UnitState.Done, outcome.Message);
                 break;
             case StepOutcomeKind.Requeue:
-                // A step that keeps saying the same "not yet" logs it once: its message, attempts and
-                // next attempt show it is still waiting, and the log does not grow by a line per poll.
-                var repeated = unit.Attempts > 1 && unit.Message == outcome.Message;
+                // A step that keeps saying the same "not yet" logs it once (per controller process):
+                // its message, attempts and next attempt show it is still waiting, and the log does
+                // not grow by a line per poll.
                 unit.State = UnitState.Waiting;
                 unit.Message = outcome.Message;
                 unit.NextAttemptAt = now + outcome.RequeueAfter!.Value;
-                if (!repeated)
+                if (unit.WaitLogged != outcome.Message)
                 {
                     Log(t, unit.Name, unit.Attempts, "info", $"not yet: {outcome.Message}; again in {outcome.RequeueAfter.Value.TotalSeconds:0.#}s");
+                    unit.WaitLogged = outcome.Message;
                 }
 
                 Wake(t, unit, outcome.RequeueAfter.Value);
                 break;
             default:
+                unit.WaitLogged = null; // A "not yet" after a failure is news again.
                 unit.Failures++;
                 var state = timedOut ? UnitState.TimedOut : UnitState.Failed;
                 if (unit.Failures < unit.MaxAttempts)

@@ -48,6 +48,12 @@ public sealed class Unit
     /// <summary>When a pending retry or requeue is due.</summary>
     public DateTimeOffset? NextAttemptAt { get; set { field = value; Version++; } }
 
+    /// <summary>
+    /// The "not yet" this engine last logged for the unit while it keeps waiting (kept in memory only,
+    /// so the first one after a controller start, or after a leader change, is logged again).
+    /// </summary>
+    internal string? WaitLogged { get; set; }
+
     /// <summary>Counts changes to the unit's state (any set of a property above), so the store can tell whether it has written the latest.</summary>
     internal int Version { get; private set; }
 

@@ -147,4 +147,27 @@ public sealed class WorkflowEngineLifecycleTests
         Assert.Equal((UnitState.Done, "mounted"), (resumed.State, resumed.Message));
         Assert.Equal(1, again.CallsOf("mount"));
     }
+
+    [Fact]
+    public async Task AfterARestart_TheFirstRepeatedNotYet_IsLoggedAgain()
+    {
+        // A waiting step logs its "not yet" once per process: the log then shows the controller that
+        // took over (a restart, a new leader) working on it.
+        var options = new EngineOptions { FlushInterval = TimeSpan.FromMilliseconds(10) };
+        var calls = 0;
+        await using var h = new EngineHarness(new ScriptedRunner().On("place", () =>
+            Interlocked.Increment(ref calls) == 1 ? StepOutcome.Requeue(TimeSpan.FromMilliseconds(10), "no node") : StepOutcome.Requeue(TimeSpan.FromHours(1), "no node")), options);
+        var t = h.Start(Step("place"));
+        await Wait.UntilAsync(() => t.Find("place")!.Attempts == 2 && t.Find("place")!.State == UnitState.Waiting, "the step to say not yet twice");
+        Assert.Equal(["info not yet: no node; again in 0s"], LogsOf(h, "place"));
+
+        await h.StopAsync();
+        var again = new ScriptedRunner().On("place", () => StepOutcome.Requeue(TimeSpan.FromHours(1), "no node"));
+        h.Reopen(again);
+        h.Engine.Resume();
+        h.Engine.WakeWaiting("place");
+        await Wait.UntilAsync(() => again.CallsOf("place") == 1 && LogsOf(h, "place").Count == 2, "the step to run and log once after the restart");
+
+        Assert.Equal(["info not yet: no node; again in 0s", "info not yet: no node; again in 3600s"], LogsOf(h, "place"));
+    }
 }
