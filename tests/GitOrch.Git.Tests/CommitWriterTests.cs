@@ -60,12 +60,8 @@ public sealed class CommitWriterTests : IAsyncLifetime
     [Fact]
     public void ContinuesAnExistingBranch_FromItsTip()
     {
-        var writer = CommitWriter.Start(_git, Branch, null);
-        writer.Commit(Commit("one\n", null, [], File("a.txt", "1\n")));
-        writer.Complete();
-
-        var tip = _repo.Git("rev-parse", Branch).Trim();
-        writer = CommitWriter.Start(_git, Branch, tip);
+        var tip = FirstCommit();
+        var writer = CommitWriter.Start(_git, Branch, tip);
         writer.Commit(Commit("two\n", tip, [], File("b.txt", "2\n")));
         writer.Complete();
 
@@ -82,6 +78,15 @@ public sealed class CommitWriterTests : IAsyncLifetime
         Assert.Equal(string.Empty, _repo.Git("for-each-ref", Branch));
     }
 
+    /// <summary>A branch with one commit (a.txt), written and completed; its tip.</summary>
+    private string FirstCommit()
+    {
+        var writer = CommitWriter.Start(_git, Branch, null);
+        writer.Commit(Commit("one\n", null, [], File("a.txt", "1\n")));
+        writer.Complete();
+        return _repo.Git("rev-parse", Branch).Trim();
+    }
+
     /// <summary>A writer killed halfway through moving a ref leaves its lock file, which libgit2 (like git) will not move the ref past.</summary>
     private string LeaveLock(string refName, TimeSpan age)
     {
@@ -95,14 +100,11 @@ public sealed class CommitWriterTests : IAsyncLifetime
     [Fact]
     public void Complete_RemovesALockFileAStoppedWriterLeft_AndMovesTheRef()
     {
-        var writer = CommitWriter.Start(_git, Branch, null);
-        writer.Commit(Commit("one\n", null, [], File("a.txt", "1\n")));
-        writer.Complete();
-        var tip = _repo.Git("rev-parse", Branch).Trim();
+        var tip = FirstCommit();
         var refLock = LeaveLock(Branch, CommitWriter.StaleLockAge + TimeSpan.FromSeconds(1));
         var logLock = LeaveLock("logs/" + Branch, TimeSpan.FromMinutes(10));
 
-        writer = CommitWriter.Start(_git, Branch, tip);
+        var writer = CommitWriter.Start(_git, Branch, tip);
         var second = writer.Commit(Commit("two\n", tip, [], File("b.txt", "2\n")));
         writer.Complete();
 
@@ -114,13 +116,10 @@ public sealed class CommitWriterTests : IAsyncLifetime
     [Fact]
     public void Complete_LeavesAFreshLockFileAlone_AndSaysWhatHoldsTheRef()
     {
-        var writer = CommitWriter.Start(_git, Branch, null);
-        writer.Commit(Commit("one\n", null, [], File("a.txt", "1\n")));
-        writer.Complete();
-        var tip = _repo.Git("rev-parse", Branch).Trim();
+        var tip = FirstCommit();
         var refLock = LeaveLock(Branch, TimeSpan.Zero); // a git process updating the ref right now
 
-        writer = CommitWriter.Start(_git, Branch, tip);
+        var writer = CommitWriter.Start(_git, Branch, tip);
         writer.Commit(Commit("two\n", tip, [], File("b.txt", "2\n")));
         var ex = Assert.Throws<GitException>(writer.Complete);
 
@@ -134,10 +133,7 @@ public sealed class CommitWriterTests : IAsyncLifetime
     [Fact]
     public void Complete_NeverRemovesALockThatIsASymbolicLink_NorWhatItPointsAt()
     {
-        var writer = CommitWriter.Start(_git, Branch, null);
-        writer.Commit(Commit("one\n", null, [], File("a.txt", "1\n")));
-        writer.Complete();
-        var tip = _repo.Git("rev-parse", Branch).Trim();
+        var tip = FirstCommit();
         // Someone who can write the git folder plants the lock as a link to a file of someone else's, made to look stale.
         var outside = System.IO.Path.Combine(System.IO.Path.GetTempPath(), "gitorch-precious-" + Guid.NewGuid().ToString("N"));
         System.IO.File.WriteAllText(outside, "keep me\n");
@@ -151,7 +147,7 @@ public sealed class CommitWriterTests : IAsyncLifetime
                 touch.WaitForExit();
             }
 
-            writer = CommitWriter.Start(_git, Branch, tip);
+            var writer = CommitWriter.Start(_git, Branch, tip);
             writer.Commit(Commit("two\n", tip, [], File("b.txt", "2\n")));
             var ex = Assert.Throws<GitException>(writer.Complete);
 

@@ -102,6 +102,7 @@ public sealed class PodIndex : IDisposable
     public T Place<T>(ObjectRef pod, Func<Func<string, NodeUsage>, T> decide, Func<T, string?> chosen)
     {
         T result;
+        bool freed;
         lock (_gate)
         {
             result = decide(node => UsageLocked(node, pod));
@@ -111,9 +112,11 @@ public sealed class PodIndex : IDisposable
                 // A move frees the old node's address and ports: ipam gives new ones on the new node.
                 Claim(pod, node is null || node == stored.Node ? null : stored with { Node = node, PodIp = null, Ports = [] });
             }
+
+            freed = TakeFreed();
         }
 
-        RaiseFreed();
+        RaiseFreed(freed);
         return result;
     }
 
@@ -144,26 +147,31 @@ public sealed class PodIndex : IDisposable
 
     private void OnCommit(IReadOnlyList<WrittenObject> written)
     {
+        bool freed;
         lock (_gate)
         {
             foreach (var change in written.Where(w => w.Ref.Kind == Kinds.Pod))
             {
                 Apply(change.Ref, change.ObjectJson is null ? null : Read(change.ObjectJson));
             }
+
+            freed = TakeFreed();
         }
 
-        RaiseFreed();
+        RaiseFreed(freed);
     }
 
-    private void RaiseFreed()
+    /// <summary>Whether room was freed since the last call (under the lock).</summary>
+    private bool TakeFreed()
     {
-        bool freed;
-        lock (_gate)
-        {
-            freed = _freed;
-            _freed = false;
-        }
+        var freed = _freed;
+        _freed = false;
+        return freed;
+    }
 
+    /// <summary>Says room was freed, outside the lock: the handler may take locks of its own.</summary>
+    private void RaiseFreed(bool freed)
+    {
         if (freed)
         {
             RoomFreed?.Invoke();
