@@ -159,14 +159,16 @@ public sealed class WebViewCluster : IAsyncLifetime
 
         // A login link works once. The browser retries a GET by itself when the host's network changes
         // under it (the network tests running beside these add and remove interfaces), and the retry
-        // then finds the link used: such an attempt starts again with a fresh link.
+        // then finds the link used: such an attempt starts again with a fresh link. Chromium reports
+        // such a change either as ERR_NETWORK_CHANGED or by replacing the load with its error page.
         for (var attempt = 1; ; attempt++)
         {
             try
             {
                 await page.GotoAsync(LoginUrl(asAdmin), new() { WaitUntil = WaitUntilState.DOMContentLoaded });
             }
-            catch (PlaywrightException e) when (attempt < 3 && e.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal))
+            catch (PlaywrightException e) when (attempt < 3 && (e.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal)
+                || e.Message.Contains("interrupted by another navigation to \"chrome-error://", StringComparison.Ordinal)))
             {
                 continue;
             }
