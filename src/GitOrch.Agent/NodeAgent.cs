@@ -52,6 +52,8 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private bool _controllerReachable = true;
     private bool _reaped;
     private volatile TaskCompletionSource _podChanged = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private TaskCompletionSource _settling = new(TaskCreationOptions.RunContinuationsAsynchronously);
+    private Dictionary<string, NetworkLook> _networkLooks = new(StringComparer.Ordinal);
     private string? _underlay;
 
     public NodeAgent(AgentOptions options, ILoggerFactory logs, TimeProvider time, IEnumerable<IRuntimeDriver>? drivers = null)
@@ -311,13 +313,18 @@ public sealed partial class NodeAgent : IAsyncDisposable
 
     private async Task HeartbeatAsync(CancellationToken ct)
     {
+        var soon = false;
         while (!ct.IsCancellationRequested)
         {
-            RotateLogs();
+            if (!soon)
+            {
+                RotateLogs(); // At the heartbeat's period, not for each pod's change.
+            }
+
             var client = _client;
             try
             {
-                var heartbeat = new NodeHeartbeat(_options.Node, _options.Labels, _options.CpuMillis, _options.MemoryBytes, Images.List(), await ReportsWithNetworkAsync(ct),
+                var heartbeat = new NodeHeartbeat(_options.Node, _options.Labels, _options.CpuMillis, _options.MemoryBytes, Images.List(), await ReportsWithNetworkAsync(ct, lookAgain: !soon),
                     _drivers.Values.Where(d => d.Unavailable is null).Select(d => d.Name).ToList(), UnderlayAddress, Network.PeerRoutes, Network.Problem, _options.StateDir);
                 var ack = await client!.HeartbeatAsync(heartbeat.ToProto(), deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
                 Reachable(true);
@@ -350,18 +357,70 @@ public sealed partial class NodeAgent : IAsyncDisposable
                 LogBadAnswer(_log, ex);
             }
 
-            await NextHeartbeatAsync(ct);
+            soon = await NextHeartbeatAsync(ct);
         }
     }
 
-    /// <summary>How long a report waits after a pod's change, so that the changes of one moment (a pod's containers starting) go in one report.</summary>
+    /// <summary>
+    /// How long a report waits at most after a pod's change for the change to settle (every pod's
+    /// containers started or given up on, no assignment being applied), so that the changes of one
+    /// moment (a pod stopped and started again, its containers starting) go in one report. A change
+    /// that has settled is reported at once.
+    /// </summary>
     public static readonly TimeSpan ReportGather = TimeSpan.FromMilliseconds(10);
 
     /// <summary>Asks for a heartbeat now: a pod's state changed (the controller learns of it at once, not at the next beat).</summary>
-    private void ReportSoon() => _podChanged.TrySetResult();
+    private void ReportSoon()
+    {
+        _podChanged.TrySetResult();
+        Poke();
+    }
 
-    /// <summary>Waits for the heartbeat period, or less when a pod's state changes (then <see cref="ReportGather"/>, to take the whole change).</summary>
-    private async Task NextHeartbeatAsync(CancellationToken ct)
+    /// <summary>Something that decides whether the pods have settled changed: a gathering report looks again.</summary>
+    private void Poke() => Interlocked.Exchange(ref _settling, new(TaskCreationOptions.RunContinuationsAsynchronously)).TrySetResult();
+
+    /// <summary>Whether no pod is between states: no assignment is being applied, and every container runs, waits in its backoff, exited or failed.</summary>
+    private bool Settled()
+    {
+        if (_applying.CurrentCount == 0)
+        {
+            return false;
+        }
+
+        lock (_pods)
+        {
+            return _pods.Values.All(p => p.Settled);
+        }
+    }
+
+    /// <summary>Waits until the pods have settled (<see cref="Settled"/>), at most <see cref="ReportGather"/>.</summary>
+    private async Task GatherAsync(CancellationToken ct)
+    {
+        using var gather = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        var limit = Task.Delay(ReportGather, _time, gather.Token);
+        try
+        {
+            while (true)
+            {
+                var poked = Volatile.Read(ref _settling).Task; // Taken before the look: a change after it completes this task.
+                if (Settled() || await Task.WhenAny(limit, poked) == limit)
+                {
+                    ct.ThrowIfCancellationRequested();
+                    return;
+                }
+            }
+        }
+        finally
+        {
+            await gather.CancelAsync(); // The limit's timer goes with it.
+        }
+    }
+
+    /// <summary>
+    /// Waits for the heartbeat period, or less when a pod's state changes (then until the change
+    /// settles, at most <see cref="ReportGather"/>). True when a pod's change ended the wait.
+    /// </summary>
+    private async Task<bool> NextHeartbeatAsync(CancellationToken ct)
     {
         var changed = _podChanged.Task;
         using var beat = CancellationTokenSource.CreateLinkedTokenSource(ct);
@@ -371,16 +430,17 @@ public sealed partial class NodeAgent : IAsyncDisposable
             if (await Task.WhenAny(delay, changed) != changed)
             {
                 await delay; // The period is over (or the agent stops).
-                return;
+                return false;
             }
 
             await beat.CancelAsync();
             _podChanged = new(TaskCreationOptions.RunContinuationsAsynchronously); // A change from here on asks for the next report.
-            await Task.Delay(ReportGather, _time, ct);
+            await GatherAsync(ct);
+            return true;
         }
         catch (OperationCanceledException) when (ct.IsCancellationRequested)
         {
-            // Stopping.
+            return false; // Stopping.
         }
     }
 
@@ -471,8 +531,14 @@ public sealed partial class NodeAgent : IAsyncDisposable
         }
     }
 
-    /// <summary>The pods' reports, each oci pod with an address carrying what the node sees of its network.</summary>
-    public async Task<IReadOnlyList<PodReport>> ReportsWithNetworkAsync(CancellationToken ct)
+    /// <summary>
+    /// The pods' reports, each oci pod with an address carrying what the node sees of its network.
+    /// With <paramref name="lookAgain"/> false (a report made at once for a pod's change), a pod
+    /// whose sandbox the last look already saw (the same address and sandbox) keeps that look, at
+    /// most a heartbeat old: looking runs two commands, which would delay the report of a restart
+    /// in place, whose network did not change. Pods with a new sandbox are looked at now.
+    /// </summary>
+    public async Task<IReadOnlyList<PodReport>> ReportsWithNetworkAsync(CancellationToken ct, bool lookAgain = true)
     {
         List<PodSupervisor> pods;
         lock (_pods)
@@ -481,19 +547,34 @@ public sealed partial class NodeAgent : IAsyncDisposable
         }
 
         var reports = pods.Select(p => p.Report()).ToList();
-        var networked = pods.Select((p, i) => (Index: i, p.Assignment))
+        var networked = pods.Select((p, i) => (Index: i, p.Assignment, p.Sandbox))
             .Where(x => x.Assignment.PodIP is not null && IsOciWithPodNetwork(x.Assignment.Spec)).ToList();
-        if (networked.Count > 0 && NodeNetworking.Available)
+        if (networked.Count == 0 || !NodeNetworking.Available)
         {
-            var seen = await Network.InspectPodsAsync([.. networked.Select(x => (x.Assignment.Pod, x.Assignment.PodIP!))], ct);
-            for (var i = 0; i < networked.Count; i++)
+            return reports;
+        }
+
+        var looks = Volatile.Read(ref _networkLooks);
+        var unseen = networked.Where(x => lookAgain || !(looks.TryGetValue(x.Assignment.Pod, out var look) && look.Address == x.Assignment.PodIP && look.Sandbox == x.Sandbox)).ToList();
+        var seen = unseen.Count == 0 ? [] : await Network.InspectPodsAsync([.. unseen.Select(x => (x.Assignment.Pod, x.Assignment.PodIP!))], ct);
+        var fresh = unseen.Select((x, i) => new NetworkLook(x.Assignment.Pod, x.Assignment.PodIP, x.Sandbox, seen[i])).ToDictionary(x => x.Pod, StringComparer.Ordinal);
+        var next = new Dictionary<string, NetworkLook>(StringComparer.Ordinal);
+        foreach (var x in networked)
+        {
+            var look = fresh.TryGetValue(x.Assignment.Pod, out var now) ? now : looks[x.Assignment.Pod]; // Else kept: seen by the last look, with the same sandbox.
+            reports[x.Index] = reports[x.Index] with { Network = look.Report };
+            if (reports[x.Index].Phase == "Running")
             {
-                reports[networked[i].Index] = reports[networked[i].Index] with { Network = seen[i] };
+                next[x.Assignment.Pod] = look; // Only a running pod's look is kept: one taken while its sandbox was being made may have missed it.
             }
         }
 
+        Volatile.Write(ref _networkLooks, next);
         return reports;
     }
+
+    /// <summary>What a look at the node's network saw of a pod, with the address and sandbox it saw.</summary>
+    private sealed record NetworkLook(string Pod, string? Address, long Sandbox, PodNetworkReport Report);
 
     /// <summary>How long to wait before the next try after <paramref name="failures"/> failures in a row: 2^failures seconds, at most 30.</summary>
     private static TimeSpan RetryDelay(int failures) => TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5))));
@@ -571,6 +652,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
         finally
         {
             _applying.Release();
+            Poke();
         }
     }
 

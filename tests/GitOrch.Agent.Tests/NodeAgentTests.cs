@@ -180,4 +180,24 @@ public sealed class NodeAgentTests : IAsyncLifetime
         await File.WriteAllTextAsync(_trigger, "crash now");
         await RunningInTheStoreAsync(p => Pid(p) != restarted && p.GetProperty("status").TryGetProperty("restarts", out var restarts) && restarts.GetInt32() == 1);
     }
+
+    [Fact]
+    public async Task APodsChangeThatHasSettled_IsReportedAtOnce_NotAfterTheGatherTime()
+    {
+        // The agent's clock never moves, and its heartbeat is far longer than the test: a report that
+        // waited out ReportGather after the change (or the next beat) would never be sent. Only a
+        // report made as soon as the pod runs again can bring the restart to the store.
+        _cluster.Repo.Write("cluster/policy.yaml", Policy).Write("apps/worker.yaml", PodYaml("hello"));
+        _cluster.Repo.Commit("A process pod");
+        await _cluster.StartControllerAsync(nodeGrace: TimeSpan.FromHours(3));
+        _cluster.StartAgent(heartbeat: TimeSpan.FromHours(1), time: new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow));
+        var first = Pid(await RunningInTheStoreAsync());
+
+        _cluster.Repo.Write("apps/worker.yaml", PodYaml("bonjour"));
+        _cluster.Repo.Commit("French");
+        Assert.True(await _cluster.Host!.Controller.SyncOnceAsync(CancellationToken.None));
+
+        var restarted = await RunningInTheStoreAsync(p => Pid(p) != first);
+        await Eventually.Until(ContainerLog, l => l.EndsWith("greeting=bonjour port=" + restarted.GetProperty("status").GetProperty("ports").GetProperty("http").GetInt32() + "\n", StringComparison.Ordinal), "the restarted pod's output");
+    }
 }

@@ -33,6 +33,7 @@ public sealed partial class NodeNetworking
     private readonly string _scope;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
+    private long _looks;
     private readonly ConcurrentDictionary<string, string?> _ipv4 = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _peersGate = new(1, 1);
     private bool _forwarding;
@@ -241,6 +242,9 @@ public sealed partial class NodeNetworking
     public async Task<PodNetworkReport> InspectPodAsync(string pod, string address, CancellationToken ct) =>
         (await InspectPodsAsync([(pod, address)], ct))[0];
 
+    /// <summary>How many looks at the node's links and routes <see cref="InspectPodsAsync"/> took.</summary>
+    public long Looks => Interlocked.Read(ref _looks);
+
     /// <summary>Several pods' networks from one look at the node's links and routes (two commands, however many pods).</summary>
     public async Task<IReadOnlyList<PodNetworkReport>> InspectPodsAsync(IReadOnlyList<(string Pod, string Address)> pods, CancellationToken ct)
     {
@@ -248,6 +252,8 @@ public sealed partial class NodeNetworking
         {
             return [];
         }
+
+        Interlocked.Increment(ref _looks);
 
         var (_, links, _) = await Host.IpAsync(["-o", "link", "show"], ct);
         var (_, routes, _) = await Host.IpAsync(["-6", "route", "show"], ct);

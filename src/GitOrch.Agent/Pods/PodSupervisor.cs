@@ -31,6 +31,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     private PodAssignment _assignment;
     private PodSpec _spec;
     private string? _failure;
+    private long _sandbox;
 
     public PodSupervisor(PodAssignment assignment, string stateDir, Func<string, IRuntimeDriver?> drivers, Func<string, string?> images, TimeProvider time, ILogger log)
     {
@@ -55,6 +56,9 @@ public sealed partial class PodSupervisor : IAsyncDisposable
     private void Notify() => Changed?.Invoke();
 
     public string Generation => _assignment.Generation;
+
+    /// <summary>Counts the pod's sandboxes: a new one for each start that does not keep the one before (an in-place restart keeps it).</summary>
+    public long Sandbox => Interlocked.Read(ref _sandbox);
 
     /// <summary>What the pod runs now (its address among it).</summary>
     public PodAssignment Assignment => _assignment;
@@ -102,6 +106,11 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         {
             _assignment = assignment;
             _spec = Spec(assignment);
+            if (!keepSandbox)
+            {
+                Interlocked.Increment(ref _sandbox);
+            }
+
             _failure = null;
             _run = new CancellationTokenSource();
             var runtime = RuntimeName(_spec);
@@ -392,6 +401,21 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         }
 
         LogStopped(_log, _assignment.Pod);
+    }
+
+    /// <summary>
+    /// Whether the pod is between states: false while a container is starting (not yet running,
+    /// failed, waiting in its backoff or exited), true otherwise.
+    /// </summary>
+    public bool Settled
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _containers.Values.All(s => s.Running || s.Failed || s.NextAttemptAt is not null || s.ExitCode is not null);
+            }
+        }
     }
 
     /// <summary>What the node reports about this pod.</summary>

@@ -76,7 +76,8 @@ internal sealed class ClusterScope : IAsyncDisposable
     }
 
     /// <param name="heartbeat">The agent's heartbeat period (200 ms unless told).</param>
-    public NodeAgent StartAgent(TimeSpan? heartbeat = null)
+    /// <param name="time">The agent's clock (the system's unless told).</param>
+    public NodeAgent StartAgent(TimeSpan? heartbeat = null, TimeProvider? time = null)
     {
         var options = new AgentOptions
         {
@@ -87,7 +88,7 @@ internal sealed class ClusterScope : IAsyncDisposable
             CpuMillis = 4000,
             MemoryBytes = 4L << 30,
         };
-        var agent = new NodeAgent(options, Log.Factory(), TimeProvider.System);
+        var agent = new NodeAgent(options, Log.Factory(), time ?? TimeProvider.System);
         var stop = new CancellationTokenSource();
         _agents.Add((agent, stop, Task.Run(() => agent.RunAsync(stop.Token))));
         return agent;
