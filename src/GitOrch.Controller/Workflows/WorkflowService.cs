@@ -26,6 +26,11 @@ public sealed class WorkflowService : IAsyncDisposable
     private readonly Snapshots.ConfigSnapshotProvider _snapshots;
     private readonly AgentGateway _agents;
     private readonly NodeRegistry _nodes;
+    private readonly TimeProvider _time;
+    private readonly Lock _nodeWake = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private DateTimeOffset? _lastNodeWake;
+    private bool _nodeWakeDue;
 
     public WorkflowService(string stateDir, HistoryStore history, IObjectWriter writer, NodeRegistry nodes, AgentGateway agents, Snapshots.ConfigSnapshotProvider snapshots, TimeProvider time, EngineOptions? options = null, GitOrch.Core.State.IStateJournal? journal = null)
     {
@@ -39,7 +44,8 @@ public sealed class WorkflowService : IAsyncDisposable
         IBuiltInLoop[] builtIns = [Scheduler, new Ipam(history, Pods), new ImagePull(agents), new Runtime(agents, time), new PinnedDeploymentLoop(history, Pods, writer, OnChanged)];
         Engine = new WorkflowEngine(Store, new LoopStepRunner(history, writer, builtIns.ToDictionary(b => b.Name), snapshots), time, options);
         _nodes = nodes;
-        nodes.Changed += WakeScheduler;
+        _time = time;
+        nodes.Changed += NodeChanged;
         Pods.RoomFreed += WakeScheduler;
     }
 
@@ -185,9 +191,61 @@ public sealed class WorkflowService : IAsyncDisposable
     /// <summary>Pods that found no node are tried again now: a node joined or changed, or room was freed.</summary>
     private void WakeScheduler() => Engine.WakeWaiting(Core.Ownership.BuiltInLoops.Scheduler);
 
+    /// <summary>
+    /// The least time between two tries of the waiting pods that nodes' changes bring. A node that
+    /// joins after a quiet spell has its pods placed at once; changes that follow within this time
+    /// are served by one try at its end. A node that changes its labels or capacity at every
+    /// heartbeat (broken, or hostile with a valid certificate) so makes the scheduler try every
+    /// waiting pod at most once per this time, as each pod's own delay did before it doubled.
+    /// </summary>
+    public static readonly TimeSpan NodeWakeGap = TimeSpan.FromSeconds(10);
+
+    /// <summary>How many tries of the waiting pods nodes' changes brought.</summary>
+    public long NodeWakes => Interlocked.Read(ref _nodeWakes);
+
+    private long _nodeWakes;
+
+    private void NodeChanged()
+    {
+        lock (_nodeWake)
+        {
+            if (_nodeWakeDue)
+            {
+                return; // A try is already due: it serves this change too.
+            }
+
+            var now = _time.GetUtcNow();
+            var at = _lastNodeWake is { } last ? last + NodeWakeGap : now;
+            if (at <= now)
+            {
+                _lastNodeWake = now;
+                Interlocked.Increment(ref _nodeWakes);
+                WakeScheduler();
+                return;
+            }
+
+            _nodeWakeDue = true;
+            _ = Task.Delay(at - now, _time, _stopping.Token).ContinueWith(
+                _ =>
+                {
+                    lock (_nodeWake)
+                    {
+                        _nodeWakeDue = false;
+                        _lastNodeWake = _time.GetUtcNow();
+                    }
+
+                    Interlocked.Increment(ref _nodeWakes);
+                    WakeScheduler();
+                },
+                CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        }
+    }
+
     public async ValueTask DisposeAsync()
     {
-        _nodes.Changed -= WakeScheduler;
+        await _stopping.CancelAsync();
+        _stopping.Dispose();
+        _nodes.Changed -= NodeChanged;
         Pods.RoomFreed -= WakeScheduler;
         await Engine.DisposeAsync();
         Store.Dispose();

@@ -1,10 +1,13 @@
+using System.Globalization;
 using System.Text.Json.Nodes;
 using GitOrch.Controller.Loops;
 using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Tests.Support;
+using GitOrch.Controller.Workflows;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Schema;
 using GitOrch.History;
+using GitOrch.Workflow.Model;
 using Microsoft.Extensions.Logging.Abstractions;
 using static GitOrch.Controller.Tests.Support.Controllers;
 
@@ -211,6 +214,36 @@ public sealed class SchedulerTests : IDisposable
 
         await UntilAsync(() => NodeOf(controller, "worker") == "node-a", "the pod is placed on the node that joined");
         Assert.Equal("place Pod demo/worker on node-a", controller.SchedulerMessage(PodRef("worker")));
+    }
+
+    [Fact]
+    public async Task ANodeThatChangesAtEveryHeartbeat_BringsAtMostOneTryOfTheWaitingPodsPerGap()
+    {
+        _repo.Write("apps/picky.yaml", Manifests.Pod("picky", nodeSelector: "{gpu: \"yes\"}"));
+        _repo.Commit("A pod no node fits");
+        var time = new ManualTime();
+        await using var controller = await ControllerService.OpenAsync(Options(_repo.Root, _state.Path), NullLoggerFactory.Instance, time, CancellationToken.None);
+        await controller.SyncAsync();
+        Unit Step() => controller.Workflows.Engine.Current(PodRef("picky"))!.Find("scheduler")!;
+        await UntilAsync(() => Step() is { State: UnitState.Waiting, Attempts: 1 }, "the pod to wait for a node");
+
+        // A node that joins after a quiet spell has the waiting pods tried at once.
+        controller.Nodes.Register(Node("node-a"));
+        Assert.Equal(1, controller.Workflows.NodeWakes);
+        await UntilAsync(() => Step() is { State: UnitState.Waiting, Attempts: 2 }, "the pod tried again on the node's arrival");
+
+        // The node then flips a label at every 2 s heartbeat: no try until the gap is over...
+        for (var beat = 1; beat <= 4; beat++)
+        {
+            time.Advance(TimeSpan.FromSeconds(2));
+            controller.Nodes.Register(Node("node-a", labels: new Dictionary<string, string> { ["flap"] = (beat % 2).ToString(CultureInfo.InvariantCulture) }));
+            Assert.Equal(1, controller.Workflows.NodeWakes);
+        }
+
+        // ...and then one try for all of those changes.
+        time.Advance(WorkflowService.NodeWakeGap - TimeSpan.FromSeconds(8));
+        await UntilAsync(() => controller.Workflows.NodeWakes == 2 && Step() is { State: UnitState.Waiting, Attempts: 3 }, "one try at the end of the gap");
+        Assert.Null(NodeOf(controller, "picky"));
     }
 
     [Fact]
