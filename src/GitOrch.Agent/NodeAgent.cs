@@ -314,17 +314,22 @@ public sealed partial class NodeAgent : IAsyncDisposable
     private async Task HeartbeatAsync(CancellationToken ct)
     {
         var soon = false;
+        long? lastFull = null;
         while (!ct.IsCancellationRequested)
         {
-            if (!soon)
+            // Logs are rotated and the network looked at again at the heartbeat's period, not for each
+            // pod's change; reports for changes that come faster than the period do not put that off.
+            var full = !soon || lastFull is not { } at || _time.GetElapsedTime(at) >= _options.Heartbeat;
+            if (full)
             {
-                RotateLogs(); // At the heartbeat's period, not for each pod's change.
+                lastFull = _time.GetTimestamp();
+                RotateLogs();
             }
 
             var client = _client;
             try
             {
-                var heartbeat = new NodeHeartbeat(_options.Node, _options.Labels, _options.CpuMillis, _options.MemoryBytes, Images.List(), await ReportsWithNetworkAsync(ct, lookAgain: !soon),
+                var heartbeat = new NodeHeartbeat(_options.Node, _options.Labels, _options.CpuMillis, _options.MemoryBytes, Images.List(), await ReportsWithNetworkAsync(ct, lookAgain: full),
                     _drivers.Values.Where(d => d.Unavailable is null).Select(d => d.Name).ToList(), UnderlayAddress, Network.PeerRoutes, Network.Problem, _options.StateDir);
                 var ack = await client!.HeartbeatAsync(heartbeat.ToProto(), deadline: DateTime.UtcNow.AddSeconds(10), cancellationToken: ct);
                 Reachable(true);
@@ -534,9 +539,9 @@ public sealed partial class NodeAgent : IAsyncDisposable
     /// <summary>
     /// The pods' reports, each oci pod with an address carrying what the node sees of its network.
     /// With <paramref name="lookAgain"/> false (a report made at once for a pod's change), a pod
-    /// whose sandbox the last look already saw (the same address and sandbox) keeps that look, at
-    /// most a heartbeat old: looking runs two commands, which would delay the report of a restart
-    /// in place, whose network did not change. Pods with a new sandbox are looked at now.
+    /// whose sandbox the last look saw healthy (the same address and sandbox, the look less than a
+    /// heartbeat old) keeps that look: looking runs two commands, which would delay the report of a
+    /// restart in place, whose network did not change. Other pods are looked at now.
     /// </summary>
     public async Task<IReadOnlyList<PodReport>> ReportsWithNetworkAsync(CancellationToken ct, bool lookAgain = true)
     {
@@ -546,8 +551,9 @@ public sealed partial class NodeAgent : IAsyncDisposable
             pods = [.. _pods.Values];
         }
 
+        var sandboxes = pods.Select(p => p.Sandbox).ToList(); // Before the reports: a look is kept only if its sandbox stayed throughout.
         var reports = pods.Select(p => p.Report()).ToList();
-        var networked = pods.Select((p, i) => (Index: i, p.Assignment, p.Sandbox))
+        var networked = pods.Select((p, i) => (Index: i, p.Assignment, Sandbox: sandboxes[i], Pod: p))
             .Where(x => x.Assignment.PodIP is not null && IsOciWithPodNetwork(x.Assignment.Spec)).ToList();
         if (networked.Count == 0 || !NodeNetworking.Available)
         {
@@ -555,18 +561,28 @@ public sealed partial class NodeAgent : IAsyncDisposable
         }
 
         var looks = Volatile.Read(ref _networkLooks);
-        var unseen = networked.Where(x => lookAgain || !(looks.TryGetValue(x.Assignment.Pod, out var look) && look.Address == x.Assignment.PodIP && look.Sandbox == x.Sandbox)).ToList();
+        bool Keeps(NetworkLook look, string? address, long sandbox) =>
+            look.Address == address && look.Sandbox == sandbox && _time.GetElapsedTime(look.At) < _options.Heartbeat;
+        var unseen = networked.Where(x => lookAgain || !(looks.TryGetValue(x.Assignment.Pod, out var look) && Keeps(look, x.Assignment.PodIP, x.Sandbox))).ToList();
+        var at = _time.GetTimestamp();
         var seen = unseen.Count == 0 ? [] : await Network.InspectPodsAsync([.. unseen.Select(x => (x.Assignment.Pod, x.Assignment.PodIP!))], ct);
-        var fresh = unseen.Select((x, i) => new NetworkLook(x.Assignment.Pod, x.Assignment.PodIP, x.Sandbox, seen[i])).ToDictionary(x => x.Pod, StringComparer.Ordinal);
+        var fresh = unseen.Select((x, i) => new NetworkLook(x.Assignment.Pod, x.Assignment.PodIP, x.Sandbox, at, seen[i])).ToDictionary(x => x.Pod, StringComparer.Ordinal);
         var next = new Dictionary<string, NetworkLook>(StringComparer.Ordinal);
         foreach (var x in networked)
         {
-            var look = fresh.TryGetValue(x.Assignment.Pod, out var now) ? now : looks[x.Assignment.Pod]; // Else kept: seen by the last look, with the same sandbox.
-            reports[x.Index] = reports[x.Index] with { Network = look.Report };
-            if (reports[x.Index].Phase == "Running")
+            if (!fresh.TryGetValue(x.Assignment.Pod, out var look))
             {
-                next[x.Assignment.Pod] = look; // Only a running pod's look is kept: one taken while its sandbox was being made may have missed it.
+                look = looks[x.Assignment.Pod]; // Kept: seen healthy by a recent look, with the same sandbox.
+                next[x.Assignment.Pod] = look;
             }
+            else if (reports[x.Index].Phase == "Running" && x.Pod.Sandbox == x.Sandbox && look.Report is { InterfacePresent: true, RoutePresent: true, Problem: null })
+            {
+                // Only a healthy look of a running pod whose sandbox stayed while it was taken is kept:
+                // one taken while the sandbox was being made or torn down may have seen it half there.
+                next[x.Assignment.Pod] = look;
+            }
+
+            reports[x.Index] = reports[x.Index] with { Network = look.Report };
         }
 
         Volatile.Write(ref _networkLooks, next);
@@ -574,7 +590,7 @@ public sealed partial class NodeAgent : IAsyncDisposable
     }
 
     /// <summary>What a look at the node's network saw of a pod, with the address and sandbox it saw.</summary>
-    private sealed record NetworkLook(string Pod, string? Address, long Sandbox, PodNetworkReport Report);
+    private sealed record NetworkLook(string Pod, string? Address, long Sandbox, long At, PodNetworkReport Report);
 
     /// <summary>How long to wait before the next try after <paramref name="failures"/> failures in a row: 2^failures seconds, at most 30.</summary>
     private static TimeSpan RetryDelay(int failures) => TimeSpan.FromSeconds(Math.Min(30, Math.Pow(2, Math.Min(failures, 5))));

@@ -184,13 +184,14 @@ public sealed class NodeAgentTests : IAsyncLifetime
     [Fact]
     public async Task APodsChangeThatHasSettled_IsReportedAtOnce_NotAfterTheGatherTime()
     {
-        // The agent's clock never moves, and its heartbeat is far longer than the test: a report that
-        // waited out ReportGather after the change (or the next beat) would never be sent. Only a
-        // report made as soon as the pod runs again can bring the restart to the store.
+        // On the agent's clock a wait of ReportGather never ends (every other wait is real), and its
+        // heartbeat is far longer than the test: a report that waited out ReportGather after the
+        // change (or the next beat) would never be sent. Only a report made as soon as the pod runs
+        // again can bring the pod and its restart to the store.
         _cluster.Repo.Write("cluster/policy.yaml", Policy).Write("apps/worker.yaml", PodYaml("hello"));
         _cluster.Repo.Commit("A process pod");
         await _cluster.StartControllerAsync(nodeGrace: TimeSpan.FromHours(3));
-        _cluster.StartAgent(heartbeat: TimeSpan.FromHours(1), time: new Microsoft.Extensions.Time.Testing.FakeTimeProvider(DateTimeOffset.UtcNow));
+        _cluster.StartAgent(heartbeat: TimeSpan.FromHours(1), time: new GatherNeverEnds());
         var first = Pid(await RunningInTheStoreAsync());
 
         _cluster.Repo.Write("apps/worker.yaml", PodYaml("bonjour"));
@@ -199,5 +200,23 @@ public sealed class NodeAgentTests : IAsyncLifetime
 
         var restarted = await RunningInTheStoreAsync(p => Pid(p) != first);
         await Eventually.Until(ContainerLog, l => l.EndsWith("greeting=bonjour port=" + restarted.GetProperty("status").GetProperty("ports").GetProperty("http").GetInt32() + "\n", StringComparison.Ordinal), "the restarted pod's output");
+    }
+
+    /// <summary>The system's clock, except that a timer of <see cref="NodeAgent.ReportGather"/> never fires.</summary>
+    private sealed class GatherNeverEnds : TimeProvider
+    {
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            dueTime == NodeAgent.ReportGather ? new Never() : System.CreateTimer(callback, state, dueTime, period);
+
+        private sealed class Never : ITimer
+        {
+            public bool Change(TimeSpan dueTime, TimeSpan period) => true;
+
+            public void Dispose()
+            {
+            }
+
+            public ValueTask DisposeAsync() => ValueTask.CompletedTask;
+        }
     }
 }

@@ -57,8 +57,15 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
     public string Generation => _assignment.Generation;
 
-    /// <summary>Counts the pod's sandboxes: a new one for each start that does not keep the one before (an in-place restart keeps it).</summary>
+    /// <summary>
+    /// Names the pod's sandbox: a new number, unique on this node, for each start that does not keep
+    /// the one before (an in-place restart keeps it), taken before the old sandbox is torn down.
+    /// </summary>
     public long Sandbox => Interlocked.Read(ref _sandbox);
+
+    private static long s_sandboxes;
+
+    private void NewSandbox() => Interlocked.Exchange(ref _sandbox, Interlocked.Increment(ref s_sandboxes));
 
     /// <summary>What the pod runs now (its address among it).</summary>
     public PodAssignment Assignment => _assignment;
@@ -81,6 +88,11 @@ public sealed partial class PodSupervisor : IAsyncDisposable
 
         LogRestartInPlace(_log, assignment.Pod, _assignment.Generation, assignment.Generation);
         var keepSandbox = KeepsSandbox(_assignment, assignment);
+        if (!keepSandbox)
+        {
+            NewSandbox(); // Before the old one goes: a look at it must not pass for the new one's.
+        }
+
         await StopAsync(releaseSandbox: !keepSandbox, ct);
         await ApplyAsync(assignment, adopt: false, ct, keepSandbox);
     }
@@ -108,7 +120,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
             _spec = Spec(assignment);
             if (!keepSandbox)
             {
-                Interlocked.Increment(ref _sandbox);
+                NewSandbox();
             }
 
             _failure = null;

@@ -29,7 +29,8 @@ public sealed class WorkflowService : IAsyncDisposable
     private readonly TimeProvider _time;
     private readonly Lock _nodeWake = new();
     private readonly CancellationTokenSource _stopping = new();
-    private DateTimeOffset? _lastNodeWake;
+    private readonly CancellationToken _stopped;
+    private long? _lastNodeWake;
     private bool _nodeWakeDue;
 
     public WorkflowService(string stateDir, HistoryStore history, IObjectWriter writer, NodeRegistry nodes, AgentGateway agents, Snapshots.ConfigSnapshotProvider snapshots, TimeProvider time, EngineOptions? options = null, GitOrch.Core.State.IStateJournal? journal = null)
@@ -45,6 +46,7 @@ public sealed class WorkflowService : IAsyncDisposable
         Engine = new WorkflowEngine(Store, new LoopStepRunner(history, writer, builtIns.ToDictionary(b => b.Name), snapshots), time, options);
         _nodes = nodes;
         _time = time;
+        _stopped = _stopping.Token;
         nodes.Changed += NodeChanged;
         Pods.RoomFreed += WakeScheduler;
     }
@@ -214,24 +216,25 @@ public sealed class WorkflowService : IAsyncDisposable
                 return; // A try is already due: it serves this change too.
             }
 
-            var now = _time.GetUtcNow();
-            var at = _lastNodeWake is { } last ? last + NodeWakeGap : now;
-            if (at <= now)
+            // Measured on the monotonic clock: a wall clock set back must not put the next try off.
+            var wait = _lastNodeWake is { } last ? NodeWakeGap - _time.GetElapsedTime(last) : TimeSpan.Zero;
+            if (wait <= TimeSpan.Zero)
             {
-                _lastNodeWake = now;
+                _lastNodeWake = _time.GetTimestamp();
                 Interlocked.Increment(ref _nodeWakes);
                 WakeScheduler();
                 return;
             }
 
+            var due = Task.Delay(wait < NodeWakeGap ? wait : NodeWakeGap, _time, _stopped);
             _nodeWakeDue = true;
-            _ = Task.Delay(at - now, _time, _stopping.Token).ContinueWith(
+            _ = due.ContinueWith(
                 _ =>
                 {
                     lock (_nodeWake)
                     {
                         _nodeWakeDue = false;
-                        _lastNodeWake = _time.GetUtcNow();
+                        _lastNodeWake = _time.GetTimestamp();
                     }
 
                     Interlocked.Increment(ref _nodeWakes);
@@ -243,9 +246,8 @@ public sealed class WorkflowService : IAsyncDisposable
 
     public async ValueTask DisposeAsync()
     {
-        await _stopping.CancelAsync();
-        _stopping.Dispose();
         _nodes.Changed -= NodeChanged;
+        await _stopping.CancelAsync(); // Not disposed: a heartbeat that read the event before it was left may still come in.
         Pods.RoomFreed -= WakeScheduler;
         await Engine.DisposeAsync();
         Store.Dispose();

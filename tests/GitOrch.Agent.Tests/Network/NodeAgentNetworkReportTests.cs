@@ -1,3 +1,4 @@
+using System.Text.Json.Nodes;
 using GitOrch.Agent.Tests.Support;
 using GitOrch.Core.AgentApi;
 
@@ -90,10 +91,16 @@ public sealed class NodeAgentNetworkReportTests : IAsyncLifetime
         Assert.Equal(seen, await NetworkAsync(lookAgain: true));
         Assert.Equal(looks + 2, _agent.Network.Looks);
 
-        // A new address is a new sandbox: looked at now, and seen at its new address.
-        var moved = TestPods.Assignment(pod, "g3", TestPods.OciSpec($"sleep 602 # {_marker}"), graceSeconds: 1) with { PodIP = Address("2") };
-        Assert.Equal("Running", (await RunAsync(3, moved)).Phase);
+        // Other security settings at the same address: a new sandbox, looked at now.
+        var secured = TestPods.Assignment(pod, "g3", TestPods.OciSpec($"sleep 602 # {_marker}", new JsonObject { ["readOnlyRootFilesystem"] = true }), graceSeconds: 1) with { PodIP = Address("1") };
+        Assert.Equal("Running", (await RunAsync(3, secured)).Phase);
+        Assert.Equal(seen, await NetworkAsync(lookAgain: false));
+        Assert.Equal(looks + 3, _agent.Network.Looks);
+
+        // A new address is a new sandbox too: looked at now, and seen at its new address.
+        var moved = TestPods.Assignment(pod, "g4", TestPods.OciSpec($"sleep 603 # {_marker}", new JsonObject { ["readOnlyRootFilesystem"] = true }), graceSeconds: 1) with { PodIP = Address("2") };
+        Assert.Equal("Running", (await RunAsync(4, moved)).Phase);
         var again = await NetworkAsync(lookAgain: false);
-        Assert.Equal((Address("2"), true, true, (string?)null, looks + 3), (again.Address, again.InterfacePresent, again.RoutePresent, again.Problem, _agent.Network.Looks));
+        Assert.Equal((Address("2"), true, true, (string?)null, looks + 4), (again.Address, again.InterfacePresent, again.RoutePresent, again.Problem, _agent.Network.Looks));
     }
 }
