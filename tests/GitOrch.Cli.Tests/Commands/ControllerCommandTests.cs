@@ -50,16 +50,18 @@ public sealed class ControllerCommandTests
     [Fact]
     public void AnEtcdThatDoesNotAnswer_StopsTheReplicaWithExit1_NamingTheEndpoints()
     {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var port = ((IPEndPoint)listener.LocalEndpoint).Port;
-        listener.Stop(); // Nothing listens there now.
+        // A port bound for the whole test and never listened on: a connection there is refused, and
+        // no other process (another test's etcd member) can take it meanwhile, as it could a port
+        // that was only found free.
+        using var bound = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+        bound.Bind(new IPEndPoint(IPAddress.Loopback, 0));
+        var port = ((IPEndPoint)bound.LocalEndPoint!).Port;
         var state = Directory.CreateTempSubdirectory("gitorch-etcd-down-").FullName;
         try
         {
             var (exit, _, stderr) = CliRunner.Run("controller", "--repo", ".", "--state", state, "--etcd", $"http://127.0.0.1:{port}", "--listen", "https://127.0.0.1:17781", "--agent-listen", "https://127.0.0.1:17782");
 
-            Assert.Equal(1, exit);
+            Assert.True(exit == 1, $"exit code {exit}, stderr: {stderr}");
             Assert.Contains($"etcd does not answer at http://127.0.0.1:{port}", stderr, StringComparison.Ordinal);
             Assert.Contains("check --etcd", stderr, StringComparison.Ordinal);
         }
