@@ -33,10 +33,10 @@ public sealed partial class NodeNetworking
     private readonly string _scope;
     private readonly ILogger _log;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private long _looks;
     private readonly ConcurrentDictionary<string, string?> _ipv4 = new(StringComparer.Ordinal);
     private readonly SemaphoreSlim _peersGate = new(1, 1);
     private bool _forwarding;
+    private long _looks;
     private bool? _egress;
     private bool _servesPods;
     private string? _hostProblem;

@@ -42,6 +42,7 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         _images = images;
         _time = time;
         _log = log;
+        NewSandbox(); // The pod's first sandbox; a restart in place that cannot keep it takes the next.
     }
 
     public string Pod => _assignment.Pod;
@@ -118,11 +119,6 @@ public sealed partial class PodSupervisor : IAsyncDisposable
         {
             _assignment = assignment;
             _spec = Spec(assignment);
-            if (!keepSandbox)
-            {
-                NewSandbox();
-            }
-
             _failure = null;
             _run = new CancellationTokenSource();
             var runtime = RuntimeName(_spec);

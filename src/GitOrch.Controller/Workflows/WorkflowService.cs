@@ -220,9 +220,7 @@ public sealed class WorkflowService : IAsyncDisposable
             var wait = _lastNodeWake is { } last ? NodeWakeGap - _time.GetElapsedTime(last) : TimeSpan.Zero;
             if (wait <= TimeSpan.Zero)
             {
-                _lastNodeWake = _time.GetTimestamp();
-                Interlocked.Increment(ref _nodeWakes);
-                WakeScheduler();
+                WakeForNodesLocked();
                 return;
             }
 
@@ -234,14 +232,19 @@ public sealed class WorkflowService : IAsyncDisposable
                     lock (_nodeWake)
                     {
                         _nodeWakeDue = false;
-                        _lastNodeWake = _time.GetTimestamp();
+                        WakeForNodesLocked();
                     }
-
-                    Interlocked.Increment(ref _nodeWakes);
-                    WakeScheduler();
                 },
                 CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
         }
+    }
+
+    /// <summary>A try of the waiting pods for nodes' changes, counted and timed (under <c>_nodeWake</c>; the wake itself never blocks).</summary>
+    private void WakeForNodesLocked()
+    {
+        _lastNodeWake = _time.GetTimestamp();
+        Interlocked.Increment(ref _nodeWakes);
+        WakeScheduler();
     }
 
     public async ValueTask DisposeAsync()
