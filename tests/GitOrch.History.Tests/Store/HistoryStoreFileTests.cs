@@ -65,14 +65,40 @@ public sealed class HistoryStoreFileTests : IDisposable
     }
 
     [Fact]
+    public void LiveCountsByKind_ReadOnlyAnIndex_NotTheObjectsRows()
+    {
+        HistoryStoreContract.WriteThreeVersions(_store);
+
+        Assert.Equal(_store.List().GroupBy(o => o.Ref.Kind).ToDictionary(g => g.Key, g => g.Count()), _store.CountByKind());
+        Assert.Contains("USING COVERING INDEX objects_live", CountPlan(_state.File(HistoryStore.FileName)), StringComparison.Ordinal);
+    }
+
+    /// <summary>How SQLite runs the status call's count on the database at <paramref name="path"/>.</summary>
+    internal static string CountPlan(string path)
+    {
+        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
+        db.Open();
+        using var cmd = db.CreateCommand();
+        cmd.CommandText = "EXPLAIN QUERY PLAN " + HistoryStore.CountByKindSql;
+        using var reader = cmd.ExecuteReader();
+        var plan = new StringBuilder();
+        while (reader.Read())
+        {
+            plan.AppendLine(reader.GetString(3));
+        }
+
+        return plan.ToString();
+    }
+
+    [Fact]
     public void Open_ThrowsStateException_WhenANewerGitorchWroteTheDatabase()
     {
-        _store.SetMeta("schema", "3");
+        _store.SetMeta("schema", "4");
         _store.Dispose();
 
         var ex = Assert.Throws<StateException>(() => HistoryStore.Open(_state.Path, _time));
 
-        Assert.Equal($"the state database {_state.File(HistoryStore.FileName)} was written by a newer gitorch (schema 3, this one knows 2); upgrade gitorch", ex.Message);
+        Assert.Equal($"the state database {_state.File(HistoryStore.FileName)} was written by a newer gitorch (schema 4, this one knows 3); upgrade gitorch", ex.Message);
         File.Delete(_state.File(HistoryStore.FileName));
         _store = HistoryStore.Open(_state.Path, _time);
     }

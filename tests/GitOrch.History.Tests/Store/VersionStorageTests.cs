@@ -172,7 +172,8 @@ public sealed class VersionStorageTests
 
         using var store = HistoryStore.Open(state.Path);
 
-        Assert.Equal("2", store.GetMeta("schema"));
+        Assert.Equal("3", store.GetMeta("schema"));
+        Assert.Contains("USING COVERING INDEX objects_live", HistoryStoreFileTests.CountPlan(path), StringComparison.Ordinal);
         var history = store.History(Web0);
         Assert.Equal([1, 2, 3], history.Select(v => v.Version));
         Assert.Equal([Ada, Scheduler, Ada], history.Select(v => v.Changer));
