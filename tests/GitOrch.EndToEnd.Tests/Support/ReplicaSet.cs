@@ -145,21 +145,25 @@ internal sealed class ReplicaSet : IAsyncDisposable
     }
 
     /// <summary>The replica's status (null when it does not answer now).</summary>
-    public async Task<StatusModel?> StatusAsync(int replica, int limit = 1000)
+    public async Task<StatusModel?> StatusAsync(int replica, int limit = 1000) => (await TryStatusAsync(replica, limit)).Status;
+
+    /// <summary>The replica's status, or why there is none (not running, or the call's error).</summary>
+    public async Task<(StatusModel? Status, string? Error)> TryStatusAsync(int replica, int limit = 1000)
     {
         if (Process(replica)?.AdminClient() is not { } http)
         {
-            return null;
+            return (null, "not running, or no admin credentials yet");
         }
 
+        var clock = Stopwatch.StartNew();
         try
         {
             using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(5));
-            return await http.GetFromJsonAsync<StatusModel>($"api/v1/status?limit={limit}", timeout.Token);
+            return (await http.GetFromJsonAsync<StatusModel>($"api/v1/status?limit={limit}", timeout.Token), null);
         }
         catch (Exception ex) when (ex is HttpRequestException or TaskCanceledException or System.Text.Json.JsonException)
         {
-            return null;
+            return (null, $"{ex.GetType().Name} after {clock.ElapsedMilliseconds} ms: {ex.Message}");
         }
     }
 

@@ -67,8 +67,14 @@ public sealed class HistoryStoreFileTests : IDisposable
     [Fact]
     public void LiveCountsByKind_ReadOnlyAnIndex_NotTheObjectsRows()
     {
-        HistoryStoreContract.WriteThreeVersions(_store);
+        var c1 = new string('1', 40);
+        var c2 = new string('2', 40);
+        _store.ApplyCommit(Objects.Applied(c1), Objects.External(c1, "ada@example.com", "Add",
+            Objects.Change(Objects.Web0, Objects.Pod(Objects.Web0, "nginx:1.25"), "*"), Objects.Change(Objects.Web1, Objects.Pod(Objects.Web1, "nginx:1.25"), "*"),
+            Objects.Change(Objects.Policy, Objects.ClusterPolicy(5), "*")));
+        _store.ApplyCommit(Objects.Applied(c2), Objects.External(c2, "ada@example.com", "Remove web-0", Objects.Change(Objects.Web0, null, "*")));
 
+        Assert.Equal(new Dictionary<string, int> { ["ClusterPolicy"] = 1, ["Pod"] = 1 }, _store.CountByKind()); // The deleted pod is not counted.
         Assert.Equal(_store.List().GroupBy(o => o.Ref.Kind).ToDictionary(g => g.Key, g => g.Count()), _store.CountByKind());
         Assert.Contains("USING COVERING INDEX objects_live", CountPlan(_state.File(HistoryStore.FileName)), StringComparison.Ordinal);
     }
