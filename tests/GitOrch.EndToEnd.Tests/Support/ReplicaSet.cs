@@ -167,6 +167,24 @@ internal sealed class ReplicaSet : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// Asks the replica for its status until it answers or <paramref name="seconds"/> pass. Returns
+    /// the answer (null if none came), why the first call got none (null if it answered), and why
+    /// the last one got none.
+    /// </summary>
+    public async Task<(StatusModel? Status, string? FirstError, string? LastError)> AnswerStatusAsync(int replica, int seconds)
+    {
+        var (status, first) = await TryStatusAsync(replica);
+        var last = first;
+        for (var deadline = Stopwatch.StartNew(); status is null && deadline.Elapsed < TimeSpan.FromSeconds(seconds);)
+        {
+            await Task.Delay(200);
+            (status, last) = await TryStatusAsync(replica);
+        }
+
+        return (status, first, last);
+    }
+
     /// <summary>Waits until the commit is in the replica's copy with <paramref name="state"/>.</summary>
     public async Task WaitForCommitAsync(int replica, string sha, string state, int seconds = 30)
     {

@@ -1,6 +1,7 @@
 using System.Text;
 using GitOrch.History.Store;
 using GitOrch.History.Tests.Support;
+using static GitOrch.History.Tests.Support.Objects;
 
 namespace GitOrch.History.Tests.Store;
 
@@ -69,31 +70,43 @@ public sealed class HistoryStoreFileTests : IDisposable
     {
         var c1 = new string('1', 40);
         var c2 = new string('2', 40);
-        _store.ApplyCommit(Objects.Applied(c1), Objects.External(c1, "ada@example.com", "Add",
-            Objects.Change(Objects.Web0, Objects.Pod(Objects.Web0, "nginx:1.25"), "*"), Objects.Change(Objects.Web1, Objects.Pod(Objects.Web1, "nginx:1.25"), "*"),
-            Objects.Change(Objects.Policy, Objects.ClusterPolicy(5), "*")));
-        _store.ApplyCommit(Objects.Applied(c2), Objects.External(c2, "ada@example.com", "Remove web-0", Objects.Change(Objects.Web0, null, "*")));
+        _store.ApplyCommit(Applied(c1), External(c1, "ada@example.com", "Add",
+            Change(Web0, Pod(Web0, "nginx:1.25"), "*"), Change(Web1, Pod(Web1, "nginx:1.25"), "*"), Change(Policy, ClusterPolicy(5), "*")));
+        _store.ApplyCommit(Applied(c2), External(c2, "ada@example.com", "Remove web-0", Change(Web0, null, "*")));
 
         Assert.Equal(new Dictionary<string, int> { ["ClusterPolicy"] = 1, ["Pod"] = 1 }, _store.CountByKind()); // The deleted pod is not counted.
         Assert.Equal(_store.List().GroupBy(o => o.Ref.Kind).ToDictionary(g => g.Key, g => g.Count()), _store.CountByKind());
-        Assert.Contains("USING COVERING INDEX objects_live", CountPlan(_state.File(HistoryStore.FileName)), StringComparison.Ordinal);
+        Assert.Contains("USING COVERING INDEX objects_live", StateDatabase.QueryPlan(_state.File(HistoryStore.FileName), HistoryStore.CountByKindSql), StringComparison.Ordinal);
     }
 
-    /// <summary>How SQLite runs the status call's count on the database at <paramref name="path"/>.</summary>
-    internal static string CountPlan(string path)
+    [Fact]
+    public void Open_RefusesASchema2DatabaseWhoseIndexNameIsTaken_AndLeavesItAtSchema2()
     {
-        using var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False");
-        db.Open();
-        using var cmd = db.CreateCommand();
-        cmd.CommandText = "EXPLAIN QUERY PLAN " + HistoryStore.CountByKindSql;
-        using var reader = cmd.ExecuteReader();
-        var plan = new StringBuilder();
-        while (reader.Read())
+        // A hostile or hand-edited file: schema 2, with a table where schema 3's index goes.
+        HistoryStoreContract.WriteThreeVersions(_store);
+        _store.Dispose();
+        var path = _state.File(HistoryStore.FileName);
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Pooling=False"))
         {
-            plan.AppendLine(reader.GetString(3));
+            db.Open();
+            using var edit = db.CreateCommand();
+            edit.CommandText = "DROP INDEX objects_live; CREATE TABLE objects_live(x); UPDATE meta SET value = '2' WHERE key = 'schema';";
+            edit.ExecuteNonQuery();
         }
 
-        return plan.ToString();
+        var ex = Assert.Throws<StateException>(() => HistoryStore.Open(_state.Path, _time));
+
+        Assert.Contains("restore it from a backup (see docs/operations.md)", ex.Message, StringComparison.Ordinal);
+        using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={path};Mode=ReadOnly;Pooling=False"))
+        {
+            db.Open();
+            using var schema = db.CreateCommand();
+            schema.CommandText = "SELECT value FROM meta WHERE key = 'schema'";
+            Assert.Equal("2", schema.ExecuteScalar()); // The migration's transaction rolled back whole.
+        }
+
+        File.Delete(path);
+        _store = HistoryStore.Open(_state.Path, _time);
     }
 
     [Fact]

@@ -173,7 +173,7 @@ public sealed class VersionStorageTests
         using var store = HistoryStore.Open(state.Path);
 
         Assert.Equal("3", store.GetMeta("schema"));
-        Assert.Contains("USING COVERING INDEX objects_live", HistoryStoreFileTests.CountPlan(path), StringComparison.Ordinal);
+        Assert.Contains("USING COVERING INDEX objects_live", StateDatabase.QueryPlan(path, HistoryStore.CountByKindSql), StringComparison.Ordinal);
         var history = store.History(Web0);
         Assert.Equal([1, 2, 3], history.Select(v => v.Version));
         Assert.Equal([Ada, Scheduler, Ada], history.Select(v => v.Changer));
