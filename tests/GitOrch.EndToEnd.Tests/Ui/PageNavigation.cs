@@ -5,9 +5,9 @@ namespace GitOrch.EndToEnd.Tests.Ui;
 /// <summary>
 /// Navigation that rides out chromium's "network changed" abort: other tests on the machine add
 /// and remove network interfaces (pod veths, namespaces), and chromium cancels a navigation in
-/// flight when it sees one, or (seen twice in CI) leaves it waiting for a load event that never
-/// comes. A navigation waits for the document (DOMContentLoaded, after the deferred app script has
-/// run), not for every subresource, and is loaded again after a network-changed abort or, at most
+/// flight when it sees one, reloads a failed one by itself on top of the next, or (seen twice in
+/// CI) leaves it waiting for a load event that never comes. A navigation waits for the document (DOMContentLoaded, after the deferred app script has
+/// run), not for every subresource, and is loaded again after a network-changed abort or an interrupted load or, at most
 /// twice, after a timeout; any other failure stands.
 /// </summary>
 internal static class PageNavigation
@@ -22,7 +22,8 @@ internal static class PageNavigation
             {
                 return await page.GotoAsync(url, options);
             }
-            catch (PlaywrightException e) when (attempt < 5 && e.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal))
+            catch (PlaywrightException e) when (attempt < 5 && (e.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal)
+                || e.Message.Contains("interrupted by another navigation", StringComparison.Ordinal)))
             {
                 await Task.Delay(200);
             }
