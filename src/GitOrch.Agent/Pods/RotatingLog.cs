@@ -38,10 +38,20 @@ public sealed class RotatingLog : IDisposable
     }
 
     /// <summary>
-    /// Rotates a log file that a process appends to (O_APPEND) when it passes the limit: copies it to
-    /// file.1 (shifting older ones) and truncates it in place, so the writer keeps its descriptor.
+    /// The most of a log that one read takes into memory: a container writes its log itself, as
+    /// fast as it likes, and the file can pass its rotation limit by far before the next rotation,
+    /// so a read takes the newest bytes up to this bound, never the whole file.
     /// </summary>
-    public static bool RotateIfLarge(string path, long limitBytes = 10 * 1024 * 1024, int keep = 3)
+    public const int ReadLimitBytes = 8 * 1024 * 1024;
+
+    /// <summary>
+    /// Rotates a log file that a process appends to (O_APPEND) when it passes the limit: copies it
+    /// to file.1 (shifting older ones) and truncates it in place, so the writer keeps its
+    /// descriptor. Of a file that grew far past the limit between two rotations, the copy keeps the
+    /// newest <paramref name="copyLimitBytes"/> (from a line's start where there is one), so such a
+    /// burst costs no more disk than that.
+    /// </summary>
+    public static bool RotateIfLarge(string path, long limitBytes = 10 * 1024 * 1024, int keep = 3, long copyLimitBytes = 32 * 1024 * 1024)
     {
         var info = new FileInfo(path);
         if (!info.Exists || info.Length <= limitBytes)
@@ -57,31 +67,52 @@ public sealed class RotatingLog : IDisposable
             }
         }
 
-        File.Copy(path, $"{path}.1", overwrite: true);
+        using (var source = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite))
+        using (var copy = new FileStream($"{path}.1", Storage.StateFiles.PrivateWrite(FileMode.Create, FileAccess.Write, FileShare.Read)))
+        {
+            var length = source.Length;
+            source.Position = StartOfNewest(source, length, copyLimitBytes);
+            var left = length - source.Position;
+            var buffer = new byte[81920];
+            while (left > 0 && source.Read(buffer, 0, (int)Math.Min(buffer.Length, left)) is > 0 and var read)
+            {
+                copy.Write(buffer, 0, read);
+                left -= read;
+            }
+        }
+
         using var truncate = new FileStream(path, FileMode.Open, FileAccess.Write, FileShare.ReadWrite);
         truncate.SetLength(0);
         return true;
     }
 
-    /// <summary>The last <paramref name="lines"/> lines, across rotated files.</summary>
-    public static IReadOnlyList<string> Tail(string path, int lines)
+    /// <summary>
+    /// The last <paramref name="lines"/> lines, across rotated files, from at most
+    /// <paramref name="maxBytes"/> of their newest bytes (a line cut by that bound is left out).
+    /// </summary>
+    public static IReadOnlyList<string> Tail(string path, int lines, int maxBytes = ReadLimitBytes)
     {
         var result = new List<string>();
+        long budget = maxBytes;
         foreach (var file in new[] { path }.Concat(Enumerable.Range(1, 9).Select(i => $"{path}.{i}")).Where(File.Exists))
         {
-            string[] content;
+            if (budget <= 0)
+            {
+                break;
+            }
+
             try
             {
                 using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                using var reader = new StreamReader(stream);
-                content = reader.ReadToEnd().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+                var (content, read) = ReadNewest(stream, from: 0, budget);
+                budget -= read;
+                result.InsertRange(0, content);
             }
             catch (IOException)
             {
                 continue;
             }
 
-            result.InsertRange(0, content);
             if (result.Count >= lines)
             {
                 break;
@@ -93,26 +124,81 @@ public sealed class RotatingLog : IDisposable
 
     /// <summary>
     /// The last <paramref name="lines"/> lines written to the log since it was <paramref name="offset"/>
-    /// bytes long (one run's output, not the runs before it). A log that rotated since then is
-    /// read whole from its new start.
+    /// bytes long (one run's output, not the runs before it), from at most <paramref name="maxBytes"/>
+    /// of its newest bytes. A log that rotated since then is read from its new start.
     /// </summary>
-    public static IReadOnlyList<string> TailSince(string path, long offset, int lines)
+    public static IReadOnlyList<string> TailSince(string path, long offset, int lines, int maxBytes = ReadLimitBytes)
     {
-        string text;
+        string[] all;
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            stream.Position = stream.Length >= offset ? offset : 0;
-            using var reader = new StreamReader(stream);
-            text = reader.ReadToEnd();
+            all = ReadNewest(stream, from: stream.Length >= offset ? offset : 0, maxBytes).Lines;
         }
         catch (IOException)
         {
             return [];
         }
 
-        var all = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         return all.Skip(Math.Max(0, all.Length - lines)).ToList();
+    }
+
+    /// <summary>
+    /// The lines in the newest <paramref name="maxBytes"/> of a file after <paramref name="from"/>,
+    /// and how many bytes that read. When the bound cuts into a line, that partial line is dropped.
+    /// </summary>
+    private static (string[] Lines, long Read) ReadNewest(FileStream stream, long from, long maxBytes)
+    {
+        var length = stream.Length;
+        var start = Math.Max(from, length - maxBytes);
+        var bytes = new byte[(int)(length - start)];
+        stream.Position = start;
+        stream.ReadExactly(bytes);
+        var text = Encoding.UTF8.GetString(bytes);
+        if (start > from && !PrecededByNewline(stream, start))
+        {
+            var newline = text.IndexOf('\n', StringComparison.Ordinal);
+            text = newline < 0 ? string.Empty : text[(newline + 1)..];
+        }
+
+        return (text.Split('\n', StringSplitOptions.RemoveEmptyEntries), bytes.Length);
+    }
+
+    private static bool PrecededByNewline(FileStream stream, long at)
+    {
+        stream.Position = at - 1;
+        return stream.ReadByte() == '\n';
+    }
+
+    /// <summary>Where the newest <paramref name="limitBytes"/> of a file start, moved on to a line's start when one is within them.</summary>
+    private static long StartOfNewest(FileStream stream, long length, long limitBytes)
+    {
+        var start = Math.Max(0, length - limitBytes);
+        if (start == 0 || PrecededByNewline(stream, start))
+        {
+            return start;
+        }
+
+        var buffer = new byte[65536];
+        for (var at = start; at < length;)
+        {
+            stream.Position = at;
+            var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, length - at));
+            if (read <= 0)
+            {
+                break;
+            }
+
+            var newline = Array.IndexOf(buffer, (byte)'\n', 0, read);
+            if (newline >= 0)
+            {
+                return at + newline + 1;
+            }
+
+            at += read;
+        }
+
+        return start; // One line longer than the limit: its newest part.
     }
 
     /// <summary>The log's length now: where the next run's output starts.</summary>

@@ -114,4 +114,64 @@ public sealed class RotatingLogTests : IDisposable
         Assert.All(new[] { _path, _path + ".1", _path + ".2" }, f => Assert.InRange(new FileInfo(f).Length, 1, 200));
         Assert.False(File.Exists(_path + ".3"));
     }
+
+    // A container writes its own log, as fast as it likes: between two rotations the file can grow
+    // to gigabytes. The files below are sparse (4 GiB of hole, a few real bytes at the end): read
+    // whole, as they once were, they do not fit in a string; read from the end, they cost nothing.
+
+    [Fact]
+    public void Tail_OfAFileFarPastItsLimit_ReadsOnlyItsNewestBytes()
+    {
+        Sparse(_path, 4L << 30, "\nnext-to-last\nlast\n");
+
+        Assert.Equal(["next-to-last", "last"], RotatingLog.Tail(_path, 2));
+        Assert.Equal(["next-to-last", "last"], RotatingLog.Tail(_path, 100_000, maxBytes: 64));
+    }
+
+    [Fact]
+    public void TailSince_OfAFileFarPastItsLimit_ReadsOnlyItsNewestBytes()
+    {
+        Sparse(_path, 4L << 30, "\nrun-output\ncrashed\n");
+
+        Assert.Equal(["run-output", "crashed"], RotatingLog.TailSince(_path, offset: 0, lines: 50));
+    }
+
+    [Fact]
+    public void Tail_LeavesOutALineCutByTheReadLimit_AndSharesTheLimitAcrossRotatedFiles()
+    {
+        File.WriteAllText(_path + ".1", new string('a', 100) + "\nb\n");
+        File.WriteAllText(_path, "c\n");
+
+        Assert.Equal(["b", "c"], RotatingLog.Tail(_path, 10, maxBytes: 10)); // 2 bytes of the file, 8 of .1: "aaaaaa" is cut, so left out.
+        Assert.Equal(["c"], RotatingLog.Tail(_path, 10, maxBytes: 3));
+        Assert.Equal([new string('a', 100), "b", "c"], RotatingLog.Tail(_path, 10));
+    }
+
+    [Fact]
+    public void TailSince_LeavesOutALineCutByTheReadLimit_ButNotTheRunsFirstLine()
+    {
+        File.WriteAllText(_path, "before\nfirst\nsecond\n");
+
+        Assert.Equal(["first", "second"], RotatingLog.TailSince(_path, offset: 7, lines: 10));
+        Assert.Equal(["second"], RotatingLog.TailSince(_path, offset: 7, lines: 10, maxBytes: 9));
+    }
+
+    [Fact]
+    public void RotateIfLarge_OfAFileFarPastTheLimit_KeepsOnlyItsNewestLinesWithinTheCopyLimit()
+    {
+        Sparse(_path, 4L << 30, "x\nlast-line\n");
+
+        Assert.True(RotatingLog.RotateIfLarge(_path, limitBytes: 8, copyLimitBytes: 16));
+
+        Assert.Equal("last-line\n", File.ReadAllText(_path + ".1"));
+        Assert.Equal(0, new FileInfo(_path).Length);
+    }
+
+    private static void Sparse(string path, long hole, string end)
+    {
+        using var stream = new FileStream(path, FileMode.Create, FileAccess.Write);
+        stream.SetLength(hole);
+        stream.Position = hole;
+        stream.Write(System.Text.Encoding.UTF8.GetBytes(end));
+    }
 }
