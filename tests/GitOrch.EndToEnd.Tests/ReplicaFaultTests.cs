@@ -66,6 +66,14 @@ public sealed class ReplicaFaultTests(ITestOutputHelper output)
         set.Etcd.Stop(1);
         var during = Change(repo, "during the quorum loss");
         await WaitForOutputAsync(set, old, $"Replica {set.Name(old)} stops leading");
+
+        // The replica that led has no API from the end of its term until it serves its copy as a
+        // follower: it asks etcd once, for at most a second, before it catches up.
+        var gap = Stopwatch.StartNew();
+        var (back, refusedAtFirst, stillRefused) = await set.AnswerStatusAsync(old, seconds: 15);
+        Assert.True(back is not null, $"{set.Name(old)} did not answer status within 15 s of its term's end: {stillRefused}\n{set.Outputs()}");
+        output.WriteLine($"{set.Name(old)} answered status as a follower {gap.Elapsed.TotalSeconds:0.0} s after it said it stopped leading" + (refusedAtFirst is null ? string.Empty : $" (at first: {refusedAtFirst})"));
+
         for (var i = 0; i < set.Count; i++)
         {
             var refusal = await WriteRefusedAsync(set.Running(i), $"no-quorum-{i}", saying: "etcd does not answer");
@@ -76,8 +84,6 @@ public sealed class ReplicaFaultTests(ITestOutputHelper output)
         await Task.Delay(TimeSpan.FromSeconds(2)); // A poll or two of the repo: nothing may apply the commit meanwhile.
         for (var i = 0; i < set.Count; i++)
         {
-            // The replica that led has no API from the end of its term until its first catch-up
-            // fails for want of etcd (one etcd call's timeout, 5 s), then serves reads as a follower.
             var (status, first, error) = await set.AnswerStatusAsync(i, seconds: 15);
             if (first is not null)
             {

@@ -91,6 +91,14 @@ public sealed partial class JournalReplica : IDisposable
     }
 
     /// <summary>The cluster id in etcd, or null before the first leader created the cluster's state.</summary>
+    /// <summary>
+    /// One read that must answer within <paramref name="within"/>: a linearizable read waits for a
+    /// quorum, so when quorum is lost this fails (DeadlineExceeded) in that time instead of one
+    /// call's full timeout.
+    /// </summary>
+    public async Task ProbeAsync(TimeSpan within, CancellationToken ct) =>
+        await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(ClusterKey), CountOnly = true }, deadline: DateTime.UtcNow + within, cancellationToken: ct);
+
     public async Task<string?> ClusterAsync(CancellationToken ct)
     {
         var response = await GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(ClusterKey) }, ct);

@@ -73,6 +73,7 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
         await JoinEtcdAsync(ct);
         using var electionStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
         var election = Election.RunAsync(electionStop.Token);
+        var led = false;
         try
         {
             while (!ct.IsCancellationRequested)
@@ -81,11 +82,14 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
                 {
                     if (Election.Term is { } term)
                     {
+                        led = true;
                         await LeadAsync(term, ct);
                     }
                     else
                     {
-                        await FollowAsync(ct);
+                        var justLed = led;
+                        led = false;
+                        await FollowAsync(justLed, ct);
                     }
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
@@ -122,6 +126,9 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
             }
         }
     }
+
+    /// <summary>How long the replica that just led waits for etcd's first answer before it serves its copy as a follower.</summary>
+    public static readonly TimeSpan FirstProbe = TimeSpan.FromSeconds(1);
 
     /// <summary>How long a replica waits for etcd to answer when it starts before it gives up and says so.</summary>
     public static readonly TimeSpan StartDeadline = TimeSpan.FromSeconds(15);
@@ -209,11 +216,21 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
         }
     }
 
-    private async Task FollowAsync(CancellationToken ct)
+    private async Task FollowAsync(bool justLed, CancellationToken ct)
     {
         await StopHostAsync();
         try
         {
+            if (justLed && State.HasCopy)
+            {
+                // The replica that just led holds every entry it wrote: it asks etcd once, briefly,
+                // before catching up, so that when quorum is lost its API is back as a follower's
+                // within this probe's time, not after a catch-up's full call timeout. Should its
+                // copy need more than entries (it was cut off while others went on), the catch-ups
+                // below say so and the next follow restores it.
+                await State.ProbeAsync(FirstProbe, ct);
+            }
+
             if (await State.CatchUpAsync(allowRestore: true, ct) is null)
             {
                 await Delay(TimeSpan.FromMilliseconds(500), ct); // No leader has created the cluster's state yet.
