@@ -692,9 +692,22 @@ public sealed partial class NodeAgent : IAsyncDisposable
             pods = [.. _pods.Values];
         }
 
-        foreach (var file in pods.SelectMany(p => Directory.Exists(Path.GetDirectoryName(p.LogFile("x"))) ? Directory.EnumerateFiles(Path.GetDirectoryName(p.LogFile("x"))!, "*.log") : []))
+        foreach (var pod in pods)
         {
-            RotatingLog.RotateIfLarge(file);
+            // One pod's log that cannot be rotated now (its folder went with the pod, the disk is
+            // full) is said and tried again at the next beat; it never stops the heartbeat.
+            var folder = Path.GetDirectoryName(pod.LogFile("x"))!;
+            try
+            {
+                foreach (var file in Directory.Exists(folder) ? Directory.EnumerateFiles(folder, "*.log") : [])
+                {
+                    RotatingLog.RotateIfLarge(file);
+                }
+            }
+            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+            {
+                LogRotationFailed(_log, folder, ex.Message);
+            }
         }
     }
 
@@ -766,6 +779,9 @@ public sealed partial class NodeAgent : IAsyncDisposable
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "The controller's answer or the saved network state is not valid JSON; ignored")]
     private static partial void LogBadAnswer(ILogger logger, Exception exception);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "Could not rotate the logs in {Folder}: {Reason}; trying again at the next heartbeat")]
+    private static partial void LogRotationFailed(ILogger logger, string folder, string reason);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "Controller {Server} reachable again")]
     private static partial void LogControllerBack(ILogger logger, string server);

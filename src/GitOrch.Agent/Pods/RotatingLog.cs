@@ -104,7 +104,7 @@ public sealed class RotatingLog : IDisposable
             try
             {
                 using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-                var (content, read) = ReadNewest(stream, from: 0, budget);
+                var (content, read) = ReadNewest(stream, from: 0, budget, lines - result.Count);
                 budget -= read;
                 result.InsertRange(0, content);
             }
@@ -133,7 +133,7 @@ public sealed class RotatingLog : IDisposable
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            all = ReadNewest(stream, from: stream.Length >= offset ? offset : 0, maxBytes).Lines;
+            all = ReadNewest(stream, from: stream.Length >= offset ? offset : 0, maxBytes, lines).Lines;
         }
         catch (IOException)
         {
@@ -144,24 +144,35 @@ public sealed class RotatingLog : IDisposable
     }
 
     /// <summary>
-    /// The lines in the newest <paramref name="maxBytes"/> of a file after <paramref name="from"/>,
-    /// and how many bytes that read. When the bound cuts into a line, that partial line is dropped.
+    /// The last <paramref name="lines"/> lines (or fewer) in the newest <paramref name="maxBytes"/>
+    /// of a file after <paramref name="from"/>, and how many bytes that read. It reads from the end,
+    /// 64 KB first and four times more each time until it has the lines or reaches the bound, so
+    /// asking for a few lines of a large log reads little. When the bound cuts into a line, that
+    /// partial line is dropped.
     /// </summary>
-    private static (string[] Lines, long Read) ReadNewest(FileStream stream, long from, long maxBytes)
+    private static (string[] Lines, long Read) ReadNewest(FileStream stream, long from, long maxBytes, int lines)
     {
         var length = stream.Length;
-        var start = Math.Max(from, length - maxBytes);
-        var bytes = new byte[(int)(length - start)];
-        stream.Position = start;
-        stream.ReadExactly(bytes);
-        var text = Encoding.UTF8.GetString(bytes);
-        if (start > from && !PrecededByNewline(stream, start))
+        var floor = Math.Max(from, length - maxBytes);
+        for (long window = 64 * 1024; ; window *= 4)
         {
-            var newline = text.IndexOf('\n', StringComparison.Ordinal);
-            text = newline < 0 ? string.Empty : text[(newline + 1)..];
-        }
+            var start = Math.Max(floor, length - window);
+            var bytes = new byte[(int)(length - start)];
+            stream.Position = start;
+            stream.ReadExactly(bytes);
+            var text = Encoding.UTF8.GetString(bytes);
+            if (start > from && !PrecededByNewline(stream, start))
+            {
+                var newline = text.IndexOf('\n', StringComparison.Ordinal);
+                text = newline < 0 ? string.Empty : text[(newline + 1)..];
+            }
 
-        return (text.Split('\n', StringSplitOptions.RemoveEmptyEntries), bytes.Length);
+            var all = text.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+            if (all.Length >= lines || start == floor)
+            {
+                return (all.Length > lines ? all[^lines..] : all, bytes.Length);
+            }
+        }
     }
 
     private static bool PrecededByNewline(FileStream stream, long at)
@@ -179,11 +190,13 @@ public sealed class RotatingLog : IDisposable
             return start;
         }
 
+        // A line start is looked for before the last byte: a newline there ends the file, and
+        // starting after it would keep nothing.
         var buffer = new byte[65536];
-        for (var at = start; at < length;)
+        for (var at = start; at < length - 1;)
         {
             stream.Position = at;
-            var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, length - at));
+            var read = stream.Read(buffer, 0, (int)Math.Min(buffer.Length, length - 1 - at));
             if (read <= 0)
             {
                 break;
@@ -198,7 +211,7 @@ public sealed class RotatingLog : IDisposable
             at += read;
         }
 
-        return start; // One line longer than the limit: its newest part.
+        return start; // One line longer than the limit: its newest part (its first character may be cut).
     }
 
     /// <summary>The log's length now: where the next run's output starts.</summary>

@@ -90,7 +90,6 @@ public sealed partial class JournalReplica : IDisposable
         }
     }
 
-    /// <summary>The cluster id in etcd, or null before the first leader created the cluster's state.</summary>
     /// <summary>
     /// One read that must answer within <paramref name="within"/>: a linearizable read waits for a
     /// quorum, so when quorum is lost this fails (DeadlineExceeded) in that time instead of one
@@ -99,6 +98,7 @@ public sealed partial class JournalReplica : IDisposable
     public async Task ProbeAsync(TimeSpan within, CancellationToken ct) =>
         await Client.GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(ClusterKey), CountOnly = true }, deadline: DateTime.UtcNow + within, cancellationToken: ct);
 
+    /// <summary>The cluster id in etcd, or null before the first leader created the cluster's state.</summary>
     public async Task<string?> ClusterAsync(CancellationToken ct)
     {
         var response = await GetAsync(new RangeRequest { Key = ByteString.CopyFromUtf8(ClusterKey) }, ct);

@@ -167,6 +167,31 @@ public sealed class RotatingLogTests : IDisposable
         Assert.Equal(0, new FileInfo(_path).Length);
     }
 
+    [Fact]
+    public void RotateIfLarge_OfOneLongLineEndingTheFile_KeepsItsNewestPart_NotNothing()
+    {
+        File.WriteAllText(_path, new string('x', 100) + "\n");
+        Assert.True(RotatingLog.RotateIfLarge(_path, limitBytes: 8, copyLimitBytes: 16));
+        Assert.Equal(new string('x', 15) + "\n", File.ReadAllText(_path + ".1"));
+
+        File.WriteAllText(_path, "a\nb\n" + new string('y', 30) + "\n");
+        Assert.True(RotatingLog.RotateIfLarge(_path, limitBytes: 8, copyLimitBytes: 16));
+        Assert.Equal(new string('y', 15) + "\n", File.ReadAllText(_path + ".1"));
+    }
+
+    [Fact]
+    public void Tail_OfManyLines_ReadsBackFarEnoughForThemAll_AndNoFurther()
+    {
+        File.WriteAllLines(_path, Enumerable.Range(0, 200_000).Select(i => $"line-{i:000000}"));
+
+        var tail = RotatingLog.Tail(_path, 100_000);
+        Assert.Equal(100_000, tail.Count);
+        Assert.Equal("line-100000", tail[0]);
+        Assert.Equal("line-199999", tail[^1]);
+        Assert.Equal(["line-199998", "line-199999"], RotatingLog.Tail(_path, 2));
+        Assert.Equal(["line-199999"], RotatingLog.TailSince(_path, offset: 12, lines: 1));
+    }
+
     private static void Sparse(string path, long hole, string end)
     {
         using var stream = new FileStream(path, FileMode.Create, FileAccess.Write);

@@ -149,6 +149,29 @@ public sealed class WebViewTests(WebViewCluster cluster)
     }
 
     [Fact]
+    public async Task LiveUpdate_WhenTheServerRefusesTheStream_SaysTheSessionEnded()
+    {
+        var page = await cluster.LoggedInPageAsync();
+        var overview = cluster.Up.Server + "/ui/";
+
+        // As after a restart that ended the session: the stream and the page's refetch are refused.
+        var streams = 0;
+        await page.RouteAsync(overview + "events", route =>
+        {
+            Interlocked.Increment(ref streams);
+            return route.FulfillAsync(new() { Status = 401, ContentType = "text/plain", Body = "no session" });
+        });
+        await page.RouteAsync(overview, route => route.Request.ResourceType == "fetch"
+            ? route.FulfillAsync(new() { Status = 401, ContentType = "text/html", Body = "<h1>Log in</h1>" })
+            : route.ContinueAsync());
+
+        await page.GotoStableAsync(overview);
+        await Assertions.Expect(page.Locator("#live-status")).ToContainTextAsync("Your session has ended", new() { Timeout = 15_000 });
+        Assert.True(Volatile.Read(ref streams) >= 1);
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task Why_FollowsAPodFromTheList_AndHighlightsTheBlockingStep()
     {
         var page = await cluster.LoggedInPageAsync();

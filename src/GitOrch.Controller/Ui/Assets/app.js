@@ -1,8 +1,10 @@
 // GitOrch web view: live updates. The server sends an event when versions land (server-sent
 // events); the page fetches itself again and swaps its live region, without a reload. A fetch
-// that fails is tried again (2 s, doubling to 30 s), and a stream that reconnects fetches once, so
-// a change that landed while the network was away still shows. Everything the server sends is
-// already escaped HTML; nothing here evaluates it.
+// that fails for want of the network or the server (5xx, 429) is tried again, a stream that
+// reconnects fetches once, so a change that landed while the network was away still shows, and a
+// stream the browser gave up on (the server refused it, as after a restart) is opened again.
+// Waits start at 2 s and double to 30 s. Everything the server sends is already escaped HTML;
+// nothing here evaluates it.
 (() => {
   'use strict';
   const live = document.getElementById('live');
@@ -15,14 +17,21 @@
   let busy = false;
   let again = false;
   let editing = false;
+  let ended = false;
   let source = null;
+  let opened = false;
   let retry = null;
   let wait = 2000;
+  let streamWait = 2000;
 
-  // One retry at a time; each failure in a row waits twice as long, up to 30 s.
+  // A wait varies by a quarter either way, so tabs that lost the server together do not all ask
+  // again at the same moment.
+  const jitter = (ms) => ms * (0.75 + Math.random() * 0.5);
+
+  // One retry of the fetch at a time; each failure in a row waits twice as long, up to 30 s.
   const later = () => {
-    if (retry) { return; }
-    retry = setTimeout(() => { retry = null; refresh(); }, wait);
+    if (retry || ended) { return; }
+    retry = setTimeout(() => { retry = null; refresh(); }, jitter(wait));
     wait = Math.min(wait * 2, 30000);
   };
 
@@ -32,17 +41,27 @@
   document.addEventListener('change', onEdit);
 
   async function refresh() {
+    if (ended) { return; }
     if (editing) { say('Live · paused while you fill in a form'); return; }
     if (busy) { again = true; return; }
     busy = true;
     try {
       const response = await fetch(window.location.href, { credentials: 'same-origin', headers: { 'Accept': 'text/html' }, cache: 'no-store' });
       if (response.status === 401 || response.status === 403) {
+        ended = true;
         say('Your session has ended: run `gitorch ui` to log in again.');
         if (source) { source.close(); }
         return;
       }
-      if (!response.ok) { say('Live · could not refresh (HTTP ' + response.status + '); trying again'); later(); return; }
+      if (response.status >= 500 || response.status === 429) {
+        say('Live · could not refresh (HTTP ' + response.status + '); trying again');
+        later();
+        return;
+      }
+      if (!response.ok) {
+        say('Live · this page is gone (HTTP ' + response.status + '): reload it or go back');
+        return;
+      }
       const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
       const next = doc.getElementById('live');
       const current = document.getElementById('live');
@@ -50,6 +69,7 @@
         current.replaceWith(document.importNode(next, true));
         document.body.dataset.updates = String(Number(document.body.dataset.updates || '0') + 1);
       }
+      if (retry) { clearTimeout(retry); retry = null; }
       wait = 2000;
       say('Live · updated ' + new Date().toLocaleTimeString());
     } catch (e) {
@@ -61,13 +81,27 @@
     }
   }
 
-  source = new EventSource('/ui/events');
-  source.addEventListener('change', refresh);
-  let opened = false;
-  source.addEventListener('open', () => {
-    say('Live');
-    if (opened) { refresh(); } // Back after a drop: catch up on what it missed.
-    opened = true;
-  });
-  source.addEventListener('error', () => say('Live · reconnecting…'));
+  function connect() {
+    source = new EventSource('/ui/events');
+    source.addEventListener('change', refresh);
+    source.addEventListener('open', () => {
+      streamWait = 2000;
+      say('Live');
+      if (opened) { refresh(); } // Back after a drop: catch up on what it missed.
+      opened = true;
+    });
+    source.addEventListener('error', () => {
+      if (ended) { return; }
+      say('Live · reconnecting…');
+      if (source.readyState === EventSource.CLOSED) {
+        // The browser gave the stream up (the server answered it with an error): a fetch says
+        // why (a session that ended shows so), and a new stream is opened after a wait.
+        refresh();
+        setTimeout(() => { if (!ended) { connect(); } }, jitter(streamWait));
+        streamWait = Math.min(streamWait * 2, 30000);
+      }
+    });
+  }
+
+  connect();
 })();
