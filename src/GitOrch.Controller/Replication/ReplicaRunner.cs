@@ -223,11 +223,12 @@ public sealed partial class ReplicaRunner : IAsyncDisposable
         {
             if (justLed && State.HasCopy)
             {
-                // The replica that just led holds every entry it wrote: it asks etcd once, briefly,
-                // before catching up, so that when quorum is lost its API is back as a follower's
-                // within this probe's time, not after a catch-up's full call timeout. Should its
-                // copy need more than entries (it was cut off while others went on), the catch-ups
-                // below say so and the next follow restores it.
+                // The replica that just led (or began to) has a copy at least as fresh as when its
+                // term began: it asks etcd once, briefly, before catching up, so that when quorum is
+                // lost its API is back as a follower's within this probe's time, not after a
+                // catch-up's full call timeout. Should its copy need more than entries (it was cut
+                // off while others went on), the catch-ups below say so and the next follow, no
+                // longer just after a term, restores it.
                 await State.ProbeAsync(FirstProbe, ct);
             }
 
