@@ -30,7 +30,9 @@ public sealed class NodeAgentNetworkReportTests : IAsyncLifetime
 
         var node = _netns.Create("r");
         _agent = new NodeAgent(
-            new AgentOptions { Server = "https://127.0.0.1:9", Node = Node, StateDir = _state.Path, NetworkNamespace = node, UnderlayAddress = "fd5e:4321:ffff::1" },
+            // A look is kept for one heartbeat period; this agent runs no heartbeat loop, and a long
+            // period keeps the test from depending on how fast runc restarts a container here.
+            new AgentOptions { Server = "https://127.0.0.1:9", Node = Node, StateDir = _state.Path, NetworkNamespace = node, UnderlayAddress = "fd5e:4321:ffff::1", Heartbeat = TimeSpan.FromMinutes(10) },
             _log.Factory(), TimeProvider.System);
         using (var source = new TempDir("gitorch-busybox"))
         {

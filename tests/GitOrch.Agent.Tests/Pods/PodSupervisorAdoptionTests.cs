@@ -36,7 +36,7 @@ public sealed class PodSupervisorAdoptionTests : IAsyncLifetime
         Assert.Equal(("Running", pid, "g1"), (report.Phase, report.Pid(), report.Generation));
         Assert.Contains($"{pod}: re-adopted container main (pid {pid}) left running by the previous agent", _scope.Log.Text, StringComparison.Ordinal);
         Assert.Equal([pid], Procs.GroupLeadersWith(_scope.Marker));
-        Assert.Equal("greeting=hello\n", TestPods.ReadLog(second)); // Not started a second time.
+        await Eventually.Until(() => TestPods.ReadLog(second), l => l == "greeting=hello\n", "the one process's output (not started a second time)");
     }
 
     [Fact]
@@ -61,6 +61,7 @@ public sealed class PodSupervisorAdoptionTests : IAsyncLifetime
         var pod = TestPods.Key("adopt-new");
         var first = await _scope.StartAsync(Assignment(pod, "g1"));
         var old = (await TestPods.RunningAsync(first)).Pid();
+        await Eventually.Until(() => TestPods.ReadLog(first), l => l == "greeting=hello\n", "the first definition's output"); // Running is not yet its first line.
         await _scope.AbandonAsync(first);
 
         var second = await _scope.StartAsync(Assignment(pod, "g2", greeting: "bonjour"));
