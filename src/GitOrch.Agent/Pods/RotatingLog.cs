@@ -119,7 +119,7 @@ public sealed class RotatingLog : IDisposable
             }
         }
 
-        return result.Skip(Math.Max(0, result.Count - lines)).ToList();
+        return result; // Each file gave at most the lines still wanted.
     }
 
     /// <summary>
@@ -129,18 +129,15 @@ public sealed class RotatingLog : IDisposable
     /// </summary>
     public static IReadOnlyList<string> TailSince(string path, long offset, int lines, int maxBytes = ReadLimitBytes)
     {
-        string[] all;
         try
         {
             using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            all = ReadNewest(stream, from: stream.Length >= offset ? offset : 0, maxBytes, lines).Lines;
+            return ReadNewest(stream, from: stream.Length >= offset ? offset : 0, maxBytes, lines).Lines;
         }
         catch (IOException)
         {
             return [];
         }
-
-        return all.Skip(Math.Max(0, all.Length - lines)).ToList();
     }
 
     /// <summary>
