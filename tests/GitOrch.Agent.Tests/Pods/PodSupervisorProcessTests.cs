@@ -157,6 +157,8 @@ public sealed class PodSupervisorProcessTests : IAsyncLifetime
 
         var pid = (await TestPods.RunningAsync(supervisor)).Pid();
 
+        // Running comes when the launcher has started; it drops to the pod's ids as it execs the command.
+        await Eventually.Until(() => Procs.Status(pid, "Uid"), u => u != "0\t0\t0\t0", "the launcher to drop root");
         Assert.Equal("65534\t65534\t65534\t65534", Procs.Status(pid, "Uid"));
         Assert.Equal("65534\t65534\t65534\t65534", Procs.Status(pid, "Gid"));
         Assert.Equal("1", Procs.Status(pid, "NoNewPrivs"));
@@ -173,6 +175,7 @@ public sealed class PodSupervisorProcessTests : IAsyncLifetime
 
         var pid = (await TestPods.RunningAsync(supervisor)).Pid();
 
+        await Eventually.Until(() => Procs.Status(pid, "Uid"), u => u != "0\t0\t0\t0", "the launcher to drop root");
         Assert.Equal("4242\t4242\t4242\t4242", Procs.Status(pid, "Uid"));
         Assert.Equal("4343\t4343\t4343\t4343", Procs.Status(pid, "Gid"));
         Assert.Equal("1", Procs.Status(pid, "NoNewPrivs"));
