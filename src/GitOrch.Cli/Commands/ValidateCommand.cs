@@ -42,7 +42,7 @@ internal static class ValidateCommand
         var profile = StageTimer.Start("validate");
         var schemas = Task.Run(SchemaRegistry.CompileAll);
         var readDiagnostics = new List<Diagnostic>();
-        var files = ManifestDirectory.Load(path, readDiagnostics); // files load in parallel (LoadAll)
+        var files = ManifestDirectory.Load(path, readDiagnostics); // files load on ManifestValidator.LoadThreads threads
         schemas.Wait();
         profile?.Stage("files read and loaded, schemas compiled");
 

@@ -13,7 +13,7 @@ namespace GitOrch.Controller.Plans;
 
 /// <summary>
 /// Builds a plan from two commits of a repository, with no controller: both trees are read from
-/// Git (in-process, libgit2), validated (files in parallel), and compared object by object.
+/// Git (in-process, libgit2), validated (files on every core but one), and compared object by object.
 /// </summary>
 public static class PlanBuilder
 {

@@ -310,7 +310,7 @@ public sealed partial class Reconciler(
         var ignore = ignoreEntry is null || ignoreEntry.IsSymlink || !BoundedFiles.WithinDefault(ignoreEntry.Size)
             ? IgnoreRules.Empty
             : new IgnoreRules(await source.Repository.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
-        // Read the blobs that changed (one cat-file process), then parse them in parallel.
+        // Read the blobs that changed (one cat-file process), then parse them (on every core but one).
         var files = new Dictionary<string, CachedFile>(StringComparer.Ordinal);
         var toParse = new List<(string Relative, string Blob, ManifestFile File)>();
         foreach (var entry in entries.Where(e => e.Type == "blob" && e.Path.StartsWith(source.Prefix, StringComparison.Ordinal)))

@@ -53,7 +53,7 @@ public static class ManifestDirectory
         // system calls, which then overlap with loading others instead of all going first on one
         // thread. Nothing is shared until the results are put back in the files' order.
         var each = ManifestValidator.InOrder(found, ReadAndLoad);
-        profile?.Stage("read and loaded in parallel");
+        profile?.Stage($"read and loaded ({ManifestValidator.LoadThreads} thread(s))");
 
         var results = new List<FileLoadResult>();
         var oversized = new Dictionary<string, string>(StringComparer.Ordinal);

@@ -1,10 +1,9 @@
 using System.Globalization;
-using System.Text.RegularExpressions;
 
 namespace GitOrch.Core.Loading;
 
 /// <summary>Resolves plain YAML scalars to types with the YAML 1.2 core schema (yes/no/on/off stay strings).</summary>
-public static partial class YamlScalars
+public static class YamlScalars
 {
     public static ScalarKind Resolve(string value)
     {
@@ -18,12 +17,12 @@ public static partial class YamlScalars
             return ScalarKind.Boolean;
         }
 
-        if (IntPattern().IsMatch(value))
+        if (IsInteger(value))
         {
             return ScalarKind.Integer;
         }
 
-        if (FloatPattern().IsMatch(value) || value is ".inf" or "-.inf" or "+.inf" or ".nan" or ".NaN" or ".NAN" or ".Inf" or ".INF")
+        if (IsFloat(value) || value is ".inf" or "-.inf" or "+.inf" or ".nan" or ".NaN" or ".NAN" or ".Inf" or ".INF")
         {
             return ScalarKind.Float;
         }
@@ -106,10 +105,93 @@ public static partial class YamlScalars
         }
     }
 
-    [GeneratedRegex("^[-+]?([0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)$")]
-    private static partial Regex IntPattern();
+    /// <summary>
+    /// The core schema's integers: <c>[-+]?([0-9]+|0o[0-7]+|0x[0-9a-fA-F]+)</c>. Scanned by hand, as
+    /// every plain scalar of every load passes here (a shared regular expression is contended when
+    /// files load on every core). Like <c>$</c> in a .NET pattern, one final newline is allowed.
+    /// </summary>
+    internal static bool IsInteger(string value)
+    {
+        var text = Body(value);
+        if (text.Length > 0 && text[0] is '-' or '+')
+        {
+            text = text[1..];
+        }
 
-    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
-    private static partial Regex FloatPattern();
+        if (text.Length > 2 && text[0] == '0' && text[1] is 'o' or 'x')
+        {
+            var hex = text[1] == 'x';
+            foreach (var c in text[2..])
+            {
+                if (!(c is >= '0' and <= '7' || (c is '8' or '9' or (>= 'a' and <= 'f') or (>= 'A' and <= 'F') && hex)))
+                {
+                    return false;
+                }
+            }
+
+            return true;
+        }
+
+        return text.Length > 0 && Digits(text) == text.Length;
+    }
+
+    /// <summary>The core schema's floats: <c>[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?</c> (one final newline allowed, as <see cref="IsInteger"/>).</summary>
+    internal static bool IsFloat(string value)
+    {
+        var text = Body(value);
+        if (text.Length > 0 && text[0] is '-' or '+')
+        {
+            text = text[1..];
+        }
+
+        var whole = Digits(text);
+        text = text[whole..];
+        if (text.Length > 0 && text[0] == '.')
+        {
+            var fraction = Digits(text[1..]);
+            if (whole == 0 && fraction == 0)
+            {
+                return false;
+            }
+
+            text = text[(1 + fraction)..];
+        }
+        else if (whole == 0)
+        {
+            return false;
+        }
+
+        if (text.Length > 0 && text[0] is 'e' or 'E')
+        {
+            text = text[1..];
+            if (text.Length > 0 && text[0] is '-' or '+')
+            {
+                text = text[1..];
+            }
+
+            var exponent = Digits(text);
+            if (exponent == 0)
+            {
+                return false;
+            }
+
+            text = text[exponent..];
+        }
+
+        return text.Length == 0;
+    }
+
+    private static ReadOnlySpan<char> Body(string value) => value.EndsWith('\n') ? value.AsSpan(0, value.Length - 1) : value.AsSpan();
+
+    private static int Digits(ReadOnlySpan<char> text)
+    {
+        var i = 0;
+        while (i < text.Length && text[i] is >= '0' and <= '9')
+        {
+            i++;
+        }
+
+        return i;
+    }
 }
 

@@ -8,7 +8,8 @@ namespace GitOrch.Core.Schema;
 /// <summary>
 /// The JSON Schemas of schema/, embedded in this assembly: one per kind, all compiled once, the
 /// first time any is needed, into one registry so that <c>$ref</c> resolves across files
-/// ("pod.schema.json#/definitions/metadata").
+/// ("pod.schema.json#/definitions/metadata"): as fast checks (<see cref="SchemaCheck"/>), and as
+/// JsonSchema.Net's schemas for the documents those do not pass.
 /// </summary>
 public static class SchemaRegistry
 {
@@ -23,13 +24,23 @@ public static class SchemaRegistry
     /// <summary>The schema's text, as shipped.</summary>
     public static string Text(string kind) => ReadResource(ResourceName(kind));
 
-    /// <summary>The compiled schema of a kind.</summary>
+    /// <summary>
+    /// The compiled schema of a kind, as JsonSchema.Net builds it: the authority on every document
+    /// <see cref="Check"/> does not pass, and the source of every finding's wording. Built the first
+    /// time a document needs it (a load of valid files never does).
+    /// </summary>
     public static JsonSchema Schema(string kind) =>
-        All.Value.Schemas.TryGetValue(kind.ToLowerInvariant(), out var schema)
+        All.Value.Schemas.Value.TryGetValue(kind.ToLowerInvariant(), out var schema)
             ? schema
             : throw new InvalidOperationException($"no embedded schema for kind {kind}");
 
-    /// <summary>Compiles every schema now (a command that will validate pays it up front, once).</summary>
+    /// <summary>The kind's schema compiled into the fast checks of <see cref="SchemaCheck"/>.</summary>
+    internal static SchemaCheck Check(string kind) =>
+        All.Value.Checks.TryGetValue(kind.ToLowerInvariant() + Suffix, out var check)
+            ? check
+            : throw new InvalidOperationException($"no embedded schema for kind {kind}");
+
+    /// <summary>Compiles every schema's checks now (a command that will validate pays it up front, once).</summary>
     public static void CompileAll() => _ = All.Value;
 
     public static IEnumerable<string> EmbeddedKinds() =>
@@ -105,19 +116,24 @@ public static class SchemaRegistry
 
     private static Compiled Compile()
     {
-        var registry = new Json.Schema.SchemaRegistry();
-        var options = new BuildOptions { SchemaRegistry = registry };
         var texts = EmbeddedKinds().ToDictionary(k => k, k => ReadResource(Prefix + k + Suffix), StringComparer.Ordinal);
         var raw = texts.ToDictionary(t => t.Key + Suffix, t => JsonNode.Parse(t.Value)!.AsObject(), StringComparer.Ordinal);
 
-        // Register every file before building any, so a reference into a file not yet built resolves.
+        return new Compiled(new Lazy<IReadOnlyDictionary<string, JsonSchema>>(() => Build(texts)), raw, SchemaCheck.CompileAll(raw));
+    }
+
+    private static Dictionary<string, JsonSchema> Build(Dictionary<string, string> texts)
+    {
+        var registry = new Json.Schema.SchemaRegistry();
+        var options = new BuildOptions { SchemaRegistry = registry };
+        // The pod schema first: the others refer into its definitions.
         var schemas = new Dictionary<string, JsonSchema>(StringComparer.Ordinal);
         foreach (var (kind, text) in texts.OrderBy(t => t.Key == "pod" ? 0 : 1).ThenBy(t => t.Key, StringComparer.Ordinal))
         {
             schemas[kind] = JsonSchema.FromText(text, options);
         }
 
-        return new Compiled(schemas, raw);
+        return schemas;
     }
 
     private static string ReadResource(string name)
@@ -130,5 +146,5 @@ public static class SchemaRegistry
 
     internal static Assembly Assembly => typeof(SchemaRegistry).Assembly;
 
-    private sealed record Compiled(IReadOnlyDictionary<string, JsonSchema> Schemas, IReadOnlyDictionary<string, JsonObject> Raw);
+    private sealed record Compiled(Lazy<IReadOnlyDictionary<string, JsonSchema>> Schemas, IReadOnlyDictionary<string, JsonObject> Raw, IReadOnlyDictionary<string, SchemaCheck> Checks);
 }

@@ -9,10 +9,12 @@ using Json.Schema;
 namespace GitOrch.Core.Schema;
 
 /// <summary>
-/// Validates one document against its kind's schema (JsonSchema.Net, draft-07) and turns each
-/// failure into a positioned diagnostic that says what is wrong and what to do. The instance is
-/// built straight from the YAML node tree; each failure's instance location (a JSON Pointer) maps
-/// back to the node it came from, so positions are exact.
+/// Validates one document against its kind's schema (draft-07) and turns each failure into a
+/// positioned diagnostic that says what is wrong and what to do. A document the compiled fast
+/// check passes is valid (<see cref="SchemaCheck"/>: most are, and cost a walk of their tree);
+/// every other one is evaluated by JsonSchema.Net, which decides and names each failure. Its
+/// instance is built straight from the YAML node tree; each failure's instance location (a JSON
+/// Pointer) maps back to the node it came from, so positions are exact.
 /// </summary>
 public static class SchemaValidator
 {
@@ -38,8 +40,16 @@ public static class SchemaValidator
         return (schema.Evaluate(instance.RootElement, Quick).IsValid, schema.Evaluate(instance.RootElement, Detailed).IsValid);
     }
 
+    /// <summary>Whether the compiled fast check passes a document (JsonSchema.Net decides the rest; see <see cref="SchemaCheck"/>).</summary>
+    internal static bool PassesFastCheck(string kind, SourceDocument document) => SchemaRegistry.Check(kind).Passes(document.Root);
+
     public static void Validate(string kind, SourceDocument document, ObjectRef? obj, ICollection<Diagnostic> diagnostics)
     {
+        if (PassesFastCheck(kind, document))
+        {
+            return;
+        }
+
         var schema = SchemaRegistry.Schema(kind);
         using var instance = ToJsonDocument(document.Root);
         if (schema.Evaluate(instance.RootElement, Quick).IsValid)

@@ -16,7 +16,7 @@ public static class ManifestValidator
         Validate(LoadAll(files.ToList()));
 
     /// <summary>
-    /// Loads files in parallel (each file is independent until the cross-object rules), keeping
+    /// Loads files on <see cref="LoadThreads"/> threads (each file is independent until the cross-object rules), keeping
     /// their order. Each file's positioned trees are released as soon as it is loaded (see
     /// <see cref="FileLoadResult.ReleaseDocuments"/>): the rules need a position only for a
     /// finding, and a tree held per object until then is most of what a load keeps (and most of
@@ -24,9 +24,19 @@ public static class ManifestValidator
     /// </summary>
     public static IReadOnlyList<FileLoadResult> LoadAll(IReadOnlyList<ManifestFile> files) => InOrder(files, ManifestLoader.LoadFileReleased);
 
-    /// <summary>Maps files (or anything per file) on every core, from 8 of them, keeping their order.</summary>
+    /// <summary>
+    /// The threads a load of many files uses: every core but one, which stays free for what runs
+    /// beside a load (the API, the workflows, the next commit's fetch). One on a 2-core machine,
+    /// where two threads are also slower than one: the YAML parser's shared buffer pool is
+    /// contended on every scalar (docs/benchmarks.md).
+    /// </summary>
+    public static int LoadThreads { get; } = Math.Max(1, Environment.ProcessorCount - 1);
+
+    /// <summary>Maps files (or anything per file) on <see cref="LoadThreads"/> threads, from 8 of them, keeping their order.</summary>
     internal static List<TOut> InOrder<TIn, TOut>(IReadOnlyList<TIn> items, Func<TIn, TOut> map) =>
-        items.Count < 8 ? items.Select(map).ToList() : items.AsParallel().AsOrdered().Select(map).ToList();
+        items.Count < 8 || LoadThreads < 2
+            ? items.Select(map).ToList()
+            : items.AsParallel().AsOrdered().WithDegreeOfParallelism(LoadThreads).Select(map).ToList();
 
     /// <summary>
     /// Validates already-loaded files (the controller caches <see cref="FileLoadResult"/> per blob).
