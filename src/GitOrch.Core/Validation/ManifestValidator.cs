@@ -128,7 +128,7 @@ public static class ManifestValidator
 
         var unique = diagnostics.Distinct().ToList();
         unique.Sort(DiagnosticOrder.Instance);
-        var result = new ValidationResult(objects, unique, context.Loops, targets) { NotPods = context.NotPods };
+        var result = new ValidationResult(objects, unique, context.Loops, targets) { NotPods = context.NotPods, Refs = context.Refs, RefsGeneration = context.Refs.Generation };
         profile?.Stage("sorting diagnostics");
         return result;
     }

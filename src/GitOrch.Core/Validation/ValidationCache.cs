@@ -201,6 +201,9 @@ internal sealed class RefIndex
     /// <summary>Objects defined more than once.</summary>
     public IReadOnlySet<ObjectRef> Duplicated => _duplicated;
 
+    /// <summary>Counts every change (a cache brings its one index up to each commit in turn).</summary>
+    public int Generation { get; private set; }
+
     public bool Contains(ObjectRef obj) => _counts.ContainsKey(obj);
 
     /// <summary>Counts every object of <paramref name="objects"/> (a commit validated without a cache).</summary>
@@ -217,6 +220,7 @@ internal sealed class RefIndex
 
     public void Add(ObjectRef[] refs)
     {
+        Generation++;
         foreach (var obj in refs)
         {
             Add(obj);
@@ -225,6 +229,7 @@ internal sealed class RefIndex
 
     public void Remove(ObjectRef[] refs)
     {
+        Generation++;
         foreach (var obj in refs)
         {
             var count = _counts[obj] - 1;
@@ -246,6 +251,7 @@ internal sealed class RefIndex
 
     public void Clear()
     {
+        Generation++;
         _counts.Clear();
         _duplicated.Clear();
     }

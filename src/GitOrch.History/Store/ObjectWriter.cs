@@ -77,24 +77,11 @@ public sealed class ObjectWriter(HistoryStore store, IAdmissionPolicySource poli
     public void RecordRejected(CommitRecord commit) => store.RecordRejected(commit);
 
     /// <summary>
-    /// Which objects the batch writes that the commit declares. Only names the batch writes are
-    /// looked at closely, so a one-file commit does not build a set of every object.
+    /// Which objects the batch writes that the commit declares: one lookup per written object in
+    /// the validation's index, so a one-file commit does not walk every object.
     /// </summary>
-    private static HashSet<ObjectRef> Declared(ValidationResult validated, ChangeBatch batch)
-    {
-        var written = batch.Changes.Where(c => c.ObjectJson is not null).Select(c => c.Ref).ToHashSet();
-        var names = written.Select(r => r.Name).ToHashSet(StringComparer.Ordinal);
-        var declared = new HashSet<ObjectRef>();
-        foreach (var obj in validated.Objects)
-        {
-            if (names.Contains(obj.Object.Metadata.Name) && written.Contains(obj.Ref))
-            {
-                declared.Add(obj.Ref);
-            }
-        }
-
-        return declared;
-    }
+    private static HashSet<ObjectRef> Declared(ValidationResult validated, ChangeBatch batch) =>
+        batch.Changes.Where(c => c.ObjectJson is not null && validated.Declares(c.Ref)).Select(c => c.Ref).ToHashSet();
 
     /// <summary>
     /// The one generating loop: pinned-deployment owns the pods it generated (no file in Git,

@@ -267,4 +267,27 @@ public class ValidationCacheTests
             throw new Xunit.Sdk.XunitException($"seed {seed} (replay with GITORCH_CACHE_SEED={seed}): {e.Message}");
         }
     }
+
+    /// <summary>
+    /// A result answers "does the commit define this object?" from the cache's index while that
+    /// index is still at its commit, and from its own objects once a later commit has moved it on.
+    /// </summary>
+    [Fact]
+    public void AResult_SaysWhichObjectsItsCommitDefines_AfterALaterCommitReusedTheCache()
+    {
+        var cache = new ValidationCache();
+        ValidationResult Validate(params string[] names) =>
+            ManifestValidator.Validate([.. names.Select(n => ManifestLoader.LoadFileReleased(new ManifestFile($"{n}.yaml", Pod(n))))], cache: cache);
+        ObjectRef PodNamed(string name) => new("Pod", "demo", name);
+
+        var first = Validate("a", "b");
+        Assert.True(first.Declares(PodNamed("a")));
+        Assert.False(first.Declares(PodNamed("c")));
+
+        var second = Validate("b", "c");
+        Assert.True(second.Declares(PodNamed("c")));
+        Assert.False(second.Declares(PodNamed("a")));
+        Assert.True(first.Declares(PodNamed("a")));
+        Assert.False(first.Declares(PodNamed("c")));
+    }
 }
