@@ -40,6 +40,13 @@ public static class SchemaValidator
         return (schema.Evaluate(instance.RootElement, Quick).IsValid, schema.Evaluate(instance.RootElement, Detailed).IsValid);
     }
 
+    /// <summary>JsonSchema.Net's pass/fail verdict alone (instance written, then evaluated): what every document cost before the fast check, for the bench.</summary>
+    internal static bool LibraryPasses(string kind, SourceDocument document)
+    {
+        using var instance = ToJsonDocument(document.Root);
+        return SchemaRegistry.Schema(kind).Evaluate(instance.RootElement, Quick).IsValid;
+    }
+
     /// <summary>Whether the compiled fast check passes a document (JsonSchema.Net decides the rest; see <see cref="SchemaCheck"/>).</summary>
     internal static bool PassesFastCheck(string kind, SourceDocument document) => SchemaRegistry.Check(kind).Passes(document.Root);
 
