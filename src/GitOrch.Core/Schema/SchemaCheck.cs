@@ -143,7 +143,7 @@ internal abstract class SchemaCheck
                 return false;
             }
 
-            if (Enum is not null && !Enum.Any(e => EqualsJson(node, type, e)))
+            if (Enum is not null && !InEnum(node, type))
             {
                 return false;
             }
@@ -168,8 +168,10 @@ internal abstract class SchemaCheck
                 }
             }
 
-            foreach (var (key, value) in mapping.Entries)
+            var entries = mapping.Entries;
+            for (var i = 0; i < entries.Count; i++)
             {
+                var (key, value) = entries[i];
                 if (PropertyNames is not null && !PropertyNames.Passes(key.Kind == ScalarKind.String ? key : new ScalarNode(key.Line, key.Column, key.Value, ScalarKind.String)))
                 {
                     return false;
@@ -195,9 +197,9 @@ internal abstract class SchemaCheck
 
             if (Items is not null)
             {
-                foreach (var item in items)
+                for (var i = 0; i < items.Count; i++)
                 {
-                    if (!Items.Passes(item))
+                    if (!Items.Passes(items[i]))
                     {
                         return false;
                     }
@@ -244,6 +246,19 @@ internal abstract class SchemaCheck
             && (Maximum is not { } max || value <= max)
             && (ExclusiveMinimum is not { } xmin || value > xmin)
             && (ExclusiveMaximum is not { } xmax || value < xmax);
+
+        private bool InEnum(SourceNode node, JsonType type)
+        {
+            foreach (var allowed in Enum!)
+            {
+                if (EqualsJson(node, type, allowed))
+                {
+                    return true;
+                }
+            }
+
+            return false;
+        }
 
         private static bool EqualsJson(SourceNode node, JsonType type, JsonNode? allowed) => (type, allowed) switch
         {
