@@ -182,12 +182,12 @@ public sealed partial class Reconciler(
 
         profile?.Stage("approvals");
         var inScope = InScope(result, files, changedFiles);
-        var changes = Changes(result, inScope, changedFiles);
+        var changes = Changes(result, inScope, changedFiles, out var moved);
         profile?.Stage("changed objects");
         var batch = changes.Count == 0
             ? null
             : new ChangeBatch(Changers.Git(info.AuthorEmail), ChangeKind.External, sha, $"Apply {sha[..12]}: {info.Subject}", info.AuthorName, info.AuthorEmail, changes);
-        var written = writer.ApplyCommit(record, batch, result, MovedFiles(inScope).ToList());
+        var written = writer.ApplyCommit(record, batch, result, moved);
         profile?.Stage("durable write");
         if (written.IsRefused)
         {
@@ -370,8 +370,10 @@ public sealed partial class Reconciler(
     /// Versions to write: objects of the changed files (all objects after a full read) that differ
     /// from what is stored, and Git objects that disappeared. Status is kept: Git never writes it.
     /// </summary>
-    private List<ObjectChange> Changes(ValidationResult result, IReadOnlyList<LoadedObject> inScope, HashSet<string>? changedFiles)
+    /// <param name="moved">Objects in scope whose stored file is not the file that defines them now (read from the same store reads).</param>
+    private List<ObjectChange> Changes(ValidationResult result, IReadOnlyList<LoadedObject> inScope, HashSet<string>? changedFiles, out List<(ObjectRef, string)> moved)
     {
+        moved = [];
         var desired = inScope.ToDictionary(o => o.Ref);
 
         var previous = changedFiles is null
@@ -382,6 +384,11 @@ public sealed partial class Reconciler(
         foreach (var obj in inScope)
         {
             var stored = store.Get(obj.Ref);
+            if (stored is { File: { } file } && file != obj.File)
+            {
+                moved.Add((obj.Ref, obj.File));
+            }
+
             if (stored is null || stored.Deleted)
             {
                 changes.Add(new ObjectChange(obj.Ref, obj.JsonText, [.. obj.Fields], obj.File));
@@ -411,17 +418,6 @@ public sealed partial class Reconciler(
         }
 
         return changes;
-    }
-
-    private IEnumerable<(ObjectRef, string)> MovedFiles(IReadOnlyList<LoadedObject> inScope)
-    {
-        foreach (var obj in inScope)
-        {
-            if (store.Get(obj.Ref) is { File: { } file } && file != obj.File)
-            {
-                yield return (obj.Ref, obj.File);
-            }
-        }
     }
 
     private string? Folder => source.Prefix.Length == 0 ? null : source.Prefix.TrimEnd('/');

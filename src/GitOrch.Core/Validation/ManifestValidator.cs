@@ -48,12 +48,15 @@ public static class ManifestValidator
     {
         var profile = StageTimer.Start("validate");
         var diagnostics = new List<Diagnostic>(earlier ?? []);
-        var objects = new List<LoadedObject>();
         foreach (var file in loaded)
         {
-            diagnostics.AddRange(file.Diagnostics);
-            objects.AddRange(file.Objects);
+            if (file.Diagnostics.Count > 0)
+            {
+                diagnostics.AddRange(file.Diagnostics);
+            }
         }
+
+        var objects = new FileObjects(loaded);
 
         var context = cache is null
             ? new ValidationContext(objects, diagnostics)
