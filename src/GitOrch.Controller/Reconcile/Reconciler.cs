@@ -100,7 +100,7 @@ public sealed partial class Reconciler(
         }
         else if (await GitOrch.Git.TreeDiff.FirstParentPathAsync(source.Repository, _lastGood, head, 64, ct) is { } recent)
         {
-            commits = recent; // The common case (a few new commits), walked through cat-file with no process.
+            commits = recent; // The common case (a few new commits), walked in-process through libgit2 with no process.
         }
         else if (await source.Repository.IsAncestorAsync(_lastGood, head, ct))
         {
@@ -310,7 +310,7 @@ public sealed partial class Reconciler(
         var ignore = ignoreEntry is null || ignoreEntry.IsSymlink || !BoundedFiles.WithinDefault(ignoreEntry.Size)
             ? IgnoreRules.Empty
             : new IgnoreRules(await source.Repository.Objects.ReadTextAsync(ignoreEntry.Blob, ct) ?? string.Empty);
-        // Read the blobs that changed (one cat-file process), then parse them (on every core but one).
+        // Read the blobs that changed (libgit2, in-process), then parse them (on every core but one).
         var files = new Dictionary<string, CachedFile>(StringComparer.Ordinal);
         var toParse = new List<(string Relative, string Blob, ManifestFile File)>();
         foreach (var entry in entries.Where(e => e.Type == "blob" && e.Path.StartsWith(source.Prefix, StringComparison.Ordinal)))

@@ -186,22 +186,7 @@ public class SchemaCheckTests
     [Fact]
     public void PassesTheBase() => Assert.True(SchemaValidator.PassesFastCheck("Pod", Documents(Base).Single().Document));
 
-    private const string Base = """
-        apiVersion: gitorch.dev/v1
-        kind: Pod
-        metadata:
-          name: web
-          namespace: demo
-          labels: {app: web}
-        spec:
-          runtime: oci
-          terminationGracePeriodSeconds: 10
-          containers:
-            - name: main
-              image: busybox:1.35
-              resources: {cpu: 250m, memory: 64Mi}
-              ports: [{name: http, port: 8080}]
-        """;
+    private const string Base = SchemaValidatorTests.Base;
 
     [Fact]
     public void ASchemaWithAKeywordItDoesNotKnow_PassesNothingThere_AndRefsResolveAcrossFilesAndInCycles()

@@ -6,7 +6,7 @@ namespace GitOrch.Core.Tests.Schema;
 public class SchemaValidatorTests
 {
     /// <summary>A valid pod; each case replaces one line to break it. Line numbers are stable.</summary>
-    private const string Base = """
+    internal const string Base = """
         apiVersion: gitorch.dev/v1
         kind: Pod
         metadata:
