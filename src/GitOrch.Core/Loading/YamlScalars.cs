@@ -112,11 +112,7 @@ public static class YamlScalars
     /// </summary>
     internal static bool IsInteger(string value)
     {
-        var text = Body(value);
-        if (text.Length > 0 && text[0] is '-' or '+')
-        {
-            text = text[1..];
-        }
+        var text = Unsigned(value);
 
         if (text.Length > 2 && text[0] == '0' && text[1] is 'o' or 'x')
         {
@@ -138,11 +134,7 @@ public static class YamlScalars
     /// <summary>The core schema's floats: <c>[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?</c> (one final newline allowed, as <see cref="IsInteger"/>).</summary>
     internal static bool IsFloat(string value)
     {
-        var text = Body(value);
-        if (text.Length > 0 && text[0] is '-' or '+')
-        {
-            text = text[1..];
-        }
+        var text = Unsigned(value);
 
         var whole = Digits(text);
         text = text[whole..];
@@ -181,7 +173,12 @@ public static class YamlScalars
         return text.Length == 0;
     }
 
-    private static ReadOnlySpan<char> Body(string value) => value.EndsWith('\n') ? value.AsSpan(0, value.Length - 1) : value.AsSpan();
+    /// <summary>The value without one final newline and without its sign, as both forms read it.</summary>
+    private static ReadOnlySpan<char> Unsigned(string value)
+    {
+        var text = value.EndsWith('\n') ? value.AsSpan(0, value.Length - 1) : value.AsSpan();
+        return text.Length > 0 && text[0] is '-' or '+' ? text[1..] : text;
+    }
 
     private static int Digits(ReadOnlySpan<char> text)
     {

@@ -293,12 +293,7 @@ internal abstract class SchemaCheck
 
             var reference = new Reference();
             _compiled[(file, pointer)] = reference;
-            JsonNode? node = raw.TryGetValue(file, out var root) ? root : null;
-            foreach (var segment in pointer.Split('/', StringSplitOptions.RemoveEmptyEntries))
-            {
-                node = node is JsonObject o ? o[SchemaRegistry.Unescape(segment)] : null;
-            }
-
+            var node = raw.TryGetValue(file, out var root) ? SchemaRegistry.At(root, pointer) : null;
             reference.Target = node is null ? Never.Instance : Compile(file, node, isRoot: pointer.Length == 0);
             return reference;
         }
@@ -340,9 +335,7 @@ internal abstract class SchemaCheck
 
         private SchemaCheck Resolve(string file, string reference)
         {
-            var hash = reference.IndexOf('#', StringComparison.Ordinal);
-            var target = hash < 0 ? reference : reference[..hash];
-            var pointer = hash < 0 ? string.Empty : reference[(hash + 1)..];
+            var (target, pointer) = SchemaRegistry.SplitReference(reference);
             if (target.Length > 0)
             {
                 // Our schemas refer to each other by file name beside their own $id; anything else is not ours to follow.

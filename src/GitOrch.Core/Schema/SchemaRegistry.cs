@@ -89,26 +89,32 @@ public static class SchemaRegistry
 
     private static (string File, JsonNode? Node) Resolve(Compiled compiled, string file, string reference)
     {
-        var hash = reference.IndexOf('#', StringComparison.Ordinal);
-        var target = hash < 0 ? reference : reference[..hash];
-        var pointer = hash < 0 ? string.Empty : reference[(hash + 1)..];
+        var (target, pointer) = SplitReference(reference);
         if (target.Length > 0)
         {
             file = target[(target.LastIndexOf('/') + 1)..];
         }
 
-        if (!compiled.Raw.TryGetValue(file, out var root))
-        {
-            return (file, null);
-        }
+        return (file, compiled.Raw.TryGetValue(file, out var root) ? At(root, pointer) : null);
+    }
 
-        JsonNode? node = root;
+    /// <summary>A <c>$ref</c> as its document ("" for the same file) and the JSON Pointer after its '#'.</summary>
+    internal static (string Target, string Pointer) SplitReference(string reference)
+    {
+        var hash = reference.IndexOf('#', StringComparison.Ordinal);
+        return hash < 0 ? (reference, string.Empty) : (reference[..hash], reference[(hash + 1)..]);
+    }
+
+    /// <summary>The schema object at a JSON Pointer ("" for the root) below <paramref name="root"/>, or null.</summary>
+    internal static JsonNode? At(JsonNode? root, string pointer)
+    {
+        var node = root;
         foreach (var segment in pointer.Split('/', StringSplitOptions.RemoveEmptyEntries))
         {
-            node = node?[Unescape(segment)];
+            node = node is JsonObject o ? o[Unescape(segment)] : null;
         }
 
-        return (file, node);
+        return node;
     }
 
     internal static string Unescape(string segment) =>
