@@ -390,7 +390,7 @@ internal abstract class SchemaCheck
                         var text = Text(value) ?? throw new NotSupportedException();
                         if (!_patterns.TryGetValue(text, out pattern))
                         {
-                            _patterns[text] = pattern = new Regex(text, RegexOptions.CultureInvariant);
+                            _patterns[text] = pattern = new Regex(SchemaRegistry.EndAnchored(text), RegexOptions.CultureInvariant);
                         }
 
                         break;

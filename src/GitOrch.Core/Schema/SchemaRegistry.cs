@@ -125,7 +125,51 @@ public static class SchemaRegistry
         var texts = EmbeddedKinds().ToDictionary(k => k, k => ReadResource(Prefix + k + Suffix), StringComparer.Ordinal);
         var raw = texts.ToDictionary(t => t.Key + Suffix, t => JsonNode.Parse(t.Value)!.AsObject(), StringComparer.Ordinal);
 
-        return new Compiled(new Lazy<IReadOnlyDictionary<string, JsonSchema>>(() => Build(texts)), raw, SchemaCheck.CompileAll(raw));
+        // JsonSchema.Net gets the schemas with their patterns' end anchors made .NET's own (see EndAnchored).
+        var forLibrary = raw.ToDictionary(r => r.Key[..^Suffix.Length], r => EndAnchored(r.Value.DeepClone()).ToJsonString(), StringComparer.Ordinal);
+        return new Compiled(new Lazy<IReadOnlyDictionary<string, JsonSchema>>(() => Build(forLibrary)), raw, SchemaCheck.CompileAll(raw));
+    }
+
+    /// <summary>
+    /// A schema's <c>pattern</c>s are ECMA-262 expressions, where a final <c>$</c> matches only at
+    /// the end. .NET's <c>$</c> also matches before a final newline, so "web\n" would pass a name's
+    /// pattern; in-process every final <c>$</c> becomes <c>\z</c>. The files in schema/ stay
+    /// portable for editors and other validators.
+    /// </summary>
+    internal static string EndAnchored(string pattern)
+    {
+        var backslashes = pattern.Length - 1 - pattern.AsSpan(0, Math.Max(0, pattern.Length - 1)).TrimEnd('\\').Length;
+        return pattern.EndsWith('$') && backslashes % 2 == 0 ? pattern[..^1] + "\\z" : pattern;
+    }
+
+    private static JsonNode EndAnchored(JsonNode node)
+    {
+        switch (node)
+        {
+            case JsonObject obj:
+                foreach (var (key, value) in obj.ToList())
+                {
+                    if (key == "pattern" && value is JsonValue v && v.GetValueKind() == System.Text.Json.JsonValueKind.String)
+                    {
+                        obj[key] = EndAnchored(v.GetValue<string>());
+                    }
+                    else if (value is not null)
+                    {
+                        EndAnchored(value);
+                    }
+                }
+
+                break;
+            case JsonArray list:
+                foreach (var item in list.OfType<JsonNode>())
+                {
+                    EndAnchored(item);
+                }
+
+                break;
+        }
+
+        return node;
     }
 
     private static Dictionary<string, JsonSchema> Build(Dictionary<string, string> texts)

@@ -183,6 +183,35 @@ public class SchemaCheckTests
         Assert.Equal(SchemaValidator.Verdicts(kind, document).Detailed, diagnostics.Count == 0);
     }
 
+    /// <summary>
+    /// A hostile commit shaped to slip past a lenient fast path: a look-alike letter, a newline that
+    /// a .NET "$" would let through, a float or an overflowing integer where an integer goes. Each
+    /// is refused with a finding, however the check and the library split the work.
+    /// </summary>
+    [Theory]
+    [InlineData("  name: web", "  name: \"w\u0435b\"")]
+    [InlineData("  name: web", "  name: \"web\\n\"")]
+    [InlineData("      image: busybox:1.35", "      image: \"busybox:1.35\\n\"")]
+    [InlineData("      ports: [{name: http, port: 8080}]", "      ports: [{name: http, port: 8080.5}]")]
+    [InlineData("      ports: [{name: http, port: 8080}]", "      ports: [{name: http, port: 99999999999999999999}]")]
+    [InlineData("  terminationGracePeriodSeconds: 10", "  terminationGracePeriodSeconds: 1e400")]
+    public void RefusesADocumentShapedToSlipPastIt(string line, string with)
+    {
+        var text = Base.Replace(line, with, StringComparison.Ordinal);
+        Assert.NotEqual(Base, text);
+        var (kind, document) = Documents(text).Single();
+        Assert.False(SchemaValidator.PassesFastCheck(kind, document));
+        Assert.Contains(GitOrch.Core.Tests.Support.TestManifests.Validate(text).Diagnostics, d => d.IsError);
+    }
+
+    [Theory]
+    [InlineData("^[a-z]+$", "^[a-z]+\\z")]
+    [InlineData("^a\\$", "^a\\$")] // an escaped dollar is a character, not an anchor
+    [InlineData("^a\\\\$", "^a\\\\\\z")]
+    [InlineData("^a", "^a")]
+    [InlineData("", "")]
+    public void AFinalDollar_IsTheEndOfTheString(string pattern, string inProcess) => Assert.Equal(inProcess, SchemaRegistry.EndAnchored(pattern));
+
     [Fact]
     public void PassesTheBase() => Assert.True(SchemaValidator.PassesFastCheck("Pod", Documents(Base).Single().Document));
 
