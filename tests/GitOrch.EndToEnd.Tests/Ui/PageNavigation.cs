@@ -7,7 +7,7 @@ namespace GitOrch.EndToEnd.Tests.Ui;
 /// and remove network interfaces (pod veths, namespaces), and chromium cancels a navigation in
 /// flight when it sees one, reloads a failed one by itself on top of the next, or (seen twice in
 /// CI) leaves it waiting for a load event that never comes. A navigation waits for the document (DOMContentLoaded, after the deferred app script has
-/// run), not for every subresource, and is loaded again after a network-changed abort or an interrupted load or, at most
+/// run), not for every subresource, and is loaded again (after the interrupting load settles, up to nine times) after a network-changed abort or an interrupted load or, at most
 /// twice, after a timeout; any other failure stands.
 /// </summary>
 internal static class PageNavigation
@@ -22,9 +22,19 @@ internal static class PageNavigation
             {
                 return await page.GotoAsync(url, options);
             }
-            catch (PlaywrightException e) when (attempt < 5 && (e.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal)
+            catch (PlaywrightException e) when (attempt < 10 && (e.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal)
                 || e.Message.Contains("interrupted by another navigation", StringComparison.Ordinal)))
             {
+                // Let the navigation that interrupted this one (the browser's own reload) settle before asking again.
+                try
+                {
+                    await page.WaitForLoadStateAsync(LoadState.DOMContentLoaded, new() { Timeout = 5_000 });
+                }
+                catch (TimeoutException)
+                {
+                    // Asked again regardless.
+                }
+
                 await Task.Delay(200);
             }
             catch (TimeoutException) when (attempt < 3)
