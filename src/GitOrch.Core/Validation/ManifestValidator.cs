@@ -58,9 +58,17 @@ public static class ManifestValidator
 
         var objects = new FileObjects(loaded);
 
-        var context = cache is null
-            ? new ValidationContext(objects, diagnostics)
-            : new ValidationContext(objects, diagnostics, cache.NotPods(loaded), cache.Refs(loaded));
+        ValidationContext context;
+        if (cache is null)
+        {
+            context = new ValidationContext(objects, diagnostics);
+        }
+        else
+        {
+            var (notPods, refs) = cache.Update(loaded);
+            context = new ValidationContext(objects, diagnostics, notPods, refs);
+        }
+
         profile?.Stage("objects and their counts");
         DuplicateRules.Check(context);
 
@@ -89,9 +97,10 @@ public static class ManifestValidator
         profile?.Stage(globals is null ? "duplicates, policy and loops" : "duplicates (policy and loops unchanged)");
 
         cache?.Begin(context.OfKind(Kinds.ClusterPolicy).Concat(context.OfKind(Kinds.ControlLoop)));
-        foreach (var file in loaded)
+        for (var position = 0; position < loaded.Count; position++)
         {
-            if (cache is not null && cache.TryGet(file, out var known))
+            var file = loaded[position];
+            if (cache is not null && cache.TryGet(position, file, out var known))
             {
                 diagnostics.AddRange(known.Diagnostics);
                 context.UsedExceptions.UnionWith(known.UsedExceptions);
@@ -112,7 +121,7 @@ public static class ManifestValidator
 
         profile?.Stage(cache is null ? "rules of each object" : $"rules of each object ({cache.Checked} checked, {cache.Reused} unchanged)");
         SecurityRules.ReportUnused(context);
-        OwnershipRules.CheckGeneratedPods(context);
+        OwnershipRules.CheckGeneratedPods(context, cache);
         IReadOnlyList<Workflow.UnitDeclaration> targets;
         if (globals is not null)
         {

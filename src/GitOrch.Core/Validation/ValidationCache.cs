@@ -29,6 +29,13 @@ public sealed class ValidationCache
     private readonly Dictionary<FileLoadResult, FileEntry> _entries = new(ReferenceEqualityComparer.Instance);
     private readonly RefIndex _refs = new();
     private HashSet<FileLoadResult> _files = new(ReferenceEqualityComparer.Instance);
+
+    // The last commit's files in the order given, their entries by position, and their objects that
+    // are not pods: a commit given in the same order is compared position by position, so that a
+    // one-file commit does not look every file up by instance.
+    private FileLoadResult[] _last = [];
+    private FileEntry[] _lastEntries = [];
+    private IReadOnlyList<LoadedObject>? _lastNotPods;
     private LoadedObject[] _inputs = [];
     private int _generation;
     private bool _recount;
@@ -40,8 +47,121 @@ public sealed class ValidationCache
     /// <summary>Objects whose own rules' findings the last validation took from the cache.</summary>
     public int Reused { get; private set; }
 
+    /// <summary>Positions compared one by one at most; past this many changed files a commit is brought up to date by instance.</summary>
+    internal const int MaxChangedPositions = 64;
+
+    /// <summary>
+    /// Brings the cache to <paramref name="files"/>: the objects that are not pods (in file order)
+    /// and how often each object is defined. When the files come in the order of last time with a
+    /// few positions changed, only those positions are read; otherwise every file is looked up.
+    /// </summary>
+    internal (IReadOnlyList<LoadedObject> NotPods, RefIndex Refs) Update(IReadOnlyList<FileLoadResult> files)
+    {
+        if (UpdateByPosition(files) is { } notPods)
+        {
+            return (notPods, _refs);
+        }
+
+        var all = NotPods(files);
+        var refs = Refs(files);
+        _last = [.. files];
+        _lastEntries = new FileEntry[_last.Length];
+        for (var i = 0; i < _last.Length; i++)
+        {
+            _lastEntries[i] = Entry(_last[i]);
+        }
+
+        _lastNotPods = all;
+        return (all, refs);
+    }
+
+    /// <summary>
+    /// The not-pods after bringing the counts up to date from the positions that changed since the
+    /// last commit, or null (nothing done) when the files are not the last commit's with at most
+    /// <see cref="MaxChangedPositions"/> positions changed, or a file would be there twice.
+    /// </summary>
+    private IReadOnlyList<LoadedObject>? UpdateByPosition(IReadOnlyList<FileLoadResult> files)
+    {
+        if (_recount || _lastNotPods is null || files.Count != _last.Length)
+        {
+            return null;
+        }
+
+        var changed = new List<int>();
+        for (var i = 0; i < files.Count; i++)
+        {
+            if (!ReferenceEquals(files[i], _last[i]))
+            {
+                if (changed.Count == MaxChangedPositions)
+                {
+                    return null;
+                }
+
+                changed.Add(i);
+            }
+        }
+
+        var olds = new HashSet<FileLoadResult>(ReferenceEqualityComparer.Instance);
+        var news = new HashSet<FileLoadResult>(ReferenceEqualityComparer.Instance);
+        foreach (var i in changed)
+        {
+            olds.Add(_last[i]); // Distinct: the last commit had no file twice (else it is counted again).
+            if (!news.Add(files[i]))
+            {
+                return null; // The same file at two changed positions.
+            }
+        }
+
+        foreach (var file in news)
+        {
+            if (!olds.Contains(file) && _files.Contains(file))
+            {
+                return null; // Also at a position that did not change: the same file twice.
+            }
+        }
+
+        var notPodsMoved = false;
+        foreach (var gone in olds.Where(f => !news.Contains(f)))
+        {
+            var entry = Entry(gone);
+            notPodsMoved |= entry.NotPods.Length > 0;
+            _refs.Remove(entry.Refs);
+            _entries.Remove(gone);
+            _files.Remove(gone);
+        }
+
+        foreach (var came in news.Where(f => !olds.Contains(f)))
+        {
+            var entry = Entry(came);
+            notPodsMoved |= entry.NotPods.Length > 0;
+            _refs.Add(entry.Refs);
+            _files.Add(came);
+        }
+
+        foreach (var i in changed)
+        {
+            _last[i] = files[i];
+            _lastEntries[i] = Entry(files[i]);
+        }
+
+        // A file that moved to another position moves its not-pods too.
+        notPodsMoved |= changed.Any(i => _lastEntries[i].NotPods.Length > 0);
+        if (notPodsMoved)
+        {
+            var all = new List<LoadedObject>();
+            foreach (var entry in _lastEntries)
+            {
+                all.AddRange(entry.NotPods);
+            }
+
+            _lastNotPods = all;
+        }
+
+        return _lastNotPods;
+    }
+
     /// <summary>Brings the object counts to <paramref name="files"/> (only the files that came or went are read).</summary>
-    internal RefIndex Refs(IReadOnlyList<FileLoadResult> files)
+    private RefIndex Refs(IReadOnlyList<FileLoadResult> files)
     {
         var now = new HashSet<FileLoadResult>(files, ReferenceEqualityComparer.Instance);
         if (now.Count != files.Count || _recount)
@@ -94,10 +214,16 @@ public sealed class ValidationCache
         Checked = 0;
     }
 
-    /// <summary>The findings of a file's objects, if worked out under the current ClusterPolicy and ControlLoops.</summary>
-    internal bool TryGet(FileLoadResult file, out Findings findings)
+    /// <summary>
+    /// The findings of a file's objects, if worked out under the current ClusterPolicy and
+    /// ControlLoops; <paramref name="position"/> is the file's place in the list given to <see cref="Update"/>.
+    /// </summary>
+    internal bool TryGet(int position, FileLoadResult file, out Findings findings)
     {
-        if (_entries.TryGetValue(file, out var entry) && entry.Findings is { } known && entry.Generation == _generation)
+        var entry = position < _last.Length && ReferenceEquals(_last[position], file)
+            ? _lastEntries[position]
+            : _entries.GetValueOrDefault(file);
+        if (entry is { Findings: { } known } && entry.Generation == _generation)
         {
             Reused += file.Objects.Count;
             findings = known;
@@ -127,6 +253,7 @@ public sealed class ValidationCache
         ReusedGlobals = _globals is { } known && known.NotPods.SequenceEqual(notPods, SameText.Instance);
         if (!ReusedGlobals)
         {
+            GeneratedPods = null;
             return null;
         }
 
@@ -138,10 +265,20 @@ public sealed class ValidationCache
     /// <summary>Whether the last validation took the policy, loop and workflow findings from the cache.</summary>
     public bool ReusedGlobals { get; private set; }
 
-    internal void Keep(Globals globals) => _globals = globals;
+    internal void Keep(Globals globals)
+    {
+        _globals = globals;
+        GeneratedPods = null;
+    }
+
+    /// <summary>
+    /// The pods the commit's PinnedDeployments generate, by name, with their owner: worked out from
+    /// the objects that are not pods, so kept while <see cref="GlobalsFor"/> finds them unchanged.
+    /// </summary>
+    internal Dictionary<ObjectRef, LoadedObject>? GeneratedPods { get; set; }
 
     /// <summary>The objects of <paramref name="files"/> that are not pods, in file order (kept per file).</summary>
-    internal List<LoadedObject> NotPods(IReadOnlyList<FileLoadResult> files)
+    private List<LoadedObject> NotPods(IReadOnlyList<FileLoadResult> files)
     {
         var all = new List<LoadedObject>();
         foreach (var file in files)

@@ -100,7 +100,7 @@ public class ValidationCacheTests
         Assert.Equal(scratch.Loops.Select(l => l.Name), cached.Loops.Select(l => l.Name));
         Assert.Equal(scratch.Targets.Select(t => (t.Name, t.Ordering.After.Count)), cached.Targets.Select(t => (t.Name, t.Ordering.After.Count)));
         Assert.Equal(scratch.Objects.Count, cached.Objects.Count);
-        Assert.Equal(scratch.NotPods.Count, cached.NotPods.Count);
+        Assert.Equal(scratch.NotPods.Select(o => (o.Ref, o.Location)), cached.NotPods.Select(o => (o.Ref, o.Location)));
         return cached;
     }
 
@@ -259,13 +259,59 @@ public class ValidationCacheTests
                     .Select(_ => pools.ElementAt(random.Next(pools.Count)))
                     .Select(p => (p.Key, p.Value[random.Next(p.Value.Length)]))
                     .ToArray();
-                Both(commits.Next(changes), cache);
+                IReadOnlyList<FileLoadResult> files = commits.Next(changes);
+                var order = random.Next(6);
+                if (order == 0 && files.Count > 1)
+                {
+                    // Given in another order: two files swap places.
+                    var swapped = files.ToArray();
+                    var (a, b) = (random.Next(swapped.Length), random.Next(swapped.Length));
+                    (swapped[a], swapped[b]) = (swapped[b], swapped[a]);
+                    files = swapped;
+                }
+                else if (order == 1 && files.Count > 1)
+                {
+                    // The same loaded file at two places (one file in place of another).
+                    var twice = files.ToArray();
+                    twice[random.Next(twice.Length)] = twice[random.Next(twice.Length)];
+                    files = twice;
+                }
+
+                Both(files, cache);
             }
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new Xunit.Sdk.XunitException($"seed {seed} (replay with GITORCH_CACHE_SEED={seed}): {e.Message}");
         }
+    }
+
+    /// <summary>
+    /// The files of a commit are compared by position with the last commit's when they come in the
+    /// same order; files that change places, a file given twice and a file given in place of
+    /// another still give what a validation from scratch gives.
+    /// </summary>
+    [Fact]
+    public void FilesThatChangePlaces_OrComeTwice_GiveWhatAValidationFromScratchGives()
+    {
+        var cache = new ValidationCache();
+        var a = ManifestLoader.LoadFileReleased(new ManifestFile("a.yaml", Pod("a")));
+        var b = ManifestLoader.LoadFileReleased(new ManifestFile("b.yaml", Target("b.target", "[scheduled.target]") + "\n---\n" + Pod("b")));
+        var c = ManifestLoader.LoadFileReleased(new ManifestFile("c.yaml", Deployment(2)));
+        var d = ManifestLoader.LoadFileReleased(new ManifestFile("d.yaml", Pod("web-1")));
+        var e = ManifestLoader.LoadFileReleased(new ManifestFile("e.yaml", Pod("e")));
+
+        Both([a, b, c, e], cache);
+        Assert.Equal(["web", "b.target"], Both([c, a, e, b], cache).NotPods.Select(o => o.Ref.Name)); // b and c swapped.
+        Assert.Equal(["b.target", "web"], Both([b, a, e, c], cache).NotPods.Select(o => o.Ref.Name)); // And the others in pairs.
+        var twice = Both([b, b, e, c], cache); // b in place of a: defined twice.
+        Assert.Contains(twice.Diagnostics, x => x.Code == DiagnosticCodes.DuplicateObject);
+        Assert.Equal(2, twice.NotPods.Count(o => o.Ref.Name == "b.target"));
+        var back = Both([b, a, e, c], cache); // And back.
+        Assert.DoesNotContain(back.Diagnostics, x => x.Code == DiagnosticCodes.DuplicateObject);
+        Assert.Contains(Both([b, a, d, c], cache).Diagnostics, x => x.Code == DiagnosticCodes.GeneratedObjectInGit); // A pod named as a generated one, in e's place.
+        Assert.DoesNotContain(Both([b, a, e, c], cache).Diagnostics, x => x.Code == DiagnosticCodes.GeneratedObjectInGit);
+        Assert.DoesNotContain(Both([b, e, a, d], cache).Diagnostics, x => x.Code == DiagnosticCodes.GeneratedObjectInGit); // Moved and replaced: the deployment is gone, so web-1 is no longer its.
     }
 
     /// <summary>
