@@ -381,9 +381,10 @@ public sealed partial class Reconciler(
             : changedFiles.SelectMany(f => _files.TryGetValue(f, out var old) ? old.Result.Objects.Select(o => o.Ref) : []);
 
         var changes = new List<ObjectChange>();
+        var storedNow = store.GetMany(desired.Keys);
         foreach (var obj in inScope)
         {
-            var stored = store.Get(obj.Ref);
+            var stored = storedNow.GetValueOrDefault(obj.Ref);
             if (stored is { File: { } file } && file != obj.File)
             {
                 moved.Add((obj.Ref, obj.File));

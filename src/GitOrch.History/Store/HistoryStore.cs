@@ -507,6 +507,32 @@ public sealed class HistoryStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// The stored objects (deleted ones too) among <paramref name="objects"/>, by ref, read in one
+    /// read with one compiled statement: the objects of a commit's changed files, or of a whole tree.
+    /// </summary>
+    public Dictionary<ObjectRef, StoredObject> GetMany(IEnumerable<ObjectRef> objects)
+    {
+        var found = new Dictionary<ObjectRef, StoredObject>();
+        using (var lease = Read())
+        {
+            using var cmd = lease.Connection.Prepare(
+                "SELECT kind, namespace, name, version, deleted, file, object, last_changer, updated_at FROM objects WHERE kind=$k AND namespace=$n AND name=$m",
+                null, "$k", "$n", "$m");
+            foreach (var obj in objects)
+            {
+                cmd.Bind(obj.Kind, obj.Namespace, obj.Name);
+                using var reader = cmd.ExecuteReader();
+                if (reader.Read())
+                {
+                    found[obj] = ReadObject(reader);
+                }
+            }
+        }
+
+        return found;
+    }
+
     /// <summary>Live objects (not deleted), optionally of one kind and namespace, ordered by kind, namespace, name.</summary>
     public IReadOnlyList<StoredObject> List(string? kind = null, string? ns = null, bool includeDeleted = false)
     {
@@ -787,12 +813,16 @@ public sealed class HistoryStore : IDisposable
         var list = new List<StoredObject>();
         while (reader.Read())
         {
-            list.Add(new StoredObject(new ObjectRef(reader.GetString(0), reader.GetString(1), reader.GetString(2)), reader.GetInt32(3), reader.GetInt32(4) != 0,
-                reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6), reader.GetString(7), Parse(reader.GetString(8))));
+            list.Add(ReadObject(reader));
         }
 
         return list;
     }
+
+    /// <summary>One row of <c>objects</c>, selected as kind, namespace, name, version, deleted, file, object, last_changer, updated_at.</summary>
+    private static StoredObject ReadObject(SqliteDataReader reader) =>
+        new(new ObjectRef(reader.GetString(0), reader.GetString(1), reader.GetString(2)), reader.GetInt32(3), reader.GetInt32(4) != 0,
+            reader.IsDBNull(5) ? null : reader.GetString(5), reader.GetString(6), reader.GetString(7), Parse(reader.GetString(8)));
 
     private static string? Scalar(SqliteConnection db, string sql)
     {

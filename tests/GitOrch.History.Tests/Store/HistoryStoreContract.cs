@@ -224,6 +224,23 @@ public abstract class HistoryStoreContract : IDisposable
     }
 
     [Fact]
+    public void GetMany_ReadsWhatGetReads_ForEachObjectThatWasEverStored()
+    {
+        var absent = new ObjectRef("Pod", "demo", "never-stored");
+        Store.ApplyCommit(Applied(C1), External(C1, "ada@example.com", "Add pods", Change(Web0, Pod(Web0, "nginx:1.25"), "*"), Change(Web1, Pod(Web1, "nginx:1.25"), "*")));
+        Store.ApplyCommit(Applied(C2), External(C2, "ada@example.com", "Remove web-0", Change(Web0, null, "*")));
+
+        var many = Store.GetMany([Web1, absent, Web0]);
+
+        Assert.Equal([Web0, Web1], many.Keys.OrderBy(r => r.Name, StringComparer.Ordinal));
+        Assert.Equal(Store.Get(Web0), many[Web0]);
+        Assert.Equal(Store.Get(Web1), many[Web1]);
+
+        Assert.True(many[Web0].Deleted);
+        Assert.Empty(Store.GetMany([]));
+    }
+
+    [Fact]
     public void List_FiltersByKindAndNamespace_InKeyOrder()
     {
         var other = new ObjectRef("Pod", "other", "api-0");
