@@ -35,11 +35,7 @@ internal static class AgentCommand
                     UnderlayAddress = Address(parse.GetValue(address)),
                     NetworkNamespace = Netns(parse.GetValue(netns)),
                 };
-            using var logs = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            }));
+            using var logs = LoggerFactory.Create(b => b.AddGitOrchConsole());
             await using var agent = new NodeAgent(options, logs, TimeProvider.System);
             await parse.InvocationConfiguration.Output.WriteLineAsync($"gitorch: agent for node {options.Node} ({options.CpuMillis}m cpu, {options.MemoryBytes / (1024 * 1024)}Mi), controller {options.Server}, state in {Path.GetFullPath(options.StateDir)}");
             try

@@ -39,7 +39,7 @@ internal static class LogsCommand
             foreach (var log in json.Deserialize<List<StepLog>>(ApiClient.Json)!)
             {
                 var commit = log.Commit is null ? string.Empty : $" {log.Commit[..Math.Min(12, log.Commit.Length)]}";
-                await writer.WriteLineAsync($"{log.Time.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff} {log.Level,-7} {log.Step}{(log.Attempt > 0 ? $"#{log.Attempt}" : string.Empty)} [txn {log.Transaction}{commit}] {log.Message}");
+                await writer.WriteLineAsync($"{log.Time.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff} {log.Level,-7} {TerminalText.Safe(log.Step)}{(log.Attempt > 0 ? $"#{log.Attempt}" : string.Empty)} [txn {log.Transaction}{commit}] {TerminalText.Safe(log.Message)}");
             }
 
             return ExitCodes.Ok;

@@ -3,6 +3,7 @@ using GitOrch.Controller;
 using GitOrch.Controller.Replication;
 using GitOrch.Controller.Trust;
 using Microsoft.Extensions.Logging;
+using GitOrch.Cli.Output;
 
 namespace GitOrch.Cli.Commands;
 
@@ -54,11 +55,7 @@ internal static class ReplicaCommand
                 .AddFilter("Microsoft", LogLevel.Warning)
                 .AddFilter("Grpc", LogLevel.Warning)
                 .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None)
-                .AddSimpleConsole(o =>
-                {
-                    o.SingleLine = true;
-                    o.TimestampFormat = "HH:mm:ss ";
-                }), TimeProvider.System);
+                .AddGitOrchConsole(), TimeProvider.System);
         }
         catch (ArgumentException ex)
         {

@@ -77,10 +77,10 @@ internal static class StatusCommand
         foreach (var rejected in status.Commits.Where(x => x.State == "rejected"))
         {
             w.WriteLine();
-            w.WriteLine(t.Red($"Rejected {rejected.Sha[..12]} \"{rejected.Subject}\" by {rejected.Email}:"));
+            w.WriteLine(t.Red($"Rejected {rejected.Sha[..12]} \"{TerminalText.Safe(rejected.Subject)}\" by {TerminalText.Safe(rejected.Email)}:"));
             foreach (var d in rejected.Diagnostics)
             {
-                w.WriteLine($"  {d.File}:{d.Line}:{d.Column}: {d.Severity} {d.Code}: {d.Message}");
+                w.WriteLine($"  {TerminalText.Safe(d.File)}:{d.Line}:{d.Column}: {d.Severity} {d.Code}: {TerminalText.Safe(d.Message)}");
             }
         }
 

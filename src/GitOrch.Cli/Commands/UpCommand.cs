@@ -5,6 +5,7 @@ using GitOrch.Controller.Nodes;
 using GitOrch.Controller.Source;
 using GitOrch.History.Store;
 using Microsoft.Extensions.Logging;
+using GitOrch.Cli.Output;
 
 namespace GitOrch.Cli.Commands;
 
@@ -108,11 +109,7 @@ internal static class UpCommand
                 .AddFilter("Microsoft", LogLevel.Warning)
                 .AddFilter("Grpc", LogLevel.Warning) // A node hanging up its streams (a restart, a stop) is no news.
                 .AddFilter("Microsoft.Extensions.Hosting", LogLevel.None) // Start failures are reported once, in our words.
-                .AddSimpleConsole(o =>
-                {
-                    o.SingleLine = true;
-                    o.TimestampFormat = "HH:mm:ss ";
-                }), TimeProvider.System, ct);
+                .AddGitOrchConsole(), TimeProvider.System, ct);
         }
         catch (Exception ex) when (ex is StateException or SourceException)
         {
@@ -144,11 +141,7 @@ internal static class UpCommand
             GitOrch.Agent.NodeAgent? agent = null;
             Task? agentRun = null;
             using var agentStop = CancellationTokenSource.CreateLinkedTokenSource(ct);
-            using var agentLogs = LoggerFactory.Create(b => b.AddSimpleConsole(o =>
-            {
-                o.SingleLine = true;
-                o.TimestampFormat = "HH:mm:ss ";
-            }));
+            using var agentLogs = LoggerFactory.Create(b => b.AddGitOrchConsole());
             if (options.Nodes.FirstOrDefault() is { } local && host.AgentAddress is { } agentAddress)
             {
                 if (!OperatingSystem.IsWindows())

@@ -63,7 +63,7 @@ internal static class WhyCommand
         {
             foreach (var failed in report.Units.Where(u => u.State is "failed" or "timed-out"))
             {
-                w.WriteLine(t.Yellow($"Note: {failed.Type} {failed.Name} is {failed.State} ({failed.Message}); nothing requires it, so it does not hold the {(obj.Kind == "Pod" ? "pod" : "object")} back."));
+                w.WriteLine(t.Yellow($"Note: {failed.Type} {failed.Name} is {failed.State} ({TerminalText.Safe(failed.Message)}); nothing requires it, so it does not hold the {(obj.Kind == "Pod" ? "pod" : "object")} back."));
             }
         }
         else if (report.Blocking is { } b)
@@ -78,10 +78,10 @@ internal static class WhyCommand
             if (b.Message is not null)
             {
                 var lines = Wrap.Lines(b.Message, t.Width, 11).ToList();
-                w.WriteLine($"  message  {lines[0]}");
+                w.WriteLine($"  message  {TerminalText.Safe(lines[0])}");
                 foreach (var more in lines.Skip(1))
                 {
-                    w.WriteLine($"           {more}");
+                    w.WriteLine($"           {TerminalText.Safe(more)}");
                 }
             }
 
@@ -91,7 +91,7 @@ internal static class WhyCommand
                 var line = $"{Time(log.Time)} {log.Level} {log.Message}";
                 foreach (var part in Wrap.Lines(line, t.Width, 11))
                 {
-                    w.WriteLine($"  {(first ? "log    " : "       ")}  {part}");
+                    w.WriteLine($"  {(first ? "log    " : "       ")}  {TerminalText.Safe(part)}");
                     first = false;
                 }
             }

@@ -17,7 +17,7 @@ internal static class DiagnosticPrinter
         foreach (var d in diagnostics)
         {
             var severity = d.IsError ? terminal.Red("error") : terminal.Yellow("warning");
-            output.WriteLine($"{d.File}:{d.Line}:{d.Column}: {severity} {d.Code}: {d.Message}");
+            output.WriteLine($"{TerminalText.Safe(d.File)}:{d.Line}:{d.Column}: {severity} {d.Code}: {TerminalText.Safe(d.Message)}");
         }
     }
 

@@ -5,7 +5,7 @@ internal sealed class Table(params string[] headers)
 {
     private readonly List<string[]> _rows = [];
 
-    public void Add(params string?[] cells) => _rows.Add(cells.Select(c => c ?? "-").ToArray());
+    public void Add(params string?[] cells) => _rows.Add(cells.Select(c => c is null ? "-" : TerminalText.Safe(c)).ToArray());
 
     public int Count => _rows.Count;
 

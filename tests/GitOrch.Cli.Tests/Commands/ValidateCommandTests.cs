@@ -54,6 +54,26 @@ public sealed class ValidateCommandTests : IDisposable
         Assert.StartsWith("apps/pod.yaml:14:14: error GO2001: Pod demo/root: spec.security.runAsUser", lines[1], StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// A name with a newline cannot forge a line of output, and an escape sequence in a field
+    /// (here one that would retitle the terminal) reaches the terminal as text, not as a command.
+    /// </summary>
+    [Fact]
+    public void HostileText_InAFinding_IsPrintedEscaped_OnItsOwnLine()
+    {
+        Write("apps/pod.yaml", "apiVersion: gitorch.dev/v1\nkind: Pod\nmetadata:\n  name: \"web\\nsrc/ok.yaml:1:1: note: all good\"\n  namespace: demo\n"
+            + "spec:\n  containers:\n    - name: main\n      image: \"busybox:1.35\\e]0;pwned\\a\\u202e\"\n      command: [sleep, \"1\"]\n");
+        var (exit, stdout, _) = CliRunner.Run("validate", _dir);
+
+        Assert.Equal(1, exit);
+        var lines = stdout.TrimEnd().Split('\n');
+        Assert.Equal(2, lines.Length);
+        Assert.All(lines, l => Assert.StartsWith("apps/pod.yaml:", l, StringComparison.Ordinal));
+        Assert.Contains(@"web\nsrc/ok.yaml:1:1: note: all good", lines[0], StringComparison.Ordinal);
+        Assert.Contains(@"busybox:1.35\u001b]0;pwned\u0007\u202e", lines[1], StringComparison.Ordinal);
+        Assert.DoesNotContain(stdout, c => c is '\u001b' or '\u0007' or '\u202e');
+    }
+
     [Fact]
     public void JsonOutput_IsAnArrayOfPositionedDiagnostics()
     {
