@@ -265,15 +265,12 @@ public sealed class ValidationCache
     /// <summary>Whether the last validation took the policy, loop and workflow findings from the cache.</summary>
     public bool ReusedGlobals { get; private set; }
 
-    internal void Keep(Globals globals)
-    {
-        _globals = globals;
-        GeneratedPods = null;
-    }
+    internal void Keep(Globals globals) => _globals = globals;
 
     /// <summary>
     /// The pods the commit's PinnedDeployments generate, by name, with their owner: worked out from
-    /// the objects that are not pods, so kept while <see cref="GlobalsFor"/> finds them unchanged.
+    /// the objects that are not pods, so kept while <see cref="GlobalsFor"/> finds them unchanged
+    /// (it forgets them otherwise, before they are worked out again for the new ones).
     /// </summary>
     internal Dictionary<ObjectRef, LoadedObject>? GeneratedPods { get; set; }
 
