@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using GitOrch.Cli.Client;
 using GitOrch.Cli.Output;
+using GitOrch.Core.Rendering;
 using GitOrch.Workflow.Model;
 
 namespace GitOrch.Cli.Commands;
@@ -39,7 +40,7 @@ internal static class LogsCommand
             foreach (var log in json.Deserialize<List<StepLog>>(ApiClient.Json)!)
             {
                 var commit = log.Commit is null ? string.Empty : $" {log.Commit[..Math.Min(12, log.Commit.Length)]}";
-                await writer.WriteLineAsync($"{log.Time.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff} {log.Level,-7} {TerminalText.Safe(log.Step)}{(log.Attempt > 0 ? $"#{log.Attempt}" : string.Empty)} [txn {log.Transaction}{commit}] {TerminalText.Safe(log.Message)}");
+                await writer.WriteLineAsync($"{log.Time.ToLocalTime():yyyy-MM-dd HH:mm:ss.fff} {log.Level,-7} {VisibleText.OneLine(log.Step)}{(log.Attempt > 0 ? $"#{log.Attempt}" : string.Empty)} [txn {log.Transaction}{commit}] {VisibleText.OneLine(log.Message)}");
             }
 
             return ExitCodes.Ok;

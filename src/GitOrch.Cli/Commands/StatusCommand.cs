@@ -3,6 +3,7 @@ using System.Text.Json;
 using GitOrch.Cli.Client;
 using GitOrch.Cli.Output;
 using GitOrch.Controller.Api;
+using GitOrch.Core.Rendering;
 
 namespace GitOrch.Cli.Commands;
 
@@ -77,10 +78,10 @@ internal static class StatusCommand
         foreach (var rejected in status.Commits.Where(x => x.State == "rejected"))
         {
             w.WriteLine();
-            w.WriteLine(t.Red($"Rejected {rejected.Sha[..12]} \"{TerminalText.Safe(rejected.Subject)}\" by {TerminalText.Safe(rejected.Email)}:"));
+            w.WriteLine(t.Red($"Rejected {rejected.Sha[..12]} \"{VisibleText.OneLine(rejected.Subject)}\" by {VisibleText.OneLine(rejected.Email)}:"));
             foreach (var d in rejected.Diagnostics)
             {
-                w.WriteLine($"  {TerminalText.Safe(d.File)}:{d.Line}:{d.Column}: {d.Severity} {d.Code}: {TerminalText.Safe(d.Message)}");
+                w.WriteLine($"  {VisibleText.OneLine(d.File)}:{d.Line}:{d.Column}: {d.Severity} {d.Code}: {VisibleText.OneLine(d.Message)}");
             }
         }
 

@@ -4,6 +4,7 @@ using System.Text.Json;
 using GitOrch.Cli.Client;
 using GitOrch.Cli.Output;
 using GitOrch.Controller.Api;
+using GitOrch.Core.Rendering;
 using GitOrch.Workflow.Analysis;
 
 namespace GitOrch.Cli.Commands;
@@ -63,7 +64,7 @@ internal static class WhyCommand
         {
             foreach (var failed in report.Units.Where(u => u.State is "failed" or "timed-out"))
             {
-                w.WriteLine(t.Yellow($"Note: {failed.Type} {failed.Name} is {failed.State} ({TerminalText.Safe(failed.Message)}); nothing requires it, so it does not hold the {(obj.Kind == "Pod" ? "pod" : "object")} back."));
+                w.WriteLine(t.Yellow($"Note: {failed.Type} {failed.Name} is {failed.State} ({VisibleText.OneLine(failed.Message)}); nothing requires it, so it does not hold the {(obj.Kind == "Pod" ? "pod" : "object")} back."));
             }
         }
         else if (report.Blocking is { } b)
@@ -78,10 +79,10 @@ internal static class WhyCommand
             if (b.Message is not null)
             {
                 var lines = Wrap.Lines(b.Message, t.Width, 11).ToList();
-                w.WriteLine($"  message  {TerminalText.Safe(lines[0])}");
+                w.WriteLine($"  message  {VisibleText.OneLine(lines[0])}");
                 foreach (var more in lines.Skip(1))
                 {
-                    w.WriteLine($"           {TerminalText.Safe(more)}");
+                    w.WriteLine($"           {VisibleText.OneLine(more)}");
                 }
             }
 
@@ -91,7 +92,7 @@ internal static class WhyCommand
                 var line = $"{Time(log.Time)} {log.Level} {log.Message}";
                 foreach (var part in Wrap.Lines(line, t.Width, 11))
                 {
-                    w.WriteLine($"  {(first ? "log    " : "       ")}  {TerminalText.Safe(part)}");
+                    w.WriteLine($"  {(first ? "log    " : "       ")}  {VisibleText.OneLine(part)}");
                     first = false;
                 }
             }

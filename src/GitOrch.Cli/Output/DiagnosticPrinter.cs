@@ -1,5 +1,6 @@
 using System.Text.Json;
 using GitOrch.Core.Diagnostics;
+using GitOrch.Core.Rendering;
 
 namespace GitOrch.Cli.Output;
 
@@ -17,7 +18,7 @@ internal static class DiagnosticPrinter
         foreach (var d in diagnostics)
         {
             var severity = d.IsError ? terminal.Red("error") : terminal.Yellow("warning");
-            output.WriteLine($"{TerminalText.Safe(d.File)}:{d.Line}:{d.Column}: {severity} {d.Code}: {TerminalText.Safe(d.Message)}");
+            output.WriteLine($"{VisibleText.OneLine(d.File)}:{d.Line}:{d.Column}: {severity} {d.Code}: {VisibleText.OneLine(d.Message)}");
         }
     }
 

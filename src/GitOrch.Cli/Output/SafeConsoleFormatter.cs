@@ -1,3 +1,4 @@
+using GitOrch.Core.Rendering;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
@@ -8,7 +9,7 @@ namespace GitOrch.Cli.Output;
 /// <summary>
 /// The console log of <c>up</c>, <c>controller</c>, <c>replica</c> and <c>agent</c>: one line per
 /// entry, as <c>HH:mm:ss info: Category[event] message</c>, with the message and any exception
-/// printed through <see cref="TerminalText.Safe"/>. Log messages carry text from commits (subjects,
+/// printed through <see cref="VisibleText.OneLine"/>. Log messages carry text from commits (subjects,
 /// author names), nodes and pods; a newline in a commit subject cannot forge a log line, nor an
 /// escape sequence reach the operator's terminal.
 /// </summary>
@@ -28,15 +29,15 @@ internal sealed class SafeConsoleFormatter(IOptionsMonitor<ConsoleFormatterOptio
         textWriter.Write(DateTimeOffset.Now.ToString(format, System.Globalization.CultureInfo.InvariantCulture));
         textWriter.Write(Coloured(logEntry.LogLevel));
         textWriter.Write(": ");
-        textWriter.Write(TerminalText.Safe(logEntry.Category));
+        textWriter.Write(VisibleText.OneLine(logEntry.Category));
         textWriter.Write('[');
         textWriter.Write(logEntry.EventId.Id);
         textWriter.Write("] ");
-        textWriter.Write(TerminalText.Safe(message));
+        textWriter.Write(VisibleText.OneLine(message));
         if (logEntry.Exception is { } exception)
         {
             textWriter.Write(' ');
-            textWriter.Write(TerminalText.Safe(exception.ToString()));
+            textWriter.Write(VisibleText.OneLine(exception.ToString()));
         }
 
         textWriter.Write(Environment.NewLine);

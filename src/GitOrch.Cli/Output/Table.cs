@@ -1,3 +1,5 @@
+using GitOrch.Core.Rendering;
+
 namespace GitOrch.Cli.Output;
 
 /// <summary>Prints rows as aligned columns, the way kubectl and nomad do.</summary>
@@ -5,7 +7,7 @@ internal sealed class Table(params string[] headers)
 {
     private readonly List<string[]> _rows = [];
 
-    public void Add(params string?[] cells) => _rows.Add(cells.Select(c => c is null ? "-" : TerminalText.Safe(c)).ToArray());
+    public void Add(params string?[] cells) => _rows.Add(cells.Select(c => c is null ? "-" : VisibleText.OneLine(c)).ToArray());
 
     public int Count => _rows.Count;
 

@@ -32,7 +32,12 @@ internal sealed class Html
         return this;
     }
 
-    public static string Encode(string? text) => System.Text.Encodings.Web.HtmlEncoder.Default.Encode(text ?? string.Empty);
+    /// <summary>
+    /// Text as HTML, with control characters and bidirectional overrides shown as escapes
+    /// (<see cref="Core.Rendering.VisibleText.KeepingLineBreaks"/>): a name or a log line cannot make
+    /// what the page shows read differently from what it holds. Line breaks stay (logs in a &lt;pre&gt;).
+    /// </summary>
+    public static string Encode(string? text) => System.Text.Encodings.Web.HtmlEncoder.Default.Encode(Core.Rendering.VisibleText.KeepingLineBreaks(text));
 
     public override string ToString() => Builder.ToString();
 }

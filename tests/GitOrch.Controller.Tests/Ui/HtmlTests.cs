@@ -17,6 +17,15 @@ public sealed class HtmlTests
         Assert.Equal($"<p title=\"{encoded}\">{encoded}</p>", html.ToString());
     }
 
+    /// <summary>A right-to-left override in a subject would make the page read differently from what the commit holds.</summary>
+    [Fact]
+    public void Add_ShowsReorderingAndControlCharactersAsEscapes_AndKeepsLineBreaks()
+    {
+        var html = new Html().Add($"<pre>{"Fix \u202eexe.txt\u202c\nnext line \u001b[31mred"}</pre>");
+
+        Assert.Equal(@"<pre>Fix \u202eexe.txt\u202c&#xA;next line \u001b[31mred</pre>", html.ToString()); // The encoder writes a line break as &#xA;, still a line break.
+    }
+
     [Fact]
     public void Add_InsertsRawMarkupAsWritten()
     {
