@@ -12,13 +12,14 @@ namespace GitOrch.Core.Rendering;
 /// </summary>
 public static class VisibleText
 {
-    private static readonly SearchValues<char> Hidden = SearchValues.Create(
-        [.. Enumerable.Range(0, 0x20).Select(i => (char)i), (char)0x7f, .. Enumerable.Range(0x80, 0x20).Select(i => (char)i),
-         '\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069']);
+    // C0 controls, DEL and C1 controls, and the characters that reorder text: the Arabic letter
+    // mark, the left-to-right and right-to-left marks, embeddings, overrides and isolates.
+    private static readonly char[] Controls = [.. Enumerable.Range(0, 0x20).Select(i => (char)i), (char)0x7f, .. Enumerable.Range(0x80, 0x20).Select(i => (char)i)];
+    private static readonly char[] Reordering = ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'];
 
-    private static readonly SearchValues<char> HiddenBesideLineBreaks = SearchValues.Create(
-        [.. Enumerable.Range(0, 0x20).Where(i => i is not ('\n' or '\r' or '\t')).Select(i => (char)i), (char)0x7f, .. Enumerable.Range(0x80, 0x20).Select(i => (char)i),
-         '\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069']);
+    private static readonly SearchValues<char> Hidden = SearchValues.Create([.. Controls, .. Reordering]);
+
+    private static readonly SearchValues<char> HiddenBesideLineBreaks = SearchValues.Create([.. Controls.Where(c => c is not ('\n' or '\r' or '\t')), .. Reordering]);
 
     /// <summary>
     /// The text for one line of a terminal: newlines and tabs escaped too, so a name with a newline
