@@ -121,7 +121,8 @@ public static class ManifestValidator
 
         profile?.Stage(cache is null ? "rules of each object" : $"rules of each object ({cache.Checked} checked, {cache.Reused} unchanged)");
         SecurityRules.ReportUnused(context);
-        OwnershipRules.CheckGeneratedPods(context, cache);
+        var generated = globals?.GeneratedPods ?? OwnershipRules.GeneratedPods(context);
+        OwnershipRules.CheckGeneratedPods(context, generated);
         IReadOnlyList<Workflow.UnitDeclaration> targets;
         if (globals is not null)
         {
@@ -133,7 +134,7 @@ public static class ManifestValidator
             var mark = diagnostics.Count;
             WorkflowRules.Check(context);
             targets = [.. context.Units().Where(u => u.Type == Workflow.UnitType.Target)];
-            cache?.Keep(new ValidationCache.Globals([.. context.NotPods], [.. context.Loops], policyFound, usedByPolicy, [.. diagnostics.Skip(mark)], targets));
+            cache?.Keep(new ValidationCache.Globals([.. context.NotPods], [.. context.Loops], policyFound, usedByPolicy, [.. diagnostics.Skip(mark)], targets, generated));
         }
 
         profile?.Stage("unused exceptions, generated pods, workflow");

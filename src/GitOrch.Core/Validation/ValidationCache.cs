@@ -253,7 +253,6 @@ public sealed class ValidationCache
         ReusedGlobals = _globals is { } known && known.NotPods.SequenceEqual(notPods, SameText.Instance);
         if (!ReusedGlobals)
         {
-            GeneratedPods = null;
             return null;
         }
 
@@ -266,13 +265,6 @@ public sealed class ValidationCache
     public bool ReusedGlobals { get; private set; }
 
     internal void Keep(Globals globals) => _globals = globals;
-
-    /// <summary>
-    /// The pods the commit's PinnedDeployments generate, by name, with their owner: worked out from
-    /// the objects that are not pods, so kept while <see cref="GlobalsFor"/> finds them unchanged
-    /// (it forgets them otherwise, before they are worked out again for the new ones).
-    /// </summary>
-    internal Dictionary<ObjectRef, LoadedObject>? GeneratedPods { get; set; }
 
     /// <summary>The objects of <paramref name="files"/> that are not pods, in file order (kept per file).</summary>
     private List<LoadedObject> NotPods(IReadOnlyList<FileLoadResult> files)
@@ -317,8 +309,9 @@ public sealed class ValidationCache
 
     /// <summary>
     /// The findings of the rules that read only the objects that are not pods (the ClusterPolicy,
-    /// ControlLoops, Targets): the policy's own checks, the loop registry and its checks, the workflow
-    /// graph's checks and the targets, with the exceptions the policy's checks mark as used.
+    /// ControlLoops, Targets, PinnedDeployments): the policy's own checks, the loop registry and its
+    /// checks, the workflow graph's checks and the targets, with the exceptions the policy's checks
+    /// mark as used, and the pods the PinnedDeployments generate.
     /// </summary>
     internal sealed record Globals(
         LoadedObject[] NotPods,
@@ -326,7 +319,8 @@ public sealed class ValidationCache
         Diagnostic[] Policy,
         (int Exception, int Allow)[] UsedByPolicy,
         Diagnostic[] Workflow,
-        IReadOnlyList<Workflow.UnitDeclaration> Targets);
+        IReadOnlyList<Workflow.UnitDeclaration> Targets,
+        IReadOnlyDictionary<ObjectRef, string> GeneratedPods);
 
     /// <summary>The diagnostics of a file's objects and the ClusterPolicy exceptions they used.</summary>
     internal sealed record Findings(Diagnostic[] Diagnostics, (int Exception, int Allow)[] UsedExceptions)
