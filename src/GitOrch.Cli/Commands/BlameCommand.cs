@@ -4,6 +4,7 @@ using System.Text.Json;
 using GitOrch.Cli.Client;
 using GitOrch.Cli.Output;
 using GitOrch.Controller.Api;
+using GitOrch.Core.Rendering;
 
 namespace GitOrch.Cli.Commands;
 
@@ -31,9 +32,9 @@ internal static class BlameCommand
             }
 
             var blame = await client.GetAsync<BlameModel>(path, ct);
-            await writer.WriteLineAsync($"{blame.Field}: {blame.Value?.GetRawText()}");
-            await writer.WriteLineAsync(string.Create(CultureInfo.InvariantCulture,
-                $"  set in version {blame.Version} by {blame.Changer} ({blame.Kind}) at {blame.CreatedAt:yyyy-MM-dd HH:mm:ss}{(blame.SourceCommit is null ? string.Empty : ", from commit " + blame.SourceCommit[..12])}"));
+            await writer.WriteLineAsync(VisibleText.OneLine($"{blame.Field}: {blame.Value?.GetRawText()}"));
+            await writer.WriteLineAsync(VisibleText.OneLine(string.Create(CultureInfo.InvariantCulture,
+                $"  set in version {blame.Version} by {blame.Changer} ({blame.Kind}) at {blame.CreatedAt:yyyy-MM-dd HH:mm:ss}{(blame.SourceCommit is null ? string.Empty : ", from commit " + blame.SourceCommit[..12])}")));
             return ExitCodes.Ok;
         });
         return command;

@@ -4,6 +4,7 @@ using System.Text.Json;
 using GitOrch.Cli.Client;
 using GitOrch.Cli.Output;
 using GitOrch.Controller.Api;
+using GitOrch.Core.Rendering;
 
 namespace GitOrch.Cli.Commands;
 
@@ -42,12 +43,12 @@ internal static class NodesCommand
             {
                 foreach (var route in node.Network!.PeerRoutes)
                 {
-                    await writer.WriteLineAsync($"{node.Name}: route to {route.Node} {route.Subnet} via {route.Via ?? "-"}: {route.State}");
+                    await writer.WriteLineAsync(VisibleText.OneLine($"{node.Name}: route to {route.Node} {route.Subnet} via {route.Via ?? "-"}: {route.State}"));
                 }
 
                 foreach (var problem in node.Network.Problems)
                 {
-                    await writer.WriteLineAsync($"{node.Name}: problem: {problem}");
+                    await writer.WriteLineAsync(VisibleText.OneLine($"{node.Name}: problem: {problem}"));
                 }
             }
             return ExitCodes.Ok;

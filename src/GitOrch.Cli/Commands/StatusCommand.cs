@@ -46,17 +46,17 @@ internal static class StatusCommand
 
         if (c.LastError is not null)
         {
-            w.WriteLine($"Error:     {t.Red(c.LastError)}");
+            w.WriteLine($"Error:     {t.Red(VisibleText.OneLine(c.LastError))}");
         }
 
         if (c.MirrorError is not null)
         {
-            w.WriteLine($"Mirror:    {t.Yellow(c.MirrorError)}");
+            w.WriteLine($"Mirror:    {t.Yellow(VisibleText.OneLine(c.MirrorError))}");
         }
 
         if (c.WorkflowError is not null)
         {
-            w.WriteLine($"Workflows: {t.Yellow(c.WorkflowError)}");
+            w.WriteLine($"Workflows: {t.Yellow(VisibleText.OneLine(c.WorkflowError))}");
         }
 
         w.WriteLine();
@@ -87,7 +87,7 @@ internal static class StatusCommand
 
         w.WriteLine();
         w.WriteLine("Objects:   " + (status.Objects.Count == 0 ? "none" : string.Join(", ", status.Objects.OrderBy(kv => kv.Key).Select(kv => $"{kv.Value} {kv.Key}"))));
-        w.WriteLine("Nodes:     " + (status.Nodes.Count == 0 ? "none" : string.Join(", ", status.Nodes.Select(n => n.Name))));
+        w.WriteLine("Nodes:     " + (status.Nodes.Count == 0 ? "none" : string.Join(", ", status.Nodes.Select(n => VisibleText.OneLine(n.Name)))));
     }
 
     /// <summary>The leader (or why none is known) and every replica with its role, as the answering replica sees them.</summary>
@@ -95,13 +95,13 @@ internal static class StatusCommand
     {
         var leader = r.Replicas.FirstOrDefault(x => x.Name == r.Leader);
         w.WriteLine(r.Leader is null
-            ? $"Leader:    {t.Red($"none known ({r.Why ?? "no leader elected yet"})")}"
+            ? $"Leader:    {t.Red($"none known ({VisibleText.OneLine(r.Why ?? "no leader elected yet")})")}"
             : $"Leader:    {r.Leader}{(leader?.ApiUrl is { } url ? " at " + url : string.Empty)}{(r.Leader == r.Replica ? " (this replica)" : string.Empty)}");
         w.WriteLine("Replicas:  " + string.Join(", ", r.Replicas.Select(x =>
             $"{x.Name} ({x.Role}{(x.Name == r.Replica ? ", answered" : string.Empty)}){(x.ApiUrl is { } api ? " " + api : string.Empty)}")));
         if (r.Why is not null && r.Leader is not null)
         {
-            w.WriteLine($"Replica:   {t.Yellow($"{r.Replica}: {r.Why}")}");
+            w.WriteLine($"Replica:   {t.Yellow($"{r.Replica}: {VisibleText.OneLine(r.Why)}")}");
         }
     }
 

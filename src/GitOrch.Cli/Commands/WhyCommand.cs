@@ -53,10 +53,10 @@ internal static class WhyCommand
         var where = why.Node is null ? string.Empty : $" on {why.Node}";
         var restarts = why.Restarts > 0 ? $", {why.Restarts} restart(s)" : string.Empty;
         w.WriteLine(obj.Kind != "Pod"
-            ? (why.Running ? t.Green($"{obj.Display} is {why.Phase}.") : t.Red($"{obj.Display} is not done: {why.Phase}."))
+            ? (why.Running ? t.Green(VisibleText.OneLine($"{obj.Display} is {why.Phase}.")) : t.Red(VisibleText.OneLine($"{obj.Display} is not done: {why.Phase}.")))
             : why.Running
-            ? t.Green($"{obj.Display} is running{where}{restarts}.")
-            : t.Red($"{obj.Display} is not running (phase {why.Phase}{where}{restarts})."));
+            ? t.Green(VisibleText.OneLine($"{obj.Display} is running{where}{restarts}."))
+            : t.Red(VisibleText.OneLine($"{obj.Display} is not running (phase {why.Phase}{where}{restarts}).")));
         ContainerDetails.Print(why.Containers, w, now);
         w.WriteLine($"Transaction {report.Transaction}{(report.Commit is null ? string.Empty : $" for commit {report.Commit[..12]}")}: {report.State}, started {Time(report.CreatedAt)}.");
 
@@ -70,7 +70,7 @@ internal static class WhyCommand
         else if (report.Blocking is { } b)
         {
             w.WriteLine();
-            w.WriteLine(t.Bold($"Blocked by {b.Type} {b.Name}") + (b.Type == "step" ? $" (loop {b.Owner})" : string.Empty));
+            w.WriteLine(t.Bold(VisibleText.OneLine($"Blocked by {b.Type} {b.Name}")) + (b.Type == "step" ? VisibleText.OneLine($" (loop {b.Owner})") : string.Empty));
             var attempts = b.Attempts == 0 ? string.Empty
                 : b.Failures > 0 ? $", attempt {b.Attempts} ({b.Failures} of {b.MaxAttempts} allowed failures)"
                 : $", attempt {b.Attempts}";
@@ -78,7 +78,7 @@ internal static class WhyCommand
             w.WriteLine($"  state    {Colour(t, b.State)} for {Duration(now - (b.Since ?? now))}{attempts}{next}");
             if (b.Message is not null)
             {
-                var lines = Wrap.Lines(b.Message, t.Width, 11).ToList();
+                var lines = Wrap.Lines(b.Message.ReplaceLineEndings("\n"), t.Width, 11).ToList();
                 w.WriteLine($"  message  {VisibleText.OneLine(lines[0])}");
                 foreach (var more in lines.Skip(1))
                 {
@@ -90,7 +90,7 @@ internal static class WhyCommand
             foreach (var log in b.LastLogs)
             {
                 var line = $"{Time(log.Time)} {log.Level} {log.Message}";
-                foreach (var part in Wrap.Lines(line, t.Width, 11))
+                foreach (var part in Wrap.Lines(line.ReplaceLineEndings("\n"), t.Width, 11))
                 {
                     w.WriteLine($"  {(first ? "log    " : "       ")}  {VisibleText.OneLine(part)}");
                     first = false;
@@ -101,10 +101,10 @@ internal static class WhyCommand
             {
                 var chain = string.Join(" → ", report.WaitingOnBlocking);
                 var lines = Wrap.Lines(chain, t.Width, 11).ToList();
-                w.WriteLine($"  waiting  {lines[0]}");
+                w.WriteLine($"  waiting  {VisibleText.OneLine(lines[0])}");
                 foreach (var more in lines.Skip(1))
                 {
-                    w.WriteLine($"           {more}");
+                    w.WriteLine($"           {VisibleText.OneLine(more)}");
                 }
             }
         }
@@ -130,12 +130,12 @@ internal static class WhyCommand
     /// <summary>The connectivity check: the pod's address, what its node sees of it, and the node's routes to its peers.</summary>
     internal static void PrintNetwork(PodNetworkModel network, string? node, TextWriter w, Terminal t)
     {
-        w.WriteLine($"Network: {network.Address ?? "no address yet"} in {network.NodeSubnet} of {node}{(network.NodeUnderlay is null ? string.Empty : $" (underlay {network.NodeUnderlay})")}.");
+        w.WriteLine(VisibleText.OneLine($"Network: {network.Address ?? "no address yet"} in {network.NodeSubnet} of {node}{(network.NodeUnderlay is null ? string.Empty : $" (underlay {network.NodeUnderlay})")}."));
         if (network.OnNode is { } on)
         {
             var ipv4 = on.Ipv4 is null ? string.Empty : $", IPv4 egress {on.Ipv4} (node-local, masqueraded)";
             var line = $"  on node  veth {on.HostInterface} {(on.InterfacePresent ? "up" : "missing")}, route {on.Address}/128 {(on.RoutePresent ? "present" : "missing")}{ipv4}";
-            w.WriteLine(on.Problem is null ? line : t.Red(line + $": {on.Problem}"));
+            w.WriteLine(on.Problem is null ? VisibleText.OneLine(line) : t.Red(VisibleText.OneLine(line + $": {on.Problem}")));
         }
         else if (network.Address is not null)
         {
@@ -145,12 +145,12 @@ internal static class WhyCommand
         foreach (var peer in network.PeerRoutes)
         {
             var line = $"  peer     {peer.Node} {peer.Subnet} via {peer.Via ?? "-"}: {peer.State}";
-            w.WriteLine(peer.State == "installed" ? line : t.Red(line));
+            w.WriteLine(peer.State == "installed" ? VisibleText.OneLine(line) : t.Red(VisibleText.OneLine(line)));
         }
 
         foreach (var problem in network.Problems)
         {
-            foreach (var (part, i) in Wrap.Lines(problem, t.Width, 11).Select((p, i) => (p, i)))
+            foreach (var (part, i) in Wrap.Lines(VisibleText.OneLine(problem), t.Width, 11).Select((p, i) => (p, i)))
             {
                 w.WriteLine(t.Red($"  {(i == 0 ? "problem" : "       ")}  {part}"));
             }

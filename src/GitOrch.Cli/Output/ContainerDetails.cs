@@ -1,5 +1,6 @@
 using GitOrch.Cli.Commands;
 using GitOrch.Core.AgentApi;
+using GitOrch.Core.Rendering;
 
 namespace GitOrch.Cli.Output;
 
@@ -22,11 +23,11 @@ internal static class ContainerDetails
             var next = c.NextAttemptAt is { } at
                 ? $", next attempt at {WhyCommand.Time(at)} ({(at > now ? "in " + WhyCommand.Duration(at - now) : "due")})"
                 : string.Empty;
-            w.WriteLine($"Container {c.Name}: {what}{exit}, {c.Restarts} restart(s){next}");
+            w.WriteLine($"Container {VisibleText.OneLine(c.Name)}: {what}{exit}, {c.Restarts} restart(s){next}");
             var first = true;
             foreach (var line in c.LastOutput ?? [])
             {
-                w.WriteLine($"  {(first ? "last output" : "           ")}  {line}");
+                w.WriteLine($"  {(first ? "last output" : "           ")}  {VisibleText.OneLine(line)}");
                 first = false;
             }
         }

@@ -21,6 +21,12 @@ public static class VisibleText
 
     private static readonly SearchValues<char> HiddenBesideLineBreaks = SearchValues.Create([.. Controls.Where(c => c is not ('\n' or '\r' or '\t')), .. Reordering]);
 
+    /// <summary>Whether the text holds a character this class shows as an escape.</summary>
+    internal static bool Hides(string text) => text.AsSpan().IndexOfAny(Hidden) >= 0;
+
+    /// <summary>Whether this class shows the character as an escape.</summary>
+    internal static bool Hides(char c) => Hidden.Contains(c);
+
     /// <summary>
     /// The text for one line of a terminal: newlines and tabs escaped too, so a name with a newline
     /// cannot forge a line of output and an escape sequence cannot drive the terminal.

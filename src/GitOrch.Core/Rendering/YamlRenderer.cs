@@ -120,7 +120,8 @@ public static partial class YamlRenderer
         || !PlainSafe().IsMatch(s)
         || s.Contains(": ", StringComparison.Ordinal)
         || s.Contains(" #", StringComparison.Ordinal)
-        || s.AsSpan().IndexOfAny("\t\r\u0085\u2028\u2029") >= 0;
+        || s.AsSpan().IndexOfAny("\t\r\u0085\u2028\u2029") >= 0
+        || VisibleText.Hides(s); // Control characters and bidirectional overrides are written as escapes.
 
     /// <summary>A string as a double-quoted YAML scalar (always valid, in flow and block context).</summary>
     public static string Quote(string s)
@@ -138,7 +139,7 @@ public static partial class YamlRenderer
                 '\u0085' => "\\N",
                 '\u2028' => "\\L",
                 '\u2029' => "\\P",
-                _ when c < ' ' => $"\\x{(int)c:x2}",
+                _ when VisibleText.Hides(c) => c <= '\u00ff' ? $"\\x{(int)c:x2}" : $"\\u{(int)c:x4}",
                 _ => c.ToString(),
             });
         }

@@ -172,6 +172,14 @@ public class YamlRendererTests
     [MemberData(nameof(RealisticObjects))]
     public void Render_ReadsBackAsTheSameJson(string json) => AssertRoundTrips(ManifestJson.Parse(json));
 
+    /// <summary>A value that would drive a terminal or reorder a line is written as escapes, so `get` and `diff` show it as text.</summary>
+    [Theory]
+    [InlineData("x\u001b[8m", "\"x\\x1b[8m\"")]
+    [InlineData("a\u007fb\u009bc", "\"a\\x7fb\\x9bc\"")]
+    [InlineData("admin\u202etxt", "\"admin\\u202etxt\"")]
+    public void Scalar_WritesHiddenCharactersAsEscapes(string value, string expected) =>
+        Assert.Equal(expected, YamlRenderer.Render(new JsonObject { ["v"] = value }).TrimEnd()[3..]);
+
     [Theory]
     [InlineData("a\tb")]
     [InlineData("crlf\r\nline")]
@@ -196,6 +204,9 @@ public class YamlRendererTests
     [InlineData("+1")]
     [InlineData(".5")]
     [InlineData("<<")]
+    [InlineData("esc\u001b]0;title\u0007")]
+    [InlineData("del\u007f and c1\u009b")]
+    [InlineData("rtl \u202eexe.txt\u202c and isolate \u2066x\u2069")]
     public void Render_ReadsBackTrickyStrings_AsTheSameString(string value)
     {
         AssertRoundTrips(new JsonObject { ["value"] = value, ["list"] = new JsonArray(value), [value] = "as a key" });
