@@ -3,6 +3,7 @@ using System.Text.Json;
 using GitOrch.Cli.Client;
 using GitOrch.Cli.Output;
 using GitOrch.Controller.Api;
+using GitOrch.Core.Rendering;
 
 namespace GitOrch.Cli.Commands;
 
@@ -37,7 +38,7 @@ internal static class DiffCommand
                 return ExitCodes.Ok;
             }
 
-            foreach (var line in diff.Diff.TrimEnd('\n').Split('\n'))
+            foreach (var line in diff.Diff.TrimEnd('\n').Split('\n').Select(VisibleText.OneLine))
             {
                 await writer.WriteLineAsync(line.StartsWith('+') && !line.StartsWith("+++", StringComparison.Ordinal) ? terminal.Green(line)
                     : line.StartsWith('-') && !line.StartsWith("---", StringComparison.Ordinal) ? terminal.Red(line)
