@@ -26,7 +26,8 @@ internal sealed class SafeConsoleFormatter(IOptionsMonitor<ConsoleFormatterOptio
         }
 
         var format = options.CurrentValue.TimestampFormat ?? "HH:mm:ss ";
-        textWriter.Write(DateTimeOffset.Now.ToString(format, System.Globalization.CultureInfo.InvariantCulture));
+        var now = options.CurrentValue.UseUtcTimestamp ? DateTimeOffset.UtcNow : DateTimeOffset.Now;
+        textWriter.Write(now.ToString(format, System.Globalization.CultureInfo.InvariantCulture));
         textWriter.Write(Coloured(logEntry.LogLevel));
         textWriter.Write(": ");
         textWriter.Write(VisibleText.OneLine(logEntry.Category));

@@ -12,9 +12,10 @@ namespace GitOrch.Core.Rendering;
 /// </summary>
 public static class VisibleText
 {
-    // C0 controls, DEL and C1 controls, and the characters that reorder text: the Arabic letter
-    // mark, the left-to-right and right-to-left marks, embeddings, overrides and isolates.
-    private static readonly char[] Controls = [.. Enumerable.Range(0, 0x20).Select(i => (char)i), (char)0x7f, .. Enumerable.Range(0x80, 0x20).Select(i => (char)i)];
+    // C0 controls, DEL and C1 controls, the line and paragraph separators (a line break to some
+    // readers), and the characters that reorder text: the Arabic letter mark, the left-to-right and
+    // right-to-left marks, embeddings, overrides and isolates.
+    private static readonly char[] Controls = [.. Enumerable.Range(0, 0x20).Select(i => (char)i), (char)0x7f, .. Enumerable.Range(0x80, 0x20).Select(i => (char)i), '\u2028', '\u2029'];
     private static readonly char[] Reordering = ['\u061c', '\u200e', '\u200f', '\u202a', '\u202b', '\u202c', '\u202d', '\u202e', '\u2066', '\u2067', '\u2068', '\u2069'];
 
     private static readonly SearchValues<char> Hidden = SearchValues.Create([.. Controls, .. Reordering]);

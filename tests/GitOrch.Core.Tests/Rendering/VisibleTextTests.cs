@@ -11,6 +11,7 @@ public sealed class VisibleTextTests
     [InlineData("x\u009by\u007f", @"x\u009by\u007f")]
     [InlineData("admin\u202e\u2066txt.exe", @"admin\u202e\u2066txt.exe")]
     [InlineData("\0", @"\u0000")]
+    [InlineData("one\u2028two\u2029three", @"one\u2028two\u2029three")]
     public void OneLine_ShowsControlAndReorderingCharactersAsEscapes(string text, string shown) =>
         Assert.Equal(shown, VisibleText.OneLine(text));
 
