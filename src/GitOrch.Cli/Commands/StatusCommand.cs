@@ -81,7 +81,7 @@ internal static class StatusCommand
             w.WriteLine(t.Red($"Rejected {rejected.Sha[..12]} \"{VisibleText.OneLine(rejected.Subject)}\" by {VisibleText.OneLine(rejected.Email)}:"));
             foreach (var d in rejected.Diagnostics)
             {
-                w.WriteLine($"  {VisibleText.OneLine(d.File)}:{d.Line}:{d.Column}: {d.Severity} {d.Code}: {VisibleText.OneLine(d.Message)}");
+                w.WriteLine("  " + DiagnosticPrinter.Line(d.File, d.Line, d.Column, d.Severity, d.Code, d.Message));
             }
         }
 

@@ -18,9 +18,13 @@ internal static class DiagnosticPrinter
         foreach (var d in diagnostics)
         {
             var severity = d.IsError ? terminal.Red("error") : terminal.Yellow("warning");
-            output.WriteLine($"{VisibleText.OneLine(d.File)}:{d.Line}:{d.Column}: {severity} {d.Code}: {VisibleText.OneLine(d.Message)}");
+            output.WriteLine(Line(d.File, d.Line, d.Column, severity, d.Code, d.Message));
         }
     }
+
+    /// <summary>A finding as one compiler-style line, its file and message escaped (<see cref="VisibleText.OneLine"/>).</summary>
+    public static string Line(string file, int line, int column, string severity, string code, string message) =>
+        $"{VisibleText.OneLine(file)}:{line}:{column}: {severity} {code}: {VisibleText.OneLine(message)}";
 
     public static void Json(TextWriter output, IEnumerable<Diagnostic> diagnostics)
     {

@@ -120,8 +120,7 @@ public static partial class YamlRenderer
         || !PlainSafe().IsMatch(s)
         || s.Contains(": ", StringComparison.Ordinal)
         || s.Contains(" #", StringComparison.Ordinal)
-        || s.AsSpan().IndexOfAny("\t\r\u0085\u2028\u2029") >= 0
-        || VisibleText.Hides(s); // Control characters and bidirectional overrides are written as escapes.
+        || VisibleText.Hides(s); // Tabs, CR, NEL, line separators, other control characters and bidirectional overrides: written as escapes.
 
     /// <summary>A string as a double-quoted YAML scalar (always valid, in flow and block context).</summary>
     public static string Quote(string s)

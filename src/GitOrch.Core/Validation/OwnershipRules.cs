@@ -254,10 +254,9 @@ internal static class OwnershipRules
     private static bool IsEmpty(JsonNode? token) => token is JsonObject { Count: 0 } or JsonArray { Count: 0 };
 
     /// <summary>Pods a PinnedDeployment generates are its own; a manifest in Git may not define one.</summary>
-    /// <param name="generated">The pods the commit's PinnedDeployments generate (<see cref="GeneratedPods"/>), when known.</param>
-    public static void CheckGeneratedPods(ValidationContext context, IReadOnlyDictionary<ObjectRef, string>? generated = null)
+    /// <param name="generated">The pods the commit's PinnedDeployments generate (<see cref="GeneratedPods"/>).</param>
+    public static void CheckGeneratedPods(ValidationContext context, IReadOnlyDictionary<ObjectRef, string> generated)
     {
-        generated ??= GeneratedPods(context);
         if (!generated.Keys.Any(context.Refs.Contains))
         {
             return; // No manifest defines a generated pod: nothing to look for among the pods.

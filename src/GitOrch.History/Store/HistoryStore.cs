@@ -499,13 +499,7 @@ public sealed class HistoryStore : IDisposable
 
     // ---- objects and versions ---------------------------------------------------------------
 
-    public StoredObject? Get(ObjectRef obj)
-    {
-        using (var lease = Read())
-        {
-            return ReadObjects(lease.Connection, "WHERE kind=$k AND namespace=$n AND name=$m", ("$k", obj.Kind), ("$n", obj.Namespace), ("$m", obj.Name)).FirstOrDefault();
-        }
-    }
+    public StoredObject? Get(ObjectRef obj) => GetMany([obj]).GetValueOrDefault(obj);
 
     /// <summary>
     /// The stored objects (deleted ones too) among <paramref name="objects"/>, by ref, read in one
