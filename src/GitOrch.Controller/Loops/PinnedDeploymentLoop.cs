@@ -20,7 +20,14 @@ namespace GitOrch.Controller.Loops;
 /// </summary>
 public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObjectWriter writer, Action<IReadOnlyList<ObjectRef>, string?> podsChanged) : IBuiltInLoop
 {
-    public static readonly TimeSpan WaitForPods = TimeSpan.FromSeconds(1);
+    /// <summary>
+    /// How long the loop waits for its pods before it looks again by itself. A committed write to
+    /// one of its pods (the runtime reporting a phase, a pod placed or deleted) wakes it at once (the
+    /// workflow service wires <see cref="PodIndex.DeploymentPodsChanged"/> to the engine), so the
+    /// delay only bounds how long a change nobody announced goes unseen: 200 deployments whose pods
+    /// wait for a node would otherwise read and compare all their pods every second, for nothing.
+    /// </summary>
+    public static readonly TimeSpan WaitForPods = TimeSpan.FromSeconds(30);
 
     public string Name => BuiltInLoops.PinnedDeployment;
 
@@ -37,10 +44,12 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObj
         // Scale down: ordinals at or above replicas go (the highest ordinals).
         // Its own pods only: generated (no file in Git) and labelled with its name.
         // The index names the labelled pods (its own, not every pod of the namespace); the store says which have no file.
-        var existing = pods.PodsOf(pd.Namespace, pd.Metadata.Name)
-            .Select(store.Get)
+        var named = pods.PodsOf(pd.Namespace, pd.Metadata.Name);
+        var rows = store.GetMany(named);
+        var existing = named
+            .Select(r => rows.GetValueOrDefault(r))
             .Where(p => p is { Deleted: false, File: null })
-            .ToDictionary(p => p!.Ref, p => p!);
+            .ToDictionary(p => p!.Ref, p => Read(p!));
 
         // Pods this loop moved and whose new definition the runtime has not yet reported running:
         // their status still speaks of the old definition, so they count as unavailable.
@@ -64,14 +73,14 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObj
         }
 
         // Move the pods that must change, in ordinal order, at most maxUnavailable not running at a time.
-        var unavailable = desired.Count(d => existing.TryGetValue(d.Ref, out var s) && Matches(s, d.Pod) && (Phase(s) != "Running" || moving.ContainsKey(d.Ref.Name)));
+        var unavailable = desired.Count(d => existing.TryGetValue(d.Ref, out var s) && s.Matches(d.Pod) && (s.Phase != "Running" || moving.ContainsKey(d.Ref.Name)));
         var waiting = new List<string>();
         foreach (var (podRef, track, pod) in desired.Where(d => existing.ContainsKey(d.Ref)))
         {
             var stored = existing[podRef];
-            if (Matches(stored, pod))
+            if (stored.Matches(pod))
             {
-                if (Phase(stored) != "Running" || moving.ContainsKey(podRef.Name))
+                if (stored.Phase != "Running" || moving.ContainsKey(podRef.Name))
                 {
                     waiting.Add(podRef.Name);
                 }
@@ -85,7 +94,7 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObj
                 continue;
             }
 
-            var from = (string?)GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson)["metadata"]?["labels"]?[PinnedPods.TrackLabel] ?? "?";
+            var from = (string?)stored.Definition["metadata"]?["labels"]?[PinnedPods.TrackLabel] ?? "?";
             var what = from == track
                 ? $"update {podRef.Display}: {PinnedPods.Describe(json, track)} template changed, in place"
                 : $"move {podRef.Display}: {PinnedPods.Describe(json, from)} → {PinnedPods.Describe(json, track)}, in place";
@@ -123,7 +132,7 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObj
         }
 
         var nextCount = PinnedPods.NextCount(pd.Spec.Replicas, pd.Spec.PercentNext, pd.Spec.Rounding);
-        var running = desired.Count(d => existing.TryGetValue(d.Ref, out var s) && Matches(s, d.Pod) && Phase(s) == "Running" && !moving.ContainsKey(d.Ref.Name));
+        var running = desired.Count(d => existing.TryGetValue(d.Ref, out var s) && s.Matches(d.Pod) && s.Phase == "Running" && !moving.ContainsKey(d.Ref.Name));
         var status = new JsonObject
         {
             ["replicas"] = pd.Spec.Replicas,
@@ -143,19 +152,24 @@ public sealed class PinnedDeploymentLoop(HistoryStore store, PodIndex pods, IObj
             : new LoopAnswer(answer, waiting.Count > 0 ? $"{summary}; waiting for {string.Join(", ", waiting)} to run" : summary, WaitForPods.TotalSeconds));
     }
 
-    /// <summary>Whether a stored pod already is what the PinnedDeployment wants (its spec and labels; status aside).</summary>
-    private static bool Matches(StoredObject stored, JsonObject desired)
+    /// <summary>A stored pod of the deployment, parsed once per run: its definition (status aside) and its phase.</summary>
+    private sealed record ExistingPod(ObjectRef Ref, JsonObject Definition, string? Phase)
     {
-        var current = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson);
-        current.Remove("status");
-        return JsonNode.DeepEquals(current, desired);
+        /// <summary>Whether the pod already is what the PinnedDeployment wants (its spec and labels; status aside).</summary>
+        public bool Matches(JsonObject desired) => JsonNode.DeepEquals(Definition, desired);
     }
 
-    private static string? Phase(StoredObject stored) => GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson)["status"]?["phase"]?.ToString();
+    private static ExistingPod Read(StoredObject stored)
+    {
+        var current = GitOrch.Core.Manifests.ManifestJson.Parse(stored.ObjectJson);
+        var phase = current["status"]?["phase"]?.ToString();
+        current.Remove("status");
+        return new ExistingPod(stored.Ref, current, phase);
+    }
 
     /// <summary>Whether the runtime has reported the pod running since this loop wrote <paramref name="version"/> of it.</summary>
-    private bool RunsVersion(StoredObject stored, int version) =>
-        Phase(stored) == "Running" && store.History(stored.Ref, changer: Changers.Loop(BuiltInLoops.Runtime)).Any(v => v.Version > version);
+    private bool RunsVersion(ExistingPod pod, int version) =>
+        pod.Phase == "Running" && store.History(pod.Ref, changer: Changers.Loop(BuiltInLoops.Runtime)).Any(v => v.Version > version);
 
     /// <summary>A refused write fails the step with admission's diagnostic; nothing was written.</summary>
     private static long Admitted(WriteOutcome outcome) =>

@@ -145,20 +145,41 @@ public sealed class PodIndex : IDisposable
         }
     }
 
+    /// <summary>
+    /// Raised, outside the index's lock, with the PinnedDeployments (as object references) whose
+    /// generated pods a committed write changed, created or deleted: what such a deployment's loop
+    /// waits for (a moved pod running again) may have happened.
+    /// </summary>
+    public event Action<IReadOnlyCollection<ObjectRef>>? DeploymentPodsChanged;
+
     private void OnCommit(IReadOnlyList<WrittenObject> written)
     {
         bool freed;
+        HashSet<ObjectRef>? deployments = null;
         lock (_gate)
         {
             foreach (var change in written.Where(w => w.Ref.Kind == Kinds.Pod))
             {
-                Apply(change.Ref, change.ObjectJson is null ? null : Read(change.ObjectJson));
+                var placement = change.ObjectJson is null ? null : Read(change.ObjectJson);
+                foreach (var deployment in new[] { _stored.GetValueOrDefault(change.Ref)?.Deployment, placement?.Deployment })
+                {
+                    if (deployment is not null)
+                    {
+                        (deployments ??= []).Add(new ObjectRef(Kinds.PinnedDeployment, change.Ref.Namespace, deployment));
+                    }
+                }
+
+                Apply(change.Ref, placement);
             }
 
             freed = TakeFreed();
         }
 
         RaiseFreed(freed);
+        if (deployments is not null)
+        {
+            DeploymentPodsChanged?.Invoke(deployments);
+        }
     }
 
     /// <summary>Whether room was freed since the last call (under the lock).</summary>

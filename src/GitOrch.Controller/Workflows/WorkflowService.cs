@@ -49,6 +49,7 @@ public sealed class WorkflowService : IAsyncDisposable
         _stopped = _stopping.Token;
         nodes.Changed += NodeChanged;
         Pods.RoomFreed += WakeScheduler;
+        Pods.DeploymentPodsChanged += WakeDeployments;
     }
 
     public WorkflowStore Store { get; }
@@ -193,6 +194,8 @@ public sealed class WorkflowService : IAsyncDisposable
     /// <summary>Pods that found no node are tried again now: a node joined or changed, or room was freed.</summary>
     private void WakeScheduler() => Engine.WakeWaiting(Core.Ownership.BuiltInLoops.Scheduler);
 
+    private void WakeDeployments(IReadOnlyCollection<ObjectRef> deployments) => Engine.WakeWaiting(Core.Ownership.BuiltInLoops.PinnedDeployment, deployments);
+
     /// <summary>
     /// The least time between two tries of the waiting pods that nodes' changes bring. A node that
     /// joins after a quiet spell has its pods placed at once; changes that follow within this time
@@ -252,6 +255,7 @@ public sealed class WorkflowService : IAsyncDisposable
         _nodes.Changed -= NodeChanged;
         await _stopping.CancelAsync(); // Not disposed: a heartbeat that read the event before it was left may still come in.
         Pods.RoomFreed -= WakeScheduler;
+        Pods.DeploymentPodsChanged -= WakeDeployments;
         await Engine.DisposeAsync();
         Store.Dispose();
         Pods.Dispose();

@@ -25,6 +25,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
     private readonly Dictionary<(long, string), CancellationTokenSource> _running = [];
     private readonly HashSet<(long, string)> _wakes = [];
     private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _wakeOwners = new(StringComparer.Ordinal);
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Owner, ObjectRef Object), byte> _wakeUnits = new();
     private int _wakeQueued;
     private readonly Channel<(Transaction, Unit)> _ready = Channel.CreateUnbounded<(Transaction, Unit)>();
     private readonly CancellationTokenSource _stopping = new();
@@ -163,6 +164,27 @@ public sealed class WorkflowEngine : IAsyncDisposable
     public void WakeWaiting(string owner)
     {
         _wakeOwners.TryAdd(owner, 0);
+        QueueWake();
+    }
+
+    /// <summary>
+    /// Like <see cref="WakeWaiting(string)"/>, for the steps of <paramref name="owner"/> in the
+    /// transactions of <paramref name="objects"/> only: something one object's step waits for
+    /// changed (one of a PinnedDeployment's pods reported its phase). Costs the objects named, not
+    /// every active transaction.
+    /// </summary>
+    public void WakeWaiting(string owner, IEnumerable<ObjectRef> objects)
+    {
+        foreach (var obj in objects)
+        {
+            _wakeUnits.TryAdd((owner, obj), 0);
+        }
+
+        QueueWake();
+    }
+
+    private void QueueWake()
+    {
         if (Interlocked.Exchange(ref _wakeQueued, 1) == 0)
         {
             ThreadPool.UnsafeQueueUserWorkItem(_ => WakeNow(), null);
@@ -181,6 +203,15 @@ public sealed class WorkflowEngine : IAsyncDisposable
             }
         }
 
+        var units = new List<(string Owner, ObjectRef Object)>();
+        foreach (var key in _wakeUnits.Keys)
+        {
+            if (_wakeUnits.TryRemove(key, out _))
+            {
+                units.Add(key);
+            }
+        }
+
         lock (_gate)
         {
             if (_stopping.IsCancellationRequested)
@@ -188,24 +219,54 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 return;
             }
 
-            foreach (var t in _active.Values.ToList())
+            if (owners.Count > 0)
             {
-                var woken = false;
-                foreach (var unit in t.Units)
+                foreach (var t in _active.Values.ToList())
                 {
-                    if (unit.State == UnitState.Waiting && unit.NextAttemptAt is not null && owners.Contains(unit.Owner))
-                    {
-                        unit.NextAttemptAt = null;
-                        _wakes.Remove((t.Id, unit.Name)); // Its timer still fires, harmlessly; a new delay may get its own.
-                        woken = true;
-                    }
-                }
-
-                if (woken)
-                {
-                    Pump(t);
+                    Wake(t, owners.Contains);
                 }
             }
+
+            foreach (var (owner, obj) in units)
+            {
+                if (!owners.Contains(owner) && _active.TryGetValue(obj, out var t))
+                {
+                    Wake(t, o => o == owner);
+                }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Wakes the units of <paramref name="t"/> whose owner <paramref name="matches"/>: a waiting one
+    /// runs now; a running one runs again as soon as it answers "not yet" (it may have read the state
+    /// from before the change). Under the lock.
+    /// </summary>
+    private void Wake(Transaction t, Func<string, bool> matches)
+    {
+        var woken = false;
+        foreach (var unit in t.Units)
+        {
+            if (!matches(unit.Owner))
+            {
+                continue;
+            }
+
+            if (unit.State == UnitState.Waiting && unit.NextAttemptAt is not null)
+            {
+                unit.NextAttemptAt = null;
+                _wakes.Remove((t.Id, unit.Name)); // Its timer still fires, harmlessly; a new delay may get its own.
+                woken = true;
+            }
+            else if (unit.State == UnitState.Running)
+            {
+                unit.WokenWhileRunning = true;
+            }
+        }
+
+        if (woken)
+        {
+            Pump(t);
         }
     }
 
@@ -374,6 +435,11 @@ public sealed class WorkflowEngine : IAsyncDisposable
             return; // Cancelled meanwhile (superseded, or a requirement failed): its state is already set.
         }
 
+        if (outcome.Kind != StepOutcomeKind.Requeue)
+        {
+            unit.WokenWhileRunning = false; // Only a "not yet" waits on what the wake announced.
+        }
+
         cts.Dispose();
         var now = _time.GetUtcNow();
         switch (outcome.Kind)
@@ -395,7 +461,17 @@ public sealed class WorkflowEngine : IAsyncDisposable
                     unit.WaitLogged = outcome.Message;
                 }
 
-                Wake(t, unit, outcome.RequeueAfter.Value);
+                if (unit.WokenWhileRunning)
+                {
+                    // What it waits for changed while it ran: it runs again now (the pump below).
+                    unit.WokenWhileRunning = false;
+                    unit.NextAttemptAt = null;
+                }
+                else
+                {
+                    Wake(t, unit, outcome.RequeueAfter.Value);
+                }
+
                 break;
             default:
                 unit.WaitLogged = null; // A "not yet" after a failure is news again.

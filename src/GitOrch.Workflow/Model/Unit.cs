@@ -54,6 +54,13 @@ public sealed class Unit
     /// </summary>
     internal string? WaitLogged { get; set; }
 
+    /// <summary>
+    /// Set when something the step waits for changed while it ran (kept in memory only): the run may
+    /// have read the state from before that change, so a requeue it answers is run again at once
+    /// instead of waiting out its delay.
+    /// </summary>
+    internal bool WokenWhileRunning { get; set; }
+
     /// <summary>Counts changes to the unit's state (any set of a property above), so the store can tell whether it has written the latest.</summary>
     internal int Version { get; private set; }
 

@@ -47,8 +47,9 @@ public sealed class PinnedDeploymentLoopTests : IDisposable
         {
             await controller.SyncAsync();
             MarkAll(controller, "Running");
-            await RunDeploymentStepAgainAsync(controller);
-            Assert.Equal(UnitState.Done, DeploymentStep(controller).State);
+
+            // The pods' writes wake the step: the clock does not move.
+            await UntilAsync(controller, () => DeploymentStep(controller).State == UnitState.Done, "the pinned-deployment step is done");
             return controller;
         }
         catch
@@ -72,6 +73,30 @@ public sealed class PinnedDeploymentLoopTests : IDisposable
         while (DeploymentStep(controller).Attempts == attempts)
         {
             Assert.False(limit.IsCancellationRequested, $"the pinned-deployment step did not run again within 30 s: {DeploymentStep(controller).Message}");
+            await Task.Delay(10, CancellationToken.None);
+        }
+
+        await controller.Workflows.Engine.WhenQuietAsync(limit.Token);
+    }
+
+    /// <summary>
+    /// Reports <paramref name="phase"/> for <paramref name="pod"/> as the runtime loop does and waits,
+    /// without moving the clock, until the pinned-deployment step ran again: the pod's write wakes it.
+    /// </summary>
+    private static async Task ReportAsync(ControllerService controller, string pod, string phase)
+    {
+        var attempts = DeploymentStep(controller).Attempts;
+        MarkPhase(controller, pod, phase);
+        await UntilAsync(controller, () => DeploymentStep(controller).Attempts > attempts, $"the pinned-deployment step ran again after {pod} reported {phase}");
+    }
+
+    /// <summary>Waits (in real time, up to 30 s; the fake clock stands still) until <paramref name="condition"/> holds, then until no step runs.</summary>
+    private static async Task UntilAsync(ControllerService controller, Func<bool> condition, string what)
+    {
+        using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        while (!condition())
+        {
+            Assert.False(limit.IsCancellationRequested, $"not within 30 s: {what} ({DeploymentStep(controller).State}: {DeploymentStep(controller).Message})");
             await Task.Delay(10, CancellationToken.None);
         }
 
@@ -200,29 +225,23 @@ public sealed class PinnedDeploymentLoopTests : IDisposable
         Assert.Equal(["web-0", "web-1 (queued)", "web-2 (queued)"], Updating(controller));
 
         // The runtime loop restarts web-0 with its new definition: it is not running for a while.
-        MarkPhase(controller, "web-0", "Pending");
-        await RunDeploymentStepAgainAsync(controller);
+        await ReportAsync(controller, "web-0", "Pending");
         Assert.Equal(["next", "previous", "previous"], PodNames(controller).Select(n => Track(controller, n)));
         Assert.Equal(["web-0", "web-1 (queued)", "web-2 (queued)"], Updating(controller));
 
-        MarkPhase(controller, "web-0", "Running");
-        await RunDeploymentStepAgainAsync(controller);
+        await ReportAsync(controller, "web-0", "Running");
         Assert.Equal(["next", "next", "previous"], PodNames(controller).Select(n => Track(controller, n)));
         Assert.Equal(["web-1", "web-2 (queued)"], Updating(controller));
 
-        MarkPhase(controller, "web-1", "Pending");
-        await RunDeploymentStepAgainAsync(controller);
+        await ReportAsync(controller, "web-1", "Pending");
         Assert.Equal("previous", Track(controller, "web-2"));
 
-        MarkPhase(controller, "web-1", "Running");
-        await RunDeploymentStepAgainAsync(controller);
+        await ReportAsync(controller, "web-1", "Running");
         Assert.Equal(["next", "next", "next"], PodNames(controller).Select(n => Track(controller, n)));
         Assert.Equal(["web-2"], Updating(controller));
 
-        MarkPhase(controller, "web-2", "Pending"); // As the runtime does for every new definition.
-        await RunDeploymentStepAgainAsync(controller);
-        MarkPhase(controller, "web-2", "Running");
-        await RunDeploymentStepAgainAsync(controller);
+        await ReportAsync(controller, "web-2", "Pending"); // As the runtime does for every new definition.
+        await ReportAsync(controller, "web-2", "Running");
         Assert.Equal(UnitState.Done, DeploymentStep(controller).State);
         Assert.Empty(Updating(controller));
         Assert.Equal(3, (int)DeploymentStatus(controller)["readyReplicas"]!);

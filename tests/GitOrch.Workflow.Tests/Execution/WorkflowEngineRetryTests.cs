@@ -133,6 +133,70 @@ public sealed class WorkflowEngineRetryTests
     }
 
     [Fact]
+    public async Task WakeWaiting_ForObjects_RunsOnlyThoseObjectsSteps()
+    {
+        var calls = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var runner = new ScriptedRunner().On("watch", (invocation, _) => Task.FromResult(
+            calls.AddOrUpdate(invocation.Transaction.Object.Name, 1, (_, n) => n + 1) == 1
+                ? StepOutcome.Requeue(TimeSpan.FromHours(1), "pods not running yet")
+                : StepOutcome.Done("pods run")));
+        await using var h = new EngineHarness(runner);
+        var web = new GitOrch.Core.Diagnostics.ObjectRef("PinnedDeployment", "demo", "web");
+        var api = new GitOrch.Core.Diagnostics.ObjectRef("PinnedDeployment", "demo", "api");
+        var webT = h.Engine.Start(web, "0123456789abcdef0123", [Step("watch")]);
+        var apiT = h.Engine.Start(api, "0123456789abcdef0123", [Step("watch")]);
+        await Wait.ForAsync(h.Engine.WhenQuietAsync(CancellationToken.None), "both steps to requeue", Wait.Idle);
+
+        h.Engine.WakeWaiting("watch", [web]);
+        await Wait.UntilAsync(() => webT.Find("watch")!.State == UnitState.Done, "the woken object's step to run again");
+
+        Assert.Equal(2, webT.Find("watch")!.Attempts);
+        Assert.Equal((UnitState.Waiting, 1), (apiT.Find("watch")!.State, apiT.Find("watch")!.Attempts));
+        h.Engine.WakeWaiting("other-loop", [api]); // Another owner's wake leaves it waiting too.
+        await Wait.ForAsync(h.Engine.WhenQuietAsync(CancellationToken.None), "the engine to settle", Wait.Idle);
+        Assert.Equal((UnitState.Waiting, 1), (apiT.Find("watch")!.State, apiT.Find("watch")!.Attempts));
+    }
+
+    [Theory]
+    [InlineData(true)]
+    [InlineData(false)]
+    public async Task AWakeWhileTheStepRuns_RunsItAgainAtOnce_WhenItAnswersNotYet(bool woken)
+    {
+        // The step read the state before the change that the wake announces: its "not yet" is stale,
+        // and waiting out its delay would miss the change for an hour.
+        var running = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var calls = 0;
+        var runner = new ScriptedRunner().On("watch", async (_, _) =>
+        {
+            if (Interlocked.Increment(ref calls) > 1)
+            {
+                return StepOutcome.Done("pods run");
+            }
+
+            running.SetResult();
+            await release.Task;
+            return StepOutcome.Requeue(TimeSpan.FromHours(1), "pods not running yet");
+        });
+        await using var h = new EngineHarness(runner);
+        var t = h.Start(Step("watch"));
+        await Wait.ForAsync(running.Task, "the step to run", Wait.Idle);
+
+        if (woken)
+        {
+            h.Engine.WakeWaiting("watch", [EngineHarness.Pod]);
+            await Wait.UntilAsync(() => t.Find("watch")!.WokenWhileRunning, "the wake to reach the running step");
+        }
+
+        release.SetResult();
+        await Wait.ForAsync(h.Engine.WhenQuietAsync(CancellationToken.None), "the engine to settle", Wait.Idle);
+
+        var watch = t.Find("watch")!;
+        Assert.Equal(woken ? (UnitState.Done, 2) : (UnitState.Waiting, 1), (watch.State, watch.Attempts));
+        Assert.False(watch.WokenWhileRunning);
+    }
+
+    [Fact]
     public async Task ARequeuedOrRetriedStep_KeepsItsClock_FromItsFirstAttempt()
     {
         // "waiting for" in why is the time since the step left pending, the same span as its TOOK:
