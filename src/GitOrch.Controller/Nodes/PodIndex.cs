@@ -148,9 +148,13 @@ public sealed class PodIndex : IDisposable
     /// <summary>
     /// Raised, outside the index's lock, with the PinnedDeployments (as object references) whose
     /// generated pods a committed write changed, created or deleted: what such a deployment's loop
-    /// waits for (a moved pod running again) may have happened.
+    /// waits for (a moved pod running again) may have happened. The loop's own writes are left out:
+    /// it knows what it wrote, and waking it for them would run it again for nothing (or, were it
+    /// to write on every run, without end).
     /// </summary>
     public event Action<IReadOnlyCollection<ObjectRef>>? DeploymentPodsChanged;
+
+    private static readonly string DeploymentLoop = History.Changers.Loop(Core.Ownership.BuiltInLoops.PinnedDeployment);
 
     private void OnCommit(IReadOnlyList<WrittenObject> written)
     {
@@ -163,7 +167,7 @@ public sealed class PodIndex : IDisposable
                 var placement = change.ObjectJson is null ? null : Read(change.ObjectJson);
                 foreach (var deployment in new[] { _stored.GetValueOrDefault(change.Ref)?.Deployment, placement?.Deployment })
                 {
-                    if (deployment is not null)
+                    if (deployment is not null && change.Changer != DeploymentLoop)
                     {
                         (deployments ??= []).Add(new ObjectRef(Kinds.PinnedDeployment, change.Ref.Namespace, deployment));
                     }

@@ -397,7 +397,7 @@ public sealed class HistoryStore : IDisposable
                 """, tx, ("$k", kind), ("$n", ns), ("$m", name), ("$v", version), ("$d", deleted ? 1 : 0),
                 ("$file", change.File ?? previousFile), ("$o", objectJson ?? previousObject ?? "{}"), ("$c", batch.Changer), ("$at", now));
             upsert.ExecuteNonQuery();
-            _written.Add(new WrittenObject(change.Ref, deleted ? null : objectJson));
+            _written.Add(new WrittenObject(change.Ref, deleted ? null : objectJson, batch.Changer));
         }
 
         using (var list = _db.Command("UPDATE batches SET versions = $v WHERE id = $id", tx, ("$v", VersionTables.EncodeBatchVersions(written)), ("$id", id)))

@@ -2,5 +2,5 @@ using GitOrch.Core.Diagnostics;
 
 namespace GitOrch.History.Store;
 
-/// <summary>An object as a committed store transaction left it: its JSON, or null when it was deleted.</summary>
-public sealed record WrittenObject(ObjectRef Ref, string? ObjectJson);
+/// <summary>An object as a committed store transaction left it: its JSON, or null when it was deleted; and who wrote it.</summary>
+public sealed record WrittenObject(ObjectRef Ref, string? ObjectJson, string Changer);

@@ -156,7 +156,8 @@ public sealed class WorkflowEngine : IAsyncDisposable
     }
 
     /// <summary>
-    /// Runs now every waiting step of <paramref name="owner"/> whose retry or requeue is pending:
+    /// Runs now every waiting step of <paramref name="owner"/> whose requeue is pending (a retry after
+    /// a failure keeps its backoff), and a running one again as soon as it answers "not yet":
     /// something it waits for changed (a node joined, room was freed), so it need not wait out its
     /// delay. Requests that arrive before the pass runs are served by it: a burst costs one pass over
     /// the active transactions. Never blocks the caller, which may hold locks of its own.
@@ -252,15 +253,15 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 continue;
             }
 
-            if (unit.State == UnitState.Waiting && unit.NextAttemptAt is not null)
+            if (unit.State == UnitState.Waiting && unit.NextAttemptAt is not null && !unit.LastRunFailed)
             {
                 unit.NextAttemptAt = null;
                 _wakes.Remove((t.Id, unit.Name)); // Its timer still fires, harmlessly; a new delay may get its own.
                 woken = true;
             }
-            else if (unit.State == UnitState.Running)
+            else if (unit.State == UnitState.Running && unit.InRunner)
             {
-                unit.WokenWhileRunning = true;
+                unit.WokenWhileRunning = true; // Queued, not yet taken up: it will read the state as it is then.
             }
         }
 
@@ -430,11 +431,13 @@ public sealed class WorkflowEngine : IAsyncDisposable
 
     private void Completed(Transaction t, Unit unit, StepOutcome outcome, bool timedOut)
     {
+        unit.InRunner = false;
         if (!_running.Remove((t.Id, unit.Name), out var cts))
         {
             return; // Cancelled meanwhile (superseded, or a requirement failed): its state is already set.
         }
 
+        unit.LastRunFailed = outcome.Kind is not (StepOutcomeKind.Done or StepOutcomeKind.Requeue);
         if (outcome.Kind != StepOutcomeKind.Requeue)
         {
             unit.WokenWhileRunning = false; // Only a "not yet" waits on what the wake announced.
@@ -566,6 +569,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
                 // The token, not the source: supersession may dispose the source as soon as the lock is released.
                 cancel = cts.Token;
                 attempt = unit.Attempts;
+                unit.InRunner = true;
             }
 
             Interlocked.Increment(ref _stepsRun);

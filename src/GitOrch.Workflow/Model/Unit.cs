@@ -61,6 +61,15 @@ public sealed class Unit
     /// </summary>
     internal bool WokenWhileRunning { get; set; }
 
+    /// <summary>Whether a worker has taken the step up and its runner may be reading state (in memory only).</summary>
+    internal bool InRunner { get; set; }
+
+    /// <summary>
+    /// Whether the step's last run failed, so that it waits out a retry's backoff, which a wake does
+    /// not cut short (in memory only: after a restart a wake may run such a step once early).
+    /// </summary>
+    internal bool LastRunFailed { get; set; }
+
     /// <summary>Counts changes to the unit's state (any set of a property above), so the store can tell whether it has written the latest.</summary>
     internal int Version { get; private set; }
 

@@ -147,14 +147,42 @@ public sealed class WorkflowEngineRetryTests
         var apiT = h.Engine.Start(api, "0123456789abcdef0123", [Step("watch")]);
         await Wait.ForAsync(h.Engine.WhenQuietAsync(CancellationToken.None), "both steps to requeue", Wait.Idle);
 
+        // Another owner's wake for api is asked first: the pass that serves web's wake has served it too.
+        h.Engine.WakeWaiting("other-loop", [api]);
         h.Engine.WakeWaiting("watch", [web]);
         await Wait.UntilAsync(() => webT.Find("watch")!.State == UnitState.Done, "the woken object's step to run again");
+        await Wait.ForAsync(h.Engine.WhenQuietAsync(CancellationToken.None), "the engine to settle", Wait.Idle);
 
         Assert.Equal(2, webT.Find("watch")!.Attempts);
         Assert.Equal((UnitState.Waiting, 1), (apiT.Find("watch")!.State, apiT.Find("watch")!.Attempts));
-        h.Engine.WakeWaiting("other-loop", [api]); // Another owner's wake leaves it waiting too.
+    }
+
+    [Fact]
+    public async Task WakeWaiting_LeavesARetryAfterAFailure_ToItsBackoff()
+    {
+        // A failed step waits out its backoff: a wake for what it waits for is no reason to spend
+        // its next attempt at once (every pod report would otherwise use up its attempts in seconds).
+        var calls = 0;
+        var marks = 0;
+        var runner = new ScriptedRunner()
+            .On("watch", () => Interlocked.Increment(ref calls) == 1 ? StepOutcome.Failed("admission refused the write") : StepOutcome.Done("pods run"))
+            .On("mark", () => Interlocked.Increment(ref marks) == 1 ? StepOutcome.Requeue(TimeSpan.FromHours(1), "not yet") : StepOutcome.Done("marked"));
+        var options = new EngineOptions { RetryBase = TimeSpan.FromHours(1) };
+        await using var h = new EngineHarness(runner, options);
+        var t = h.Start(Step("watch", maxAttempts: 3));
+        var marker = h.Engine.Start(new GitOrch.Core.Diagnostics.ObjectRef("Pod", "demo", "marker"), "0123456789abcdef0123", [Step("mark")]);
+        await Wait.ForAsync(h.Engine.WhenQuietAsync(CancellationToken.None), "the step to fail once", Wait.Idle);
+        Assert.Equal((UnitState.Waiting, 1), (t.Find("watch")!.State, t.Find("watch")!.Failures));
+
+        h.Engine.WakeWaiting("watch", [EngineHarness.Pod]);
+        h.Engine.WakeWaiting("watch");
+
+        // A wake asked after them: once it has run the marker, the pass that served those two is done.
+        h.Engine.WakeWaiting("mark", [marker.Object]);
+        await Wait.UntilAsync(() => marker.Find("mark")!.State == UnitState.Done, "the marker's wake to be served");
         await Wait.ForAsync(h.Engine.WhenQuietAsync(CancellationToken.None), "the engine to settle", Wait.Idle);
-        Assert.Equal((UnitState.Waiting, 1), (apiT.Find("watch")!.State, apiT.Find("watch")!.Attempts));
+
+        Assert.Equal((UnitState.Waiting, 1, 1), (t.Find("watch")!.State, t.Find("watch")!.Attempts, runner.CallsOf("watch")));
     }
 
     [Theory]
