@@ -165,12 +165,11 @@ public sealed class PodIndex : IDisposable
             foreach (var change in written.Where(w => w.Ref.Kind == Kinds.Pod))
             {
                 var placement = change.ObjectJson is null ? null : Read(change.ObjectJson);
-                foreach (var deployment in new[] { _stored.GetValueOrDefault(change.Ref)?.Deployment, placement?.Deployment })
+                if (change.Changer != DeploymentLoop)
                 {
-                    if (deployment is not null && change.Changer != DeploymentLoop)
-                    {
-                        (deployments ??= []).Add(new ObjectRef(Kinds.PinnedDeployment, change.Ref.Namespace, deployment));
-                    }
+                    // The deployment the pod belonged to and the one it belongs to now (either may be none).
+                    NoteDeployment(change.Ref, _stored.GetValueOrDefault(change.Ref)?.Deployment, ref deployments);
+                    NoteDeployment(change.Ref, placement?.Deployment, ref deployments);
                 }
 
                 Apply(change.Ref, placement);
@@ -183,6 +182,14 @@ public sealed class PodIndex : IDisposable
         if (deployments is not null)
         {
             DeploymentPodsChanged?.Invoke(deployments);
+        }
+    }
+
+    private static void NoteDeployment(ObjectRef pod, string? deployment, ref HashSet<ObjectRef>? deployments)
+    {
+        if (deployment is not null)
+        {
+            (deployments ??= []).Add(new ObjectRef(Kinds.PinnedDeployment, pod.Namespace, deployment));
         }
     }
 

@@ -24,8 +24,8 @@ public sealed class WorkflowEngine : IAsyncDisposable
     private readonly Dictionary<ObjectRef, Transaction> _active = [];
     private readonly Dictionary<(long, string), CancellationTokenSource> _running = [];
     private readonly HashSet<(long, string)> _wakes = [];
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, byte> _wakeOwners = new(StringComparer.Ordinal);
-    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Owner, ObjectRef Object), byte> _wakeUnits = new();
+    /// <summary>Wake requests not yet served: an owner's steps in one object's transaction, or in every one (no object).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Owner, ObjectRef? Object), byte> _wakeRequests = new();
     private int _wakeQueued;
     private readonly Channel<(Transaction, Unit)> _ready = Channel.CreateUnbounded<(Transaction, Unit)>();
     private readonly CancellationTokenSource _stopping = new();
@@ -164,7 +164,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
     /// </summary>
     public void WakeWaiting(string owner)
     {
-        _wakeOwners.TryAdd(owner, 0);
+        _wakeRequests.TryAdd((owner, null), 0);
         QueueWake();
     }
 
@@ -178,7 +178,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
     {
         foreach (var obj in objects)
         {
-            _wakeUnits.TryAdd((owner, obj), 0);
+            _wakeRequests.TryAdd((owner, obj), 0);
         }
 
         QueueWake();
@@ -196,20 +196,21 @@ public sealed class WorkflowEngine : IAsyncDisposable
     {
         Volatile.Write(ref _wakeQueued, 0);
         var owners = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var owner in _wakeOwners.Keys)
-        {
-            if (_wakeOwners.TryRemove(owner, out _))
-            {
-                owners.Add(owner);
-            }
-        }
-
         var units = new List<(string Owner, ObjectRef Object)>();
-        foreach (var key in _wakeUnits.Keys)
+        foreach (var request in _wakeRequests.Keys)
         {
-            if (_wakeUnits.TryRemove(key, out _))
+            if (!_wakeRequests.TryRemove(request, out _))
             {
-                units.Add(key);
+                continue; // Another pass took it.
+            }
+
+            if (request.Object is { } obj)
+            {
+                units.Add((request.Owner, obj));
+            }
+            else
+            {
+                owners.Add(request.Owner);
             }
         }
 
@@ -261,7 +262,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
             }
             else if (unit.State == UnitState.Running && unit.InRunner)
             {
-                unit.WokenWhileRunning = true; // Queued, not yet taken up: it will read the state as it is then.
+                unit.WokenWhileRunning = true; // One only queued (not InRunner) will read the state as it is when a worker takes it up.
             }
         }
 
