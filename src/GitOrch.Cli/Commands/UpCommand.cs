@@ -70,6 +70,7 @@ internal static class UpCommand
 
         command.SetAction(async (parse, ct) =>
         {
+            NativeHeap.LimitArenas();
             var options = new ControllerOptions
             {
                 Repo = parse.GetRequiredValue(repo),
