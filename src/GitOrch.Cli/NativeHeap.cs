@@ -6,9 +6,12 @@ namespace GitOrch.Cli;
 /// The C library's allocator, as the long-running verbs (up, controller, agent) want it. glibc gives
 /// each new thread that allocates an arena of its own, up to eight per core; the runtime's JIT,
 /// SQLite and libgit2 allocate from many threads, and each arena keeps what it once held. The cap
-/// reaches the threads started after it (those the runtime started before the verb keep theirs): the
-/// controller following 10,000 objects then held 38 to 42 MB of native heap in 7 arenas where it held
-/// 57 MB in 15, with its applies as fast (docs/benchmarks.md). One-shot commands keep glibc's default.
+/// reaches the threads started after it: those the runtime started before the verb keep theirs (7
+/// arenas at the controller's start here), and glibc no longer takes a cap once it has made more
+/// than eight. The controller following 10,000 objects then held 38 to 42 MB of native heap in 7
+/// arenas where it held 57 MB in 15, with its applies as fast (docs/benchmarks.md); MALLOC_ARENA_MAX
+/// in the environment, read before any thread starts, reaches them all. One-shot commands keep
+/// glibc's default.
 /// </summary>
 internal static partial class NativeHeap
 {
