@@ -21,6 +21,14 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
 {
     public static readonly TimeSpan Poll = TimeSpan.FromSeconds(1);
 
+    /// <summary>
+    /// How long every container of a Running pod must have been up before the step is done. A
+    /// container that exits at once is reported Running for a moment; were the step done then, a
+    /// crash loop would leave nothing blocking the pod in <c>why</c>. The phase is Running at once.
+    /// Two node reports (one a second) fit in it, so the crash has been reported when it ends.
+    /// </summary>
+    public static readonly TimeSpan StartupGrace = TimeSpan.FromSeconds(2);
+
     public string Name => BuiltInLoops.Runtime;
 
     public ValueTask<LoopAnswer> RunAsync(BuiltInStep step, CancellationToken ct)
@@ -46,6 +54,8 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
             var containers = ContainersJson(report.Containers);
             switch (report.Phase)
             {
+                case "Running" when Settling(report) is { } settle:
+                    return ValueTask.FromResult(Starting(node, status, report, containers, settle));
                 case "Running":
                 case "Succeeded":
                     return ValueTask.FromResult(BuiltInStep.Set(
@@ -114,6 +124,45 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
     public static JsonArray InitContainersJson(IReadOnlyList<InitContainerReport> inits)
     {
         return (JsonArray)ManifestJson.ParseToken(JsonSerializer.Serialize(inits, Json))!;
+    }
+
+    /// <summary>Running, not yet for <see cref="StartupGrace"/>: the phase says so at once (fields written only when they change), the step looks again when the grace ends.</summary>
+    private static LoopAnswer Starting(string node, JsonObject status, PodReport report, JsonArray containers, TimeSpan settle)
+    {
+        var fields = new Dictionary<string, JsonNode?>();
+        if (status["phase"]?.ToString() != "Running")
+        {
+            fields["status.phase"] = "Running";
+        }
+
+        if (!JsonNode.DeepEquals(status["containers"], containers))
+        {
+            fields["status.containers"] = containers;
+        }
+
+        if (status["restarts"].AsInteger() != report.Restarts)
+        {
+            fields["status.restarts"] = report.Restarts;
+        }
+
+        return new LoopAnswer(fields, $"running on {node}; done once its containers have stayed up {StartupGrace.TotalSeconds:0}s", Math.Max(0.1, settle.TotalSeconds));
+    }
+
+    /// <summary>
+    /// How much longer the youngest container must stay up (null: long enough). The start times are
+    /// the node's clock; one that reads as later than the controller's (a node's clock ahead) counts
+    /// as long enough, so a skewed clock never holds the step.
+    /// </summary>
+    private TimeSpan? Settling(PodReport report)
+    {
+        var started = report.Containers.Where(c => c.StartedAt is not null).Select(c => c.StartedAt!.Value).ToList();
+        if (started.Count == 0)
+        {
+            return null;
+        }
+
+        var up = time.GetUtcNow() - started.Max();
+        return up >= TimeSpan.Zero && up < StartupGrace ? StartupGrace - up : null;
     }
 
     /// <summary>
