@@ -35,7 +35,7 @@ public sealed class PodSupervisorAdoptionTests : IAsyncLifetime
 
         Assert.Equal(("Running", pid, "g1"), (report.Phase, report.Pid(), report.Generation));
         Assert.Contains($"{pod}: re-adopted container main (pid {pid}) left running by the previous agent", _scope.Log.Text, StringComparison.Ordinal);
-        Assert.Equal([pid], Procs.GroupLeadersWith(_scope.Marker));
+        await Procs.AssertGroupLeadersAsync(_scope.Marker, pid);
         await Eventually.Until(() => TestPods.ReadLog(second), l => l == "greeting=hello\n", "the one process's output (not started a second time)");
     }
 
@@ -70,7 +70,7 @@ public sealed class PodSupervisorAdoptionTests : IAsyncLifetime
         Assert.Equal("g2", report.Generation);
         Assert.NotEqual(old, report.Pid());
         await Eventually.True(() => !Procs.IsAlive(old), $"the leftover (pid {old}) to be killed");
-        Assert.Equal([report.Pid()], Procs.GroupLeadersWith(_scope.Marker));
+        await Procs.AssertGroupLeadersAsync(_scope.Marker, report.Pid());
         Assert.DoesNotContain("re-adopted", _scope.Log.Text, StringComparison.Ordinal);
         await Eventually.Until(() => TestPods.ReadLog(second), l => l == "greeting=hello\ngreeting=bonjour\n", "the new definition's output");
     }
@@ -89,7 +89,7 @@ public sealed class PodSupervisorAdoptionTests : IAsyncLifetime
         var report = await TestPods.RunningAsync(second);
 
         Assert.NotEqual(old, report.Pid());
-        Assert.Equal([report.Pid()], Procs.GroupLeadersWith(_scope.Marker));
+        await Procs.AssertGroupLeadersAsync(_scope.Marker, report.Pid());
         Assert.DoesNotContain("re-adopted", _scope.Log.Text, StringComparison.Ordinal);
     }
 }

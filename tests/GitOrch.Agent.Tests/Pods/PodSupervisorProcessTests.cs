@@ -29,7 +29,7 @@ public sealed class PodSupervisorProcessTests : IAsyncLifetime
         var container = Assert.Single(report.Containers);
         Assert.Equal(("main", "running", 0), (container.Name, container.State, container.Restarts));
         Assert.True(Procs.IsAlive(container.Pid!.Value), $"pid {container.Pid} is not alive");
-        Assert.Equal([container.Pid.Value], Procs.GroupLeadersWith(_scope.Marker));
+        await Procs.AssertGroupLeadersAsync(_scope.Marker, container.Pid.Value);
         Assert.Equal(Path.Combine(_scope.State.Path, "pods", "Pod_test_" + pod.Split('/')[2], "main.log"), supervisor.LogFile("main"));
         var log = await Eventually.Until(() => TestPods.ReadLog(supervisor), l => l.Contains("oops", StringComparison.Ordinal), "the log to hold stdout and stderr");
         Assert.Equal("hello from main\noops\n", log);
@@ -104,7 +104,7 @@ public sealed class PodSupervisorProcessTests : IAsyncLifetime
         Assert.Equal((pod, pod, "g2"), (supervisor.Pod, after.Pod, after.Generation));
         Assert.NotEqual(before.Pid(), after.Pid());
         await Eventually.True(() => !Directory.Exists($"/proc/{before.Pid()}"), $"/proc/{before.Pid()} (the old process) to disappear");
-        Assert.Equal([after.Pid()], Procs.GroupLeadersWith(_scope.Marker));
+        await Procs.AssertGroupLeadersAsync(_scope.Marker, after.Pid());
         await Eventually.Until(() => TestPods.ReadLog(supervisor), l => l == "greeting=hello\ngreeting=bonjour\n", "the new greeting after the old one");
         Assert.Equal(0, after.Restarts);
     }
@@ -121,7 +121,7 @@ public sealed class PodSupervisorProcessTests : IAsyncLifetime
 
         var after = supervisor.Report();
         Assert.Equal(("Running", before.Pid()), (after.Phase, after.Pid()));
-        Assert.Equal([before.Pid()], Procs.GroupLeadersWith(_scope.Marker));
+        await Procs.AssertGroupLeadersAsync(_scope.Marker, before.Pid());
     }
 
     [Theory]

@@ -31,6 +31,14 @@ internal static class Procs
     public static IReadOnlyList<int> GroupLeadersWith(string marker) =>
         All().Where(p => p.Pid == p.Pgrp && p.State != "Z" && CommandLine(p.Pid).Contains(marker, StringComparison.Ordinal)).Select(p => p.Pid).Order().ToList();
 
+    /// <summary>
+    /// Waits until exactly these pids lead a process group with the marker. A container just
+    /// reported Running may still be between its launcher's execs (sh, then setsid, then the
+    /// seccomp installer, then the command), for a moment not yet its own group's leader.
+    /// </summary>
+    public static async Task AssertGroupLeadersAsync(string marker, params int[] expected) =>
+        await Eventually.Until(() => GroupLeadersWith(marker), l => l.SequenceEqual(expected.Order()), $"exactly [{string.Join(", ", expected)}] to lead a process group with the marker");
+
     /// <summary>Whether any live process is still in the process group.</summary>
     public static bool GroupAlive(int pgid) => All().Any(p => p.Pgrp == pgid && p.State != "Z");
 

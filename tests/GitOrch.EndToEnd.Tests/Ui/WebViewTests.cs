@@ -149,6 +149,41 @@ public sealed class WebViewTests(WebViewCluster cluster)
     }
 
     [Fact]
+    public async Task LiveUpdate_WhoseFetchLandsWhileAFormIsBeingFilledIn_DoesNotSwapTheFormAway()
+    {
+        var page = await cluster.LoggedInPageAsync();
+        var objectPage = cluster.Up.Server + "/ui/objects/Pod/demo/api";
+
+        // One change; the page's refetch is held until the form has been filled in.
+        await page.RouteAsync(cluster.Up.Server + "/ui/events", route => route.FulfillAsync(new()
+        {
+            Status = 200, ContentType = "text/event-stream", Body = "retry: 600000\nevent: change\ndata: 1\n\n",
+        }));
+        var fetching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var filled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync(objectPage, async route =>
+        {
+            if (route.Request.ResourceType == "fetch")
+            {
+                fetching.TrySetResult();
+                await filled.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            await route.ContinueAsync();
+        });
+
+        await page.GotoStableAsync(objectPage);
+        await fetching.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await page.GetByLabel("Changer", new() { Exact = true }).FillAsync("control-loop/scheduler");
+        filled.SetResult();
+
+        await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync("Live · paused while you fill in a form", new() { Timeout = 15_000 });
+        Assert.Equal("control-loop/scheduler", await page.GetByLabel("Changer", new() { Exact = true }).InputValueAsync());
+        Assert.Null(await page.Locator("body").GetAttributeAsync("data-updates"));
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task LiveUpdate_WhenTheServerRefusesTheStream_SaysTheSessionEnded()
     {
         var page = await cluster.LoggedInPageAsync();

@@ -35,7 +35,8 @@
     wait = Math.min(wait * 2, 30000);
   };
 
-  // A form being filled in is never swapped away under the user: updates wait until it is submitted.
+  // A form being filled in is never swapped away under the user, not even by a fetch that was
+  // already on its way when the editing began: updates wait until it is submitted.
   const onEdit = (e) => { if (e.target.closest && e.target.closest('#live form')) { editing = true; } };
   document.addEventListener('input', onEdit);
   document.addEventListener('change', onEdit);
@@ -62,7 +63,13 @@
         say('Live · this page is gone (HTTP ' + response.status + '): reload it or go back');
         return;
       }
-      const doc = new DOMParser().parseFromString(await response.text(), 'text/html');
+      const text = await response.text();
+      if (editing) {
+        // The user began filling in a form while this fetch was on its way: it is not swapped away.
+        say('Live · paused while you fill in a form');
+        return;
+      }
+      const doc = new DOMParser().parseFromString(text, 'text/html');
       const next = doc.getElementById('live');
       const current = document.getElementById('live');
       if (next && current) {
