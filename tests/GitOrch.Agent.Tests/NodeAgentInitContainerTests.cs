@@ -121,9 +121,13 @@ public sealed class NodeAgentInitContainerTests : IAsyncLifetime
         Assert.Equal("waiting", Str(Unit(why, "runtime"), "state"));
         Assert.False(why.GetProperty("running").GetBoolean());
 
-        // `gitorch get pods` reads this listing: the phase and the init step it waits on.
-        var listed = (await _http.GetFromJsonAsync<JsonElement>($"{_cluster.Api}/api/v1/objects?kind=Pod&namespace=demo")).EnumerateArray().Single();
-        Assert.Equal(("CrashLoop", "init:migrate"), (Str(listed, "phase"), Str(listed, "initStep")));
+        // `gitorch get pods` reads this listing: the phase and the init step it waits on. The node
+        // runs the init container again when its backoff ends, and the pod is Pending while it runs,
+        // so the listing is read until it shows a backoff again.
+        await Eventually.UntilAsync(
+            async () => (await _http.GetFromJsonAsync<JsonElement>($"{_cluster.Api}/api/v1/objects?kind=Pod&namespace=demo")).EnumerateArray().Single(),
+            l => (Str(l, "phase"), Str(l, "initStep")) == ("CrashLoop", "init:migrate"),
+            "the listing to show the pod in CrashLoop on init:migrate");
     }
 
     [Fact]

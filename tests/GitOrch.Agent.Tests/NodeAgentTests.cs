@@ -88,7 +88,7 @@ public sealed class NodeAgentTests : IAsyncLifetime
         var port = pod.GetProperty("status").GetProperty("ports").GetProperty("http").GetInt32();
         var pid = Pid(pod);
         await Eventually.True(() => TestPods.Launched(pid), $"pid {pid} to run the pod's command");
-        Assert.Equal([pid], Procs.GroupLeadersWith(_cluster.Marker));
+        await Procs.AssertGroupLeadersAsync(_cluster.Marker, pid);
         return (agent, pid, port);
     }
 
@@ -124,7 +124,7 @@ public sealed class NodeAgentTests : IAsyncLifetime
         var restarted = await Eventually.Until(() => Report(agent), r => r.Phase == "Running" && r.Restarts == 1 && TestPods.Launched(r.Pid()), "the agent to restart the crashed pod without the controller");
         Assert.NotEqual(pid, restarted.Pid());
         Assert.Contains("crashing\n", ContainerLog(), StringComparison.Ordinal);
-        Assert.Equal([restarted.Pid()], Procs.GroupLeadersWith(_cluster.Marker));
+        await Procs.AssertGroupLeadersAsync(_cluster.Marker, restarted.Pid());
 
         await _cluster.ExitAgentAsync(agent);
         Assert.True(Procs.IsAlive(restarted.Pid()), "an agent that exits leaves its pods running");
@@ -135,7 +135,7 @@ public sealed class NodeAgentTests : IAsyncLifetime
         Assert.Equal(("Pod/demo/worker", restarted.Pid(), 1), (adopted[0].Pod, adopted[0].Pid(), adopted[0].Restarts));
         Assert.Contains("Cold start: 1 pod(s) from the desired state on disk", _cluster.Log.Text, StringComparison.Ordinal);
         Assert.Contains($"Pod/demo/worker: re-adopted container main (pid {restarted.Pid()})", _cluster.Log.Text, StringComparison.Ordinal);
-        Assert.Equal([restarted.Pid()], Procs.GroupLeadersWith(_cluster.Marker));
+        await Procs.AssertGroupLeadersAsync(_cluster.Marker, restarted.Pid());
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class NodeAgentTests : IAsyncLifetime
         Assert.Equal(("Pod/demo/worker", newPid, 0), (Report(agent).Pod, Report(agent).Pid(), Report(agent).Restarts));
         await Eventually.True(() => !Procs.IsAlive(pid), $"the old process (pid {pid}) to be gone");
         await Eventually.True(() => TestPods.Launched(newPid), $"pid {newPid} to run the pod's command");
-        Assert.Equal([newPid], Procs.GroupLeadersWith(_cluster.Marker));
+        await Procs.AssertGroupLeadersAsync(_cluster.Marker, newPid);
         await Eventually.Until(ContainerLog, l => l == $"greeting=hello port={port}\ngreeting=bonjour port={port}\n", "the restarted pod's output");
     }
 

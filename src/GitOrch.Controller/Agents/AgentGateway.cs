@@ -162,7 +162,6 @@ public sealed class AgentGateway : IDisposable
     /// <summary>Raised (outside the gateway's lock) for each pod whose report changed: phase, restarts, generation or containers.</summary>
     public event Action<string, PodReport>? PodReportChanged;
 
-    /// <summary>Records an agent's heartbeat: registers the node (back as schedulable) and keeps its report.</summary>
     /// <summary>The state folder node <paramref name="node"/>'s agent last reported (its image store is STATE/images), or null.</summary>
     public string? StateDirOf(string node)
     {
@@ -172,6 +171,7 @@ public sealed class AgentGateway : IDisposable
         }
     }
 
+    /// <summary>Records an agent's heartbeat: registers the node (back as schedulable) and keeps its report.</summary>
     public void Heartbeat(NodeHeartbeat heartbeat)
     {
         _nodes.Register(new NodeInfo(heartbeat.Node, heartbeat.Labels, heartbeat.CpuMillis, heartbeat.MemoryBytes));
