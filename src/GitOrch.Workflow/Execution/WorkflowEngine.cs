@@ -27,6 +27,10 @@ public sealed class WorkflowEngine : IAsyncDisposable
     /// <summary>Wake requests not yet served: an owner's steps in one object's transaction, or in every one (no object).</summary>
     private readonly System.Collections.Concurrent.ConcurrentDictionary<(string Owner, ObjectRef? Object), byte> _wakeRequests = new();
     private int _wakeQueued;
+    /// <summary>Units whose delay ran out, to be pumped by one pass (<see cref="PumpDue"/>).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentQueue<(Transaction T, string Unit)> _due = new();
+    private int _dueQueued;
+    private const int DueBatch = 256;
     private readonly Channel<(Transaction, Unit)> _ready = Channel.CreateUnbounded<(Transaction, Unit)>();
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _workers = [];
@@ -512,16 +516,54 @@ public sealed class WorkflowEngine : IAsyncDisposable
         _ = Task.Delay(after + TimeSpan.FromMilliseconds(1), _time, _stopping.Token).ContinueWith(
             _ =>
             {
-                lock (_gate)
+                _due.Enqueue((t, unit.Name));
+                if (Interlocked.Exchange(ref _dueQueued, 1) == 0)
                 {
-                    _wakes.Remove((t.Id, unit.Name));
+                    ThreadPool.UnsafeQueueUserWorkItem(_ => PumpDue(), null);
+                }
+            },
+            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+    }
+
+    /// <summary>
+    /// Pumps the transactions whose delays ran out. Retries fall due together (10,000 pods tried in
+    /// one apply are retried in the same seconds): one pass takes them in batches under the lock,
+    /// instead of a thread pool item each waiting for the lock, which the pool answers with threads.
+    /// </summary>
+    private void PumpDue()
+    {
+        Volatile.Write(ref _dueQueued, 0);
+        var batch = new List<(Transaction T, string Unit)>(DueBatch);
+        while (true)
+        {
+            batch.Clear();
+            while (batch.Count < DueBatch && _due.TryDequeue(out var due))
+            {
+                batch.Add(due);
+            }
+
+            if (batch.Count == 0)
+            {
+                return;
+            }
+
+            lock (_gate)
+            {
+                if (_stopping.IsCancellationRequested)
+                {
+                    return;
+                }
+
+                foreach (var (t, unit) in batch)
+                {
+                    _wakes.Remove((t.Id, unit));
                     if (!t.Superseded)
                     {
                         Pump(t);
                     }
                 }
-            },
-            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+            }
+        }
     }
 
     private TimeSpan Backoff(int failures)

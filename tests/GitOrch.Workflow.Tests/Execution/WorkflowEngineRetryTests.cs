@@ -133,6 +133,24 @@ public sealed class WorkflowEngineRetryTests
     }
 
     [Fact]
+    public async Task RetriesThatFallDueTogether_AllRunAgain()
+    {
+        // More retries than one pass takes under the lock at a time, all due within milliseconds.
+        const int Count = 700;
+        var calls = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        var runner = new ScriptedRunner().On("watch", (invocation, _) => Task.FromResult(
+            calls.AddOrUpdate(invocation.Transaction.Object.Name, 1, (_, n) => n + 1) == 1
+                ? StepOutcome.Requeue(TimeSpan.FromMilliseconds(20), "not yet")
+                : StepOutcome.Done("done")));
+        await using var h = new EngineHarness(runner);
+        var started = h.Engine.StartMany([.. Enumerable.Range(0, Count).Select(i =>
+            (new GitOrch.Core.Diagnostics.ObjectRef("Pod", "demo", $"p{i}"), (string?)"0123456789abcdef0123", (IReadOnlyList<Unit>)[Step("watch")]))]);
+
+        await Wait.UntilAsync(() => started.All(t => t.Find("watch")!.State == UnitState.Done), "every retried step to run again");
+        Assert.All(started, t => Assert.Equal(2, t.Find("watch")!.Attempts));
+    }
+
+    [Fact]
     public async Task WakeWaiting_ForObjects_RunsOnlyThoseObjectsSteps()
     {
         var calls = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
