@@ -25,7 +25,8 @@ public sealed class Runtime(AgentGateway agents, TimeProvider time) : IBuiltInLo
     /// How long every container of a Running pod must have been up before the step is done. A
     /// container that exits at once is reported Running for a moment; were the step done then, a
     /// crash loop would leave nothing blocking the pod in <c>why</c>. The phase is Running at once.
-    /// Two node reports (one a second) fit in it, so the crash has been reported when it ends.
+    /// A node reports a pod's change at once (within its 10 ms gather, not at its next 2 s heartbeat),
+    /// so a container that crashes at its start has been reported long before the grace ends.
     /// </summary>
     public static readonly TimeSpan StartupGrace = TimeSpan.FromSeconds(2);
 

@@ -198,7 +198,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
 
     private void WakeNow()
     {
-        Volatile.Write(ref _wakeQueued, 0);
+        Interlocked.Exchange(ref _wakeQueued, 0); // A full fence: the requests are read after the flag is free, so none added meanwhile is missed.
         var owners = new HashSet<string>(StringComparer.Ordinal);
         var units = new List<(string Owner, ObjectRef Object)>();
         foreach (var request in _wakeRequests.Keys)
@@ -527,42 +527,68 @@ public sealed class WorkflowEngine : IAsyncDisposable
 
     /// <summary>
     /// Pumps the transactions whose delays ran out. Retries fall due together (10,000 pods tried in
-    /// one apply are retried in the same seconds): one pass takes them in batches under the lock,
+    /// one apply are retried in the same seconds): a pass takes one batch of them under the lock,
     /// instead of a thread pool item each waiting for the lock, which the pool answers with threads.
+    /// A pass that leaves more queues the next one behind whatever else waits for the pool, so a wave
+    /// does not hold the lock against the workers and readers for all its batches in a row.
     /// </summary>
     private void PumpDue()
     {
-        Volatile.Write(ref _dueQueued, 0);
         var batch = new List<(Transaction T, string Unit)>(DueBatch);
-        while (true)
+        while (batch.Count < DueBatch && _due.TryDequeue(out var due))
         {
-            batch.Clear();
-            while (batch.Count < DueBatch && _due.TryDequeue(out var due))
-            {
-                batch.Add(due);
-            }
+            batch.Add(due);
+        }
 
-            if (batch.Count == 0)
+        lock (_gate)
+        {
+            if (_stopping.IsCancellationRequested)
             {
                 return;
             }
 
-            lock (_gate)
+            foreach (var (t, unit) in batch)
             {
-                if (_stopping.IsCancellationRequested)
-                {
-                    return;
-                }
-
-                foreach (var (t, unit) in batch)
-                {
-                    _wakes.Remove((t.Id, unit));
-                    if (!t.Superseded)
-                    {
-                        Pump(t);
-                    }
-                }
+                PumpWoken(t, unit);
             }
+        }
+
+        if (!_due.IsEmpty)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_ => PumpDue(), null); // Still this pass's turn: the flag stays taken.
+            return;
+        }
+
+        // Hand the flag back, then look again: Exchange is a full fence, so an item queued before it
+        // is seen here, and one queued after it finds the flag free and starts a pass of its own.
+        Interlocked.Exchange(ref _dueQueued, 0);
+        if (!_due.IsEmpty && Interlocked.Exchange(ref _dueQueued, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_ => PumpDue(), null);
+        }
+    }
+
+    /// <summary>
+    /// One woken unit's pump, under the lock. A failure here is a defect, not a step's failure: it is
+    /// written to the unit's log (what `why` and `logs` show), the unit is woken again in a second,
+    /// and the rest of the batch still runs.
+    /// </summary>
+    private void PumpWoken(Transaction t, string unit)
+    {
+        _wakes.Remove((t.Id, unit));
+        if (t.Superseded)
+        {
+            return;
+        }
+
+        try
+        {
+            Pump(t);
+        }
+        catch (Exception ex) when (ex is not OutOfMemoryException && t.Find(unit) is { } woken)
+        {
+            Log(t, unit, woken.Attempts, "error", $"the engine could not pump this transaction ({ex.GetType().Name}: {ex.Message}); trying again in 1s");
+            Wake(t, woken, TimeSpan.FromSeconds(1));
         }
     }
 

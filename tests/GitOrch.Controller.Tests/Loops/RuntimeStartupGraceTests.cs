@@ -87,7 +87,13 @@ public sealed class RuntimeStartupGraceTests : IAsyncLifetime
         Report(generation, "Running", ("running", started));
         Apply(pod, await RunAsync(pod));
 
+        // One second up, the crash not reported yet: the step still waits (without the grace it
+        // would be done here, and the crash loop that follows would block nothing).
         _time.Advance(TimeSpan.FromSeconds(1));
+        var stillStarting = await RunAsync(pod);
+        Assert.Equal($"running on {NodeName}; done once its containers have stayed up 2s", stillStarting.Message);
+        Assert.Equal(1.0, stillStarting.RequeueAfterSeconds!.Value, precision: 3);
+
         Report(generation, "CrashLoop", ("crashloop", started), restarts: 1, message: "main exited with code 3 (1 restart(s))");
         var crashing = await RunAsync(pod);
 

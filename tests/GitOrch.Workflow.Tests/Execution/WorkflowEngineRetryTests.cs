@@ -135,19 +135,26 @@ public sealed class WorkflowEngineRetryTests
     [Fact]
     public async Task RetriesThatFallDueTogether_AllRunAgain()
     {
-        // More retries than one pass takes under the lock at a time, all due within milliseconds.
+        // Several passes' worth of retries (a pass takes 256), all falling due at one tick of a fake
+        // clock: none may be left waiting, none run twice.
         const int Count = 700;
         var calls = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
         var runner = new ScriptedRunner().On("watch", (invocation, _) => Task.FromResult(
             calls.AddOrUpdate(invocation.Transaction.Object.Name, 1, (_, n) => n + 1) == 1
-                ? StepOutcome.Requeue(TimeSpan.FromMilliseconds(20), "not yet")
+                ? StepOutcome.Requeue(TimeSpan.FromMinutes(1), "not yet")
                 : StepOutcome.Done("done")));
-        await using var h = new EngineHarness(runner);
+        var clock = new Microsoft.Extensions.Time.Testing.FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var h = new EngineHarness(runner, time: clock);
         var started = h.Engine.StartMany([.. Enumerable.Range(0, Count).Select(i =>
             (new GitOrch.Core.Diagnostics.ObjectRef("Pod", "demo", $"p{i}"), (string?)"0123456789abcdef0123", (IReadOnlyList<Unit>)[Step("watch")]))]);
+        await Wait.ForAsync(h.Engine.WhenQuietAsync(CancellationToken.None), "every step to requeue", Wait.Idle);
+        Assert.All(started, t => Assert.Equal((UnitState.Waiting, 1), (t.Find("watch")!.State, t.Find("watch")!.Attempts)));
+
+        clock.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
 
         await Wait.UntilAsync(() => started.All(t => t.Find("watch")!.State == UnitState.Done), "every retried step to run again");
         Assert.All(started, t => Assert.Equal(2, t.Find("watch")!.Attempts));
+        Assert.All(calls.Values, n => Assert.Equal(2, n));
     }
 
     [Fact]

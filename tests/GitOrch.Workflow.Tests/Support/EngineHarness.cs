@@ -13,13 +13,17 @@ internal sealed class EngineHarness : IAsyncDisposable
     private readonly TempFolder _folder = new();
     private bool _stopped;
 
-    public EngineHarness(ScriptedRunner runner, EngineOptions? options = null)
+    public EngineHarness(ScriptedRunner runner, EngineOptions? options = null, TimeProvider? time = null)
     {
+        Time = time ?? TimeProvider.System;
         Options = options ?? new EngineOptions { RetryBase = TimeSpan.FromMilliseconds(10), MaxRetryDelay = TimeSpan.FromMilliseconds(50), FlushInterval = TimeSpan.FromMilliseconds(10) };
         Store = new WorkflowStore(DatabasePath);
         Runner = runner;
-        Engine = new WorkflowEngine(Store, runner, TimeProvider.System, Options);
+        Engine = new WorkflowEngine(Store, runner, Time, Options);
     }
+
+    /// <summary>The engine's clock: real time with fast retries unless a test gives a fake one.</summary>
+    public TimeProvider Time { get; }
 
     public string DatabasePath => _folder.File("state.db");
 
@@ -61,7 +65,7 @@ internal sealed class EngineHarness : IAsyncDisposable
         Assert.True(_stopped, "stop the engine before reopening it");
         Store = new WorkflowStore(DatabasePath);
         Runner = runner;
-        Engine = new WorkflowEngine(Store, runner, TimeProvider.System, Options);
+        Engine = new WorkflowEngine(Store, runner, Time, Options);
         _stopped = false;
     }
 
