@@ -43,4 +43,28 @@ internal static class PageNavigation
             }
         }
     }
+
+    /// <summary>
+    /// Fills in and submits a form (<paramref name="submit"/>) and waits for the page it leads to (a
+    /// URL that <paramref name="arrived"/> accepts) to load. Filled in and submitted again when that
+    /// navigation did not come (chromium dropped it for a network change, or reloaded the page
+    /// under it, as above), up to four times.
+    /// </summary>
+    public static async Task SubmitStableAsync(this IPage page, Func<Task> submit, Func<string, bool> arrived)
+    {
+        for (var attempt = 1; ; attempt++)
+        {
+            try
+            {
+                await submit();
+                await page.WaitForURLAsync(arrived, new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 10_000 });
+                return;
+            }
+            catch (Exception e) when (attempt < 5 && !arrived(page.Url) && (e is TimeoutException || (e is PlaywrightException p
+                && (p.Message.Contains("ERR_NETWORK_CHANGED", StringComparison.Ordinal) || p.Message.Contains("interrupted by another navigation", StringComparison.Ordinal)))))
+            {
+                await Task.Delay(200);
+            }
+        }
+    }
 }

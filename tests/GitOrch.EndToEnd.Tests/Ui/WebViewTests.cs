@@ -184,6 +184,46 @@ public sealed class WebViewTests(WebViewCluster cluster)
     }
 
     [Fact]
+    public async Task LiveUpdate_WhoseFetchLandsWhileAFormFieldHasTheFocus_WaitsUntilTheFocusLeavesTheForm()
+    {
+        var page = await cluster.LoggedInPageAsync();
+        var objectPage = cluster.Up.Server + "/ui/objects/Pod/demo/api";
+
+        // One change; the page's first refetch is held until a field has the focus (the moment
+        // before the user types: a swap then would take the field from under the first keys).
+        await page.RouteAsync(cluster.Up.Server + "/ui/events", route => route.FulfillAsync(new()
+        {
+            Status = 200, ContentType = "text/event-stream", Body = "retry: 600000\nevent: change\ndata: 1\n\n",
+        }));
+        var fetching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var focused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync(objectPage, async route =>
+        {
+            if (route.Request.ResourceType == "fetch" && fetching.TrySetResult())
+            {
+                await focused.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            await route.ContinueAsync();
+        });
+
+        await page.GotoStableAsync(objectPage);
+        await fetching.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        var changer = page.GetByLabel("Changer", new() { Exact = true });
+        await changer.FocusAsync();
+        focused.SetResult();
+
+        await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync("Live · paused while you fill in a form", new() { Timeout = 15_000 });
+        Assert.Equal("f-changer", await page.EvaluateAsync<string?>("document.activeElement && document.activeElement.isConnected ? document.activeElement.id : null"));
+        Assert.Null(await page.Locator("body").GetAttributeAsync("data-updates"));
+
+        // Leaving the form without changing it lets the update through.
+        await page.Locator("h1").ClickAsync();
+        await Assertions.Expect(page.Locator("body")).ToHaveAttributeAsync("data-updates", "1", new() { Timeout = 15_000 });
+        await page.Context.CloseAsync();
+    }
+
+    [Fact]
     public async Task LiveUpdate_WhenTheServerRefusesTheStream_SaysTheSessionEnded()
     {
         var page = await cluster.LoggedInPageAsync();
@@ -257,16 +297,27 @@ public sealed class WebViewTests(WebViewCluster cluster)
         Assert.Contains("git/alice@example.com", changers);
         Assert.Contains("control-loop/scheduler", changers);
 
-        await page.GetByLabel("Changer", new() { Exact = true }).FillAsync("control-loop/scheduler");
-        await page.GetByLabel("Show", new() { Exact = true }).SelectOptionAsync("include");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await page.SubmitStableAsync(
+            async () =>
+            {
+                await page.GetByLabel("Changer", new() { Exact = true }).FillAsync("control-loop/scheduler");
+                await page.GetByLabel("Show", new() { Exact = true }).SelectOptionAsync("include");
+                await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+            },
+            url => url.Contains("mode=include", StringComparison.Ordinal));
         await Assertions.Expect(page.Locator("#history caption")).ToContainTextAsync("by changer control-loop/scheduler");
         var only = await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.changer)");
         Assert.NotEmpty(only);
         Assert.All(only, c => Assert.Equal("control-loop/scheduler", c));
 
-        await page.GetByLabel("Show", new() { Exact = true }).SelectOptionAsync("exclude");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+        await page.SubmitStableAsync(
+            async () =>
+            {
+                await page.GetByLabel("Changer", new() { Exact = true }).FillAsync("control-loop/scheduler");
+                await page.GetByLabel("Show", new() { Exact = true }).SelectOptionAsync("exclude");
+                await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+            },
+            url => url.Contains("mode=exclude", StringComparison.Ordinal));
         await Assertions.Expect(page.Locator("#history caption")).ToContainTextAsync("without changer control-loop/scheduler");
         var without = await rows.EvaluateAllAsync<string[]>("rs => rs.map(r => r.dataset.changer)");
         Assert.NotEmpty(without);

@@ -36,14 +36,26 @@
   };
 
   // A form being filled in is never swapped away under the user, not even by a fetch that was
-  // already on its way when the editing began: updates wait until it is submitted.
-  const onEdit = (e) => { if (e.target.closest && e.target.closest('#live form')) { editing = true; } };
+  // already on its way when the editing began: once a field of it has been changed, updates wait
+  // until it is submitted; while one of its fields has the focus (the user is about to type),
+  // they wait until the focus leaves the form.
+  let focused = false;
+  let skipped = false;
+  const inLiveForm = (target) => Boolean(target && target.closest && target.closest('#live form'));
+  const paused = () => editing || focused;
+  const onEdit = (e) => { if (inLiveForm(e.target)) { editing = true; } };
   document.addEventListener('input', onEdit);
   document.addEventListener('change', onEdit);
+  document.addEventListener('focusin', (e) => { if (inLiveForm(e.target)) { focused = true; } });
+  document.addEventListener('focusout', (e) => {
+    if (!inLiveForm(e.target) || inLiveForm(e.relatedTarget)) { return; }
+    focused = false;
+    if (skipped && !editing) { skipped = false; refresh(); }
+  });
 
   async function refresh() {
     if (ended) { return; }
-    if (editing) { say('Live · paused while you fill in a form'); return; }
+    if (paused()) { skipped = true; say('Live · paused while you fill in a form'); return; }
     if (busy) { again = true; return; }
     busy = true;
     try {
@@ -64,8 +76,9 @@
         return;
       }
       const text = await response.text();
-      if (editing) {
+      if (paused()) {
         // The user began filling in a form while this fetch was on its way: it is not swapped away.
+        skipped = true;
         say('Live · paused while you fill in a form');
         return;
       }
