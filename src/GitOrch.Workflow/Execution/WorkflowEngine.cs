@@ -517,12 +517,18 @@ public sealed class WorkflowEngine : IAsyncDisposable
             _ =>
             {
                 _due.Enqueue((t, unit.Name));
-                if (Interlocked.Exchange(ref _dueQueued, 1) == 0)
-                {
-                    ThreadPool.UnsafeQueueUserWorkItem(_ => PumpDue(), null);
-                }
+                QueueDuePass();
             },
             CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+    }
+
+    /// <summary>Starts a pass over the due units unless one is queued or running (it holds the flag).</summary>
+    private void QueueDuePass()
+    {
+        if (Interlocked.Exchange(ref _dueQueued, 1) == 0)
+        {
+            ThreadPool.UnsafeQueueUserWorkItem(_ => PumpDue(), null);
+        }
     }
 
     /// <summary>
@@ -562,9 +568,9 @@ public sealed class WorkflowEngine : IAsyncDisposable
         // Hand the flag back, then look again: Exchange is a full fence, so an item queued before it
         // is seen here, and one queued after it finds the flag free and starts a pass of its own.
         Interlocked.Exchange(ref _dueQueued, 0);
-        if (!_due.IsEmpty && Interlocked.Exchange(ref _dueQueued, 1) == 0)
+        if (!_due.IsEmpty)
         {
-            ThreadPool.UnsafeQueueUserWorkItem(_ => PumpDue(), null);
+            QueueDuePass();
         }
     }
 

@@ -91,9 +91,36 @@ public sealed class WebViewTests(WebViewCluster cluster)
         await page.Context.CloseAsync();
     }
 
-    // The two tests below script the event stream (the browser's request for /ui/events is answered
-    // by the test, with a reconnect delay of its choosing) so that no change from the cluster can
-    // trigger the refresh they look for; the pages themselves come from the controller.
+    // The live-update tests below script the event stream (the browser's request for /ui/events is
+    // answered by the test, with a reconnect delay of its choosing) so that no change from the
+    // cluster can trigger the refresh they look for; the pages themselves come from the controller.
+
+    /// <summary>The page's event stream sends one change, then ends and asks for no reconnect for ten minutes.</summary>
+    private Task OneChangeThenQuietAsync(IPage page) =>
+        page.RouteAsync(cluster.Up.Server + "/ui/events", route => route.FulfillAsync(new()
+        {
+            Status = 200, ContentType = "text/event-stream", Body = "retry: 600000\nevent: change\ndata: 1\n\n",
+        }));
+
+    /// <summary>
+    /// Holds the page's first refetch of <paramref name="url"/> (the live update) until the test
+    /// releases it; later ones go through. The task completes when that fetch has been asked for.
+    /// </summary>
+    private static async Task<(Task Fetching, Action Release)> HoldFirstRefetchAsync(IPage page, string url)
+    {
+        var fetching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var released = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        await page.RouteAsync(url, async route =>
+        {
+            if (route.Request.ResourceType == "fetch" && fetching.TrySetResult())
+            {
+                await released.Task.WaitAsync(TimeSpan.FromSeconds(30));
+            }
+
+            await route.ContinueAsync();
+        });
+        return (fetching.Task, () => released.SetResult());
+    }
 
     [Fact]
     public async Task LiveUpdate_WhoseFetchFailed_IsTriedAgain_WithoutAnotherChange()
@@ -102,10 +129,7 @@ public sealed class WebViewTests(WebViewCluster cluster)
         var overview = cluster.Up.Server + "/ui/";
 
         // One change, then the stream ends and asks for no reconnect for ten minutes.
-        await page.RouteAsync(overview + "events", route => route.FulfillAsync(new()
-        {
-            Status = 200, ContentType = "text/event-stream", Body = "retry: 600000\nevent: change\ndata: 1\n\n",
-        }));
+        await OneChangeThenQuietAsync(page);
 
         // The page's first refetch fails as if the network dropped; later ones go through.
         var refused = 0;
@@ -155,27 +179,13 @@ public sealed class WebViewTests(WebViewCluster cluster)
         var objectPage = cluster.Up.Server + "/ui/objects/Pod/demo/api";
 
         // One change; the page's refetch is held until the form has been filled in.
-        await page.RouteAsync(cluster.Up.Server + "/ui/events", route => route.FulfillAsync(new()
-        {
-            Status = 200, ContentType = "text/event-stream", Body = "retry: 600000\nevent: change\ndata: 1\n\n",
-        }));
-        var fetching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var filled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await page.RouteAsync(objectPage, async route =>
-        {
-            if (route.Request.ResourceType == "fetch")
-            {
-                fetching.TrySetResult();
-                await filled.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            }
-
-            await route.ContinueAsync();
-        });
+        await OneChangeThenQuietAsync(page);
+        var (fetching, release) = await HoldFirstRefetchAsync(page, objectPage);
 
         await page.GotoStableAsync(objectPage);
-        await fetching.Task.WaitAsync(TimeSpan.FromSeconds(15));
+        await fetching.WaitAsync(TimeSpan.FromSeconds(15));
         await page.GetByLabel("Changer", new() { Exact = true }).FillAsync("control-loop/scheduler");
-        filled.SetResult();
+        release();
 
         await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync("Live · paused while you fill in a form", new() { Timeout = 15_000 });
         Assert.Equal("control-loop/scheduler", await page.GetByLabel("Changer", new() { Exact = true }).InputValueAsync());
@@ -191,27 +201,13 @@ public sealed class WebViewTests(WebViewCluster cluster)
 
         // One change; the page's first refetch is held until a field has the focus (the moment
         // before the user types: a swap then would take the field from under the first keys).
-        await page.RouteAsync(cluster.Up.Server + "/ui/events", route => route.FulfillAsync(new()
-        {
-            Status = 200, ContentType = "text/event-stream", Body = "retry: 600000\nevent: change\ndata: 1\n\n",
-        }));
-        var fetching = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        var focused = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-        await page.RouteAsync(objectPage, async route =>
-        {
-            if (route.Request.ResourceType == "fetch" && fetching.TrySetResult())
-            {
-                await focused.Task.WaitAsync(TimeSpan.FromSeconds(30));
-            }
-
-            await route.ContinueAsync();
-        });
+        await OneChangeThenQuietAsync(page);
+        var (fetching, release) = await HoldFirstRefetchAsync(page, objectPage);
 
         await page.GotoStableAsync(objectPage);
-        await fetching.Task.WaitAsync(TimeSpan.FromSeconds(15));
-        var changer = page.GetByLabel("Changer", new() { Exact = true });
-        await changer.FocusAsync();
-        focused.SetResult();
+        await fetching.WaitAsync(TimeSpan.FromSeconds(15));
+        await page.GetByLabel("Changer", new() { Exact = true }).FocusAsync();
+        release();
 
         await Assertions.Expect(page.Locator("#live-status")).ToHaveTextAsync("Live · paused while you fill in a form", new() { Timeout = 15_000 });
         Assert.Equal("f-changer", await page.EvaluateAsync<string?>("document.activeElement && document.activeElement.isConnected ? document.activeElement.id : null"));

@@ -42,7 +42,13 @@
   let focused = false;
   let skipped = false;
   const inLiveForm = (target) => Boolean(target && target.closest && target.closest('#live form'));
-  const paused = () => editing || focused;
+  // Whether updates wait for the form; when they do, the one held back comes once they no longer do.
+  const holdBack = () => {
+    if (!editing && !focused) { return false; }
+    skipped = true;
+    say('Live · paused while you fill in a form');
+    return true;
+  };
   const onEdit = (e) => { if (inLiveForm(e.target)) { editing = true; } };
   document.addEventListener('input', onEdit);
   document.addEventListener('change', onEdit);
@@ -55,7 +61,7 @@
 
   async function refresh() {
     if (ended) { return; }
-    if (paused()) { skipped = true; say('Live · paused while you fill in a form'); return; }
+    if (holdBack()) { return; }
     if (busy) { again = true; return; }
     busy = true;
     try {
@@ -76,11 +82,8 @@
         return;
       }
       const text = await response.text();
-      if (paused()) {
-        // The user began filling in a form while this fetch was on its way: it is not swapped away.
-        skipped = true;
-        say('Live · paused while you fill in a form');
-        return;
+      if (holdBack()) {
+        return; // The user began filling in a form while this fetch was on its way: it is not swapped away.
       }
       const doc = new DOMParser().parseFromString(text, 'text/html');
       const next = doc.getElementById('live');
