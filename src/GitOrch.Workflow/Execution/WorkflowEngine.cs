@@ -29,6 +29,8 @@ public sealed class WorkflowEngine : IAsyncDisposable
     private int _wakeQueued;
     /// <summary>Units whose delay ran out, to be pumped by one pass (<see cref="PumpDue"/>).</summary>
     private readonly System.Collections.Concurrent.ConcurrentQueue<(Transaction T, string Unit)> _due = new();
+    /// <summary>Units waiting out a retry's backoff or a requeue's delay, by when they fall due.</summary>
+    private readonly DueTimes<(Transaction T, string Unit)> _waits;
     private int _dueQueued;
     private const int DueBatch = 256;
     private readonly Channel<(Transaction, Unit)> _ready = Channel.CreateUnbounded<(Transaction, Unit)>();
@@ -46,6 +48,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
         _options = options ?? new EngineOptions();
         _idle.TrySetResult();
         _quiet.TrySetResult();
+        _waits = new DueTimes<(Transaction T, string Unit)>(time, FallDue);
         for (var i = 0; i < _options.Concurrency; i++)
         {
             _workers.Add(Task.Run(WorkAsync));
@@ -261,7 +264,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
             if (unit.State == UnitState.Waiting && unit.NextAttemptAt is not null && !unit.LastRunFailed)
             {
                 unit.NextAttemptAt = null;
-                _wakes.Remove((t.Id, unit.Name)); // Its timer still fires, harmlessly; a new delay may get its own.
+                _wakes.Remove((t.Id, unit.Name)); // It still falls due, harmlessly; a new delay may get its own.
                 woken = true;
             }
             else if (unit.State == UnitState.Running && unit.InRunner)
@@ -513,13 +516,14 @@ public sealed class WorkflowEngine : IAsyncDisposable
             return;
         }
 
-        _ = Task.Delay(after + TimeSpan.FromMilliseconds(1), _time, _stopping.Token).ContinueWith(
-            _ =>
-            {
-                _due.Enqueue((t, unit.Name));
-                QueueDuePass();
-            },
-            CancellationToken.None, TaskContinuationOptions.OnlyOnRanToCompletion, TaskScheduler.Default);
+        _waits.Add((t, unit.Name), after);
+    }
+
+    /// <summary>A unit's wait ran out: it goes to the next due pass.</summary>
+    private void FallDue((Transaction T, string Unit) due)
+    {
+        _due.Enqueue(due);
+        QueueDuePass();
     }
 
     /// <summary>Starts a pass over the due units unless one is queued or running (it holds the flag).</summary>
@@ -716,6 +720,7 @@ public sealed class WorkflowEngine : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         await _stopping.CancelAsync();
+        _waits.Dispose();
         _ready.Writer.TryComplete();
         try
         {

@@ -30,12 +30,12 @@ public sealed class Unit
 
     public UnitState State { get; set { field = value; Version++; } } = UnitState.Waiting;
 
-    public DateTimeOffset? StartedAt { get; set { field = value; Version++; } }
+    public DateTimeOffset? StartedAt { get => FromTicks(_startedAt); set { _startedAt = ToTicks(value); Version++; } }
 
-    public DateTimeOffset? EndedAt { get; set { field = value; Version++; } }
+    public DateTimeOffset? EndedAt { get => FromTicks(_endedAt); set { _endedAt = ToTicks(value); Version++; } }
 
     /// <summary>When the state last changed (for "how long has it been like this").</summary>
-    public DateTimeOffset? Since { get; set { field = value; Version++; } }
+    public DateTimeOffset? Since { get => FromTicks(_since); set { _since = ToTicks(value); Version++; } }
 
     /// <summary>How many times the step ran (requeues included).</summary>
     public int Attempts { get; set { field = value; Version++; } }
@@ -46,7 +46,7 @@ public sealed class Unit
     public string? Message { get; set { field = value; Version++; } }
 
     /// <summary>When a pending retry or requeue is due.</summary>
-    public DateTimeOffset? NextAttemptAt { get; set { field = value; Version++; } }
+    public DateTimeOffset? NextAttemptAt { get => FromTicks(_nextAttemptAt); set { _nextAttemptAt = ToTicks(value); Version++; } }
 
     /// <summary>
     /// The "not yet" this engine last logged for the unit while it keeps waiting (kept in memory only,
@@ -69,6 +69,19 @@ public sealed class Unit
     /// not cut short (in memory only: after a restart a wake may run such a step once early).
     /// </summary>
     internal bool LastRunFailed { get; set; }
+
+    // The times are kept as UTC ticks (NoTime: none): a controller keeps every unit of every active
+    // transaction (10,000 pods: about 80,000 units), and a DateTimeOffset? takes 24 bytes.
+    private long _startedAt = NoTime;
+    private long _endedAt = NoTime;
+    private long _since = NoTime;
+    private long _nextAttemptAt = NoTime;
+
+    private const long NoTime = -1;
+
+    private static DateTimeOffset? FromTicks(long ticks) => ticks == NoTime ? null : new DateTimeOffset(ticks, TimeSpan.Zero);
+
+    private static long ToTicks(DateTimeOffset? value) => value?.UtcTicks ?? NoTime;
 
     /// <summary>Counts changes to the unit's state (any set of a property above), so the store can tell whether it has written the latest.</summary>
     internal int Version { get; private set; }
