@@ -19,6 +19,9 @@ namespace GitOrch.Controller.Workflows;
 /// </summary>
 public sealed class LoopStepRunner(HistoryStore store, IObjectWriter writer, IReadOnlyDictionary<string, IBuiltInLoop> builtIns, Snapshots.ConfigSnapshotProvider snapshots) : IStepRunner
 {
+    /// <summary>The longest "not yet" a loop's answer gets (a day): a longer one, or one beyond what a timer or a time can hold, waits a day.</summary>
+    internal const double MaxRequeueSeconds = 86_400;
+
     public async ValueTask<StepOutcome> RunAsync(StepInvocation invocation, CancellationToken ct)
     {
         var obj = invocation.Transaction.Object;
@@ -86,7 +89,7 @@ public sealed class LoopStepRunner(HistoryStore store, IObjectWriter writer, IRe
         }
 
         return answer.RequeueAfterSeconds is { } seconds
-            ? StepOutcome.Requeue(TimeSpan.FromSeconds(Math.Max(0.05, seconds)), message)
+            ? StepOutcome.Requeue(TimeSpan.FromSeconds(Math.Clamp(seconds, 0.05, MaxRequeueSeconds)), message)
             : StepOutcome.Done(message);
     }
 

@@ -22,7 +22,12 @@ internal sealed class DueTimes<T> : IDisposable
     {
         _time = time;
         _due = due;
-        _timer = time.CreateTimer(static state => ((DueTimes<T>)state!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        // The timer runs in no caller's async context: the engine's first caller's would otherwise
+        // be kept, and flow into every firing, for the engine's whole life.
+        using (ExecutionContext.SuppressFlow())
+        {
+            _timer = time.CreateTimer(static state => ((DueTimes<T>)state!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
     }
 
     /// <summary>How many items wait (stale ones included).</summary>
@@ -47,7 +52,8 @@ internal sealed class DueTimes<T> : IDisposable
                 return;
             }
 
-            var at = _time.GetUtcNow() + (after < TimeSpan.Zero ? TimeSpan.Zero : after);
+            var now = _time.GetUtcNow();
+            var at = after <= TimeSpan.Zero ? now : after >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + after;
             _queue.Enqueue(item, at);
             if (_armedFor is null || at < _armedFor)
             {
@@ -92,11 +98,15 @@ internal sealed class DueTimes<T> : IDisposable
         _armedFor = at;
         var wait = at - _time.GetUtcNow();
 
-        // A timer's period is whole milliseconds: round up, so it never fires before the time and
-        // finds nothing due (it would then arm itself again at once, and again).
-        var ms = Math.Max(1, (long)Math.Ceiling(wait.TotalMilliseconds));
+        // A timer's period is whole milliseconds: round up, so it does not fire before the time and
+        // find nothing due (it would then arm itself again at once, and again). A timer takes at
+        // most about 49 days: one for a later time fires then, finds nothing due and arms again.
+        var ms = Math.Clamp(Math.Ceiling(wait.TotalMilliseconds), 1, MaxWaitMilliseconds);
         _timer.Change(TimeSpan.FromMilliseconds(ms), Timeout.InfiniteTimeSpan);
     }
+
+    /// <summary>The longest a timer can be armed for (0xFFFFFFFE ms).</summary>
+    internal const double MaxWaitMilliseconds = 4294967294;
 
     public void Dispose()
     {

@@ -250,6 +250,36 @@ public sealed class WorkflowIntegrationTests : IDisposable
         Assert.Empty(controller.Store.History(Worker, changer: "control-loop/" + LoopName));
     }
 
+    [Theory]
+    [InlineData("1e12")] // Past what a TimeSpan holds.
+    [InlineData("5000000")] // Past what a timer can be armed for (about 49.7 days).
+    public async Task ALoopThatAsksToWaitForAges_WaitsADay_AndTheEngineGoesOn(string seconds)
+    {
+        var script = Script("later.sh", $$"""cat > /dev/null; printf '{"message": "not before the heat death", "requeueAfterSeconds": {{seconds}}}'""");
+        _repo.Write("apps/worker.yaml", Pod("worker")).Write("cluster/loop.yaml", Loop(Exec(script), 30, owns: "Pod:status.volumes"));
+        _repo.Commit("Worker with a slow loop");
+        await using var controller = await OpenAsync();
+        await controller.SyncAsync();
+
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        Unit? step;
+        while ((step = controller.Workflows.Engine.Current(Worker)?.Find(LoopName)) is not { State: UnitState.Waiting, NextAttemptAt: not null })
+        {
+            Assert.True(DateTime.UtcNow < deadline, $"the step never came to wait; it is {step?.State.ToText() ?? "absent"}: {step?.Message}");
+            await Task.Delay(20);
+        }
+
+        Assert.Equal("not before the heat death", step.Message);
+        var wait = step.NextAttemptAt!.Value - DateTimeOffset.UtcNow;
+        Assert.InRange(wait, TimeSpan.FromDays(1) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));
+
+        // The engine still runs everything else: a new commit's steps finish.
+        _repo.Write("apps/other.yaml", Pod("other", labels: "{app: other}"));
+        _repo.Commit("Another pod");
+        await controller.SyncAsync();
+        Assert.Equal(UnitState.Done, (await FinishedAsync(controller, PodRef("other"), "scheduler")).State);
+    }
+
     [Fact]
     public async Task AFailedWorkflow_IsStartedAgainByRetry_AndOnlyAFailedOne()
     {

@@ -6,7 +6,8 @@ namespace GitOrch.Workflow.Tests.Execution;
 /// <summary>The one timer behind every waiting step's retry and requeue, on a fake clock.</summary>
 public sealed class DueTimesTests
 {
-    private readonly FakeTimeProvider _time = new(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+    private static readonly DateTimeOffset Start = new(2026, 1, 1, 0, 0, 0, TimeSpan.Zero);
+    private readonly FakeTimeProvider _time = new(Start);
     private readonly List<(string Item, DateTimeOffset At)> _fell = [];
 
     private DueTimes<string> Create() => new(_time, item =>
@@ -48,7 +49,56 @@ public sealed class DueTimesTests
         _time.Advance(TimeSpan.FromSeconds(1));
         Assert.Equal(["soon", "middle", "late"], Fell());
         Assert.Equal(0, due.Count);
-        Assert.All(_fell, f => Assert.True(f.At >= new DateTimeOffset(2026, 1, 1, 0, 0, 5, TimeSpan.Zero)));
+        Assert.Equal([5, 10, 30], _fell.Select(f => (f.At - Start).TotalSeconds));
+    }
+
+    [Fact]
+    public void AWaitLongerThanATimerCanBeArmedFor_FallsDueAtItsTime_AndOthersStillDo()
+    {
+        using var due = Create();
+        due.Add("in 60 days", TimeSpan.FromDays(60));
+        due.Add("forever", TimeSpan.MaxValue);
+        due.Add("in a second", TimeSpan.FromSeconds(1));
+
+        _time.Advance(TimeSpan.FromSeconds(1));
+        Assert.Equal(["in a second"], Fell());
+
+        _time.Advance(TimeSpan.FromDays(50)); // The timer's longest arm: it fires, finds nothing due and arms again.
+        Assert.Equal(["in a second"], Fell());
+
+        _time.Advance(TimeSpan.FromDays(10) - TimeSpan.FromSeconds(1));
+        Assert.Equal(["in a second", "in 60 days"], Fell());
+        Assert.Equal(1, due.Count);
+    }
+
+    [Fact]
+    public void ATimerThatFiresBeforeTheClockSaysTheTimeHasCome_ArmsAgain_AndTheItemFallsDueThen()
+    {
+        var lagging = new LaggingClock(_time);
+        var fell = new List<string>();
+        using var due = new DueTimes<string>(lagging, fell.Add);
+        due.Add("step", TimeSpan.FromSeconds(5));
+
+        lagging.Lag = TimeSpan.FromMilliseconds(3); // The wall clock is set back a little (NTP, say).
+        _time.Advance(TimeSpan.FromSeconds(5)); // The timer fires; the clock reads 3 ms short.
+        Assert.Empty(fell);
+
+        _time.Advance(TimeSpan.FromMilliseconds(2));
+        Assert.Empty(fell);
+
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(["step"], fell);
+    }
+
+    /// <summary>Timers from the fake clock, and a wall clock that reads behind them.</summary>
+    private sealed class LaggingClock(FakeTimeProvider inner) : TimeProvider
+    {
+        public TimeSpan Lag { get; set; }
+
+        public override DateTimeOffset GetUtcNow() => inner.GetUtcNow() - Lag;
+
+        public override ITimer CreateTimer(TimerCallback callback, object? state, TimeSpan dueTime, TimeSpan period) =>
+            inner.CreateTimer(callback, state, dueTime, period);
     }
 
     [Fact]
@@ -85,17 +135,28 @@ public sealed class DueTimesTests
     }
 
     [Fact]
-    public void AnItemWithNoWait_FallsDueAtTheNextTick_AndOneAddedWhileOthersFell_IsStillServed()
+    public void AnItemWithNoWait_FallsDueAtTheNextTick_AndOneAddedWhileItFell_IsServedAtItsOwnTime()
     {
-        using var due = Create();
+        var fell = new List<string>();
+        DueTimes<string>? due = null;
+        using var _ = due = new DueTimes<string>(_time, item =>
+        {
+            fell.Add(item);
+            if (item == "now")
+            {
+                due!.Add("added while falling", TimeSpan.FromSeconds(1)); // From the timer's own callback.
+            }
+        });
         due.Add("now", TimeSpan.Zero);
         due.Add("negative", TimeSpan.FromSeconds(-3));
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal(["negative", "now"], Fell().Order(StringComparer.Ordinal));
+        Assert.Equal(["negative", "now"], fell.Order(StringComparer.Ordinal));
 
-        due.Add("after", TimeSpan.FromSeconds(1));
-        _time.Advance(TimeSpan.FromSeconds(1));
-        Assert.Contains("after", Fell());
+        _time.Advance(TimeSpan.FromMilliseconds(999)); // A second after the tick it was added at, not yet.
+        Assert.Equal(2, fell.Count);
+        _time.Advance(TimeSpan.FromMilliseconds(1));
+        Assert.Equal(3, fell.Count);
+        Assert.Equal("added while falling", fell[^1]);
     }
 
     [Fact]
