@@ -48,7 +48,9 @@ internal static class PageNavigation
     /// Fills in and submits a form (<paramref name="submit"/>) and waits for the page it leads to (a
     /// URL that <paramref name="arrived"/> accepts) to load. Filled in and submitted again when that
     /// navigation did not come (chromium dropped it for a network change, or reloaded the page
-    /// under it, as above), up to four times.
+    /// under it, as above), up to four times. A navigation that reached the page but never reported
+    /// its load (seen in CI: the URL changed, no DOMContentLoaded within 10 s) is loaded again from
+    /// its URL, which holds the whole request: the forms submitted this way are GET forms.
     /// </summary>
     public static async Task SubmitStableAsync(this IPage page, Func<Task> submit, Func<string, bool> arrived)
     {
@@ -58,6 +60,11 @@ internal static class PageNavigation
             {
                 await submit();
                 await page.WaitForURLAsync(arrived, new() { WaitUntil = WaitUntilState.DOMContentLoaded, Timeout = 10_000 });
+                return;
+            }
+            catch (TimeoutException) when (arrived(page.Url))
+            {
+                await page.GotoStableAsync(page.Url);
                 return;
             }
             catch (Exception e) when (attempt < 5 && !arrived(page.Url) && (e is TimeoutException || (e is PlaywrightException p
