@@ -68,7 +68,7 @@ public sealed class PinnedDeploymentLoopTests : IDisposable
         var step = DeploymentStep(controller);
         Assert.True(step.State == UnitState.Waiting, $"the pinned-deployment step is {step.State}: {step.Message}");
         var attempts = step.Attempts;
-        _time.Advance(PinnedDeploymentLoop.WaitForPods + TimeSpan.FromMilliseconds(100)); // The engine wakes a requeued step just after its due time.
+        _time.Advance(PinnedDeploymentLoop.WaitForPods + TimeSpan.FromMilliseconds(100)); // Past the due time, with room for the clock the step read being a little behind this one.
         using var limit = new CancellationTokenSource(TimeSpan.FromSeconds(30));
         while (DeploymentStep(controller).Attempts == attempts)
         {
