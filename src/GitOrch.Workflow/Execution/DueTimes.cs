@@ -14,8 +14,10 @@ internal sealed class DueTimes<T> : IDisposable
     private readonly Lock _gate = new();
     private readonly PriorityQueue<T, DateTimeOffset> _queue = new();
     private readonly ITimer _timer;
-    private DateTimeOffset? _armedFor;
     private bool _disposed;
+
+    /// <summary>The longest a timer can be armed for (0xFFFFFFFE ms).</summary>
+    internal const double MaxWaitMilliseconds = 4294967294;
 
     /// <param name="due">Called for each item when its time comes, on the timer's thread, outside the queue's lock.</param>
     public DueTimes(TimeProvider time, Action<T> due)
@@ -54,8 +56,11 @@ internal sealed class DueTimes<T> : IDisposable
 
             var now = _time.GetUtcNow();
             var at = after <= TimeSpan.Zero ? now : after >= DateTimeOffset.MaxValue - now ? DateTimeOffset.MaxValue : now + after;
+
+            // The timer is armed for the earliest item whenever one waits: only a new earliest moves it.
+            var earlier = !_queue.TryPeek(out _, out var armedFor) || at < armedFor;
             _queue.Enqueue(item, at);
-            if (_armedFor is null || at < _armedFor)
+            if (earlier)
             {
                 Arm(at);
             }
@@ -72,7 +77,6 @@ internal sealed class DueTimes<T> : IDisposable
                 return;
             }
 
-            _armedFor = null;
             var now = _time.GetUtcNow();
             while (_queue.TryPeek(out var item, out var at) && at <= now)
             {
@@ -95,7 +99,6 @@ internal sealed class DueTimes<T> : IDisposable
     /// <summary>Arms the timer for <paramref name="at"/>; under the lock.</summary>
     private void Arm(DateTimeOffset at)
     {
-        _armedFor = at;
         var wait = at - _time.GetUtcNow();
 
         // A timer's period is whole milliseconds: round up, so it does not fire before the time and
@@ -104,9 +107,6 @@ internal sealed class DueTimes<T> : IDisposable
         var ms = Math.Clamp(Math.Ceiling(wait.TotalMilliseconds), 1, MaxWaitMilliseconds);
         _timer.Change(TimeSpan.FromMilliseconds(ms), Timeout.InfiniteTimeSpan);
     }
-
-    /// <summary>The longest a timer can be armed for (0xFFFFFFFE ms).</summary>
-    internal const double MaxWaitMilliseconds = 4294967294;
 
     public void Dispose()
     {

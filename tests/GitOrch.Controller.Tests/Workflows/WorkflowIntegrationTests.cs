@@ -261,14 +261,10 @@ public sealed class WorkflowIntegrationTests : IDisposable
         await using var controller = await OpenAsync();
         await controller.SyncAsync();
 
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
-        Unit? step;
-        while ((step = controller.Workflows.Engine.Current(Worker)?.Find(LoopName)) is not { State: UnitState.Waiting, NextAttemptAt: not null })
-        {
-            Assert.True(DateTime.UtcNow < deadline, $"the step never came to wait; it is {step?.State.ToText() ?? "absent"}: {step?.Message}");
-            await Task.Delay(20);
-        }
+        Unit? Step() => controller.Workflows.Engine.Current(Worker)?.Find(LoopName);
+        await UntilAsync(() => Step() is { State: UnitState.Waiting, NextAttemptAt: not null }, "the loop's step waits");
 
+        var step = Step()!;
         Assert.Equal("not before the heat death", step.Message);
         var wait = step.NextAttemptAt!.Value - DateTimeOffset.UtcNow;
         Assert.InRange(wait, TimeSpan.FromDays(1) - TimeSpan.FromMinutes(1), TimeSpan.FromDays(1));

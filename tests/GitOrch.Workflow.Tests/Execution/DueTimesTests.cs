@@ -10,12 +10,15 @@ public sealed class DueTimesTests
     private readonly FakeTimeProvider _time = new(Start);
     private readonly List<(string Item, DateTimeOffset At)> _fell = [];
 
-    private DueTimes<string> Create() => new(_time, item =>
+    /// <summary>Items that fall due are recorded with the fake clock's time; <paramref name="then"/> runs after, on the timer's callback.</summary>
+    private DueTimes<string> Create(TimeProvider? clock = null, Action<string>? then = null) => new(clock ?? _time, item =>
     {
         lock (_fell)
         {
             _fell.Add((item, _time.GetUtcNow()));
         }
+
+        then?.Invoke(item);
     });
 
     private string[] Fell()
@@ -75,19 +78,18 @@ public sealed class DueTimesTests
     public void ATimerThatFiresBeforeTheClockSaysTheTimeHasCome_ArmsAgain_AndTheItemFallsDueThen()
     {
         var lagging = new LaggingClock(_time);
-        var fell = new List<string>();
-        using var due = new DueTimes<string>(lagging, fell.Add);
+        using var due = Create(lagging);
         due.Add("step", TimeSpan.FromSeconds(5));
 
         lagging.Lag = TimeSpan.FromMilliseconds(3); // The wall clock is set back a little (NTP, say).
         _time.Advance(TimeSpan.FromSeconds(5)); // The timer fires; the clock reads 3 ms short.
-        Assert.Empty(fell);
+        Assert.Empty(Fell());
 
         _time.Advance(TimeSpan.FromMilliseconds(2));
-        Assert.Empty(fell);
+        Assert.Empty(Fell());
 
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal(["step"], fell);
+        Assert.Equal(["step"], Fell());
     }
 
     /// <summary>Timers from the fake clock, and a wall clock that reads behind them.</summary>
@@ -137,11 +139,9 @@ public sealed class DueTimesTests
     [Fact]
     public void AnItemWithNoWait_FallsDueAtTheNextTick_AndOneAddedWhileItFell_IsServedAtItsOwnTime()
     {
-        var fell = new List<string>();
         DueTimes<string>? due = null;
-        using var _ = due = new DueTimes<string>(_time, item =>
+        using var _ = due = Create(then: item =>
         {
-            fell.Add(item);
             if (item == "now")
             {
                 due!.Add("added while falling", TimeSpan.FromSeconds(1)); // From the timer's own callback.
@@ -150,13 +150,13 @@ public sealed class DueTimesTests
         due.Add("now", TimeSpan.Zero);
         due.Add("negative", TimeSpan.FromSeconds(-3));
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal(["negative", "now"], fell.Order(StringComparer.Ordinal));
+        Assert.Equal(["negative", "now"], Fell().Order(StringComparer.Ordinal));
 
         _time.Advance(TimeSpan.FromMilliseconds(999)); // A second after the tick it was added at, not yet.
-        Assert.Equal(2, fell.Count);
+        Assert.Equal(2, Fell().Length);
         _time.Advance(TimeSpan.FromMilliseconds(1));
-        Assert.Equal(3, fell.Count);
-        Assert.Equal("added while falling", fell[^1]);
+        Assert.Equal(3, Fell().Length);
+        Assert.Equal("added while falling", Fell()[^1]);
     }
 
     [Fact]
