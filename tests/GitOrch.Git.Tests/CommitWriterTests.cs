@@ -58,6 +58,25 @@ public sealed class CommitWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public void WritesEachFilesBytesAsGiven_WhateverTheRepositorysLineEndingSettings()
+    {
+        // A repo set to convert line endings on check-in: the writer stores the bytes it is given
+        // (CRLF, a lone CR, bytes that are not UTF-8, an empty file), as the blob git hashes.
+        _repo.Git("config", "core.autocrlf", "true");
+        _repo.Write(".gitattributes", "* text eol=lf\n");
+        var bytes = new byte[] { (byte)'a', (byte)'\r', (byte)'\n', 0xFF, 0xFE, (byte)'\r', 0, (byte)'z' };
+        var writer = CommitWriter.Start(_git, Branch, null);
+        writer.Commit(Commit("bytes\n", null, [], new KeyValuePair<string, byte[]?>("raw.yaml", bytes), new KeyValuePair<string, byte[]?>("empty.yaml", [])));
+        writer.Complete();
+
+        var path = Path.Combine(_repo.Path, "raw.bin");
+        System.IO.File.WriteAllBytes(path, bytes);
+        Assert.Equal(_repo.Git("hash-object", "--no-filters", path).Trim(), _repo.Git("rev-parse", $"{Branch}:raw.yaml").Trim());
+        Assert.Equal("e69de29bb2d1d6434b8b29ae775ad8c2e48c5391", _repo.Git("rev-parse", $"{Branch}:empty.yaml").Trim()); // git's empty blob.
+        Assert.Equal(string.Empty, _repo.Git("fsck", "--no-dangling", "--no-progress").Trim());
+    }
+
+    [Fact]
     public void ContinuesAnExistingBranch_FromItsTip()
     {
         var tip = FirstCommit();
