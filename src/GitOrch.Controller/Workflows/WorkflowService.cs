@@ -187,9 +187,20 @@ public sealed class WorkflowService : IAsyncDisposable
             return null;
         }
 
-        var planner = new TransactionPlanner(config?.Loops ?? Core.Ownership.BuiltInLoops.All, config?.Targets ?? Core.Workflow.BuiltInTargets.All);
+        var loops = config?.Loops ?? Core.Ownership.BuiltInLoops.All;
+        var targets = config?.Targets ?? Core.Workflow.BuiltInTargets.All;
+        var planner = _planner;
+        if (planner is null || !planner.IsFor(loops, targets))
+        {
+            // A new config snapshot: plans are built for its loops and targets from now on.
+            _planner = planner = new TransactionPlanner(loops, targets);
+        }
+
         return planner.Plan(typed);
     }
+
+    // The planner of the current config snapshot, which keeps the plans of objects alike.
+    private volatile TransactionPlanner? _planner;
 
     /// <summary>Pods that found no node are tried again now: a node joined or changed, or room was freed.</summary>
     private void WakeScheduler() => Engine.WakeWaiting(Core.Ownership.BuiltInLoops.Scheduler);

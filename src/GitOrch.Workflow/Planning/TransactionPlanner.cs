@@ -1,3 +1,5 @@
+using System.Collections.Concurrent;
+using System.Text;
 using GitOrch.Core.Diagnostics;
 using GitOrch.Core.Manifests;
 using GitOrch.Core.Ownership;
@@ -12,13 +14,80 @@ namespace GitOrch.Workflow.Planning;
 /// ordering and requirement edges between them. References to units outside the object's graph
 /// (a loop whose selector leaves the object out) are dropped: they are not part of its workflow.
 /// </summary>
+/// <remarks>
+/// The graph depends only on which loops select the object, whether it is a pod and its init
+/// containers' names, so objects alike share one plan: it is built once per such shape and each
+/// object gets its own copy of the units (at most <see cref="MaxShapes"/> shapes are kept; any
+/// other is built each time). The loops and targets must not change under a planner.
+/// </remarks>
 public sealed class TransactionPlanner(IReadOnlyList<LoopDeclaration> loops, IReadOnlyList<UnitDeclaration> targets)
 {
+    /// <summary>How many distinct plans a planner keeps.</summary>
+    public const int MaxShapes = 256;
+
+    private readonly ConcurrentDictionary<string, IReadOnlyList<Unit>> _shapes = new(StringComparer.Ordinal);
+
     public IReadOnlyList<LoopDeclaration> Loops => loops;
 
+    /// <summary>Whether this planner was made for exactly these loops and targets (the same lists).</summary>
+    public bool IsFor(IReadOnlyList<LoopDeclaration> loopList, IReadOnlyList<UnitDeclaration> targetList) =>
+        ReferenceEquals(loops, loopList) && ReferenceEquals(targets, targetList);
+
+    /// <summary>The units of <paramref name="obj"/>'s transaction, new and waiting.</summary>
     public IReadOnlyList<Unit> Plan(ManifestObject obj)
     {
-        var steps = loops.Where(l => l.Selects(obj)).ToDictionary(l => l.Name);
+        var steps = new Dictionary<string, LoopDeclaration>(StringComparer.Ordinal);
+        var key = new StringBuilder(obj.Kind == Kinds.Pod ? "pod" : "object");
+        foreach (var loop in loops)
+        {
+            if (loop.Selects(obj))
+            {
+                steps.Add(loop.Name, loop);
+                key.Append('\0').Append(loop.Name);
+            }
+        }
+
+        if (obj is Pod { Spec.InitContainers: { Count: > 0 } inits } && steps.ContainsKey(BuiltInLoops.Runtime))
+        {
+            key.Append("\0\0");
+            foreach (var init in inits)
+            {
+                key.Append('\0').Append(init.Name);
+            }
+        }
+
+        var shape = key.ToString();
+        if (!_shapes.TryGetValue(shape, out var plan))
+        {
+            plan = Build(obj, steps);
+            if (_shapes.Count < MaxShapes)
+            {
+                _shapes.TryAdd(shape, plan);
+            }
+        }
+
+        var units = new Unit[plan.Count];
+        for (var i = 0; i < units.Length; i++)
+        {
+            var u = plan[i];
+            units[i] = new Unit
+            {
+                Name = u.Name,
+                Type = u.Type,
+                Owner = u.Owner,
+                After = u.After,
+                Requires = u.Requires,
+                Wants = u.Wants,
+                TimeoutSeconds = u.TimeoutSeconds,
+                MaxAttempts = u.MaxAttempts,
+            };
+        }
+
+        return units;
+    }
+
+    private List<Unit> Build(ManifestObject obj, Dictionary<string, LoopDeclaration> steps)
+    {
         var declared = new Dictionary<string, (UnitType Type, UnitOrdering Ordering, LoopDeclaration? Loop)>(StringComparer.Ordinal);
         foreach (var loop in steps.Values)
         {

@@ -85,6 +85,52 @@ public sealed class TransactionPlannerTests
     }
 
     [Fact]
+    public void OnePlanner_GivesEachShapeOfObjectItsOwnGraph_AndEveryObjectNewUnits()
+    {
+        // The planner keeps one plan per shape (selecting loops, pod or not, init containers): pods
+        // of different shapes, planned in turn by the same planner, must each get their own graph,
+        // and no two objects may share a unit (its state is the object's own).
+        var planner = new TransactionPlanner([.. BuiltInLoops.All, Loop("nfs-mounts", BeforeStorage, NfsInDemo)], BuiltInTargets.All);
+        Pod WithInits(string ns, Dictionary<string, string>? labels, params string[] inits)
+        {
+            var json = ManifestJson.ObjectOf(PodIn(ns, labels));
+            json["spec"]!["initContainers"] = new JsonArray([.. inits.Select(n => (JsonNode)new JsonObject { ["name"] = n, ["image"] = "busybox:1.35" })]);
+            return json.Bind<Pod>()!;
+        }
+
+        var nfs = new Dictionary<string, string> { ["storage"] = "nfs" };
+        var expected = new List<(ManifestObject Obj, string[] Units)>
+        {
+            (PodIn("demo", nfs), ["image-pull", "ipam", "network.target", "nfs-mounts", "running.target", "runtime", "scheduled.target", "scheduler", "storage.target"]),
+            (PodIn("other", nfs), ["image-pull", "ipam", "network.target", "running.target", "runtime", "scheduled.target", "scheduler", "storage.target"]),
+            (WithInits("other", null, "migrate"), ["image-pull", "init:migrate", "ipam", "network.target", "running.target", "runtime", "scheduled.target", "scheduler", "storage.target"]),
+            (WithInits("other", null, "seed"), ["image-pull", "init:seed", "ipam", "network.target", "running.target", "runtime", "scheduled.target", "scheduler", "storage.target"]),
+            (WithInits("demo", nfs, "migrate", "seed"), ["image-pull", "init:migrate", "init:seed", "ipam", "network.target", "nfs-mounts", "running.target", "runtime", "scheduled.target", "scheduler", "storage.target"]),
+        };
+
+        var seen = new HashSet<Unit>(ReferenceEqualityComparer.Instance);
+        for (var round = 0; round < 2; round++)
+        {
+            foreach (var (obj, names) in expected)
+            {
+                var units = planner.Plan(obj);
+                Assert.Equal(names, units.Select(u => u.Name));
+                Assert.All(units, u => Assert.True(seen.Add(u), $"{u.Name} was handed out before"));
+                Assert.All(units, u => Assert.Equal(UnitState.Waiting, u.State));
+            }
+        }
+
+        // A unit changed by its transaction leaves the next object's plan as it was.
+        var first = planner.Plan(PodIn("demo", nfs));
+        first[0].State = UnitState.Failed;
+        first[0].Attempts = 3;
+        var next = planner.Plan(PodIn("demo", nfs));
+        Assert.Equal(Describe(first[0]), Describe(next[0]));
+        Assert.Equal(UnitState.Waiting, next[0].State);
+        Assert.Equal(0, next[0].Attempts);
+    }
+
+    [Fact]
     public void APodsInitContainers_AreOneStepEach_InOrder_AfterNetworkAndStorage_BeforeTheRuntimeStep()
     {
         var json = ManifestJson.ObjectOf(PodIn("demo"));
