@@ -13,7 +13,7 @@ public sealed class CommitWriter
     private readonly LibRepository _lib;
     private readonly string _ref;
     private readonly string? _expectedTip;
-    private TreeDefinition? _tree;
+    private TreeWriter? _tree;
     private Commit? _last;
     private bool _done;
 
@@ -34,29 +34,22 @@ public sealed class CommitWriter
         return _lib.Use(repo =>
         {
             var first = _last ?? (commit.From is null ? null : GitRepository.CommitOf(repo, commit.From));
-            _tree ??= first is null ? new TreeDefinition() : TreeDefinition.From(first.Tree);
+            _tree ??= TreeWriter.From(first?.Tree.Id);
             foreach (var (path, content) in commit.Files)
             {
                 if (content is null)
                 {
-                    _tree.Remove(path);
+                    _tree.Remove(repo, path);
                 }
                 else
                 {
                     // Written in one call to the object database: the stream overload makes a
-                    // copy buffer and a native write callback for every blob, about a tenth of
-                    // what the first apply of 10,000 objects allocated (docs/benchmarks.md).
-                    _tree.Add(path, repo.ObjectDatabase.Write<Blob>(content), Mode.NonExecutableFile);
+                    // copy buffer and a native write callback for every blob.
+                    _tree.Set(repo, path, repo.ObjectDatabase.Write<Blob>(content));
                 }
             }
 
-            var tree = repo.ObjectDatabase.CreateTree(_tree);
-
-            // The definition again as the tree just written: a folder a path was added to stays
-            // unfolded in the definition, and writing it builds every unfolded folder again, so a
-            // run of a thousand commits into a mirror of 10,000 files would rebuild them all each
-            // time. Folded, each commit builds only the folders along its own paths.
-            _tree = TreeDefinition.From(tree);
+            var tree = _tree.Write(repo);
             var parents = new List<Commit>();
             if (first is not null)
             {

@@ -77,6 +77,87 @@ public sealed class CommitWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public void RandomRunsOfCommits_LeaveTheTreesGitWouldWrite()
+    {
+        // Runs of commits that set and delete files, over names that git orders in ways a plain
+        // string sort does not ("a" the folder sorts as "a/", after "a.b" and "a-b" and before
+        // "a0"; non-ASCII names by their UTF-8 bytes), files replaced by folders and back, folders
+        // left empty. After each commit its tree must hold exactly the model's files, and be the
+        // very tree git builds from an index of them; git fsck then checks every tree written.
+        var seed = Environment.GetEnvironmentVariable("GITORCH_TEST_SEED") is { } given ? int.Parse(given, System.Globalization.CultureInfo.InvariantCulture) : Random.Shared.Next();
+        var random = new Random(seed);
+        string[] names = ["a", "a.b", "a-b", "a0", "ab", "b", "ü", "z z", "A"];
+        var model = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        string? tip = null;
+        var commits = 0;
+        for (var run = 0; run < 4; run++)
+        {
+            var writer = CommitWriter.Start(_git, Branch, tip);
+            for (var c = 0; c < 8; c++)
+            {
+                var files = new List<KeyValuePair<string, byte[]?>>();
+                for (var op = random.Next(1, 6); op > 0; op--)
+                {
+                    var path = string.Join('/', Enumerable.Range(0, random.Next(1, 4)).Select(_ => names[random.Next(names.Length)]));
+                    var content = random.Next(4) == 0 ? null : $"{commits}:{op}:{path}\n";
+                    files.Add(File(path, content));
+                    // Deleted, or replaced by the file, with all under it; a file set where a folder
+                    // of its path was goes too (deleting a path under a file deletes nothing).
+                    foreach (var gone in model.Keys.Where(k => k == path || k.StartsWith(path + "/", StringComparison.Ordinal) || (content is not null && path.StartsWith(k + "/", StringComparison.Ordinal))).ToList())
+                    {
+                        model.Remove(gone);
+                    }
+
+                    if (content is not null)
+                    {
+                        model[path] = content;
+                    }
+                }
+
+                var sha = writer.Commit(Commit($"commit {commits++}\n", c == 0 ? tip : null, [], [.. files]));
+                var listed = _repo.Git("ls-tree", "-r", "-z", "--full-tree", sha).Split('\0', StringSplitOptions.RemoveEmptyEntries);
+                Assert.True(
+                    model.Select(kv => $"100644 blob {BlobId(kv.Value)}\t{kv.Key}").Order(StringComparer.Ordinal).SequenceEqual(listed.Order(StringComparer.Ordinal)),
+                    $"seed {seed} (GITORCH_TEST_SEED replays it), commit {commits - 1}: the tree holds\n{string.Join('\n', listed)}\nbut the files are\n{string.Join('\n', model.Keys)}");
+                _repo.Git("read-tree", "--empty");
+                if (model.Count > 0)
+                {
+                    _repo.Git(["update-index", "--add", .. model.SelectMany(kv => new[] { "--cacheinfo", $"100644,{BlobId(kv.Value)},{kv.Key}" })]);
+                }
+
+                Assert.True(
+                    _repo.Git("write-tree").Trim() == _repo.Git("rev-parse", sha + "^{tree}").Trim(),
+                    $"seed {seed} (GITORCH_TEST_SEED replays it), commit {commits - 1}: the tree differs from the one git writes for the same files");
+            }
+
+            writer.Complete();
+            tip = _repo.Git("rev-parse", Branch).Trim();
+        }
+
+        Assert.Equal(string.Empty, _repo.Git("fsck", "--strict", "--no-dangling", "--no-progress").Trim());
+    }
+
+    /// <summary>The id git gives a file with this text.</summary>
+    private static string BlobId(string text)
+    {
+        var bytes = Encoding.UTF8.GetBytes(text);
+        return Convert.ToHexStringLower(System.Security.Cryptography.SHA1.HashData([.. Encoding.ASCII.GetBytes($"blob {bytes.Length}\0"), .. bytes]));
+    }
+
+    [Fact]
+    public void RefusesAPathNoGitTreeCanHold_AndMovesNothing()
+    {
+        foreach (var bad in new[] { "a//b", "/a", "a/", "./a", "a/../b", ".git/config", "x/.GIT/y", "a\0b" })
+        {
+            var writer = CommitWriter.Start(_git, Branch, null);
+            var error = Assert.Throws<ArgumentException>(() => writer.Commit(Commit("bad\n", null, [], File(bad, "x\n"))));
+            Assert.Contains("is not a path a git tree can hold", error.Message, StringComparison.Ordinal);
+            writer.Complete();
+            Assert.Equal(string.Empty, _repo.Git("for-each-ref", Branch));
+        }
+    }
+
+    [Fact]
     public void ContinuesAnExistingBranch_FromItsTip()
     {
         var tip = FirstCommit();
