@@ -27,7 +27,11 @@ public sealed class CommitWriter
     /// <summary>Starts writing onto <paramref name="refName"/>, which must point at <paramref name="tip"/> (null: must not exist) when the run completes.</summary>
     public static CommitWriter Start(GitRepository repo, string refName, string? tip) => new(repo.Lib, refName, tip);
 
-    /// <summary>Writes one commit; its first parent is the previous commit of this run, else <see cref="NewCommit.From"/>. Returns its id.</summary>
+    /// <summary>
+    /// Writes one commit; its first parent is the previous commit of this run, else
+    /// <see cref="NewCommit.From"/>. Returns its id. A commit that throws (a path no git tree can
+    /// hold, a failed write) leaves nothing of itself in the commits after it.
+    /// </summary>
     public string Commit(NewCommit commit)
     {
         ObjectDisposedException.ThrowIf(_done, this);
@@ -35,21 +39,33 @@ public sealed class CommitWriter
         {
             var first = _last ?? (commit.From is null ? null : GitRepository.CommitOf(repo, commit.From));
             _tree ??= TreeWriter.From(first?.Tree.Id);
-            foreach (var (path, content) in commit.Files)
+            Tree tree;
+            try
             {
-                if (content is null)
+                foreach (var (path, content) in commit.Files)
                 {
-                    _tree.Remove(repo, path);
+                    if (content is null)
+                    {
+                        _tree.Remove(repo, path);
+                    }
+                    else
+                    {
+                        // Written in one call to the object database: the stream overload makes a
+                        // copy buffer and a native write callback for every blob.
+                        _tree.Set(repo, path, repo.ObjectDatabase.Write<Blob>(content));
+                    }
                 }
-                else
-                {
-                    // Written in one call to the object database: the stream overload makes a
-                    // copy buffer and a native write callback for every blob.
-                    _tree.Set(repo, path, repo.ObjectDatabase.Write<Blob>(content));
-                }
+
+                tree = _tree.Write(repo);
+            }
+            catch
+            {
+                // A commit that fails changes nothing: the next one starts again from the last
+                // commit written, not from the files this one had set before it failed.
+                _tree = null;
+                throw;
             }
 
-            var tree = _tree.Write(repo);
             var parents = new List<Commit>();
             if (first is not null)
             {

@@ -158,6 +158,19 @@ public sealed class CommitWriterTests : IAsyncLifetime
     }
 
     [Fact]
+    public void ACommitThatFails_LeavesNothingOfItInTheNextCommit()
+    {
+        var writer = CommitWriter.Start(_git, Branch, null);
+        var first = writer.Commit(Commit("one\n", null, [], File("a.txt", "1\n")));
+        Assert.Throws<ArgumentException>(() => writer.Commit(Commit("bad\n", null, [], File("half.txt", "set before the bad path\n"), File("a.txt", null), File("x/../y", "bad\n"))));
+        var third = writer.Commit(Commit("three\n", null, [], File("c.txt", "3\n")));
+        writer.Complete();
+
+        Assert.Equal($"{first}\n", _repo.Git("log", "-1", "--format=%P", third));
+        Assert.Equal("a.txt\nc.txt\n", _repo.Git("ls-tree", "-r", "--name-only", Branch));
+    }
+
+    [Fact]
     public void ContinuesAnExistingBranch_FromItsTip()
     {
         var tip = FirstCommit();
