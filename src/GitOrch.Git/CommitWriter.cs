@@ -39,7 +39,6 @@ public sealed class CommitWriter
         {
             var first = _last ?? (commit.From is null ? null : GitRepository.CommitOf(repo, commit.From));
             _tree ??= TreeWriter.From(first?.Tree.Id);
-            Tree tree;
             try
             {
                 foreach (var (path, content) in commit.Files)
@@ -56,7 +55,17 @@ public sealed class CommitWriter
                     }
                 }
 
-                tree = _tree.Write(repo);
+                var tree = _tree.Write(repo);
+                var parents = new List<Commit>();
+                if (first is not null)
+                {
+                    parents.Add(first);
+                }
+
+                parents.AddRange(commit.Merges.Select(m => GitRepository.CommitOf(repo, m)));
+                var author = new Signature(Clean(commit.AuthorName), Clean(commit.AuthorEmail), commit.AuthorTime.ToUniversalTime());
+                var committer = new Signature(Clean(commit.CommitterName), Clean(commit.CommitterEmail), commit.CommitTime.ToUniversalTime());
+                _last = repo.ObjectDatabase.CreateCommit(author, committer, commit.Message, tree, parents, prettifyMessage: false);
             }
             catch
             {
@@ -66,16 +75,6 @@ public sealed class CommitWriter
                 throw;
             }
 
-            var parents = new List<Commit>();
-            if (first is not null)
-            {
-                parents.Add(first);
-            }
-
-            parents.AddRange(commit.Merges.Select(m => GitRepository.CommitOf(repo, m)));
-            var author = new Signature(Clean(commit.AuthorName), Clean(commit.AuthorEmail), commit.AuthorTime.ToUniversalTime());
-            var committer = new Signature(Clean(commit.CommitterName), Clean(commit.CommitterEmail), commit.CommitTime.ToUniversalTime());
-            _last = repo.ObjectDatabase.CreateCommit(author, committer, commit.Message, tree, parents, prettifyMessage: false);
             return _last.Sha;
         });
     }

@@ -163,6 +163,7 @@ public sealed class CommitWriterTests : IAsyncLifetime
         var writer = CommitWriter.Start(_git, Branch, null);
         var first = writer.Commit(Commit("one\n", null, [], File("a.txt", "1\n")));
         Assert.Throws<ArgumentException>(() => writer.Commit(Commit("bad\n", null, [], File("half.txt", "set before the bad path\n"), File("a.txt", null), File("x/../y", "bad\n"))));
+        Assert.Throws<GitException>(() => writer.Commit(Commit("merges a commit that is not there\n", null, ["0123456789abcdef0123456789abcdef01234567"], File("b.txt", "tree written, commit not\n"))));
         var third = writer.Commit(Commit("three\n", null, [], File("c.txt", "3\n")));
         writer.Complete();
 
