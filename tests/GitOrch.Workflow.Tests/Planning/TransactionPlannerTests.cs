@@ -115,6 +115,7 @@ public sealed class TransactionPlannerTests
             {
                 var units = planner.Plan(obj);
                 Assert.Equal(names, units.Select(u => u.Name));
+                Assert.Equal(new TransactionPlanner(planner.Loops, BuiltInTargets.All).Plan(obj).Select(Describe), units.Select(Describe)); // Edges, timeouts and owners too.
                 Assert.All(units, u => Assert.True(seen.Add(u), $"{u.Name} was handed out before"));
                 Assert.All(units, u => Assert.Equal(UnitState.Waiting, u.State));
             }
