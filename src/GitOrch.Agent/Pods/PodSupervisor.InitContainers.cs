@@ -75,14 +75,20 @@ public sealed partial class PodSupervisor
                     return false;
                 }
 
-                init.Attempts++;
-                init.LogStart = RotatingLog.LengthOf(LogFile(init.Container.Name));
-                init.StartedAt = _time.GetUtcNow();
-                init.FinishedAt = null;
-                init.RetryAt = null;
-                init.ExitCode = null;
-                init.Message = null;
-                init.State = "running";
+                lock (init.Gate)
+                {
+                    // One change as a report sees it: never the new attempt's count with the last
+                    // attempt's state and output.
+                    init.Attempts++;
+                    init.LogStart = RotatingLog.LengthOf(LogFile(init.Container.Name));
+                    init.StartedAt = _time.GetUtcNow();
+                    init.FinishedAt = null;
+                    init.RetryAt = null;
+                    init.ExitCode = null;
+                    init.Message = null;
+                    init.State = "running";
+                }
+
                 ContainerHandle handle;
                 try
                 {
@@ -92,16 +98,24 @@ public sealed partial class PodSupervisor
                 }
                 catch (RuntimeException ex)
                 {
-                    init.State = "failed";
-                    init.Message = ex.Message;
-                    init.FinishedAt = _time.GetUtcNow();
+                    lock (init.Gate)
+                    {
+                        init.State = "failed";
+                        init.Message = ex.Message;
+                        init.FinishedAt = _time.GetUtcNow();
+                    }
+
                     LogCannotRun(_log, _assignment.Pod, ex.Message);
                     Notify();
                     return false;
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {
-                    init.State = "waiting";
+                    lock (init.Gate)
+                    {
+                        init.State = "waiting";
+                    }
+
                     return false;
                 }
 
@@ -122,12 +136,17 @@ public sealed partial class PodSupervisor
                 init.Handle = null;
                 await driver.StopAsync(handle, TimeSpan.Zero, CancellationToken.None); // Exited: releases what the runtime holds for it (runc state).
                 DeleteRecord(init.Container.Name);
-                init.FinishedAt = _time.GetUtcNow();
-                init.ExitCode = exitCode;
+                var finishedAt = _time.GetUtcNow();
                 if (exitCode == 0)
                 {
-                    init.State = "done";
-                    init.Message = $"exited with code 0 after {(init.FinishedAt - init.StartedAt).Value.TotalSeconds:0.###}s";
+                    lock (init.Gate)
+                    {
+                        init.FinishedAt = finishedAt;
+                        init.ExitCode = exitCode;
+                        init.State = "done";
+                        init.Message = $"exited with code 0 after {(finishedAt - init.StartedAt!.Value).TotalSeconds:0.###}s";
+                    }
+
                     SaveInitProgress();
                     LogInitDone(_log, _assignment.Pod, init.Container.Name);
                     Notify();
@@ -136,17 +155,29 @@ public sealed partial class PodSupervisor
 
                 if (_spec.RestartPolicy == RestartPolicy.Never)
                 {
-                    init.State = "failed";
-                    init.Message = $"init container {init.Container.Name} exited with code {exitCode} (restartPolicy Never: the pod fails)";
+                    lock (init.Gate)
+                    {
+                        init.FinishedAt = finishedAt;
+                        init.ExitCode = exitCode;
+                        init.State = "failed";
+                        init.Message = $"init container {init.Container.Name} exited with code {exitCode} (restartPolicy Never: the pod fails)";
+                    }
+
                     LogInitFailed(_log, _assignment.Pod, init.Container.Name, exitCode, "the pod fails (restartPolicy Never)");
                     Notify();
                     return false;
                 }
 
-                var delay = init.Backoff.Next(init.StartedAt.Value);
-                init.RetryAt = _time.GetUtcNow() + delay;
-                init.Message = $"init container {init.Container.Name} exited with code {exitCode}; running it again in {delay.TotalSeconds:0.#}s";
-                init.State = "retrying";
+                var delay = init.Backoff.Next(init.StartedAt!.Value);
+                lock (init.Gate)
+                {
+                    init.FinishedAt = finishedAt;
+                    init.ExitCode = exitCode;
+                    init.RetryAt = _time.GetUtcNow() + delay;
+                    init.Message = $"init container {init.Container.Name} exited with code {exitCode}; running it again in {delay.TotalSeconds:0.#}s";
+                    init.State = "retrying";
+                }
+
                 LogInitFailed(_log, _assignment.Pod, init.Container.Name, exitCode, $"again in {delay.TotalSeconds:0.#}s");
                 Notify();
                 try
@@ -194,9 +225,22 @@ public sealed partial class PodSupervisor
             inits = _inits;
         }
 
-        return inits.Select(i => new InitContainerReport(
-            i.Container.Name, i.State, i.Attempts, i.ExitCode, i.StartedAt, i.FinishedAt, i.RetryAt, i.Message,
-            i.State is "waiting" || i.Attempts == 0 ? [] : RotatingLog.TailSince(LogFile(i.Container.Name), i.LogStart, InitOutputLines))).ToList();
+        var reports = new List<InitContainerReport>(inits.Count);
+        foreach (var i in inits)
+        {
+            InitContainerReport report;
+            long logStart;
+            lock (i.Gate)
+            {
+                report = new InitContainerReport(i.Container.Name, i.State, i.Attempts, i.ExitCode, i.StartedAt, i.FinishedAt, i.RetryAt, i.Message, []);
+                logStart = i.LogStart;
+            }
+
+            // Its output since the attempt the report shows began, read outside the lock.
+            reports.Add(report.State is "waiting" || report.Attempts == 0 ? report : report with { LastLines = RotatingLog.TailSince(LogFile(i.Container.Name), logStart, InitOutputLines) });
+        }
+
+        return reports;
     }
 
     /// <summary>The pod's phase while init containers are not all done: Pending (one runs or waits), CrashLoop (one waits in its backoff), Failed.</summary>
@@ -264,6 +308,9 @@ public sealed partial class PodSupervisor
         public Container Container { get; } = container;
 
         public RestartBackoff Backoff { get; } = backoff;
+
+        /// <summary>Held while the fields below change together, and while a report reads them.</summary>
+        public Lock Gate { get; } = new();
 
         public string State { get; set; } = "waiting";
 
