@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Text;
 using LibGit2Sharp;
 
@@ -81,14 +82,32 @@ internal sealed class TreeWriter
         var names = path.Split('/');
         foreach (var name in names)
         {
-            // What git refuses in a tree (fsck: empty name, ".", "..", ".git", a NUL).
-            if (name.Length == 0 || name is "." or ".." || name.Contains('\0', StringComparison.Ordinal) || name.Equals(".git", StringComparison.OrdinalIgnoreCase))
+            // What git refuses in a tree (fsck: empty name, ".", "..", ".git", a NUL), and text
+            // with no UTF-8 form (a lone surrogate), which two names could share.
+            if (name.Length == 0 || name is "." or ".." || name.Contains('\0', StringComparison.Ordinal) || name.Equals(".git", StringComparison.OrdinalIgnoreCase)
+                || !IsWholeText(name))
             {
                 throw new ArgumentException($"'{path}' is not a path a git tree can hold", nameof(path));
             }
         }
 
         return names;
+    }
+
+    /// <summary>Whether <paramref name="text"/> is well-formed UTF-16 (no lone surrogate), so that it has one UTF-8 form.</summary>
+    private static bool IsWholeText(string text)
+    {
+        for (var i = 0; i < text.Length;)
+        {
+            if (Rune.DecodeFromUtf16(text.AsSpan(i), out _, out var used) != OperationStatus.Done)
+            {
+                return false;
+            }
+
+            i += used;
+        }
+
+        return true;
     }
 
     /// <summary>One folder: its entries by name once read, and its tree id while unchanged since read or written.</summary>

@@ -147,7 +147,7 @@ public sealed class CommitWriterTests : IAsyncLifetime
     [Fact]
     public void RefusesAPathNoGitTreeCanHold_AndMovesNothing()
     {
-        foreach (var bad in new[] { "a//b", "/a", "a/", "./a", "a/../b", ".git/config", "x/.GIT/y", "a\0b" })
+        foreach (var bad in new[] { "a//b", "/a", "a/", "./a", "a/../b", ".git/config", "x/.GIT/y", "a\0b", "lone\uD800surrogate" })
         {
             var writer = CommitWriter.Start(_git, Branch, null);
             var error = Assert.Throws<ArgumentException>(() => writer.Commit(Commit("bad\n", null, [], File(bad, "x\n"))));
