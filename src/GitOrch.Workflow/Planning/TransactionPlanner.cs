@@ -17,8 +17,8 @@ namespace GitOrch.Workflow.Planning;
 /// <remarks>
 /// The graph depends only on which loops select the object, whether it is a pod and its init
 /// containers' names, so objects alike share one plan: it is built once per such shape and each
-/// object gets its own copy of the units (at most <see cref="MaxShapes"/> shapes are kept; any
-/// other is built each time). The loops and targets must not change under a planner.
+/// object gets its own copy of the units (at most <see cref="MaxShapes"/> shapes are kept; when
+/// one more comes, they are let go and kept anew). The loops and targets must not change under a planner.
 /// </remarks>
 public sealed class TransactionPlanner(IReadOnlyList<LoopDeclaration> loops, IReadOnlyList<UnitDeclaration> targets)
 {
@@ -28,6 +28,9 @@ public sealed class TransactionPlanner(IReadOnlyList<LoopDeclaration> loops, IRe
     private readonly ConcurrentDictionary<string, IReadOnlyList<Unit>> _shapes = new(StringComparer.Ordinal);
 
     public IReadOnlyList<LoopDeclaration> Loops => loops;
+
+    /// <summary>How many shapes' plans are kept now.</summary>
+    internal int ShapesKept => _shapes.Count;
 
     /// <summary>Whether this planner was made for exactly these loops and targets (the same lists).</summary>
     public bool IsFor(IReadOnlyList<LoopDeclaration> loopList, IReadOnlyList<UnitDeclaration> targetList) =>
@@ -60,10 +63,15 @@ public sealed class TransactionPlanner(IReadOnlyList<LoopDeclaration> loops, IRe
         if (!_shapes.TryGetValue(shape, out var plan))
         {
             plan = Build(obj, steps);
-            if (_shapes.Count < MaxShapes)
+            if (_shapes.Count >= MaxShapes)
             {
-                _shapes.TryAdd(shape, plan);
+                // More shapes than kept (pods with init containers named each their own way): the
+                // plans start over, so the shapes of the objects planned now are kept, not only
+                // the first ones ever seen.
+                _shapes.Clear();
             }
+
+            _shapes.TryAdd(shape, plan);
         }
 
         var units = new Unit[plan.Count];

@@ -132,6 +132,31 @@ public sealed class TransactionPlannerTests
     }
 
     [Fact]
+    public void ManyShapes_AreKeptAtMostMaxShapesAtATime_AndTheShapesPlannedNowStayKept()
+    {
+        var planner = new TransactionPlanner(BuiltInLoops.All, BuiltInTargets.All);
+        Pod WithInit(string name)
+        {
+            var json = ManifestJson.ObjectOf(PodIn("demo"));
+            json["spec"]!["initContainers"] = new JsonArray(new JsonObject { ["name"] = name, ["image"] = "busybox:1.35" });
+            return json.Bind<Pod>()!;
+        }
+
+        for (var i = 0; i < TransactionPlanner.MaxShapes + 10; i++)
+        {
+            Assert.Contains(planner.Plan(WithInit($"init-{i}")), u => u.Name == $"init:init-{i}");
+            Assert.InRange(planner.ShapesKept, 1, TransactionPlanner.MaxShapes);
+        }
+
+        // The shapes of the pods planned since the last start-over are kept: planning a plain pod
+        // twice adds its shape once, and it stays kept while the pods that follow are alike.
+        var before = planner.ShapesKept;
+        planner.Plan(PodIn("demo"));
+        planner.Plan(PodIn("other"));
+        Assert.Equal(before + 1, planner.ShapesKept);
+    }
+
+    [Fact]
     public void APodsInitContainers_AreOneStepEach_InOrder_AfterNetworkAndStorage_BeforeTheRuntimeStep()
     {
         var json = ManifestJson.ObjectOf(PodIn("demo"));
