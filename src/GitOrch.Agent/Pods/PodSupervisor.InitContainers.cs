@@ -40,8 +40,7 @@ public sealed partial class PodSupervisor
         {
             if (containersAdopted || finished.Contains(init.Container.Name))
             {
-                init.State = "done";
-                init.ExitCode = 0;
+                init.End("done", null, null, exitCode: 0);
             }
 
             if (ReadRecord(init.Container.Name) is { } record && Posix.StartTime(record.Pid) == record.StartTime)
@@ -75,20 +74,8 @@ public sealed partial class PodSupervisor
                     return false;
                 }
 
-                lock (init.Gate)
-                {
-                    // One change as a report sees it: never the new attempt's count with the last
-                    // attempt's state and output.
-                    init.Attempts++;
-                    init.LogStart = RotatingLog.LengthOf(LogFile(init.Container.Name));
-                    init.StartedAt = _time.GetUtcNow();
-                    init.FinishedAt = null;
-                    init.RetryAt = null;
-                    init.ExitCode = null;
-                    init.Message = null;
-                    init.State = "running";
-                }
-
+                var startedAt = _time.GetUtcNow();
+                init.Begin(startedAt, RotatingLog.LengthOf(LogFile(init.Container.Name)));
                 ContainerHandle handle;
                 try
                 {
@@ -98,29 +85,19 @@ public sealed partial class PodSupervisor
                 }
                 catch (RuntimeException ex)
                 {
-                    lock (init.Gate)
-                    {
-                        init.State = "failed";
-                        init.Message = ex.Message;
-                        init.FinishedAt = _time.GetUtcNow();
-                    }
-
+                    init.End("failed", ex.Message, _time.GetUtcNow());
                     LogCannotRun(_log, _assignment.Pod, ex.Message);
                     Notify();
                     return false;
                 }
                 catch (OperationCanceledException) when (ct.IsCancellationRequested)
                 {
-                    lock (init.Gate)
-                    {
-                        init.State = "waiting";
-                    }
-
+                    init.End("waiting", null, null);
                     return false;
                 }
 
                 init.Handle = handle;
-                WriteRecord(init.Container.Name, new ContainerRecord(handle.Pid, handle.StartTime, _assignment.Generation, init.StartedAt.Value, init.Attempts - 1));
+                WriteRecord(init.Container.Name, new ContainerRecord(handle.Pid, handle.StartTime, _assignment.Generation, startedAt, init.Attempts - 1));
                 LogInitStarted(_log, _assignment.Pod, init.Container.Name, init.Attempts, handle.Pid);
                 Notify();
                 int exitCode;
@@ -139,14 +116,7 @@ public sealed partial class PodSupervisor
                 var finishedAt = _time.GetUtcNow();
                 if (exitCode == 0)
                 {
-                    lock (init.Gate)
-                    {
-                        init.FinishedAt = finishedAt;
-                        init.ExitCode = exitCode;
-                        init.State = "done";
-                        init.Message = $"exited with code 0 after {(finishedAt - init.StartedAt!.Value).TotalSeconds:0.###}s";
-                    }
-
+                    init.End("done", $"exited with code 0 after {(finishedAt - startedAt).TotalSeconds:0.###}s", finishedAt, exitCode);
                     SaveInitProgress();
                     LogInitDone(_log, _assignment.Pod, init.Container.Name);
                     Notify();
@@ -155,29 +125,14 @@ public sealed partial class PodSupervisor
 
                 if (_spec.RestartPolicy == RestartPolicy.Never)
                 {
-                    lock (init.Gate)
-                    {
-                        init.FinishedAt = finishedAt;
-                        init.ExitCode = exitCode;
-                        init.State = "failed";
-                        init.Message = $"init container {init.Container.Name} exited with code {exitCode} (restartPolicy Never: the pod fails)";
-                    }
-
+                    init.End("failed", $"init container {init.Container.Name} exited with code {exitCode} (restartPolicy Never: the pod fails)", finishedAt, exitCode);
                     LogInitFailed(_log, _assignment.Pod, init.Container.Name, exitCode, "the pod fails (restartPolicy Never)");
                     Notify();
                     return false;
                 }
 
-                var delay = init.Backoff.Next(init.StartedAt!.Value);
-                lock (init.Gate)
-                {
-                    init.FinishedAt = finishedAt;
-                    init.ExitCode = exitCode;
-                    init.RetryAt = _time.GetUtcNow() + delay;
-                    init.Message = $"init container {init.Container.Name} exited with code {exitCode}; running it again in {delay.TotalSeconds:0.#}s";
-                    init.State = "retrying";
-                }
-
+                var delay = init.Backoff.Next(startedAt);
+                init.End("retrying", $"init container {init.Container.Name} exited with code {exitCode}; running it again in {delay.TotalSeconds:0.#}s", finishedAt, exitCode, _time.GetUtcNow() + delay);
                 LogInitFailed(_log, _assignment.Pod, init.Container.Name, exitCode, $"again in {delay.TotalSeconds:0.#}s");
                 Notify();
                 try
@@ -225,22 +180,13 @@ public sealed partial class PodSupervisor
             inits = _inits;
         }
 
-        var reports = new List<InitContainerReport>(inits.Count);
-        foreach (var i in inits)
+        return inits.Select(i =>
         {
-            InitContainerReport report;
-            long logStart;
-            lock (i.Gate)
-            {
-                report = new InitContainerReport(i.Container.Name, i.State, i.Attempts, i.ExitCode, i.StartedAt, i.FinishedAt, i.RetryAt, i.Message, []);
-                logStart = i.LogStart;
-            }
+            var (report, logStart) = i.Read();
 
             // Its output since the attempt the report shows began, read outside the lock.
-            reports.Add(report.State is "waiting" || report.Attempts == 0 ? report : report with { LastLines = RotatingLog.TailSince(LogFile(i.Container.Name), logStart, InitOutputLines) });
-        }
-
-        return reports;
+            return report.State is "waiting" || report.Attempts == 0 ? report : report with { LastLines = RotatingLog.TailSince(LogFile(i.Container.Name), logStart, InitOutputLines) };
+        }).ToList();
     }
 
     /// <summary>The pod's phase while init containers are not all done: Pending (one runs or waits), CrashLoop (one waits in its backoff), Failed.</summary>
@@ -309,27 +255,66 @@ public sealed partial class PodSupervisor
 
         public RestartBackoff Backoff { get; } = backoff;
 
-        /// <summary>Held while the fields below change together, and while a report reads them.</summary>
-        public Lock Gate { get; } = new();
+        // Held while an attempt's fields change together (Begin, End) and while a report reads them
+        // (Read): a report never shows a new attempt's count with the last attempt's state and output.
+        private readonly Lock _gate = new();
 
-        public string State { get; set; } = "waiting";
+        public string State { get; private set; } = "waiting";
 
-        public int Attempts { get; set; }
+        public int Attempts { get; private set; }
 
         /// <summary>The length of its log when the current attempt started: its last output is what came after.</summary>
-        public long LogStart { get; set; }
+        public long LogStart { get; private set; }
 
-        public int? ExitCode { get; set; }
+        public int? ExitCode { get; private set; }
 
-        public DateTimeOffset? StartedAt { get; set; }
+        public DateTimeOffset? StartedAt { get; private set; }
 
-        public DateTimeOffset? FinishedAt { get; set; }
+        public DateTimeOffset? FinishedAt { get; private set; }
 
-        public DateTimeOffset? RetryAt { get; set; }
+        public DateTimeOffset? RetryAt { get; private set; }
 
-        public string? Message { get; set; }
+        public string? Message { get; private set; }
 
         public ContainerHandle? Handle { get; set; }
+
+        /// <summary>A new attempt starts: its count, start time and log offset, and "running".</summary>
+        public void Begin(DateTimeOffset at, long logStart)
+        {
+            lock (_gate)
+            {
+                Attempts++;
+                LogStart = logStart;
+                StartedAt = at;
+                FinishedAt = null;
+                RetryAt = null;
+                ExitCode = null;
+                Message = null;
+                State = "running";
+            }
+        }
+
+        /// <summary>The attempt ends in <paramref name="state"/> (after <see cref="Begin"/>, whose cleared fields the nulls keep).</summary>
+        public void End(string state, string? message, DateTimeOffset? finishedAt, int? exitCode = null, DateTimeOffset? retryAt = null)
+        {
+            lock (_gate)
+            {
+                FinishedAt = finishedAt;
+                ExitCode = exitCode;
+                RetryAt = retryAt;
+                Message = message;
+                State = state;
+            }
+        }
+
+        /// <summary>The report of the attempt as it stands (without its output) and where that attempt's output starts in the log.</summary>
+        public (InitContainerReport Report, long LogStart) Read()
+        {
+            lock (_gate)
+            {
+                return (new InitContainerReport(Container.Name, State, Attempts, ExitCode, StartedAt, FinishedAt, RetryAt, Message, []), LogStart);
+            }
+        }
     }
 
     [LoggerMessage(Level = LogLevel.Information, Message = "{Pod}: init container {Container} started (attempt {Attempt}, pid {Pid})")]
