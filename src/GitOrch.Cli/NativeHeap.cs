@@ -3,40 +3,84 @@ using System.Runtime.InteropServices;
 namespace GitOrch.Cli;
 
 /// <summary>
-/// The C library's allocator, as the long-running verbs (up, controller, agent) want it. glibc gives
-/// each new thread that allocates an arena of its own, up to eight per core; the runtime's JIT,
-/// SQLite and libgit2 allocate from many threads, and each arena keeps what it once held. The cap
-/// reaches the threads started after it: those the runtime started before the verb keep theirs (7
-/// arenas at the controller's start here), and glibc no longer takes a cap once it has made more
-/// than eight. The controller following 10,000 objects then held 38 to 42 MB of native heap in 7
-/// arenas where it held 57 MB in 15, with its applies as fast (docs/benchmarks.md); MALLOC_ARENA_MAX
-/// in the environment, read before any thread starts, reaches them all. One-shot commands keep
-/// glibc's default.
+/// The C library's allocator, as the long-running verbs (up, controller, agent) want it; one-shot
+/// commands keep glibc's defaults. Each setting yields to the operator's own (glibc reads its
+/// environment variables and GLIBC_TUNABLES at start), and is skipped off glibc, where it does not
+/// exist. The effects are measured by the controller case in bench/ (docs/benchmarks.md, "Peak RSS").
 /// </summary>
 internal static partial class NativeHeap
 {
     /// <summary>The arenas the long-running verbs allow.</summary>
     public const int Arenas = 2;
 
-    private const int MallocArenaMax = -8; // M_ARENA_MAX in glibc's malloc.h
+    /// <summary>Blocks of this size or more are mapped on their own and returned whole when freed.</summary>
+    public const int MmapThreshold = 1024 * 1024;
+
+    /// <summary>Free memory at the top of a heap beyond this is given back to the kernel.</summary>
+    public const int TrimThreshold = 2 * 1024 * 1024;
+
+    private const int MallocTrimThreshold = -1; // M_TRIM_THRESHOLD in glibc's malloc.h
+    private const int MallocMmapThreshold = -3; // M_MMAP_THRESHOLD
+    private const int MallocArenaMax = -8; // M_ARENA_MAX
+
+    /// <summary>What the long-running verbs call first: <see cref="LimitArenas"/> and <see cref="FixThresholds"/>.</summary>
+    public static void ForLongRunningVerb()
+    {
+        LimitArenas();
+        FixThresholds();
+    }
 
     /// <summary>
     /// Caps the allocator's arenas at <see cref="Arenas"/> unless the operator chose a cap
-    /// (MALLOC_ARENA_MAX, or glibc.malloc.arena_max in GLIBC_TUNABLES: glibc read it at start).
-    /// Returns whether the cap was set: false off glibc, where there is no such setting.
+    /// (MALLOC_ARENA_MAX, or glibc.malloc.arena_max in GLIBC_TUNABLES). glibc gives each new thread
+    /// that allocates an arena of its own, up to eight per core; the runtime's JIT, SQLite and
+    /// libgit2 allocate from many threads, and each arena keeps what it once held. The cap reaches
+    /// the threads started after it: those the runtime started before the verb keep theirs (7
+    /// arenas at the controller's start here), and glibc no longer takes a cap once it has made
+    /// more than eight. The controller following 10,000 objects then held 38 to 42 MB of native
+    /// heap in 7 arenas where it held 57 MB in 15, with its applies as fast; MALLOC_ARENA_MAX in the
+    /// environment, read before any thread starts, reaches them all.
+    /// Returns whether the cap was set.
     /// </summary>
-    public static bool LimitArenas()
+    public static bool LimitArenas() =>
+        !OperatorChose("MALLOC_ARENA_MAX", "arena_max") && Set(MallocArenaMax, Arenas);
+
+    /// <summary>
+    /// Fixes the size from which a block is mapped on its own (<see cref="MmapThreshold"/>) and how
+    /// much free memory a heap keeps at its top (<see cref="TrimThreshold"/>), unless the operator
+    /// chose either (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, or glibc.malloc.mmap_threshold
+    /// or glibc.malloc.trim_threshold in GLIBC_TUNABLES). By default glibc raises both each time a
+    /// mapped block is freed, up to 32 MB mapped on its own and 64 MB kept at a heap's top, so the
+    /// large buffers of one burst (SQLite, libgit2, zlib) stay resident after it. Fixed, the
+    /// controller's peak following 10,000 objects was 259 and 268 MB against 272 and 282 MB, its
+    /// first apply as fast; a 128 KB threshold saved as much but made that apply three times
+    /// slower (a mapping and its page faults for every buffer of 128 KB to 1 MB).
+    /// Returns whether both were set.
+    /// </summary>
+    public static bool FixThresholds()
     {
-        if (!OperatingSystem.IsLinux()
-            || Environment.GetEnvironmentVariable("MALLOC_ARENA_MAX") is { Length: > 0 }
-            || Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("arena_max", StringComparison.Ordinal) == true)
+        if (OperatorChose("MALLOC_MMAP_THRESHOLD_", "mmap_threshold") || OperatorChose("MALLOC_TRIM_THRESHOLD_", "trim_threshold"))
+        {
+            return false; // Setting one turns off glibc's raising of both: the operator's pair stays whole.
+        }
+
+        return Set(MallocMmapThreshold, MmapThreshold) && Set(MallocTrimThreshold, TrimThreshold);
+    }
+
+    private static bool OperatorChose(string variable, string tunable) =>
+        Environment.GetEnvironmentVariable(variable) is { Length: > 0 }
+        || Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc." + tunable, StringComparison.Ordinal) == true;
+
+    private static bool Set(int param, int value)
+    {
+        if (!OperatingSystem.IsLinux())
         {
             return false;
         }
 
         try
         {
-            return Mallopt(MallocArenaMax, Arenas) == 1;
+            return Mallopt(param, value) == 1;
         }
         catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
         {

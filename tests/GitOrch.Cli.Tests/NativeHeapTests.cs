@@ -1,7 +1,9 @@
+using System.Runtime.InteropServices;
+
 namespace GitOrch.Cli.Tests;
 
 /// <summary>
-/// The arena cap of the long-running verbs. These tests set the process's environment, which the
+/// The allocator settings of the long-running verbs (arena cap, fixed thresholds). These tests set the process's environment, which the
 /// verbs run in-process by other tests read, so they run alone.
 /// </summary>
 [Collection(Collection)]
@@ -28,6 +30,46 @@ public sealed class NativeHeapTests
     public void LimitArenas_LeavesAnOperatorsChoice(string variable, string value)
     {
         WithEnvironment((variable, value), () => Assert.False(NativeHeap.LimitArenas()));
+    }
+
+    /// <summary>
+    /// The thresholds take effect: glibc marks a block it mapped on its own in the size word before
+    /// it (bit 2, IS_MMAPPED). With the threshold fixed at 1 MB, a 2 MB block is mapped (glibc's own
+    /// raising would have put it in the heap once a large block had been freed) and a 512 KB block
+    /// is not (glibc's default of 128 KB would map it).
+    /// </summary>
+    [Fact]
+    public void FixThresholds_MapsLargeBlocksAlone_AndKeepsSmallerOnesInTheHeap()
+    {
+        WithEnvironment(("MALLOC_MMAP_THRESHOLD_", null), ("GLIBC_TUNABLES", null), () =>
+        {
+            Assert.True(NativeHeap.FixThresholds(), "mallopt(M_MMAP_THRESHOLD / M_TRIM_THRESHOLD) was not reached");
+            Assert.True(MappedAlone(2 * 1024 * 1024), "a 2 MB block came from the heap: the mmap threshold is not 1 MB");
+            Assert.False(MappedAlone(512 * 1024), "a 512 KB block was mapped on its own: the mmap threshold is not 1 MB");
+        });
+    }
+
+    [Theory]
+    [InlineData("MALLOC_MMAP_THRESHOLD_", "65536")]
+    [InlineData("MALLOC_TRIM_THRESHOLD_", "65536")]
+    [InlineData("GLIBC_TUNABLES", "glibc.malloc.mmap_threshold=65536")]
+    [InlineData("GLIBC_TUNABLES", "glibc.malloc.trim_threshold=65536")]
+    public void FixThresholds_LeavesAnOperatorsChoice(string variable, string value)
+    {
+        WithEnvironment((variable, value), () => Assert.False(NativeHeap.FixThresholds()));
+    }
+
+    private static bool MappedAlone(int bytes)
+    {
+        var block = Marshal.AllocHGlobal(bytes); // malloc on Linux
+        try
+        {
+            return (Marshal.ReadInt64(block, -8) & 2) != 0; // glibc's chunk header: size word, IS_MMAPPED bit.
+        }
+        finally
+        {
+            Marshal.FreeHGlobal(block);
+        }
     }
 
     private static void WithEnvironment((string Name, string? Value) first, Action test) => WithEnvironment(first, (first.Name, first.Value), test);

@@ -70,7 +70,7 @@ internal static class UpCommand
 
         command.SetAction(async (parse, ct) =>
         {
-            NativeHeap.LimitArenas();
+            NativeHeap.ForLongRunningVerb();
             var options = new ControllerOptions
             {
                 Repo = parse.GetRequiredValue(repo),
