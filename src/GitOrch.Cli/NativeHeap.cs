@@ -51,10 +51,11 @@ internal static partial class NativeHeap
     /// chose either (MALLOC_MMAP_THRESHOLD_, MALLOC_TRIM_THRESHOLD_, or glibc.malloc.mmap_threshold
     /// or glibc.malloc.trim_threshold in GLIBC_TUNABLES). By default glibc raises both each time a
     /// mapped block is freed, up to 32 MB mapped on its own and 64 MB kept at a heap's top, so the
-    /// large buffers of one burst (SQLite, libgit2, zlib) stay resident after it. Fixed, the
-    /// controller's peak following 10,000 objects was 259 and 268 MB against 272 and 282 MB, its
-    /// first apply as fast; a 128 KB threshold saved as much but made that apply three times
-    /// slower (a mapping and its page faults for every buffer of 128 KB to 1 MB).
+    /// large buffers of one burst (SQLite, libgit2, zlib) can stay resident after it. Fixed, the
+    /// controller's peak following 10,000 objects was a few MB lower (medians of five runs: 276
+    /// against 279 MB; less than the spread between runs), its first apply as fast; a 128 KB
+    /// threshold made that apply three times slower (a mapping and its page faults for every
+    /// buffer of 128 KB to 1 MB).
     /// Returns whether both were set.
     /// </summary>
     public static bool FixThresholds()
