@@ -3,8 +3,8 @@ using System.Runtime.InteropServices;
 namespace GitOrch.Cli.Tests;
 
 /// <summary>
-/// The allocator settings of the long-running verbs (arena cap, fixed thresholds). These tests set the process's environment, which the
-/// verbs run in-process by other tests read, so they run alone.
+/// The allocator settings of the long-running verbs (arena cap, fixed thresholds). These tests set
+/// the process's environment, which the verbs run in-process by other tests read, so they run alone.
 /// </summary>
 [Collection(Collection)]
 public sealed class NativeHeapTests
