@@ -133,11 +133,13 @@ public sealed class ControllerHost : IAsyncDisposable
                 o.SerializerOptions.Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping;
                 o.SerializerOptions.Converters.Add(new System.Text.Json.Serialization.JsonStringEnumConverter());
             });
+            builder.Services.Configure<Microsoft.AspNetCore.Routing.RouteHandlerOptions>(o => o.ThrowOnBadRequest = true); // Answered by Api.BadRequestAnswer.
             builder.Services.AddGitOrchUi(time);
             app = builder.Build();
             TrustSetup.UsePipeline(app);
             ReplicaEndpoints.UsePipeline(app);
             app.UseMiddleware<State.StateGoneRefusal>();
+            app.UseMiddleware<Api.BadRequestAnswer>();
             var secured = TrustSetup.Secured(app).LeaderOnlyWrites();
             ApiEndpoints.Map(secured, options.WebhookSecret);
             WorkflowEndpoints.Map(secured);

@@ -3,6 +3,7 @@ using GitOrch.Contracts.Trust;
 using GitOrch.Controller.Trust;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
 namespace GitOrch.Controller.Api;
@@ -18,7 +19,7 @@ public static class TokenEndpoints
 
         api.MapGet("/tokens", () => Results.Ok(tokens.List().Select(ToModel).ToList()));
 
-        api.MapPost("/tokens", (CreateTokenRequest request, HttpContext context) =>
+        api.MapPost("/tokens", ([FromBody] CreateTokenRequest request, HttpContext context) =>
         {
             if (!Identities.TokenRoles.Contains(request.Role))
             {
@@ -52,7 +53,7 @@ public static class TokenEndpoints
                 ? Results.Ok(new { name, revoked = true })
                 : Results.NotFound(new ErrorModel($"no token named {name}; list them with `gitorch token ls`")));
 
-        api.MapPost("/join-tokens", (CreateJoinTokenRequest request, HttpContext context) =>
+        api.MapPost("/join-tokens", ([FromBody] CreateJoinTokenRequest request, HttpContext context) =>
         {
             if (request.TtlSeconds is <= 0)
             {
