@@ -33,6 +33,9 @@ public sealed class WorkflowService : IAsyncDisposable
     private long? _lastNodeWake;
     private bool _nodeWakeDue;
 
+    // The planner of the current config snapshot, which keeps the plans of objects alike.
+    private volatile TransactionPlanner? _planner;
+
     public WorkflowService(string stateDir, HistoryStore history, IObjectWriter writer, NodeRegistry nodes, AgentGateway agents, Snapshots.ConfigSnapshotProvider snapshots, TimeProvider time, EngineOptions? options = null, GitOrch.Core.State.IStateJournal? journal = null)
     {
         _history = history;
@@ -198,9 +201,6 @@ public sealed class WorkflowService : IAsyncDisposable
 
         return planner.Plan(typed);
     }
-
-    // The planner of the current config snapshot, which keeps the plans of objects alike.
-    private volatile TransactionPlanner? _planner;
 
     /// <summary>Pods that found no node are tried again now: a node joined or changed, or room was freed.</summary>
     private void WakeScheduler() => Engine.WakeWaiting(Core.Ownership.BuiltInLoops.Scheduler);

@@ -30,6 +30,19 @@ public sealed class Unit
 
     public UnitState State { get; set { field = value; Version++; } } = UnitState.Waiting;
 
+    /// <summary>A new, waiting unit with this one's definition (name, type, owner, edges, limits) and none of its state.</summary>
+    public Unit Fresh() => new()
+    {
+        Name = Name,
+        Type = Type,
+        Owner = Owner,
+        After = After,
+        Requires = Requires,
+        Wants = Wants,
+        TimeoutSeconds = TimeoutSeconds,
+        MaxAttempts = MaxAttempts,
+    };
+
     public DateTimeOffset? StartedAt { get => FromTicks(_startedAt); set { _startedAt = ToTicks(value); Version++; } }
 
     public DateTimeOffset? EndedAt { get => FromTicks(_endedAt); set { _endedAt = ToTicks(value); Version++; } }

@@ -77,18 +77,7 @@ public sealed class TransactionPlanner(IReadOnlyList<LoopDeclaration> loops, IRe
         var units = new Unit[plan.Count];
         for (var i = 0; i < units.Length; i++)
         {
-            var u = plan[i];
-            units[i] = new Unit
-            {
-                Name = u.Name,
-                Type = u.Type,
-                Owner = u.Owner,
-                After = u.After,
-                Requires = u.Requires,
-                Wants = u.Wants,
-                TimeoutSeconds = u.TimeoutSeconds,
-                MaxAttempts = u.MaxAttempts,
-            };
+            units[i] = plan[i].Fresh();
         }
 
         return units;
