@@ -228,6 +228,28 @@ public sealed class TrustTests
         Assert.Contains("gitorch up --repo R", noOutput, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task TheController_WritesNoKeysUnderTheUsersHome()
+    {
+        // ASP.NET Core's authentication brings a key ring whose hosted service wrote a key,
+        // unencrypted, to $HOME/.aspnet/DataProtection-Keys at every start. The controller keeps
+        // its secrets in its state folder only.
+        using var repo = new GitRepo(GitRepo.ExampleRepo());
+        repo.Commit("Initial config");
+        using var home = new TempFolder();
+        var environment = new Dictionary<string, string> { ["HOME"] = home.Path, ["XDG_CONFIG_HOME"] = Path.Combine(home.Path, ".config") };
+        await using (var controller = GitorchProcess.Start(repo.Root, environment, "controller", "--repo", repo.Path, "--state", Path.Combine(repo.Root, "state"), "--poll", "5"))
+        {
+            await controller.WaitForAsync(s => s.Controller.LastApplied is not null, "the first apply");
+            var (exit, _, err) = Command.Run("get", "pods", "-n", "demo", "--server", controller.Server);
+            Assert.True(exit == 0, err);
+            Assert.DoesNotContain("DataProtection", controller.Output, StringComparison.Ordinal);
+        }
+
+        var written = Directory.EnumerateFileSystemEntries(home.Path, "*", SearchOption.AllDirectories).ToList();
+        Assert.True(written.Count == 0, "written under HOME: " + string.Join(", ", written));
+    }
+
     private static string OneLine(string text) => System.Text.RegularExpressions.Regex.Replace(text, "\\s+", " ");
 
     private static CliProcess Agent(TempFolder folder, string server, string node, string token) =>

@@ -13,6 +13,7 @@ using Microsoft.AspNetCore.Routing;
 using Microsoft.AspNetCore.Server.Kestrel.Core;
 using Microsoft.AspNetCore.Server.Kestrel.Https;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace GitOrch.Controller.Trust;
@@ -34,14 +35,18 @@ public static partial class TrustSetup
         services.AddSingleton(tokens);
         services.AddSingleton<IAuthorizationMiddlewareResultHandler, JsonAuthorizationResultHandler>();
 
-        // Nothing here protects data at rest with ASP.NET Core's key ring; ephemeral keys keep it from writing one under $HOME.
-        services.AddSingleton<Microsoft.AspNetCore.DataProtection.IDataProtectionProvider>(new Microsoft.AspNetCore.DataProtection.EphemeralDataProtectionProvider());
+        // The core of authentication, without the ASP.NET Core key ring that AddAuthentication brings:
+        // nothing here protects data with it, and its hosted service wrote a key, unencrypted, under
+        // $HOME/.aspnet at every start.
         var trust = new X509Certificate2Collection { X509CertificateLoader.LoadCertificate(pki.Ca.RawData) };
-        services.AddAuthentication(o =>
-            {
-                o.DefaultScheme = Identities.BearerScheme;
-                o.DefaultChallengeScheme = Identities.BearerScheme;
-            })
+        services.AddWebEncoders();
+        services.TryAddSingleton(TimeProvider.System);
+        services.AddAuthenticationCore(o =>
+        {
+            o.DefaultScheme = Identities.BearerScheme;
+            o.DefaultChallengeScheme = Identities.BearerScheme;
+        });
+        new AuthenticationBuilder(services)
             .AddScheme<AuthenticationSchemeOptions, BearerTokenHandler>(Identities.BearerScheme, null)
             .AddCertificate(Identities.CertificateScheme, o =>
             {
