@@ -29,6 +29,7 @@ internal static class AgentCommand
         command.SetAction(async (parse, ct) =>
         {
             NativeHeap.ForLongRunningVerb();
+            using var trimming = NativeHeap.TrimPeriodically(TimeProvider.System);
             var options = Options(parse.GetRequiredValue(server), parse.GetRequiredValue(node), parse.GetRequiredValue(state), parse.GetValue(labels), parse.GetValue(capacity))
                 with
                 {

@@ -71,6 +71,7 @@ internal static class UpCommand
         command.SetAction(async (parse, ct) =>
         {
             NativeHeap.ForLongRunningVerb();
+            using var trimming = NativeHeap.TrimPeriodically(TimeProvider.System);
             var options = new ControllerOptions
             {
                 Repo = parse.GetRequiredValue(repo),
