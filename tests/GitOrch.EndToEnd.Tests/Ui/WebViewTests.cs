@@ -246,10 +246,16 @@ public sealed class WebViewTests(WebViewCluster cluster)
     public async Task Why_FollowsAPodFromTheList_AndHighlightsTheBlockingStep()
     {
         var page = await cluster.LoggedInPageAsync();
-        await page.GetByRole(AriaRole.Link, new() { Name = "Objects" }).ClickAsync();
-        await page.Locator("select[name=kind]").SelectOptionAsync("Pod");
-        await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
-        await page.WaitForURLAsync("**/ui/objects?kind=Pod*", new() { WaitUntil = WaitUntilState.DOMContentLoaded });
+        await page.SubmitStableAsync(
+            () => page.GetByRole(AriaRole.Link, new() { Name = "Objects" }).ClickAsync(),
+            url => new Uri(url).AbsolutePath == "/ui/objects");
+        await page.SubmitStableAsync(
+            async () =>
+            {
+                await page.Locator("select[name=kind]").SelectOptionAsync("Pod");
+                await page.GetByRole(AriaRole.Button, new() { Name = "Filter" }).ClickAsync();
+            },
+            url => new Uri(url).Query.Contains("kind=Pod", StringComparison.Ordinal));
         await page.Locator("tr[data-object='Pod/demo/worker']").GetByRole(AriaRole.Link, new() { Name = "why" }).ClickAsync();
 
         await Assertions.Expect(page.Locator("h1")).ToHaveTextAsync("Why: Pod demo/worker");
