@@ -33,9 +33,9 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public static CliProcess Start(string workDir, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gitorch.dll"));
-        foreach (var arg in args)
+        var (program, prefix) = GitorchBinary.Command();
+        var info = new ProcessStartInfo(program) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in (string[])[.. prefix, .. args])
         {
             info.ArgumentList.Add(arg);
         }

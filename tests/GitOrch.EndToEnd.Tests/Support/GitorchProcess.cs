@@ -101,9 +101,9 @@ internal sealed class GitorchProcess : IAsyncDisposable
         };
         info.ArgumentList.Add("-e");
         info.ArgumentList.Add("$SIG{INT} = 'DEFAULT'; exec { $ARGV[0] } @ARGV or die \"cannot run $ARGV[0]: $!\\n\";");
-        info.ArgumentList.Add("dotnet");
-        info.ArgumentList.Add(Path.Combine(AppContext.BaseDirectory, "gitorch.dll"));
-        foreach (var arg in args)
+        var (program, prefix) = GitorchBinary.Command();
+        info.ArgumentList.Add(program);
+        foreach (var arg in (string[])[.. prefix, .. args])
         {
             info.ArgumentList.Add(arg);
         }
