@@ -12,7 +12,7 @@ internal static class GitorchBinary
 
     /// <summary>The published executable under test, or null for the build beside the tests.</summary>
     public static string? Published { get; } = Environment.GetEnvironmentVariable(Variable) is { Length: > 0 } path
-        ? File.Exists(path) ? Path.GetFullPath(path) : throw new InvalidOperationException($"{Variable}={path}: no such file; publish gitorch there first (dotnet publish src/GitOrch.Cli -c Release -o DIR)")
+        ? File.Exists(path) ? Path.GetFullPath(path) : throw new InvalidOperationException($"{Variable}={path}: no such file; give the absolute path of a published gitorch (dotnet publish src/GitOrch.Cli -c Release -o DIR)")
         : null;
 
     /// <summary>The program to start and the arguments that come before gitorch's own.</summary>
