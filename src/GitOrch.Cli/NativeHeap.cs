@@ -26,11 +26,15 @@ internal static partial class NativeHeap
     private const int MallocMmapThreshold = -3; // M_MMAP_THRESHOLD
     private const int MallocArenaMax = -8; // M_ARENA_MAX
 
-    /// <summary>What the long-running verbs call first: <see cref="LimitArenas"/> and <see cref="FixThresholds"/> (and they keep <see cref="TrimPeriodically"/> running).</summary>
-    public static void ForLongRunningVerb()
+    /// <summary>
+    /// What the long-running verbs call first: <see cref="LimitArenas"/>, <see cref="FixThresholds"/>
+    /// and <see cref="TrimPeriodically"/>, whose trimming lasts until the verb disposes what this returns.
+    /// </summary>
+    public static IDisposable? ForLongRunningVerb(TimeProvider time)
     {
         LimitArenas();
         FixThresholds();
+        return TrimPeriodically(time);
     }
 
     /// <summary>
@@ -77,22 +81,7 @@ internal static partial class NativeHeap
     /// between blocks still in use, and without this they stay resident. Returns whether memory was
     /// given back (false off glibc).
     /// </summary>
-    public static bool Trim()
-    {
-        if (!OperatingSystem.IsLinux())
-        {
-            return false;
-        }
-
-        try
-        {
-            return MallocTrim(0) == 1;
-        }
-        catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
-        {
-            return false; // Not glibc.
-        }
-    }
+    public static bool Trim() => OnGlibc(() => MallocTrim(0));
 
     /// <summary>
     /// Trims the heaps (<see cref="Trim"/>) every <see cref="TrimPeriod"/> until disposed, unless the
@@ -115,7 +104,10 @@ internal static partial class NativeHeap
         Environment.GetEnvironmentVariable(variable) is { Length: > 0 }
         || Environment.GetEnvironmentVariable("GLIBC_TUNABLES")?.Contains("glibc.malloc." + tunable, StringComparison.Ordinal) == true;
 
-    private static bool Set(int param, int value)
+    private static bool Set(int param, int value) => OnGlibc(() => Mallopt(param, value));
+
+    /// <summary>Calls glibc's <paramref name="call"/>, which answers 1 for done; false off Linux or off glibc.</summary>
+    private static bool OnGlibc(Func<int> call)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -124,7 +116,7 @@ internal static partial class NativeHeap
 
         try
         {
-            return Mallopt(param, value) == 1;
+            return call() == 1;
         }
         catch (Exception ex) when (ex is EntryPointNotFoundException or DllNotFoundException)
         {

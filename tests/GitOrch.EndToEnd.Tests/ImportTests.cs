@@ -20,15 +20,7 @@ public sealed class ImportTests
         Assert.Equal(exit, expectedExit);
         Assert.NotEmpty(expectedOut + expectedErr);
 
-        var (program, prefix) = GitorchBinary.Command();
-        var info = new ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in (string[])[.. prefix, "import", "k8s", path])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["NO_COLOR"] = "1";
-        using var process = Process.Start(info)!;
+        using var process = Process.Start(GitorchBinary.StartInfo("import", "k8s", path))!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

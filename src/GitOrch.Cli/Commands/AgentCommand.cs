@@ -28,8 +28,7 @@ internal static class AgentCommand
         var command = new Command("agent", "Run a node agent: keep this node's pods running, report to the controller") { server, join, node, state, labels, capacity, address, netns };
         command.SetAction(async (parse, ct) =>
         {
-            NativeHeap.ForLongRunningVerb();
-            using var trimming = NativeHeap.TrimPeriodically(TimeProvider.System);
+            using var heap = NativeHeap.ForLongRunningVerb(TimeProvider.System);
             var options = Options(parse.GetRequiredValue(server), parse.GetRequiredValue(node), parse.GetRequiredValue(state), parse.GetValue(labels), parse.GetValue(capacity))
                 with
                 {

@@ -70,8 +70,7 @@ internal static class UpCommand
 
         command.SetAction(async (parse, ct) =>
         {
-            NativeHeap.ForLongRunningVerb();
-            using var trimming = NativeHeap.TrimPeriodically(TimeProvider.System);
+            using var heap = NativeHeap.ForLongRunningVerb(TimeProvider.System);
             var options = new ControllerOptions
             {
                 Repo = parse.GetRequiredValue(repo),

@@ -33,14 +33,8 @@ internal sealed class CliProcess : IAsyncDisposable
 
     public static CliProcess Start(string workDir, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var (program, prefix) = GitorchBinary.Command();
-        var info = new ProcessStartInfo(program) { WorkingDirectory = workDir, RedirectStandardOutput = true, RedirectStandardError = true };
-        foreach (var arg in (string[])[.. prefix, .. args])
-        {
-            info.ArgumentList.Add(arg);
-        }
-
-        info.Environment["NO_COLOR"] = "1";
+        var info = GitorchBinary.StartInfo(args);
+        info.WorkingDirectory = workDir;
         foreach (var (key, value) in environment)
         {
             info.Environment[key] = value;

@@ -15,6 +15,20 @@ internal static class GitorchBinary
         ? File.Exists(path) ? Path.GetFullPath(path) : throw new InvalidOperationException($"{Variable}={path}: no such file; give the absolute path of a published gitorch (dotnet publish src/GitOrch.Cli -c Release -o DIR)")
         : null;
 
+    /// <summary>Starts <c>gitorch ARGS</c> as is (no color; output redirected), for a test to add its working folder and environment.</summary>
+    public static System.Diagnostics.ProcessStartInfo StartInfo(params string[] args)
+    {
+        var (program, prefix) = Command();
+        var info = new System.Diagnostics.ProcessStartInfo(program) { RedirectStandardOutput = true, RedirectStandardError = true };
+        foreach (var arg in (string[])[.. prefix, .. args])
+        {
+            info.ArgumentList.Add(arg);
+        }
+
+        info.Environment["NO_COLOR"] = "1";
+        return info;
+    }
+
     /// <summary>The program to start and the arguments that come before gitorch's own.</summary>
     public static (string Program, string[] Prefix) Command() =>
         Published is { } binary ? (binary, []) : ("dotnet", [Path.Combine(AppContext.BaseDirectory, "gitorch.dll")]);
