@@ -55,11 +55,11 @@ public sealed class WebhookTests : IAsyncLifetime
         return await _client.SendAsync(request);
     }
 
-    /// <summary>Polls the status endpoint (at most about 10 s) until the controller has applied <paramref name="commit"/>.</summary>
+    /// <summary>Polls the status endpoint (at most about 60 s, for a loaded machine) until the controller has applied <paramref name="commit"/>.</summary>
     private async Task<string?> WaitForAppliedAsync(string commit)
     {
         string? applied = null;
-        for (var i = 0; i < 100 && applied != commit; i++)
+        for (var i = 0; i < 600 && applied != commit; i++)
         {
             using var document = JsonDocument.Parse(await _client.GetStringAsync(new Uri("/api/v1/status", UriKind.Relative)));
             applied = document.RootElement.GetProperty("controller").GetProperty("lastApplied").GetString();
